@@ -1,0 +1,5 @@
+// Package client is the public Go client library for raftcron: dial a list of
+// servers, follow the leader, retry across leader changes. It also decodes
+// Kubernetes-style YAML manifests into raftcron resources, for the CLI and for
+// programs. It never imports raft, cluster or worker.
+package client

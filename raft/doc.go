@@ -1,0 +1,10 @@
+// Package raft owns the replicated state: the Raft command encoding, the FSM
+// (deterministic Apply, Snapshot, Restore), the in-memory tables of CronJobs,
+// Jobs, Attempts and servers with their indexes, and opening hashicorp/raft
+// (imported as hraft) over raft-boltdb and a file snapshot store, with
+// bootstrap, join and remove.
+//
+// Apply never reads a clock, random numbers, the network or Docker: the leader
+// stamps times and ids into commands. This package must never import
+// scheduler, cluster, worker or client.
+package raft

@@ -1,0 +1,25 @@
+package scheduler
+
+import pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+
+// View is the read-only state the scheduler decides from. *raft.State
+// implements it. Objects returned are shared and immutable: the FSM replaces
+// an object with a changed copy and never mutates one it has published, so a
+// View's answers are safe to keep but must never be modified.
+type View interface {
+	CronJob(namespace, name string) *pb.CronJob
+	// CronJobs returns every CronJob, ordered by namespace and name.
+	CronJobs() []*pb.CronJob
+	Job(namespace, name string) *pb.Job
+	// JobsOfCronJob returns the Jobs made by a CronJob, oldest scheduled time first.
+	JobsOfCronJob(namespace, cronJob string) []*pb.Job
+	// UnfinishedJobs returns every Job without a Complete or Failed condition.
+	UnfinishedJobs() []*pb.Job
+	// FinishedJobs returns every Job with a Complete or Failed condition.
+	FinishedJobs() []*pb.Job
+	Attempt(namespace, name string) *pb.Attempt
+	// Attempts returns the attempts of one Job, by index then number.
+	Attempts(namespace, job string) []*pb.Attempt
+	// UnfinishedAttempts returns every attempt in Pending, Assigned or Running.
+	UnfinishedAttempts() []*pb.Attempt
+}
