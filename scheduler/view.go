@@ -10,6 +10,9 @@ type View interface {
 	CronJob(namespace, name string) *pb.CronJob
 	// CronJobs returns every CronJob, ordered by namespace and name.
 	CronJobs() []*pb.CronJob
+	// CronJobsVersion changes whenever a CronJob is created or deleted or its
+	// spec changes (not on status changes), so a controller can skip rescans.
+	CronJobsVersion() uint64
 	Job(namespace, name string) *pb.Job
 	// JobsOfCronJob returns the Jobs made by a CronJob, oldest scheduled time first.
 	JobsOfCronJob(namespace, cronJob string) []*pb.Job
