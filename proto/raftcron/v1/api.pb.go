@@ -1024,7 +1024,9 @@ func (x *LogChunk) GetFromTail() bool {
 }
 
 type MembersRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Answer for this server alone, without asking the others (used between servers).
+	Local         bool `protobuf:"varint,1,opt,name=local,proto3" json:"local,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1057,6 +1059,13 @@ func (x *MembersRequest) ProtoReflect() protoreflect.Message {
 // Deprecated: Use MembersRequest.ProtoReflect.Descriptor instead.
 func (*MembersRequest) Descriptor() ([]byte, []int) {
 	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *MembersRequest) GetLocal() bool {
+	if x != nil {
+		return x.Local
+	}
+	return false
 }
 
 type Member struct {
@@ -1427,8 +1436,9 @@ const file_raftcron_v1_api_proto_rawDesc = "" +
 	"\bLogChunk\x12\x12\n" +
 	"\x04data\x18\x01 \x01(\fR\x04data\x12\x18\n" +
 	"\aattempt\x18\x02 \x01(\tR\aattempt\x12\x1b\n" +
-	"\tfrom_tail\x18\x03 \x01(\bR\bfromTail\"\x10\n" +
-	"\x0eMembersRequest\"\xcb\x01\n" +
+	"\tfrom_tail\x18\x03 \x01(\bR\bfromTail\"&\n" +
+	"\x0eMembersRequest\x12\x14\n" +
+	"\x05local\x18\x01 \x01(\bR\x05local\"\xcb\x01\n" +
 	"\x06Member\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fraft_address\x18\x02 \x01(\tR\vraftAddress\x12!\n" +
