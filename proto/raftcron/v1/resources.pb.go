@@ -474,10 +474,17 @@ type ScheduleDecision struct {
 	Reason  string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	Message string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
 	// The Job created (invoke) or the Job that blocked the tick (skip under Forbid).
-	Job           string                 `protobuf:"bytes,5,opt,name=job,proto3" json:"job,omitempty"`
-	DecidedTime   *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=decided_time,json=decidedTime,proto3" json:"decided_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Job         string                 `protobuf:"bytes,5,opt,name=job,proto3" json:"job,omitempty"`
+	DecidedTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=decided_time,json=decidedTime,proto3" json:"decided_time,omitempty"`
+	// raftcron: how many ticks this decision covers; consecutive skips with the same
+	// reason are aggregated into one decision (0 is read as 1). For an aggregate,
+	// scheduled_time is the last tick covered and first_scheduled_time the first.
+	// count 0 with first_scheduled_time set: a range too long to count one by one
+	// (more than the scheduler's MaxTicksExamined); every tick in it was skipped.
+	Count              int32                  `protobuf:"varint,7,opt,name=count,proto3" json:"count,omitempty"`
+	FirstScheduledTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=first_scheduled_time,json=firstScheduledTime,proto3" json:"first_scheduled_time,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *ScheduleDecision) Reset() {
@@ -548,6 +555,20 @@ func (x *ScheduleDecision) GetJob() string {
 func (x *ScheduleDecision) GetDecidedTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.DecidedTime
+	}
+	return nil
+}
+
+func (x *ScheduleDecision) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *ScheduleDecision) GetFirstScheduledTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FirstScheduledTime
 	}
 	return nil
 }
@@ -2181,14 +2202,16 @@ const file_raftcron_v1_resources_proto_rawDesc = "" +
 	"\x06active\x18\x01 \x03(\v2\x1c.raftcron.v1.ObjectReferenceR\x06active\x12H\n" +
 	"\x12last_schedule_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x10lastScheduleTime\x12L\n" +
 	"\x14last_successful_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x12lastSuccessfulTime\x12;\n" +
-	"\tdecisions\x18\x04 \x03(\v2\x1d.raftcron.v1.ScheduleDecisionR\tdecisions\"\xf4\x01\n" +
+	"\tdecisions\x18\x04 \x03(\v2\x1d.raftcron.v1.ScheduleDecisionR\tdecisions\"\xd8\x02\n" +
 	"\x10ScheduleDecision\x12A\n" +
 	"\x0escheduled_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\rscheduledTime\x12\x1a\n" +
 	"\bdecision\x18\x02 \x01(\tR\bdecision\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x18\n" +
 	"\amessage\x18\x04 \x01(\tR\amessage\x12\x10\n" +
 	"\x03job\x18\x05 \x01(\tR\x03job\x12=\n" +
-	"\fdecided_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vdecidedTime\"\xc9\x01\n" +
+	"\fdecided_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vdecidedTime\x12\x14\n" +
+	"\x05count\x18\a \x01(\x05R\x05count\x12L\n" +
+	"\x14first_scheduled_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x12firstScheduledTime\"\xc9\x01\n" +
 	"\x03Job\x12\x1f\n" +
 	"\vapi_version\x18\x01 \x01(\tR\n" +
 	"apiVersion\x12\x12\n" +
@@ -2416,46 +2439,47 @@ var file_raftcron_v1_resources_proto_depIdxs = []int32{
 	5,  // 10: raftcron.v1.CronJobStatus.decisions:type_name -> raftcron.v1.ScheduleDecision
 	32, // 11: raftcron.v1.ScheduleDecision.scheduled_time:type_name -> google.protobuf.Timestamp
 	32, // 12: raftcron.v1.ScheduleDecision.decided_time:type_name -> google.protobuf.Timestamp
-	0,  // 13: raftcron.v1.Job.metadata:type_name -> raftcron.v1.ObjectMeta
-	8,  // 14: raftcron.v1.Job.spec:type_name -> raftcron.v1.JobSpec
-	22, // 15: raftcron.v1.Job.status:type_name -> raftcron.v1.JobStatus
-	0,  // 16: raftcron.v1.JobTemplateSpec.metadata:type_name -> raftcron.v1.ObjectMeta
-	8,  // 17: raftcron.v1.JobTemplateSpec.spec:type_name -> raftcron.v1.JobSpec
-	13, // 18: raftcron.v1.JobSpec.template:type_name -> raftcron.v1.PodTemplateSpec
-	9,  // 19: raftcron.v1.JobSpec.pod_failure_policy:type_name -> raftcron.v1.PodFailurePolicy
-	10, // 20: raftcron.v1.PodFailurePolicy.rules:type_name -> raftcron.v1.PodFailurePolicyRule
-	11, // 21: raftcron.v1.PodFailurePolicyRule.on_exit_codes:type_name -> raftcron.v1.PodFailurePolicyOnExitCodesRequirement
-	12, // 22: raftcron.v1.PodFailurePolicyRule.on_pod_conditions:type_name -> raftcron.v1.PodFailurePolicyOnPodConditionsPattern
-	0,  // 23: raftcron.v1.PodTemplateSpec.metadata:type_name -> raftcron.v1.ObjectMeta
-	14, // 24: raftcron.v1.PodTemplateSpec.spec:type_name -> raftcron.v1.PodSpec
-	17, // 25: raftcron.v1.PodSpec.containers:type_name -> raftcron.v1.Container
-	28, // 26: raftcron.v1.PodSpec.node_selector:type_name -> raftcron.v1.PodSpec.NodeSelectorEntry
-	15, // 27: raftcron.v1.PodSpec.volumes:type_name -> raftcron.v1.Volume
-	16, // 28: raftcron.v1.Volume.host_path:type_name -> raftcron.v1.HostPathVolumeSource
-	18, // 29: raftcron.v1.Container.env:type_name -> raftcron.v1.EnvVar
-	19, // 30: raftcron.v1.Container.resources:type_name -> raftcron.v1.ResourceRequirements
-	20, // 31: raftcron.v1.Container.volume_mounts:type_name -> raftcron.v1.VolumeMount
-	21, // 32: raftcron.v1.Container.security_context:type_name -> raftcron.v1.SecurityContext
-	29, // 33: raftcron.v1.ResourceRequirements.limits:type_name -> raftcron.v1.ResourceRequirements.LimitsEntry
-	30, // 34: raftcron.v1.ResourceRequirements.requests:type_name -> raftcron.v1.ResourceRequirements.RequestsEntry
-	23, // 35: raftcron.v1.JobStatus.conditions:type_name -> raftcron.v1.JobCondition
-	32, // 36: raftcron.v1.JobStatus.start_time:type_name -> google.protobuf.Timestamp
-	32, // 37: raftcron.v1.JobStatus.completion_time:type_name -> google.protobuf.Timestamp
-	32, // 38: raftcron.v1.JobStatus.scheduled_time:type_name -> google.protobuf.Timestamp
-	32, // 39: raftcron.v1.JobCondition.last_transition_time:type_name -> google.protobuf.Timestamp
-	32, // 40: raftcron.v1.Attempt.created_time:type_name -> google.protobuf.Timestamp
-	32, // 41: raftcron.v1.Attempt.assigned_time:type_name -> google.protobuf.Timestamp
-	32, // 42: raftcron.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
-	32, // 43: raftcron.v1.Attempt.finish_time:type_name -> google.protobuf.Timestamp
-	32, // 44: raftcron.v1.Attempt.not_before:type_name -> google.protobuf.Timestamp
-	31, // 45: raftcron.v1.Worker.labels:type_name -> raftcron.v1.Worker.LabelsEntry
-	32, // 46: raftcron.v1.Worker.last_heartbeat:type_name -> google.protobuf.Timestamp
-	32, // 47: raftcron.v1.Worker.connected_time:type_name -> google.protobuf.Timestamp
-	48, // [48:48] is the sub-list for method output_type
-	48, // [48:48] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	32, // 13: raftcron.v1.ScheduleDecision.first_scheduled_time:type_name -> google.protobuf.Timestamp
+	0,  // 14: raftcron.v1.Job.metadata:type_name -> raftcron.v1.ObjectMeta
+	8,  // 15: raftcron.v1.Job.spec:type_name -> raftcron.v1.JobSpec
+	22, // 16: raftcron.v1.Job.status:type_name -> raftcron.v1.JobStatus
+	0,  // 17: raftcron.v1.JobTemplateSpec.metadata:type_name -> raftcron.v1.ObjectMeta
+	8,  // 18: raftcron.v1.JobTemplateSpec.spec:type_name -> raftcron.v1.JobSpec
+	13, // 19: raftcron.v1.JobSpec.template:type_name -> raftcron.v1.PodTemplateSpec
+	9,  // 20: raftcron.v1.JobSpec.pod_failure_policy:type_name -> raftcron.v1.PodFailurePolicy
+	10, // 21: raftcron.v1.PodFailurePolicy.rules:type_name -> raftcron.v1.PodFailurePolicyRule
+	11, // 22: raftcron.v1.PodFailurePolicyRule.on_exit_codes:type_name -> raftcron.v1.PodFailurePolicyOnExitCodesRequirement
+	12, // 23: raftcron.v1.PodFailurePolicyRule.on_pod_conditions:type_name -> raftcron.v1.PodFailurePolicyOnPodConditionsPattern
+	0,  // 24: raftcron.v1.PodTemplateSpec.metadata:type_name -> raftcron.v1.ObjectMeta
+	14, // 25: raftcron.v1.PodTemplateSpec.spec:type_name -> raftcron.v1.PodSpec
+	17, // 26: raftcron.v1.PodSpec.containers:type_name -> raftcron.v1.Container
+	28, // 27: raftcron.v1.PodSpec.node_selector:type_name -> raftcron.v1.PodSpec.NodeSelectorEntry
+	15, // 28: raftcron.v1.PodSpec.volumes:type_name -> raftcron.v1.Volume
+	16, // 29: raftcron.v1.Volume.host_path:type_name -> raftcron.v1.HostPathVolumeSource
+	18, // 30: raftcron.v1.Container.env:type_name -> raftcron.v1.EnvVar
+	19, // 31: raftcron.v1.Container.resources:type_name -> raftcron.v1.ResourceRequirements
+	20, // 32: raftcron.v1.Container.volume_mounts:type_name -> raftcron.v1.VolumeMount
+	21, // 33: raftcron.v1.Container.security_context:type_name -> raftcron.v1.SecurityContext
+	29, // 34: raftcron.v1.ResourceRequirements.limits:type_name -> raftcron.v1.ResourceRequirements.LimitsEntry
+	30, // 35: raftcron.v1.ResourceRequirements.requests:type_name -> raftcron.v1.ResourceRequirements.RequestsEntry
+	23, // 36: raftcron.v1.JobStatus.conditions:type_name -> raftcron.v1.JobCondition
+	32, // 37: raftcron.v1.JobStatus.start_time:type_name -> google.protobuf.Timestamp
+	32, // 38: raftcron.v1.JobStatus.completion_time:type_name -> google.protobuf.Timestamp
+	32, // 39: raftcron.v1.JobStatus.scheduled_time:type_name -> google.protobuf.Timestamp
+	32, // 40: raftcron.v1.JobCondition.last_transition_time:type_name -> google.protobuf.Timestamp
+	32, // 41: raftcron.v1.Attempt.created_time:type_name -> google.protobuf.Timestamp
+	32, // 42: raftcron.v1.Attempt.assigned_time:type_name -> google.protobuf.Timestamp
+	32, // 43: raftcron.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
+	32, // 44: raftcron.v1.Attempt.finish_time:type_name -> google.protobuf.Timestamp
+	32, // 45: raftcron.v1.Attempt.not_before:type_name -> google.protobuf.Timestamp
+	31, // 46: raftcron.v1.Worker.labels:type_name -> raftcron.v1.Worker.LabelsEntry
+	32, // 47: raftcron.v1.Worker.last_heartbeat:type_name -> google.protobuf.Timestamp
+	32, // 48: raftcron.v1.Worker.connected_time:type_name -> google.protobuf.Timestamp
+	49, // [49:49] is the sub-list for method output_type
+	49, // [49:49] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_resources_proto_init() }
