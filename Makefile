@@ -4,13 +4,47 @@ BIN := bin
 TOOLS := $(CURDIR)/bin/tools
 PROTOC_GEN_GO_VERSION := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.5.1
+# The whole test run is bounded well under CI's limit.
+TEST_TIMEOUT ?= 18m
 
-.PHONY: build proto
+.PHONY: all build test test-unit vet demo bench proto image clean
+
+all: build
+
+## build: the raftcron binary (static) in bin/
 build:
-	CGO_ENABLED=0 $(GO) build -o $(BIN)/raftcron ./cmd/raftcron
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/raftcron ./cmd/raftcron
 
-# Regenerates proto/raftcron/v1/*.pb.go with pinned plugins; protoc comes from
-# Debian's protobuf-compiler (installed here if missing).
+## vet: gofmt and go vet
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+## test: everything: vet, unit and in-process cluster tests with -race, then the
+## integration suite (real processes and Docker containers; it builds its own
+## binary and test image)
+test: vet
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+## test-unit: the fast tiers only
+test-unit:
+	$(GO) test -race -count=1 -short ./...
+
+## demo: a 3-server cluster and 2 workers running a real nightly report
+demo: build
+	./deploy/demo.sh
+
+## bench: benchmarks (figures recorded in BENCHMARKS.md)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./raft/... ./scheduler/... ./cluster/...
+
+## image: the raftcron image, FROM scratch, built locally
+image:
+	docker build -t raftcron/raftcron:dev -f deploy/Dockerfile .
+
+## proto: regenerate proto/raftcron/v1/*.pb.go with pinned plugins (protoc from
+## Debian's protobuf-compiler, installed if missing)
 proto:
 	@command -v protoc >/dev/null || (apt-get update -qq && apt-get install -y -qq protobuf-compiler)
 	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
@@ -19,3 +53,6 @@ proto:
 		--go_out=. --go_opt=module=github.com/raftcron/raftcron \
 		--go-grpc_out=. --go-grpc_opt=module=github.com/raftcron/raftcron \
 		proto/raftcron/v1/*.proto
+
+clean:
+	rm -rf $(BIN)
