@@ -1,0 +1,755 @@
+package scheduler
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// Attempt states, as stored in pb.Attempt.State.
+const (
+	AttemptPending   = "Pending"
+	AttemptAssigned  = "Assigned"
+	AttemptRunning   = "Running"
+	AttemptSucceeded = "Succeeded"
+	AttemptFailed    = "Failed"
+	AttemptLost      = "Lost"
+)
+
+// Job condition types and the reasons the Job controller sets.
+const (
+	ConditionComplete  = "Complete"
+	ConditionFailed    = "Failed"
+	ConditionSuspended = "Suspended"
+
+	ReasonCompletionsReached     = "CompletionsReached"
+	ReasonBackoffLimitExceeded   = "BackoffLimitExceeded"
+	ReasonDeadlineExceeded       = "DeadlineExceeded"
+	ReasonPodFailurePolicy       = "PodFailurePolicy"
+	ReasonJobSuspended           = "JobSuspended"
+	ReasonJobResumed             = "JobResumed"
+	ReasonWorkerLost             = "WorkerLost"
+	ReasonKilled                 = "Killed"
+	ReasonSuspended              = "Suspended"
+	AnnotationScheduledTimestamp = "batch.kubernetes.io/cronjob-scheduled-timestamp"
+)
+
+// JobOptions tunes the Job controller. Zero fields take their defaults.
+type JobOptions struct {
+	// BackoffBase is the delay after a Job's first counted failure (10s);
+	// the n-th failure waits BackoffBase·2^(n−1).
+	BackoffBase time.Duration
+	// BackoffCap bounds that delay (10m).
+	BackoffCap time.Duration
+}
+
+func (o JobOptions) withDefaults() JobOptions {
+	if o.BackoffBase <= 0 {
+		o.BackoffBase = 10 * time.Second
+	}
+	if o.BackoffCap <= 0 {
+		o.BackoffCap = 10 * time.Minute
+	}
+	return o
+}
+
+// backoff is the delay before the next attempt after the n-th counted failure.
+func (o JobOptions) backoff(n int32) time.Duration {
+	if n <= 0 {
+		return 0
+	}
+	d := o.BackoffBase
+	for i := int32(1); i < n; i++ {
+		d *= 2
+		if d >= o.BackoffCap {
+			return o.BackoffCap
+		}
+	}
+	return min(d, o.BackoffCap)
+}
+
+// WorkerInfo describes one connected, ready worker.
+type WorkerInfo struct {
+	ID     string
+	Labels map[string]string
+	// Slots is how many attempts the worker runs at once; 0 or less means none.
+	Slots int
+	// Runtime is docker or exec.
+	Runtime string
+}
+
+// ReconcileJobs looks at every unfinished Job and returns the commands that
+// move it on, the earliest time it needs to be called again (backoff ends,
+// deadlines; zero = only when the state or the workers change), and, per
+// Pending attempt that could not be placed, a sentence saying why.
+//
+// It is deterministic given the View, the workers and now, and writes
+// nothing for a Job whose status and attempts need no change, so calling it
+// on an idle cluster returns no commands.
+//
+// Bookkeeping of NonIndexed Jobs: an attempt's index is its parallelism slot
+// (0 … parallelism−1). A slot holds at most one unfinished attempt; when it
+// ends, the next attempt in that slot gets the next number. Indexed Jobs use
+// the completion index, 0 … completions−1.
+//
+// Attempts whose kill was requested by the leader (suspend, deadline,
+// Replace, a finished Job) are never counted as failures, and keep their slot
+// (and their worker's slot) until the worker reports them ended.
+//
+// Commands are returned in an order the FSM can apply one after another:
+// CreateAttempts before the AssignAttempt of the same attempt.
+func ReconcileJobs(v View, workers []WorkerInfo, now time.Time, opts JobOptions) (cmds []*pb.Command, next time.Time, pending map[string]string) {
+	opts = opts.withDefaults()
+	connected := make(map[string]bool, len(workers))
+	for _, w := range workers {
+		connected[w.ID] = true
+	}
+	var toPlace []placeRequest
+	for _, job := range v.UnfinishedJobs() {
+		atts := v.Attempts(job.GetMetadata().GetNamespace(), job.GetMetadata().GetName())
+		p := planJob(job, atts, connected, now, opts)
+		cmds = append(cmds, p.cmds...)
+		toPlace = append(toPlace, p.place...)
+		next = earliest(next, p.next)
+	}
+	cmds = append(cmds, killAttemptsOfFinishedJobs(v, now)...)
+
+	assigns, pending, placeNext := placeAttempts(v, workers, toPlace, now)
+	cmds = append(cmds, assigns...)
+	next = earliest(next, placeNext)
+	return cmds, next, pending
+}
+
+// earliest returns the earlier of two times, treating zero as "none".
+func earliest(a, b time.Time) time.Time {
+	switch {
+	case a.IsZero():
+		return b
+	case b.IsZero():
+		return a
+	case b.Before(a):
+		return b
+	}
+	return a
+}
+
+// JobFinished reports whether the Job has a Complete or Failed condition
+// that is True.
+func JobFinished(job *pb.Job) bool {
+	for _, c := range job.GetStatus().GetConditions() {
+		if (c.GetType() == ConditionComplete || c.GetType() == ConditionFailed) && c.GetStatus() == "True" {
+			return true
+		}
+	}
+	return false
+}
+
+// AttemptUnfinished reports whether the attempt is Pending, Assigned or Running.
+func AttemptUnfinished(a *pb.Attempt) bool {
+	switch a.GetState() {
+	case AttemptPending, AttemptAssigned, AttemptRunning:
+		return true
+	}
+	return false
+}
+
+// AttemptName is the name of attempt number of index of a Job.
+func AttemptName(job string, index, number int32) string {
+	return fmt.Sprintf("%s-%d-%d", job, index, number)
+}
+
+// outcome is how an ended attempt weighs on its Job.
+type outcome int
+
+const (
+	outcomeActive    outcome = iota // still Pending, Assigned or Running
+	outcomeSucceeded                // exited 0
+	outcomeCounted                  // a failure counted against backoffLimit
+	outcomeIgnored                  // a failure a podFailurePolicy rule ignores
+	outcomeKilled                   // ended after the leader asked for its kill
+	outcomeLost                     // lost with its worker, not counted
+	outcomeFailJob                  // a podFailurePolicy FailJob rule matched
+	outcomeDeadline                 // the worker enforced activeDeadlineSeconds
+)
+
+// classify decides what an attempt means for its Job. rule is the index of
+// the podFailurePolicy rule that matched, or -1.
+func classify(job *pb.Job, a *pb.Attempt) (o outcome, rule int) {
+	switch a.GetState() {
+	case AttemptSucceeded:
+		return outcomeSucceeded, -1
+	case AttemptFailed:
+		if a.GetKillRequested() {
+			return outcomeKilled, -1
+		}
+		if a.GetReason() == ReasonDeadlineExceeded && job.GetSpec().ActiveDeadlineSeconds != nil {
+			return outcomeDeadline, -1
+		}
+		if i, action := matchFailurePolicy(job, a); i >= 0 {
+			switch action {
+			case "FailJob":
+				return outcomeFailJob, i
+			case "Ignore":
+				return outcomeIgnored, i
+			}
+			return outcomeCounted, i
+		}
+		return outcomeCounted, -1
+	case AttemptLost:
+		if a.GetKillRequested() {
+			return outcomeKilled, -1
+		}
+		if i, action := matchFailurePolicy(job, a); i >= 0 {
+			switch action {
+			case "FailJob":
+				return outcomeFailJob, i
+			case "Count":
+				return outcomeCounted, i
+			}
+			return outcomeLost, i
+		}
+		return outcomeLost, -1
+	}
+	return outcomeActive, -1
+}
+
+// matchFailurePolicy returns the first podFailurePolicy rule matching an
+// ended attempt, and its action, or -1. onExitCodes looks at non-zero exit
+// codes of Failed attempts; onPodConditions WorkerLost (or its Kubernetes
+// name DisruptionTarget) matches Lost attempts.
+func matchFailurePolicy(job *pb.Job, a *pb.Attempt) (int, string) {
+	for i, r := range job.GetSpec().GetPodFailurePolicy().GetRules() {
+		if ec := r.GetOnExitCodes(); ec != nil {
+			if a.GetState() != AttemptFailed || a.GetExitCode() == 0 {
+				continue
+			}
+			in := false
+			for _, v := range ec.GetValues() {
+				if v == a.GetExitCode() {
+					in = true
+					break
+				}
+			}
+			if (ec.GetOperator() == "In" && in) || (ec.GetOperator() == "NotIn" && !in) {
+				return i, r.GetAction()
+			}
+			continue
+		}
+		if a.GetState() != AttemptLost {
+			continue
+		}
+		for _, pc := range r.GetOnPodConditions() {
+			if (pc.GetType() == "WorkerLost" || pc.GetType() == "DisruptionTarget") &&
+				(pc.GetStatus() == "" || pc.GetStatus() == "True") {
+				return i, r.GetAction()
+			}
+		}
+	}
+	return -1, ""
+}
+
+// describeAttempt says what happened to an ended attempt, for messages.
+func describeAttempt(a *pb.Attempt) string {
+	who := fmt.Sprintf("attempt %d of index %d", a.GetNumber(), a.GetIndex())
+	switch {
+	case a.GetState() == AttemptLost:
+		if a.GetWorker() != "" {
+			return fmt.Sprintf("%s was lost with worker %s", who, a.GetWorker())
+		}
+		return who + " was lost with its worker"
+	case a.GetExitCode() != 0:
+		s := fmt.Sprintf("%s exited with code %d", who, a.GetExitCode())
+		if a.GetReason() != "" && a.GetReason() != "Error" {
+			s += " (" + a.GetReason() + ")"
+		}
+		return s
+	default:
+		s := who + " failed"
+		if a.GetReason() != "" {
+			s += ": " + a.GetReason()
+		}
+		if a.GetMessage() != "" {
+			s += ": " + a.GetMessage()
+		}
+		return s
+	}
+}
+
+// jobPlan is what planJob decided for one Job.
+type jobPlan struct {
+	cmds  []*pb.Command
+	place []placeRequest
+	next  time.Time
+}
+
+// placeRequest is a Pending attempt the placement step should try to assign.
+type placeRequest struct {
+	job     *pb.Job
+	attempt *pb.Attempt
+}
+
+// progress is a Job's attempts summed up.
+type progress struct {
+	unfinished []*pb.Attempt // Pending, Assigned, Running (including kill requested)
+	live       []*pb.Attempt // unfinished and no kill requested
+	succeeded  int32
+	doneIndex  map[int32]bool
+	failed     int32 // counted against backoffLimit
+	lost       int32
+	lastCount  *pb.Attempt // the latest counted failure
+	failJob    string      // set when a FailJob rule matched
+	deadline   bool        // a worker enforced activeDeadlineSeconds
+	latest     map[int32]*pb.Attempt
+	outcomes   map[*pb.Attempt]outcome
+}
+
+func summarize(job *pb.Job, atts []*pb.Attempt) *progress {
+	p := &progress{
+		doneIndex: map[int32]bool{},
+		latest:    map[int32]*pb.Attempt{},
+		outcomes:  map[*pb.Attempt]outcome{},
+	}
+	for _, a := range atts {
+		if l := p.latest[a.GetIndex()]; l == nil || a.GetNumber() > l.GetNumber() {
+			p.latest[a.GetIndex()] = a
+		}
+		o, rule := classify(job, a)
+		p.outcomes[a] = o
+		switch o {
+		case outcomeActive:
+			p.unfinished = append(p.unfinished, a)
+			if !a.GetKillRequested() {
+				p.live = append(p.live, a)
+			}
+		case outcomeSucceeded:
+			p.succeeded++
+			p.doneIndex[a.GetIndex()] = true
+		case outcomeCounted:
+			p.failed++
+			if p.lastCount == nil || finishTime(a).After(finishTime(p.lastCount)) {
+				p.lastCount = a
+			}
+		case outcomeLost:
+			p.lost++
+		case outcomeFailJob:
+			if p.failJob == "" {
+				p.failJob = fmt.Sprintf("%s, matching FailJob rule %d", describeAttempt(a), rule)
+			}
+		case outcomeDeadline:
+			p.deadline = true
+		}
+	}
+	return p
+}
+
+func finishTime(a *pb.Attempt) time.Time {
+	if a.GetFinishTime() == nil {
+		return time.Time{}
+	}
+	return a.GetFinishTime().AsTime()
+}
+
+// jobShape is a Job's defaulted counts.
+type jobShape struct {
+	indexed      bool
+	completions  int32 // -1: unset (work queue)
+	parallelism  int32
+	backoffLimit int32
+}
+
+func shapeOf(job *pb.Job) jobShape {
+	s := job.GetSpec()
+	sh := jobShape{indexed: s.GetCompletionMode() == "Indexed", completions: -1, parallelism: 1, backoffLimit: 6}
+	if s.Completions != nil {
+		sh.completions = max(s.GetCompletions(), 0)
+	}
+	if s.Parallelism != nil {
+		sh.parallelism = max(s.GetParallelism(), 0)
+	} else if s.Completions == nil {
+		sh.completions = 1
+	}
+	if s.BackoffLimit != nil {
+		sh.backoffLimit = max(s.GetBackoffLimit(), 0)
+	}
+	if sh.indexed && sh.completions < 0 {
+		// Validation requires completions for Indexed; without it the Job
+		// runs as a work queue.
+		sh.indexed = false
+	}
+	return sh
+}
+
+// planJob decides the next step of one unfinished Job.
+func planJob(job *pb.Job, atts []*pb.Attempt, connected map[string]bool, now time.Time, opts JobOptions) jobPlan {
+	var plan jobPlan
+	name := job.GetMetadata().GetName()
+	sh := shapeOf(job)
+	p := summarize(job, atts)
+	old := job.GetStatus()
+	if old == nil {
+		old = &pb.JobStatus{}
+	}
+	st := proto.Clone(old).(*pb.JobStatus)
+	st.Succeeded = p.succeeded
+	st.Failed = p.failed
+	st.Lost = p.lost
+	if sh.indexed {
+		st.Succeeded = int32(len(p.doneIndex))
+		st.CompletedIndexes = formatIndexes(p.doneIndex)
+	}
+	ts := timestamppb.New(now)
+
+	kill := func(reason, message string) int32 {
+		var stillActive int32
+		for _, a := range p.live {
+			plan.cmds = append(plan.cmds, killCommand(a, reason, message, now))
+			if a.GetState() != AttemptPending {
+				stillActive++ // ends when its worker reports
+			}
+		}
+		for _, a := range p.unfinished {
+			if a.GetKillRequested() {
+				stillActive++
+			}
+		}
+		return stillActive
+	}
+	finish := func(typ, reason, message string) {
+		kill(killReasonFor(reason), fmt.Sprintf("Job %s %s: %s", name, strings.ToLower(typ), message))
+		st.Active = 0
+		setCondition(st, typ, "True", reason, message, ts)
+		if typ == ConditionComplete {
+			st.CompletionTime = ts
+		}
+		plan.cmds = append(plan.cmds, statusCommand(job, st, old)...)
+	}
+
+	if job.GetSpec().GetSuspend() {
+		st.Active = kill(ReasonSuspended, fmt.Sprintf("Job %s is suspended", name))
+		st.StartTime = nil
+		setCondition(st, ConditionSuspended, "True", ReasonJobSuspended, "Job suspended", ts)
+		plan.cmds = append(plan.cmds, statusCommand(job, st, old)...)
+		return plan
+	}
+	if c := findCondition(st, ConditionSuspended); c != nil && c.GetStatus() == "True" {
+		setCondition(st, ConditionSuspended, "False", ReasonJobResumed, "Job resumed", ts)
+	}
+
+	// activeDeadlineSeconds wins over every other way to end.
+	var deadline time.Time
+	if ads := job.GetSpec().ActiveDeadlineSeconds; ads != nil && st.GetStartTime() != nil {
+		deadline = st.GetStartTime().AsTime().Add(time.Duration(*ads) * time.Second)
+	}
+	if (!deadline.IsZero() && !now.Before(deadline)) || p.deadline {
+		finish(ConditionFailed, ReasonDeadlineExceeded,
+			fmt.Sprintf("Job was active longer than its activeDeadlineSeconds (%ds)", job.GetSpec().GetActiveDeadlineSeconds()))
+		return plan
+	}
+	if p.failJob != "" {
+		finish(ConditionFailed, ReasonPodFailurePolicy, p.failJob)
+		return plan
+	}
+	if p.failed > sh.backoffLimit {
+		msg := fmt.Sprintf("Job has reached the specified backoff limit: %d failed attempts, backoffLimit %d", p.failed, sh.backoffLimit)
+		if p.lastCount != nil {
+			msg += "; last: " + describeAttempt(p.lastCount)
+		}
+		finish(ConditionFailed, ReasonBackoffLimitExceeded, msg)
+		return plan
+	}
+	if complete, msg := isComplete(sh, p); complete {
+		finish(ConditionComplete, ReasonCompletionsReached, msg)
+		return plan
+	}
+
+	// How many attempts should be active now.
+	var want int32
+	switch {
+	case sh.indexed:
+		want = min(sh.parallelism, sh.completions-int32(len(p.doneIndex)))
+	case sh.completions >= 0:
+		want = min(sh.parallelism, sh.completions-p.succeeded)
+	case p.succeeded > 0:
+		// Work queue: once one attempt succeeded no new ones start, and the
+		// running ones finish their work.
+		want = int32(len(p.live))
+	default:
+		want = sh.parallelism
+	}
+	want = max(want, 0)
+
+	// Too many (parallelism lowered): stop the newest first, Pending before
+	// placed ones.
+	stopping := map[*pb.Attempt]bool{}
+	killedPending := 0
+	if excess := int32(len(p.live)) - want; excess > 0 {
+		victims := append([]*pb.Attempt(nil), p.live...)
+		sort.SliceStable(victims, func(i, j int) bool {
+			pi, pj := victims[i].GetState() == AttemptPending, victims[j].GetState() == AttemptPending
+			if pi != pj {
+				return pi
+			}
+			return lessCreated(victims[j], victims[i])
+		})
+		for _, a := range victims[:excess] {
+			stopping[a] = true
+			if a.GetState() == AttemptPending {
+				killedPending++ // RequestKill ends a Pending attempt at once
+			}
+			plan.cmds = append(plan.cmds, killCommand(a, ReasonKilled,
+				fmt.Sprintf("Job %s has more active attempts than parallelism %d", name, sh.parallelism), now))
+		}
+	}
+
+	// Too few: new attempts in free slots, lowest slot first.
+	var created []*pb.Attempt
+	if n := want - int32(len(p.unfinished)); n > 0 {
+		busy := map[int32]bool{}
+		for _, a := range p.unfinished {
+			busy[a.GetIndex()] = true
+		}
+		limit := sh.parallelism
+		if sh.indexed {
+			limit = sh.completions
+		}
+		for slot := int32(0); slot < limit && int32(len(created)) < n; slot++ {
+			if busy[slot] || (sh.indexed && p.doneIndex[slot]) {
+				continue
+			}
+			created = append(created, newAttempt(job, slot, p, connected, now, opts))
+		}
+	}
+	if len(created) > 0 {
+		plan.cmds = append(plan.cmds, &pb.Command{Op: &pb.Command_CreateAttempts{
+			CreateAttempts: &pb.CreateAttempts{Attempts: created}}})
+		if st.StartTime == nil {
+			st.StartTime = ts
+			if ads := job.GetSpec().ActiveDeadlineSeconds; ads != nil {
+				deadline = now.Add(time.Duration(*ads) * time.Second)
+			}
+		}
+	}
+	st.Active = int32(len(p.unfinished) + len(created) - killedPending)
+	plan.cmds = append(plan.cmds, statusCommand(job, st, old)...)
+	plan.next = deadline
+
+	for _, a := range p.live {
+		if a.GetState() == AttemptPending && !stopping[a] {
+			plan.place = append(plan.place, placeRequest{job: job, attempt: a})
+		}
+	}
+	for _, a := range created {
+		plan.place = append(plan.place, placeRequest{job: job, attempt: a})
+	}
+	return plan
+}
+
+// isComplete reports whether the Job has succeeded, with the message of its
+// Complete condition.
+func isComplete(sh jobShape, p *progress) (bool, string) {
+	switch {
+	case sh.indexed:
+		if int32(len(p.doneIndex)) >= sh.completions {
+			return true, fmt.Sprintf("all %d indexes succeeded", sh.completions)
+		}
+	case sh.completions >= 0:
+		if p.succeeded >= sh.completions {
+			return true, fmt.Sprintf("%d of %d completions succeeded", p.succeeded, sh.completions)
+		}
+	default:
+		if p.succeeded > 0 && len(p.unfinished) == 0 {
+			return true, fmt.Sprintf("%d attempts succeeded and no attempt is active", p.succeeded)
+		}
+	}
+	return false, ""
+}
+
+// newAttempt builds the next attempt of a slot: numbered after the slot's
+// latest, delayed after a counted failure, and pinned to the failed
+// attempt's worker under restartPolicy OnFailure when that worker is connected.
+func newAttempt(job *pb.Job, slot int32, p *progress, connected map[string]bool, now time.Time, opts JobOptions) *pb.Attempt {
+	ns, name := job.GetMetadata().GetNamespace(), job.GetMetadata().GetName()
+	number := int32(1)
+	prev := p.latest[slot]
+	if prev != nil {
+		number = prev.GetNumber() + 1
+	}
+	a := &pb.Attempt{
+		Namespace:   ns,
+		Job:         name,
+		Index:       slot,
+		Number:      number,
+		Name:        AttemptName(name, slot, number),
+		State:       AttemptPending,
+		CreatedTime: timestamppb.New(now),
+	}
+	if prev == nil {
+		return a
+	}
+	if p.outcomes[prev] == outcomeCounted {
+		from := finishTime(prev)
+		if from.IsZero() {
+			from = now
+		}
+		a.NotBefore = timestamppb.New(from.Add(opts.backoff(p.failed)))
+	}
+	if prev.GetState() == AttemptFailed && job.GetSpec().GetTemplate().GetSpec().GetRestartPolicy() == "OnFailure" &&
+		prev.GetWorker() != "" && connected[prev.GetWorker()] {
+		a.PinnedWorker = prev.GetWorker()
+	}
+	return a
+}
+
+// killAttemptsOfFinishedJobs asks to stop every unfinished attempt whose Job
+// has finished (or is gone) and whose kill was not requested yet.
+func killAttemptsOfFinishedJobs(v View, now time.Time) []*pb.Command {
+	var cmds []*pb.Command
+	for _, a := range v.UnfinishedAttempts() {
+		if a.GetKillRequested() {
+			continue
+		}
+		job := v.Job(a.GetNamespace(), a.GetJob())
+		switch {
+		case job == nil:
+			cmds = append(cmds, killCommand(a, ReasonKilled, fmt.Sprintf("Job %s no longer exists", a.GetJob()), now))
+		case JobFinished(job):
+			c := finishedCondition(job)
+			msg := fmt.Sprintf("Job %s has finished", a.GetJob())
+			if c != nil {
+				msg = fmt.Sprintf("Job %s %s (%s)", a.GetJob(), strings.ToLower(c.GetType()), c.GetReason())
+				if c.GetMessage() != "" {
+					msg += ": " + c.GetMessage()
+				}
+			}
+			cmds = append(cmds, killCommand(a, ReasonKilled, msg, now))
+		}
+	}
+	return cmds
+}
+
+func finishedCondition(job *pb.Job) *pb.JobCondition {
+	for _, c := range job.GetStatus().GetConditions() {
+		if (c.GetType() == ConditionComplete || c.GetType() == ConditionFailed) && c.GetStatus() == "True" {
+			return c
+		}
+	}
+	return nil
+}
+
+// JobFinishedTime is when the Job finished: its completion time, else the
+// transition time of its Complete or Failed condition; zero if unfinished.
+func JobFinishedTime(job *pb.Job) time.Time {
+	if t := job.GetStatus().GetCompletionTime(); t != nil {
+		return t.AsTime()
+	}
+	if c := finishedCondition(job); c != nil && c.GetLastTransitionTime() != nil {
+		return c.GetLastTransitionTime().AsTime()
+	}
+	return time.Time{}
+}
+
+func killReasonFor(conditionReason string) string {
+	if conditionReason == ReasonDeadlineExceeded {
+		return ReasonDeadlineExceeded
+	}
+	return ReasonKilled
+}
+
+func findCondition(st *pb.JobStatus, typ string) *pb.JobCondition {
+	for _, c := range st.GetConditions() {
+		if c.GetType() == typ {
+			return c
+		}
+	}
+	return nil
+}
+
+// setCondition sets a condition; its transition time moves only when its
+// status changes.
+func setCondition(st *pb.JobStatus, typ, status, reason, message string, now *timestamppb.Timestamp) {
+	c := findCondition(st, typ)
+	if c == nil {
+		st.Conditions = append(st.Conditions, &pb.JobCondition{
+			Type: typ, Status: status, Reason: reason, Message: message, LastTransitionTime: now,
+		})
+		return
+	}
+	if c.Status != status {
+		c.LastTransitionTime = now
+	}
+	c.Status, c.Reason, c.Message = status, reason, message
+}
+
+// formatIndexes writes a set of indexes as "0-2,5".
+func formatIndexes(set map[int32]bool) string {
+	if len(set) == 0 {
+		return ""
+	}
+	idx := make([]int32, 0, len(set))
+	for i := range set {
+		idx = append(idx, i)
+	}
+	sort.Slice(idx, func(i, j int) bool { return idx[i] < idx[j] })
+	var b strings.Builder
+	for i := 0; i < len(idx); {
+		j := i
+		for j+1 < len(idx) && idx[j+1] == idx[j]+1 {
+			j++
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(int(idx[i])))
+		if j > i {
+			b.WriteByte('-')
+			b.WriteString(strconv.Itoa(int(idx[j])))
+		}
+		i = j + 1
+	}
+	return b.String()
+}
+
+func lessCreated(a, b *pb.Attempt) bool {
+	ta, tb := a.GetCreatedTime().AsTime(), b.GetCreatedTime().AsTime()
+	if !ta.Equal(tb) {
+		return ta.Before(tb)
+	}
+	if a.GetNamespace() != b.GetNamespace() {
+		return a.GetNamespace() < b.GetNamespace()
+	}
+	if a.GetJob() != b.GetJob() {
+		return a.GetJob() < b.GetJob()
+	}
+	if a.GetIndex() != b.GetIndex() {
+		return a.GetIndex() < b.GetIndex()
+	}
+	return a.GetNumber() < b.GetNumber()
+}
+
+// statusCommand returns a PutJobStatus when st differs from old, else nothing.
+func statusCommand(job *pb.Job, st, old *pb.JobStatus) []*pb.Command {
+	if proto.Equal(st, old) {
+		return nil
+	}
+	return []*pb.Command{{Op: &pb.Command_PutJobStatus{PutJobStatus: &pb.PutJobStatus{
+		Namespace: job.GetMetadata().GetNamespace(),
+		Name:      job.GetMetadata().GetName(),
+		Status:    st,
+	}}}}
+}
+
+func killCommand(a *pb.Attempt, reason, message string, now time.Time) *pb.Command {
+	return &pb.Command{Op: &pb.Command_RequestKill{RequestKill: &pb.RequestKill{
+		Namespace: a.GetNamespace(),
+		Name:      a.GetName(),
+		Reason:    reason,
+		Message:   message,
+		Now:       timestamppb.New(now),
+	}}}
+}

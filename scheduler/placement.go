@@ -1,0 +1,224 @@
+package scheduler
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// Labels every worker has in addition to its own, so that a nodeSelector can
+// name a host or a runtime without the operator labelling workers by hand.
+// A worker's own label of the same key wins.
+const (
+	LabelHostname = "kubernetes.io/hostname" // the worker id
+	LabelRuntime  = "raftcron.io/runtime"    // docker | exec
+)
+
+// placeAttempts assigns Pending attempts to workers and explains those it
+// cannot place.
+//
+// Order: oldest attempt first (created time, then namespace, Job, index,
+// number). A worker is eligible when its labels match the Job template's
+// nodeSelector and it has a free slot (slots minus its Assigned and Running
+// attempts, counting assignments made earlier in this call). Among eligible
+// workers the least loaded wins, ties by id, so attempts spread out.
+//
+// An attempt pinned by restartPolicy OnFailure goes only to its worker while
+// that worker is connected; once it is not, the attempt may run anywhere, so a
+// retry is never stranded by a worker that is gone for good.
+//
+// Jobs of a CronJob with concurrencyPolicy Forbid or Replace are gated: no
+// attempt of such a Job is assigned while another Job of the same CronJob has
+// an attempt Assigned or Running (or assigned earlier in this call).
+func placeAttempts(v View, workers []WorkerInfo, reqs []placeRequest, now time.Time) (cmds []*pb.Command, pending map[string]string, next time.Time) {
+	pending = map[string]string{}
+	if len(reqs) == 0 {
+		return nil, pending, time.Time{}
+	}
+	ws := append([]WorkerInfo(nil), workers...)
+	sort.Slice(ws, func(i, j int) bool { return ws[i].ID < ws[j].ID })
+	byID := make(map[string]*WorkerInfo, len(ws))
+	for i := range ws {
+		byID[ws[i].ID] = &ws[i]
+	}
+	used := map[string]int{}
+	for _, a := range v.UnfinishedAttempts() {
+		if a.GetState() == AttemptAssigned || a.GetState() == AttemptRunning {
+			used[a.GetWorker()]++
+		}
+	}
+
+	sort.SliceStable(reqs, func(i, j int) bool { return lessCreated(reqs[i].attempt, reqs[j].attempt) })
+	g := newCronGate(v)
+	for _, r := range reqs {
+		a := r.attempt
+		if nb := a.GetNotBefore(); nb != nil && now.Before(nb.AsTime()) {
+			pending[a.GetName()] = "backoff until " + nb.AsTime().UTC().Format("15:04:05")
+			next = earliest(next, nb.AsTime())
+			continue
+		}
+		if why := g.blocked(r.job); why != "" {
+			pending[a.GetName()] = why
+			continue
+		}
+		if len(ws) == 0 {
+			pending[a.GetName()] = "no connected worker"
+			continue
+		}
+		var candidates []*WorkerInfo
+		pinned := byID[a.GetPinnedWorker()]
+		selector := r.job.GetSpec().GetTemplate().GetSpec().GetNodeSelector()
+		if pinned != nil {
+			candidates = []*WorkerInfo{pinned}
+		} else {
+			for i := range ws {
+				if matchesSelector(&ws[i], selector) {
+					candidates = append(candidates, &ws[i])
+				}
+			}
+			if len(candidates) == 0 {
+				pending[a.GetName()] = "no worker matches nodeSelector " + formatSelector(selector)
+				continue
+			}
+		}
+		var best *WorkerInfo
+		for _, w := range candidates {
+			if used[w.ID] >= w.Slots {
+				continue
+			}
+			if best == nil || used[w.ID] < used[best.ID] {
+				best = w // candidates are in id order, so ties keep the lower id
+			}
+		}
+		if best == nil {
+			switch {
+			case pinned != nil:
+				pending[a.GetName()] = fmt.Sprintf("waiting for a free slot on worker %s (%d/%d used), where restartPolicy OnFailure keeps the retry",
+					pinned.ID, used[pinned.ID], max(pinned.Slots, 0))
+			case len(candidates) == 1:
+				pending[a.GetName()] = fmt.Sprintf("the only matching worker %s is full (%d/%d slots used)",
+					candidates[0].ID, used[candidates[0].ID], max(candidates[0].Slots, 0))
+			default:
+				pending[a.GetName()] = fmt.Sprintf("all %d matching workers are full", len(candidates))
+			}
+			continue
+		}
+		used[best.ID]++
+		g.assigned(r.job)
+		cmds = append(cmds, &pb.Command{Op: &pb.Command_AssignAttempt{AssignAttempt: &pb.AssignAttempt{
+			Namespace: a.GetNamespace(),
+			Name:      a.GetName(),
+			Worker:    best.ID,
+			Now:       timestamppb.New(now),
+		}}})
+	}
+	return cmds, pending, next
+}
+
+func matchesSelector(w *WorkerInfo, selector map[string]string) bool {
+	for k, want := range selector {
+		got, ok := w.Labels[k]
+		if !ok {
+			switch k {
+			case LabelHostname:
+				got, ok = w.ID, true
+			case LabelRuntime:
+				got, ok = w.Runtime, true
+			}
+		}
+		if !ok || got != want {
+			return false
+		}
+	}
+	return true
+}
+
+// formatSelector writes a nodeSelector as "disk=ssd,zone=a".
+func formatSelector(sel map[string]string) string {
+	parts := make([]string, 0, len(sel))
+	for k, v := range sel {
+		parts = append(parts, k+"="+v)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+// cronGate enforces concurrencyPolicy Forbid and Replace at assignment time.
+type cronGate struct {
+	v View
+	// placed maps a CronJob key to its Jobs that have an attempt Assigned or
+	// Running, in the order of JobsOfCronJob; filled lazily, then extended
+	// by the assignments made in this call.
+	placed map[string][]string
+}
+
+func newCronGate(v View) *cronGate { return &cronGate{v: v, placed: map[string][]string{}} }
+
+func cronKey(ns, name string) string { return ns + "/" + name }
+
+// blocked says why an attempt of job may not be assigned now, or "".
+func (g *cronGate) blocked(job *pb.Job) string {
+	cron := job.GetStatus().GetCronJob()
+	if cron == "" {
+		return ""
+	}
+	ns, name := job.GetMetadata().GetNamespace(), job.GetMetadata().GetName()
+	policy := g.v.CronJob(ns, cron).GetSpec().GetConcurrencyPolicy()
+	if policy != "Forbid" && policy != "Replace" {
+		return ""
+	}
+	for _, other := range g.placedJobs(ns, cron) {
+		if other == name {
+			continue
+		}
+		if policy == "Replace" {
+			return fmt.Sprintf("waiting for Job %s of CronJob %s to stop (concurrencyPolicy Replace)", other, cron)
+		}
+		return fmt.Sprintf("waiting for Job %s of CronJob %s to finish (concurrencyPolicy Forbid)", other, cron)
+	}
+	return ""
+}
+
+func (g *cronGate) placedJobs(ns, cron string) []string {
+	key := cronKey(ns, cron)
+	names, ok := g.placed[key]
+	if !ok {
+		names = []string{}
+		for _, j := range g.v.JobsOfCronJob(ns, cron) {
+			if hasPlacedAttempt(g.v, j) {
+				names = append(names, j.GetMetadata().GetName())
+			}
+		}
+		g.placed[key] = names
+	}
+	return names
+}
+
+// assigned records that an attempt of job was assigned in this call.
+func (g *cronGate) assigned(job *pb.Job) {
+	cron := job.GetStatus().GetCronJob()
+	if cron == "" {
+		return
+	}
+	ns, name := job.GetMetadata().GetNamespace(), job.GetMetadata().GetName()
+	names := g.placedJobs(ns, cron)
+	for _, n := range names {
+		if n == name {
+			return
+		}
+	}
+	g.placed[cronKey(ns, cron)] = append(names, name)
+}
+
+func hasPlacedAttempt(v View, job *pb.Job) bool {
+	for _, a := range v.Attempts(job.GetMetadata().GetNamespace(), job.GetMetadata().GetName()) {
+		if a.GetState() == AttemptAssigned || a.GetState() == AttemptRunning {
+			return true
+		}
+	}
+	return false
+}
