@@ -1,7 +1,10 @@
 package scheduler
 
 import (
+	"errors"
 	"fmt"
+	"math/bits"
+	"strconv"
 	"strings"
 	"time"
 
@@ -10,42 +13,439 @@ import (
 
 // Schedule is a parsed cron schedule in its time zone.
 //
-// NOTE: first cut; the DST-aware Next and the full parser rules are being
-// written by the scheduler owner. The signature is the contract.
+// # Wall-clock rule (daylight-saving time)
+//
+// A field schedule ("30 2 * * *", "@hourly", "*/15 * * * *") is evaluated on
+// wall-clock times in its zone, and each matching wall-clock time fires once:
+//
+//   - A matching wall time that does not exist (inside a spring-forward gap)
+//     fires at the first instant after the gap; several matching times inside
+//     one gap fire once, together, at that instant.
+//   - A matching wall time that exists twice (inside the repeated autumn hour)
+//     fires at its first occurrence only. During the second pass through the
+//     repeated hour nothing fires: "*/15 * * * *" in Los Angeles on the night
+//     clocks go back fires at 01:00, 01:15, 01:30, 01:45 PDT and next at 02:00
+//     PST, an hour and a quarter later.
+//
+// robfig/cron (and so Kubernetes) skips the gap times and fires the repeated
+// ones twice; raftcron does neither.
+//
+// "@every <duration>" is a fixed interval of real time counted from the
+// previous run (or the CronJob's creation) and ignores the zone.
 type Schedule struct {
 	expr    string
 	loc     *time.Location
 	seconds bool
-	sched   cron.Schedule
+
+	// Field schedules: bit sets as robfig/cron builds them (bit i = value i;
+	// bit 63 marks a field written as * or ?). Day of week is 0–6, Sunday 0.
+	second, minute, hour, dom, month, dow uint64
+	// @every schedules: the interval; zero for field schedules.
+	every time.Duration
 }
 
-var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+// ScheduleError is a schedule or time zone that cannot be used. It matches
+// ErrInvalid with errors.Is.
+type ScheduleError struct {
+	Expr string
+	Msg  string
+}
+
+func (e *ScheduleError) Error() string { return fmt.Sprintf("schedule %q: %s", e.Expr, e.Msg) }
+
+// Unwrap makes errors.Is(err, ErrInvalid) true.
+func (e *ScheduleError) Unwrap() error { return ErrInvalid }
+
+// starBit is robfig/cron's marker for a field written as * or ?.
+const starBit = 1 << 63
+
+// searchYears bounds the search for the next matching wall time. A schedule
+// that can match at all matches within 8 years (29 February around 2100).
+const searchYears = 10
+
+var fieldParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 // ParseSchedule parses a CronJob's schedule and time zone (empty = UTC).
+//
+// It accepts the 5 standard fields (month and weekday names, ?, day of week 7
+// as Sunday), an optional leading seconds field, the descriptors @yearly
+// @annually @monthly @weekly @daily @midnight @hourly, and @every <duration>
+// in whole seconds. A CRON_TZ= or TZ= prefix names the zone when timeZone is
+// empty. A schedule that can never fire ("59 23 31 2 *") is an error.
 func ParseSchedule(expr, timeZone string) (*Schedule, error) {
-	loc := time.UTC
-	if timeZone != "" {
-		if timeZone == "Local" {
-			return nil, fmt.Errorf("time zone %q is not allowed; name an IANA zone such as Europe/Berlin", timeZone)
-		}
-		l, err := time.LoadLocation(timeZone)
-		if err != nil {
-			return nil, fmt.Errorf("unknown time zone %q", timeZone)
-		}
-		loc = l
+	bad := func(format string, args ...any) error {
+		return &ScheduleError{Expr: expr, Msg: fmt.Sprintf(format, args...)}
 	}
-	s, err := parser.Parse(strings.TrimSpace(expr))
+	spec := strings.TrimSpace(expr)
+	if spec == "" {
+		return nil, bad("empty; want 5 fields (minute hour day-of-month month day-of-week), 6 with seconds, or a descriptor such as @daily")
+	}
+	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
+		prefix, rest, _ := strings.Cut(spec, " ")
+		if timeZone != "" {
+			return nil, bad("%s in the schedule and timeZone %q both name a time zone; use only timeZone", prefix, timeZone)
+		}
+		_, timeZone, _ = strings.Cut(prefix, "=")
+		if timeZone == "" {
+			return nil, bad("%s names no time zone", prefix)
+		}
+		spec = strings.TrimSpace(rest)
+		if spec == "" {
+			return nil, bad("nothing after %s", prefix)
+		}
+	}
+	loc, err := loadZone(timeZone)
 	if err != nil {
-		return nil, err
+		return nil, &ScheduleError{Expr: expr, Msg: err.Error()}
 	}
-	return &Schedule{expr: expr, loc: loc, sched: s, seconds: len(strings.Fields(expr)) == 6}, nil
+	s := &Schedule{expr: expr, loc: loc}
+
+	if strings.HasPrefix(spec, "@every") {
+		arg := strings.TrimSpace(strings.TrimPrefix(spec, "@every"))
+		if arg == "" {
+			return nil, bad("@every needs a duration, such as @every 1h30m")
+		}
+		d, err := time.ParseDuration(arg)
+		if err != nil {
+			return nil, bad("@every: %q is not a duration (use units such as 90s, 5m, 1h30m)", arg)
+		}
+		if d < time.Second {
+			return nil, bad("@every %s: the interval must be at least 1s", arg)
+		}
+		if d%time.Second != 0 {
+			return nil, bad("@every %s: the interval must be whole seconds", arg)
+		}
+		s.every = d
+		s.seconds = d%time.Minute != 0
+		return s, nil
+	}
+	if strings.HasPrefix(spec, "@") {
+		switch spec {
+		case "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly":
+		default:
+			return nil, bad("unknown descriptor %q; use @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly or @every <duration>", spec)
+		}
+	} else {
+		fields := strings.Fields(spec)
+		if len(fields) != 5 && len(fields) != 6 {
+			return nil, bad("%d fields; want 5 (minute hour day-of-month month day-of-week) or 6 with a leading seconds field", len(fields))
+		}
+		s.seconds = len(fields) == 6
+		if err := checkFields(fields); err != nil {
+			return nil, &ScheduleError{Expr: expr, Msg: err.Error()}
+		}
+		dow, err := sundaySeven(fields[len(fields)-1])
+		if err != nil {
+			return nil, bad("day-of-week: %v", err)
+		}
+		fields[len(fields)-1] = dow
+		spec = strings.Join(fields, " ")
+	}
+	parsed, err := fieldParser.Parse(spec)
+	if err != nil {
+		return nil, bad("%v", err)
+	}
+	ss, ok := parsed.(*cron.SpecSchedule)
+	if !ok {
+		return nil, bad("unsupported schedule")
+	}
+	s.second, s.minute, s.hour, s.dom, s.month, s.dow = ss.Second, ss.Minute, ss.Hour, ss.Dom, ss.Month, ss.Dow
+	if !s.canFire() {
+		return nil, bad("never fires: no month in the schedule has the day of month it names")
+	}
+	return s, nil
 }
 
-// Next returns the first fire time strictly after t, or the zero time if none.
-func (s *Schedule) Next(t time.Time) time.Time { return s.sched.Next(t.In(s.loc)) }
+func loadZone(name string) (*time.Location, error) {
+	switch name {
+	case "", "UTC":
+		return time.UTC, nil
+	case "Local":
+		return nil, errors.New(`time zone "Local" is not allowed; name an IANA zone such as Europe/Berlin`)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("unknown time zone %q (want an IANA name such as America/Los_Angeles)", name)
+	}
+	return loc, nil
+}
 
-// HasSeconds reports whether the schedule has a leading seconds field.
+// fieldNames names the fields of a 5- or 6-field schedule for error messages.
+var fieldNames = []string{"second", "minute", "hour", "day-of-month", "month", "day-of-week"}
+
+// checkFields runs robfig's parser on each field alone so that an error names
+// the field it is about ("minute: end of range (61) above maximum (59): 61").
+func checkFields(fields []string) error {
+	names := fieldNames[6-len(fields):]
+	for i, f := range fields {
+		probe := []string{"0", "0", "0", "*", "*", "*"}
+		idx := i + 6 - len(fields)
+		v := f
+		if idx == 5 {
+			var err error
+			if v, err = sundaySeven(f); err != nil {
+				return fmt.Errorf("%s: %w", names[i], err)
+			}
+		}
+		probe[idx] = v
+		if _, err := fieldParser.Parse(strings.Join(probe, " ")); err != nil {
+			return fmt.Errorf("%s %q: %v", names[i], f, err)
+		}
+	}
+	return nil
+}
+
+// sundaySeven rewrites a day-of-week field so that 7 means Sunday, as in
+// crontab: "7" → "0", "5-7" → "5-6,0", "1-7/2" → "1-6/2,0".
+func sundaySeven(field string) (string, error) {
+	parts := strings.Split(field, ",")
+	out := make([]string, 0, len(parts)+1)
+	for _, p := range parts {
+		rng, step, hasStep := strings.Cut(p, "/")
+		lo, hi, isRange := strings.Cut(rng, "-")
+		if !isRange {
+			if lo == "7" {
+				if hasStep {
+					return "", fmt.Errorf("%q: a step needs a range starting before 7", p)
+				}
+				out = append(out, "0")
+				continue
+			}
+			out = append(out, p)
+			continue
+		}
+		if hi != "7" {
+			out = append(out, p)
+			continue
+		}
+		st := 1
+		if hasStep {
+			n, err := strconv.Atoi(step)
+			if err != nil || n <= 0 {
+				out = append(out, p) // let robfig name the problem
+				continue
+			}
+			st = n
+		}
+		start, err := strconv.Atoi(lo)
+		if err != nil {
+			if v, ok := weekdayNames[strings.ToLower(lo)]; ok {
+				start = v
+			} else {
+				out = append(out, p)
+				continue
+			}
+		}
+		if start == 7 {
+			out = append(out, "0")
+			continue
+		}
+		if start < 7 {
+			r := lo + "-6"
+			if hasStep {
+				r += "/" + step
+			}
+			out = append(out, r)
+			if (7-start)%st == 0 {
+				out = append(out, "0")
+			}
+			continue
+		}
+		out = append(out, p)
+	}
+	return strings.Join(out, ","), nil
+}
+
+var weekdayNames = map[string]int{"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
+
+// canFire reports whether some month of the schedule has a day it matches.
+func (s *Schedule) canFire() bool {
+	if s.dom&starBit != 0 || s.dow&starBit != 0 {
+		if s.dom&starBit != 0 {
+			return s.dow != 0 && s.month != 0
+		}
+		// Day of week is *: the day of month must exist in some month.
+		maxDays := [13]int{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+		for m := 1; m <= 12; m++ {
+			if s.month&(1<<m) == 0 {
+				continue
+			}
+			for d := 1; d <= maxDays[m]; d++ {
+				if s.dom&(1<<d) != 0 {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return s.month != 0 // either day field may match; some weekday always occurs
+}
+
+// Next returns the first fire time strictly after t, or the zero time if none
+// (only possible within the search bound for schedules that cannot fire).
+func (s *Schedule) Next(t time.Time) time.Time {
+	if s.every > 0 {
+		return t.Add(s.every - time.Duration(t.Nanosecond()))
+	}
+	after := s.effectiveWall(t)
+	w := s.nextWall(after)
+	if w.IsZero() {
+		return time.Time{}
+	}
+	return s.instant(w)
+}
+
+// Expr returns the schedule as written.
+func (s *Schedule) Expr() string { return s.expr }
+
+// Every returns the interval of an @every schedule, or 0.
+func (s *Schedule) Every() time.Duration { return s.every }
+
+// HasSeconds reports whether ticks can fall inside a minute: a leading seconds
+// field, or @every with an interval that is not whole minutes. Job names then
+// carry unix seconds instead of unix minutes.
 func (s *Schedule) HasSeconds() bool { return s.seconds }
 
 // Location is the schedule's time zone.
 func (s *Schedule) Location() *time.Location { return s.loc }
+
+// JobName is the name of the Job for one tick of a CronJob:
+// <cronjob>-<unix minutes>, or <cronjob>-<unix seconds> when hasSeconds. The
+// same tick always yields the same name, on any leader.
+func JobName(cronJob string, scheduled time.Time, hasSeconds bool) string {
+	if hasSeconds {
+		return cronJob + "-" + strconv.FormatInt(scheduled.Unix(), 10)
+	}
+	return cronJob + "-" + strconv.FormatInt(floorDiv(scheduled.Unix(), 60), 10)
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// wall returns t's wall-clock reading in the schedule's zone as a UTC time
+// with the same fields ("naive" time, free of DST).
+func (s *Schedule) wall(t time.Time) time.Time {
+	_, off := t.In(s.loc).Zone()
+	return t.Add(time.Duration(off) * time.Second).UTC()
+}
+
+// effectiveWall is the latest wall-clock time already reached at instant t.
+// Inside the second pass of a repeated hour it is the end of that hour (every
+// wall time in it fired during the first pass); elsewhere it is t's wall time.
+func (s *Schedule) effectiveWall(t time.Time) time.Time {
+	w := s.wall(t)
+	start, _ := t.In(s.loc).ZoneBounds()
+	if start.IsZero() {
+		return w
+	}
+	_, cur := start.In(s.loc).Zone()
+	_, prev := start.Add(-time.Second).In(s.loc).Zone()
+	if prev <= cur {
+		return w
+	}
+	// Clocks went back at start by prev-cur seconds.
+	end := s.wall(start).Add(time.Duration(prev-cur) * time.Second) // wall time where the repeat ends
+	if w.Before(end) {
+		return end.Add(-time.Nanosecond)
+	}
+	return w
+}
+
+// instant maps a wall-clock time to the instant it fires: the only one, the
+// first of two (repeated hour), or the first instant after a gap.
+func (s *Schedule) instant(w time.Time) time.Time {
+	wu := w.Unix()
+	var offs [3]int
+	for i, probe := range []int64{wu - 86400, wu, wu + 86400} {
+		_, offs[i] = time.Unix(probe, 0).In(s.loc).Zone()
+	}
+	var best time.Time
+	minOff := offs[0]
+	for _, o := range offs {
+		minOff = min(minOff, o)
+		u := time.Unix(wu-int64(o), 0)
+		if _, got := u.In(s.loc).Zone(); got != o {
+			continue
+		}
+		if best.IsZero() || u.Before(best) {
+			best = u
+		}
+	}
+	if !best.IsZero() {
+		return best.In(s.loc)
+	}
+	// In a gap: with the offset before the gap, w lands just after the
+	// transition; the transition is the first instant after the gap.
+	start, _ := time.Unix(wu-int64(minOff), 0).In(s.loc).ZoneBounds()
+	return start.In(s.loc)
+}
+
+// nextWall returns the first wall time strictly after `after` (whole seconds)
+// that matches the fields, or zero beyond the search bound. It works on naive
+// UTC times, so it needs no DST care, and it skips by field, not by second.
+func (s *Schedule) nextWall(after time.Time) time.Time {
+	t := after.Truncate(time.Second).Add(time.Second)
+	limit := t.Year() + searchYears
+wrap:
+	if t.Year() > limit {
+		return time.Time{}
+	}
+	for s.month&(1<<uint(t.Month())) == 0 {
+		t = time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+		if t.Year() > limit {
+			return time.Time{}
+		}
+	}
+	for !s.dayMatches(t) {
+		m := t.Month()
+		t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, time.UTC)
+		if t.Month() != m {
+			goto wrap
+		}
+	}
+	if h, ok := nextBit(s.hour, t.Hour(), 23); !ok {
+		t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, time.UTC)
+		goto wrap
+	} else if h != t.Hour() {
+		t = time.Date(t.Year(), t.Month(), t.Day(), h, 0, 0, 0, time.UTC)
+	}
+	if m, ok := nextBit(s.minute, t.Minute(), 59); !ok {
+		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour()+1, 0, 0, 0, time.UTC)
+		goto wrap
+	} else if m != t.Minute() {
+		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), m, 0, 0, time.UTC)
+	}
+	if sec, ok := nextBit(s.second, t.Second(), 59); !ok {
+		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute()+1, 0, 0, time.UTC)
+		goto wrap
+	} else if sec != t.Second() {
+		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), sec, 0, time.UTC)
+	}
+	return t
+}
+
+// nextBit returns the smallest set bit >= from and <= max.
+func nextBit(set uint64, from, max int) (int, bool) {
+	m := set &^ starBit >> uint(from) << uint(from)
+	if m == 0 {
+		return 0, false
+	}
+	b := bits.TrailingZeros64(m)
+	return b, b <= max
+}
+
+// dayMatches applies Vixie cron's rule: when either day field is * (or ?),
+// both must match; otherwise either may.
+func (s *Schedule) dayMatches(t time.Time) bool {
+	domMatch := s.dom&(1<<uint(t.Day())) != 0
+	dowMatch := s.dow&(1<<uint(t.Weekday())) != 0
+	if s.dom&starBit != 0 || s.dow&starBit != 0 {
+		return domMatch && dowMatch
+	}
+	return domMatch || dowMatch
+}
