@@ -5,7 +5,123 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
+
+// Environment variables and container labels every attempt gets.
+const (
+	EnvCompletionIndex = "JOB_COMPLETION_INDEX"
+	EnvJob             = "RAFTCRON_JOB"
+	EnvNamespace       = "RAFTCRON_NAMESPACE"
+	EnvAttempt         = "RAFTCRON_ATTEMPT"
+	EnvScheduledTime   = "RAFTCRON_SCHEDULED_TIME"
+
+	LabelJob       = "raftcron.io/job"
+	LabelNamespace = "raftcron.io/namespace"
+	LabelIndex     = "raftcron.io/index"
+	LabelAttempt   = "raftcron.io/attempt"
+)
+
+// RunSpecFor builds what a worker runs for an attempt of a Job, from the
+// Job's single container:
+//
+//   - image and pull policy (when unset: Always for an untagged or :latest
+//     image, else IfNotPresent, as Kubernetes);
+//   - command, args, workingDir, and env: the container's env, then
+//     JOB_COMPLETION_INDEX (Indexed Jobs), RAFTCRON_JOB, RAFTCRON_NAMESPACE,
+//     RAFTCRON_ATTEMPT and RAFTCRON_SCHEDULED_TIME (the Job's
+//     batch.kubernetes.io/cronjob-scheduled-timestamp annotation, when
+//     present), which override user variables of the same name;
+//   - cpu_millis and memory_bytes from resources.limits (0 = unlimited; an
+//     unparsable quantity, which validation rejects, also gives 0);
+//   - mounts from hostPath volumes named by volumeMounts (other volumes are
+//     skipped), privileged, hostNetwork, hostPID;
+//   - kill_grace from terminationGracePeriodSeconds (default 30s);
+//   - deadline = status.start_time + activeDeadlineSeconds, when both are set;
+//   - labels: the template's labels, then raftcron.io/job, /namespace, /index
+//     and /attempt.
+func RunSpecFor(job *pb.Job, a *pb.Attempt) *pb.RunSpec {
+	spec := job.GetSpec()
+	pod := spec.GetTemplate().GetSpec()
+	var c *pb.Container
+	if cs := pod.GetContainers(); len(cs) > 0 {
+		c = cs[0]
+	}
+	rs := &pb.RunSpec{
+		Image:           c.GetImage(),
+		ImagePullPolicy: c.GetImagePullPolicy(),
+		Command:         append([]string(nil), c.GetCommand()...),
+		Args:            append([]string(nil), c.GetArgs()...),
+		WorkingDir:      c.GetWorkingDir(),
+		Env:             map[string]string{},
+		Privileged:      c.GetSecurityContext().GetPrivileged(),
+		HostNetwork:     pod.GetHostNetwork(),
+		HostPid:         pod.GetHostPid(),
+		Labels:          map[string]string{},
+	}
+	if rs.ImagePullPolicy == "" {
+		rs.ImagePullPolicy = DefaultImagePullPolicy(rs.Image)
+	}
+	for _, e := range c.GetEnv() {
+		rs.Env[e.GetName()] = e.GetValue()
+	}
+	ns, name := job.GetMetadata().GetNamespace(), job.GetMetadata().GetName()
+	if spec.GetCompletionMode() == "Indexed" {
+		rs.Env[EnvCompletionIndex] = strconv.Itoa(int(a.GetIndex()))
+	}
+	rs.Env[EnvJob] = name
+	rs.Env[EnvNamespace] = ns
+	rs.Env[EnvAttempt] = a.GetName()
+	if ts, ok := job.GetMetadata().GetAnnotations()[AnnotationScheduledTimestamp]; ok {
+		rs.Env[EnvScheduledTime] = ts
+	}
+
+	limits := c.GetResources().GetLimits()
+	if q, ok := limits["cpu"]; ok {
+		if v, err := ParseCPU(q); err == nil {
+			rs.CpuMillis = v
+		}
+	}
+	if q, ok := limits["memory"]; ok {
+		if v, err := ParseMemory(q); err == nil {
+			rs.MemoryBytes = v
+		}
+	}
+
+	hostPaths := map[string]string{}
+	for _, v := range pod.GetVolumes() {
+		if v.GetHostPath() != nil {
+			hostPaths[v.GetName()] = v.GetHostPath().GetPath()
+		}
+	}
+	for _, m := range c.GetVolumeMounts() {
+		if hp, ok := hostPaths[m.GetName()]; ok {
+			rs.Mounts = append(rs.Mounts, &pb.Mount{HostPath: hp, ContainerPath: m.GetMountPath(), ReadOnly: m.GetReadOnly()})
+		}
+	}
+
+	grace := int32(DefaultTerminationGracePeriod)
+	if g := pod.TerminationGracePeriodSeconds; g != nil {
+		grace = max(*g, 0)
+	}
+	rs.KillGrace = durationpb.New(time.Duration(grace) * time.Second)
+	if ads := spec.ActiveDeadlineSeconds; ads != nil && job.GetStatus().GetStartTime() != nil {
+		rs.Deadline = timestamppb.New(job.GetStatus().GetStartTime().AsTime().Add(time.Duration(*ads) * time.Second))
+	}
+
+	for k, v := range job.GetSpec().GetTemplate().GetMetadata().GetLabels() {
+		rs.Labels[k] = v
+	}
+	rs.Labels[LabelJob] = name
+	rs.Labels[LabelNamespace] = ns
+	rs.Labels[LabelIndex] = strconv.Itoa(int(a.GetIndex()))
+	rs.Labels[LabelAttempt] = a.GetName()
+	return rs
+}
 
 // quantity suffixes as Kubernetes resource.Quantity understands them.
 var binarySuffixes = map[string]int64{
