@@ -1,39 +1,111 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/scheduler"
+)
+
+// Kinds of objects, as the API names them.
+const (
+	KindCronJob = "CronJob"
+	KindJob     = "Job"
+)
+
+// Job condition types.
+const (
+	ConditionComplete  = "Complete"
+	ConditionFailed    = "Failed"
+	ConditionSuspended = "Suspended"
+)
+
+// Sentinel errors. Errors returned by a Client wrap one of these where the
+// server's gRPC code maps to it, so errors.Is works; the error's text is the
+// server's message.
+var (
+	// ErrNotFound: the named object does not exist (codes.NotFound). It is
+	// scheduler.ErrNotFound, so either name works with errors.Is.
+	ErrNotFound = scheduler.ErrNotFound
+	// ErrInvalid: the request or a manifest was rejected (codes.InvalidArgument).
+	// It is scheduler.ErrInvalid, which DecodeManifests' errors also match.
+	ErrInvalid = scheduler.ErrInvalid
+	// ErrAlreadyExists: an object of that name exists (codes.AlreadyExists).
+	ErrAlreadyExists = errors.New("already exists")
+	// ErrFailedPrecondition: the cluster's state does not allow the request (codes.FailedPrecondition).
+	ErrFailedPrecondition = errors.New("failed precondition")
+	// ErrJobFailed: WaitJob waited for a Job that failed or can no longer reach the condition.
+	ErrJobFailed = errors.New("job failed")
 )
 
 // Config says how to reach a raftcron cluster.
 type Config struct {
-	// Servers are the gRPC addresses (host:port) of any servers of the cluster.
+	// Servers are the gRPC addresses (host:port) of any servers of the
+	// cluster. Calls go to one of them and move on to the next when it
+	// cannot be reached.
 	Servers []string
-	// DialTimeout bounds how long one connection attempt may take.
+	// DialTimeout bounds how long the client waits for one server's
+	// connection before it tries the next (default 5s).
 	DialTimeout time.Duration
+	// PollInterval is how often WaitJob reads the Job (default 500ms).
+	PollInterval time.Duration
+
+	// Room for later: TLS (client certificate, CA) and a bearer token.
 }
 
-// Client talks to a raftcron cluster.
+// Client talks to a raftcron cluster. Servers forward writes to the leader;
+// while the cluster has no leader, or a server cannot be reached, calls are
+// retried with exponential backoff across the server list until their
+// context is done. Give every call a context with a deadline.
+//
+// A Client is safe for concurrent use.
 type Client struct {
-	servers []string
-	conns   []*grpc.ClientConn
-	rpcs    []pb.RaftCronClient
+	servers      []string
+	conns        []*grpc.ClientConn
+	rpcs         []pb.RaftCronClient
+	dialTimeout  time.Duration
+	pollInterval time.Duration
+	cur          atomic.Uint32
 }
 
-// New prepares connections to every server. It does not block.
+// New prepares connections to every server. It does not block: connections
+// are made on first use.
 func New(cfg Config) (*Client, error) {
 	if len(cfg.Servers) == 0 {
 		return nil, errors.New("client config: servers: at least one address is required")
 	}
-	c := &Client{}
+	c := &Client{dialTimeout: cfg.DialTimeout, pollInterval: cfg.PollInterval}
+	if c.dialTimeout <= 0 {
+		c.dialTimeout = 5 * time.Second
+	}
+	if c.pollInterval <= 0 {
+		c.pollInterval = 500 * time.Millisecond
+	}
+	connect := grpc.ConnectParams{
+		Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 2 * time.Second},
+		MinConnectTimeout: c.dialTimeout,
+	}
 	for _, addr := range cfg.Servers {
-		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		addr = strings.TrimSpace(addr)
+		if addr == "" {
+			_ = c.Close()
+			return nil, errors.New("client config: servers: empty address")
+		}
+		conn, err := grpc.NewClient(addr,
+			grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithConnectParams(connect))
 		if err != nil {
 			_ = c.Close()
 			return nil, fmt.Errorf("dial %s: %w", addr, err)
@@ -52,4 +124,393 @@ func (c *Client) Close() error {
 		errs = append(errs, conn.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// Apply creates or updates CronJobs and Jobs. With dryRun the server
+// validates and reports what would change, and writes nothing. Apply is
+// idempotent, so it is retried across leader changes.
+func (c *Client) Apply(ctx context.Context, resources []*pb.Resource, dryRun bool) ([]*pb.ApplyResult, error) {
+	var out []*pb.ApplyResult
+	err := c.do(ctx, "apply", func(ctx context.Context, rpc pb.RaftCronClient, _ attemptInfo) error {
+		resp, err := rpc.Apply(ctx, &pb.ApplyRequest{Resources: resources, DryRun: dryRun})
+		if err != nil {
+			return err
+		}
+		out = resp.GetResults()
+		return nil
+	})
+	return out, err
+}
+
+// get reads one object.
+func (c *Client) get(ctx context.Context, kind, namespace, name string) (*pb.Resource, error) {
+	var out *pb.Resource
+	err := c.do(ctx, "get "+strings.ToLower(kind), func(ctx context.Context, rpc pb.RaftCronClient, _ attemptInfo) error {
+		res, err := rpc.Get(ctx, &pb.GetRequest{Kind: kind, Namespace: namespace, Name: name})
+		if err != nil {
+			return err
+		}
+		out = res
+		return nil
+	})
+	return out, err
+}
+
+// GetCronJob reads one CronJob.
+func (c *Client) GetCronJob(ctx context.Context, namespace, name string) (*pb.CronJob, error) {
+	res, err := c.get(ctx, KindCronJob, namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	if res.GetCronJob() == nil {
+		return nil, fmt.Errorf("get cronjob %q: the server answered with another kind", name)
+	}
+	return res.GetCronJob(), nil
+}
+
+// GetJob reads one Job.
+func (c *Client) GetJob(ctx context.Context, namespace, name string) (*pb.Job, error) {
+	res, err := c.get(ctx, KindJob, namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	if res.GetJob() == nil {
+		return nil, fmt.Errorf("get job %q: the server answered with another kind", name)
+	}
+	return res.GetJob(), nil
+}
+
+// list reads the objects of one kind.
+func (c *Client) list(ctx context.Context, req *pb.ListRequest) ([]*pb.Resource, error) {
+	var out []*pb.Resource
+	err := c.do(ctx, "list "+strings.ToLower(req.GetKind())+"s", func(ctx context.Context, rpc pb.RaftCronClient, _ attemptInfo) error {
+		resp, err := rpc.List(ctx, req)
+		if err != nil {
+			return err
+		}
+		out = resp.GetItems()
+		return nil
+	})
+	return out, err
+}
+
+// ListCronJobs lists the CronJobs of a namespace; "" lists every namespace.
+func (c *Client) ListCronJobs(ctx context.Context, namespace string) ([]*pb.CronJob, error) {
+	items, err := c.list(ctx, &pb.ListRequest{Kind: KindCronJob, Namespace: namespace, AllNamespaces: namespace == ""})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*pb.CronJob, 0, len(items))
+	for _, it := range items {
+		if cj := it.GetCronJob(); cj != nil {
+			out = append(out, cj)
+		}
+	}
+	return out, nil
+}
+
+// ListJobs lists the Jobs of a namespace ("" for every namespace), only those
+// of cronJob when it is not empty.
+func (c *Client) ListJobs(ctx context.Context, namespace, cronJob string) ([]*pb.Job, error) {
+	items, err := c.list(ctx, &pb.ListRequest{Kind: KindJob, Namespace: namespace, AllNamespaces: namespace == "", CronJob: cronJob})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*pb.Job, 0, len(items))
+	for _, it := range items {
+		if j := it.GetJob(); j != nil {
+			out = append(out, j)
+		}
+	}
+	return out, nil
+}
+
+// Delete deletes a CronJob or a Job (kind "CronJob" or "Job"). A delete that
+// is retried after the cluster may already have applied it, and then finds
+// nothing, succeeds.
+func (c *Client) Delete(ctx context.Context, kind, namespace, name string) error {
+	kind = CanonicalKind(kind)
+	return c.do(ctx, "delete "+strings.ToLower(kind), func(ctx context.Context, rpc pb.RaftCronClient, info attemptInfo) error {
+		_, err := rpc.Delete(ctx, &pb.DeleteRequest{Kind: kind, Namespace: namespace, Name: name})
+		if info.Sent && status.Code(err) == codes.NotFound {
+			return nil
+		}
+		return err
+	})
+}
+
+// SetSuspend suspends (true) or resumes (false) a CronJob or a Job.
+func (c *Client) SetSuspend(ctx context.Context, kind, namespace, name string, suspend bool) error {
+	kind = CanonicalKind(kind)
+	op := "resume "
+	if suspend {
+		op = "suspend "
+	}
+	return c.do(ctx, op+strings.ToLower(kind), func(ctx context.Context, rpc pb.RaftCronClient, _ attemptInfo) error {
+		_, err := rpc.SetSuspend(ctx, &pb.SetSuspendRequest{Kind: kind, Namespace: namespace, Name: name, Suspend: suspend})
+		return err
+	})
+}
+
+// Trigger creates a Job from a CronJob's template now, outside its schedule.
+// jobName defaults to <cronJob>-manual-<unix seconds>; the client picks the
+// name before the first attempt so that a retried trigger makes one Job.
+func (c *Client) Trigger(ctx context.Context, namespace, cronJob, jobName string) (*pb.Job, error) {
+	if jobName == "" {
+		jobName = fmt.Sprintf("%s-manual-%d", cronJob, time.Now().Unix())
+	}
+	var out *pb.Job
+	err := c.do(ctx, "trigger cronjob", func(ctx context.Context, rpc pb.RaftCronClient, info attemptInfo) error {
+		job, err := rpc.Trigger(ctx, &pb.TriggerRequest{Namespace: namespace, CronJob: cronJob, JobName: jobName})
+		if info.Sent && status.Code(err) == codes.AlreadyExists {
+			// An earlier attempt created it.
+			res, gerr := rpc.Get(ctx, &pb.GetRequest{Kind: KindJob, Namespace: namespace, Name: jobName})
+			if gerr == nil && res.GetJob() != nil {
+				out = res.GetJob()
+				return nil
+			}
+		}
+		if err != nil {
+			return err
+		}
+		out = job
+		return nil
+	})
+	return out, err
+}
+
+// ListAttempts lists the attempts of a Job; job "" lists every attempt of the namespace.
+func (c *Client) ListAttempts(ctx context.Context, namespace, job string) ([]*pb.Attempt, error) {
+	var out []*pb.Attempt
+	err := c.do(ctx, "list attempts", func(ctx context.Context, rpc pb.RaftCronClient, _ attemptInfo) error {
+		resp, err := rpc.ListAttempts(ctx, &pb.ListAttemptsRequest{Namespace: namespace, Job: job})
+		if err != nil {
+			return err
+		}
+		out = resp.GetAttempts()
+		return nil
+	})
+	return out, err
+}
+
+// ListWorkers lists the workers the cluster knows.
+func (c *Client) ListWorkers(ctx context.Context) ([]*pb.Worker, error) {
+	var out []*pb.Worker
+	err := c.do(ctx, "list workers", func(ctx context.Context, rpc pb.RaftCronClient, _ attemptInfo) error {
+		resp, err := rpc.ListWorkers(ctx, &pb.ListWorkersRequest{})
+		if err != nil {
+			return err
+		}
+		out = resp.GetWorkers()
+		return nil
+	})
+	return out, err
+}
+
+// Logs copies the output of an attempt to w. With req.Follow it keeps
+// copying until the attempt ends or ctx is done. Opening the stream is
+// retried like any call; once output has been written, a broken stream is
+// returned as an error rather than retried, so nothing is printed twice.
+func (c *Client) Logs(ctx context.Context, req *pb.LogsRequest, w io.Writer) error {
+	return c.do(ctx, "logs", func(ctx context.Context, rpc pb.RaftCronClient, _ attemptInfo) error {
+		stream, err := rpc.Logs(ctx, req)
+		if err != nil {
+			return err
+		}
+		wrote := false
+		for {
+			chunk, err := stream.Recv()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				if wrote {
+					return noRetry{err}
+				}
+				return err
+			}
+			if len(chunk.GetData()) == 0 {
+				continue
+			}
+			if _, err := w.Write(chunk.GetData()); err != nil {
+				return noRetry{fmt.Errorf("write logs: %w", err)}
+			}
+			wrote = true
+		}
+	})
+}
+
+// noRetry marks an error that must not be retried even if its code says Unavailable.
+type noRetry struct{ err error }
+
+func (e noRetry) Error() string { return e.err.Error() }
+func (e noRetry) Unwrap() error { return e.err }
+
+// Members lists the servers of the Raft configuration.
+func (c *Client) Members(ctx context.Context) ([]*pb.Member, error) {
+	var out []*pb.Member
+	err := c.do(ctx, "cluster members", func(ctx context.Context, rpc pb.RaftCronClient, _ attemptInfo) error {
+		resp, err := rpc.Members(ctx, &pb.MembersRequest{})
+		if err != nil {
+			return err
+		}
+		out = resp.GetMembers()
+		return nil
+	})
+	return out, err
+}
+
+// RemovePeer removes a server from the Raft configuration. A retried remove
+// that finds the server already gone succeeds.
+func (c *Client) RemovePeer(ctx context.Context, nodeID string) error {
+	return c.do(ctx, "remove peer", func(ctx context.Context, rpc pb.RaftCronClient, info attemptInfo) error {
+		_, err := rpc.RemovePeer(ctx, &pb.RemovePeerRequest{NodeId: nodeID})
+		if info.Sent && status.Code(err) == codes.NotFound {
+			return nil
+		}
+		return err
+	})
+}
+
+// WaitJob polls a Job until its condition (Complete, Failed or Suspended) is
+// True and returns the Job. Waiting for Complete ends with an error wrapping
+// ErrJobFailed when the Job fails instead; waiting for Failed ends with such
+// an error when the Job completes. It gives up when ctx is done.
+func (c *Client) WaitJob(ctx context.Context, namespace, name, condition string) (*pb.Job, error) {
+	cond, ok := canonicalCondition(condition)
+	if !ok {
+		return nil, fmt.Errorf("wait job %q: condition %q: %w: want Complete, Failed or Suspended", name, condition, ErrInvalid)
+	}
+	t := time.NewTimer(0)
+	defer t.Stop()
+	var last *pb.Job
+	for {
+		select {
+		case <-ctx.Done():
+			if last == nil {
+				return nil, fmt.Errorf("wait job %q for condition %s: %w", name, cond, ctx.Err())
+			}
+			return last, fmt.Errorf("wait job %q for condition %s: %w (status: %s)", name, cond, ctx.Err(), JobStatusText(last))
+		case <-t.C:
+		}
+		job, err := c.GetJob(ctx, namespace, name)
+		if err != nil {
+			if ctx.Err() != nil && last != nil {
+				return last, fmt.Errorf("wait job %q for condition %s: %w (status: %s)", name, cond, ctx.Err(), JobStatusText(last))
+			}
+			return nil, err
+		}
+		last = job
+		if c := FindCondition(job, cond); c != nil {
+			return job, nil
+		}
+		switch cond {
+		case ConditionComplete:
+			if f := FindCondition(job, ConditionFailed); f != nil {
+				return job, fmt.Errorf("job %q failed: %s: %s: %w", name, f.GetReason(), f.GetMessage(), ErrJobFailed)
+			}
+		case ConditionFailed:
+			if FindCondition(job, ConditionComplete) != nil {
+				return job, fmt.Errorf("job %q completed; it will not fail: %w", name, ErrJobFailed)
+			}
+		}
+		t.Reset(c.pollInterval)
+	}
+}
+
+// FindCondition returns the Job's condition of type typ when its status is
+// "True", or nil.
+func FindCondition(job *pb.Job, typ string) *pb.JobCondition {
+	for _, c := range job.GetStatus().GetConditions() {
+		if strings.EqualFold(c.GetType(), typ) && strings.EqualFold(c.GetStatus(), "True") {
+			return c
+		}
+	}
+	return nil
+}
+
+// JobStatusText is a Job's state in one word, as `get jobs` shows it:
+// Complete, Failed, Suspended, Running or Pending.
+func JobStatusText(job *pb.Job) string {
+	switch {
+	case FindCondition(job, ConditionComplete) != nil:
+		return "Complete"
+	case FindCondition(job, ConditionFailed) != nil:
+		return "Failed"
+	case FindCondition(job, ConditionSuspended) != nil:
+		return "Suspended"
+	case job.GetStatus().GetActive() > 0:
+		return "Running"
+	default:
+		return "Pending"
+	}
+}
+
+// canonicalCondition maps a condition name in any case to its API spelling.
+func canonicalCondition(s string) (string, bool) {
+	for _, c := range []string{ConditionComplete, ConditionFailed, ConditionSuspended} {
+		if strings.EqualFold(s, c) {
+			return c, true
+		}
+	}
+	return s, false
+}
+
+// CanonicalKind maps the names users type for a kind (cronjob, cronjobs, cj,
+// CronJob; job, jobs) to the API's kind. Other strings are returned as given.
+func CanonicalKind(s string) string {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "cronjob", "cronjobs", "cj", "cronjob.batch", "cronjobs.batch":
+		return KindCronJob
+	case "job", "jobs", "job.batch", "jobs.batch":
+		return KindJob
+	}
+	return s
+}
+
+// apiError is an error answered by a server: its text is the server's message.
+type apiError struct {
+	st       *status.Status
+	sentinel error
+}
+
+func (e *apiError) Error() string              { return e.st.Message() }
+func (e *apiError) Unwrap() error              { return e.sentinel }
+func (e *apiError) GRPCStatus() *status.Status { return e.st }
+
+// toError turns an error from a call into the client's error: gRPC statuses
+// become errors whose text is the server's message and that wrap the
+// matching sentinel.
+func toError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var nr noRetry
+	if errors.As(err, &nr) {
+		err = nr.err
+	}
+	var ce *connError
+	if errors.As(err, &ce) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	var sentinel error
+	switch st.Code() {
+	case codes.NotFound:
+		sentinel = ErrNotFound
+	case codes.InvalidArgument:
+		sentinel = ErrInvalid
+	case codes.AlreadyExists:
+		sentinel = ErrAlreadyExists
+	case codes.FailedPrecondition:
+		sentinel = ErrFailedPrecondition
+	case codes.DeadlineExceeded:
+		sentinel = context.DeadlineExceeded
+	case codes.Canceled:
+		sentinel = context.Canceled
+	}
+	return &apiError{st: st, sentinel: sentinel}
 }

@@ -1,0 +1,359 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+)
+
+// fakeServer is a RaftCron server whose answers a test scripts.
+type fakeServer struct {
+	pb.UnimplementedRaftCronServer
+
+	mu       sync.Mutex
+	calls    map[string]int
+	failures map[string][]error // per method: errors to answer before succeeding
+	jobs     []*pb.Job          // GetJob answers these in turn, then repeats the last
+	deletes  int
+}
+
+func newFake() *fakeServer {
+	return &fakeServer{calls: map[string]int{}, failures: map[string][]error{}}
+}
+
+// fail scripts the next answers of method to be errs, in order.
+func (f *fakeServer) fail(method string, errs ...error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failures[method] = append(f.failures[method], errs...)
+}
+
+func (f *fakeServer) count(method string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[method]
+}
+
+// next records a call and returns the scripted error, if any.
+func (f *fakeServer) next(method string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls[method]++
+	if errs := f.failures[method]; len(errs) > 0 {
+		f.failures[method] = errs[1:]
+		return errs[0]
+	}
+	return nil
+}
+
+func (f *fakeServer) Apply(_ context.Context, req *pb.ApplyRequest) (*pb.ApplyResponse, error) {
+	if err := f.next("Apply"); err != nil {
+		return nil, err
+	}
+	resp := &pb.ApplyResponse{}
+	for _, r := range req.GetResources() {
+		resp.Results = append(resp.Results, &pb.ApplyResult{Kind: KindCronJob, Namespace: r.GetCronJob().GetMetadata().GetNamespace(), Name: r.GetCronJob().GetMetadata().GetName(), Action: "created"})
+	}
+	return resp, nil
+}
+
+func (f *fakeServer) Get(_ context.Context, req *pb.GetRequest) (*pb.Resource, error) {
+	if err := f.next("Get"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.jobs) == 0 {
+		return nil, status.Errorf(codes.NotFound, "job %q not found", req.GetName())
+	}
+	j := f.jobs[0]
+	if len(f.jobs) > 1 {
+		f.jobs = f.jobs[1:]
+	}
+	return &pb.Resource{Kind: &pb.Resource_Job{Job: j}}, nil
+}
+
+func (f *fakeServer) Delete(_ context.Context, req *pb.DeleteRequest) (*pb.DeleteResponse, error) {
+	if err := f.next("Delete"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deletes++
+	if f.deletes > 1 {
+		return nil, status.Errorf(codes.NotFound, "cronjob %q not found", req.GetName())
+	}
+	return &pb.DeleteResponse{}, nil
+}
+
+func (f *fakeServer) Logs(req *pb.LogsRequest, stream grpc.ServerStreamingServer[pb.LogChunk]) error {
+	if err := f.next("Logs"); err != nil {
+		return err
+	}
+	for _, s := range []string{"hello\n", "world\n"} {
+		if err := stream.Send(&pb.LogChunk{Data: []byte(s), Attempt: req.GetJob() + "-0-1"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// serve starts f on 127.0.0.1:0 and returns its address.
+func serve(t *testing.T, f *fakeServer) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := grpc.NewServer()
+	pb.RegisterRaftCronServer(s, f)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = s.Serve(lis) }()
+	t.Cleanup(func() { s.Stop(); <-done })
+	return lis.Addr().String()
+}
+
+// deadAddr returns an address on which nothing listens.
+func deadAddr(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	_ = lis.Close()
+	return addr
+}
+
+func dial(t *testing.T, servers ...string) *Client {
+	t.Helper()
+	c, err := New(Config{Servers: servers, DialTimeout: 2 * time.Second, PollInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func cronJob(name string) *pb.Resource {
+	return &pb.Resource{Kind: &pb.Resource_CronJob{CronJob: &pb.CronJob{
+		ApiVersion: "batch/v1", Kind: KindCronJob,
+		Metadata: &pb.ObjectMeta{Name: name, Namespace: "default"},
+		Spec:     &pb.CronJobSpec{Schedule: "*/5 * * * *"},
+	}}}
+}
+
+func TestRetriesUnavailableUntilSuccess(t *testing.T) {
+	f := newFake()
+	f.fail("Apply", status.Error(codes.Unavailable, "no leader"), status.Error(codes.Unavailable, "no leader"))
+	c := dial(t, serve(t, f))
+
+	res, err := c.Apply(testCtx(t), []*pb.Resource{cronJob("hello")}, false)
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if len(res) != 1 || res[0].GetName() != "hello" || res[0].GetAction() != "created" {
+		t.Fatalf("Apply results = %v, want hello created", res)
+	}
+	if n := f.count("Apply"); n != 3 {
+		t.Fatalf("server saw %d Apply calls, want 3 (two Unavailable, one success)", n)
+	}
+}
+
+func TestDoesNotRetryInvalidArgument(t *testing.T) {
+	f := newFake()
+	msg := `cronjob "hello": spec.schedule: expected 5 fields, found 3: "* * *"`
+	f.fail("Apply", status.Error(codes.InvalidArgument, msg))
+	c := dial(t, serve(t, f))
+
+	_, err := c.Apply(testCtx(t), []*pb.Resource{cronJob("hello")}, false)
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("err = %v, want ErrInvalid", err)
+	}
+	if err.Error() != msg {
+		t.Fatalf("err text = %q, want the server's message %q", err.Error(), msg)
+	}
+	if n := f.count("Apply"); n != 1 {
+		t.Fatalf("server saw %d Apply calls, want 1", n)
+	}
+	if s, ok := status.FromError(err); !ok || s.Code() != codes.InvalidArgument {
+		t.Fatalf("status of err = %v, want InvalidArgument", s)
+	}
+}
+
+func TestNotFoundIsNotRetried(t *testing.T) {
+	f := newFake()
+	c := dial(t, serve(t, f))
+	_, err := c.GetJob(testCtx(t), "default", "nope")
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("err = %v, want ErrNotFound", err)
+	}
+	if err.Error() != `job "nope" not found` {
+		t.Fatalf("err text = %q", err.Error())
+	}
+	if n := f.count("Get"); n != 1 {
+		t.Fatalf("server saw %d Get calls, want 1", n)
+	}
+}
+
+func TestDeadFirstServerFallsThrough(t *testing.T) {
+	f := newFake()
+	c := dial(t, deadAddr(t), serve(t, f))
+
+	res, err := c.Apply(testCtx(t), []*pb.Resource{cronJob("hello")}, false)
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if len(res) != 1 {
+		t.Fatalf("results = %v", res)
+	}
+	if n := f.count("Apply"); n != 1 {
+		t.Fatalf("live server saw %d calls, want 1", n)
+	}
+	// The client stays on the live server.
+	if _, err := c.Apply(testCtx(t), []*pb.Resource{cronJob("hello")}, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.current(); got != 1 {
+		t.Fatalf("current server = %d, want 1", got)
+	}
+}
+
+func TestGivesUpWhenContextEnds(t *testing.T) {
+	f := newFake()
+	for range 1000 {
+		f.fail("Apply", status.Error(codes.Unavailable, "no leader"))
+	}
+	c := dial(t, serve(t, f))
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := c.Apply(ctx, []*pb.Resource{cronJob("hello")}, false)
+	if err == nil {
+		t.Fatal("Apply succeeded against a cluster without a leader")
+	}
+	if !strings.Contains(err.Error(), "no leader") || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want it to say no leader and wrap DeadlineExceeded", err)
+	}
+	if n := f.count("Apply"); n < 3 {
+		t.Fatalf("server saw %d calls in 300ms, want retries with backoff", n)
+	}
+}
+
+func TestRetriedDeleteThatFindsNothingSucceeds(t *testing.T) {
+	f := newFake()
+	c := dial(t, serve(t, f))
+	ctx := testCtx(t)
+	if err := c.Delete(ctx, "cj", "default", "hello"); err != nil {
+		t.Fatal(err)
+	}
+	// A second, fresh delete of the same object is a real NotFound.
+	if err := c.Delete(ctx, "cronjob", "default", "hello"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("fresh delete of a deleted cronjob: err = %v, want ErrNotFound", err)
+	}
+	// A delete whose first attempt came back Unavailable after the
+	// cluster applied it (simulated by the deletes counter) succeeds.
+	f.fail("Delete", status.Error(codes.Unavailable, "connection reset"))
+	if err := c.Delete(ctx, "cronjob", "default", "hello"); err != nil {
+		t.Fatalf("retried delete: %v", err)
+	}
+}
+
+func job(conds ...*pb.JobCondition) *pb.Job {
+	return &pb.Job{Metadata: &pb.ObjectMeta{Name: "j", Namespace: "default"}, Status: &pb.JobStatus{Conditions: conds}}
+}
+
+func TestWaitJob(t *testing.T) {
+	complete := &pb.JobCondition{Type: "Complete", Status: "True"}
+	failed := &pb.JobCondition{Type: "Failed", Status: "True", Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit"}
+
+	t.Run("complete", func(t *testing.T) {
+		f := newFake()
+		f.jobs = []*pb.Job{job(), job(), job(complete)}
+		c := dial(t, serve(t, f))
+		j, err := c.WaitJob(testCtx(t), "default", "j", "complete")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if JobStatusText(j) != "Complete" || f.count("Get") != 3 {
+			t.Fatalf("status %s after %d polls, want Complete after 3", JobStatusText(j), f.count("Get"))
+		}
+	})
+	t.Run("failed while waiting for complete", func(t *testing.T) {
+		f := newFake()
+		f.jobs = []*pb.Job{job(), job(failed)}
+		c := dial(t, serve(t, f))
+		_, err := c.WaitJob(testCtx(t), "default", "j", "Complete")
+		if !errors.Is(err, ErrJobFailed) || !strings.Contains(err.Error(), "BackoffLimitExceeded") {
+			t.Fatalf("err = %v, want ErrJobFailed naming the reason", err)
+		}
+	})
+	t.Run("wait for failed", func(t *testing.T) {
+		f := newFake()
+		f.jobs = []*pb.Job{job(failed)}
+		c := dial(t, serve(t, f))
+		if _, err := c.WaitJob(testCtx(t), "default", "j", "Failed"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("timeout", func(t *testing.T) {
+		f := newFake()
+		f.jobs = []*pb.Job{job()}
+		c := dial(t, serve(t, f))
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		_, err := c.WaitJob(ctx, "default", "j", "Complete")
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "Pending") {
+			t.Fatalf("err = %v, want DeadlineExceeded with the last status", err)
+		}
+	})
+	t.Run("bad condition", func(t *testing.T) {
+		c := dial(t, deadAddr(t))
+		if _, err := c.WaitJob(testCtx(t), "default", "j", "Done"); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("err = %v, want ErrInvalid", err)
+		}
+	})
+}
+
+func TestLogsRetriesOpeningTheStream(t *testing.T) {
+	f := newFake()
+	f.fail("Logs", status.Error(codes.Unavailable, "no leader"))
+	c := dial(t, serve(t, f))
+	var buf bytes.Buffer
+	if err := c.Logs(testCtx(t), &pb.LogsRequest{Namespace: "default", Job: "j"}, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if buf.String() != "hello\nworld\n" {
+		t.Fatalf("logs = %q", buf.String())
+	}
+}
+
+func TestNewRejectsEmptyServers(t *testing.T) {
+	if _, err := New(Config{}); err == nil || !strings.Contains(err.Error(), "servers") {
+		t.Fatalf("err = %v, want one naming servers", err)
+	}
+}
+
+func TestCanonicalKind(t *testing.T) {
+	for in, want := range map[string]string{"cj": KindCronJob, "cronjobs": KindCronJob, "CronJob": KindCronJob, "jobs": KindJob, "job": KindJob, "pods": "pods"} {
+		if got := CanonicalKind(in); got != want {
+			t.Errorf("CanonicalKind(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

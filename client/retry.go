@@ -1,0 +1,148 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/status"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+)
+
+// Retry timing: the first retry waits minBackoff, each further one twice as
+// long, capped at maxBackoff.
+const (
+	minBackoff = 50 * time.Millisecond
+	maxBackoff = time.Second
+)
+
+// attemptInfo tells a call function about earlier attempts of the same call.
+type attemptInfo struct {
+	// Sent is true when an earlier attempt reached a server and came back
+	// Unavailable, so a write may already have been applied.
+	Sent bool
+}
+
+// do runs fn against one server after another until it succeeds, fails with
+// an error that retrying cannot fix, or ctx is done. Unavailable answers (a
+// server without a leader during an election, a dropped connection) and
+// servers that cannot be reached are retried on the next server with
+// exponential backoff.
+func (c *Client) do(ctx context.Context, op string, fn func(ctx context.Context, rpc pb.RaftCronClient, info attemptInfo) error) error {
+	wait := minBackoff
+	var info attemptInfo
+	var last error
+	for attempt := 0; ; attempt++ {
+		i := c.current()
+		err := c.ready(ctx, i)
+		if err == nil {
+			err = fn(ctx, c.rpcs[i], info)
+			if err == nil {
+				return nil
+			}
+			if status.Code(err) == codes.Unavailable {
+				info.Sent = true
+			}
+		}
+		if !retryable(ctx, err) {
+			if last != nil && ctx.Err() != nil {
+				return unavailableError(op, ctx, last)
+			}
+			return toError(err)
+		}
+		last = err
+		c.rotate(i)
+		if !sleep(ctx, wait) {
+			return unavailableError(op, ctx, last)
+		}
+		wait = min(wait*2, maxBackoff)
+	}
+}
+
+// retryable reports whether err is worth another attempt on some server.
+func retryable(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	var nr noRetry
+	if errors.As(err, &nr) {
+		return false
+	}
+	var ce *connError
+	if errors.As(err, &ce) {
+		return true
+	}
+	return status.Code(err) == codes.Unavailable
+}
+
+// connError means a server could not be reached at all.
+type connError struct {
+	addr  string
+	state connectivity.State
+}
+
+func (e *connError) Error() string {
+	return fmt.Sprintf("server %s is not reachable (connection %s)", e.addr, e.state)
+}
+
+// ready waits until the connection to server i is usable, for at most the
+// dial timeout. A connection that failed or does not come up in time is a
+// *connError, and the caller moves on to the next server.
+func (c *Client) ready(ctx context.Context, i int) error {
+	conn := c.conns[i]
+	wctx, cancel := context.WithTimeout(ctx, c.dialTimeout)
+	defer cancel()
+	for {
+		st := conn.GetState()
+		switch st {
+		case connectivity.Ready:
+			return nil
+		case connectivity.TransientFailure, connectivity.Shutdown:
+			conn.Connect()
+			return &connError{addr: c.servers[i], state: st}
+		case connectivity.Idle:
+			conn.Connect()
+		}
+		if !conn.WaitForStateChange(wctx, st) {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return &connError{addr: c.servers[i], state: conn.GetState()}
+		}
+	}
+}
+
+// current is the index of the server the next call goes to.
+func (c *Client) current() int {
+	return int(c.cur.Load() % uint32(len(c.rpcs)))
+}
+
+// rotate moves on from server i to the next one (unless another call already did).
+func (c *Client) rotate(i int) {
+	c.cur.CompareAndSwap(uint32(i), uint32((i+1)%len(c.rpcs)))
+}
+
+// sleep waits d or until ctx is done; it reports whether the full time passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// unavailableError explains why a call gave up after retrying.
+func unavailableError(op string, ctx context.Context, last error) error {
+	msg := last.Error()
+	if s, ok := status.FromError(last); ok {
+		msg = s.Message()
+	}
+	return fmt.Errorf("%s: cluster unavailable: %s: %w", op, msg, ctx.Err())
+}
