@@ -1,0 +1,699 @@
+package raft
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"strconv"
+	"sync"
+
+	hraft "github.com/hashicorp/raft"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+)
+
+// DecisionHistoryLimit bounds CronJob.status.decisions: only the most recent
+// decisions are kept.
+const DecisionHistoryLimit = 50
+
+// BatchResult is what FSM.Apply returns for a Batch command: one result per
+// member, in order. Any other command returns a *pb.CommandResult.
+type BatchResult struct {
+	Results []*pb.CommandResult
+}
+
+// FSM is the deterministic state machine hashicorp/raft drives. Apply never
+// reads a clock, random numbers or any I/O: times and ids come from commands,
+// resource versions and incarnations from the log index.
+type FSM struct {
+	logger *slog.Logger
+	state  *State
+
+	subMu   sync.Mutex
+	subs    map[int]chan struct{}
+	nextSub int
+}
+
+var _ hraft.FSM = (*FSM)(nil)
+
+// NewFSM returns an FSM over an empty State.
+func NewFSM(logger *slog.Logger) *FSM {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &FSM{
+		logger: logger.With("component", "fsm"),
+		state:  NewState(),
+		subs:   map[int]chan struct{}{},
+	}
+}
+
+// State returns the State the FSM applies to. It stays the same pointer for
+// the FSM's life; Restore replaces its contents.
+func (f *FSM) State() *State { return f.state }
+
+// Subscribe returns a channel that receives a (coalescing) signal after every
+// applied log entry and after every Restore, and a cancel func that
+// unsubscribes. The channel has a buffer of one: a slow reader sees one signal
+// for many changes and must re-read the state.
+func (f *FSM) Subscribe() (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	f.subMu.Lock()
+	id := f.nextSub
+	f.nextSub++
+	f.subs[id] = ch
+	f.subMu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			f.subMu.Lock()
+			delete(f.subs, id)
+			f.subMu.Unlock()
+		})
+	}
+}
+
+func (f *FSM) notify() {
+	f.subMu.Lock()
+	defer f.subMu.Unlock()
+	for _, ch := range f.subs {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// EncodeCommand marshals one command (deterministically) for the log.
+func EncodeCommand(cmd *pb.Command) ([]byte, error) {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(cmd)
+	if err != nil {
+		return nil, fmt.Errorf("encode command: %w", err)
+	}
+	return b, nil
+}
+
+// Apply applies one log entry. It panics on data it cannot decode or on a
+// command with an empty or unknown op: a replica that silently diverges is
+// worse than one that stops. It returns *pb.CommandResult, or *BatchResult
+// for a Batch.
+func (f *FSM) Apply(l *hraft.Log) any {
+	var cmd pb.Command
+	if err := proto.Unmarshal(l.Data, &cmd); err != nil {
+		panic(fmt.Sprintf("raft fsm: cannot decode command at log index %d: %v", l.Index, err))
+	}
+	if err := checkOps(&cmd, 0); err != nil {
+		panic(fmt.Sprintf("raft fsm: command at log index %d: %v", l.Index, err))
+	}
+	s := f.state
+	s.mu.Lock()
+	a := &applier{t: &s.t, index: l.Index, rv: strconv.FormatUint(l.Index, 10)}
+	var res any
+	if b, ok := cmd.Op.(*pb.Command_Batch); ok {
+		br := &BatchResult{Results: make([]*pb.CommandResult, 0, len(b.Batch.GetCommands()))}
+		for _, c := range b.Batch.GetCommands() {
+			br.Results = append(br.Results, a.apply(c))
+		}
+		res = br
+	} else {
+		res = a.apply(&cmd)
+	}
+	s.t.flushActive()
+	s.mu.Unlock()
+	f.notify()
+	return res
+}
+
+// checkOps rejects, before anything is applied, a command (or batch member)
+// whose op is empty or of a type this build does not know. Unknown oneof
+// fields decode as unknown fields, leaving Op nil.
+func checkOps(cmd *pb.Command, depth int) error {
+	switch op := cmd.Op.(type) {
+	case nil:
+		return fmt.Errorf("empty or unknown command op")
+	case *pb.Command_Batch:
+		if depth > 0 {
+			return nil // nested batches are answered Invalid when applied
+		}
+		for i, c := range op.Batch.GetCommands() {
+			if c == nil {
+				return fmt.Errorf("batch member %d is nil", i)
+			}
+			if err := checkOps(c, depth+1); err != nil {
+				return fmt.Errorf("batch member %d: %w", i, err)
+			}
+		}
+	case *pb.Command_ApplyResources, *pb.Command_DeleteResource, *pb.Command_SetSuspend,
+		*pb.Command_CreateJobs, *pb.Command_UpdateCronJobStatus, *pb.Command_PutJobStatus,
+		*pb.Command_CreateAttempts, *pb.Command_AssignAttempt, *pb.Command_ReportAttempt,
+		*pb.Command_MarkAttemptLost, *pb.Command_RequestKill, *pb.Command_RegisterServer:
+	default:
+		return fmt.Errorf("unknown command op %T", op)
+	}
+	return nil
+}
+
+// applier applies the commands of one log entry to tables under the write lock.
+type applier struct {
+	t     *tables
+	index uint64
+	rv    string // resource_version for every object changed by this entry
+	seq   int    // objects given a uid by this entry so far
+}
+
+// uid gives an object that arrived without one a deterministic uid unique
+// in the cluster: derived from the log index and the object's position.
+func (a *applier) uid() string {
+	a.seq++
+	return fmt.Sprintf("00000000-%04x-%04x-%04x-%012x", a.seq&0xffff, (a.index>>48)&0xffff, (a.index>>32)&0xffff, a.index&0xffffffff)
+}
+
+func ok() *pb.CommandResult { return &pb.CommandResult{} }
+
+func fail(code, format string, args ...any) *pb.CommandResult {
+	return &pb.CommandResult{Code: code, Error: fmt.Sprintf(format, args...)}
+}
+
+func cloneTS(ts *timestamppb.Timestamp) *timestamppb.Timestamp {
+	if ts == nil {
+		return nil
+	}
+	return &timestamppb.Timestamp{Seconds: ts.GetSeconds(), Nanos: ts.GetNanos()}
+}
+
+func (a *applier) apply(cmd *pb.Command) *pb.CommandResult {
+	switch op := cmd.Op.(type) {
+	case *pb.Command_Batch:
+		return fail(CodeInvalid, "batch: a batch cannot contain another batch")
+	case *pb.Command_ApplyResources:
+		return a.applyResources(op.ApplyResources)
+	case *pb.Command_DeleteResource:
+		return a.deleteResource(op.DeleteResource)
+	case *pb.Command_SetSuspend:
+		return a.setSuspend(op.SetSuspend)
+	case *pb.Command_CreateJobs:
+		return a.createJobs(op.CreateJobs)
+	case *pb.Command_UpdateCronJobStatus:
+		return a.updateCronJobStatus(op.UpdateCronJobStatus)
+	case *pb.Command_PutJobStatus:
+		return a.putJobStatus(op.PutJobStatus)
+	case *pb.Command_CreateAttempts:
+		return a.createAttempts(op.CreateAttempts)
+	case *pb.Command_AssignAttempt:
+		return a.assignAttempt(op.AssignAttempt)
+	case *pb.Command_ReportAttempt:
+		return a.reportAttempt(op.ReportAttempt)
+	case *pb.Command_MarkAttemptLost:
+		return a.markAttemptLost(op.MarkAttemptLost)
+	case *pb.Command_RequestKill:
+		return a.requestKill(op.RequestKill)
+	case *pb.Command_RegisterServer:
+		return a.registerServer(op.RegisterServer)
+	default:
+		// checkOps ran first; reaching here is a programming error.
+		panic(fmt.Sprintf("raft fsm: unknown command op %T", op))
+	}
+}
+
+// ---------------------------------------------------------------- user writes
+
+func (a *applier) applyResources(c *pb.ApplyResources) *pb.CommandResult {
+	for i, cj := range c.GetCronJobs() {
+		if cj.GetMetadata().GetName() == "" {
+			return fail(CodeInvalid, "applyResources.cronJobs[%d]: metadata.name is required", i)
+		}
+	}
+	for i, j := range c.GetJobs() {
+		if j.GetMetadata().GetName() == "" {
+			return fail(CodeInvalid, "applyResources.jobs[%d]: metadata.name is required", i)
+		}
+	}
+	res := ok()
+	for _, in := range c.GetCronJobs() {
+		ns := nsOrDefault(in.GetMetadata().GetNamespace())
+		k := nsName{ns, in.GetMetadata().GetName()}
+		old := a.t.cronJobs[k]
+		if old == nil {
+			n := proto.Clone(in).(*pb.CronJob)
+			n.ApiVersion, n.Kind = APIVersion, KindCronJob
+			n.Status = nil
+			md := n.Metadata
+			md.Namespace = ns
+			md.Generation = 1
+			md.CreationTimestamp = cloneTS(c.GetNow())
+			md.ResourceVersion = a.rv
+			if md.Uid == "" {
+				md.Uid = a.uid()
+			}
+			a.t.putCronJob(n)
+			a.t.cronJobsVersion++
+			res.Actions = append(res.Actions, "created")
+			continue
+		}
+		sameSpec := proto.Equal(old.GetSpec(), in.GetSpec())
+		sameMeta := maps.Equal(old.GetMetadata().GetLabels(), in.GetMetadata().GetLabels()) &&
+			maps.Equal(old.GetMetadata().GetAnnotations(), in.GetMetadata().GetAnnotations())
+		if sameSpec && sameMeta {
+			res.Actions = append(res.Actions, "unchanged")
+			continue
+		}
+		n := proto.Clone(old).(*pb.CronJob)
+		n.Metadata.Labels = maps.Clone(in.GetMetadata().GetLabels())
+		n.Metadata.Annotations = maps.Clone(in.GetMetadata().GetAnnotations())
+		n.Metadata.ResourceVersion = a.rv
+		if !sameSpec {
+			n.Spec = proto.Clone(in.GetSpec()).(*pb.CronJobSpec)
+			n.Metadata.Generation++
+			a.t.cronJobsVersion++
+		}
+		a.t.putCronJob(n)
+		res.Actions = append(res.Actions, "configured")
+	}
+	for _, in := range c.GetJobs() {
+		ns := nsOrDefault(in.GetMetadata().GetNamespace())
+		k := nsName{ns, in.GetMetadata().GetName()}
+		old := a.t.jobs[k]
+		if old == nil {
+			n := proto.Clone(in).(*pb.Job)
+			n.ApiVersion, n.Kind = APIVersion, KindJob
+			n.Status = nil
+			md := n.Metadata
+			md.Namespace = ns
+			md.Generation = 1
+			md.CreationTimestamp = cloneTS(c.GetNow())
+			md.ResourceVersion = a.rv
+			if md.Uid == "" {
+				md.Uid = a.uid()
+			}
+			a.t.putJob(n)
+			res.Actions = append(res.Actions, "created")
+			continue
+		}
+		sameSpec := proto.Equal(old.GetSpec(), in.GetSpec())
+		sameMeta := maps.Equal(old.GetMetadata().GetLabels(), in.GetMetadata().GetLabels()) &&
+			maps.Equal(old.GetMetadata().GetAnnotations(), in.GetMetadata().GetAnnotations())
+		if sameSpec && sameMeta {
+			res.Actions = append(res.Actions, "unchanged")
+			continue
+		}
+		n := proto.Clone(old).(*pb.Job)
+		n.Metadata.Labels = maps.Clone(in.GetMetadata().GetLabels())
+		n.Metadata.Annotations = maps.Clone(in.GetMetadata().GetAnnotations())
+		n.Metadata.ResourceVersion = a.rv
+		if !sameSpec {
+			n.Spec = proto.Clone(in.GetSpec()).(*pb.JobSpec)
+			n.Metadata.Generation++
+		}
+		a.t.putJob(n)
+		res.Actions = append(res.Actions, "configured")
+	}
+	return res
+}
+
+func (a *applier) deleteResource(c *pb.DeleteResource) *pb.CommandResult {
+	ns := nsOrDefault(c.GetNamespace())
+	k := nsName{ns, c.GetName()}
+	switch c.GetKind() {
+	case KindCronJob:
+		if a.t.cronJobs[k] == nil {
+			return fail(CodeNotFound, "cronjob %s/%s not found", ns, c.GetName())
+		}
+		a.t.deleteCronJob(k)
+		a.t.cronJobsVersion++
+	case KindJob:
+		if a.t.jobs[k] == nil {
+			return fail(CodeNotFound, "job %s/%s not found", ns, c.GetName())
+		}
+		a.t.deleteJob(k)
+	default:
+		return fail(CodeInvalid, "deleteResource.kind: %q is not CronJob or Job", c.GetKind())
+	}
+	return ok()
+}
+
+func (a *applier) setSuspend(c *pb.SetSuspend) *pb.CommandResult {
+	ns := nsOrDefault(c.GetNamespace())
+	k := nsName{ns, c.GetName()}
+	switch c.GetKind() {
+	case KindCronJob:
+		old := a.t.cronJobs[k]
+		if old == nil {
+			return fail(CodeNotFound, "cronjob %s/%s not found", ns, c.GetName())
+		}
+		if old.GetSpec().GetSuspend() == c.GetSuspend() {
+			return ok()
+		}
+		n := proto.Clone(old).(*pb.CronJob)
+		if n.Spec == nil {
+			n.Spec = &pb.CronJobSpec{}
+		}
+		n.Spec.Suspend = proto.Bool(c.GetSuspend())
+		n.Metadata.Generation++
+		n.Metadata.ResourceVersion = a.rv
+		a.t.putCronJob(n)
+		a.t.cronJobsVersion++
+	case KindJob:
+		old := a.t.jobs[k]
+		if old == nil {
+			return fail(CodeNotFound, "job %s/%s not found", ns, c.GetName())
+		}
+		if old.GetSpec().GetSuspend() == c.GetSuspend() {
+			return ok()
+		}
+		n := proto.Clone(old).(*pb.Job)
+		if n.Spec == nil {
+			n.Spec = &pb.JobSpec{}
+		}
+		n.Spec.Suspend = proto.Bool(c.GetSuspend())
+		n.Metadata.Generation++
+		n.Metadata.ResourceVersion = a.rv
+		a.t.putJob(n)
+	default:
+		return fail(CodeInvalid, "setSuspend.kind: %q is not CronJob or Job", c.GetKind())
+	}
+	return ok()
+}
+
+// ---------------------------------------------------------------- scheduler writes
+
+func (a *applier) createJobs(c *pb.CreateJobs) *pb.CommandResult {
+	for i, j := range c.GetJobs() {
+		if j.GetMetadata().GetName() == "" {
+			return fail(CodeInvalid, "createJobs.jobs[%d]: metadata.name is required", i)
+		}
+		ns := nsOrDefault(j.GetMetadata().GetNamespace())
+		if a.t.jobs[nsName{ns, j.GetMetadata().GetName()}] != nil {
+			continue
+		}
+		if cron := j.GetStatus().GetCronJob(); cron != "" && a.t.cronJobs[nsName{ns, cron}] == nil {
+			return fail(CodeNotFound, "createJobs.jobs[%d] (job %s/%s): cronjob %s/%s not found",
+				i, ns, j.GetMetadata().GetName(), ns, cron)
+		}
+	}
+	res := ok()
+	for _, in := range c.GetJobs() {
+		ns := nsOrDefault(in.GetMetadata().GetNamespace())
+		if a.t.jobs[nsName{ns, in.GetMetadata().GetName()}] != nil {
+			continue // idempotent: two leaders computing one tick make one Job
+		}
+		n := proto.Clone(in).(*pb.Job)
+		n.ApiVersion, n.Kind = APIVersion, KindJob
+		md := n.Metadata
+		md.Namespace = ns
+		md.Generation = 1
+		md.ResourceVersion = a.rv
+		if md.Uid == "" {
+			md.Uid = a.uid()
+		}
+		a.t.putJob(n)
+		res.Created = append(res.Created, md.Name)
+	}
+	return res
+}
+
+func laterOf(cur, next *timestamppb.Timestamp) *timestamppb.Timestamp {
+	if next == nil {
+		return cur
+	}
+	if cur == nil || compareTime(next, cur) > 0 {
+		return cloneTS(next)
+	}
+	return cur
+}
+
+func (a *applier) updateCronJobStatus(c *pb.UpdateCronJobStatus) *pb.CommandResult {
+	ns := nsOrDefault(c.GetNamespace())
+	k := nsName{ns, c.GetName()}
+	old := a.t.cronJobs[k]
+	if old == nil {
+		return fail(CodeNotFound, "cronjob %s/%s not found", ns, c.GetName())
+	}
+	n := proto.Clone(old).(*pb.CronJob)
+	if n.Status == nil {
+		n.Status = &pb.CronJobStatus{}
+	}
+	st := n.Status
+	for _, d := range c.GetDecisions() {
+		st.Decisions = append(st.Decisions, proto.Clone(d).(*pb.ScheduleDecision))
+	}
+	if extra := len(st.Decisions) - DecisionHistoryLimit; extra > 0 {
+		st.Decisions = append([]*pb.ScheduleDecision(nil), st.Decisions[extra:]...)
+	}
+	st.LastScheduleTime = laterOf(st.LastScheduleTime, c.GetLastScheduleTime())
+	st.LastSuccessfulTime = laterOf(st.LastSuccessfulTime, c.GetLastSuccessfulTime())
+	n.Metadata.ResourceVersion = a.rv
+	a.t.putCronJob(n)
+	return ok()
+}
+
+func (a *applier) putJobStatus(c *pb.PutJobStatus) *pb.CommandResult {
+	ns := nsOrDefault(c.GetNamespace())
+	k := nsName{ns, c.GetName()}
+	old := a.t.jobs[k]
+	if old == nil {
+		return fail(CodeNotFound, "job %s/%s not found", ns, c.GetName())
+	}
+	n := proto.Clone(old).(*pb.Job)
+	st := &pb.JobStatus{}
+	if c.GetStatus() != nil {
+		st = proto.Clone(c.GetStatus()).(*pb.JobStatus)
+	}
+	st.CronJob = old.GetStatus().GetCronJob()
+	st.ScheduledTime = cloneTS(old.GetStatus().GetScheduledTime())
+	st.Manual = old.GetStatus().GetManual()
+	n.Status = st
+	n.Metadata.ResourceVersion = a.rv
+	a.t.putJob(n)
+	return ok()
+}
+
+func (a *applier) createAttempts(c *pb.CreateAttempts) *pb.CommandResult {
+	for i, at := range c.GetAttempts() {
+		if at.GetName() == "" {
+			return fail(CodeInvalid, "createAttempts.attempts[%d]: name is required", i)
+		}
+		if at.GetJob() == "" {
+			return fail(CodeInvalid, "createAttempts.attempts[%d] (%s): job is required", i, at.GetName())
+		}
+		if st := at.GetState(); st != "" && st != AttemptPending {
+			return fail(CodeInvalid, "createAttempts.attempts[%d] (%s): state %q, new attempts must be Pending", i, at.GetName(), st)
+		}
+		ns := nsOrDefault(at.GetNamespace())
+		if a.t.attempts[nsName{ns, at.GetName()}] != nil {
+			continue
+		}
+		if a.t.jobs[nsName{ns, at.GetJob()}] == nil {
+			return fail(CodeNotFound, "createAttempts.attempts[%d] (%s): job %s/%s not found", i, at.GetName(), ns, at.GetJob())
+		}
+	}
+	res := ok()
+	for _, in := range c.GetAttempts() {
+		ns := nsOrDefault(in.GetNamespace())
+		if a.t.attempts[nsName{ns, in.GetName()}] != nil {
+			continue
+		}
+		n := proto.Clone(in).(*pb.Attempt)
+		n.Namespace = ns
+		n.State = AttemptPending
+		n.Incarnation = 0
+		a.t.putAttempt(n)
+		res.Created = append(res.Created, n.Name)
+	}
+	return res
+}
+
+func (a *applier) assignAttempt(c *pb.AssignAttempt) *pb.CommandResult {
+	if c.GetWorker() == "" {
+		return fail(CodeInvalid, "assignAttempt.worker is required")
+	}
+	ns := nsOrDefault(c.GetNamespace())
+	old := a.t.attempts[nsName{ns, c.GetName()}]
+	if old == nil {
+		return fail(CodeNotFound, "attempt %s/%s not found", ns, c.GetName())
+	}
+	if old.GetState() != AttemptPending {
+		return fail(CodeConflict, "attempt %s/%s is %s, not Pending", ns, c.GetName(), old.GetState())
+	}
+	n := proto.Clone(old).(*pb.Attempt)
+	n.State = AttemptAssigned
+	n.Worker = c.GetWorker()
+	n.AssignedTime = cloneTS(c.GetNow())
+	n.Incarnation = a.index
+	a.t.putAttempt(n)
+	return ok()
+}
+
+func stateRank(s string) int {
+	switch s {
+	case AttemptAssigned:
+		return 1
+	case AttemptRunning:
+		return 2
+	case AttemptSucceeded, AttemptFailed:
+		return 3
+	}
+	return 0
+}
+
+func (a *applier) reportAttempt(c *pb.ReportAttempt) *pb.CommandResult {
+	switch c.GetState() {
+	case AttemptRunning, AttemptSucceeded, AttemptFailed:
+	default:
+		return fail(CodeInvalid, "reportAttempt.state: %q is not Running, Succeeded or Failed", c.GetState())
+	}
+	ns := nsOrDefault(c.GetNamespace())
+	old := a.t.attempts[nsName{ns, c.GetName()}]
+	if old == nil {
+		return fail(CodeNotFound, "attempt %s/%s not found", ns, c.GetName())
+	}
+	id := ns + "/" + c.GetName()
+	switch {
+	case AttemptFinished(old):
+		return fail(CodeConflict, "attempt %s is already %s", id, old.GetState())
+	case old.GetState() != AttemptAssigned && old.GetState() != AttemptRunning:
+		return fail(CodeConflict, "attempt %s is %s, not assigned to a worker", id, old.GetState())
+	case old.GetWorker() != c.GetWorker():
+		return fail(CodeConflict, "attempt %s is on worker %q, report came from %q", id, old.GetWorker(), c.GetWorker())
+	case old.GetIncarnation() != c.GetIncarnation():
+		return fail(CodeConflict, "attempt %s has incarnation %d, report carries %d", id, old.GetIncarnation(), c.GetIncarnation())
+	case stateRank(c.GetState()) <= stateRank(old.GetState()):
+		return fail(CodeConflict, "attempt %s is %s; report of %s does not move it forward", id, old.GetState(), c.GetState())
+	}
+	n := proto.Clone(old).(*pb.Attempt)
+	n.State = c.GetState()
+	if c.GetContainerId() != "" {
+		n.ContainerId = c.GetContainerId()
+	}
+	if c.GetStartTime() != nil {
+		n.StartTime = cloneTS(c.GetStartTime())
+	}
+	if c.GetState() != AttemptRunning {
+		n.ExitCode = c.GetExitCode()
+		n.Reason = c.GetReason()
+		n.Message = c.GetMessage()
+		n.FinishTime = cloneTS(c.GetFinishTime())
+	} else if c.GetMessage() != "" {
+		n.Message = c.GetMessage()
+	}
+	if c.GetOutputTail() != "" {
+		n.OutputTail = c.GetOutputTail()
+	}
+	a.t.putAttempt(n)
+	return ok()
+}
+
+func (a *applier) markAttemptLost(c *pb.MarkAttemptLost) *pb.CommandResult {
+	ns := nsOrDefault(c.GetNamespace())
+	old := a.t.attempts[nsName{ns, c.GetName()}]
+	if old == nil {
+		return fail(CodeNotFound, "attempt %s/%s not found", ns, c.GetName())
+	}
+	if AttemptFinished(old) {
+		return fail(CodeConflict, "attempt %s/%s is already %s", ns, c.GetName(), old.GetState())
+	}
+	n := proto.Clone(old).(*pb.Attempt)
+	n.State = AttemptLost
+	n.Reason = c.GetReason()
+	if n.Reason == "" {
+		n.Reason = "WorkerLost"
+	}
+	n.Message = c.GetMessage()
+	n.FinishTime = cloneTS(c.GetNow())
+	a.t.putAttempt(n)
+	return ok()
+}
+
+func (a *applier) requestKill(c *pb.RequestKill) *pb.CommandResult {
+	ns := nsOrDefault(c.GetNamespace())
+	old := a.t.attempts[nsName{ns, c.GetName()}]
+	if old == nil {
+		return fail(CodeNotFound, "attempt %s/%s not found", ns, c.GetName())
+	}
+	reason := c.GetReason()
+	if reason == "" {
+		reason = "Killed"
+	}
+	switch old.GetState() {
+	case AttemptPending:
+		n := proto.Clone(old).(*pb.Attempt)
+		n.State = AttemptFailed
+		n.Reason = reason
+		n.Message = c.GetMessage()
+		n.FinishTime = cloneTS(c.GetNow())
+		n.KillRequested = true
+		n.KillReason = reason
+		a.t.putAttempt(n)
+	case AttemptAssigned, AttemptRunning:
+		if old.GetKillRequested() && old.GetKillReason() == reason {
+			return ok()
+		}
+		n := proto.Clone(old).(*pb.Attempt)
+		n.KillRequested = true
+		n.KillReason = reason
+		a.t.putAttempt(n)
+	}
+	// Finished attempts: nothing to stop.
+	return ok()
+}
+
+func (a *applier) registerServer(c *pb.RegisterServer) *pb.CommandResult {
+	if c.GetNodeId() == "" {
+		return fail(CodeInvalid, "registerServer.nodeId is required")
+	}
+	if old := a.t.servers[c.GetNodeId()]; old != nil && proto.Equal(old, c) {
+		return ok()
+	}
+	a.t.servers[c.GetNodeId()] = proto.Clone(c).(*pb.RegisterServer)
+	return ok()
+}
+
+// Snapshot captures the current tables. Objects are immutable, so copying
+// the pointers under the read lock is enough; Persist runs concurrently with
+// later Applies.
+func (f *FSM) Snapshot() (hraft.FSMSnapshot, error) {
+	s := f.state
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	snap := &fsmSnapshot{
+		cronJobs: make([]*pb.CronJob, 0, len(s.t.cronJobs)),
+		jobs:     make([]*pb.Job, 0, len(s.t.jobs)),
+		attempts: make([]*pb.Attempt, 0, len(s.t.attempts)),
+		servers:  make([]*pb.RegisterServer, 0, len(s.t.servers)),
+	}
+	for _, cj := range s.t.cronJobs {
+		snap.cronJobs = append(snap.cronJobs, cj)
+	}
+	for _, j := range s.t.jobs {
+		snap.jobs = append(snap.jobs, j)
+	}
+	for _, at := range s.t.attempts {
+		snap.attempts = append(snap.attempts, at)
+	}
+	for _, srv := range s.t.servers {
+		snap.servers = append(snap.servers, srv)
+	}
+	return snap, nil
+}
+
+// Restore replaces the state with a snapshot written by Persist. It builds
+// fresh tables and swaps them in under the write lock.
+func (f *FSM) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	fresh, err := readSnapshot(rc)
+	if err != nil {
+		return fmt.Errorf("restore snapshot: %w", err)
+	}
+	counts := []any{"cronjobs", len(fresh.cronJobs), "jobs", len(fresh.jobs),
+		"attempts", len(fresh.attempts), "servers", len(fresh.servers)}
+	s := f.state
+	s.mu.Lock()
+	fresh.cronJobsVersion = s.t.cronJobsVersion + 1
+	s.t = fresh
+	s.mu.Unlock()
+	f.logger.Info("restored snapshot", counts...)
+	f.notify()
+	return nil
+}

@@ -1,0 +1,484 @@
+package raft
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	hraft "github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+)
+
+// Config opens a Node.
+type Config struct {
+	// NodeID is this server's stable Raft id. Required.
+	NodeID string
+	// DataDir holds raft.db (log and stable store) and snapshots/. Required.
+	DataDir string
+	// BindAddr is the Raft TCP listen address ("127.0.0.1:0" picks a port).
+	BindAddr string
+	// AdvertiseAddr is the address peers dial; "" = the bound address, which
+	// must then not be unspecified (0.0.0.0).
+	AdvertiseAddr string
+	// Bootstrap makes a new single-voter cluster if DataDir holds no Raft state.
+	Bootstrap bool
+	Logger    *slog.Logger
+
+	// Raft timing; 0 = hashicorp/raft defaults. A LeaderLeaseTimeout left at
+	// 0 is lowered to HeartbeatTimeout when that is shorter than the default.
+	HeartbeatTimeout   time.Duration
+	ElectionTimeout    time.Duration
+	LeaderLeaseTimeout time.Duration
+	CommitTimeout      time.Duration
+
+	// Snapshots; 0 = hashicorp/raft defaults (8192 entries, 120s, 10240 trailing logs).
+	SnapshotThreshold uint64
+	SnapshotInterval  time.Duration
+	TrailingLogs      uint64
+}
+
+// Member is one server in the Raft configuration.
+type Member struct {
+	ID      string
+	Address string
+	Voter   bool
+	Leader  bool
+}
+
+// Node is one Raft server: hashicorp/raft over raft-boltdb, file snapshots
+// and a TCP transport, driving an FSM.
+type Node struct {
+	cfg    Config
+	logger *slog.Logger
+	fsm    *FSM
+	raft   *hraft.Raft
+	trans  *hraft.NetworkTransport
+	store  *raftboltdb.BoltStore
+
+	notifyIn  chan bool
+	notifyOut chan bool
+	stop      chan struct{}
+	done      chan struct{}
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+const (
+	snapshotsRetained = 2
+	transportMaxPool  = 3
+	transportTimeout  = 10 * time.Second
+	logCacheSize      = 512
+)
+
+// Open opens (and, with cfg.Bootstrap, bootstraps) a Raft node.
+func Open(cfg Config) (*Node, error) {
+	switch {
+	case cfg.NodeID == "":
+		return nil, fmt.Errorf("open raft: NodeID is required")
+	case cfg.DataDir == "":
+		return nil, fmt.Errorf("open raft: DataDir is required")
+	case cfg.BindAddr == "":
+		return nil, fmt.Errorf("open raft: BindAddr is required")
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	logger = logger.With("component", "raft", "node", cfg.NodeID)
+	hcl := newHCLogger(logger, "raft")
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("open raft: create data dir: %w", err)
+	}
+	store, err := raftboltdb.New(raftboltdb.Options{
+		Path:        filepath.Join(cfg.DataDir, "raft.db"),
+		BoltOptions: &bbolt.Options{Timeout: 5 * time.Second},
+		NoSync:      false,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open raft: open %s: %w", filepath.Join(cfg.DataDir, "raft.db"), err)
+	}
+	closeAll := []func() error{store.Close}
+	cleanup := func() {
+		for i := len(closeAll) - 1; i >= 0; i-- {
+			_ = closeAll[i]()
+		}
+	}
+	logs, err := hraft.NewLogCache(logCacheSize, store)
+	if err != nil {
+		cleanup()
+		return nil, fmt.Errorf("open raft: log cache: %w", err)
+	}
+	snaps, err := hraft.NewFileSnapshotStoreWithLogger(cfg.DataDir, snapshotsRetained, hcl)
+	if err != nil {
+		cleanup()
+		return nil, fmt.Errorf("open raft: snapshot store: %w", err)
+	}
+	var advertise net.Addr
+	if cfg.AdvertiseAddr != "" {
+		advertise, err = net.ResolveTCPAddr("tcp", cfg.AdvertiseAddr)
+		if err != nil {
+			cleanup()
+			return nil, fmt.Errorf("open raft: advertise address %q: %w", cfg.AdvertiseAddr, err)
+		}
+	}
+	trans, err := hraft.NewTCPTransportWithLogger(cfg.BindAddr, advertise, transportMaxPool, transportTimeout, hcl)
+	if err != nil {
+		cleanup()
+		return nil, fmt.Errorf("open raft: transport on %s: %w", cfg.BindAddr, err)
+	}
+	closeAll = append(closeAll, trans.Close)
+
+	notifyIn := make(chan bool, 8)
+	rc := hraft.DefaultConfig()
+	rc.LocalID = hraft.ServerID(cfg.NodeID)
+	rc.Logger = hcl
+	rc.NotifyCh = notifyIn
+	applyTimings(rc, cfg)
+	if err := hraft.ValidateConfig(rc); err != nil {
+		cleanup()
+		return nil, fmt.Errorf("open raft: config: %w", err)
+	}
+
+	fsm := NewFSM(logger)
+	if cfg.Bootstrap {
+		has, err := hraft.HasExistingState(logs, store, snaps)
+		if err != nil {
+			cleanup()
+			return nil, fmt.Errorf("open raft: check existing state: %w", err)
+		}
+		if !has {
+			conf := hraft.Configuration{Servers: []hraft.Server{{
+				Suffrage: hraft.Voter, ID: rc.LocalID, Address: trans.LocalAddr(),
+			}}}
+			if err := hraft.BootstrapCluster(rc, logs, store, snaps, trans, conf); err != nil {
+				cleanup()
+				return nil, fmt.Errorf("open raft: bootstrap: %w", err)
+			}
+			logger.Info("bootstrapped a new cluster", "address", string(trans.LocalAddr()))
+		}
+	}
+	r, err := hraft.NewRaft(rc, fsm, logs, store, snaps, trans)
+	if err != nil {
+		cleanup()
+		return nil, fmt.Errorf("open raft: %w", err)
+	}
+	n := &Node{
+		cfg:       cfg,
+		logger:    logger,
+		fsm:       fsm,
+		raft:      r,
+		trans:     trans,
+		store:     store,
+		notifyIn:  notifyIn,
+		notifyOut: make(chan bool, 1),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
+	}
+	go n.forwardLeadership()
+	logger.Info("raft opened", "address", string(trans.LocalAddr()), "data_dir", cfg.DataDir)
+	return n, nil
+}
+
+func applyTimings(rc *hraft.Config, cfg Config) {
+	if cfg.HeartbeatTimeout > 0 {
+		rc.HeartbeatTimeout = cfg.HeartbeatTimeout
+	}
+	if cfg.ElectionTimeout > 0 {
+		rc.ElectionTimeout = cfg.ElectionTimeout
+	} else if rc.ElectionTimeout < rc.HeartbeatTimeout {
+		rc.ElectionTimeout = rc.HeartbeatTimeout
+	}
+	if cfg.LeaderLeaseTimeout > 0 {
+		rc.LeaderLeaseTimeout = cfg.LeaderLeaseTimeout
+	} else if rc.LeaderLeaseTimeout > rc.HeartbeatTimeout {
+		rc.LeaderLeaseTimeout = rc.HeartbeatTimeout
+	}
+	if cfg.CommitTimeout > 0 {
+		rc.CommitTimeout = cfg.CommitTimeout
+	}
+	if cfg.SnapshotThreshold > 0 {
+		rc.SnapshotThreshold = cfg.SnapshotThreshold
+	}
+	if cfg.SnapshotInterval > 0 {
+		rc.SnapshotInterval = cfg.SnapshotInterval
+	}
+	if cfg.TrailingLogs > 0 {
+		rc.TrailingLogs = cfg.TrailingLogs
+	}
+}
+
+// forwardLeadership drains raft's NotifyCh (raft blocks on it) into the
+// one-slot LeaderNotify channel, keeping only the latest value.
+func (n *Node) forwardLeadership() {
+	defer close(n.done)
+	for {
+		select {
+		case v := <-n.notifyIn:
+			if v {
+				n.logger.Info("gained leadership")
+			} else {
+				n.logger.Info("lost leadership")
+			}
+			select {
+			case n.notifyOut <- v:
+			default:
+				select {
+				case <-n.notifyOut:
+				default:
+				}
+				n.notifyOut <- v
+			}
+		case <-n.stop:
+			return
+		}
+	}
+}
+
+// ID returns this node's Raft id.
+func (n *Node) ID() string { return n.cfg.NodeID }
+
+// Addr returns the Raft address peers reach this node at.
+func (n *Node) Addr() string { return string(n.trans.LocalAddr()) }
+
+// State returns the replicated state (shared with the FSM).
+func (n *Node) State() *State { return n.fsm.State() }
+
+// FSM returns the node's FSM (for Subscribe).
+func (n *Node) FSM() *FSM { return n.fsm }
+
+// IsLeader reports whether this node is the Raft leader right now.
+func (n *Node) IsLeader() bool { return n.raft.State() == hraft.Leader }
+
+// Leader returns the current leader's id and Raft address ("" if unknown).
+func (n *Node) Leader() (id, raftAddr string) {
+	addr, lid := n.raft.LeaderWithID()
+	return string(lid), string(addr)
+}
+
+// LeaderNotify delivers true when this node becomes leader and false when it
+// stops being leader. It holds only the latest value; read it from one
+// goroutine.
+func (n *Node) LeaderNotify() <-chan bool { return n.notifyOut }
+
+func (n *Node) notLeader(err error) error {
+	id, addr := n.Leader()
+	return &NotLeaderError{LeaderID: id, LeaderAddr: addr, Err: err}
+}
+
+func (n *Node) mapErr(op string, err error) error {
+	switch {
+	case errors.Is(err, hraft.ErrNotLeader), errors.Is(err, hraft.ErrLeadershipLost),
+		errors.Is(err, hraft.ErrLeadershipTransferInProgress):
+		return fmt.Errorf("%s: %w", op, n.notLeader(err))
+	default:
+		return fmt.Errorf("%s: %w", op, err)
+	}
+}
+
+// waitFuture waits for f or ctx. If ctx ends first the operation may still
+// complete; a helper goroutine waits for the future, which raft always
+// resolves (at the latest on shutdown).
+func waitFuture(ctx context.Context, f hraft.Future) error {
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func timeoutOf(ctx context.Context) (time.Duration, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return 0, nil
+	}
+	d := time.Until(dl)
+	if d <= 0 {
+		return 0, context.DeadlineExceeded
+	}
+	return d, nil
+}
+
+// Apply proposes cmds as ONE log entry (wrapped in a Batch if more than one)
+// and waits until it is applied or ctx ends. It returns one result per
+// command; domain errors are in the results (see ResultError), not in the
+// error. On a follower it returns a *NotLeaderError. If ctx ends first, the
+// entry may still be committed later.
+func (n *Node) Apply(ctx context.Context, cmds ...*pb.Command) ([]*pb.CommandResult, error) {
+	if len(cmds) == 0 {
+		return nil, fmt.Errorf("apply: no commands: %w", ErrInvalid)
+	}
+	for i, c := range cmds {
+		if c == nil {
+			return nil, fmt.Errorf("apply: command %d is nil: %w", i, ErrInvalid)
+		}
+	}
+	cmd := cmds[0]
+	if len(cmds) > 1 {
+		cmd = &pb.Command{Op: &pb.Command_Batch{Batch: &pb.Batch{Commands: cmds}}}
+	}
+	// Never propose what would stop every replica's FSM.
+	if err := checkOps(cmd, 0); err != nil {
+		return nil, fmt.Errorf("apply: %v: %w", err, ErrInvalid)
+	}
+	data, err := EncodeCommand(cmd)
+	if err != nil {
+		return nil, fmt.Errorf("apply: %w", err)
+	}
+	if !n.IsLeader() {
+		return nil, fmt.Errorf("apply: %w", n.notLeader(nil))
+	}
+	timeout, err := timeoutOf(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("apply: %w", err)
+	}
+	f := n.raft.Apply(data, timeout)
+	if err := waitFuture(ctx, f); err != nil {
+		return nil, n.mapErr("apply", err)
+	}
+	switch r := f.Response().(type) {
+	case *pb.CommandResult:
+		return []*pb.CommandResult{r}, nil
+	case *BatchResult:
+		return r.Results, nil
+	default:
+		return nil, fmt.Errorf("apply: unexpected FSM response %T", r)
+	}
+}
+
+// Barrier waits until every entry committed before it is applied here
+// (leader only).
+func (n *Node) Barrier(ctx context.Context) error {
+	timeout, err := timeoutOf(ctx)
+	if err != nil {
+		return fmt.Errorf("barrier: %w", err)
+	}
+	if err := waitFuture(ctx, n.raft.Barrier(timeout)); err != nil {
+		return n.mapErr("barrier", err)
+	}
+	return nil
+}
+
+// Join adds a voter (leader only). Idempotent: the same id and address is a
+// no-op; the same id with a new address replaces the old entry; another id
+// with the same address is removed first.
+func (n *Node) Join(id, raftAddr string) error {
+	if id == "" || raftAddr == "" {
+		return fmt.Errorf("join: id and address are required: %w", ErrInvalid)
+	}
+	if !n.IsLeader() {
+		return fmt.Errorf("join %s: %w", id, n.notLeader(nil))
+	}
+	cf := n.raft.GetConfiguration()
+	if err := cf.Error(); err != nil {
+		return n.mapErr("join "+id+": get configuration", err)
+	}
+	for _, srv := range cf.Configuration().Servers {
+		sameID, sameAddr := srv.ID == hraft.ServerID(id), srv.Address == hraft.ServerAddress(raftAddr)
+		switch {
+		case sameID && sameAddr:
+			if srv.Suffrage == hraft.Voter {
+				return nil
+			}
+		case sameID || sameAddr:
+			if err := n.raft.RemoveServer(srv.ID, 0, 0).Error(); err != nil {
+				return n.mapErr(fmt.Sprintf("join %s: remove old member %s at %s", id, srv.ID, srv.Address), err)
+			}
+			n.logger.Info("removed stale member before join", "old_id", string(srv.ID), "old_address", string(srv.Address))
+		}
+	}
+	if err := n.raft.AddVoter(hraft.ServerID(id), hraft.ServerAddress(raftAddr), 0, 0).Error(); err != nil {
+		return n.mapErr(fmt.Sprintf("join %s at %s", id, raftAddr), err)
+	}
+	n.logger.Info("member joined", "id", id, "address", raftAddr)
+	return nil
+}
+
+// Remove takes a server out of the cluster (leader only). Removing an id
+// that is not a member is a no-op.
+func (n *Node) Remove(id string) error {
+	if !n.IsLeader() {
+		return fmt.Errorf("remove %s: %w", id, n.notLeader(nil))
+	}
+	cf := n.raft.GetConfiguration()
+	if err := cf.Error(); err != nil {
+		return n.mapErr("remove "+id+": get configuration", err)
+	}
+	found := false
+	for _, srv := range cf.Configuration().Servers {
+		if srv.ID == hraft.ServerID(id) {
+			found = true
+		}
+	}
+	if !found {
+		return nil
+	}
+	if err := n.raft.RemoveServer(hraft.ServerID(id), 0, 0).Error(); err != nil {
+		return n.mapErr("remove "+id, err)
+	}
+	n.logger.Info("member removed", "id", id)
+	return nil
+}
+
+// Members lists the servers of the current Raft configuration.
+func (n *Node) Members() ([]Member, error) {
+	cf := n.raft.GetConfiguration()
+	if err := cf.Error(); err != nil {
+		return nil, fmt.Errorf("members: %w", err)
+	}
+	_, leaderID := n.raft.LeaderWithID()
+	var out []Member
+	for _, srv := range cf.Configuration().Servers {
+		out = append(out, Member{
+			ID:      string(srv.ID),
+			Address: string(srv.Address),
+			Voter:   srv.Suffrage == hraft.Voter,
+			Leader:  srv.ID == leaderID && leaderID != "",
+		})
+	}
+	return out, nil
+}
+
+// LastContact is when this node last heard from the leader (zero on the leader).
+func (n *Node) LastContact() time.Time { return n.raft.LastContact() }
+
+// Stats returns hashicorp/raft's statistics.
+func (n *Node) Stats() map[string]string { return n.raft.Stats() }
+
+// Shutdown stops Raft and closes the transport and the store. It is safe to
+// call more than once.
+func (n *Node) Shutdown() error {
+	n.shutdownOnce.Do(func() {
+		var errs []error
+		if err := n.raft.Shutdown().Error(); err != nil {
+			errs = append(errs, fmt.Errorf("shutdown raft: %w", err))
+		}
+		close(n.stop)
+		<-n.done
+		if err := n.trans.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close transport: %w", err))
+		}
+		if err := n.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+		n.shutdownErr = errors.Join(errs...)
+		n.logger.Info("raft shut down")
+	})
+	return n.shutdownErr
+}

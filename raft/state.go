@@ -1,0 +1,536 @@
+package raft
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+)
+
+// Attempt states.
+const (
+	AttemptPending   = "Pending"
+	AttemptAssigned  = "Assigned"
+	AttemptRunning   = "Running"
+	AttemptSucceeded = "Succeeded"
+	AttemptFailed    = "Failed"
+	AttemptLost      = "Lost"
+)
+
+// Kinds and the API version stamped on stored resources.
+const (
+	KindCronJob = "CronJob"
+	KindJob     = "Job"
+	APIVersion  = "batch/v1"
+	// DefaultNamespace is used when an object or a command names no namespace.
+	DefaultNamespace = "default"
+)
+
+// nsName identifies a namespaced object (or, in the indexes, the namespaced
+// owner of a set of objects).
+type nsName struct{ ns, name string }
+
+// tables holds the replicated objects and their indexes. All of it is guarded
+// by State.mu. Objects are immutable once stored: every change stores a new
+// pointer.
+type tables struct {
+	cronJobs map[nsName]*pb.CronJob
+	jobs     map[nsName]*pb.Job
+	attempts map[nsName]*pb.Attempt
+	servers  map[string]*pb.RegisterServer
+
+	// jobsByCron: (namespace, cronjob name) -> names of its Jobs.
+	jobsByCron map[nsName]map[string]struct{}
+	// unfinishedJobs: Jobs without a Complete or Failed condition "True".
+	unfinishedJobs map[nsName]struct{}
+	// attemptsByJob: (namespace, job name) -> names of its attempts.
+	attemptsByJob map[nsName]map[string]struct{}
+	// unfinishedAttempts: attempts in Pending, Assigned or Running.
+	unfinishedAttempts map[nsName]struct{}
+	// attemptsByWorker: worker -> its unfinished attempts.
+	attemptsByWorker map[string]map[nsName]struct{}
+
+	// dirtyCrons are CronJobs whose status.active must be recomputed before
+	// the write lock is released.
+	dirtyCrons map[nsName]struct{}
+
+	cronJobsVersion uint64
+}
+
+func newTables() tables {
+	return tables{
+		cronJobs:           map[nsName]*pb.CronJob{},
+		jobs:               map[nsName]*pb.Job{},
+		attempts:           map[nsName]*pb.Attempt{},
+		servers:            map[string]*pb.RegisterServer{},
+		jobsByCron:         map[nsName]map[string]struct{}{},
+		unfinishedJobs:     map[nsName]struct{}{},
+		attemptsByJob:      map[nsName]map[string]struct{}{},
+		unfinishedAttempts: map[nsName]struct{}{},
+		attemptsByWorker:   map[string]map[nsName]struct{}{},
+		dirtyCrons:         map[nsName]struct{}{},
+	}
+}
+
+// State is the in-memory replicated state: CronJobs, Jobs, Attempts and
+// servers, with the indexes the scheduler and the API read. It implements
+// scheduler.View.
+//
+// Immutability contract: an object returned by a getter is the stored
+// pointer, shared with every other reader. The FSM never mutates an object it
+// has published (it stores a changed clone instead), so callers may keep what
+// they get, but they must never modify it.
+type State struct {
+	mu sync.RWMutex
+	t  tables
+}
+
+// NewState returns an empty State.
+func NewState() *State {
+	return &State{t: newTables()}
+}
+
+func nsOrDefault(ns string) string {
+	if ns == "" {
+		return DefaultNamespace
+	}
+	return ns
+}
+
+// JobFinished reports whether a Job has a Complete or Failed condition with
+// status "True".
+func JobFinished(j *pb.Job) bool {
+	for _, c := range j.GetStatus().GetConditions() {
+		if (c.GetType() == "Complete" || c.GetType() == "Failed") && c.GetStatus() == "True" {
+			return true
+		}
+	}
+	return false
+}
+
+// AttemptFinished reports whether an attempt is Succeeded, Failed or Lost.
+func AttemptFinished(a *pb.Attempt) bool {
+	switch a.GetState() {
+	case AttemptSucceeded, AttemptFailed, AttemptLost:
+		return true
+	}
+	return false
+}
+
+func attemptUnfinished(a *pb.Attempt) bool {
+	switch a.GetState() {
+	case AttemptPending, AttemptAssigned, AttemptRunning:
+		return true
+	}
+	return false
+}
+
+// ---------------------------------------------------------------- mutators
+// (callers hold the write lock, or own a fresh tables value)
+
+func (t *tables) putCronJob(cj *pb.CronJob) {
+	k := nsName{cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()}
+	t.cronJobs[k] = cj
+	t.dirtyCrons[k] = struct{}{}
+}
+
+func (t *tables) deleteCronJob(k nsName) {
+	delete(t.cronJobs, k)
+	for name := range t.jobsByCron[k] {
+		t.deleteJob(nsName{k.ns, name})
+	}
+	delete(t.dirtyCrons, k)
+}
+
+func addToSet[K comparable, V comparable](m map[K]map[V]struct{}, k K, v V) {
+	s := m[k]
+	if s == nil {
+		s = map[V]struct{}{}
+		m[k] = s
+	}
+	s[v] = struct{}{}
+}
+
+func removeFromSet[K comparable, V comparable](m map[K]map[V]struct{}, k K, v V) {
+	s := m[k]
+	if s == nil {
+		return
+	}
+	delete(s, v)
+	if len(s) == 0 {
+		delete(m, k)
+	}
+}
+
+func (t *tables) unindexJob(k nsName, j *pb.Job) {
+	if cron := j.GetStatus().GetCronJob(); cron != "" {
+		ck := nsName{k.ns, cron}
+		removeFromSet(t.jobsByCron, ck, k.name)
+		t.dirtyCrons[ck] = struct{}{}
+	}
+	delete(t.unfinishedJobs, k)
+}
+
+func (t *tables) putJob(j *pb.Job) {
+	k := nsName{j.GetMetadata().GetNamespace(), j.GetMetadata().GetName()}
+	if old := t.jobs[k]; old != nil {
+		t.unindexJob(k, old)
+	}
+	t.jobs[k] = j
+	if cron := j.GetStatus().GetCronJob(); cron != "" {
+		ck := nsName{k.ns, cron}
+		addToSet(t.jobsByCron, ck, k.name)
+		t.dirtyCrons[ck] = struct{}{}
+	}
+	if !JobFinished(j) {
+		t.unfinishedJobs[k] = struct{}{}
+	}
+}
+
+func (t *tables) deleteJob(k nsName) {
+	old := t.jobs[k]
+	if old == nil {
+		return
+	}
+	t.unindexJob(k, old)
+	delete(t.jobs, k)
+	for name := range t.attemptsByJob[k] {
+		t.deleteAttempt(nsName{k.ns, name})
+	}
+}
+
+func (t *tables) unindexAttempt(k nsName, a *pb.Attempt) {
+	removeFromSet(t.attemptsByJob, nsName{k.ns, a.GetJob()}, k.name)
+	delete(t.unfinishedAttempts, k)
+	if w := a.GetWorker(); w != "" {
+		removeFromSet(t.attemptsByWorker, w, k)
+	}
+}
+
+func (t *tables) putAttempt(a *pb.Attempt) {
+	k := nsName{a.GetNamespace(), a.GetName()}
+	if old := t.attempts[k]; old != nil {
+		t.unindexAttempt(k, old)
+	}
+	t.attempts[k] = a
+	addToSet(t.attemptsByJob, nsName{k.ns, a.GetJob()}, k.name)
+	if attemptUnfinished(a) {
+		t.unfinishedAttempts[k] = struct{}{}
+		if w := a.GetWorker(); w != "" {
+			addToSet(t.attemptsByWorker, w, k)
+		}
+	}
+}
+
+func (t *tables) deleteAttempt(k nsName) {
+	old := t.attempts[k]
+	if old == nil {
+		return
+	}
+	t.unindexAttempt(k, old)
+	delete(t.attempts, k)
+}
+
+// flushActive recomputes status.active of every dirty CronJob from the
+// unfinished Jobs that name it, storing a changed clone where it differs.
+// status.active is derived data: it does not change resource_version.
+func (t *tables) flushActive() {
+	for k := range t.dirtyCrons {
+		cj := t.cronJobs[k]
+		if cj == nil {
+			continue
+		}
+		var jobs []*pb.Job
+		for name := range t.jobsByCron[k] {
+			jk := nsName{k.ns, name}
+			if _, ok := t.unfinishedJobs[jk]; ok {
+				jobs = append(jobs, t.jobs[jk])
+			}
+		}
+		sortJobsBySchedule(jobs)
+		active := make([]*pb.ObjectReference, 0, len(jobs))
+		for _, j := range jobs {
+			active = append(active, &pb.ObjectReference{
+				Kind:      KindJob,
+				Namespace: k.ns,
+				Name:      j.GetMetadata().GetName(),
+				Uid:       j.GetMetadata().GetUid(),
+			})
+		}
+		if refsEqual(cj.GetStatus().GetActive(), active) {
+			continue
+		}
+		n := proto.Clone(cj).(*pb.CronJob)
+		if n.Status == nil {
+			n.Status = &pb.CronJobStatus{}
+		}
+		if len(active) == 0 {
+			n.Status.Active = nil
+		} else {
+			n.Status.Active = active
+		}
+		t.cronJobs[k] = n
+	}
+	clear(t.dirtyCrons)
+}
+
+func refsEqual(a, b []*pb.ObjectReference) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !proto.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// ---------------------------------------------------------------- ordering
+
+func compareTime(a, b *timestamppb.Timestamp) int {
+	if c := cmp.Compare(a.GetSeconds(), b.GetSeconds()); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.GetNanos(), b.GetNanos())
+}
+
+// sortJobsBySchedule orders Jobs by scheduled time, then creation time, then name.
+func sortJobsBySchedule(jobs []*pb.Job) {
+	slices.SortFunc(jobs, func(a, b *pb.Job) int {
+		if c := compareTime(a.GetStatus().GetScheduledTime(), b.GetStatus().GetScheduledTime()); c != 0 {
+			return c
+		}
+		if c := compareTime(a.GetMetadata().GetCreationTimestamp(), b.GetMetadata().GetCreationTimestamp()); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.GetMetadata().GetName(), b.GetMetadata().GetName())
+	})
+}
+
+func sortJobsByName(jobs []*pb.Job) {
+	slices.SortFunc(jobs, func(a, b *pb.Job) int {
+		if c := cmp.Compare(a.GetMetadata().GetNamespace(), b.GetMetadata().GetNamespace()); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.GetMetadata().GetName(), b.GetMetadata().GetName())
+	})
+}
+
+func sortCronJobs(cjs []*pb.CronJob) {
+	slices.SortFunc(cjs, func(a, b *pb.CronJob) int {
+		if c := cmp.Compare(a.GetMetadata().GetNamespace(), b.GetMetadata().GetNamespace()); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.GetMetadata().GetName(), b.GetMetadata().GetName())
+	})
+}
+
+// sortAttempts orders attempts by namespace, job, index, number, then name.
+func sortAttempts(as []*pb.Attempt) {
+	slices.SortFunc(as, func(a, b *pb.Attempt) int {
+		if c := cmp.Compare(a.GetNamespace(), b.GetNamespace()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.GetJob(), b.GetJob()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.GetIndex(), b.GetIndex()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.GetNumber(), b.GetNumber()); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.GetName(), b.GetName())
+	})
+}
+
+// ---------------------------------------------------------------- readers
+
+// CronJob returns the stored CronJob, or nil. Its status.active lists the
+// unfinished Jobs of the CronJob.
+func (s *State) CronJob(namespace, name string) *pb.CronJob {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.t.cronJobs[nsName{nsOrDefault(namespace), name}]
+}
+
+// CronJobs returns every CronJob, ordered by namespace and name.
+func (s *State) CronJobs() []*pb.CronJob {
+	return s.ListCronJobs("")
+}
+
+// ListCronJobs returns the CronJobs of one namespace ("" = all), ordered by
+// namespace and name.
+func (s *State) ListCronJobs(namespace string) []*pb.CronJob {
+	s.mu.RLock()
+	out := make([]*pb.CronJob, 0, len(s.t.cronJobs))
+	for k, cj := range s.t.cronJobs {
+		if namespace == "" || k.ns == namespace {
+			out = append(out, cj)
+		}
+	}
+	s.mu.RUnlock()
+	sortCronJobs(out)
+	return out
+}
+
+// CronJobsVersion changes whenever a CronJob is created or deleted or its
+// spec changes (including suspend), and after a snapshot restore; not on
+// status changes.
+func (s *State) CronJobsVersion() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.t.cronJobsVersion
+}
+
+// Job returns the stored Job, or nil.
+func (s *State) Job(namespace, name string) *pb.Job {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.t.jobs[nsName{nsOrDefault(namespace), name}]
+}
+
+// ListJobs returns the Jobs of one namespace ("" = all), ordered by namespace
+// and name.
+func (s *State) ListJobs(namespace string) []*pb.Job {
+	s.mu.RLock()
+	out := make([]*pb.Job, 0, len(s.t.jobs))
+	for k, j := range s.t.jobs {
+		if namespace == "" || k.ns == namespace {
+			out = append(out, j)
+		}
+	}
+	s.mu.RUnlock()
+	sortJobsByName(out)
+	return out
+}
+
+// JobsOfCronJob returns the Jobs whose status.cronJob names this CronJob in
+// the same namespace, oldest scheduled time first.
+func (s *State) JobsOfCronJob(namespace, cronJob string) []*pb.Job {
+	ns := nsOrDefault(namespace)
+	s.mu.RLock()
+	names := s.t.jobsByCron[nsName{ns, cronJob}]
+	out := make([]*pb.Job, 0, len(names))
+	for name := range names {
+		out = append(out, s.t.jobs[nsName{ns, name}])
+	}
+	s.mu.RUnlock()
+	sortJobsBySchedule(out)
+	return out
+}
+
+// UnfinishedJobs returns every Job without a Complete or Failed condition,
+// ordered by namespace and name.
+func (s *State) UnfinishedJobs() []*pb.Job {
+	s.mu.RLock()
+	out := make([]*pb.Job, 0, len(s.t.unfinishedJobs))
+	for k := range s.t.unfinishedJobs {
+		out = append(out, s.t.jobs[k])
+	}
+	s.mu.RUnlock()
+	sortJobsByName(out)
+	return out
+}
+
+// FinishedJobs returns every Job with a Complete or Failed condition,
+// ordered by namespace and name.
+func (s *State) FinishedJobs() []*pb.Job {
+	s.mu.RLock()
+	out := make([]*pb.Job, 0, len(s.t.jobs)-len(s.t.unfinishedJobs))
+	for k, j := range s.t.jobs {
+		if _, ok := s.t.unfinishedJobs[k]; !ok {
+			out = append(out, j)
+		}
+	}
+	s.mu.RUnlock()
+	sortJobsByName(out)
+	return out
+}
+
+// Attempt returns the stored attempt, or nil.
+func (s *State) Attempt(namespace, name string) *pb.Attempt {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.t.attempts[nsName{nsOrDefault(namespace), name}]
+}
+
+// Attempts returns the attempts of one Job, by index then number.
+func (s *State) Attempts(namespace, job string) []*pb.Attempt {
+	ns := nsOrDefault(namespace)
+	s.mu.RLock()
+	names := s.t.attemptsByJob[nsName{ns, job}]
+	out := make([]*pb.Attempt, 0, len(names))
+	for name := range names {
+		out = append(out, s.t.attempts[nsName{ns, name}])
+	}
+	s.mu.RUnlock()
+	sortAttempts(out)
+	return out
+}
+
+// ListAttempts returns the attempts of one namespace ("" = all), ordered by
+// namespace, job, index and number.
+func (s *State) ListAttempts(namespace string) []*pb.Attempt {
+	s.mu.RLock()
+	out := make([]*pb.Attempt, 0, len(s.t.attempts))
+	for k, a := range s.t.attempts {
+		if namespace == "" || k.ns == namespace {
+			out = append(out, a)
+		}
+	}
+	s.mu.RUnlock()
+	sortAttempts(out)
+	return out
+}
+
+// UnfinishedAttempts returns every attempt in Pending, Assigned or Running,
+// ordered by namespace, job, index and number.
+func (s *State) UnfinishedAttempts() []*pb.Attempt {
+	s.mu.RLock()
+	out := make([]*pb.Attempt, 0, len(s.t.unfinishedAttempts))
+	for k := range s.t.unfinishedAttempts {
+		out = append(out, s.t.attempts[k])
+	}
+	s.mu.RUnlock()
+	sortAttempts(out)
+	return out
+}
+
+// AttemptsOnWorker returns the unfinished (Assigned or Running) attempts
+// assigned to a worker, ordered by namespace, job, index and number.
+func (s *State) AttemptsOnWorker(worker string) []*pb.Attempt {
+	s.mu.RLock()
+	keys := s.t.attemptsByWorker[worker]
+	out := make([]*pb.Attempt, 0, len(keys))
+	for k := range keys {
+		out = append(out, s.t.attempts[k])
+	}
+	s.mu.RUnlock()
+	sortAttempts(out)
+	return out
+}
+
+// Servers returns every registered server, ordered by node id.
+func (s *State) Servers() []*pb.RegisterServer {
+	s.mu.RLock()
+	out := make([]*pb.RegisterServer, 0, len(s.t.servers))
+	for _, srv := range s.t.servers {
+		out = append(out, srv)
+	}
+	s.mu.RUnlock()
+	sortServers(out)
+	return out
+}
+
+// Server returns the registration of one server, or nil.
+func (s *State) Server(id string) *pb.RegisterServer {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.t.servers[id]
+}
