@@ -41,8 +41,8 @@ func (w *world) CronJobs() []*pb.CronJob {
 	})
 	return out
 }
-func (w *world) CronJobsVersion() uint64        { return 0 }
-func (w *world) Job(ns, name string) *pb.Job    { return w.jobs[wkey(ns, name)] }
+func (w *world) CronJobsVersion() uint64          { return 0 }
+func (w *world) Job(ns, name string) *pb.Job      { return w.jobs[wkey(ns, name)] }
 func (w *world) Attempt(ns, n string) *pb.Attempt { return w.attempts[wkey(ns, n)] }
 
 func (w *world) sortedJobs(keep func(*pb.Job) bool) []*pb.Job {
