@@ -40,8 +40,11 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./raft/... ./scheduler/... ./cluster/...
 
 ## image: the raftcron image, FROM scratch, built locally
-image:
-	docker build -t raftcron/raftcron:dev -f deploy/Dockerfile .
+image: build
+	rm -rf $(BIN)/image && mkdir -p $(BIN)/image/tmp
+	cp $(BIN)/raftcron $(BIN)/image/
+	cp /etc/ssl/certs/ca-certificates.crt $(BIN)/image/ 2>/dev/null || touch $(BIN)/image/ca-certificates.crt
+	docker build -q -t raftcron/raftcron:dev -f deploy/Dockerfile $(BIN)/image
 
 ## proto: regenerate proto/raftcron/v1/*.pb.go with pinned plugins (protoc from
 ## Debian's protobuf-compiler, installed if missing)
