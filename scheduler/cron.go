@@ -1,0 +1,741 @@
+package scheduler
+
+import (
+	"container/heap"
+	"fmt"
+	"log/slog"
+	"maps"
+	"regexp"
+	"strconv"
+	"time"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// Scheduling decisions (pb.ScheduleDecision.decision and .reason).
+const (
+	DecisionInvoke = "invoke"
+	DecisionSkip   = "skip"
+
+	InvokeScheduled = "Scheduled" // the tick ran on time
+	InvokeCatchUp   = "CatchUp"   // the tick ran late, after a gap in scheduling
+	InvokeManual    = "Manual"    // raftcron trigger
+
+	SkipSuspended         = "Suspended"
+	SkipMissedDeadline    = "MissedDeadline"
+	SkipConcurrencyPolicy = "ConcurrencyPolicy"
+	SkipCatchUpPolicy     = "CatchUpPolicy"
+	SkipError             = "Error"
+)
+
+// CronJob spec values.
+const (
+	CatchUpLatest = "Latest"
+	CatchUpAll    = "All"
+	CatchUpNone   = "None"
+
+	ConcurrencyAllow   = "Allow"
+	ConcurrencyForbid  = "Forbid"
+	ConcurrencyReplace = "Replace"
+
+	// LabelCronJob is set on every Job a CronJob makes.
+	LabelCronJob = "raftcron.io/cronjob"
+	// ReasonReplaced is the Failed condition reason of a Job replaced under
+	// concurrencyPolicy Replace.
+	ReasonReplaced = "Replaced"
+)
+
+// Private copies of strings owned by the Job controller's files, so that
+// this file stands alone.
+const (
+	cronScheduledAnnotation = "batch.kubernetes.io/cronjob-scheduled-timestamp"
+	cronConditionComplete   = "Complete"
+	cronConditionFailed     = "Failed"
+)
+
+// CronOptions tunes the cron controller. Zero fields take their defaults.
+type CronOptions struct {
+	// CatchUpLimitDefault caps the Jobs of one catch-up under catchUp All
+	// when the CronJob does not set catchUpLimit (100).
+	CatchUpLimitDefault int
+	// MaxTicksExamined caps the ticks of one CronJob looked at one by one in
+	// one call (100000). Beyond it the controller jumps forward to the ticks
+	// just before now and records the range in between as one skip decision,
+	// so a CronJob that was down for a year still runs again at once.
+	MaxTicksExamined int
+	// LateGrace is how far behind its scheduled time a tick may be handled
+	// and still count as on time (5s). Later ticks are "late": catchUp None
+	// skips them and catchUp All counts them against catchUpLimit. It covers
+	// the leader's own wake-up and commit delay, not a leader failover.
+	LateGrace time.Duration
+}
+
+func (o CronOptions) withDefaults() CronOptions {
+	if o.CatchUpLimitDefault <= 0 {
+		o.CatchUpLimitDefault = 100 // DefaultCatchUpLimit
+	}
+	if o.MaxTicksExamined <= 0 {
+		o.MaxTicksExamined = 100000
+	}
+	if o.LateGrace <= 0 {
+		o.LateGrace = 5 * time.Second
+	}
+	return o
+}
+
+// CronController decides, on the leader, which cron ticks are due and what
+// happens to each. It keeps a min-heap of each CronJob's next fire time (as
+// Nomad's periodic dispatcher does), so a Tick touches only the CronJobs that
+// are due; it rescans all CronJobs only when View.CronJobsVersion changes.
+//
+// It is deterministic given the View and now, and it never proposes anything:
+// Tick returns commands. The caller applies them (ideally as one Batch)
+// before the next call; if applying fails, call Rebuild before ticking again.
+// Every tick of every CronJob ends up as exactly one Job or as part of exactly
+// one recorded skip decision; nothing is dropped silently.
+//
+// A CronJobController is not safe for concurrent use; the leader loop owns it.
+type CronController struct {
+	opts    CronOptions
+	logger  *slog.Logger
+	entries map[string]*cronEntry
+	queue   cronQueue
+	version uint64
+	built   bool
+}
+
+type cronEntry struct {
+	namespace, name string
+	next            time.Time
+	index           int // in queue; -1 when not queued
+
+	expr, zone string
+	sched      *Schedule
+	err        error
+}
+
+// NewCronController returns a controller with an empty heap; call Rebuild
+// (or just Tick, which builds it on first use).
+func NewCronController(opts CronOptions, logger *slog.Logger) *CronController {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &CronController{
+		opts:    opts.withDefaults(),
+		logger:  logger.With("component", "cron"),
+		entries: map[string]*cronEntry{},
+	}
+}
+
+// Rebuild throws the heap away and builds it again from the state: on
+// gaining leadership, and after commands from Tick failed to apply.
+func (c *CronController) Rebuild(v View) {
+	c.entries = map[string]*cronEntry{}
+	c.queue = c.queue[:0]
+	c.resync(v)
+}
+
+// resync brings the heap in line with the CronJobs in the View: new ones are
+// added, deleted ones removed, and every next fire time recomputed from the
+// CronJob's lastScheduleTime.
+func (c *CronController) resync(v View) {
+	c.version = v.CronJobsVersion()
+	c.built = true
+	seen := make(map[string]bool, len(c.entries))
+	for _, cj := range v.CronJobs() {
+		ns, name := cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()
+		key := ns + "/" + name
+		seen[key] = true
+		e := c.entries[key]
+		if e == nil {
+			e = &cronEntry{namespace: ns, name: name, index: -1}
+			c.entries[key] = e
+		}
+		expr, zone := cj.GetSpec().GetSchedule(), cj.GetSpec().GetTimeZone()
+		if e.sched == nil && e.err == nil || e.expr != expr || e.zone != zone {
+			e.expr, e.zone = expr, zone
+			e.sched, e.err = ParseSchedule(expr, zone)
+		}
+		var next time.Time
+		switch {
+		case e.err != nil:
+			// Due at once so that Tick records the error, unless it is the
+			// last thing recorded already.
+			if !lastDecisionIsError(cj, e.err.Error()) {
+				next = cj.GetMetadata().GetCreationTimestamp().AsTime()
+			}
+		default:
+			next = e.sched.Next(cronBase(cj))
+		}
+		c.setNext(e, next)
+	}
+	for key, e := range c.entries {
+		if !seen[key] {
+			c.setNext(e, time.Time{})
+			delete(c.entries, key)
+		}
+	}
+}
+
+// setNext moves e in the heap; zero takes it out.
+func (c *CronController) setNext(e *cronEntry, next time.Time) {
+	e.next = next
+	switch {
+	case next.IsZero() && e.index >= 0:
+		heap.Remove(&c.queue, e.index)
+	case next.IsZero():
+	case e.index >= 0:
+		heap.Fix(&c.queue, e.index)
+	default:
+		heap.Push(&c.queue, e)
+	}
+}
+
+// Tick handles every CronJob whose next fire time is at or before now and
+// returns the commands to apply and when to call Tick next (zero: nothing is
+// scheduled). The next time may equal now when a long backlog is being
+// worked through in steps.
+func (c *CronController) Tick(v View, now time.Time) (cmds []*pb.Command, next time.Time) {
+	if !c.built || v.CronJobsVersion() != c.version {
+		c.resync(v)
+	}
+	var requeue []*cronEntry
+	for len(c.queue) > 0 && !c.queue[0].next.After(now) {
+		e := heap.Pop(&c.queue).(*cronEntry)
+		cj := v.CronJob(e.namespace, e.name)
+		if cj == nil {
+			delete(c.entries, e.namespace+"/"+e.name)
+			continue
+		}
+		out, wake := c.handle(v, e, cj, now)
+		cmds = append(cmds, out...)
+		if !wake.IsZero() {
+			e.next = wake
+			requeue = append(requeue, e)
+		}
+	}
+	for _, e := range requeue {
+		heap.Push(&c.queue, e)
+	}
+	if len(c.queue) > 0 {
+		next = c.queue[0].next
+	}
+	return cmds, next
+}
+
+// handle decides the due ticks of one CronJob.
+func (c *CronController) handle(v View, e *cronEntry, cj *pb.CronJob, now time.Time) ([]*pb.Command, time.Time) {
+	ns, name := e.namespace, e.name
+	if e.err != nil {
+		c.logger.Warn("cronjob schedule does not parse", "namespace", ns, "cronjob", name, "err", e.err)
+		if lastDecisionIsError(cj, e.err.Error()) {
+			return nil, time.Time{}
+		}
+		d := &pb.ScheduleDecision{
+			ScheduledTime: timestamppb.New(now),
+			Decision:      DecisionSkip,
+			Reason:        SkipError,
+			Message:       e.err.Error(),
+			DecidedTime:   timestamppb.New(now),
+		}
+		return []*pb.Command{{Op: &pb.Command_UpdateCronJobStatus{UpdateCronJobStatus: &pb.UpdateCronJobStatus{
+			Namespace: ns, Name: name, Decisions: []*pb.ScheduleDecision{d},
+		}}}}, time.Time{}
+	}
+	in := planInputFor(cj, e.sched, unfinishedJobsOf(v, ns, name), now, c.opts)
+	plan := planTicks(in, c.opts)
+	cmds := c.commandsFor(v, cj, e.sched, plan, now)
+	for _, d := range plan.decisions {
+		c.logger.Debug("cron decision", "namespace", ns, "cronjob", name,
+			"scheduled", d.GetScheduledTime().AsTime(), "decision", d.GetDecision(), "reason", d.GetReason(),
+			"count", d.GetCount(), "job", d.GetJob())
+	}
+	if plan.more {
+		return cmds, now
+	}
+	from := cronBase(cj)
+	if !plan.last.IsZero() && plan.last.After(from) {
+		from = plan.last
+	}
+	return cmds, e.sched.Next(from)
+}
+
+// commandsFor turns a plan into commands: the new Jobs, the replaced Jobs'
+// Failed status, and the CronJob's decisions and lastScheduleTime.
+func (c *CronController) commandsFor(v View, cj *pb.CronJob, sched *Schedule, plan tickPlan, now time.Time) []*pb.Command {
+	ns, name := cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()
+	var cmds []*pb.Command
+	if len(plan.runs) > 0 {
+		jobs := make([]*pb.Job, 0, len(plan.runs))
+		for _, r := range plan.runs {
+			jobs = append(jobs, jobFromTemplate(cj, r.name, r.scheduled, sched.Location(), now, false))
+		}
+		cmds = append(cmds, &pb.Command{Op: &pb.Command_CreateJobs{CreateJobs: &pb.CreateJobs{Jobs: jobs}}})
+	}
+	for _, old := range plan.replace {
+		if j := v.Job(ns, old.name); j != nil {
+			cmds = append(cmds, replacedStatus(j, old.by, now))
+		}
+	}
+	upd := &pb.UpdateCronJobStatus{Namespace: ns, Name: name, Decisions: plan.decisions}
+	if !plan.last.IsZero() {
+		upd.LastScheduleTime = timestamppb.New(plan.last)
+	}
+	if len(plan.decisions) > 0 || upd.LastScheduleTime != nil {
+		cmds = append(cmds, &pb.Command{Op: &pb.Command_UpdateCronJobStatus{UpdateCronJobStatus: upd}})
+	}
+	return cmds
+}
+
+// replacedStatus marks an unfinished Job Failed (reason Replaced), keeping
+// the rest of its status; the Job controller then stops its attempts.
+func replacedStatus(j *pb.Job, by string, now time.Time) *pb.Command {
+	st := proto.Clone(j.GetStatus()).(*pb.JobStatus)
+	if st == nil {
+		st = &pb.JobStatus{}
+	}
+	ts := timestamppb.New(now)
+	st.Conditions = append(st.Conditions, &pb.JobCondition{
+		Type:               cronConditionFailed,
+		Status:             "True",
+		LastTransitionTime: ts,
+		Reason:             ReasonReplaced,
+		Message:            "replaced by job " + by,
+	})
+	st.CompletionTime = ts
+	return &pb.Command{Op: &pb.Command_PutJobStatus{PutJobStatus: &pb.PutJobStatus{
+		Namespace: j.GetMetadata().GetNamespace(), Name: j.GetMetadata().GetName(), Status: st,
+	}}}
+}
+
+var jobNameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+// Trigger runs a CronJob now, outside its schedule (raftcron trigger;
+// kubectl create job --from=cronjob/NAME). The Job is named jobName, or
+// <cronjob>-manual-<unix seconds> when empty, and is recorded as an invoke
+// decision with reason Manual. concurrencyPolicy does not apply to a manual
+// run (as with Nomad's periodic force and kubectl create job --from), and
+// lastScheduleTime does not move.
+func (c *CronController) Trigger(v View, namespace, cronJob, jobName string, now time.Time) ([]*pb.Command, *pb.Job, error) {
+	cj := v.CronJob(namespace, cronJob)
+	if cj == nil {
+		return nil, nil, fmt.Errorf("trigger cronjob %s/%s: %w", namespace, cronJob, ErrNotFound)
+	}
+	if jobName == "" {
+		jobName = cronJob + "-manual-" + strconv.FormatInt(now.Unix(), 10)
+	}
+	if len(jobName) > 63 || !jobNameRE.MatchString(jobName) {
+		return nil, nil, fmt.Errorf("trigger cronjob %s/%s: job name %q: must be at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit: %w",
+			namespace, cronJob, jobName, ErrInvalid)
+	}
+	if v.Job(namespace, jobName) != nil {
+		return nil, nil, fmt.Errorf("trigger cronjob %s/%s: job %q already exists; name the run with a different job name: %w",
+			namespace, cronJob, jobName, ErrInvalid)
+	}
+	loc := time.UTC
+	if s, err := ParseSchedule(cj.GetSpec().GetSchedule(), cj.GetSpec().GetTimeZone()); err == nil {
+		loc = s.Location()
+	}
+	job := jobFromTemplate(cj, jobName, now, loc, now, true)
+	d := &pb.ScheduleDecision{
+		ScheduledTime:      timestamppb.New(now),
+		Decision:           DecisionInvoke,
+		Reason:             InvokeManual,
+		Job:                jobName,
+		DecidedTime:        timestamppb.New(now),
+		Count:              1,
+		FirstScheduledTime: timestamppb.New(now),
+	}
+	cmds := []*pb.Command{
+		{Op: &pb.Command_CreateJobs{CreateJobs: &pb.CreateJobs{Jobs: []*pb.Job{job}}}},
+		{Op: &pb.Command_UpdateCronJobStatus{UpdateCronJobStatus: &pb.UpdateCronJobStatus{
+			Namespace: namespace, Name: cronJob, Decisions: []*pb.ScheduleDecision{d},
+		}}},
+	}
+	c.logger.Info("cronjob triggered", "namespace", namespace, "cronjob", cronJob, "job", jobName)
+	return cmds, job, nil
+}
+
+// jobFromTemplate builds the Job for one run of a CronJob.
+func jobFromTemplate(cj *pb.CronJob, name string, scheduled time.Time, loc *time.Location, now time.Time, manual bool) *pb.Job {
+	tmpl := cj.GetSpec().GetJobTemplate()
+	labels := maps.Clone(tmpl.GetMetadata().GetLabels())
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[LabelCronJob] = cj.GetMetadata().GetName()
+	annotations := maps.Clone(tmpl.GetMetadata().GetAnnotations())
+	if !manual {
+		if annotations == nil {
+			annotations = map[string]string{}
+		}
+		annotations[cronScheduledAnnotation] = scheduled.In(loc).Format(time.RFC3339)
+	}
+	var spec *pb.JobSpec
+	if s := tmpl.GetSpec(); s != nil {
+		spec = proto.Clone(s).(*pb.JobSpec)
+	} else {
+		spec = &pb.JobSpec{}
+	}
+	return &pb.Job{
+		ApiVersion: "batch/v1",
+		Kind:       "Job",
+		Metadata: &pb.ObjectMeta{
+			Name:              name,
+			Namespace:         cj.GetMetadata().GetNamespace(),
+			Labels:            labels,
+			Annotations:       annotations,
+			CreationTimestamp: timestamppb.New(now),
+		},
+		Spec: spec,
+		Status: &pb.JobStatus{
+			CronJob:       cj.GetMetadata().GetName(),
+			ScheduledTime: timestamppb.New(scheduled),
+			Manual:        manual,
+		},
+	}
+}
+
+// cronBase is the time after which a CronJob's ticks are still to be
+// decided: max(status.lastScheduleTime, metadata.creationTimestamp).
+func cronBase(cj *pb.CronJob) time.Time {
+	base := cj.GetMetadata().GetCreationTimestamp().AsTime()
+	if last := cj.GetStatus().GetLastScheduleTime(); last != nil && last.AsTime().After(base) {
+		base = last.AsTime()
+	}
+	return base
+}
+
+func lastDecisionIsError(cj *pb.CronJob, msg string) bool {
+	ds := cj.GetStatus().GetDecisions()
+	if len(ds) == 0 {
+		return false
+	}
+	d := ds[len(ds)-1]
+	return d.GetReason() == SkipError && d.GetMessage() == msg
+}
+
+// unfinishedJobsOf lists the names of a CronJob's Jobs without a true
+// Complete or Failed condition, oldest scheduled first.
+func unfinishedJobsOf(v View, namespace, cronJob string) []string {
+	var names []string
+	for _, j := range v.JobsOfCronJob(namespace, cronJob) {
+		if !cronJobDone(j) {
+			names = append(names, j.GetMetadata().GetName())
+		}
+	}
+	return names
+}
+
+func cronJobDone(j *pb.Job) bool {
+	for _, c := range j.GetStatus().GetConditions() {
+		if (c.GetType() == cronConditionComplete || c.GetType() == cronConditionFailed) && c.GetStatus() == "True" {
+			return true
+		}
+	}
+	return false
+}
+
+// ---------------------------------------------------------------- the decision
+
+// planInput is everything one decision about one CronJob depends on. The
+// controller and Simulate both build one and call planTicks.
+type planInput struct {
+	cronJob     string
+	sched       *Schedule
+	base        time.Time // ticks after this are undecided
+	now         time.Time
+	deadline    *int32
+	catchUp     string
+	concurrency string
+	suspended   bool
+	limit       int
+	active      []string // unfinished Jobs of the CronJob, oldest first
+}
+
+func planInputFor(cj *pb.CronJob, sched *Schedule, active []string, now time.Time, opts CronOptions) planInput {
+	spec := cj.GetSpec()
+	limit := opts.CatchUpLimitDefault
+	if spec.CatchUpLimit != nil {
+		limit = int(spec.GetCatchUpLimit())
+	}
+	return planInput{
+		cronJob:     cj.GetMetadata().GetName(),
+		sched:       sched,
+		base:        cronBase(cj),
+		now:         now,
+		deadline:    spec.StartingDeadlineSeconds,
+		catchUp:     spec.GetCatchUp(),
+		concurrency: spec.GetConcurrencyPolicy(),
+		suspended:   spec.GetSuspend(),
+		limit:       limit,
+		active:      active,
+	}
+}
+
+type plannedRun struct {
+	scheduled time.Time
+	name      string
+}
+
+type replacedJob struct{ name, by string }
+
+type tickPlan struct {
+	decisions []*pb.ScheduleDecision
+	runs      []plannedRun
+	replace   []replacedJob
+	last      time.Time // new lastScheduleTime; zero = unchanged
+	more      bool      // ticks at or before now remain undecided: call again
+}
+
+// tickRange is a run of ticks that were not enumerated (over MaxTicksExamined).
+type tickRange struct {
+	at          int // the range lies before ticks[at]
+	first, upTo time.Time
+}
+
+// jumpProbes are the look-back windows tried, smallest first, when the ticks
+// of one CronJob exceed MaxTicksExamined.
+var jumpProbes = []time.Duration{
+	time.Minute, time.Hour, 24 * time.Hour, 7 * 24 * time.Hour, 32 * 24 * time.Hour,
+	366 * 24 * time.Hour, 11 * 366 * 24 * time.Hour,
+}
+
+// enumerate lists the ticks in (base, now], oldest first. Past max ticks it
+// jumps: it finds the smallest look-back window before now that holds a tick
+// and records the ticks between as one range. more is set when even the
+// ticks after the jump exceed max.
+func enumerate(s *Schedule, base, now time.Time, max int) (ticks []time.Time, gap *tickRange, more bool) {
+	t := base
+	jumped := false
+	for {
+		n := s.Next(t)
+		if n.IsZero() || n.After(now) {
+			return ticks, gap, false
+		}
+		if len(ticks) >= max && !jumped {
+			jumped = true
+			for _, x := range jumpProbes {
+				j := now.Add(-x)
+				if !j.After(n) {
+					break // the window reaches back to n: no jump possible
+				}
+				if f := s.Next(j); !f.IsZero() && !f.After(now) {
+					gap = &tickRange{at: len(ticks), first: n, upTo: j}
+					n = f
+					break
+				}
+			}
+		}
+		if len(ticks) >= 2*max {
+			return ticks, gap, true
+		}
+		ticks = append(ticks, n)
+		t = n
+	}
+}
+
+// planTicks decides every tick in (base, now]. Rules, in order, for each tick:
+//
+//  1. suspended → skip Suspended (lastScheduleTime still advances, so resuming
+//     does not fire the backlog);
+//  2. scheduled + startingDeadlineSeconds < now → skip MissedDeadline;
+//  3. catchUp: Latest runs only the most recent tick (older → skip
+//     CatchUpPolicy); All runs every tick, oldest first, but at most
+//     catchUpLimit late ones; None skips every late tick (now − scheduled >
+//     LateGrace). A late tick that runs has reason CatchUp, else Scheduled;
+//  4. concurrencyPolicy: Forbid skips a tick while a Job of the CronJob is
+//     unfinished (including one created by an earlier tick of this call);
+//     Replace runs only the newest tick of the call and fails every
+//     unfinished Job (older ticks of the call → skip ConcurrencyPolicy).
+//
+// A skipped tick is final: it does not run later when the blocking Job ends.
+// Consecutive skips with the same reason and message are one decision with a
+// count.
+func planTicks(in planInput, opts CronOptions) tickPlan {
+	ticks, gap, more := enumerate(in.sched, in.base, in.now, opts.MaxTicksExamined)
+	var plan tickPlan
+	plan.more = more
+	if len(ticks) == 0 {
+		return plan
+	}
+	plan.last = ticks[len(ticks)-1]
+
+	type verdict struct {
+		skip    bool
+		reason  string
+		message string
+		job     string
+	}
+	verdicts := make([]verdict, len(ticks))
+	late := func(t time.Time) bool { return in.now.Sub(t) > opts.LateGrace }
+	missed := func(t time.Time) bool {
+		return in.deadline != nil && t.Add(time.Duration(*in.deadline)*time.Second).Before(in.now)
+	}
+	latest := len(ticks) - 1
+	if more {
+		latest = -1 // the most recent tick is beyond this call
+	}
+	lateRuns := 0
+	var candidates []int
+	for i, t := range ticks {
+		v := &verdicts[i]
+		switch {
+		case in.suspended:
+			*v = verdict{true, SkipSuspended, "the CronJob is suspended", ""}
+		case missed(t):
+			*v = verdict{true, SkipMissedDeadline, fmt.Sprintf("not started within startingDeadlineSeconds (%d)", *in.deadline), ""}
+		case in.catchUp == CatchUpAll:
+			if late(t) {
+				if lateRuns >= in.limit {
+					*v = verdict{true, SkipCatchUpPolicy, fmt.Sprintf("catchUp All: more than catchUpLimit (%d) missed ticks", in.limit), ""}
+					continue
+				}
+				lateRuns++
+			}
+		case in.catchUp == CatchUpNone:
+			if late(t) {
+				*v = verdict{true, SkipCatchUpPolicy, "catchUp None: missed while no leader was scheduling", ""}
+				continue
+			}
+		default: // Latest
+			if i != latest {
+				*v = verdict{true, SkipCatchUpPolicy, "catchUp Latest: a newer missed tick runs instead", ""}
+				continue
+			}
+		}
+		if !v.skip {
+			candidates = append(candidates, i)
+		}
+	}
+
+	name := func(i int) string { return JobName(in.cronJob, ticks[i], in.sched.HasSeconds()) }
+	switch in.concurrency {
+	case ConcurrencyForbid:
+		active := in.active
+		for _, i := range candidates {
+			n := name(i)
+			blocker := ""
+			for _, a := range active {
+				if a != n {
+					blocker = a
+					break
+				}
+			}
+			if blocker != "" {
+				verdicts[i] = verdict{true, SkipConcurrencyPolicy, "concurrencyPolicy Forbid: job " + blocker + " has not finished", blocker}
+				continue
+			}
+			active = []string{n}
+		}
+	case ConcurrencyReplace:
+		if len(candidates) > 0 {
+			newest := candidates[len(candidates)-1]
+			n := name(newest)
+			for _, i := range candidates[:len(candidates)-1] {
+				verdicts[i] = verdict{true, SkipConcurrencyPolicy, "concurrencyPolicy Replace: superseded by job " + n, n}
+			}
+			for _, a := range in.active {
+				if a != n {
+					plan.replace = append(plan.replace, replacedJob{name: a, by: n})
+				}
+			}
+		}
+	}
+
+	now := timestamppb.New(in.now)
+	appendSkip := func(first, last time.Time, count int32, reason, message, job string) {
+		if k := len(plan.decisions); k > 0 && count > 0 {
+			p := plan.decisions[k-1]
+			if p.Decision == DecisionSkip && p.Count > 0 && p.Reason == reason && p.Message == message && p.Job == job {
+				p.Count += count
+				p.ScheduledTime = timestamppb.New(last)
+				return
+			}
+		}
+		plan.decisions = append(plan.decisions, &pb.ScheduleDecision{
+			ScheduledTime:      timestamppb.New(last),
+			FirstScheduledTime: timestamppb.New(first),
+			Decision:           DecisionSkip,
+			Reason:             reason,
+			Message:            message,
+			Job:                job,
+			DecidedTime:        now,
+			Count:              count,
+		})
+	}
+	for i, t := range ticks {
+		if gap != nil && gap.at == i {
+			reason := SkipCatchUpPolicy
+			switch {
+			case in.suspended:
+				reason = SkipSuspended
+			case missed(gap.upTo):
+				reason = SkipMissedDeadline
+			}
+			appendSkip(gap.first, gap.upTo, 0, reason,
+				fmt.Sprintf("more than %d ticks missed; ticks up to %s were not examined one by one", opts.MaxTicksExamined, gap.upTo.UTC().Format(time.RFC3339)), "")
+		}
+		v := verdicts[i]
+		if v.skip {
+			appendSkip(t, t, 1, v.reason, v.message, v.job)
+			continue
+		}
+		reason, message := InvokeScheduled, ""
+		if late(t) {
+			reason, message = InvokeCatchUp, "started "+in.now.Sub(t).Round(time.Second).String()+" after its scheduled time"
+		}
+		n := name(i)
+		plan.runs = append(plan.runs, plannedRun{scheduled: t, name: n})
+		plan.decisions = append(plan.decisions, &pb.ScheduleDecision{
+			ScheduledTime:      timestamppb.New(t),
+			FirstScheduledTime: timestamppb.New(t),
+			Decision:           DecisionInvoke,
+			Reason:             reason,
+			Message:            message,
+			Job:                n,
+			DecidedTime:        now,
+			Count:              1,
+		})
+	}
+	return plan
+}
+
+// ---------------------------------------------------------------- heap
+
+// cronQueue is a min-heap of CronJobs by next fire time (then namespace and
+// name, so that the order of due CronJobs is deterministic).
+type cronQueue []*cronEntry
+
+func (q cronQueue) Len() int { return len(q) }
+func (q cronQueue) Less(i, j int) bool {
+	a, b := q[i], q[j]
+	if !a.next.Equal(b.next) {
+		return a.next.Before(b.next)
+	}
+	if a.namespace != b.namespace {
+		return a.namespace < b.namespace
+	}
+	return a.name < b.name
+}
+func (q cronQueue) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].index = i
+	q[j].index = j
+}
+func (q *cronQueue) Push(x any) {
+	e := x.(*cronEntry)
+	e.index = len(*q)
+	*q = append(*q, e)
+}
+func (q *cronQueue) Pop() any {
+	old := *q
+	n := len(old)
+	e := old[n-1]
+	old[n-1] = nil
+	e.index = -1
+	*q = old[:n-1]
+	return e
+}
