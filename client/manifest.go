@@ -101,12 +101,15 @@ type document struct {
 
 func (d *document) UnmarshalYAML(unmarshal func(any) error) error {
 	d.set = true
-	if err := unmarshal(&d.m); err == nil {
-		d.isMap = true
+	if err := unmarshal(&d.other); err != nil {
+		return err
+	}
+	if _, ok := d.other.(map[any]any); !ok {
 		return nil
 	}
-	d.m = nil
-	return unmarshal(&d.other)
+	// Decode again, keeping the keys in the order written.
+	d.isMap = true
+	return unmarshal(&d.m)
 }
 
 type manifestDecoder struct {

@@ -262,7 +262,16 @@ func validateSchedule(errs *fieldErrors, schedule string, timeZone *string) {
 	}
 	sched, err := ParseSchedule(expr, tz)
 	if err != nil {
-		errs.add("spec.schedule", "unparsable schedule %q: %v", schedule, err)
+		msg := err.Error()
+		var se *ScheduleError
+		if errors.As(err, &se) {
+			msg = se.Msg
+		}
+		if strings.HasPrefix(msg, "never fires") {
+			errs.add("spec.schedule", "schedule %q %s", schedule, msg)
+		} else {
+			errs.add("spec.schedule", "unparsable schedule %q: %s", schedule, msg)
+		}
 		return
 	}
 	if sched.Next(validationNow()).IsZero() {
