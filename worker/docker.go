@@ -1,0 +1,337 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/mount"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/stdcopy"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+)
+
+var _ Runtime = (*DockerRuntime)(nil)
+
+// DockerRuntime runs attempts as Docker containers named
+// raftcron-<namespace>-<attempt>, labelled with the worker id and the attempt.
+type DockerRuntime struct {
+	cli      *client.Client
+	workerID string
+	logger   *slog.Logger
+}
+
+// NewDockerRuntime connects to the Docker daemon from the environment
+// (DOCKER_HOST and friends), negotiating the API version, and checks that it
+// answers.
+func NewDockerRuntime(ctx context.Context, workerID string, logger *slog.Logger) (*DockerRuntime, error) {
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("docker client: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := cli.Ping(pctx); err != nil {
+		cli.Close()
+		return nil, fmt.Errorf("docker daemon at %s does not answer: %w", cli.DaemonHost(), err)
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &DockerRuntime{cli: cli, workerID: workerID, logger: logger}, nil
+}
+
+// Close releases the client.
+func (d *DockerRuntime) Close() error { return d.cli.Close() }
+
+func (d *DockerRuntime) Name() string { return "docker" }
+
+// ContainerName is the name an attempt's container gets.
+func ContainerName(namespace, attempt string) string {
+	return "raftcron-" + namespace + "-" + attempt
+}
+
+func (d *DockerRuntime) ensureImage(ctx context.Context, ref, policy string) error {
+	_, err := d.cli.ImageInspect(ctx, ref)
+	present := err == nil
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("inspect image %q: %w", ref, err)
+	}
+	switch policy {
+	case "Never":
+		if !present {
+			return fmt.Errorf("image %q is not present on this worker and imagePullPolicy is Never: %w", ref, ErrRejected)
+		}
+		return nil
+	case "", "IfNotPresent":
+		if present {
+			return nil
+		}
+	case "Always":
+	default:
+		return fmt.Errorf("imagePullPolicy %q is not one of Always, IfNotPresent, Never: %w", policy, ErrRejected)
+	}
+	if err := d.pull(ctx, ref); err != nil {
+		return fmt.Errorf("image %q cannot be pulled (imagePullPolicy %s): %v: %w", ref, orDefault(policy, "IfNotPresent"), err, ErrRejected)
+	}
+	return nil
+}
+
+func (d *DockerRuntime) pull(ctx context.Context, ref string) error {
+	rc, err := d.cli.ImagePull(ctx, ref, image.PullOptions{})
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	dec := json.NewDecoder(rc)
+	for {
+		var msg struct {
+			Error       string `json:"error"`
+			ErrorDetail struct {
+				Message string `json:"message"`
+			} `json:"errorDetail"`
+		}
+		if err := dec.Decode(&msg); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("read pull progress: %w", err)
+		}
+		if msg.Error != "" {
+			return errors.New(msg.Error)
+		}
+	}
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func (d *DockerRuntime) Start(ctx context.Context, t *Task) (string, error) {
+	spec := t.Spec
+	if spec.GetImage() == "" {
+		return "", fmt.Errorf("run spec has no image: %w", ErrRejected)
+	}
+	if err := d.ensureImage(ctx, spec.GetImage(), spec.GetImagePullPolicy()); err != nil {
+		return "", err
+	}
+	labels := map[string]string{}
+	for k, v := range spec.GetLabels() {
+		labels[k] = v
+	}
+	for k, v := range taskLabels(t) {
+		labels[k] = v
+	}
+	env := make([]string, 0, len(spec.GetEnv()))
+	for k, v := range spec.GetEnv() {
+		env = append(env, k+"="+v)
+	}
+	cfg := &container.Config{
+		Image:      spec.GetImage(),
+		Entrypoint: spec.GetCommand(),
+		Cmd:        spec.GetArgs(),
+		Env:        env,
+		WorkingDir: spec.GetWorkingDir(),
+		Labels:     labels,
+	}
+	host := &container.HostConfig{
+		Privileged: spec.GetPrivileged(),
+		Resources: container.Resources{
+			NanoCPUs: spec.GetCpuMillis() * 1_000_000,
+			Memory:   spec.GetMemoryBytes(),
+		},
+	}
+	if spec.GetMemoryBytes() > 0 {
+		host.Resources.MemorySwap = spec.GetMemoryBytes() // no swap, so the OOM killer acts at the limit
+	}
+	if spec.GetHostNetwork() {
+		host.NetworkMode = "host"
+	}
+	if spec.GetHostPid() {
+		host.PidMode = "host"
+	}
+	for _, m := range spec.GetMounts() {
+		host.Mounts = append(host.Mounts, mount.Mount{Type: mount.TypeBind, Source: m.GetHostPath(), Target: m.GetContainerPath(), ReadOnly: m.GetReadOnly()})
+	}
+	name := ContainerName(t.Attempt.GetNamespace(), t.Attempt.GetName())
+	resp, err := d.cli.ContainerCreate(ctx, cfg, host, nil, nil, name)
+	if cerrdefs.IsConflict(err) {
+		// A leftover with the same name (an earlier incarnation the worker
+		// never reported): it is not current, so replace it.
+		d.logger.Warn("removing leftover container with the same name", "container", name)
+		if rerr := d.cli.ContainerRemove(ctx, name, container.RemoveOptions{Force: true}); rerr != nil {
+			return "", fmt.Errorf("remove leftover container %s: %w", name, rerr)
+		}
+		resp, err = d.cli.ContainerCreate(ctx, cfg, host, nil, nil, name)
+	}
+	if err != nil {
+		if cerrdefs.IsInvalidArgument(err) {
+			return "", fmt.Errorf("create container %s: %v: %w", name, err, ErrRejected)
+		}
+		return "", fmt.Errorf("create container %s: %w", name, err)
+	}
+	if err := d.cli.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
+		// The container exists and carries our labels; it is reported as
+		// failed and removed like any other.
+		return resp.ID, fmt.Errorf("start container %s: %v: %w", name, err, ErrRejected)
+	}
+	return resp.ID, nil
+}
+
+func taskLabels(t *Task) map[string]string {
+	return map[string]string{
+		LabelWorker:      t.WorkerID,
+		LabelNamespace:   t.Attempt.GetNamespace(),
+		LabelJob:         t.Job,
+		LabelIndex:       strconv.Itoa(int(t.Index)),
+		LabelAttempt:     t.Attempt.GetName(),
+		LabelIncarnation: strconv.FormatUint(t.Attempt.GetIncarnation(), 10),
+	}
+}
+
+func (d *DockerRuntime) Wait(ctx context.Context, id, logPath string) (ExitStatus, error) {
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return ExitStatus{}, fmt.Errorf("log directory: %w", err)
+	}
+	// The log file is rewritten from the start: after a worker restart the
+	// daemon still has the whole output.
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return ExitStatus{}, fmt.Errorf("open log file: %w", err)
+	}
+	defer f.Close()
+	out := newCappedWriter(f, MaxLogSize)
+	lctx, cancelLogs := context.WithCancel(ctx)
+	defer cancelLogs()
+	logsDone := make(chan struct{})
+	go func() {
+		defer close(logsDone)
+		rc, err := d.cli.ContainerLogs(lctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
+		if err != nil {
+			d.logger.Warn("follow container output", "container", id, "err", err)
+			return
+		}
+		defer rc.Close()
+		if _, err := stdcopy.StdCopy(out, out, rc); err != nil && lctx.Err() == nil {
+			d.logger.Warn("copy container output", "container", id, "err", err)
+		}
+	}()
+
+	waitC, errC := d.cli.ContainerWait(ctx, id, container.WaitConditionNotRunning)
+	select {
+	case <-waitC:
+	case err := <-errC:
+		if ctx.Err() != nil {
+			return ExitStatus{}, ctx.Err()
+		}
+		return ExitStatus{}, fmt.Errorf("wait for container %s: %w", id, err)
+	}
+	// The log stream ends when the container stops; give it a moment.
+	t := time.NewTimer(5 * time.Second)
+	select {
+	case <-logsDone:
+	case <-t.C:
+		cancelLogs()
+		<-logsDone
+	}
+	t.Stop()
+	if err := f.Sync(); err != nil {
+		return ExitStatus{}, fmt.Errorf("sync log file: %w", err)
+	}
+	insp, err := d.cli.ContainerInspect(ctx, id)
+	if err != nil {
+		return ExitStatus{}, fmt.Errorf("inspect container %s: %w", id, err)
+	}
+	st := exitFromState(insp.State)
+	st.OutputTail = out.Tail()
+	return st, nil
+}
+
+func exitFromState(s *container.State) ExitStatus {
+	if s == nil {
+		return ExitStatus{Unknown: true, Message: "container has no state"}
+	}
+	st := ExitStatus{ExitCode: int32(s.ExitCode), OOMKilled: s.OOMKilled}
+	st.StartTime, _ = time.Parse(time.RFC3339Nano, s.StartedAt)
+	st.FinishTime, _ = time.Parse(time.RFC3339Nano, s.FinishedAt)
+	if s.Error != "" {
+		st.Message = s.Error
+	}
+	return st
+}
+
+func (d *DockerRuntime) Kill(ctx context.Context, id string, grace time.Duration) error {
+	secs := int((grace + time.Second - 1) / time.Second)
+	// ContainerStop sends SIGTERM, then SIGKILL after the timeout; run it in
+	// the background so that the caller does not wait out the grace.
+	go func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace+30*time.Second)
+		defer cancel()
+		if err := d.cli.ContainerStop(sctx, id, container.StopOptions{Signal: "SIGTERM", Timeout: &secs}); err != nil && !cerrdefs.IsNotFound(err) {
+			d.logger.Warn("stop container", "container", id, "err", err)
+		}
+	}()
+	return nil
+}
+
+func (d *DockerRuntime) Remove(ctx context.Context, id string) error {
+	err := d.cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true})
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("remove container %s: %w", id, err)
+	}
+	return nil
+}
+
+func (d *DockerRuntime) List(ctx context.Context) ([]Instance, error) {
+	cs, err := d.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LabelWorker+"="+d.workerID))})
+	if err != nil {
+		return nil, fmt.Errorf("list containers of worker %s: %w", d.workerID, err)
+	}
+	var out []Instance
+	for _, c := range cs {
+		ref, job, index, ok := refFromLabels(c.Labels)
+		if !ok {
+			d.logger.Warn("container without complete raftcron labels; leaving it alone", "container", c.ID, "names", strings.Join(c.Names, ","))
+			continue
+		}
+		inst := Instance{ID: c.ID, Attempt: ref, Job: job, Index: index}
+		insp, err := d.cli.ContainerInspect(ctx, c.ID)
+		if err != nil {
+			return nil, fmt.Errorf("inspect container %s: %w", c.ID, err)
+		}
+		if insp.State != nil && (insp.State.Running || insp.State.Paused || insp.State.Restarting) {
+			inst.Running = true
+			inst.StartTime, _ = time.Parse(time.RFC3339Nano, insp.State.StartedAt)
+		} else {
+			inst.Exit = exitFromState(insp.State)
+			inst.StartTime = inst.Exit.StartTime
+		}
+		out = append(out, inst)
+	}
+	return out, nil
+}
+
+func refFromLabels(l map[string]string) (*pb.AttemptRef, string, int32, bool) {
+	ns, name := l[LabelNamespace], l[LabelAttempt]
+	inc, err := strconv.ParseUint(l[LabelIncarnation], 10, 64)
+	if ns == "" || name == "" || err != nil {
+		return nil, "", 0, false
+	}
+	idx, _ := strconv.Atoi(l[LabelIndex])
+	return &pb.AttemptRef{Namespace: ns, Name: name, Incarnation: inc}, l[LabelJob], int32(idx), true
+}

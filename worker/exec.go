@@ -1,0 +1,380 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+)
+
+var _ Runtime = (*ExecRuntime)(nil)
+
+// ExecRuntime runs attempts as plain processes on the worker's host, each in
+// its own process group (the whole group is signalled on a kill). The image,
+// mounts, network and resource limits of the RunSpec do not apply; command and
+// args are the program and its arguments, env is added to the worker's own
+// environment, and output goes straight into the attempt's log file (so the
+// process keeps writing while the worker restarts; the exec runtime does not
+// cap the file).
+//
+// State for re-adoption lives in DataDir/exec/<namespace>_<attempt>.json
+// (written temp+fsync+rename): the pid, the process start time from
+// /proc/<pid>/stat (so a reused pid is not mistaken for the attempt) and, once
+// seen, the exit status. A process that ended while the worker was down
+// cannot be waited for: its exit status is unknown, and the worker reports it
+// Failed with reason WorkerLost, the same verdict the leader would reach had
+// the worker never come back; the job's backoff policy decides about a retry.
+type ExecRuntime struct {
+	workerID string
+	stateDir string
+	logger   *slog.Logger
+
+	mu    sync.Mutex
+	procs map[string]*execProc // by id (the pid as text)
+}
+
+type execProc struct {
+	state execState
+	cmd   *exec.Cmd     // nil when adopted after a restart
+	done  chan struct{} // closed once the exit is known
+	exit  ExitStatus
+}
+
+type execState struct {
+	Namespace   string    `json:"namespace"`
+	Attempt     string    `json:"attempt"`
+	Incarnation uint64    `json:"incarnation"`
+	Job         string    `json:"job"`
+	Index       int32     `json:"index"`
+	PID         int       `json:"pid"`
+	StartTicks  uint64    `json:"startTicks"`
+	StartTime   time.Time `json:"startTime"`
+	LogPath     string    `json:"logPath"`
+	Exited      bool      `json:"exited,omitempty"`
+	ExitCode    int32     `json:"exitCode,omitempty"`
+	FinishTime  time.Time `json:"finishTime,omitzero"`
+	Unknown     bool      `json:"unknown,omitempty"`
+	Message     string    `json:"message,omitempty"`
+}
+
+// NewExecRuntime keeps its state under dataDir/exec.
+func NewExecRuntime(workerID, dataDir string, logger *slog.Logger) (*ExecRuntime, error) {
+	dir := filepath.Join(dataDir, "exec")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("exec state directory: %w", err)
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &ExecRuntime{workerID: workerID, stateDir: dir, logger: logger, procs: map[string]*execProc{}}, nil
+}
+
+func (e *ExecRuntime) Name() string { return "exec" }
+
+func (e *ExecRuntime) statePath(ns, attempt string) string {
+	return filepath.Join(e.stateDir, ns+"_"+attempt+".json")
+}
+
+func (e *ExecRuntime) Start(ctx context.Context, t *Task) (string, error) {
+	spec := t.Spec
+	argv := append(append([]string(nil), spec.GetCommand()...), spec.GetArgs()...)
+	if len(argv) == 0 {
+		return "", fmt.Errorf("exec runtime needs a command (the image %q is not used): %w", spec.GetImage(), ErrRejected)
+	}
+	if err := os.MkdirAll(filepath.Dir(t.LogPath), 0o755); err != nil {
+		return "", fmt.Errorf("log directory: %w", err)
+	}
+	logf, err := os.OpenFile(t.LogPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o644)
+	if err != nil {
+		return "", fmt.Errorf("open log file: %w", err)
+	}
+	defer logf.Close() // the child keeps its own descriptor
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = spec.GetWorkingDir()
+	cmd.Env = os.Environ()
+	for k, v := range spec.GetEnv() {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return "", fmt.Errorf("start %q: %v: %w", argv[0], err, ErrRejected)
+	}
+	st := execState{
+		Namespace: t.Attempt.GetNamespace(), Attempt: t.Attempt.GetName(), Incarnation: t.Attempt.GetIncarnation(),
+		Job: t.Job, Index: t.Index, PID: cmd.Process.Pid, StartTicks: procStartTicks(cmd.Process.Pid),
+		StartTime: time.Now(), LogPath: t.LogPath,
+	}
+	if err := writeJSONFile(e.statePath(st.Namespace, st.Attempt), st); err != nil {
+		_ = syscall.Kill(-st.PID, syscall.SIGKILL)
+		_ = cmd.Wait()
+		return "", fmt.Errorf("save exec state: %w", err)
+	}
+	p := &execProc{state: st, cmd: cmd, done: make(chan struct{})}
+	id := strconv.Itoa(st.PID)
+	e.mu.Lock()
+	e.procs[id] = p
+	e.mu.Unlock()
+	go e.reap(p)
+	return id, nil
+}
+
+// reap waits for a child process and records its exit.
+func (e *ExecRuntime) reap(p *execProc) {
+	err := p.cmd.Wait()
+	exit := ExitStatus{StartTime: p.state.StartTime, FinishTime: time.Now()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		ws, _ := ee.Sys().(syscall.WaitStatus)
+		if ws.Signaled() {
+			exit.ExitCode = 128 + int32(ws.Signal())
+			exit.Message = "killed by signal " + ws.Signal().String()
+		} else {
+			exit.ExitCode = int32(ws.ExitStatus())
+		}
+	default:
+		exit.ExitCode = -1
+		exit.Unknown = true
+		exit.Message = "wait: " + err.Error()
+	}
+	e.finish(p, exit)
+}
+
+func (e *ExecRuntime) finish(p *execProc, exit ExitStatus) {
+	e.mu.Lock()
+	p.exit = exit
+	p.state.Exited = true
+	p.state.ExitCode = exit.ExitCode
+	p.state.FinishTime = exit.FinishTime
+	p.state.Unknown = exit.Unknown
+	p.state.Message = exit.Message
+	st := p.state
+	e.mu.Unlock()
+	if err := writeJSONFile(e.statePath(st.Namespace, st.Attempt), st); err != nil {
+		e.logger.Warn("save exec exit status", "attempt", st.Attempt, "err", err)
+	}
+	close(p.done)
+}
+
+// watch polls an adopted process (not our child) until it is gone.
+func (e *ExecRuntime) watch(p *execProc) {
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for range t.C {
+		if !processAlive(p.state.PID, p.state.StartTicks) {
+			e.finish(p, ExitStatus{
+				ExitCode: -1, Unknown: true, StartTime: p.state.StartTime, FinishTime: time.Now(),
+				Message: "the process ended while not a child of this worker (the worker restarted while it ran); its exit status is unknown",
+			})
+			return
+		}
+	}
+}
+
+func (e *ExecRuntime) get(id string) (*execProc, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p := e.procs[id]
+	if p == nil {
+		return nil, fmt.Errorf("exec attempt %s: not found", id)
+	}
+	return p, nil
+}
+
+func (e *ExecRuntime) Wait(ctx context.Context, id, _ string) (ExitStatus, error) {
+	p, err := e.get(id)
+	if err != nil {
+		return ExitStatus{}, err
+	}
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		return ExitStatus{}, ctx.Err()
+	}
+	e.mu.Lock()
+	exit := p.exit
+	logPath := p.state.LogPath
+	e.mu.Unlock()
+	exit.OutputTail = readTail(logPath, OutputTailSize)
+	return exit, nil
+}
+
+func (e *ExecRuntime) Kill(ctx context.Context, id string, grace time.Duration) error {
+	p, err := e.get(id)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-p.done:
+		return nil
+	default:
+	}
+	if err := syscall.Kill(-p.state.PID, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("SIGTERM process group %d: %w", p.state.PID, err)
+	}
+	go func() {
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-p.done:
+			return
+		case <-t.C:
+		}
+		if err := syscall.Kill(-p.state.PID, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+			e.logger.Warn("SIGKILL process group", "pid", p.state.PID, "err", err)
+		}
+	}()
+	return nil
+}
+
+func (e *ExecRuntime) Remove(ctx context.Context, id string) error {
+	e.mu.Lock()
+	p := e.procs[id]
+	delete(e.procs, id)
+	e.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	select {
+	case <-p.done:
+	default:
+		_ = syscall.Kill(-p.state.PID, syscall.SIGKILL)
+	}
+	err := os.Remove(e.statePath(p.state.Namespace, p.state.Attempt))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove exec state: %w", err)
+	}
+	return nil
+}
+
+func (e *ExecRuntime) List(ctx context.Context) ([]Instance, error) {
+	ents, err := os.ReadDir(e.stateDir)
+	if err != nil {
+		return nil, fmt.Errorf("read exec state directory: %w", err)
+	}
+	var out []Instance
+	for _, ent := range ents {
+		if !strings.HasSuffix(ent.Name(), ".json") {
+			continue
+		}
+		path := filepath.Join(e.stateDir, ent.Name())
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read exec state %s: %w", path, err)
+		}
+		var st execState
+		if err := json.Unmarshal(b, &st); err != nil {
+			e.logger.Warn("unreadable exec state file; removing it", "file", path, "err", err)
+			_ = os.Remove(path)
+			continue
+		}
+		id := strconv.Itoa(st.PID)
+		e.mu.Lock()
+		p := e.procs[id]
+		if p == nil {
+			p = &execProc{state: st, done: make(chan struct{})}
+			e.procs[id] = p
+			if st.Exited {
+				p.exit = ExitStatus{ExitCode: st.ExitCode, StartTime: st.StartTime, FinishTime: st.FinishTime, Unknown: st.Unknown, Message: st.Message}
+				close(p.done)
+			} else {
+				go e.watch(p)
+			}
+		}
+		inst := Instance{
+			ID: id, Attempt: &pb.AttemptRef{Namespace: p.state.Namespace, Name: p.state.Attempt, Incarnation: p.state.Incarnation},
+			Job: p.state.Job, Index: p.state.Index, StartTime: p.state.StartTime,
+		}
+		select {
+		case <-p.done:
+			inst.Exit = p.exit
+		default:
+			inst.Running = true
+		}
+		e.mu.Unlock()
+		out = append(out, inst)
+	}
+	return out, nil
+}
+
+// procStartTicks reads a process's start time (field 22 of /proc/<pid>/stat),
+// 0 when it cannot be read.
+func procStartTicks(pid int) uint64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; fields resume after ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	fields := strings.Fields(string(b[i+1:]))
+	if len(fields) < 20 {
+		return 0
+	}
+	v, _ := strconv.ParseUint(fields[19], 10, 64) // field 22 overall
+	return v
+}
+
+// processAlive says whether pid still runs and is the same process (same
+// start time) and not a zombie.
+func processAlive(pid int, startTicks uint64) bool {
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && b[i+2] == 'Z' {
+		return false
+	}
+	return startTicks == 0 || procStartTicks(pid) == startTicks
+}
+
+// writeJSONFile writes v to path through a temporary file, fsync and rename.
+func writeJSONFile(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}

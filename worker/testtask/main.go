@@ -1,0 +1,64 @@
+// Command testtask is the tiny program inside the raftcron/testtask:dev test
+// image (built FROM scratch by worker/testimage). Each flag is one behaviour a
+// test needs from an attempt.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+	"time"
+)
+
+func main() {
+	print := flag.String("print", "", "print this text on stdout")
+	printErr := flag.String("stderr", "", "print this text on stderr")
+	sleep := flag.Duration("sleep", 0, "sleep this long before exiting")
+	exit := flag.Int("exit", 0, "exit with this code")
+	allocMiB := flag.Int("alloc-mib", 0, "allocate and touch this many MiB")
+	ignoreTerm := flag.Bool("ignore-term", false, "ignore SIGTERM")
+	marker := flag.String("marker", "", "create this file when started (its content: the pid)")
+	env := flag.Bool("env", false, "print the environment, sorted")
+	flag.Parse()
+
+	if *ignoreTerm {
+		signal.Ignore(syscall.SIGTERM)
+	}
+	if *marker != "" {
+		if err := os.WriteFile(*marker, []byte(fmt.Sprint(os.Getpid())), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "marker:", err)
+			os.Exit(2)
+		}
+	}
+	if *print != "" {
+		fmt.Println(*print)
+	}
+	if *printErr != "" {
+		fmt.Fprintln(os.Stderr, *printErr)
+	}
+	if *env {
+		vars := os.Environ()
+		sort.Strings(vars)
+		for _, v := range vars {
+			fmt.Println(v)
+		}
+	}
+	if *allocMiB > 0 {
+		var keep [][]byte
+		for i := 0; i < *allocMiB; i++ {
+			b := make([]byte, 1<<20)
+			for j := range b {
+				b[j] = byte(j)
+			}
+			keep = append(keep, b)
+		}
+		fmt.Println("allocated", len(keep), "MiB")
+	}
+	if *sleep > 0 {
+		time.Sleep(*sleep)
+	}
+	os.Exit(*exit)
+}
