@@ -1,0 +1,91 @@
+package raft
+
+import (
+	"bytes"
+	"reflect"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+)
+
+// TestRestoredTablesEqual compares the raw tables and every index after a
+// snapshot round trip, not only what the getters show.
+func TestRestoredTablesEqual(t *testing.T) {
+	s := NewState()
+	a := &applier{t: &s.t, index: 7, rv: "7"}
+	now := &pb.CronJob{Metadata: &pb.ObjectMeta{Name: "c"}, Spec: &pb.CronJobSpec{Schedule: "* * * * *"}}
+	for _, r := range []*pb.CommandResult{
+		a.applyResources(&pb.ApplyResources{CronJobs: []*pb.CronJob{now}}),
+		a.createJobs(&pb.CreateJobs{Jobs: []*pb.Job{
+			{Metadata: &pb.ObjectMeta{Name: "c-1", Namespace: "default"}, Status: &pb.JobStatus{CronJob: "c"}},
+			{Metadata: &pb.ObjectMeta{Name: "c-2", Namespace: "default"}, Status: &pb.JobStatus{CronJob: "c",
+				Conditions: []*pb.JobCondition{{Type: "Complete", Status: "True"}}}},
+		}}),
+		a.createAttempts(&pb.CreateAttempts{Attempts: []*pb.Attempt{
+			{Name: "c-1-0-1", Job: "c-1"}, {Name: "c-1-0-2", Job: "c-1"}, {Name: "c-2-0-1", Job: "c-2"},
+		}}),
+		a.assignAttempt(&pb.AssignAttempt{Name: "c-1-0-1", Worker: "w1"}),
+		a.requestKill(&pb.RequestKill{Name: "c-2-0-1"}),
+		a.registerServer(&pb.RegisterServer{NodeId: "n1"}),
+	} {
+		if r.GetCode() != "" {
+			t.Fatalf("setup: %v", r)
+		}
+	}
+	s.t.flushActive()
+
+	snap := &fsmSnapshot{}
+	for _, v := range s.t.cronJobs {
+		snap.cronJobs = append(snap.cronJobs, v)
+	}
+	for _, v := range s.t.jobs {
+		snap.jobs = append(snap.jobs, v)
+	}
+	for _, v := range s.t.attempts {
+		snap.attempts = append(snap.attempts, v)
+	}
+	for _, v := range s.t.servers {
+		snap.servers = append(snap.servers, v)
+	}
+	var buf bytes.Buffer
+	if err := snap.write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readSnapshot(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := s.t
+	for name, pair := range map[string][2]any{
+		"jobsByCron":         {want.jobsByCron, got.jobsByCron},
+		"unfinishedJobs":     {want.unfinishedJobs, got.unfinishedJobs},
+		"attemptsByJob":      {want.attemptsByJob, got.attemptsByJob},
+		"unfinishedAttempts": {want.unfinishedAttempts, got.unfinishedAttempts},
+		"attemptsByWorker":   {want.attemptsByWorker, got.attemptsByWorker},
+	} {
+		if !reflect.DeepEqual(pair[0], pair[1]) {
+			t.Errorf("index %s differs after restore:\n%v\nvs\n%v", name, pair[0], pair[1])
+		}
+	}
+	if len(want.unfinishedJobs) != 1 || len(want.attemptsByWorker) != 1 || len(want.jobsByCron) != 1 {
+		t.Fatalf("fixture does not exercise the indexes: %+v", want)
+	}
+	compareMap(t, "cronJobs", want.cronJobs, got.cronJobs)
+	compareMap(t, "jobs", want.jobs, got.jobs)
+	compareMap(t, "attempts", want.attempts, got.attempts)
+	compareMap(t, "servers", want.servers, got.servers)
+}
+
+func compareMap[K comparable, V proto.Message](t *testing.T, what string, a, b map[K]V) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%s: %d vs %d entries", what, len(a), len(b))
+	}
+	for k, v := range a {
+		if !proto.Equal(v, b[k]) {
+			t.Fatalf("%s[%v] differs:\n%v\nvs\n%v", what, k, v, b[k])
+		}
+	}
+}
