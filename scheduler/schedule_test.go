@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-func mustTime(t *testing.T, s string) time.Time {
+func schedTime(t *testing.T, s string) time.Time {
 	t.Helper()
 	v, err := time.Parse(time.RFC3339, s)
 	if err != nil {
@@ -16,7 +16,7 @@ func mustTime(t *testing.T, s string) time.Time {
 	return v
 }
 
-func mustParse(t *testing.T, expr, tz string) *Schedule {
+func schedParse(t *testing.T, expr, tz string) *Schedule {
 	t.Helper()
 	s, err := ParseSchedule(expr, tz)
 	if err != nil {
@@ -26,7 +26,7 @@ func mustParse(t *testing.T, expr, tz string) *Schedule {
 }
 
 // fires lists the fire times in (from, to], as UTC RFC 3339.
-func fires(t *testing.T, s *Schedule, from, to time.Time) []string {
+func schedFires(t *testing.T, s *Schedule, from, to time.Time) []string {
 	t.Helper()
 	var out []string
 	for at := s.Next(from); !at.IsZero() && !at.After(to); at = s.Next(at) {
@@ -156,7 +156,7 @@ func TestNextFieldRules(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := fires(t, mustParse(t, c.expr, c.tz), mustTime(t, c.from), mustTime(t, c.to))
+			got := schedFires(t, schedParse(t, c.expr, c.tz), schedTime(t, c.from), schedTime(t, c.to))
 			if strings.Join(got, " ") != strings.Join(c.want, " ") {
 				t.Errorf("%q in %q from %s:\n got %v\nwant %v", c.expr, c.tz, c.from, got, c.want)
 			}
@@ -212,7 +212,7 @@ func TestNextDST(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := fires(t, mustParse(t, c.expr, c.tz), mustTime(t, c.from), mustTime(t, c.to))
+			got := schedFires(t, schedParse(t, c.expr, c.tz), schedTime(t, c.from), schedTime(t, c.to))
 			if strings.Join(got, " ") != strings.Join(c.want, " ") {
 				t.Errorf("%q in %s from %s:\n got %v\nwant %v", c.expr, c.tz, c.from, got, c.want)
 			}
@@ -225,9 +225,9 @@ func TestNextDST(t *testing.T) {
 func TestNextIsStrictlyIncreasing(t *testing.T) {
 	for _, tz := range []string{"America/Los_Angeles", "Europe/Berlin", "Australia/Lord_Howe", "UTC"} {
 		for _, expr := range []string{"*/7 * * * *", "30 2 * * *", "0 */3 * * *"} {
-			s := mustParse(t, expr, tz)
-			at := mustTime(t, "2026-01-01T00:00:00Z")
-			end := mustTime(t, "2027-01-01T00:00:00Z")
+			s := schedParse(t, expr, tz)
+			at := schedTime(t, "2026-01-01T00:00:00Z")
+			end := schedTime(t, "2027-01-01T00:00:00Z")
 			n := 0
 			for at.Before(end) {
 				next := s.Next(at)
@@ -245,7 +245,7 @@ func TestNextIsStrictlyIncreasing(t *testing.T) {
 }
 
 func TestJobName(t *testing.T) {
-	at := mustTime(t, "2026-11-23T10:00:30Z")
+	at := schedTime(t, "2026-11-23T10:00:30Z")
 	if got, want := JobName("backup", at, false), "backup-29923800"; got != want {
 		t.Errorf("JobName minutes = %q, want %q", got, want)
 	}
