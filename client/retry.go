@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -86,7 +87,7 @@ type connError struct {
 }
 
 func (e *connError) Error() string {
-	return fmt.Sprintf("server %s is not reachable (connection %s)", e.addr, e.state)
+	return fmt.Sprintf("cannot connect to server %s (%s)", e.addr, strings.ToLower(e.state.String()))
 }
 
 // ready waits until the connection to server i is usable, for at most the
@@ -144,5 +145,5 @@ func unavailableError(op string, ctx context.Context, last error) error {
 	if s, ok := status.FromError(last); ok {
 		msg = s.Message()
 	}
-	return fmt.Errorf("%s: cluster unavailable: %s: %w", op, msg, ctx.Err())
+	return fmt.Errorf("%s: gave up retrying: %s: %w", op, msg, ctx.Err())
 }

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/raftcron/raftcron/client"
+)
+
+func init() { rootCmd.AddCommand(newDeleteCmd()) }
+
+// newDeleteCmd is `raftcron delete (cronjob|job) NAME...` and `delete -f FILE`.
+func newDeleteCmd() *cobra.Command {
+	var (
+		files          []string
+		ignoreNotFound bool
+	)
+	cmd := &cobra.Command{
+		Use:   "delete (cronjob|job) NAME... | delete -f FILE",
+		Short: "Delete CronJobs and Jobs",
+		Long: `Delete CronJobs and Jobs, named on the command line or by the manifests that
+created them. Deleting a CronJob deletes its Jobs; deleting a Job stops its
+running attempts.`,
+		Example: `  raftcron delete cronjob hello
+  raftcron delete job/hello-29000000
+  raftcron delete -f hello.yaml`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			type target struct{ kind, ns, name string }
+			var targets []target
+			ns := namespaceFlag(cmd)
+			switch {
+			case len(files) > 0:
+				if len(args) > 0 {
+					return fmt.Errorf("name objects either with -f or as arguments, not both")
+				}
+				res, err := readManifests(cmd, files, true)
+				if err != nil {
+					return err
+				}
+				for _, r := range res {
+					if cj := r.GetCronJob(); cj != nil {
+						targets = append(targets, target{client.KindCronJob, cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()})
+					} else if j := r.GetJob(); j != nil {
+						targets = append(targets, target{client.KindJob, j.GetMetadata().GetNamespace(), j.GetMetadata().GetName()})
+					}
+				}
+			case len(args) == 0:
+				return fmt.Errorf("name what to delete: delete (cronjob|job) NAME... or delete -f FILE")
+			case strings.Contains(args[0], "/"):
+				for _, a := range args {
+					kind, name, err := splitTypeName([]string{a}, "")
+					if err != nil {
+						return err
+					}
+					targets = append(targets, target{kind, ns, name})
+				}
+			default:
+				if len(args) < 2 {
+					return fmt.Errorf("name the %s to delete: delete %s NAME", args[0], args[0])
+				}
+				for _, name := range args[1:] {
+					kind, name, err := splitTypeName([]string{args[0], name}, "")
+					if err != nil {
+						return err
+					}
+					targets = append(targets, target{kind, ns, name})
+				}
+			}
+
+			c, err := dialClient(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx, cancel := requestContext(cmd)
+			defer cancel()
+			for _, t := range targets {
+				err := c.Delete(ctx, t.kind, t.ns, t.name)
+				if ignoreNotFound && errors.Is(err, client.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %q deleted\n", resourceName(t.kind), t.name)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "delete the objects named in this manifest file, directory, or - (repeatable)")
+	cmd.Flags().BoolVar(&ignoreNotFound, "ignore-not-found", false, "treat objects that do not exist as deleted")
+	return cmd
+}

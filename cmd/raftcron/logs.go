@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/raftcron/raftcron/client"
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+)
+
+func init() { rootCmd.AddCommand(newLogsCmd()) }
+
+// newLogsCmd is `raftcron logs job/NAME`.
+func newLogsCmd() *cobra.Command {
+	var (
+		index   int32
+		attempt int32
+		follow  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "logs job/NAME [--index N] [--attempt N] [-f]",
+		Short: "Print the output of a Job's attempt",
+		Long: `Print the output (stdout and stderr) of one attempt of a Job: by default the
+latest attempt of index 0. With -f, keep printing until the attempt ends.
+When the worker is gone, the last 16 KiB stored with the attempt are printed.`,
+		Example: `  raftcron logs job/hello-29000000
+  raftcron logs hello-29000000 --index 2 --attempt 1
+  raftcron logs job/backup-29000000 -f`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kind, name, err := splitTypeName(args, client.KindJob)
+			if err != nil {
+				return err
+			}
+			if kind != client.KindJob {
+				return fmt.Errorf("logs are kept per Job; name a job (job/NAME), for example one listed by `raftcron get jobs --cronjob %s`", name)
+			}
+			if index < 0 {
+				return fmt.Errorf("--index %d: must be 0 or more", index)
+			}
+			if attempt < 0 {
+				return fmt.Errorf("--attempt %d: must be 1 or more (0 = the latest)", attempt)
+			}
+			c, err := dialClient(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			var ctx context.Context
+			var cancel context.CancelFunc
+			if follow {
+				// Following has no time limit: it ends with the attempt or on Ctrl-C.
+				base := cmd.Context()
+				if base == nil {
+					base = context.Background()
+				}
+				ctx, cancel = signal.NotifyContext(base, os.Interrupt, syscall.SIGTERM)
+			} else {
+				ctx, cancel = requestContext(cmd)
+			}
+			defer cancel()
+			req := &pb.LogsRequest{Namespace: namespaceFlag(cmd), Job: name, Index: index, Attempt: attempt, Follow: follow}
+			err = c.Logs(ctx, req, cmd.OutOrStdout())
+			if follow && ctx.Err() != nil && (cmd.Context() == nil || cmd.Context().Err() == nil) {
+				return nil // stopped by the user
+			}
+			return err
+		},
+	}
+	cmd.Flags().Int32Var(&index, "index", 0, "completion index of an Indexed Job")
+	cmd.Flags().Int32Var(&attempt, "attempt", 0, "attempt number, 1-based (default: the latest)")
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing output until the attempt ends")
+	return cmd
+}
