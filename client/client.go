@@ -395,8 +395,13 @@ func (c *Client) WaitJob(ctx context.Context, namespace, name, condition string)
 		}
 		job, err := c.GetJob(ctx, namespace, name)
 		if err != nil {
-			if ctx.Err() != nil && last != nil {
-				return last, fmt.Errorf("wait job %q for condition %s: %w (status: %s)", name, cond, ctx.Err(), JobStatusText(last))
+			// The RPC's own deadline may fire a moment before ctx reports it.
+			if last != nil && (ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded)) {
+				cause := ctx.Err()
+				if cause == nil {
+					cause = context.DeadlineExceeded
+				}
+				return last, fmt.Errorf("wait job %q for condition %s: %w (status: %s)", name, cond, cause, JobStatusText(last))
 			}
 			return nil, err
 		}
