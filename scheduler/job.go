@@ -400,6 +400,12 @@ func planJob(job *pb.Job, atts []*pb.Attempt, connected map[string]bool, now tim
 	st.Failed = p.failed
 	st.Lost = p.lost
 	if sh.indexed {
+		// Indexes at or above completions (completions lowered) no longer count.
+		for i := range p.doneIndex {
+			if i < 0 || i >= sh.completions {
+				delete(p.doneIndex, i)
+			}
+		}
 		st.Succeeded = int32(len(p.doneIndex))
 		st.CompletedIndexes = formatIndexes(p.doneIndex)
 	}
