@@ -346,3 +346,72 @@ func TestJobDeadlineEnforcedByTheWorker(t *testing.T) {
 		t.Errorf("%d attempts, want 1", n)
 	}
 }
+
+func TestFormatIndexes(t *testing.T) {
+	tests := []struct {
+		in   []int32
+		want string
+	}{
+		{nil, ""},
+		{[]int32{0}, "0"},
+		{[]int32{0, 1, 2, 5}, "0-2,5"},
+		{[]int32{7, 3, 4, 1}, "1,3-4,7"},
+		{[]int32{0, 2, 4}, "0,2,4"},
+	}
+	for _, tc := range tests {
+		set := map[int32]bool{}
+		for _, i := range tc.in {
+			set[i] = true
+		}
+		if got := formatIndexes(set); got != tc.want {
+			t.Errorf("formatIndexes(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestDescribeAttempt(t *testing.T) {
+	tests := []struct {
+		a    *pb.Attempt
+		want string
+	}{
+		{&pb.Attempt{Number: 3, Index: 2, State: AttemptFailed, ExitCode: 42, Reason: "Error"}, "attempt 3 of index 2 exited with code 42"},
+		{&pb.Attempt{Number: 1, State: AttemptFailed, ExitCode: 137, Reason: "OOMKilled"}, "attempt 1 of index 0 exited with code 137 (OOMKilled)"},
+		{&pb.Attempt{Number: 1, State: AttemptFailed, Reason: "Rejected", Message: "privileged containers are not allowed"},
+			"attempt 1 of index 0 failed: Rejected: privileged containers are not allowed"},
+		{&pb.Attempt{Number: 2, State: AttemptLost}, "attempt 2 of index 0 was lost with its worker"},
+	}
+	for _, tc := range tests {
+		if got := describeAttempt(tc.a); got != tc.want {
+			t.Errorf("describeAttempt = %q, want %q", got, tc.want)
+		}
+	}
+}
+
+func TestOrphanAttemptIsKilled(t *testing.T) {
+	w := newWorld(t)
+	w.attempts[wkey("default", "gone-0-1")] = &pb.Attempt{Namespace: "default", Job: "gone", Name: "gone-0-1",
+		State: AttemptRunning, Worker: "w1", CreatedTime: timestamppb.New(t0)}
+	cmds, _, _ := ReconcileJobs(w, workersN(1, 1), t0, JobOptions{})
+	if got := kinds(cmds); !reflect.DeepEqual(got, []string{"kill:gone-0-1:Killed"}) {
+		t.Fatalf("%v", got)
+	}
+	if m := cmds[0].GetRequestKill().Message; !strings.Contains(m, "no longer exists") {
+		t.Errorf("message %q", m)
+	}
+}
+
+func TestJobSuspendedAtCreationNeverStarts(t *testing.T) {
+	w := newWorld(t)
+	w.addJob(testJob("held", func(s *pb.JobSpec) { s.Suspend = proto.Bool(true) }))
+	cmds, next, _ := w.reconcile(workersN(1, 1), t0)
+	if got := kinds(cmds); !reflect.DeepEqual(got, []string{"status:held"}) || !next.IsZero() {
+		t.Fatalf("%v next %v", got, next)
+	}
+	j := w.job("held")
+	if c := cond(j, ConditionSuspended); c == nil || c.Status != "True" || c.Reason != ReasonJobSuspended || j.Status.StartTime != nil {
+		t.Errorf("status %v", j.Status)
+	}
+	if len(w.attempts) != 0 {
+		t.Errorf("attempts %v", w.attempts)
+	}
+}
