@@ -205,6 +205,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.connectLoop(ctx)
 	cancel()
 	a.wg.Wait()
+	if err := a.rt.Close(); err != nil {
+		a.logger.Warn("close runtime", "err", err)
+	}
 	a.logger.Info("worker stopped; running attempts are left running for the next start")
 	return nil
 }
@@ -480,7 +483,9 @@ func (a *Agent) kill(ctx context.Context, at *attempt, reason, message string, g
 	}
 }
 
-func (a *Agent) sendKill(ctx context.Context, at *attempt) { a.sendKillGrace(ctx, at, a.grace(at, nil)) }
+func (a *Agent) sendKill(ctx context.Context, at *attempt) {
+	a.sendKillGrace(ctx, at, a.grace(at, nil))
+}
 
 func (a *Agent) sendKillGrace(ctx context.Context, at *attempt, grace time.Duration) {
 	a.mu.Lock()

@@ -41,8 +41,11 @@ type ExecRuntime struct {
 	stateDir string
 	logger   *slog.Logger
 
-	mu    sync.Mutex
-	procs map[string]*execProc // by id (the pid as text)
+	mu     sync.Mutex
+	procs  map[string]*execProc // by id (the pid as text)
+	closed bool
+	stop   chan struct{} // closed by Close: watchers end
+	wg     sync.WaitGroup
 }
 
 type execProc struct {
@@ -78,10 +81,24 @@ func NewExecRuntime(workerID, dataDir string, logger *slog.Logger) (*ExecRuntime
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &ExecRuntime{workerID: workerID, stateDir: dir, logger: logger, procs: map[string]*execProc{}}, nil
+	return &ExecRuntime{workerID: workerID, stateDir: dir, logger: logger, procs: map[string]*execProc{}, stop: make(chan struct{})}, nil
 }
 
 func (e *ExecRuntime) Name() string { return "exec" }
+
+// Close lets go of the processes without touching them, as a worker that
+// exits does: they keep running, and an ExecRuntime on the same DataDir
+// adopts them. Exits seen after Close are not recorded.
+func (e *ExecRuntime) Close() error {
+	e.mu.Lock()
+	if !e.closed {
+		e.closed = true
+		close(e.stop)
+	}
+	e.mu.Unlock()
+	e.wg.Wait()
+	return nil
+}
 
 func (e *ExecRuntime) statePath(ns, attempt string) string {
 	return filepath.Join(e.stateDir, ns+"_"+attempt+".json")
@@ -156,6 +173,11 @@ func (e *ExecRuntime) reap(p *execProc) {
 
 func (e *ExecRuntime) finish(p *execProc, exit ExitStatus) {
 	e.mu.Lock()
+	if e.closed || e.procs[strconv.Itoa(p.state.PID)] != p {
+		// Closed (the worker is gone) or removed: nothing to record.
+		e.mu.Unlock()
+		return
+	}
 	p.exit = exit
 	p.state.Exited = true
 	p.state.ExitCode = exit.ExitCode
@@ -172,9 +194,15 @@ func (e *ExecRuntime) finish(p *execProc, exit ExitStatus) {
 
 // watch polls an adopted process (not our child) until it is gone.
 func (e *ExecRuntime) watch(p *execProc) {
+	defer e.wg.Done()
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
-	for range t.C {
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+		}
 		if !processAlive(p.state.PID, p.state.StartTicks) {
 			e.finish(p, ExitStatus{
 				ExitCode: -1, Unknown: true, StartTime: p.state.StartTime, FinishTime: time.Now(),
@@ -291,7 +319,8 @@ func (e *ExecRuntime) List(ctx context.Context) ([]Instance, error) {
 			if st.Exited {
 				p.exit = ExitStatus{ExitCode: st.ExitCode, StartTime: st.StartTime, FinishTime: st.FinishTime, Unknown: st.Unknown, Message: st.Message}
 				close(p.done)
-			} else {
+			} else if !e.closed {
+				e.wg.Add(1)
 				go e.watch(p)
 			}
 		}

@@ -85,4 +85,6 @@ type Runtime interface {
 	Remove(ctx context.Context, id string) error
 	// List returns every attempt this worker's runtime holds, running or ended.
 	List(ctx context.Context) ([]Instance, error)
+	// Close releases the runtime's resources and leaves every attempt running.
+	Close() error
 }
