@@ -3,6 +3,7 @@ package raft_test
 import (
 	"io"
 	"log/slog"
+	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -20,7 +21,13 @@ var t0 = time.Date(2026, 5, 19, 11, 0, 0, 0, time.UTC)
 
 func ts(d time.Duration) *timestamppb.Timestamp { return timestamppb.New(t0.Add(d)) }
 
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+// quietLogger discards logs; RAFTCRON_TEST_LOG=1 sends them to stderr at Debug.
+func quietLogger() *slog.Logger {
+	if os.Getenv("RAFTCRON_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
 
 // fsmHarness drives an FSM directly with consecutive log indexes.
 type fsmHarness struct {

@@ -90,11 +90,12 @@ func Open(cfg Config) (*Node, error) {
 	case cfg.BindAddr == "":
 		return nil, fmt.Errorf("open raft: BindAddr is required")
 	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.Default()
+	base := cfg.Logger
+	if base == nil {
+		base = slog.Default()
 	}
-	logger = logger.With("component", "raft", "node", cfg.NodeID)
+	base = base.With("node", cfg.NodeID)
+	logger := base.With("component", "raft")
 	hcl := newHCLogger(logger, "raft")
 
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
@@ -150,7 +151,7 @@ func Open(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("open raft: config: %w", err)
 	}
 
-	fsm := NewFSM(logger)
+	fsm := NewFSM(base)
 	if cfg.Bootstrap {
 		has, err := hraft.HasExistingState(logs, store, snaps)
 		if err != nil {
