@@ -168,7 +168,7 @@ type applier struct {
 // in the cluster: derived from the log index and the object's position.
 func (a *applier) uid() string {
 	a.seq++
-	return fmt.Sprintf("00000000-%04x-%04x-%04x-%012x", a.seq&0xffff, (a.index>>48)&0xffff, (a.index>>32)&0xffff, a.index&0xffffffff)
+	return fmt.Sprintf("%08x-0000-0000-%04x-%012x", uint32(a.seq), (a.index>>48)&0xffff, a.index&0xffffffffffff)
 }
 
 func ok() *pb.CommandResult { return &pb.CommandResult{} }
@@ -314,6 +314,9 @@ func (a *applier) applyResources(c *pb.ApplyResources) *pb.CommandResult {
 }
 
 func (a *applier) deleteResource(c *pb.DeleteResource) *pb.CommandResult {
+	if c.GetName() == "" {
+		return fail(CodeInvalid, "deleteResource.name is required")
+	}
 	ns := nsOrDefault(c.GetNamespace())
 	k := nsName{ns, c.GetName()}
 	switch c.GetKind() {
@@ -335,6 +338,9 @@ func (a *applier) deleteResource(c *pb.DeleteResource) *pb.CommandResult {
 }
 
 func (a *applier) setSuspend(c *pb.SetSuspend) *pb.CommandResult {
+	if c.GetName() == "" {
+		return fail(CodeInvalid, "setSuspend.name is required")
+	}
 	ns := nsOrDefault(c.GetNamespace())
 	k := nsName{ns, c.GetName()}
 	switch c.GetKind() {
@@ -425,6 +431,9 @@ func laterOf(cur, next *timestamppb.Timestamp) *timestamppb.Timestamp {
 }
 
 func (a *applier) updateCronJobStatus(c *pb.UpdateCronJobStatus) *pb.CommandResult {
+	if c.GetName() == "" {
+		return fail(CodeInvalid, "updateCronJobStatus.name is required")
+	}
 	ns := nsOrDefault(c.GetNamespace())
 	k := nsName{ns, c.GetName()}
 	old := a.t.cronJobs[k]
@@ -450,6 +459,9 @@ func (a *applier) updateCronJobStatus(c *pb.UpdateCronJobStatus) *pb.CommandResu
 }
 
 func (a *applier) putJobStatus(c *pb.PutJobStatus) *pb.CommandResult {
+	if c.GetName() == "" {
+		return fail(CodeInvalid, "putJobStatus.name is required")
+	}
 	ns := nsOrDefault(c.GetNamespace())
 	k := nsName{ns, c.GetName()}
 	old := a.t.jobs[k]
@@ -498,6 +510,7 @@ func (a *applier) createAttempts(c *pb.CreateAttempts) *pb.CommandResult {
 		n := proto.Clone(in).(*pb.Attempt)
 		n.Namespace = ns
 		n.State = AttemptPending
+		n.Worker = ""
 		n.Incarnation = 0
 		a.t.putAttempt(n)
 		res.Created = append(res.Created, n.Name)
@@ -506,6 +519,9 @@ func (a *applier) createAttempts(c *pb.CreateAttempts) *pb.CommandResult {
 }
 
 func (a *applier) assignAttempt(c *pb.AssignAttempt) *pb.CommandResult {
+	if c.GetName() == "" {
+		return fail(CodeInvalid, "assignAttempt.name is required")
+	}
 	if c.GetWorker() == "" {
 		return fail(CodeInvalid, "assignAttempt.worker is required")
 	}
@@ -543,6 +559,9 @@ func (a *applier) reportAttempt(c *pb.ReportAttempt) *pb.CommandResult {
 	case AttemptRunning, AttemptSucceeded, AttemptFailed:
 	default:
 		return fail(CodeInvalid, "reportAttempt.state: %q is not Running, Succeeded or Failed", c.GetState())
+	}
+	if c.GetName() == "" {
+		return fail(CodeInvalid, "reportAttempt.name is required")
 	}
 	ns := nsOrDefault(c.GetNamespace())
 	old := a.t.attempts[nsName{ns, c.GetName()}]
@@ -586,6 +605,9 @@ func (a *applier) reportAttempt(c *pb.ReportAttempt) *pb.CommandResult {
 }
 
 func (a *applier) markAttemptLost(c *pb.MarkAttemptLost) *pb.CommandResult {
+	if c.GetName() == "" {
+		return fail(CodeInvalid, "markAttemptLost.name is required")
+	}
 	ns := nsOrDefault(c.GetNamespace())
 	old := a.t.attempts[nsName{ns, c.GetName()}]
 	if old == nil {
@@ -607,6 +629,9 @@ func (a *applier) markAttemptLost(c *pb.MarkAttemptLost) *pb.CommandResult {
 }
 
 func (a *applier) requestKill(c *pb.RequestKill) *pb.CommandResult {
+	if c.GetName() == "" {
+		return fail(CodeInvalid, "requestKill.name is required")
+	}
 	ns := nsOrDefault(c.GetNamespace())
 	old := a.t.attempts[nsName{ns, c.GetName()}]
 	if old == nil {

@@ -649,3 +649,45 @@ func TestSubscribeCoalescesAndCancels(t *testing.T) {
 	default:
 	}
 }
+
+func TestCommandsWithoutANameAreInvalid(t *testing.T) {
+	h := newHarness(t)
+	h.mustApply(applyRes(0, []*pb.CronJob{cronJob("", "c", "* * * * *")}, []*pb.Job{plainJob("", "j")}))
+	before := h.state().CronJob("", "c")
+	for field, cmd := range map[string]*pb.Command{
+		"deleteResource.name":      deleteRes("CronJob", "", ""),
+		"setSuspend.name":          setSuspend("CronJob", "", "", true),
+		"updateCronJobStatus.name": updateCronStatus("", "", ts(0), nil),
+		"putJobStatus.name":        putJobStatus("", "", &pb.JobStatus{}),
+		"assignAttempt.name":       assign("", "", "w1", 0),
+		"reportAttempt.name":       report(&pb.ReportAttempt{State: "Running", Worker: "w1"}),
+		"markAttemptLost.name":     markLost("", "", 0),
+		"requestKill.name":         requestKill("", "", "Killed", 0),
+	} {
+		r := h.apply(cmd)
+		wantCode(t, r, raft.CodeInvalid)
+		if !strings.Contains(r.GetError(), field) {
+			t.Errorf("error %q does not name %s", r.GetError(), field)
+		}
+	}
+	if h.state().CronJob("", "c") != before {
+		t.Fatal("an invalid command changed the cronjob")
+	}
+}
+
+func TestCreateAttemptsIgnoresWorkerFields(t *testing.T) {
+	h := newHarness(t)
+	h.mustApply(applyRes(0, nil, []*pb.Job{plainJob("", "j")}))
+	a := attempt("", "j", 0, 1)
+	a.Worker = "w1"
+	a.Incarnation = 77
+	a.PinnedWorker = "w1"
+	h.mustApply(createAttempts(a))
+	got := h.state().Attempt("", "j-0-1")
+	if got.GetWorker() != "" || got.GetIncarnation() != 0 || got.GetPinnedWorker() != "w1" {
+		t.Fatalf("new attempt = %v, want no worker, incarnation 0, pinned worker kept", got)
+	}
+	if len(h.state().AttemptsOnWorker("w1")) != 0 {
+		t.Fatal("a Pending attempt is indexed on a worker")
+	}
+}
