@@ -213,7 +213,7 @@ func describeCronJob(w io.Writer, cj *pb.CronJob, jobs []*pb.Job) error {
 	if len(st.GetDecisions()) == 0 {
 		f.sub(func(w io.Writer) error { _, err := fmt.Fprintln(w, none); return err })
 	} else {
-		f.sub(func(w io.Writer) error { return printDecisions(w, st.GetDecisions(), true) })
+		f.sub(func(w io.Writer) error { return printDecisions(w, st.GetDecisions(), time.UTC, true) })
 	}
 	return f.err
 }
@@ -336,22 +336,50 @@ func printRecentJobs(w io.Writer, jobs []*pb.Job) error {
 	return tw.Flush()
 }
 
-// printDecisions writes scheduling decisions, oldest first.
-func printDecisions(w io.Writer, ds []*pb.ScheduleDecision, withJob bool) error {
+// printDecisions writes scheduling decisions, oldest first, with times in
+// loc. Consecutive skips the scheduler aggregated show their first and last
+// tick and how many ticks they cover.
+func printDecisions(w io.Writer, ds []*pb.ScheduleDecision, loc *time.Location, withJob bool) error {
 	tw := newTable(w)
-	header := []string{"TIME", "DECISION", "REASON"}
+	header := []string{"TIME", "TICKS", "DECISION", "REASON"}
 	if withJob {
 		header = append(header, "JOB")
 	}
 	row(tw, append(header, "MESSAGE")...)
 	for _, d := range ds {
-		cells := []string{timestamp(d.GetScheduledTime(), none), d.GetDecision(), orNone(d.GetReason())}
+		cells := []string{decisionTime(d, loc), decisionTicks(d), d.GetDecision(), orNone(d.GetReason())}
 		if withJob {
 			cells = append(cells, orNone(d.GetJob()))
 		}
 		row(tw, append(cells, oneLine(d.GetMessage()))...)
 	}
 	return tw.Flush()
+}
+
+// decisionTime is the tick of a decision, or FIRST..LAST for an aggregate.
+func decisionTime(d *pb.ScheduleDecision, loc *time.Location) string {
+	last := none
+	if d.GetScheduledTime() != nil {
+		last = d.GetScheduledTime().AsTime().In(loc).Format(time.RFC3339)
+	}
+	first := d.GetFirstScheduledTime()
+	if first == nil || first.AsTime().Equal(d.GetScheduledTime().AsTime()) {
+		return last
+	}
+	return first.AsTime().In(loc).Format(time.RFC3339) + ".." + last
+}
+
+// decisionTicks is how many ticks a decision covers ("many" for a range
+// too long for the scheduler to count).
+func decisionTicks(d *pb.ScheduleDecision) string {
+	switch {
+	case d.GetCount() > 0:
+		return strconv.Itoa(int(d.GetCount()))
+	case d.GetFirstScheduledTime() != nil && !d.GetFirstScheduledTime().AsTime().Equal(d.GetScheduledTime().AsTime()):
+		return "many"
+	default:
+		return "1"
+	}
 }
 
 // describeJob writes the Job's description.

@@ -14,6 +14,9 @@ import (
 // defaultServer is used when neither --server nor RAFTCRON_ADDR is set.
 const defaultServer = "127.0.0.1:8001"
 
+// waitPollInterval is how often `wait` reads the Job; tests shorten it.
+var waitPollInterval = 500 * time.Millisecond
+
 // rootCmd is the raftcron command. Other files register their verbs on it
 // from an init function: `func init() { rootCmd.AddCommand(...) }`.
 var rootCmd = &cobra.Command{
@@ -74,7 +77,7 @@ func dialClient(cmd *cobra.Command) (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.New(client.Config{Servers: servers, DialTimeout: 5 * time.Second})
+	c, err := client.New(client.Config{Servers: servers, DialTimeout: 5 * time.Second, PollInterval: waitPollInterval})
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", strings.Join(servers, ","), err)
 	}

@@ -160,12 +160,7 @@ catchUp, startingDeadlineSeconds and concurrencyPolicy.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "No ticks between %s and %s.\n", startOf(in).Format(time.RFC3339), in.Now.Format(time.RFC3339))
 				return nil
 			}
-			tw := newTable(cmd.OutOrStdout())
-			row(tw, "TIME", "DECISION", "REASON", "MESSAGE")
-			for _, d := range decisions {
-				row(tw, d.GetScheduledTime().AsTime().In(loc).Format(time.RFC3339), d.GetDecision(), orNone(d.GetReason()), oneLine(d.GetMessage()))
-			}
-			return tw.Flush()
+			return printDecisions(cmd.OutOrStdout(), decisions, loc, false)
 		},
 	}
 	f := cmd.Flags()

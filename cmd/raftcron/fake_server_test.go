@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/scheduler"
+)
+
+// fakeCluster is an in-memory RaftCron server for CLI tests: it keeps
+// objects the way the real API shows them (defaults filled, metadata and
+// status set) and answers errors with messages like the real one.
+type fakeCluster struct {
+	pb.UnimplementedRaftCronServer
+
+	mu       sync.Mutex
+	created  time.Time
+	cronJobs map[string]*pb.CronJob // key namespace/name
+	jobs     map[string]*pb.Job
+	attempts []*pb.Attempt
+	workers  []*pb.Worker
+	members  []*pb.Member
+	logs     map[string]string // job -> output
+	// jobScript, when set for a job, gives the Job's successive statuses as
+	// Get is called (the last repeats).
+	jobScript map[string][]*pb.JobStatus
+	version   int
+	suspends  []string
+	deletes   []string
+	triggers  []*pb.TriggerRequest
+	removed   []string
+}
+
+func newFakeCluster(created time.Time) *fakeCluster {
+	return &fakeCluster{
+		created:   created,
+		cronJobs:  map[string]*pb.CronJob{},
+		jobs:      map[string]*pb.Job{},
+		logs:      map[string]string{},
+		jobScript: map[string][]*pb.JobStatus{},
+	}
+}
+
+// start serves f on 127.0.0.1:0 until the test ends and returns the address.
+func (f *fakeCluster) start(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := grpc.NewServer()
+	pb.RegisterRaftCronServer(s, f)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = s.Serve(lis) }()
+	t.Cleanup(func() { s.Stop(); <-done })
+	return lis.Addr().String()
+}
+
+func key(ns, name string) string { return ns + "/" + name }
+
+func (f *fakeCluster) Apply(_ context.Context, req *pb.ApplyRequest) (*pb.ApplyResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	res := make([]*pb.Resource, len(req.GetResources()))
+	for i, r := range req.GetResources() {
+		res[i] = proto.Clone(r).(*pb.Resource)
+	}
+	if err := scheduler.PrepareResources(res); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	out := &pb.ApplyResponse{}
+	for _, r := range res {
+		switch {
+		case r.GetCronJob() != nil:
+			cj := r.GetCronJob()
+			k := key(cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName())
+			action := "created"
+			if old, ok := f.cronJobs[k]; ok {
+				action = "unchanged"
+				if !proto.Equal(old.GetSpec(), cj.GetSpec()) {
+					action = "configured"
+				}
+				cj.Metadata.CreationTimestamp = old.GetMetadata().GetCreationTimestamp()
+				cj.Metadata.Uid = old.GetMetadata().GetUid()
+				cj.Status = old.GetStatus()
+			} else {
+				cj.Metadata.CreationTimestamp = timestamppb.New(f.created)
+				cj.Metadata.Uid = fmt.Sprintf("uid-%s", k)
+				cj.Status = &pb.CronJobStatus{}
+			}
+			f.version++
+			cj.Metadata.ResourceVersion = fmt.Sprint(f.version)
+			if !req.GetDryRun() {
+				f.cronJobs[k] = cj
+			}
+			out.Results = append(out.Results, &pb.ApplyResult{Kind: "CronJob", Namespace: cj.GetMetadata().GetNamespace(), Name: cj.GetMetadata().GetName(), Action: action})
+		case r.GetJob() != nil:
+			j := r.GetJob()
+			k := key(j.GetMetadata().GetNamespace(), j.GetMetadata().GetName())
+			action := "created"
+			if old, ok := f.jobs[k]; ok {
+				action = "unchanged"
+				if !proto.Equal(old.GetSpec(), j.GetSpec()) {
+					action = "configured"
+				}
+				j.Metadata.CreationTimestamp = old.GetMetadata().GetCreationTimestamp()
+				j.Status = old.GetStatus()
+			} else {
+				j.Metadata.CreationTimestamp = timestamppb.New(f.created)
+				j.Status = &pb.JobStatus{}
+			}
+			if !req.GetDryRun() {
+				f.jobs[k] = j
+			}
+			out.Results = append(out.Results, &pb.ApplyResult{Kind: "Job", Namespace: j.GetMetadata().GetNamespace(), Name: j.GetMetadata().GetName(), Action: action})
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeCluster) Get(_ context.Context, req *pb.GetRequest) (*pb.Resource, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := key(req.GetNamespace(), req.GetName())
+	switch req.GetKind() {
+	case "CronJob":
+		if cj, ok := f.cronJobs[k]; ok {
+			return &pb.Resource{Kind: &pb.Resource_CronJob{CronJob: cj}}, nil
+		}
+		return nil, status.Errorf(codes.NotFound, "cronjob %q not found in namespace %q", req.GetName(), req.GetNamespace())
+	case "Job":
+		j, ok := f.jobs[k]
+		if !ok {
+			return nil, status.Errorf(codes.NotFound, "job %q not found in namespace %q", req.GetName(), req.GetNamespace())
+		}
+		if script := f.jobScript[req.GetName()]; len(script) > 0 {
+			j.Status = script[0]
+			if len(script) > 1 {
+				f.jobScript[req.GetName()] = script[1:]
+			}
+		}
+		return &pb.Resource{Kind: &pb.Resource_Job{Job: j}}, nil
+	}
+	return nil, status.Errorf(codes.InvalidArgument, "kind %q: want CronJob or Job", req.GetKind())
+}
+
+func (f *fakeCluster) List(_ context.Context, req *pb.ListRequest) (*pb.ListResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := &pb.ListResponse{}
+	inNS := func(m *pb.ObjectMeta) bool { return req.GetAllNamespaces() || m.GetNamespace() == req.GetNamespace() }
+	switch req.GetKind() {
+	case "CronJob":
+		for _, cj := range f.cronJobs {
+			if inNS(cj.GetMetadata()) {
+				out.Items = append(out.Items, &pb.Resource{Kind: &pb.Resource_CronJob{CronJob: cj}})
+			}
+		}
+	case "Job":
+		for _, j := range f.jobs {
+			if inNS(j.GetMetadata()) && (req.GetCronJob() == "" || j.GetStatus().GetCronJob() == req.GetCronJob()) {
+				out.Items = append(out.Items, &pb.Resource{Kind: &pb.Resource_Job{Job: j}})
+			}
+		}
+	default:
+		return nil, status.Errorf(codes.InvalidArgument, "kind %q: want CronJob or Job", req.GetKind())
+	}
+	return out, nil
+}
+
+func (f *fakeCluster) Delete(_ context.Context, req *pb.DeleteRequest) (*pb.DeleteResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := key(req.GetNamespace(), req.GetName())
+	switch req.GetKind() {
+	case "CronJob":
+		if _, ok := f.cronJobs[k]; !ok {
+			return nil, status.Errorf(codes.NotFound, "cronjob %q not found in namespace %q", req.GetName(), req.GetNamespace())
+		}
+		delete(f.cronJobs, k)
+	case "Job":
+		if _, ok := f.jobs[k]; !ok {
+			return nil, status.Errorf(codes.NotFound, "job %q not found in namespace %q", req.GetName(), req.GetNamespace())
+		}
+		delete(f.jobs, k)
+	}
+	f.deletes = append(f.deletes, req.GetKind()+"/"+k)
+	return &pb.DeleteResponse{}, nil
+}
+
+func (f *fakeCluster) SetSuspend(_ context.Context, req *pb.SetSuspendRequest) (*pb.SetSuspendResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := key(req.GetNamespace(), req.GetName())
+	if req.GetKind() == "CronJob" {
+		cj, ok := f.cronJobs[k]
+		if !ok {
+			return nil, status.Errorf(codes.NotFound, "cronjob %q not found in namespace %q", req.GetName(), req.GetNamespace())
+		}
+		cj.Spec.Suspend = proto.Bool(req.GetSuspend())
+	}
+	f.suspends = append(f.suspends, fmt.Sprintf("%s/%s=%v", req.GetKind(), k, req.GetSuspend()))
+	return &pb.SetSuspendResponse{}, nil
+}
+
+func (f *fakeCluster) Trigger(_ context.Context, req *pb.TriggerRequest) (*pb.Job, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cj, ok := f.cronJobs[key(req.GetNamespace(), req.GetCronJob())]
+	if !ok {
+		return nil, status.Errorf(codes.NotFound, "cronjob %q not found in namespace %q", req.GetCronJob(), req.GetNamespace())
+	}
+	f.triggers = append(f.triggers, req)
+	j := &pb.Job{
+		ApiVersion: "batch/v1", Kind: "Job",
+		Metadata: &pb.ObjectMeta{Name: req.GetJobName(), Namespace: req.GetNamespace(), CreationTimestamp: timestamppb.New(f.created)},
+		Spec:     proto.Clone(cj.GetSpec().GetJobTemplate().GetSpec()).(*pb.JobSpec),
+		Status:   &pb.JobStatus{CronJob: req.GetCronJob(), Manual: true},
+	}
+	f.jobs[key(req.GetNamespace(), req.GetJobName())] = j
+	return j, nil
+}
+
+func (f *fakeCluster) ListAttempts(_ context.Context, req *pb.ListAttemptsRequest) (*pb.ListAttemptsResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := &pb.ListAttemptsResponse{}
+	for _, a := range f.attempts {
+		if a.GetNamespace() == req.GetNamespace() && (req.GetJob() == "" || a.GetJob() == req.GetJob()) {
+			out.Attempts = append(out.Attempts, a)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeCluster) ListWorkers(context.Context, *pb.ListWorkersRequest) (*pb.ListWorkersResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return &pb.ListWorkersResponse{Workers: f.workers}, nil
+}
+
+func (f *fakeCluster) Logs(req *pb.LogsRequest, stream grpc.ServerStreamingServer[pb.LogChunk]) error {
+	f.mu.Lock()
+	out, ok := f.logs[req.GetJob()]
+	f.mu.Unlock()
+	if !ok {
+		return status.Errorf(codes.NotFound, "job %q has no attempt with index %d", req.GetJob(), req.GetIndex())
+	}
+	return stream.Send(&pb.LogChunk{Data: []byte(out), Attempt: fmt.Sprintf("%s-%d-1", req.GetJob(), req.GetIndex())})
+}
+
+func (f *fakeCluster) Members(context.Context, *pb.MembersRequest) (*pb.MembersResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return &pb.MembersResponse{Members: f.members}, nil
+}
+
+func (f *fakeCluster) RemovePeer(_ context.Context, req *pb.RemovePeerRequest) (*pb.RemovePeerResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, m := range f.members {
+		if m.GetId() == req.GetNodeId() {
+			f.members = append(f.members[:i], f.members[i+1:]...)
+			f.removed = append(f.removed, req.GetNodeId())
+			return &pb.RemovePeerResponse{}, nil
+		}
+	}
+	return nil, status.Errorf(codes.NotFound, "server %q is not a member of the cluster", req.GetNodeId())
+}
