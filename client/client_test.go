@@ -357,3 +357,12 @@ func TestCanonicalKind(t *testing.T) {
 		}
 	}
 }
+
+func TestClosedClientFailsFast(t *testing.T) {
+	c := dial(t, serve(t, newFake()))
+	_ = c.Close()
+	_, err := c.ListWorkers(testCtx(t))
+	if err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Fatalf("err = %v, want one saying the client is closed", err)
+	}
+}

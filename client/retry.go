@@ -102,7 +102,9 @@ func (c *Client) ready(ctx context.Context, i int) error {
 		switch st {
 		case connectivity.Ready:
 			return nil
-		case connectivity.TransientFailure, connectivity.Shutdown:
+		case connectivity.Shutdown:
+			return noRetry{errors.New("the client is closed")}
+		case connectivity.TransientFailure:
 			conn.Connect()
 			return &connError{addr: c.servers[i], state: st}
 		case connectivity.Idle:

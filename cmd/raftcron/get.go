@@ -57,8 +57,10 @@ With -o yaml or -o json the output is in the manifest shape and applies back.`,
   raftcron get jobs --cronjob hello -o wide
   raftcron get attempts --job hello-29000000
   raftcron get workers`,
-		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return fmt.Errorf("name a resource type: cronjobs (cj), jobs, attempts or workers")
+			}
 			typ, names := args[0], args[1:]
 			if strings.Contains(typ, "/") {
 				if len(args) > 1 {
