@@ -472,6 +472,9 @@ func (n *Node) Shutdown() error {
 		}
 		close(n.stop)
 		<-n.done
+		// Close pooled outbound connections too (Close alone leaves them, and
+		// with them the peers' connection handlers, open).
+		n.trans.CloseStreams()
 		if err := n.trans.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close transport: %w", err))
 		}
