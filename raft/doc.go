@@ -7,4 +7,10 @@
 // Apply never reads a clock, random numbers, the network or Docker: the leader
 // stamps times and ids into commands. This package must never import
 // scheduler, cluster, worker or client.
+//
+// Objects in State are immutable once published: Apply stores changed clones,
+// and getters return shared pointers that callers must not modify. Apply
+// returns a *pb.CommandResult per command (a *BatchResult for a Batch);
+// domain errors travel in the result, and ResultError turns one into an error
+// matching ErrNotFound, ErrInvalid or ErrConflict.
 package raft
