@@ -70,6 +70,10 @@ type Agent struct {
 	runCtx       context.Context
 	wg           sync.WaitGroup
 	reportsCh    chan struct{} // signalled when a report is queued
+	// resendAfter: an unacknowledged report is sent again after this long.
+	resendAfter time.Duration
+	// welcomeTimeout bounds the wait for the answer to Hello.
+	welcomeTimeout time.Duration
 }
 
 // attempt is what the agent knows about one attempt it runs or ran.
@@ -174,10 +178,12 @@ func newAgent(cfg Config, rt Runtime, logger *slog.Logger) *Agent {
 	}
 	return &Agent{
 		cfg: cfg, logger: logger, rt: rt,
-		attempts:     map[string]*attempt{},
-		nextReportID: uint64(time.Now().UnixNano()),
-		leaseTTL:     defaultLeaseTTL,
-		reportsCh:    make(chan struct{}, 1),
+		attempts:       map[string]*attempt{},
+		nextReportID:   uint64(time.Now().UnixNano()),
+		leaseTTL:       defaultLeaseTTL,
+		reportsCh:      make(chan struct{}, 1),
+		resendAfter:    reportResend,
+		welcomeTimeout: 10 * time.Second,
 	}
 }
 

@@ -101,7 +101,9 @@ func (a *Agent) session(ctx context.Context, addr string) (welcomed bool, redire
 	if err := s.send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Hello{Hello: hello}}); err != nil {
 		return false, "", fmt.Errorf("send hello to %s: %w", addr, err)
 	}
+	welcomeTimer := time.AfterFunc(a.welcomeTimeout, cancel)
 	first, err := stream.Recv()
+	welcomeTimer.Stop()
 	if err != nil {
 		return false, "", fmt.Errorf("wait for welcome from %s: %w", addr, err)
 	}
@@ -181,24 +183,28 @@ func (a *Agent) session(ctx context.Context, addr string) (welcomed bool, redire
 }
 
 // heartbeatLoop sends heartbeats, (re)sends pending reports, and ends the
-// session when the leader has been silent for three heartbeat intervals.
+// session when the leader has been silent for a whole lease: a leader that
+// answers no heartbeat for that long is gone or cut off, and the worker looks
+// for the current one.
 func (a *Agent) heartbeatLoop(ctx context.Context, s *session, interval time.Duration, recv <-chan struct{}) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	silentFor := 0
+	lastRecv := time.Now()
 	a.flushReports(s, true)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-recv:
-			silentFor = 0
+			lastRecv = time.Now()
 		case <-a.reportsCh:
 			a.flushReports(s, false)
 		case <-t.C:
-			silentFor++
-			if silentFor > 3 {
-				a.logger.Warn("the leader has been silent; reconnecting", "server", s.addr)
+			a.mu.Lock()
+			silence := max(a.leaseTTL, 3*interval)
+			a.mu.Unlock()
+			if time.Since(lastRecv) > silence {
+				a.logger.Warn("the leader has been silent for a whole lease; reconnecting", "server", s.addr, "silence", silence)
 				s.cancel()
 				return
 			}
@@ -225,7 +231,7 @@ func (a *Agent) flushReports(s *session, all bool) {
 	var out []*pb.AttemptReport
 	a.mu.Lock()
 	for _, p := range a.reports {
-		if all || p.lastSent.IsZero() || now.Sub(p.lastSent) >= reportResend {
+		if all || p.lastSent.IsZero() || now.Sub(p.lastSent) >= a.resendAfter {
 			p.lastSent = now
 			out = append(out, p.r)
 		}
