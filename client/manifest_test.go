@@ -241,7 +241,7 @@ func fullCronJob() *pb.CronJob {
 							Volumes: []*pb.Volume{{Name: "data", HostPath: &pb.HostPathVolumeSource{Path: "/srv/data", Type: "Directory"}}},
 							Containers: []*pb.Container{{
 								Name: "main", Image: "postgres:16", ImagePullPolicy: "Always",
-								Command: []string{"pg_dump"}, Args: []string{"-f", "/data/dump.sql"},
+								Command: []string{"pg_dump"}, Args: trickyStrings,
 								Env:             []*pb.EnvVar{{Name: "PGHOST", Value: "db"}, {Name: "EMPTY"}},
 								WorkingDir:      "/data",
 								Resources:       &pb.ResourceRequirements{Limits: map[string]string{"cpu": "2", "memory": "1Gi"}, Requests: map[string]string{"cpu": "500m"}},
@@ -259,6 +259,12 @@ func fullCronJob() *pb.CronJob {
 			Decisions:        []*pb.ScheduleDecision{{ScheduledTime: ts, Decision: "invoke", Reason: "Scheduled", Job: "backup-29400000"}},
 		},
 	}
+}
+
+// trickyStrings must come back as strings, unchanged, through YAML.
+var trickyStrings = []string{
+	"-f", "/data/dump.sql", strings.Repeat("a long line ", 20), "l1\nl2\n  indented\n", "yes", "no", "on", "y",
+	"123", "1.5", "0x10", "1e3", "null", "~", "true", "- x", "a: b", "#c", " lead", "trail ", "@x", "*", "", "'\"", "日本",
 }
 
 func TestEncodeDecodeRoundTrip(t *testing.T) {
@@ -752,4 +758,62 @@ func textDiff(want, got string) string {
 		}
 	}
 	return ""
+}
+
+// FuzzDecodeManifests: any input gives resources or an error, never a panic,
+// and whatever decodes encodes and decodes back to the same thing.
+func FuzzDecodeManifests(f *testing.F) {
+	for _, p := range []string{"hello-cronjob.yaml", "pi-job.yaml", "pod-failure-policy-job.yaml", "all.yaml"} {
+		b, err := os.ReadFile(filepath.Join("..", "examples", p))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
+	f.Add("---\n- [\n")
+	f.Add(`{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},"spec":{"completions":1e40}}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		res, _, err := DecodeManifests(strings.NewReader(in), DecodeOptions{IgnoreUnsupported: len(in)%2 == 0})
+		if err != nil {
+			if res != nil {
+				t.Fatalf("resources returned with error %v", err)
+			}
+			return
+		}
+		for _, r := range res {
+			out, err := EncodeManifest(r, "yaml")
+			if err != nil {
+				t.Fatalf("encode: %v", err)
+			}
+			back, _, err := DecodeManifests(strings.NewReader(string(out)), DecodeOptions{})
+			if err != nil {
+				t.Fatalf("decode of encoded %v: %v\n%s", r, err, out)
+			}
+			want := proto.Clone(r).(*pb.Resource)
+			setTypeMeta(want)
+			if len(back) != 1 || !proto.Equal(want, back[0]) {
+				t.Fatalf("round trip changed the object:\n%s", protoDiff(want, back[0]))
+			}
+		}
+	})
+}
+
+// setTypeMeta fills apiVersion and kind as EncodeManifest does.
+func setTypeMeta(r *pb.Resource) {
+	if c := r.GetCronJob(); c != nil {
+		if c.ApiVersion == "" {
+			c.ApiVersion = "batch/v1"
+		}
+		if c.Kind == "" {
+			c.Kind = "CronJob"
+		}
+	}
+	if j := r.GetJob(); j != nil {
+		if j.ApiVersion == "" {
+			j.ApiVersion = "batch/v1"
+		}
+		if j.Kind == "" {
+			j.Kind = "Job"
+		}
+	}
 }

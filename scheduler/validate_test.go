@@ -105,7 +105,7 @@ func TestSetJobSpecDefaults(t *testing.T) {
 			SetJobSpecDefaults(s)
 			if !proto.Equal(&pb.JobSpec{Completions: s.Completions, Parallelism: s.Parallelism},
 				&pb.JobSpec{Completions: tc.wantCompl, Parallelism: tc.wantParallel}) {
-				t.Errorf("completions %v parallelism %v; want %v %v", fmtPtr(s.Completions), fmtPtr(s.Parallelism), fmtPtr(tc.wantCompl), fmtPtr(tc.wantParallel))
+				t.Errorf("completions %v parallelism %v; want %v %v", showInt32(s.Completions), showInt32(s.Parallelism), showInt32(tc.wantCompl), showInt32(tc.wantParallel))
 			}
 			if s.GetBackoffLimit() != 6 || s.CompletionMode != "NonIndexed" || s.Suspend == nil || *s.Suspend {
 				t.Errorf("defaults: backoffLimit %d completionMode %q suspend %v", s.GetBackoffLimit(), s.CompletionMode, s.Suspend)
@@ -137,7 +137,7 @@ func TestSetJobSpecDefaults(t *testing.T) {
 	}
 }
 
-func fmtPtr(p *int32) string {
+func showInt32(p *int32) string {
 	if p == nil {
 		return "unset"
 	}
