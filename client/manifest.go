@@ -61,12 +61,16 @@ var supportedAPIVersions = []string{"batch/v1", "raftcron.io/v1"}
 // resources are returned.
 func DecodeManifests(r io.Reader, opts DecodeOptions) (resources []*pb.Resource, warnings []string, err error) {
 	d := &manifestDecoder{opts: opts}
-	dec := yaml.NewDecoder(r)
+	rr := &errReader{r: r}
+	dec := yaml.NewDecoder(rr)
 	for n := 1; ; n++ {
 		var doc document
 		err := dec.Decode(&doc)
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		if rr.err != nil {
+			return nil, nil, fmt.Errorf("read manifests: %w", rr.err)
 		}
 		if err != nil {
 			// yaml's messages carry the line ("yaml: line 7: ...").
@@ -89,6 +93,20 @@ func DecodeManifests(r io.Reader, opts DecodeOptions) (resources []*pb.Resource,
 		return nil, d.warnings, &ManifestError{Problems: d.problems}
 	}
 	return d.resources, d.warnings, nil
+}
+
+// errReader remembers a read error, so that it is not reported as bad YAML.
+type errReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF {
+		e.err = err
+	}
+	return n, err
 }
 
 // document captures one YAML document, keeping mapping keys in order.

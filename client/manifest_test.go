@@ -333,6 +333,17 @@ func TestEncodeManifestJSONIsManifestShape(t *testing.T) {
 	}
 }
 
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }
+
+func TestDecodeReadErrorIsNotInvalid(t *testing.T) {
+	_, _, err := DecodeManifests(failingReader{}, DecodeOptions{})
+	if err == nil || !strings.Contains(err.Error(), "read manifests: disk on fire") || errors.Is(err, scheduler.ErrInvalid) {
+		t.Errorf("got %v; want a read error that is not ErrInvalid", err)
+	}
+}
+
 func TestDecodeNamespace(t *testing.T) {
 	const two = `apiVersion: batch/v1
 kind: Job
