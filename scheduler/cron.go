@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"regexp"
 	"strconv"
 	"time"
@@ -494,6 +495,7 @@ type tickPlan struct {
 type tickRange struct {
 	at          int // the range lies before ticks[at]
 	first, upTo time.Time
+	count       int // 0: not counted
 }
 
 // jumpProbes are the look-back windows tried, smallest first, when the ticks
@@ -517,7 +519,22 @@ func enumerate(s *Schedule, base, now time.Time, max int) (ticks []time.Time, ga
 		}
 		if len(ticks) >= max && !jumped {
 			jumped = true
+			if d := s.every; d > 0 {
+				// @every ticks lie on a grid from the previous run: keep
+				// to it, and count the range exactly.
+				latest := n.Add((now.Sub(n) / d) * d)
+				if j := latest.Add(-d); !j.Before(n) {
+					gap = &tickRange{at: len(ticks), first: n, upTo: j}
+					if c := int64(j.Sub(n)/d) + 1; c <= math.MaxInt32 {
+						gap.count = int(c)
+					}
+					n = latest
+				}
+			}
 			for _, x := range jumpProbes {
+				if gap != nil {
+					break
+				}
 				j := now.Add(-x)
 				if !j.After(n) {
 					break // the window reaches back to n: no jump possible
@@ -675,7 +692,7 @@ func planTicks(in planInput, opts CronOptions) tickPlan {
 			case missed(gap.upTo):
 				reason = SkipMissedDeadline
 			}
-			appendSkip(gap.first, gap.upTo, 0, reason,
+			appendSkip(gap.first, gap.upTo, int32(gap.count), reason,
 				fmt.Sprintf("more than %d ticks missed; ticks up to %s were not examined one by one", opts.MaxTicksExamined, gap.upTo.UTC().Format(time.RFC3339)), "")
 		}
 		v := verdicts[i]

@@ -15,6 +15,7 @@ type cronFakeView struct {
 	version  uint64
 	cronJobs map[string]*pb.CronJob
 	jobs     map[string]*pb.Job
+	byCron   map[string][]string // CronJob key -> its Job names, in creation order
 
 	cronJobCalls  int // CronJob(namespace, name)
 	cronJobsCalls int // CronJobs()
@@ -23,7 +24,7 @@ type cronFakeView struct {
 var _ View = (*cronFakeView)(nil)
 
 func newCronFakeView(cjs ...*pb.CronJob) *cronFakeView {
-	v := &cronFakeView{cronJobs: map[string]*pb.CronJob{}, jobs: map[string]*pb.Job{}}
+	v := &cronFakeView{cronJobs: map[string]*pb.CronJob{}, jobs: map[string]*pb.Job{}, byCron: map[string][]string{}}
 	for _, cj := range cjs {
 		v.putCronJob(cj)
 	}
@@ -69,18 +70,13 @@ func (v *cronFakeView) CronJobsVersion() uint64 { return v.version }
 func (v *cronFakeView) Job(namespace, name string) *pb.Job { return v.jobs[fvKey(namespace, name)] }
 
 func (v *cronFakeView) JobsOfCronJob(namespace, cronJob string) []*pb.Job {
-	var out []*pb.Job
-	for _, j := range v.jobs {
-		if j.GetMetadata().GetNamespace() == namespace && j.GetStatus().GetCronJob() == cronJob {
-			out = append(out, j)
-		}
+	names := v.byCron[fvKey(namespace, cronJob)]
+	out := make([]*pb.Job, 0, len(names))
+	for _, n := range names {
+		out = append(out, v.jobs[fvKey(namespace, n)])
 	}
-	sort.Slice(out, func(a, b int) bool {
-		ta, tb := out[a].GetStatus().GetScheduledTime().AsTime(), out[b].GetStatus().GetScheduledTime().AsTime()
-		if !ta.Equal(tb) {
-			return ta.Before(tb)
-		}
-		return out[a].GetMetadata().GetName() < out[b].GetMetadata().GetName()
+	sort.SliceStable(out, func(a, b int) bool {
+		return out[a].GetStatus().GetScheduledTime().AsTime().Before(out[b].GetStatus().GetScheduledTime().AsTime())
 	})
 	return out
 }
@@ -118,6 +114,10 @@ func (v *cronFakeView) apply(cmds []*pb.Command) {
 				k := fvKey(j.GetMetadata().GetNamespace(), j.GetMetadata().GetName())
 				if v.jobs[k] == nil {
 					v.jobs[k] = proto.Clone(j).(*pb.Job)
+					if c := j.GetStatus().GetCronJob(); c != "" {
+						ck := fvKey(j.GetMetadata().GetNamespace(), c)
+						v.byCron[ck] = append(v.byCron[ck], j.GetMetadata().GetName())
+					}
 				}
 			}
 		case *pb.Command_UpdateCronJobStatus:
@@ -127,7 +127,9 @@ func (v *cronFakeView) apply(cmds []*pb.Command) {
 			if old == nil {
 				continue
 			}
-			n := proto.Clone(old).(*pb.CronJob)
+			// A new object sharing the spec; the decision history is
+			// appended in place (the controller never keeps old objects).
+			n := &pb.CronJob{ApiVersion: old.ApiVersion, Kind: old.Kind, Metadata: old.Metadata, Spec: old.Spec, Status: old.Status}
 			if n.Status == nil {
 				n.Status = &pb.CronJobStatus{}
 			}
