@@ -1,0 +1,612 @@
+package cluster
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/raft"
+	"github.com/raftcron/raftcron/scheduler"
+)
+
+// WorkerConfig sets the timing of worker sessions.
+//
+// The leader declares a worker lost after WorkerTTL without a message from
+// it, and has its attempts marked Lost (scheduler.LostAttempts) only once a
+// full LeaseTTL has passed since it last heard from the worker. The worker
+// kills each attempt when (the time it sent the heartbeat the last renewal
+// answered) + LeaseTTL is reached; as it sent that heartbeat before the
+// leader received it, the worker's kill always comes first.
+type WorkerConfig struct {
+	// HeartbeatInterval: how often workers send heartbeats (default 1s).
+	HeartbeatInterval time.Duration
+	// WorkerTTL: silence after which a worker is lost (default 5s).
+	WorkerTTL time.Duration
+	// LeaseTTL: how long a renewal lets attempts run (default 10s).
+	LeaseTTL time.Duration
+	// JoinToken, when set, must be presented in Hello.
+	JoinToken string
+}
+
+func (c WorkerConfig) withDefaults() WorkerConfig {
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = time.Second
+	}
+	if c.WorkerTTL <= 0 {
+		c.WorkerTTL = 5 * time.Second
+	}
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = 10 * time.Second
+	}
+	return c
+}
+
+// lostWorkerKept is how long a lost worker stays in List.
+const lostWorkerKept = time.Hour
+
+// workerSessions is the leader's side of worker sessions: it registers
+// workers, reconciles what they run with the state, sends assignments and
+// kills for committed attempts, renews leases and applies reports.
+type workerSessions struct {
+	pb.UnimplementedWorkerServiceServer
+
+	node       *raft.Node
+	clock      scheduler.Clock
+	cfg        WorkerConfig
+	leaderAddr func() string
+	logger     *slog.Logger
+
+	mu        sync.Mutex
+	conns     map[string]*workerConn
+	lost      map[string]*pb.Worker
+	lastHeard map[string]time.Time
+	nextLogID uint64
+	changed   chan struct{}
+
+	loopMu sync.Mutex
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// workerConn is one connected worker.
+type workerConn struct {
+	id        string
+	hello     *pb.Hello
+	address   string
+	connected time.Time
+	stream    pb.WorkerService_SessionServer
+	sendMu    sync.Mutex
+	done      chan struct{} // closed when the session must end
+	closeOnce sync.Once
+	redirect  bool // end with a Redirect (leadership lost)
+
+	// Guarded by mu (the dispatch lock of this connection).
+	mu          sync.Mutex
+	sentAssign  map[string]uint64 // attempt key -> incarnation sent
+	sentKill    map[string]bool
+	lastMessage time.Time
+	logs        map[uint64]chan *pb.LogData
+}
+
+func newWorkerSessions(node *raft.Node, clock scheduler.Clock, cfg WorkerConfig, leaderAddr func() string, logger *slog.Logger) *workerSessions {
+	if clock == nil {
+		clock = scheduler.RealClock{}
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &workerSessions{
+		node: node, clock: clock, cfg: cfg.withDefaults(), leaderAddr: leaderAddr,
+		logger:    logger.With("component", "workers"),
+		conns:     map[string]*workerConn{},
+		lost:      map[string]*pb.Worker{},
+		lastHeard: map[string]time.Time{},
+		changed:   make(chan struct{}, 1),
+	}
+}
+
+func attemptKey(ns, name string) string { return ns + "/" + name }
+
+func (s *workerSessions) signal() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
+// Changed signals (coalescing) that a worker connected or left.
+func (s *workerSessions) Changed() <-chan struct{} { return s.changed }
+
+func (c *workerConn) send(m *pb.ServerMessage) error {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	return c.stream.Send(m)
+}
+
+func (c *workerConn) end(redirect bool) {
+	c.closeOnce.Do(func() {
+		c.redirect = redirect
+		close(c.done)
+	})
+}
+
+// Session serves one worker's stream.
+func (s *workerSessions) Session(stream pb.WorkerService_SessionServer) error {
+	if !s.node.IsLeader() {
+		return stream.Send(&pb.ServerMessage{Msg: &pb.ServerMessage_Redirect{Redirect: &pb.Redirect{LeaderAddress: s.leaderAddr()}}})
+	}
+	first, err := stream.Recv()
+	if err != nil {
+		return err
+	}
+	hello := first.GetHello()
+	if hello == nil {
+		return status.Errorf(codes.InvalidArgument, "worker session: the first message must be hello, got %T", first.GetMsg())
+	}
+	if hello.GetWorkerId() == "" {
+		return status.Error(codes.InvalidArgument, "worker session: hello.worker_id is empty")
+	}
+	if s.cfg.JoinToken != "" && subtle.ConstantTimeCompare([]byte(hello.GetJoinToken()), []byte(s.cfg.JoinToken)) != 1 {
+		s.logger.Warn("worker refused: wrong join token", "worker", hello.GetWorkerId())
+		return status.Errorf(codes.Unauthenticated, "worker %s: hello.join_token does not match this cluster's join token", hello.GetWorkerId())
+	}
+	now := s.clock.Now()
+	c := &workerConn{
+		id: hello.GetWorkerId(), hello: hello, connected: now, stream: stream, done: make(chan struct{}),
+		sentAssign: map[string]uint64{}, sentKill: map[string]bool{}, lastMessage: now,
+		logs: map[uint64]chan *pb.LogData{},
+	}
+	if p, ok := peer.FromContext(stream.Context()); ok {
+		c.address = p.Addr.String()
+	}
+	s.mu.Lock()
+	if old := s.conns[c.id]; old != nil {
+		s.logger.Warn("worker connected again; closing its older session", "worker", c.id)
+		old.end(false)
+	}
+	s.conns[c.id] = c
+	delete(s.lost, c.id)
+	s.lastHeard[c.id] = now
+	s.mu.Unlock()
+	s.signal()
+	log := s.logger.With("worker", c.id)
+	log.Info("worker connected", "address", c.address, "slots", hello.GetSlots(), "runtime", hello.GetRuntime(), "running", len(hello.GetRunning()))
+	defer s.unregister(c, log)
+
+	if err := c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Welcome{Welcome: &pb.Welcome{
+		HeartbeatInterval: durationpb.New(s.cfg.HeartbeatInterval), LeaseTtl: durationpb.New(s.cfg.LeaseTTL),
+	}}}); err != nil {
+		return err
+	}
+	if err := s.reconcile(stream.Context(), c, log); err != nil {
+		return err
+	}
+	if err := s.dispatch(c); err != nil {
+		return err
+	}
+
+	msgs := make(chan *pb.WorkerMessage)
+	recvErr := make(chan error, 1)
+	go func() {
+		for {
+			m, err := stream.Recv()
+			if err != nil {
+				recvErr <- err
+				return
+			}
+			select {
+			case msgs <- m:
+			case <-c.done:
+				return
+			}
+		}
+	}()
+	watchdog := s.clock.NewTimer(s.cfg.WorkerTTL)
+	defer watchdog.Stop()
+	for {
+		select {
+		case <-c.done:
+			if c.redirect {
+				_ = c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Redirect{Redirect: &pb.Redirect{LeaderAddress: s.leaderAddr()}}})
+			}
+			return nil
+		case err := <-recvErr:
+			return err
+		case <-watchdog.C():
+			c.mu.Lock()
+			silent := s.clock.Now().Sub(c.lastMessage)
+			c.mu.Unlock()
+			if silent >= s.cfg.WorkerTTL {
+				log.Warn("worker lost: no heartbeat", "silent_for", silent)
+				return status.Errorf(codes.DeadlineExceeded, "worker %s sent nothing for %v", c.id, silent)
+			}
+			watchdog.Reset(s.cfg.WorkerTTL - silent)
+		case m := <-msgs:
+			now := s.clock.Now()
+			c.mu.Lock()
+			c.lastMessage = now
+			c.mu.Unlock()
+			s.mu.Lock()
+			s.lastHeard[c.id] = now
+			s.mu.Unlock()
+			if err := s.handle(stream.Context(), c, m, log); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (s *workerSessions) unregister(c *workerConn, log *slog.Logger) {
+	c.end(false)
+	s.mu.Lock()
+	if s.conns[c.id] == c {
+		delete(s.conns, c.id)
+		c.mu.Lock()
+		last := c.lastMessage
+		c.mu.Unlock()
+		s.lost[c.id] = &pb.Worker{
+			Id: c.id, Labels: c.hello.GetLabels(), Slots: c.hello.GetSlots(), Runtime: c.hello.GetRuntime(),
+			LastHeartbeat: timestamppb.New(last), State: "Lost", Address: c.address,
+			ConnectedTime: timestamppb.New(c.connected), Version: c.hello.GetVersion(),
+		}
+	}
+	s.mu.Unlock()
+	c.mu.Lock()
+	for id, ch := range c.logs {
+		close(ch)
+		delete(c.logs, id)
+	}
+	c.mu.Unlock()
+	s.signal()
+	log.Info("worker session ended")
+}
+
+// reconcile compares what the worker says it runs with the state (promise 6).
+func (s *workerSessions) reconcile(ctx context.Context, c *workerConn, log *slog.Logger) error {
+	st := s.node.State()
+	held := map[string]bool{}
+	c.mu.Lock()
+	var kills []*pb.AttemptRef
+	for _, ref := range c.hello.GetRunning() {
+		k := attemptKey(ref.GetNamespace(), ref.GetName())
+		held[k] = true
+		a := st.Attempt(ref.GetNamespace(), ref.GetName())
+		if a != nil && a.GetWorker() == c.id && a.GetIncarnation() == ref.GetIncarnation() && unfinished(a) {
+			c.sentAssign[k] = a.GetIncarnation() // adopted
+			continue
+		}
+		if a != nil && a.GetWorker() == c.id && a.GetIncarnation() == ref.GetIncarnation() {
+			continue // finished in the state: the worker's pending report will be acked
+		}
+		kills = append(kills, ref)
+	}
+	c.mu.Unlock()
+	for _, ref := range kills {
+		log.Info("worker runs an attempt that is not current; killing it", "attempt", ref.GetName(), "namespace", ref.GetNamespace())
+		if err := c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Kill{Kill: &pb.Kill{Attempt: ref, Reason: "Killed"}}}); err != nil {
+			return err
+		}
+	}
+	var lost []*pb.Command
+	for _, a := range st.AttemptsOnWorker(c.id) {
+		if held[attemptKey(a.GetNamespace(), a.GetName())] {
+			continue
+		}
+		if a.GetState() == "Running" || a.GetStartTime() != nil {
+			lost = append(lost, &pb.Command{Op: &pb.Command_MarkAttemptLost{MarkAttemptLost: &pb.MarkAttemptLost{
+				Namespace: a.GetNamespace(), Name: a.GetName(), Reason: "WorkerLost",
+				Message: fmt.Sprintf("worker %s restarted without it", c.id), Now: timestamppb.New(s.clock.Now()),
+			}}})
+		}
+		// Assigned and never started: dispatch (re)sends it.
+	}
+	if len(lost) > 0 {
+		log.Info("worker came back without attempts it ran; marking them lost", "count", len(lost))
+		if _, err := s.node.Apply(ctx, lost...); err != nil {
+			return fmt.Errorf("mark attempts of worker %s lost: %w", c.id, err)
+		}
+	}
+	return nil
+}
+
+func unfinished(a *pb.Attempt) bool {
+	switch a.GetState() {
+	case "Assigned", "Running":
+		return true
+	}
+	return false
+}
+
+func refOf(a *pb.Attempt) *pb.AttemptRef {
+	return &pb.AttemptRef{Namespace: a.GetNamespace(), Name: a.GetName(), Incarnation: a.GetIncarnation()}
+}
+
+// dispatch sends what the committed state asks of this worker and it has not
+// been told on this session: assignments, then kills.
+func (s *workerSessions) dispatch(c *workerConn) error {
+	st := s.node.State()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, a := range st.AttemptsOnWorker(c.id) {
+		k := attemptKey(a.GetNamespace(), a.GetName())
+		if a.GetKillRequested() {
+			if c.sentKill[k] {
+				continue
+			}
+			if _, sent := c.sentAssign[k]; !sent && a.GetState() == "Assigned" && a.GetStartTime() == nil {
+				// Never sent: nothing to kill on the worker; the lease
+				// renewal no longer vouches for it either way.
+				continue
+			}
+			reason := a.GetKillReason()
+			if reason != "DeadlineExceeded" {
+				reason = "Killed"
+			}
+			if err := c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Kill{Kill: &pb.Kill{Attempt: refOf(a), Reason: reason}}}); err != nil {
+				return err
+			}
+			c.sentKill[k] = true
+			continue
+		}
+		if a.GetState() != "Assigned" || c.sentAssign[k] == a.GetIncarnation() {
+			continue
+		}
+		job := st.Job(a.GetNamespace(), a.GetJob())
+		if job == nil {
+			continue
+		}
+		if err := c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Assign{Assign: &pb.Assignment{
+			Attempt: refOf(a), Job: a.GetJob(), Index: a.GetIndex(), Run: scheduler.RunSpecFor(job, a),
+		}}}); err != nil {
+			return err
+		}
+		c.sentAssign[k] = a.GetIncarnation()
+	}
+	return nil
+}
+
+// handle answers one message from a worker.
+func (s *workerSessions) handle(ctx context.Context, c *workerConn, m *pb.WorkerMessage, log *slog.Logger) error {
+	switch msg := m.GetMsg().(type) {
+	case *pb.WorkerMessage_Heartbeat:
+		var refs []*pb.AttemptRef
+		for _, a := range s.node.State().AttemptsOnWorker(c.id) {
+			refs = append(refs, refOf(a))
+		}
+		return c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Lease{Lease: &pb.LeaseRenewal{
+			Seq: msg.Heartbeat.GetSeq(), LeaseTtl: durationpb.New(s.cfg.LeaseTTL), Attempts: refs,
+		}}})
+	case *pb.WorkerMessage_Report:
+		r := msg.Report
+		cmd := &pb.Command{Op: &pb.Command_ReportAttempt{ReportAttempt: &pb.ReportAttempt{
+			Namespace: r.GetAttempt().GetNamespace(), Name: r.GetAttempt().GetName(), Worker: c.id,
+			Incarnation: r.GetAttempt().GetIncarnation(), State: r.GetState(), ExitCode: r.GetExitCode(),
+			Reason: r.GetReason(), Message: r.GetMessage(), ContainerId: r.GetContainerId(),
+			StartTime: r.GetStartTime(), FinishTime: r.GetFinishTime(), OutputTail: r.GetOutputTail(),
+		}}}
+		res, err := s.node.Apply(ctx, cmd)
+		if err != nil {
+			if errors.Is(err, raft.ErrNotLeader) {
+				return status.Errorf(codes.Unavailable, "report of %s: %v", r.GetAttempt().GetName(), err)
+			}
+			log.Warn("apply report; the worker will retry", "attempt", r.GetAttempt().GetName(), "err", err)
+			return nil
+		}
+		if len(res) > 0 && res[0].GetError() != "" {
+			// Conflict: stale or duplicate. Other domain errors (the
+			// attempt was deleted): retrying cannot help either.
+			log.Info("report not applied", "attempt", r.GetAttempt().GetName(), "state", r.GetState(), "code", res[0].GetCode(), "error", res[0].GetError())
+		}
+		return c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Ack{Ack: &pb.ReportAck{ReportId: r.GetReportId()}}})
+	case *pb.WorkerMessage_LogData:
+		c.mu.Lock()
+		ch := c.logs[msg.LogData.GetRequestId()]
+		c.mu.Unlock()
+		if ch != nil {
+			select {
+			case ch <- msg.LogData:
+			case <-c.done:
+			case <-ctx.Done():
+			}
+		}
+		return nil
+	case *pb.WorkerMessage_Hello:
+		return status.Error(codes.InvalidArgument, "worker session: hello sent twice")
+	default:
+		return status.Errorf(codes.InvalidArgument, "worker session: unknown message %T", m.GetMsg())
+	}
+}
+
+// Start runs the dispatch loop while this server leads; Stop ends it.
+func (s *workerSessions) Start(ctx context.Context) {
+	s.loopMu.Lock()
+	defer s.loopMu.Unlock()
+	if s.cancel != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	s.cancel = cancel
+	changes, unsubscribe := s.node.FSM().Subscribe()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer unsubscribe()
+		for {
+			s.mu.Lock()
+			conns := make([]*workerConn, 0, len(s.conns))
+			for _, c := range s.conns {
+				conns = append(conns, c)
+			}
+			s.mu.Unlock()
+			for _, c := range conns {
+				if err := s.dispatch(c); err != nil {
+					s.logger.Warn("send to worker", "worker", c.id, "err", err)
+					c.end(false)
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-changes:
+			}
+		}
+	}()
+}
+
+// Stop cancels the dispatch loop and waits for it.
+func (s *workerSessions) Stop() {
+	s.loopMu.Lock()
+	cancel := s.cancel
+	s.cancel = nil
+	s.loopMu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	s.wg.Wait()
+}
+
+// StepDown closes every session with a Redirect to the new leader.
+func (s *workerSessions) StepDown() {
+	s.mu.Lock()
+	conns := make([]*workerConn, 0, len(s.conns))
+	for _, c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.end(true)
+	}
+}
+
+// Ready returns the connected workers.
+func (s *workerSessions) Ready() []scheduler.WorkerInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]scheduler.WorkerInfo, 0, len(s.conns))
+	for _, c := range s.conns {
+		out = append(out, scheduler.WorkerInfo{ID: c.id, Labels: c.hello.GetLabels(), Slots: int(c.hello.GetSlots()), Runtime: c.hello.GetRuntime()})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// LastHeard returns, for every worker that holds unfinished attempts in the
+// state and is not connected, when this leader last heard from it
+// (leaderSince if not since it became leader).
+func (s *workerSessions) LastHeard(leaderSince time.Time) map[string]time.Time {
+	out := map[string]time.Time{}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range s.node.State().UnfinishedAttempts() {
+		w := a.GetWorker()
+		if w == "" || s.conns[w] != nil {
+			continue
+		}
+		if _, done := out[w]; done {
+			continue
+		}
+		t := leaderSince
+		if h, ok := s.lastHeard[w]; ok && h.After(t) {
+			t = h
+		}
+		out[w] = t
+	}
+	return out
+}
+
+// List returns connected workers (Ready) and recently lost ones (Lost).
+func (s *workerSessions) List() []*pb.Worker {
+	st := s.node.State()
+	now := s.clock.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*pb.Worker
+	for _, c := range s.conns {
+		c.mu.Lock()
+		last := c.lastMessage
+		c.mu.Unlock()
+		out = append(out, &pb.Worker{
+			Id: c.id, Labels: c.hello.GetLabels(), Slots: c.hello.GetSlots(), Used: int32(len(st.AttemptsOnWorker(c.id))),
+			Runtime: c.hello.GetRuntime(), LastHeartbeat: timestamppb.New(last), State: "Ready", Address: c.address,
+			ConnectedTime: timestamppb.New(c.connected), Version: c.hello.GetVersion(),
+		})
+	}
+	for id, w := range s.lost {
+		if now.Sub(w.GetLastHeartbeat().AsTime()) > lostWorkerKept {
+			delete(s.lost, id)
+			continue
+		}
+		out = append(out, w)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].GetId() < out[j].GetId() })
+	return out
+}
+
+// StreamLogs asks the attempt's worker for its output and passes each chunk
+// to send until the end (follow: until the attempt finishes).
+func (s *workerSessions) StreamLogs(ctx context.Context, a *pb.Attempt, follow bool, send func([]byte) error) error {
+	s.mu.Lock()
+	c := s.conns[a.GetWorker()]
+	s.nextLogID++
+	id := s.nextLogID
+	s.mu.Unlock()
+	if a.GetWorker() == "" {
+		return fmt.Errorf("attempt %s/%s has not been placed on a worker", a.GetNamespace(), a.GetName())
+	}
+	if c == nil {
+		return fmt.Errorf("worker %s of attempt %s/%s is not connected", a.GetWorker(), a.GetNamespace(), a.GetName())
+	}
+	ch := make(chan *pb.LogData, 16)
+	c.mu.Lock()
+	select {
+	case <-c.done:
+		c.mu.Unlock()
+		return fmt.Errorf("worker %s disconnected", c.id)
+	default:
+	}
+	c.logs[id] = ch
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		if c.logs[id] == ch {
+			delete(c.logs, id)
+		}
+		c.mu.Unlock()
+	}()
+	if err := c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_LogRequest{LogRequest: &pb.LogRequest{RequestId: id, Attempt: refOf(a), Follow: follow}}}); err != nil {
+		return fmt.Errorf("ask worker %s for output: %w", c.id, err)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case d, ok := <-ch:
+			if !ok {
+				return fmt.Errorf("worker %s disconnected while sending output", c.id)
+			}
+			if len(d.GetData()) > 0 {
+				if err := send(d.GetData()); err != nil {
+					return err
+				}
+			}
+			if d.GetError() != "" {
+				return errors.New(d.GetError())
+			}
+			if d.GetEof() {
+				return nil
+			}
+		}
+	}
+}
