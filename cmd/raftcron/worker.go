@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/raftcron/raftcron/worker"
+)
+
+var workerCmd = newWorkerCmd()
+
+func init() { rootCmd.AddCommand(workerCmd) }
+
+func newWorkerCmd() *cobra.Command {
+	var (
+		cfg       worker.Config
+		labels    []string
+		logLevel  string
+		logFormat string
+	)
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run a worker: it dials the servers, follows the leader and runs attempts as containers (or processes)",
+		Long: `A worker opens one stream to the leader (it dials out; nothing dials in) and runs the attempts
+the leader assigns, as Docker containers, or as plain processes with --runtime exec --allow-exec.
+Stopping it (SIGINT, SIGTERM) leaves its attempts running; started again with the same --id and
+--data-dir it re-adopts them. While it cannot reach the cluster it kills each attempt when its
+lease runs out.`,
+		Example: `  raftcron worker --server 10.0.0.1:8001,10.0.0.2:8001 --id host-a --data-dir /var/lib/raftcron-worker --slots 4 --label zone=a`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(logLevel, logFormat)
+			if err != nil {
+				return err
+			}
+			cfg.Logger = logger
+			servers, err := serverList(cmd)
+			if err != nil {
+				return err
+			}
+			cfg.Servers = servers
+			cfg.Labels = map[string]string{}
+			for _, l := range labels {
+				k, v, ok := strings.Cut(l, "=")
+				if !ok || k == "" {
+					return fmt.Errorf("--label %q: want key=value", l)
+				}
+				cfg.Labels[k] = v
+			}
+			agent, err := worker.New(cfg)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return agent.Run(ctx)
+		},
+	}
+	host, _ := os.Hostname()
+	f := cmd.Flags()
+	f.StringVar(&cfg.ID, "id", host, "this worker's stable id (default the host name); keep it across restarts")
+	f.IntVar(&cfg.Slots, "slots", 4, "how many attempts this worker runs at once")
+	f.StringArrayVar(&labels, "label", nil, "key=value label for nodeSelector matching (repeatable)")
+	f.StringVar(&cfg.DataDir, "data-dir", "/var/lib/raftcron-worker", "where attempt logs and exec runtime state are kept")
+	f.StringVar(&cfg.Runtime, "runtime", "", "docker or exec (default: docker when a daemon answers, else exec if --allow-exec)")
+	f.BoolVar(&cfg.AllowExec, "allow-exec", false, "allow the exec runtime (attempts run as plain processes on this host)")
+	f.BoolVar(&cfg.AllowPrivileged, "allow-privileged", false, "allow privileged containers and the host PID namespace")
+	f.BoolVar(&cfg.AllowHostNetwork, "allow-host-network", false, "allow host networking")
+	f.BoolVar(&cfg.AllowHostMounts, "allow-host-mounts", false, "allow hostPath mounts")
+	f.StringVar(&cfg.JoinToken, "join-token", os.Getenv("RAFTCRON_WORKER_JOIN_TOKEN"), "the cluster's worker join token (env RAFTCRON_WORKER_JOIN_TOKEN)")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&logFormat, "log-format", "text", "text or json")
+	return cmd
+}
