@@ -8,6 +8,7 @@ import (
 	"math"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
@@ -325,7 +326,12 @@ func (c *CronController) Trigger(v View, namespace, cronJob, jobName string, now
 		return nil, nil, fmt.Errorf("trigger cronjob %s/%s: %w", namespace, cronJob, ErrNotFound)
 	}
 	if jobName == "" {
-		jobName = cronJob + "-manual-" + strconv.FormatInt(now.Unix(), 10)
+		suffix := "-manual-" + strconv.FormatInt(now.Unix(), 10)
+		base := cronJob
+		if len(base)+len(suffix) > 63 {
+			base = strings.TrimRight(base[:63-len(suffix)], "-")
+		}
+		jobName = base + suffix
 	}
 	if len(jobName) > 63 || !jobNameRE.MatchString(jobName) {
 		return nil, nil, fmt.Errorf("trigger cronjob %s/%s: job name %q: must be at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit: %w",

@@ -450,6 +450,12 @@ func TestCronTrigger(t *testing.T) {
 	if v.cronJobs[fvKey(testNS, "nightly")].GetStatus().GetLastScheduleTime() != nil {
 		t.Error("a manual run moved lastScheduleTime")
 	}
+	// A long CronJob name still gives a valid default Job name.
+	long := strings.Repeat("a", 51) + "-b"
+	if _, job, err := c.Trigger(newCronFakeView(newCronJob(long, "0 3 * * *", created)), testNS, long, "", now); err != nil || len(job.GetMetadata().GetName()) > 63 ||
+		job.GetMetadata().GetName() != strings.Repeat("a", 45)+"-manual-1795437296" {
+		t.Errorf("long name: %v, %q", err, job.GetMetadata().GetName())
+	}
 	// A named run; the same name again is refused.
 	if _, _, err := c.Trigger(v, testNS, "nightly", "nightly-rerun", now); err != nil {
 		t.Errorf("named trigger: %v", err)
