@@ -98,7 +98,7 @@ func (o CronOptions) withDefaults() CronOptions {
 // Every tick of every CronJob ends up as exactly one Job or as part of exactly
 // one recorded skip decision; nothing is dropped silently.
 //
-// A CronJobController is not safe for concurrent use; the leader loop owns it.
+// A CronController is not safe for concurrent use; the leader loop owns it.
 type CronController struct {
 	opts    CronOptions
 	logger  *slog.Logger
