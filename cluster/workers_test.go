@@ -1,0 +1,326 @@
+package cluster
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/raft"
+	"github.com/raftcron/raftcron/scheduler"
+)
+
+type sessionsHarness struct {
+	t        *testing.T
+	node     *raft.Node
+	sessions *workerSessions
+	client   pb.WorkerServiceClient
+}
+
+func pollUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func newSessionsHarness(t *testing.T, cfg WorkerConfig) *sessionsHarness {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	node, err := raft.Open(raft.Config{NodeID: "n1", DataDir: t.TempDir(), BindAddr: "127.0.0.1:0", Bootstrap: true, Logger: logger,
+		HeartbeatTimeout: 100 * time.Millisecond, ElectionTimeout: 100 * time.Millisecond, LeaderLeaseTimeout: 50 * time.Millisecond, CommitTimeout: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { node.Shutdown() })
+	pollUntil(t, 10*time.Second, "leadership", node.IsLeader)
+
+	s := newWorkerSessions(node, scheduler.RealClock{}, cfg, func() string { return "leader.example:8001" }, logger)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer()
+	pb.RegisterWorkerServiceServer(gs, s)
+	go gs.Serve(lis)
+	ctx, cancel := context.WithCancel(context.Background())
+	s.Start(ctx)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		s.Stop()
+		cancel()
+		gs.Stop()
+	})
+	return &sessionsHarness{t: t, node: node, sessions: s, client: pb.NewWorkerServiceClient(conn)}
+}
+
+func (h *sessionsHarness) apply(cmds ...*pb.Command) []*pb.CommandResult {
+	h.t.Helper()
+	res, err := h.node.Apply(context.Background(), cmds...)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.GetError() != "" {
+			h.t.Fatalf("apply: %s (%s)", r.GetError(), r.GetCode())
+		}
+	}
+	return res
+}
+
+// placeAttempt creates a Job with one attempt assigned to worker.
+func (h *sessionsHarness) placeAttempt(job, worker string) *pb.Attempt {
+	h.t.Helper()
+	now := timestamppb.Now()
+	h.apply(&pb.Command{Op: &pb.Command_ApplyResources{ApplyResources: &pb.ApplyResources{Now: now, Jobs: []*pb.Job{{
+		Metadata: &pb.ObjectMeta{Name: job, Namespace: "default"},
+		Spec: &pb.JobSpec{Completions: proto.Int32(1), Template: &pb.PodTemplateSpec{Spec: &pb.PodSpec{
+			RestartPolicy: "Never", Containers: []*pb.Container{{Name: "main", Image: "busybox", Args: []string{"echo", job}}},
+		}}},
+	}}}}})
+	name := job + "-0-1"
+	h.apply(&pb.Command{Op: &pb.Command_CreateAttempts{CreateAttempts: &pb.CreateAttempts{Attempts: []*pb.Attempt{{
+		Namespace: "default", Job: job, Index: 0, Number: 1, Name: name, CreatedTime: now,
+	}}}}})
+	h.apply(&pb.Command{Op: &pb.Command_AssignAttempt{AssignAttempt: &pb.AssignAttempt{Namespace: "default", Name: name, Worker: worker, Now: now}}})
+	a := h.node.State().Attempt("default", name)
+	if a.GetState() != "Assigned" || a.GetWorker() != worker {
+		h.t.Fatalf("attempt after assignment: %v", a)
+	}
+	return a
+}
+
+type fakeWorker struct {
+	t      *testing.T
+	stream pb.WorkerService_SessionClient
+	cancel context.CancelFunc
+}
+
+func (h *sessionsHarness) connect(hello *pb.Hello) *fakeWorker {
+	h.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	h.t.Cleanup(cancel)
+	st, err := h.client.Session(ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	w := &fakeWorker{t: h.t, stream: st, cancel: cancel}
+	w.send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Hello{Hello: hello}})
+	return w
+}
+
+func (w *fakeWorker) send(m *pb.WorkerMessage) {
+	w.t.Helper()
+	if err := w.stream.Send(m); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// next returns the next server message that match accepts, failing on a
+// stream error.
+func (w *fakeWorker) next(what string, match func(*pb.ServerMessage) bool) *pb.ServerMessage {
+	w.t.Helper()
+	type res struct {
+		m   *pb.ServerMessage
+		err error
+	}
+	for {
+		ch := make(chan res, 1)
+		go func() { m, err := w.stream.Recv(); ch <- res{m, err} }()
+		select {
+		case r := <-ch:
+			if r.err != nil {
+				w.t.Fatalf("waiting for %s: %v", what, r.err)
+			}
+			if match(r.m) {
+				return r.m
+			}
+		case <-time.After(10 * time.Second):
+			w.t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func (w *fakeWorker) report(id uint64, a *pb.Attempt, state string) {
+	w.send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Report{Report: &pb.AttemptReport{
+		ReportId: id, Attempt: refOf(a), State: state, ContainerId: "c1", StartTime: timestamppb.Now(),
+		FinishTime: func() *timestamppb.Timestamp {
+			if state == "Running" {
+				return nil
+			}
+			return timestamppb.Now()
+		}(),
+	}}})
+}
+
+func (w *fakeWorker) expectAck(id uint64) {
+	w.t.Helper()
+	w.next("ack", func(m *pb.ServerMessage) bool { return m.GetAck().GetReportId() == id })
+}
+
+func fastConfig() WorkerConfig {
+	return WorkerConfig{HeartbeatInterval: 50 * time.Millisecond, WorkerTTL: time.Second, LeaseTTL: 2 * time.Second}
+}
+
+func TestWorkerSessionAssignLeaseReport(t *testing.T) {
+	h := newSessionsHarness(t, fastConfig())
+	a := h.placeAttempt("j1", "w1")
+
+	w := h.connect(&pb.Hello{WorkerId: "w1", Slots: 2, Runtime: "docker", Labels: map[string]string{"zone": "a"}})
+	wel := w.next("welcome", func(m *pb.ServerMessage) bool { return m.GetWelcome() != nil }).GetWelcome()
+	if wel.GetHeartbeatInterval().AsDuration() != 50*time.Millisecond || wel.GetLeaseTtl().AsDuration() != 2*time.Second {
+		t.Errorf("welcome = %v", wel)
+	}
+	as := w.next("assignment", func(m *pb.ServerMessage) bool { return m.GetAssign() != nil }).GetAssign()
+	if as.GetAttempt().GetName() != a.GetName() || as.GetAttempt().GetIncarnation() != a.GetIncarnation() || as.GetAttempt().GetIncarnation() == 0 {
+		t.Errorf("assignment for %v, want %s incarnation %d", as.GetAttempt(), a.GetName(), a.GetIncarnation())
+	}
+	if as.GetRun().GetImage() != "busybox" || as.GetJob() != "j1" {
+		t.Errorf("run spec = %v", as.GetRun())
+	}
+	if r := h.sessions.Ready(); len(r) != 1 || r[0].ID != "w1" || r[0].Slots != 2 || r[0].Labels["zone"] != "a" {
+		t.Errorf("Ready() = %+v", r)
+	}
+
+	w.send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Heartbeat{Heartbeat: &pb.Heartbeat{Seq: 1}}})
+	lease := w.next("lease", func(m *pb.ServerMessage) bool { return m.GetLease() != nil }).GetLease()
+	if lease.GetSeq() != 1 || len(lease.GetAttempts()) != 1 || lease.GetAttempts()[0].GetName() != a.GetName() {
+		t.Errorf("lease = %v, want seq 1 listing %s", lease, a.GetName())
+	}
+
+	w.report(11, a, "Running")
+	w.expectAck(11)
+	if got := h.node.State().Attempt("default", a.GetName()).GetState(); got != "Running" {
+		t.Errorf("attempt state after Running report = %s", got)
+	}
+	w.report(12, a, "Running") // a duplicate is acked too
+	w.expectAck(12)
+	w.report(13, a, "Succeeded")
+	w.expectAck(13)
+	if got := h.node.State().Attempt("default", a.GetName()).GetState(); got != "Succeeded" {
+		t.Errorf("attempt state after Succeeded report = %s", got)
+	}
+	w.send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Heartbeat{Heartbeat: &pb.Heartbeat{Seq: 2}}})
+	lease = w.next("lease 2", func(m *pb.ServerMessage) bool { return m.GetLease() != nil }).GetLease()
+	if len(lease.GetAttempts()) != 0 {
+		t.Errorf("lease after the attempt finished lists %v", lease.GetAttempts())
+	}
+	// A second attempt committed while the worker is connected is dispatched.
+	b := h.placeAttempt("j2", "w1")
+	as = w.next("second assignment", func(m *pb.ServerMessage) bool { return m.GetAssign() != nil }).GetAssign()
+	if as.GetAttempt().GetName() != b.GetName() {
+		t.Errorf("assignment for %v, want %s", as.GetAttempt(), b.GetName())
+	}
+	// A kill requested in the state reaches the worker.
+	h.apply(&pb.Command{Op: &pb.Command_RequestKill{RequestKill: &pb.RequestKill{Namespace: "default", Name: b.GetName(), Reason: "DeadlineExceeded", Now: timestamppb.Now()}}})
+	k := w.next("kill", func(m *pb.ServerMessage) bool { return m.GetKill() != nil }).GetKill()
+	if k.GetAttempt().GetName() != b.GetName() || k.GetReason() != "DeadlineExceeded" {
+		t.Errorf("kill = %v", k)
+	}
+
+	// Disconnected, the worker shows up in LastHeard and as Lost in List.
+	w.cancel()
+	pollUntil(t, 5*time.Second, "the worker to be unregistered", func() bool { return len(h.sessions.Ready()) == 0 })
+	since := time.Now().Add(-time.Hour)
+	lh := h.sessions.LastHeard(since)
+	if heard, ok := lh["w1"]; !ok || !heard.After(since) {
+		t.Errorf("LastHeard = %v, want w1 heard after %v", lh, since)
+	}
+	ws := h.sessions.List()
+	if len(ws) != 1 || ws[0].GetState() != "Lost" {
+		t.Errorf("List() = %v, want w1 Lost", ws)
+	}
+}
+
+func TestWorkerSessionReconcileOnHello(t *testing.T) {
+	h := newSessionsHarness(t, fastConfig())
+	running := h.placeAttempt("run", "w1")
+	assigned := h.placeAttempt("wait", "w1")
+	adopted := h.placeAttempt("keep", "w1")
+
+	w := h.connect(&pb.Hello{WorkerId: "w1", Slots: 2})
+	w.next("welcome", func(m *pb.ServerMessage) bool { return m.GetWelcome() != nil })
+	w.report(1, running, "Running")
+	w.expectAck(1)
+	w.report(2, adopted, "Running")
+	w.expectAck(2)
+	w.cancel()
+	pollUntil(t, 5*time.Second, "the worker to be unregistered", func() bool { return len(h.sessions.Ready()) == 0 })
+
+	// The worker restarts: it still runs "keep", and a stale container of
+	// an old incarnation, and lost "run".
+	stale := &pb.AttemptRef{Namespace: "default", Name: "old-0-1", Incarnation: 3}
+	w2 := h.connect(&pb.Hello{WorkerId: "w1", Slots: 2, Running: []*pb.AttemptRef{refOf(adopted), stale}})
+	w2.next("welcome", func(m *pb.ServerMessage) bool { return m.GetWelcome() != nil })
+	k := w2.next("kill of the stale attempt", func(m *pb.ServerMessage) bool { return m.GetKill() != nil }).GetKill()
+	if k.GetAttempt().GetName() != "old-0-1" {
+		t.Errorf("kill = %v, want old-0-1", k)
+	}
+	as := w2.next("re-sent assignment", func(m *pb.ServerMessage) bool { return m.GetAssign() != nil }).GetAssign()
+	if as.GetAttempt().GetName() != assigned.GetName() {
+		t.Errorf("assignment = %v, want %s (assigned, never started)", as.GetAttempt(), assigned.GetName())
+	}
+	lost := h.node.State().Attempt("default", running.GetName())
+	if lost.GetState() != "Lost" || lost.GetReason() != "WorkerLost" || !strings.Contains(lost.GetMessage(), "worker w1 restarted without it") {
+		t.Errorf("attempt the worker lost = %s/%s %q", lost.GetState(), lost.GetReason(), lost.GetMessage())
+	}
+	if got := h.node.State().Attempt("default", adopted.GetName()).GetState(); got != "Running" {
+		t.Errorf("adopted attempt state = %s, want Running", got)
+	}
+	// StepDown closes the session with a redirect.
+	h.sessions.StepDown()
+	r := w2.next("redirect", func(m *pb.ServerMessage) bool { return m.GetRedirect() != nil }).GetRedirect()
+	if r.GetLeaderAddress() != "leader.example:8001" {
+		t.Errorf("redirect = %v", r)
+	}
+}
+
+func TestWorkerSessionJoinToken(t *testing.T) {
+	cfg := fastConfig()
+	cfg.JoinToken = "s3cret"
+	h := newSessionsHarness(t, cfg)
+	w := h.connect(&pb.Hello{WorkerId: "w1", Slots: 1, JoinToken: "wrong"})
+	_, err := w.stream.Recv()
+	if status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "join_token") {
+		t.Fatalf("hello with a wrong token: %v, want Unauthenticated naming join_token", err)
+	}
+	ok := h.connect(&pb.Hello{WorkerId: "w2", Slots: 1, JoinToken: "s3cret"})
+	ok.next("welcome", func(m *pb.ServerMessage) bool { return m.GetWelcome() != nil })
+}
+
+func TestWorkerSessionLostAfterWorkerTTL(t *testing.T) {
+	h := newSessionsHarness(t, fastConfig())
+	w := h.connect(&pb.Hello{WorkerId: "w1", Slots: 1})
+	w.next("welcome", func(m *pb.ServerMessage) bool { return m.GetWelcome() != nil })
+	pollUntil(t, 5*time.Second, "the worker to be ready", func() bool { return len(h.sessions.Ready()) == 1 })
+	// No heartbeats: after WorkerTTL (1s) the leader drops the worker.
+	start := time.Now()
+	pollUntil(t, 5*time.Second, "the silent worker to be dropped", func() bool { return len(h.sessions.Ready()) == 0 })
+	if el := time.Since(start); el < 500*time.Millisecond {
+		t.Errorf("dropped after %v, before WorkerTTL", el)
+	}
+	select {
+	case <-h.sessions.Changed():
+	default:
+		t.Error("Changed() was not signalled")
+	}
+}
