@@ -171,6 +171,13 @@ func (s *workerSessions) Session(stream pb.WorkerService_SessionServer) error {
 	if p, ok := peer.FromContext(stream.Context()); ok {
 		c.address = p.Addr.String()
 	}
+	// Welcome goes out before the worker is registered, so that no
+	// dispatch can reach it first.
+	if err := c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Welcome{Welcome: &pb.Welcome{
+		HeartbeatInterval: durationpb.New(s.cfg.HeartbeatInterval), LeaseTtl: durationpb.New(s.cfg.LeaseTTL),
+	}}}); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	if old := s.conns[c.id]; old != nil {
 		s.logger.Warn("worker connected again; closing its older session", "worker", c.id)
@@ -185,11 +192,6 @@ func (s *workerSessions) Session(stream pb.WorkerService_SessionServer) error {
 	log.Info("worker connected", "address", c.address, "slots", hello.GetSlots(), "runtime", hello.GetRuntime(), "running", len(hello.GetRunning()))
 	defer s.unregister(c, log)
 
-	if err := c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Welcome{Welcome: &pb.Welcome{
-		HeartbeatInterval: durationpb.New(s.cfg.HeartbeatInterval), LeaseTtl: durationpb.New(s.cfg.LeaseTTL),
-	}}}); err != nil {
-		return err
-	}
 	if err := s.reconcile(stream.Context(), c, log); err != nil {
 		return err
 	}
