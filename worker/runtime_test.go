@@ -62,8 +62,8 @@ func workerID(t *testing.T) string {
 func TestRuntimeExitCodeAndOutput(t *testing.T) {
 	for _, rc := range runtimes() {
 		t.Run(rc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			h := newHarness(t, rc.make(t, workerID(t), dir), workerID(t), dir)
+			dir, id := t.TempDir(), workerID(t)
+			h := newHarness(t, rc.make(t, id, dir), id, dir)
 			h.assign("exit3", rc.spec("-print", "hello from the task", "-stderr", "and its stderr", "-exit", "3"))
 			running := h.report("exit3", 30*time.Second, "Running")
 			if running.GetContainerId() == "" || running.GetStartTime() == nil {
@@ -98,8 +98,8 @@ func TestRuntimeExitCodeAndOutput(t *testing.T) {
 func TestRuntimeSucceeded(t *testing.T) {
 	for _, rc := range runtimes() {
 		t.Run(rc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			h := newHarness(t, rc.make(t, workerID(t), dir), workerID(t), dir)
+			dir, id := t.TempDir(), workerID(t)
+			h := newHarness(t, rc.make(t, id, dir), id, dir)
 			h.assign("ok", rc.spec("-print", "fine"))
 			r := h.report("ok", 30*time.Second, "Succeeded", "Failed")
 			if r.GetState() != "Succeeded" || r.GetExitCode() != 0 || r.GetReason() != "" {
@@ -112,8 +112,8 @@ func TestRuntimeSucceeded(t *testing.T) {
 func TestRuntimeEnvPassesThrough(t *testing.T) {
 	for _, rc := range runtimes() {
 		t.Run(rc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			h := newHarness(t, rc.make(t, workerID(t), dir), workerID(t), dir)
+			dir, id := t.TempDir(), workerID(t)
+			h := newHarness(t, rc.make(t, id, dir), id, dir)
 			spec := rc.spec("-env")
 			spec.Env = map[string]string{"JOB_COMPLETION_INDEX": "2", "RAFTCRON_SCHEDULED_TIME": "2026-11-23T10:00:00Z"}
 			h.assign("env", spec)
@@ -130,8 +130,8 @@ func TestRuntimeEnvPassesThrough(t *testing.T) {
 func TestRuntimeDeadlineExceeded(t *testing.T) {
 	for _, rc := range runtimes() {
 		t.Run(rc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			h := newHarness(t, rc.make(t, workerID(t), dir), workerID(t), dir)
+			dir, id := t.TempDir(), workerID(t)
+			h := newHarness(t, rc.make(t, id, dir), id, dir)
 			spec := rc.spec("-sleep", "60s")
 			spec.Deadline = deadlineIn(time.Second)
 			start := time.Now()
@@ -150,8 +150,8 @@ func TestRuntimeDeadlineExceeded(t *testing.T) {
 func TestRuntimeKillIgnoringTermGetsSIGKILLAfterGrace(t *testing.T) {
 	for _, rc := range runtimes() {
 		t.Run(rc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			h := newHarness(t, rc.make(t, workerID(t), dir), workerID(t), dir)
+			dir, id := t.TempDir(), workerID(t)
+			h := newHarness(t, rc.make(t, id, dir), id, dir)
 			marker := filepath.Join(dir, "started")
 			spec := rc.spec("-ignore-term", "-sleep", "60s", "-print", "waiting")
 			if rc.name == "exec" {
@@ -183,8 +183,8 @@ func TestRuntimeKillIgnoringTermGetsSIGKILLAfterGrace(t *testing.T) {
 
 func TestDockerOOMKilled(t *testing.T) {
 	rc := runtimes()[0]
-	dir := t.TempDir()
-	h := newHarness(t, rc.make(t, workerID(t), dir), workerID(t), dir)
+	dir, id := t.TempDir(), workerID(t)
+	h := newHarness(t, rc.make(t, id, dir), id, dir)
 	spec := rc.spec("-alloc-mib", "200", "-sleep", "5s")
 	spec.MemoryBytes = 32 << 20
 	h.assign("oom", spec)
@@ -217,8 +217,8 @@ func TestDockerRejected(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			h := newHarness(t, rc.make(t, workerID(t), dir), workerID(t), dir)
+			dir, id := t.TempDir(), workerID(t)
+			h := newHarness(t, rc.make(t, id, dir), id, dir)
 			h.assign("rej", tt.spec())
 			r := h.report("rej", 30*time.Second, "Succeeded", "Failed", "Running")
 			if r.GetState() != "Failed" || r.GetReason() != "Rejected" || !strings.Contains(r.GetMessage(), tt.want) {
@@ -230,8 +230,8 @@ func TestDockerRejected(t *testing.T) {
 
 func TestExecRejectedWithoutCommand(t *testing.T) {
 	rc := runtimes()[1]
-	dir := t.TempDir()
-	h := newHarness(t, rc.make(t, workerID(t), dir), workerID(t), dir)
+	dir, id := t.TempDir(), workerID(t)
+	h := newHarness(t, rc.make(t, id, dir), id, dir)
 	h.assign("nocmd", &pb.RunSpec{Image: "busybox"})
 	r := h.report("nocmd", 10*time.Second, "Failed", "Succeeded", "Running")
 	if r.GetReason() != "Rejected" || !strings.Contains(r.GetMessage(), "needs a command") {

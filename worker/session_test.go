@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -453,5 +454,61 @@ func TestLogRequestStreamsOutput(t *testing.T) {
 	e := c.expect("log error", func(m *pb.WorkerMessage) bool { return m.GetLogData().GetRequestId() == 6 }).GetLogData()
 	if !e.GetEof() || !strings.Contains(e.GetError(), "no output of attempt default/missing") {
 		t.Errorf("log data for a missing attempt = %v", e)
+	}
+}
+
+// The same with a real container: when the leader stops renewing, the
+// container is killed, and the worker reports it once it reaches a leader.
+func TestAgentLeaseExpiryKillsDockerContainer(t *testing.T) {
+	needDocker(t)
+	const id = "w1" // runAgent's worker id: containers carry it
+	rt, err := NewDockerRuntime(context.Background(), id, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // the agent closes rt when it stops
+		d, err := NewDockerRuntime(context.Background(), id, slog.Default())
+		if err != nil {
+			return
+		}
+		defer d.Close()
+		insts, _ := d.List(context.Background())
+		for _, in := range insts {
+			_ = d.Remove(context.Background(), in.ID)
+		}
+	})
+	srv := startFakeServer(t)
+	runAgent(t, rt, srv.addr)
+	const ttl = 1500 * time.Millisecond
+
+	c := srv.accept(t)
+	c.expect("hello", func(m *pb.WorkerMessage) bool { return m.GetHello() != nil })
+	c.send(welcome(50*time.Millisecond, ttl))
+	ref := &pb.AttemptRef{Namespace: "default", Name: "leased", Incarnation: 4}
+	c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Assign{Assign: &pb.Assignment{Attempt: ref, Job: "job",
+		Run: dockerSpec("-sleep", "60s")}}})
+	running := c.expectReport("leased", "Running")
+	var lastRenewed time.Time
+	for i := 0; i < 5; i++ {
+		hb := c.expect("heartbeat", func(m *pb.WorkerMessage) bool { return m.GetHeartbeat() != nil }).GetHeartbeat()
+		lastRenewed = time.Now()
+		c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Lease{Lease: &pb.LeaseRenewal{Seq: hb.GetSeq(), LeaseTtl: durationpb.New(ttl), Attempts: []*pb.AttemptRef{ref}}}})
+	}
+	// Silence from here on: the container must be dead by lastRenewed + ttl
+	// (allowing for the daemon's own latency to stop it).
+	waitFor(t, 10*time.Second, "the container to stop", func() bool {
+		insp, err := rt.cli.ContainerInspect(context.Background(), running.GetContainerId())
+		return err == nil && insp.State != nil && !insp.State.Running
+	})
+	if late := time.Since(lastRenewed) - ttl; late > time.Second {
+		t.Errorf("container stopped %v after the lease ran out", late)
+	}
+	c.end()
+	c2 := srv.accept(t)
+	c2.expect("hello", func(m *pb.WorkerMessage) bool { return m.GetHello() != nil })
+	c2.send(welcome(50*time.Millisecond, time.Minute))
+	r := c2.expectReport("leased", "Failed")
+	if r.GetReason() != "Killed" || !strings.Contains(r.GetMessage(), "lease expired") {
+		t.Errorf("report = %v, want Failed/Killed: lease expired", r)
 	}
 }
