@@ -1,0 +1,413 @@
+package cluster
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/scheduler"
+)
+
+// api implements the public RaftCron service. Leader-only calls reach it on
+// the leader (forwardUnary passes them on); reads are served from the local
+// replica.
+type api struct {
+	pb.UnimplementedRaftCronServer
+	s *Server
+}
+
+const (
+	kindCronJob = "CronJob"
+	kindJob     = "Job"
+)
+
+func (a *api) Apply(ctx context.Context, req *pb.ApplyRequest) (*pb.ApplyResponse, error) {
+	if len(req.GetResources()) == 0 {
+		return nil, fmt.Errorf("apply: no resources given: %w", scheduler.ErrInvalid)
+	}
+	res := make([]*pb.Resource, len(req.GetResources()))
+	for i, r := range req.GetResources() {
+		res[i] = proto.Clone(r).(*pb.Resource)
+	}
+	if err := scheduler.PrepareResources(res); err != nil {
+		return nil, err
+	}
+	st := a.s.node.State()
+	cmd := &pb.ApplyResources{Now: timestamppb.New(a.s.cfg.Clock.Now())}
+	var results []*pb.ApplyResult
+	for _, r := range res {
+		switch {
+		case r.GetCronJob() != nil:
+			c := r.GetCronJob()
+			c.Status = nil
+			old := st.CronJob(c.GetMetadata().GetNamespace(), c.GetMetadata().GetName())
+			if old == nil {
+				c.Metadata.Uid = newUID()
+			}
+			cmd.CronJobs = append(cmd.CronJobs, c)
+			results = append(results, &pb.ApplyResult{Kind: kindCronJob, Namespace: c.Metadata.Namespace, Name: c.Metadata.Name,
+				Action: applyAction(old.GetMetadata(), old.GetSpec(), c.Metadata, c.Spec, old == nil)})
+		case r.GetJob() != nil:
+			j := r.GetJob()
+			j.Status = nil
+			old := st.Job(j.GetMetadata().GetNamespace(), j.GetMetadata().GetName())
+			if old == nil {
+				j.Metadata.Uid = newUID()
+			} else if !proto.Equal(old.GetSpec().GetTemplate(), j.GetSpec().GetTemplate()) {
+				return nil, fmt.Errorf("Job %q is invalid: spec.template: field is immutable; delete the Job and apply it again: %w",
+					j.Metadata.Name, scheduler.ErrInvalid)
+			}
+			cmd.Jobs = append(cmd.Jobs, j)
+			results = append(results, &pb.ApplyResult{Kind: kindJob, Namespace: j.Metadata.Namespace, Name: j.Metadata.Name,
+				Action: applyAction(old.GetMetadata(), old.GetSpec(), j.Metadata, j.Spec, old == nil)})
+		default:
+			return nil, fmt.Errorf("apply: a resource carries neither a CronJob nor a Job: %w", scheduler.ErrInvalid)
+		}
+	}
+	if req.GetDryRun() {
+		return &pb.ApplyResponse{Results: results}, nil
+	}
+	out, err := a.s.propose(ctx, &pb.Command{Op: &pb.Command_ApplyResources{ApplyResources: cmd}})
+	if err != nil {
+		return nil, err
+	}
+	if err := errResult(out[0]); err != nil {
+		return nil, err
+	}
+	for i, act := range out[0].GetActions() {
+		if i < len(results) {
+			results[i].Action = act
+		}
+	}
+	return &pb.ApplyResponse{Results: results}, nil
+}
+
+// applyAction predicts what the FSM will do with an object, for dry runs.
+func applyAction(oldMeta *pb.ObjectMeta, oldSpec proto.Message, meta *pb.ObjectMeta, spec proto.Message, absent bool) string {
+	switch {
+	case absent:
+		return "created"
+	case proto.Equal(oldSpec, spec) && mapsEqual(oldMeta.GetLabels(), meta.GetLabels()) && mapsEqual(oldMeta.GetAnnotations(), meta.GetAnnotations()):
+		return "unchanged"
+	default:
+		return "configured"
+	}
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func newUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+func namespaceOr(ns string) string {
+	if ns == "" {
+		return "default"
+	}
+	return ns
+}
+
+func notFound(kind, ns, name string) error {
+	return fmt.Errorf("%s %q not found in namespace %q: %w", kind, name, ns, scheduler.ErrNotFound)
+}
+
+func (a *api) Get(ctx context.Context, req *pb.GetRequest) (*pb.Resource, error) {
+	ns := namespaceOr(req.GetNamespace())
+	st := a.s.node.State()
+	switch normalKind(req.GetKind()) {
+	case kindCronJob:
+		if c := st.CronJob(ns, req.GetName()); c != nil {
+			return &pb.Resource{Kind: &pb.Resource_CronJob{CronJob: c}}, nil
+		}
+		return nil, notFound("cronjob", ns, req.GetName())
+	case kindJob:
+		if j := st.Job(ns, req.GetName()); j != nil {
+			return &pb.Resource{Kind: &pb.Resource_Job{Job: j}}, nil
+		}
+		return nil, notFound("job", ns, req.GetName())
+	}
+	return nil, badKind(req.GetKind())
+}
+
+func (a *api) List(ctx context.Context, req *pb.ListRequest) (*pb.ListResponse, error) {
+	ns := namespaceOr(req.GetNamespace())
+	if req.GetAllNamespaces() {
+		ns = ""
+	}
+	st := a.s.node.State()
+	out := &pb.ListResponse{}
+	switch normalKind(req.GetKind()) {
+	case kindCronJob:
+		for _, c := range st.ListCronJobs(ns) {
+			out.Items = append(out.Items, &pb.Resource{Kind: &pb.Resource_CronJob{CronJob: c}})
+		}
+	case kindJob:
+		for _, j := range st.ListJobs(ns) {
+			if req.GetCronJob() != "" && j.GetStatus().GetCronJob() != req.GetCronJob() {
+				continue
+			}
+			out.Items = append(out.Items, &pb.Resource{Kind: &pb.Resource_Job{Job: j}})
+		}
+	default:
+		return nil, badKind(req.GetKind())
+	}
+	return out, nil
+}
+
+func (a *api) Delete(ctx context.Context, req *pb.DeleteRequest) (*pb.DeleteResponse, error) {
+	kind := normalKind(req.GetKind())
+	if kind == "" {
+		return nil, badKind(req.GetKind())
+	}
+	out, err := a.s.propose(ctx, &pb.Command{Op: &pb.Command_DeleteResource{DeleteResource: &pb.DeleteResource{
+		Kind: kind, Namespace: namespaceOr(req.GetNamespace()), Name: req.GetName()}}})
+	if err != nil {
+		return nil, err
+	}
+	return &pb.DeleteResponse{}, errResult(out[0])
+}
+
+func (a *api) SetSuspend(ctx context.Context, req *pb.SetSuspendRequest) (*pb.SetSuspendResponse, error) {
+	kind := normalKind(req.GetKind())
+	if kind == "" {
+		return nil, badKind(req.GetKind())
+	}
+	out, err := a.s.propose(ctx, &pb.Command{Op: &pb.Command_SetSuspend{SetSuspend: &pb.SetSuspend{
+		Kind: kind, Namespace: namespaceOr(req.GetNamespace()), Name: req.GetName(), Suspend: req.GetSuspend(),
+		Now: timestamppb.New(a.s.cfg.Clock.Now())}}})
+	if err != nil {
+		return nil, err
+	}
+	return &pb.SetSuspendResponse{}, errResult(out[0])
+}
+
+func (a *api) Trigger(ctx context.Context, req *pb.TriggerRequest) (*pb.Job, error) {
+	return a.s.leader.trigger(ctx, namespaceOr(req.GetNamespace()), req.GetCronJob(), req.GetJobName())
+}
+
+func (a *api) ListAttempts(ctx context.Context, req *pb.ListAttemptsRequest) (*pb.ListAttemptsResponse, error) {
+	ns := namespaceOr(req.GetNamespace())
+	st := a.s.node.State()
+	var list []*pb.Attempt
+	if req.GetJob() != "" {
+		if st.Job(ns, req.GetJob()) == nil {
+			return nil, notFound("job", ns, req.GetJob())
+		}
+		list = st.Attempts(ns, req.GetJob())
+	} else {
+		list = st.ListAttempts(ns)
+	}
+	pending := a.s.leader.pendingReasons()
+	out := &pb.ListAttemptsResponse{Attempts: make([]*pb.Attempt, 0, len(list))}
+	for _, at := range list {
+		if why, ok := pending[at.GetNamespace()+"/"+at.GetName()]; ok && at.GetState() == "Pending" && at.GetMessage() == "" {
+			at = proto.Clone(at).(*pb.Attempt)
+			at.Message = why
+		}
+		out.Attempts = append(out.Attempts, at)
+	}
+	return out, nil
+}
+
+func (a *api) ListWorkers(ctx context.Context, req *pb.ListWorkersRequest) (*pb.ListWorkersResponse, error) {
+	return &pb.ListWorkersResponse{Workers: a.s.sessions.List()}, nil
+}
+
+// Logs streams an attempt's output from its worker, through the worker's own
+// session; when the worker is gone it falls back to the tail stored with the attempt.
+func (a *api) Logs(req *pb.LogsRequest, stream pb.RaftCron_LogsServer) error {
+	ctx := stream.Context()
+	if !a.s.node.IsLeader() {
+		conn, err := a.s.leaderConn(ctx)
+		if err != nil {
+			return err
+		}
+		ctx = metadata.AppendToOutgoingContext(ctx, forwardedKey, a.s.cfg.NodeID)
+		up, err := pb.NewRaftCronClient(conn).Logs(ctx, req)
+		if err != nil {
+			return err
+		}
+		for {
+			chunk, err := up.Recv()
+			if err != nil {
+				if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {
+					return nil
+				}
+				return err
+			}
+			if err := stream.Send(chunk); err != nil {
+				return err
+			}
+		}
+	}
+	ns := namespaceOr(req.GetNamespace())
+	st := a.s.node.State()
+	if st.Job(ns, req.GetJob()) == nil {
+		return toStatus(notFound("job", ns, req.GetJob()))
+	}
+	var at *pb.Attempt
+	for _, c := range st.Attempts(ns, req.GetJob()) {
+		if c.GetIndex() != req.GetIndex() {
+			continue
+		}
+		if req.GetAttempt() == 0 || c.GetNumber() == req.GetAttempt() {
+			if at == nil || c.GetNumber() > at.GetNumber() {
+				at = c
+			}
+		}
+	}
+	if at == nil {
+		return status.Errorf(codes.NotFound, "job %q has no attempt %d of index %d yet", req.GetJob(), req.GetAttempt(), req.GetIndex())
+	}
+	send := func(b []byte) error {
+		return stream.Send(&pb.LogChunk{Data: b, Attempt: at.GetName()})
+	}
+	if at.GetWorker() != "" && at.GetState() != "Pending" {
+		err := a.s.sessions.StreamLogs(ctx, at, req.GetFollow(), send)
+		if err == nil {
+			return nil
+		}
+		a.s.log.Debug("logs from worker failed; using the stored tail", "attempt", at.GetName(), "err", err)
+		// The worker may have finished it meanwhile: re-read the stored tail.
+		if cur := st.Attempt(ns, at.GetName()); cur != nil {
+			at = cur
+		}
+	}
+	if at.GetOutputTail() == "" {
+		if at.GetState() == "Pending" {
+			return status.Errorf(codes.FailedPrecondition, "attempt %s has not started yet", at.GetName())
+		}
+		return nil
+	}
+	return stream.Send(&pb.LogChunk{Data: []byte(at.GetOutputTail()), Attempt: at.GetName(), FromTail: true})
+}
+
+func (a *api) Members(ctx context.Context, req *pb.MembersRequest) (*pb.MembersResponse, error) {
+	members, err := a.s.node.Members()
+	if err != nil {
+		return nil, err
+	}
+	st := a.s.node.State()
+	out := &pb.MembersResponse{}
+	for _, m := range members {
+		pm := &pb.Member{Id: m.ID, RaftAddress: m.Address, Voter: m.Voter, Leader: m.Leader}
+		if rs := st.Server(m.ID); rs != nil {
+			pm.GrpcAddress = rs.GetGrpcAddress()
+		}
+		if m.ID == a.s.cfg.NodeID {
+			pm.GrpcAddress = a.s.cfg.GRPCAdvertise
+			if !m.Leader {
+				if lc := a.s.node.LastContact(); !lc.IsZero() {
+					pm.LastContact = timestamppb.New(lc)
+				}
+			}
+		} else if !req.GetLocal() && pm.GrpcAddress != "" && !m.Leader {
+			pm.LastContact = a.askLastContact(ctx, pm.GrpcAddress, m.ID)
+		}
+		if req.GetLocal() && m.ID != a.s.cfg.NodeID {
+			continue
+		}
+		out.Members = append(out.Members, pm)
+	}
+	sort.Slice(out.Members, func(i, j int) bool { return out.Members[i].Id < out.Members[j].Id })
+	return out, nil
+}
+
+// askLastContact asks a follower when it last heard from the leader.
+func (a *api) askLastContact(ctx context.Context, addr, id string) *timestamppb.Timestamp {
+	conn, err := a.s.peer(addr)
+	if err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	resp, err := pb.NewRaftCronClient(conn).Members(ctx, &pb.MembersRequest{Local: true})
+	if err != nil {
+		return nil
+	}
+	for _, m := range resp.GetMembers() {
+		if m.GetId() == id {
+			return m.GetLastContact()
+		}
+	}
+	return nil
+}
+
+func (a *api) Join(ctx context.Context, req *pb.JoinRequest) (*pb.JoinResponse, error) {
+	if req.GetNodeId() == "" || req.GetRaftAddress() == "" {
+		return nil, fmt.Errorf("join: node_id and raft_address are required: %w", scheduler.ErrInvalid)
+	}
+	if err := a.s.node.Join(req.GetNodeId(), req.GetRaftAddress()); err != nil {
+		return nil, fmt.Errorf("join %s at %s: %w", req.GetNodeId(), req.GetRaftAddress(), err)
+	}
+	if _, err := a.s.propose(ctx, &pb.Command{Op: &pb.Command_RegisterServer{RegisterServer: &pb.RegisterServer{
+		NodeId: req.GetNodeId(), RaftAddress: req.GetRaftAddress(), GrpcAddress: req.GetGrpcAddress()}}}); err != nil {
+		return nil, err
+	}
+	a.s.log.Info("server joined", "id", req.GetNodeId(), "raft", req.GetRaftAddress(), "grpc", req.GetGrpcAddress())
+	return &pb.JoinResponse{}, nil
+}
+
+func (a *api) RemovePeer(ctx context.Context, req *pb.RemovePeerRequest) (*pb.RemovePeerResponse, error) {
+	if req.GetNodeId() == "" {
+		return nil, fmt.Errorf("remove-peer: a node id is required: %w", scheduler.ErrInvalid)
+	}
+	members, err := a.s.node.Members()
+	if err != nil {
+		return nil, err
+	}
+	found := false
+	for _, m := range members {
+		found = found || m.ID == req.GetNodeId()
+	}
+	if !found {
+		return nil, fmt.Errorf("server %q is not a member of the cluster: %w", req.GetNodeId(), scheduler.ErrNotFound)
+	}
+	if err := a.s.node.Remove(req.GetNodeId()); err != nil {
+		return nil, fmt.Errorf("remove %s: %w", req.GetNodeId(), err)
+	}
+	a.s.log.Info("server removed", "id", req.GetNodeId())
+	return &pb.RemovePeerResponse{}, nil
+}
+
+// normalKind accepts the kind names and the short forms kubectl users type.
+func normalKind(k string) string {
+	switch k {
+	case "CronJob", "cronjob", "cronjobs", "cj":
+		return kindCronJob
+	case "Job", "job", "jobs":
+		return kindJob
+	}
+	return ""
+}
+
+func badKind(k string) error {
+	return fmt.Errorf("kind %q is not CronJob or Job: %w", k, scheduler.ErrInvalid)
+}

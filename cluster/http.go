@@ -1,0 +1,88 @@
+package cluster
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// httpHandler serves /healthz (the process and its data dir work), /readyz
+// (a member of a cluster with a known leader) and /metrics.
+func (s *Server) httpHandler() http.Handler {
+	mux := http.NewServeMux()
+	var disk diskCheck
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := disk.check(s.cfg.DataDir); err != nil {
+			http.Error(w, "unhealthy: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		id, addr := s.node.Leader()
+		if id == "" {
+			http.Error(w, "not ready: no leader known", http.StatusServiceUnavailable)
+			return
+		}
+		members, err := s.node.Members()
+		if err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		for _, m := range members {
+			if m.ID == s.cfg.NodeID {
+				fmt.Fprintf(w, "ok: leader %s at %s\n", id, addr)
+				return
+			}
+		}
+		http.Error(w, "not ready: not a member of the cluster yet", http.StatusServiceUnavailable)
+	})
+	mux.Handle("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// diskCheck writes, syncs and removes a small file in the data dir, at most
+// once a second, so /healthz turns red when the disk stops taking writes.
+type diskCheck struct {
+	mu   sync.Mutex
+	at   time.Time
+	last error
+}
+
+func (d *diskCheck) check(dir string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if time.Since(d.at) < time.Second {
+		return d.last
+	}
+	d.at = time.Now()
+	d.last = probeWritable(dir)
+	return d.last
+}
+
+func probeWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".healthz-*")
+	if err != nil {
+		return fmt.Errorf("data dir %s is not writable: %w", dir, err)
+	}
+	name := f.Name()
+	defer os.Remove(name)
+	if _, err := f.Write([]byte("ok")); err != nil {
+		f.Close()
+		return fmt.Errorf("write to data dir %s: %w", dir, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("fsync in data dir %s: %w", dir, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close in data dir %s: %w", dir, err)
+	}
+	_ = filepath.Base(name)
+	return nil
+}

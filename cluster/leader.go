@@ -1,0 +1,255 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/scheduler"
+)
+
+// resync bounds how long the leader loop sleeps when nothing is due, so that
+// time-based rules without a precise wake-up (lost workers) are looked at often.
+const resync = time.Second
+
+// leadership watches Raft leadership and runs the leader loop while this
+// server leads (Nomad's monitorLeadership / establishLeadership pattern).
+type leadership struct {
+	s   *Server
+	log *slog.Logger
+
+	triggers chan triggerRequest
+
+	mu      sync.Mutex
+	pending map[string]string // "namespace/attempt" -> why it is still Pending
+}
+
+type triggerRequest struct {
+	namespace, cronJob, jobName string
+	reply                       chan triggerReply
+}
+
+type triggerReply struct {
+	job *pb.Job
+	err error
+}
+
+func newLeadership(s *Server) *leadership {
+	return &leadership{
+		s:        s,
+		log:      s.cfg.Logger.With("component", "leader", "node", s.cfg.NodeID),
+		triggers: make(chan triggerRequest),
+	}
+}
+
+// monitor starts the leader loop when this server becomes leader and stops it,
+// waiting for it to exit, when leadership is lost. One loop at a time.
+func (l *leadership) monitor(ctx context.Context) {
+	// stopLoop cancels the running leader loop and waits for it; nil when none runs.
+	var stopLoop func()
+	stop := func() {
+		if stopLoop == nil {
+			return
+		}
+		stopLoop()
+		stopLoop = nil
+		l.s.sessions.Stop()
+		l.s.sessions.StepDown()
+		l.setPending(nil)
+		l.log.Info("leadership lost; leader loop stopped")
+	}
+	defer stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case isLeader := <-l.s.node.LeaderNotify():
+			if isLeader && stopLoop == nil {
+				l.s.metrics.leaderChanges.Inc()
+				lctx, cancel := context.WithCancel(ctx)
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					l.run(lctx)
+				}()
+				stopLoop = func() { cancel(); <-done }
+			} else if !isLeader {
+				stop()
+			}
+		}
+	}
+}
+
+// run is the leader loop: barrier, establish leadership, then schedule until
+// ctx is cancelled.
+func (l *leadership) run(ctx context.Context) {
+	clock := l.s.cfg.Clock
+	l.log.Info("became leader; establishing leadership")
+	for {
+		bctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := l.s.node.Barrier(bctx)
+		cancel()
+		if err == nil {
+			break
+		}
+		l.log.Warn("barrier failed; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if _, err := l.s.propose(ctx, &pb.Command{Op: &pb.Command_RegisterServer{RegisterServer: &pb.RegisterServer{
+		NodeId: l.s.cfg.NodeID, RaftAddress: l.s.cfg.RaftAdvertise, GrpcAddress: l.s.cfg.GRPCAdvertise}}}); err != nil {
+		l.log.Warn("register own address", "err", err)
+	}
+	since := clock.Now()
+	cron := scheduler.NewCronController(l.s.cfg.Cron, l.s.cfg.Logger)
+	cron.Rebuild(l.s.node.State())
+	l.s.sessions.Start(ctx)
+
+	changes, unsubscribe := l.s.node.FSM().Subscribe()
+	defer unsubscribe()
+	timer := clock.NewTimer(0)
+	defer timer.Stop()
+	l.log.Info("leadership established")
+
+	for {
+		next := l.step(ctx, cron, since)
+		if ctx.Err() != nil {
+			return
+		}
+		wait := resync
+		if !next.IsZero() {
+			if d := next.Sub(clock.Now()); d < wait {
+				wait = d
+			}
+		}
+		if wait < 0 {
+			wait = 0
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C():
+			default:
+			}
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-changes:
+		case <-l.s.sessions.Changed():
+		case <-timer.C():
+		case req := <-l.triggers:
+			job, cmds, err := l.triggerCommands(cron, req)
+			if err == nil {
+				_, err = l.s.propose(ctx, cmds...)
+			}
+			req.reply <- triggerReply{job: job, err: err}
+		}
+	}
+}
+
+// step runs every controller once over the committed state and proposes what
+// they decided. It returns when it next needs to run (zero: only on change).
+func (l *leadership) step(ctx context.Context, cron *scheduler.CronController, since time.Time) time.Time {
+	now := l.s.cfg.Clock.Now()
+	st := l.s.node.State()
+
+	cronCmds, next := cron.Tick(st, now)
+	jobCmds, nextJob, pending := scheduler.ReconcileJobs(st, l.s.sessions.Ready(), now, l.s.cfg.Jobs)
+	lostCmds := scheduler.LostAttempts(st, l.s.sessions.LastHeard(since), now, l.s.cfg.Worker.LeaseTTL)
+	gcCmds, nextGC := scheduler.CollectGarbage(st, now)
+	l.setPending(pending)
+	next = earliest(next, nextJob, nextGC)
+
+	cmds := make([]*pb.Command, 0, len(cronCmds)+len(jobCmds)+len(lostCmds)+len(gcCmds))
+	cmds = append(cmds, cronCmds...)
+	cmds = append(cmds, lostCmds...)
+	cmds = append(cmds, jobCmds...)
+	cmds = append(cmds, gcCmds...)
+	for len(cmds) > 0 {
+		n := min(len(cmds), l.s.cfg.MaxCommandsPerEntry)
+		results, err := l.s.propose(ctx, cmds[:n]...)
+		if err != nil {
+			if ctx.Err() == nil {
+				l.log.Warn("propose scheduler commands", "commands", n, "err", err)
+				// What was decided may not be committed: decide again from the state.
+				cron.Rebuild(l.s.node.State())
+			}
+			return now.Add(100 * time.Millisecond)
+		}
+		for i, r := range results {
+			if r.GetError() != "" && r.GetCode() != "Conflict" {
+				l.log.Warn("scheduler command rejected", "op", fmt.Sprintf("%T", cmds[i].GetOp()), "err", r.GetError())
+			}
+		}
+		cmds = cmds[n:]
+	}
+	return next
+}
+
+func (l *leadership) triggerCommands(cron *scheduler.CronController, req triggerRequest) (*pb.Job, []*pb.Command, error) {
+	cmds, job, err := cron.Trigger(l.s.node.State(), req.namespace, req.cronJob, req.jobName, l.s.cfg.Clock.Now())
+	return job, cmds, err
+}
+
+// trigger asks the leader loop to run a CronJob now.
+func (l *leadership) trigger(ctx context.Context, namespace, cronJob, jobName string) (*pb.Job, error) {
+	req := triggerRequest{namespace: namespace, cronJob: cronJob, jobName: jobName, reply: make(chan triggerReply, 1)}
+	select {
+	case l.triggers <- req:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case r := <-req.reply:
+		return r.job, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (l *leadership) setPending(p map[string]string) {
+	l.mu.Lock()
+	l.pending = p
+	l.mu.Unlock()
+}
+
+func (l *leadership) pendingReasons() map[string]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pending
+}
+
+func earliest(ts ...time.Time) time.Time {
+	var out time.Time
+	for _, t := range ts {
+		if !t.IsZero() && (out.IsZero() || t.Before(out)) {
+			out = t
+		}
+	}
+	return out
+}
+
+// propose commits commands as one Raft entry and records their metrics.
+func (s *Server) propose(ctx context.Context, cmds ...*pb.Command) ([]*pb.CommandResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	results, err := s.node.Apply(ctx, cmds...)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics.commitLatency.Observe(time.Since(start).Seconds())
+	for i, c := range cmds {
+		if i < len(results) {
+			s.metrics.observe(c, results[i])
+		}
+	}
+	return results, nil
+}

@@ -1,0 +1,168 @@
+package cluster
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+)
+
+// metrics answers "did my cron run, did it succeed, how long did it take, why
+// was it skipped". Counters move on the server that commits the change (the
+// leader); gauges are read from the replicated state when scraped.
+type metrics struct {
+	reg           *prometheus.Registry
+	decisions     *prometheus.CounterVec
+	runsStarted   *prometheus.CounterVec
+	runsFinished  *prometheus.CounterVec
+	startDelay    *prometheus.HistogramVec
+	runDuration   *prometheus.HistogramVec
+	commitLatency prometheus.Histogram
+	leaderChanges prometheus.Counter
+	s             *Server
+}
+
+func newMetrics(s *Server) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		s:   s,
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "raftcron_schedule_decisions_total",
+			Help: "Scheduling decisions per cron tick: decision is invoke or skip; reason says why (Scheduled, CatchUp, Manual, ConcurrencyPolicy, MissedDeadline, Suspended, CatchUpPolicy, Error).",
+		}, []string{"namespace", "cronjob", "decision", "reason"}),
+		runsStarted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "raftcron_runs_started_total",
+			Help: "Attempts whose container started.",
+		}, []string{"namespace", "cronjob"}),
+		runsFinished: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "raftcron_runs_finished_total",
+			Help: "Attempts that ended; result is succeeded, failed or lost; reason is Error, OOMKilled, DeadlineExceeded, Killed, WorkerLost, ...",
+		}, []string{"namespace", "cronjob", "result", "reason"}),
+		startDelay: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "raftcron_run_start_delay_seconds",
+			Help:    "From a cron tick's scheduled time to its container running.",
+			Buckets: []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900},
+		}, []string{"namespace", "cronjob"}),
+		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "raftcron_run_duration_seconds",
+			Help:    "How long attempts ran, from container start to exit.",
+			Buckets: prometheus.ExponentialBuckets(0.1, 3, 12),
+		}, []string{"namespace", "cronjob", "result"}),
+		commitLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "raftcron_raft_commit_seconds",
+			Help:    "Time to commit and apply one Raft entry proposed by this server.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}),
+		leaderChanges: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "raftcron_leader_changes_total",
+			Help: "Times this server became leader.",
+		}),
+	}
+	m.reg.MustRegister(m.decisions, m.runsStarted, m.runsFinished, m.startDelay, m.runDuration,
+		m.commitLatency, m.leaderChanges, stateCollector{s},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// observe records what a committed command means for the metrics.
+func (m *metrics) observe(c *pb.Command, r *pb.CommandResult) {
+	if r.GetError() != "" {
+		return
+	}
+	switch op := c.GetOp().(type) {
+	case *pb.Command_UpdateCronJobStatus:
+		u := op.UpdateCronJobStatus
+		for _, d := range u.GetDecisions() {
+			m.decisions.WithLabelValues(u.GetNamespace(), u.GetName(), d.GetDecision(), d.GetReason()).Add(float64(decisionCount(d)))
+		}
+	case *pb.Command_ReportAttempt:
+		rep := op.ReportAttempt
+		st := m.s.node.State()
+		at := st.Attempt(rep.GetNamespace(), rep.GetName())
+		job := st.Job(rep.GetNamespace(), at.GetJob())
+		cron := job.GetStatus().GetCronJob()
+		switch rep.GetState() {
+		case "Running":
+			m.runsStarted.WithLabelValues(rep.GetNamespace(), cron).Inc()
+			if sched := job.GetStatus().GetScheduledTime(); sched != nil && rep.GetStartTime() != nil && at.GetNumber() == 1 {
+				m.startDelay.WithLabelValues(rep.GetNamespace(), cron).Observe(rep.GetStartTime().AsTime().Sub(sched.AsTime()).Seconds())
+			}
+		case "Succeeded", "Failed":
+			result := "succeeded"
+			if rep.GetState() == "Failed" {
+				result = "failed"
+			}
+			m.runsFinished.WithLabelValues(rep.GetNamespace(), cron, result, rep.GetReason()).Inc()
+			start := rep.GetStartTime()
+			if start == nil {
+				start = at.GetStartTime()
+			}
+			if start != nil && rep.GetFinishTime() != nil {
+				m.runDuration.WithLabelValues(rep.GetNamespace(), cron, result).Observe(rep.GetFinishTime().AsTime().Sub(start.AsTime()).Seconds())
+			}
+		}
+	case *pb.Command_MarkAttemptLost:
+		l := op.MarkAttemptLost
+		st := m.s.node.State()
+		job := st.Job(l.GetNamespace(), st.Attempt(l.GetNamespace(), l.GetName()).GetJob())
+		m.runsFinished.WithLabelValues(l.GetNamespace(), job.GetStatus().GetCronJob(), "lost", l.GetReason()).Inc()
+	}
+}
+
+// stateCollector reports gauges read from the replicated state at scrape time.
+type stateCollector struct{ s *Server }
+
+var (
+	descActive      = prometheus.NewDesc("raftcron_attempts_active", "Attempts not yet finished, by state.", []string{"state"}, nil)
+	descWorkers     = prometheus.NewDesc("raftcron_workers_connected", "Workers with a live session to this server (non-zero only on the leader).", nil, nil)
+	descLeader      = prometheus.NewDesc("raftcron_raft_leader", "1 if this server is the Raft leader.", nil, nil)
+	descLastSched   = prometheus.NewDesc("raftcron_cronjob_last_schedule_timestamp_seconds", "When the CronJob's most recent tick was handled.", []string{"namespace", "cronjob"}, nil)
+	descLastSuccess = prometheus.NewDesc("raftcron_cronjob_last_successful_timestamp_seconds", "When a Job of the CronJob last completed successfully.", []string{"namespace", "cronjob"}, nil)
+	descSuspended   = prometheus.NewDesc("raftcron_cronjob_suspended", "1 if the CronJob is suspended.", []string{"namespace", "cronjob"}, nil)
+)
+
+func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descActive, descWorkers, descLeader, descLastSched, descLastSuccess, descSuspended} {
+		ch <- d
+	}
+}
+
+func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.s.node.State()
+	byState := map[string]int{"Pending": 0, "Assigned": 0, "Running": 0}
+	for _, a := range st.UnfinishedAttempts() {
+		byState[a.GetState()]++
+	}
+	for state, n := range byState {
+		ch <- prometheus.MustNewConstMetric(descActive, prometheus.GaugeValue, float64(n), state)
+	}
+	ch <- prometheus.MustNewConstMetric(descWorkers, prometheus.GaugeValue, float64(len(c.s.sessions.Ready())))
+	leader := 0.0
+	if c.s.node.IsLeader() {
+		leader = 1
+	}
+	ch <- prometheus.MustNewConstMetric(descLeader, prometheus.GaugeValue, leader)
+	for _, cj := range st.CronJobs() {
+		ns, name := cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()
+		if t := cj.GetStatus().GetLastScheduleTime(); t != nil {
+			ch <- prometheus.MustNewConstMetric(descLastSched, prometheus.GaugeValue, float64(t.AsTime().UnixMilli())/1000, ns, name)
+		}
+		if t := cj.GetStatus().GetLastSuccessfulTime(); t != nil {
+			ch <- prometheus.MustNewConstMetric(descLastSuccess, prometheus.GaugeValue, float64(t.AsTime().UnixMilli())/1000, ns, name)
+		}
+		susp := 0.0
+		if cj.GetSpec().GetSuspend() {
+			susp = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descSuspended, prometheus.GaugeValue, susp, ns, name)
+	}
+}
+
+// decisionCount is how many ticks one decision covers (aggregated skips carry
+// a count; an uncountable range counts once).
+func decisionCount(d *pb.ScheduleDecision) int32 {
+	if d.GetCount() > 1 {
+		return d.GetCount()
+	}
+	return 1
+}

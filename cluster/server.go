@@ -1,0 +1,316 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/raft"
+	"github.com/raftcron/raftcron/scheduler"
+)
+
+// Config is one server's configuration.
+type Config struct {
+	NodeID  string
+	DataDir string
+	// RaftAddr is where Raft listens; RaftAdvertise what peers dial (default RaftAddr).
+	RaftAddr, RaftAdvertise string
+	// GRPCAddr serves the API and worker sessions; GRPCAdvertise is what other
+	// servers and clients are told (default: the bound address).
+	GRPCAddr, GRPCAdvertise string
+	// HTTPAddr serves /healthz, /readyz and /metrics; empty disables it.
+	HTTPAddr string
+
+	// Bootstrap a new one-server cluster when this data dir holds no state.
+	Bootstrap bool
+	// Join asks these servers' gRPC addresses to add this server to their cluster.
+	Join []string
+
+	// Raft timing; zero values keep hashicorp/raft's defaults (tests cut them).
+	HeartbeatTimeout, ElectionTimeout, LeaderLeaseTimeout, CommitTimeout time.Duration
+	SnapshotThreshold                                                    uint64
+	SnapshotInterval                                                     time.Duration
+
+	Worker WorkerConfig
+	Jobs   scheduler.JobOptions
+	Cron   scheduler.CronOptions
+	// MaxCommandsPerEntry bounds how many scheduler commands one Raft entry carries.
+	MaxCommandsPerEntry int
+
+	Clock  scheduler.Clock
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Clock == nil {
+		c.Clock = scheduler.RealClock{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.RaftAdvertise == "" {
+		c.RaftAdvertise = c.RaftAddr
+	}
+	if c.Worker.HeartbeatInterval == 0 {
+		c.Worker.HeartbeatInterval = time.Second
+	}
+	if c.Worker.WorkerTTL == 0 {
+		c.Worker.WorkerTTL = 5 * time.Second
+	}
+	if c.Worker.LeaseTTL == 0 {
+		c.Worker.LeaseTTL = 10 * time.Second
+	}
+	if c.Jobs.BackoffBase == 0 {
+		c.Jobs.BackoffBase = 10 * time.Second
+	}
+	if c.Jobs.BackoffCap == 0 {
+		c.Jobs.BackoffCap = 10 * time.Minute
+	}
+	if c.MaxCommandsPerEntry == 0 {
+		c.MaxCommandsPerEntry = 256
+	}
+}
+
+// Server is one raftcron server: a Raft member that serves the API, and
+// schedules and talks to workers while it leads.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	node    *raft.Node
+	metrics *metrics
+
+	grpcLis  net.Listener
+	grpcSrv  *grpc.Server
+	httpLis  net.Listener
+	httpSrv  *http.Server
+	sessions *workerSessions
+	leader   *leadership
+
+	peersMu sync.Mutex
+	peers   map[string]*grpc.ClientConn // gRPC address -> conn, for forwarding
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+// New opens the Raft node and binds the listeners; Start begins serving.
+func New(cfg Config) (*Server, error) {
+	cfg.setDefaults()
+	if cfg.NodeID == "" {
+		return nil, errors.New("node id is required")
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("data dir is required")
+	}
+	log := cfg.Logger.With("component", "server", "node", cfg.NodeID)
+	s := &Server{cfg: cfg, log: log, peers: map[string]*grpc.ClientConn{}}
+
+	var err error
+	if s.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		return nil, fmt.Errorf("listen grpc %s: %w", cfg.GRPCAddr, err)
+	}
+	if s.cfg.GRPCAdvertise == "" {
+		s.cfg.GRPCAdvertise = s.grpcLis.Addr().String()
+	}
+	if cfg.HTTPAddr != "" {
+		if s.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			s.grpcLis.Close()
+			return nil, fmt.Errorf("listen http %s: %w", cfg.HTTPAddr, err)
+		}
+	}
+	s.node, err = raft.Open(raft.Config{
+		NodeID:             cfg.NodeID,
+		DataDir:            cfg.DataDir,
+		BindAddr:           cfg.RaftAddr,
+		AdvertiseAddr:      cfg.RaftAdvertise,
+		Bootstrap:          cfg.Bootstrap,
+		Logger:             cfg.Logger,
+		HeartbeatTimeout:   cfg.HeartbeatTimeout,
+		ElectionTimeout:    cfg.ElectionTimeout,
+		LeaderLeaseTimeout: cfg.LeaderLeaseTimeout,
+		CommitTimeout:      cfg.CommitTimeout,
+		SnapshotThreshold:  cfg.SnapshotThreshold,
+		SnapshotInterval:   cfg.SnapshotInterval,
+	})
+	if err != nil {
+		s.grpcLis.Close()
+		if s.httpLis != nil {
+			s.httpLis.Close()
+		}
+		return nil, fmt.Errorf("open raft: %w", err)
+	}
+	s.metrics = newMetrics(s)
+	s.sessions = newWorkerSessions(s.node, cfg.Clock, cfg.Worker, s.leaderGRPCAddr, cfg.Logger)
+	s.leader = newLeadership(s)
+
+	s.grpcSrv = grpc.NewServer(
+		grpc.ChainUnaryInterceptor(s.forwardUnary),
+	)
+	pb.RegisterRaftCronServer(s.grpcSrv, &api{s: s})
+	pb.RegisterWorkerServiceServer(s.grpcSrv, s.sessions)
+	if s.httpLis != nil {
+		s.httpSrv = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 5 * time.Second}
+	}
+	return s, nil
+}
+
+// Start serves gRPC and HTTP, watches leadership and, with Config.Join, joins
+// the cluster in the background until it succeeds.
+func (s *Server) Start() {
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		if err := s.grpcSrv.Serve(s.grpcLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			s.log.Error("grpc serve", "err", err)
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.leader.monitor(s.ctx)
+	}()
+	if s.httpSrv != nil {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if err := s.httpSrv.Serve(s.httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error("http serve", "err", err)
+			}
+		}()
+	}
+	if len(s.cfg.Join) > 0 {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.joinLoop(s.ctx)
+		}()
+	}
+	s.log.Info("server started", "grpc", s.cfg.GRPCAdvertise, "raft", s.cfg.RaftAdvertise, "http", s.HTTPAddr())
+}
+
+// Stop leaves leadership duties, stops serving and closes Raft. It waits for
+// every goroutine it started.
+func (s *Server) Stop() error {
+	var err error
+	s.once.Do(func() {
+		if s.cancel != nil {
+			s.cancel()
+		}
+		done := make(chan struct{})
+		go func() { s.grpcSrv.GracefulStop(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(3 * time.Second):
+			s.grpcSrv.Stop()
+			<-done
+		}
+		if s.httpSrv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_ = s.httpSrv.Shutdown(ctx)
+			cancel()
+		}
+		s.wg.Wait()
+		s.peersMu.Lock()
+		for _, c := range s.peers {
+			c.Close()
+		}
+		s.peers = map[string]*grpc.ClientConn{}
+		s.peersMu.Unlock()
+		err = s.node.Shutdown()
+	})
+	return err
+}
+
+// Node is the server's Raft node (tests and the dev command use it).
+func (s *Server) Node() *raft.Node { return s.node }
+
+// GRPCAddr is the address clients and workers dial.
+func (s *Server) GRPCAddr() string { return s.cfg.GRPCAdvertise }
+
+// HTTPAddr is the bound health and metrics address, or "".
+func (s *Server) HTTPAddr() string {
+	if s.httpLis == nil {
+		return ""
+	}
+	return s.httpLis.Addr().String()
+}
+
+// IsLeader reports whether this server leads the cluster.
+func (s *Server) IsLeader() bool { return s.node.IsLeader() }
+
+// leaderGRPCAddr is the gRPC address of the current leader, or "" when no
+// leader is known or it has not registered its address yet.
+func (s *Server) leaderGRPCAddr() string {
+	id, _ := s.node.Leader()
+	if id == "" {
+		return ""
+	}
+	if id == s.cfg.NodeID {
+		return s.cfg.GRPCAdvertise
+	}
+	if rs := s.node.State().Server(id); rs != nil {
+		return rs.GetGrpcAddress()
+	}
+	return ""
+}
+
+// peer returns a cached connection to another server's gRPC address.
+func (s *Server) peer(addr string) (*grpc.ClientConn, error) {
+	s.peersMu.Lock()
+	defer s.peersMu.Unlock()
+	if c, ok := s.peers[addr]; ok {
+		return c, nil
+	}
+	c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", addr, err)
+	}
+	s.peers[addr] = c
+	return c, nil
+}
+
+// joinLoop asks the configured servers to add this one until one succeeds.
+func (s *Server) joinLoop(ctx context.Context) {
+	backoff := 200 * time.Millisecond
+	req := &pb.JoinRequest{NodeId: s.cfg.NodeID, RaftAddress: s.cfg.RaftAdvertise, GrpcAddress: s.cfg.GRPCAdvertise}
+	for attempt := 0; ; attempt++ {
+		for _, addr := range s.cfg.Join {
+			if addr == s.cfg.GRPCAdvertise {
+				continue
+			}
+			conn, err := s.peer(addr)
+			if err != nil {
+				continue
+			}
+			cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			_, err = pb.NewRaftCronClient(conn).Join(cctx, req)
+			cancel()
+			if err == nil {
+				s.log.Info("joined cluster", "via", addr)
+				return
+			}
+			if attempt%10 == 0 {
+				s.log.Warn("join failed; retrying", "via", addr, "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		if backoff < 2*time.Second {
+			backoff *= 2
+		}
+	}
+}

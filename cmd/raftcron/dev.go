@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/raftcron/raftcron/cluster"
+	"github.com/raftcron/raftcron/worker"
+)
+
+func init() { rootCmd.AddCommand(newDevCmd()) }
+
+// newDevCmd is `raftcron dev`: one process with a single-server cluster and a
+// local worker, on a temporary data dir, for trying raftcron out.
+func newDevCmd() *cobra.Command {
+	var (
+		grpcAddr, httpAddr, raftAddr, dataDir, runtime, logLevel string
+		slots                                                    int
+		noWorker                                                 bool
+	)
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run a one-process cluster (one server and one local worker) on a temporary data dir",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(logLevel, "text")
+			if err != nil {
+				return err
+			}
+			keep := dataDir != ""
+			if !keep {
+				if dataDir, err = os.MkdirTemp("", "raftcron-dev-"); err != nil {
+					return err
+				}
+				defer os.RemoveAll(dataDir)
+			}
+			srv, err := cluster.New(cluster.Config{
+				NodeID: "dev", DataDir: filepath.Join(dataDir, "server"), RaftAddr: raftAddr,
+				GRPCAddr: grpcAddr, HTTPAddr: httpAddr, Bootstrap: true, Logger: logger,
+				Worker: cluster.WorkerConfig{HeartbeatInterval: time.Second, WorkerTTL: 5 * time.Second, LeaseTTL: 10 * time.Second},
+			})
+			if err != nil {
+				return err
+			}
+			srv.Start()
+			defer srv.Stop()
+
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			errc := make(chan error, 1)
+			if !noWorker {
+				agent, err := worker.New(worker.Config{
+					Servers: []string{srv.GRPCAddr()}, ID: "dev-worker", Slots: slots,
+					DataDir: filepath.Join(dataDir, "worker"), Runtime: runtime, AllowExec: true, Logger: logger,
+				})
+				if err != nil {
+					return err
+				}
+				go func() { errc <- agent.Run(ctx) }()
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "raftcron dev: one server at %s (data in %s)\n", srv.GRPCAddr(), dataDir)
+			if h := srv.HTTPAddr(); h != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "  health and metrics: http://%s/healthz  http://%s/metrics\n", h, h)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "  try: raftcron --server %s apply -f examples/hello-cronjob.yaml && raftcron --server %s get jobs\n", srv.GRPCAddr(), srv.GRPCAddr())
+			select {
+			case <-ctx.Done():
+				return nil
+			case err := <-errc:
+				return err
+			}
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&grpcAddr, "grpc-addr", "127.0.0.1:8001", "gRPC API address")
+	f.StringVar(&httpAddr, "http-addr", "127.0.0.1:9001", "health and metrics address")
+	f.StringVar(&raftAddr, "raft-addr", "127.0.0.1:7001", "Raft address")
+	f.StringVar(&dataDir, "data-dir", "", "data dir to use and keep (default: a temporary one, removed at exit)")
+	f.StringVar(&runtime, "runtime", "", "worker runtime: docker or exec (default: docker when a daemon answers, else exec)")
+	f.IntVar(&slots, "slots", 4, "how many attempts the local worker runs at once")
+	f.BoolVar(&noWorker, "no-worker", false, "run the server alone")
+	f.StringVar(&logLevel, "log-level", "warn", "debug, info, warn or error")
+	return cmd
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/raftcron/raftcron/cluster"
+)
+
+func init() { rootCmd.AddCommand(newServerCmd()) }
+
+func newServerCmd() *cobra.Command {
+	var (
+		cfg       cluster.Config
+		join      string
+		logLevel  string
+		logFormat string
+	)
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run a raftcron server (a Raft member that serves the API and, while leading, schedules)",
+		Example: `  raftcron server --node-id n1 --data-dir /var/lib/raftcron --raft-addr 10.0.0.1:7001 --grpc-addr 10.0.0.1:8001 --http-addr 10.0.0.1:9001 --bootstrap
+  raftcron server --node-id n2 --data-dir /var/lib/raftcron --raft-addr 10.0.0.2:7001 --grpc-addr 10.0.0.2:8001 --join 10.0.0.1:8001`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(logLevel, logFormat)
+			if err != nil {
+				return err
+			}
+			cfg.Logger = logger
+			for _, j := range strings.Split(join, ",") {
+				if j = strings.TrimSpace(j); j != "" {
+					cfg.Join = append(cfg.Join, j)
+				}
+			}
+			if cfg.Bootstrap && len(cfg.Join) > 0 {
+				return fmt.Errorf("--bootstrap and --join: choose one (bootstrap the first server, join the others to it)")
+			}
+			if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+				return fmt.Errorf("--data-dir: %w", err)
+			}
+			return runServer(cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.NodeID, "node-id", "", "this server's unique, stable id (required)")
+	f.StringVar(&cfg.DataDir, "data-dir", "", "where Raft's log, stable store and snapshots live (required)")
+	f.StringVar(&cfg.RaftAddr, "raft-addr", "127.0.0.1:7001", "address Raft listens on")
+	f.StringVar(&cfg.RaftAdvertise, "raft-advertise", "", "address other servers use to reach Raft (default --raft-addr)")
+	f.StringVar(&cfg.GRPCAddr, "grpc-addr", "127.0.0.1:8001", "address of the gRPC API and worker sessions")
+	f.StringVar(&cfg.GRPCAdvertise, "grpc-advertise", "", "address clients, workers and other servers use to reach the gRPC API (default --grpc-addr)")
+	f.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:9001", "address of /healthz, /readyz and /metrics (empty disables)")
+	f.BoolVar(&cfg.Bootstrap, "bootstrap", false, "start a new cluster with this server as its first member (only when the data dir is empty)")
+	f.StringVar(&join, "join", "", "comma-separated gRPC addresses of existing servers to join")
+	f.DurationVar(&cfg.Worker.HeartbeatInterval, "worker-heartbeat", time.Second, "how often workers send heartbeats")
+	f.DurationVar(&cfg.Worker.WorkerTTL, "worker-ttl", 5*time.Second, "a worker silent this long is declared lost")
+	f.DurationVar(&cfg.Worker.LeaseTTL, "lease-ttl", 10*time.Second, "how long a running attempt's lease lasts past the heartbeat that renewed it; a lost worker's attempts are replaced only after it")
+	f.StringVar(&cfg.Worker.JoinToken, "worker-join-token", os.Getenv("RAFTCRON_WORKER_JOIN_TOKEN"), "token workers must present (env RAFTCRON_WORKER_JOIN_TOKEN; empty accepts any worker)")
+	f.DurationVar(&cfg.Jobs.BackoffBase, "backoff-base", 10*time.Second, "delay before the first retry of a failed attempt; doubles per failure")
+	f.DurationVar(&cfg.Jobs.BackoffCap, "backoff-cap", 10*time.Minute, "longest delay between retries")
+	f.DurationVar(&cfg.HeartbeatTimeout, "raft-heartbeat-timeout", 0, "Raft heartbeat timeout (default hashicorp/raft's 1s)")
+	f.DurationVar(&cfg.ElectionTimeout, "raft-election-timeout", 0, "Raft election timeout (default hashicorp/raft's 1s)")
+	f.DurationVar(&cfg.LeaderLeaseTimeout, "raft-leader-lease-timeout", 0, "Raft leader lease timeout (default 500ms)")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&logFormat, "log-format", "text", "text or json")
+	_ = cmd.MarkFlagRequired("node-id")
+	_ = cmd.MarkFlagRequired("data-dir")
+	return cmd
+}
+
+// runServer runs one server until SIGINT or SIGTERM, then shuts it down gracefully.
+func runServer(cfg cluster.Config) error {
+	srv, err := cluster.New(cfg)
+	if err != nil {
+		return err
+	}
+	srv.Start()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	s := <-sig
+	cfg.Logger.Info("shutting down", "signal", s.String())
+	return srv.Stop()
+}
