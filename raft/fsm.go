@@ -476,6 +476,19 @@ func (a *applier) putJobStatus(c *pb.PutJobStatus) *pb.CommandResult {
 	st.CronJob = old.GetStatus().GetCronJob()
 	st.ScheduledTime = cloneTS(old.GetStatus().GetScheduledTime())
 	st.Manual = old.GetStatus().GetManual()
+	// Complete and Failed are final: a status computed from an older view (two
+	// controllers writing one Job in one leader step) must not revive a Job.
+	if JobFinished(old) && !JobFinished(&pb.Job{Status: st}) {
+		for _, cond := range old.GetStatus().GetConditions() {
+			if (cond.GetType() == "Complete" || cond.GetType() == "Failed") && cond.GetStatus() == "True" {
+				st.Conditions = append(st.Conditions, proto.Clone(cond).(*pb.JobCondition))
+			}
+		}
+		if st.CompletionTime == nil {
+			st.CompletionTime = cloneTS(old.GetStatus().GetCompletionTime())
+		}
+		st.Active = 0
+	}
 	n.Status = st
 	n.Metadata.ResourceVersion = a.rv
 	a.t.putJob(n)

@@ -312,6 +312,17 @@ func TestPutJobStatusKeepsOwnerAndFinishes(t *testing.T) {
 		t.Fatalf("active = %v, want nil", act)
 	}
 	wantCode(t, h.apply(putJobStatus("ns", "nope", &pb.JobStatus{})), raft.CodeNotFound)
+
+	// Finished is final: a later status computed from an older view (the Job
+	// controller racing the cron controller's Replace) keeps the condition.
+	h.mustApply(putJobStatus("ns", "c-2", &pb.JobStatus{Active: 1, Failed: 1}))
+	j = h.state().Job("ns", "c-2")
+	if !raft.JobFinished(j) || j.GetStatus().GetFailed() != 1 || j.GetStatus().GetActive() != 0 {
+		t.Fatalf("a finished Job was revived: %v", j.GetStatus())
+	}
+	if got := names(h.state().UnfinishedJobs()); len(got) != 0 {
+		t.Fatalf("UnfinishedJobs = %v after a stale status", got)
+	}
 }
 
 func TestUpdateCronJobStatusBoundsHistoryAndTimesOnlyForward(t *testing.T) {
