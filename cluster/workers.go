@@ -67,6 +67,9 @@ type workerSessions struct {
 	cfg        WorkerConfig
 	leaderAddr func() string
 	logger     *slog.Logger
+	// propose commits commands; the server sets it to Server.propose so that
+	// worker reports move the run metrics. Defaults to node.Apply.
+	propose func(ctx context.Context, cmds ...*pb.Command) ([]*pb.CommandResult, error)
 
 	mu        sync.Mutex
 	conns     map[string]*workerConn
@@ -108,7 +111,7 @@ func newWorkerSessions(node *raft.Node, clock scheduler.Clock, cfg WorkerConfig,
 		logger = slog.Default()
 	}
 	return &workerSessions{
-		node: node, clock: clock, cfg: cfg.withDefaults(), leaderAddr: leaderAddr,
+		node: node, clock: clock, cfg: cfg.withDefaults(), leaderAddr: leaderAddr, propose: node.Apply,
 		logger:    logger.With("component", "workers"),
 		conns:     map[string]*workerConn{},
 		lost:      map[string]*pb.Worker{},
@@ -316,7 +319,7 @@ func (s *workerSessions) reconcile(ctx context.Context, c *workerConn, log *slog
 	}
 	if len(lost) > 0 {
 		log.Info("worker came back without attempts it ran; marking them lost", "count", len(lost))
-		if _, err := s.node.Apply(ctx, lost...); err != nil {
+		if _, err := s.propose(ctx, lost...); err != nil {
 			return fmt.Errorf("mark attempts of worker %s lost: %w", c.id, err)
 		}
 	}
@@ -398,7 +401,7 @@ func (s *workerSessions) handle(ctx context.Context, c *workerConn, m *pb.Worker
 			Reason: r.GetReason(), Message: r.GetMessage(), ContainerId: r.GetContainerId(),
 			StartTime: r.GetStartTime(), FinishTime: r.GetFinishTime(), OutputTail: r.GetOutputTail(),
 		}}}
-		res, err := s.node.Apply(ctx, cmd)
+		res, err := s.propose(ctx, cmd)
 		if err != nil {
 			if errors.Is(err, raft.ErrNotLeader) {
 				return status.Errorf(codes.Unavailable, "report of %s: %v", r.GetAttempt().GetName(), err)

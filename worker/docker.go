@@ -258,8 +258,35 @@ func (d *DockerRuntime) Wait(ctx context.Context, id, logPath string) (ExitStatu
 		return ExitStatus{}, fmt.Errorf("inspect container %s: %w", id, err)
 	}
 	st := exitFromState(insp.State)
+	if st.ExitCode == 137 && !st.OOMKilled && insp.HostConfig != nil && insp.HostConfig.Memory > 0 {
+		st = d.settleOOM(ctx, id, st, insp.HostConfig.Memory)
+	}
 	st.OutputTail = out.Tail()
 	return st, nil
+}
+
+// settleOOM decides whether a container SIGKILLed under a memory limit was
+// OOM-killed. dockerd (20.10 on cgroup v2) can record the exit before the
+// kernel's OOM event, leaving State.OOMKilled false; re-inspect for a moment,
+// and since this worker did not send the SIGKILL (a kill it requested is
+// reported as such by the agent), treat a SIGKILL at a memory limit as OOM.
+func (d *DockerRuntime) settleOOM(ctx context.Context, id string, st ExitStatus, limit int64) ExitStatus {
+	for i := 0; i < 5; i++ {
+		t := time.NewTimer(200 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return st
+		case <-t.C:
+		}
+		if insp, err := d.cli.ContainerInspect(ctx, id); err == nil && insp.State != nil && insp.State.OOMKilled {
+			st.OOMKilled = true
+			return st
+		}
+	}
+	st.OOMKilled = true
+	st.Message = fmt.Sprintf("SIGKILLed at its memory limit of %d MiB (the kernel's OOM killer)", limit>>20)
+	return st
 }
 
 func exitFromState(s *container.State) ExitStatus {

@@ -19,10 +19,11 @@ func init() { rootCmd.AddCommand(workerCmd) }
 
 func newWorkerCmd() *cobra.Command {
 	var (
-		cfg       worker.Config
-		labels    []string
-		logLevel  string
-		logFormat string
+		cfg         worker.Config
+		labels      []string
+		serversFlag string
+		logLevel    string
+		logFormat   string
 	)
 	cmd := &cobra.Command{
 		Use:   "worker",
@@ -32,7 +33,7 @@ the leader assigns, as Docker containers, or as plain processes with --runtime e
 Stopping it (SIGINT, SIGTERM) leaves its attempts running; started again with the same --id and
 --data-dir it re-adopts them. While it cannot reach the cluster it kills each attempt when its
 lease runs out.`,
-		Example: `  raftcron worker --server 10.0.0.1:8001,10.0.0.2:8001 --id host-a --data-dir /var/lib/raftcron-worker --slots 4 --label zone=a`,
+		Example: `  raftcron worker --servers 10.0.0.1:8001,10.0.0.2:8001,10.0.0.3:8001 --id worker-a --slots 8 --labels zone=a,disk=ssd --data-dir /var/lib/raftcron-worker`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger, err := newLogger(logLevel, logFormat)
@@ -40,13 +41,26 @@ lease runs out.`,
 				return err
 			}
 			cfg.Logger = logger
+			if cmd.Flags().Changed("servers") {
+				if err := cmd.Flags().Set("server", serversFlag); err != nil {
+					return err
+				}
+			}
 			servers, err := serverList(cmd)
 			if err != nil {
 				return err
 			}
 			cfg.Servers = servers
 			cfg.Labels = map[string]string{}
+			var all []string
 			for _, l := range labels {
+				all = append(all, strings.Split(l, ",")...)
+			}
+			for _, l := range all {
+				l = strings.TrimSpace(l)
+				if l == "" {
+					continue
+				}
 				k, v, ok := strings.Cut(l, "=")
 				if !ok || k == "" {
 					return fmt.Errorf("--label %q: want key=value", l)
@@ -66,7 +80,9 @@ lease runs out.`,
 	f := cmd.Flags()
 	f.StringVar(&cfg.ID, "id", host, "this worker's stable id (default the host name); keep it across restarts")
 	f.IntVar(&cfg.Slots, "slots", 4, "how many attempts this worker runs at once")
-	f.StringArrayVar(&labels, "label", nil, "key=value label for nodeSelector matching (repeatable)")
+	f.StringArrayVarP(&labels, "labels", "l", nil, "key=value labels for nodeSelector matching, comma-separated or repeated (zone=a,disk=ssd)")
+	f.StringArrayVar(&labels, "label", nil, "same as --labels")
+	f.StringVar(&serversFlag, "servers", "", "comma-separated server gRPC addresses (same as the global --server)")
 	f.StringVar(&cfg.DataDir, "data-dir", "/var/lib/raftcron-worker", "where attempt logs and exec runtime state are kept")
 	f.StringVar(&cfg.Runtime, "runtime", "", "docker or exec (default: docker when a daemon answers, else exec if --allow-exec)")
 	f.BoolVar(&cfg.AllowExec, "allow-exec", false, "allow the exec runtime (attempts run as plain processes on this host)")
