@@ -53,7 +53,7 @@ for i in 1 2 3; do
   PIDS+=($!); eval "SPID$i=$!"
 done
 for _ in $(seq 150); do
-  [ "$("$BIN" cluster members 2>/dev/null | grep -c true)" -ge 3 ] && break; sleep 0.2
+  [ "$("$BIN" cluster members 2>/dev/null | grep -ci true)" -ge 3 ] && break; sleep 0.2
 done
 "$BIN" cluster members
 
@@ -79,10 +79,16 @@ if [ -n "$LAST" ]; then
   "$BIN" logs "job/$LAST"
 fi
 
-LEADER=$("$BIN" cluster members | awk 'NR>1 && $5=="true"{print $1}')
+LEADER=$("$BIN" cluster members | awk 'NR>1 && tolower($5)=="true"{print $1}')
 say "Killing the leader ($LEADER) with SIGKILL"
 eval "kill -9 \$SPID${LEADER#s}"
-sleep 1
+KILLED=$(date +%s.%N)
+export RAFTCRON_ADDR=$(echo "$SERVERS" | tr ',' '\n' | grep -v ":$((BASE+10+${LEADER#s}))\$" | paste -sd,)
+for _ in $(seq 100); do
+  NEW=$("$BIN" cluster members 2>/dev/null | awk 'NR>1 && tolower($5)=="true"{print $1}')
+  [ -n "$NEW" ] && [ "$NEW" != "$LEADER" ] && break; sleep 0.1
+done
+printf 'new leader %s elected %.1fs after the kill\n' "$NEW" "$(awk -v a="$(date +%s.%N)" -v b="$KILLED" 'BEGIN{print a-b}')"
 "$BIN" cluster members || true
 
 say "Running for another ${RUN_FOR}s without it"
@@ -97,7 +103,7 @@ say "Every tick accounted for?"
     printf "ticks from %s to %s: %d expected, %d Jobs, %d missed\n", strftime("%H:%M:%S", min), strftime("%H:%M:%S", max), (max-min)/10+1, n, missed
     exit (missed > 0)
   }'
-"$BIN" describe cronjob nightly-report | tail -n 12
+"$BIN" describe cronjob nightly-report | sed -n '/Scheduling Decisions/,$p' | tail -n 10
 
 say "Where to look next"
 cat <<EOT
