@@ -37,7 +37,8 @@ demo: build
 
 ## bench: benchmarks (figures recorded in BENCHMARKS.md)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./raft/... ./scheduler/... ./cluster/...
+	$(GO) test -run '^$$' -bench . -benchmem ./raft/ ./scheduler/
+	$(GO) test -run '^$$' -bench Burst -benchtime 3x ./cluster/
 
 ## image: the raftcron image, FROM scratch, built locally
 image: build

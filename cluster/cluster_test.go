@@ -25,13 +25,13 @@ import (
 // testNode is one server of an in-process cluster, with fixed ports so that
 // it can be stopped and started again from its data dir.
 type testNode struct {
-	id                   string
-	dir                  string
-	raftAddr, grpcAddr   string
-	srv                  *cluster.Server
-	bootstrap            bool
-	join                 []string
-	mu                   sync.Mutex
+	id                 string
+	dir                string
+	raftAddr, grpcAddr string
+	srv                *cluster.Server
+	bootstrap          bool
+	join               []string
+	mu                 sync.Mutex
 }
 
 type testCluster struct {
