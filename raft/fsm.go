@@ -149,7 +149,8 @@ func checkOps(cmd *pb.Command, depth int) error {
 	case *pb.Command_ApplyResources, *pb.Command_DeleteResource, *pb.Command_SetSuspend,
 		*pb.Command_CreateJobs, *pb.Command_UpdateCronJobStatus, *pb.Command_PutJobStatus,
 		*pb.Command_CreateAttempts, *pb.Command_AssignAttempt, *pb.Command_ReportAttempt,
-		*pb.Command_MarkAttemptLost, *pb.Command_RequestKill, *pb.Command_RegisterServer:
+		*pb.Command_MarkAttemptLost, *pb.Command_RequestKill, *pb.Command_RegisterServer,
+		*pb.Command_RestoreState:
 	default:
 		return fmt.Errorf("unknown command op %T", op)
 	}
@@ -212,6 +213,8 @@ func (a *applier) apply(cmd *pb.Command) *pb.CommandResult {
 		return a.requestKill(op.RequestKill)
 	case *pb.Command_RegisterServer:
 		return a.registerServer(op.RegisterServer)
+	case *pb.Command_RestoreState:
+		return a.restoreState(op.RestoreState)
 	default:
 		// checkOps ran first; reaching here is a programming error.
 		panic(fmt.Sprintf("raft fsm: unknown command op %T", op))

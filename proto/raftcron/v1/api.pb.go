@@ -1373,6 +1373,155 @@ func (*RemovePeerResponse) Descriptor() ([]byte, []int) {
 	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{24}
 }
 
+type SnapshotSaveRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SnapshotSaveRequest) Reset() {
+	*x = SnapshotSaveRequest{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SnapshotSaveRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SnapshotSaveRequest) ProtoMessage() {}
+
+func (x *SnapshotSaveRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SnapshotSaveRequest.ProtoReflect.Descriptor instead.
+func (*SnapshotSaveRequest) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{25}
+}
+
+type SnapshotChunk struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Data          []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SnapshotChunk) Reset() {
+	*x = SnapshotChunk{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SnapshotChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SnapshotChunk) ProtoMessage() {}
+
+func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SnapshotChunk.ProtoReflect.Descriptor instead.
+func (*SnapshotChunk) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *SnapshotChunk) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+type SnapshotRestoreResponse struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	CronJobs int64                  `protobuf:"varint,1,opt,name=cron_jobs,json=cronJobs,proto3" json:"cron_jobs,omitempty"`
+	Jobs     int64                  `protobuf:"varint,2,opt,name=jobs,proto3" json:"jobs,omitempty"`
+	Attempts int64                  `protobuf:"varint,3,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	// Bytes received.
+	Size          int64 `protobuf:"varint,4,opt,name=size,proto3" json:"size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SnapshotRestoreResponse) Reset() {
+	*x = SnapshotRestoreResponse{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SnapshotRestoreResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SnapshotRestoreResponse) ProtoMessage() {}
+
+func (x *SnapshotRestoreResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SnapshotRestoreResponse.ProtoReflect.Descriptor instead.
+func (*SnapshotRestoreResponse) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *SnapshotRestoreResponse) GetCronJobs() int64 {
+	if x != nil {
+		return x.CronJobs
+	}
+	return 0
+}
+
+func (x *SnapshotRestoreResponse) GetJobs() int64 {
+	if x != nil {
+		return x.Jobs
+	}
+	return 0
+}
+
+func (x *SnapshotRestoreResponse) GetAttempts() int64 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *SnapshotRestoreResponse) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
 var File_raftcron_v1_api_proto protoreflect.FileDescriptor
 
 const file_raftcron_v1_api_proto_rawDesc = "" +
@@ -1455,7 +1604,15 @@ const file_raftcron_v1_api_proto_rawDesc = "" +
 	"\fJoinResponse\",\n" +
 	"\x11RemovePeerRequest\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\"\x14\n" +
-	"\x12RemovePeerResponse2\xbe\x06\n" +
+	"\x12RemovePeerResponse\"\x15\n" +
+	"\x13SnapshotSaveRequest\"#\n" +
+	"\rSnapshotChunk\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\"z\n" +
+	"\x17SnapshotRestoreResponse\x12\x1b\n" +
+	"\tcron_jobs\x18\x01 \x01(\x03R\bcronJobs\x12\x12\n" +
+	"\x04jobs\x18\x02 \x01(\x03R\x04jobs\x12\x1a\n" +
+	"\battempts\x18\x03 \x01(\x03R\battempts\x12\x12\n" +
+	"\x04size\x18\x04 \x01(\x03R\x04size2\xe5\a\n" +
 	"\bRaftCron\x12>\n" +
 	"\x05Apply\x12\x19.raftcron.v1.ApplyRequest\x1a\x1a.raftcron.v1.ApplyResponse\x125\n" +
 	"\x03Get\x12\x17.raftcron.v1.GetRequest\x1a\x15.raftcron.v1.Resource\x12;\n" +
@@ -1470,7 +1627,9 @@ const file_raftcron_v1_api_proto_rawDesc = "" +
 	"\aMembers\x12\x1b.raftcron.v1.MembersRequest\x1a\x1c.raftcron.v1.MembersResponse\x12;\n" +
 	"\x04Join\x12\x18.raftcron.v1.JoinRequest\x1a\x19.raftcron.v1.JoinResponse\x12M\n" +
 	"\n" +
-	"RemovePeer\x12\x1e.raftcron.v1.RemovePeerRequest\x1a\x1f.raftcron.v1.RemovePeerResponseB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
+	"RemovePeer\x12\x1e.raftcron.v1.RemovePeerRequest\x1a\x1f.raftcron.v1.RemovePeerResponse\x12N\n" +
+	"\fSnapshotSave\x12 .raftcron.v1.SnapshotSaveRequest\x1a\x1a.raftcron.v1.SnapshotChunk0\x01\x12U\n" +
+	"\x0fSnapshotRestore\x12\x1a.raftcron.v1.SnapshotChunk\x1a$.raftcron.v1.SnapshotRestoreResponse(\x01B;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
 
 var (
 	file_raftcron_v1_api_proto_rawDescOnce sync.Once
@@ -1484,48 +1643,51 @@ func file_raftcron_v1_api_proto_rawDescGZIP() []byte {
 	return file_raftcron_v1_api_proto_rawDescData
 }
 
-var file_raftcron_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_raftcron_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_raftcron_v1_api_proto_goTypes = []any{
-	(*Resource)(nil),              // 0: raftcron.v1.Resource
-	(*ApplyRequest)(nil),          // 1: raftcron.v1.ApplyRequest
-	(*ApplyResult)(nil),           // 2: raftcron.v1.ApplyResult
-	(*ApplyResponse)(nil),         // 3: raftcron.v1.ApplyResponse
-	(*GetRequest)(nil),            // 4: raftcron.v1.GetRequest
-	(*ListRequest)(nil),           // 5: raftcron.v1.ListRequest
-	(*ListResponse)(nil),          // 6: raftcron.v1.ListResponse
-	(*DeleteRequest)(nil),         // 7: raftcron.v1.DeleteRequest
-	(*DeleteResponse)(nil),        // 8: raftcron.v1.DeleteResponse
-	(*SetSuspendRequest)(nil),     // 9: raftcron.v1.SetSuspendRequest
-	(*SetSuspendResponse)(nil),    // 10: raftcron.v1.SetSuspendResponse
-	(*TriggerRequest)(nil),        // 11: raftcron.v1.TriggerRequest
-	(*ListAttemptsRequest)(nil),   // 12: raftcron.v1.ListAttemptsRequest
-	(*ListAttemptsResponse)(nil),  // 13: raftcron.v1.ListAttemptsResponse
-	(*ListWorkersRequest)(nil),    // 14: raftcron.v1.ListWorkersRequest
-	(*ListWorkersResponse)(nil),   // 15: raftcron.v1.ListWorkersResponse
-	(*LogsRequest)(nil),           // 16: raftcron.v1.LogsRequest
-	(*LogChunk)(nil),              // 17: raftcron.v1.LogChunk
-	(*MembersRequest)(nil),        // 18: raftcron.v1.MembersRequest
-	(*Member)(nil),                // 19: raftcron.v1.Member
-	(*MembersResponse)(nil),       // 20: raftcron.v1.MembersResponse
-	(*JoinRequest)(nil),           // 21: raftcron.v1.JoinRequest
-	(*JoinResponse)(nil),          // 22: raftcron.v1.JoinResponse
-	(*RemovePeerRequest)(nil),     // 23: raftcron.v1.RemovePeerRequest
-	(*RemovePeerResponse)(nil),    // 24: raftcron.v1.RemovePeerResponse
-	(*CronJob)(nil),               // 25: raftcron.v1.CronJob
-	(*Job)(nil),                   // 26: raftcron.v1.Job
-	(*Attempt)(nil),               // 27: raftcron.v1.Attempt
-	(*Worker)(nil),                // 28: raftcron.v1.Worker
-	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
+	(*Resource)(nil),                // 0: raftcron.v1.Resource
+	(*ApplyRequest)(nil),            // 1: raftcron.v1.ApplyRequest
+	(*ApplyResult)(nil),             // 2: raftcron.v1.ApplyResult
+	(*ApplyResponse)(nil),           // 3: raftcron.v1.ApplyResponse
+	(*GetRequest)(nil),              // 4: raftcron.v1.GetRequest
+	(*ListRequest)(nil),             // 5: raftcron.v1.ListRequest
+	(*ListResponse)(nil),            // 6: raftcron.v1.ListResponse
+	(*DeleteRequest)(nil),           // 7: raftcron.v1.DeleteRequest
+	(*DeleteResponse)(nil),          // 8: raftcron.v1.DeleteResponse
+	(*SetSuspendRequest)(nil),       // 9: raftcron.v1.SetSuspendRequest
+	(*SetSuspendResponse)(nil),      // 10: raftcron.v1.SetSuspendResponse
+	(*TriggerRequest)(nil),          // 11: raftcron.v1.TriggerRequest
+	(*ListAttemptsRequest)(nil),     // 12: raftcron.v1.ListAttemptsRequest
+	(*ListAttemptsResponse)(nil),    // 13: raftcron.v1.ListAttemptsResponse
+	(*ListWorkersRequest)(nil),      // 14: raftcron.v1.ListWorkersRequest
+	(*ListWorkersResponse)(nil),     // 15: raftcron.v1.ListWorkersResponse
+	(*LogsRequest)(nil),             // 16: raftcron.v1.LogsRequest
+	(*LogChunk)(nil),                // 17: raftcron.v1.LogChunk
+	(*MembersRequest)(nil),          // 18: raftcron.v1.MembersRequest
+	(*Member)(nil),                  // 19: raftcron.v1.Member
+	(*MembersResponse)(nil),         // 20: raftcron.v1.MembersResponse
+	(*JoinRequest)(nil),             // 21: raftcron.v1.JoinRequest
+	(*JoinResponse)(nil),            // 22: raftcron.v1.JoinResponse
+	(*RemovePeerRequest)(nil),       // 23: raftcron.v1.RemovePeerRequest
+	(*RemovePeerResponse)(nil),      // 24: raftcron.v1.RemovePeerResponse
+	(*SnapshotSaveRequest)(nil),     // 25: raftcron.v1.SnapshotSaveRequest
+	(*SnapshotChunk)(nil),           // 26: raftcron.v1.SnapshotChunk
+	(*SnapshotRestoreResponse)(nil), // 27: raftcron.v1.SnapshotRestoreResponse
+	(*CronJob)(nil),                 // 28: raftcron.v1.CronJob
+	(*Job)(nil),                     // 29: raftcron.v1.Job
+	(*Attempt)(nil),                 // 30: raftcron.v1.Attempt
+	(*Worker)(nil),                  // 31: raftcron.v1.Worker
+	(*timestamppb.Timestamp)(nil),   // 32: google.protobuf.Timestamp
 }
 var file_raftcron_v1_api_proto_depIdxs = []int32{
-	25, // 0: raftcron.v1.Resource.cron_job:type_name -> raftcron.v1.CronJob
-	26, // 1: raftcron.v1.Resource.job:type_name -> raftcron.v1.Job
+	28, // 0: raftcron.v1.Resource.cron_job:type_name -> raftcron.v1.CronJob
+	29, // 1: raftcron.v1.Resource.job:type_name -> raftcron.v1.Job
 	0,  // 2: raftcron.v1.ApplyRequest.resources:type_name -> raftcron.v1.Resource
 	2,  // 3: raftcron.v1.ApplyResponse.results:type_name -> raftcron.v1.ApplyResult
 	0,  // 4: raftcron.v1.ListResponse.items:type_name -> raftcron.v1.Resource
-	27, // 5: raftcron.v1.ListAttemptsResponse.attempts:type_name -> raftcron.v1.Attempt
-	28, // 6: raftcron.v1.ListWorkersResponse.workers:type_name -> raftcron.v1.Worker
-	29, // 7: raftcron.v1.Member.last_contact:type_name -> google.protobuf.Timestamp
+	30, // 5: raftcron.v1.ListAttemptsResponse.attempts:type_name -> raftcron.v1.Attempt
+	31, // 6: raftcron.v1.ListWorkersResponse.workers:type_name -> raftcron.v1.Worker
+	32, // 7: raftcron.v1.Member.last_contact:type_name -> google.protobuf.Timestamp
 	19, // 8: raftcron.v1.MembersResponse.members:type_name -> raftcron.v1.Member
 	1,  // 9: raftcron.v1.RaftCron.Apply:input_type -> raftcron.v1.ApplyRequest
 	4,  // 10: raftcron.v1.RaftCron.Get:input_type -> raftcron.v1.GetRequest
@@ -1539,20 +1701,24 @@ var file_raftcron_v1_api_proto_depIdxs = []int32{
 	18, // 18: raftcron.v1.RaftCron.Members:input_type -> raftcron.v1.MembersRequest
 	21, // 19: raftcron.v1.RaftCron.Join:input_type -> raftcron.v1.JoinRequest
 	23, // 20: raftcron.v1.RaftCron.RemovePeer:input_type -> raftcron.v1.RemovePeerRequest
-	3,  // 21: raftcron.v1.RaftCron.Apply:output_type -> raftcron.v1.ApplyResponse
-	0,  // 22: raftcron.v1.RaftCron.Get:output_type -> raftcron.v1.Resource
-	6,  // 23: raftcron.v1.RaftCron.List:output_type -> raftcron.v1.ListResponse
-	8,  // 24: raftcron.v1.RaftCron.Delete:output_type -> raftcron.v1.DeleteResponse
-	10, // 25: raftcron.v1.RaftCron.SetSuspend:output_type -> raftcron.v1.SetSuspendResponse
-	26, // 26: raftcron.v1.RaftCron.Trigger:output_type -> raftcron.v1.Job
-	13, // 27: raftcron.v1.RaftCron.ListAttempts:output_type -> raftcron.v1.ListAttemptsResponse
-	15, // 28: raftcron.v1.RaftCron.ListWorkers:output_type -> raftcron.v1.ListWorkersResponse
-	17, // 29: raftcron.v1.RaftCron.Logs:output_type -> raftcron.v1.LogChunk
-	20, // 30: raftcron.v1.RaftCron.Members:output_type -> raftcron.v1.MembersResponse
-	22, // 31: raftcron.v1.RaftCron.Join:output_type -> raftcron.v1.JoinResponse
-	24, // 32: raftcron.v1.RaftCron.RemovePeer:output_type -> raftcron.v1.RemovePeerResponse
-	21, // [21:33] is the sub-list for method output_type
-	9,  // [9:21] is the sub-list for method input_type
+	25, // 21: raftcron.v1.RaftCron.SnapshotSave:input_type -> raftcron.v1.SnapshotSaveRequest
+	26, // 22: raftcron.v1.RaftCron.SnapshotRestore:input_type -> raftcron.v1.SnapshotChunk
+	3,  // 23: raftcron.v1.RaftCron.Apply:output_type -> raftcron.v1.ApplyResponse
+	0,  // 24: raftcron.v1.RaftCron.Get:output_type -> raftcron.v1.Resource
+	6,  // 25: raftcron.v1.RaftCron.List:output_type -> raftcron.v1.ListResponse
+	8,  // 26: raftcron.v1.RaftCron.Delete:output_type -> raftcron.v1.DeleteResponse
+	10, // 27: raftcron.v1.RaftCron.SetSuspend:output_type -> raftcron.v1.SetSuspendResponse
+	29, // 28: raftcron.v1.RaftCron.Trigger:output_type -> raftcron.v1.Job
+	13, // 29: raftcron.v1.RaftCron.ListAttempts:output_type -> raftcron.v1.ListAttemptsResponse
+	15, // 30: raftcron.v1.RaftCron.ListWorkers:output_type -> raftcron.v1.ListWorkersResponse
+	17, // 31: raftcron.v1.RaftCron.Logs:output_type -> raftcron.v1.LogChunk
+	20, // 32: raftcron.v1.RaftCron.Members:output_type -> raftcron.v1.MembersResponse
+	22, // 33: raftcron.v1.RaftCron.Join:output_type -> raftcron.v1.JoinResponse
+	24, // 34: raftcron.v1.RaftCron.RemovePeer:output_type -> raftcron.v1.RemovePeerResponse
+	26, // 35: raftcron.v1.RaftCron.SnapshotSave:output_type -> raftcron.v1.SnapshotChunk
+	27, // 36: raftcron.v1.RaftCron.SnapshotRestore:output_type -> raftcron.v1.SnapshotRestoreResponse
+	23, // [23:37] is the sub-list for method output_type
+	9,  // [9:23] is the sub-list for method input_type
 	9,  // [9:9] is the sub-list for extension type_name
 	9,  // [9:9] is the sub-list for extension extendee
 	0,  // [0:9] is the sub-list for field type_name
@@ -1574,7 +1740,7 @@ func file_raftcron_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftcron_v1_api_proto_rawDesc), len(file_raftcron_v1_api_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

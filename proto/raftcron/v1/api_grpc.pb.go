@@ -22,18 +22,20 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RaftCron_Apply_FullMethodName        = "/raftcron.v1.RaftCron/Apply"
-	RaftCron_Get_FullMethodName          = "/raftcron.v1.RaftCron/Get"
-	RaftCron_List_FullMethodName         = "/raftcron.v1.RaftCron/List"
-	RaftCron_Delete_FullMethodName       = "/raftcron.v1.RaftCron/Delete"
-	RaftCron_SetSuspend_FullMethodName   = "/raftcron.v1.RaftCron/SetSuspend"
-	RaftCron_Trigger_FullMethodName      = "/raftcron.v1.RaftCron/Trigger"
-	RaftCron_ListAttempts_FullMethodName = "/raftcron.v1.RaftCron/ListAttempts"
-	RaftCron_ListWorkers_FullMethodName  = "/raftcron.v1.RaftCron/ListWorkers"
-	RaftCron_Logs_FullMethodName         = "/raftcron.v1.RaftCron/Logs"
-	RaftCron_Members_FullMethodName      = "/raftcron.v1.RaftCron/Members"
-	RaftCron_Join_FullMethodName         = "/raftcron.v1.RaftCron/Join"
-	RaftCron_RemovePeer_FullMethodName   = "/raftcron.v1.RaftCron/RemovePeer"
+	RaftCron_Apply_FullMethodName           = "/raftcron.v1.RaftCron/Apply"
+	RaftCron_Get_FullMethodName             = "/raftcron.v1.RaftCron/Get"
+	RaftCron_List_FullMethodName            = "/raftcron.v1.RaftCron/List"
+	RaftCron_Delete_FullMethodName          = "/raftcron.v1.RaftCron/Delete"
+	RaftCron_SetSuspend_FullMethodName      = "/raftcron.v1.RaftCron/SetSuspend"
+	RaftCron_Trigger_FullMethodName         = "/raftcron.v1.RaftCron/Trigger"
+	RaftCron_ListAttempts_FullMethodName    = "/raftcron.v1.RaftCron/ListAttempts"
+	RaftCron_ListWorkers_FullMethodName     = "/raftcron.v1.RaftCron/ListWorkers"
+	RaftCron_Logs_FullMethodName            = "/raftcron.v1.RaftCron/Logs"
+	RaftCron_Members_FullMethodName         = "/raftcron.v1.RaftCron/Members"
+	RaftCron_Join_FullMethodName            = "/raftcron.v1.RaftCron/Join"
+	RaftCron_RemovePeer_FullMethodName      = "/raftcron.v1.RaftCron/RemovePeer"
+	RaftCron_SnapshotSave_FullMethodName    = "/raftcron.v1.RaftCron/SnapshotSave"
+	RaftCron_SnapshotRestore_FullMethodName = "/raftcron.v1.RaftCron/SnapshotRestore"
 )
 
 // RaftCronClient is the client API for RaftCron service.
@@ -52,6 +54,12 @@ type RaftCronClient interface {
 	Members(ctx context.Context, in *MembersRequest, opts ...grpc.CallOption) (*MembersResponse, error)
 	Join(ctx context.Context, in *JoinRequest, opts ...grpc.CallOption) (*JoinResponse, error)
 	RemovePeer(ctx context.Context, in *RemovePeerRequest, opts ...grpc.CallOption) (*RemovePeerResponse, error)
+	// Backup: the leader's replicated state (after a barrier) in the snapshot
+	// format of raft/snapshot.go, in chunks.
+	SnapshotSave(ctx context.Context, in *SnapshotSaveRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SnapshotChunk], error)
+	// Restore: replaces CronJobs, Jobs and Attempts on every server with the
+	// streamed snapshot's, through one Raft entry (bounded, see cluster/snapshot.go).
+	SnapshotRestore(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[SnapshotChunk, SnapshotRestoreResponse], error)
 }
 
 type raftCronClient struct {
@@ -191,6 +199,38 @@ func (c *raftCronClient) RemovePeer(ctx context.Context, in *RemovePeerRequest, 
 	return out, nil
 }
 
+func (c *raftCronClient) SnapshotSave(ctx context.Context, in *SnapshotSaveRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SnapshotChunk], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &RaftCron_ServiceDesc.Streams[1], RaftCron_SnapshotSave_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[SnapshotSaveRequest, SnapshotChunk]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type RaftCron_SnapshotSaveClient = grpc.ServerStreamingClient[SnapshotChunk]
+
+func (c *raftCronClient) SnapshotRestore(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[SnapshotChunk, SnapshotRestoreResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &RaftCron_ServiceDesc.Streams[2], RaftCron_SnapshotRestore_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[SnapshotChunk, SnapshotRestoreResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type RaftCron_SnapshotRestoreClient = grpc.ClientStreamingClient[SnapshotChunk, SnapshotRestoreResponse]
+
 // RaftCronServer is the server API for RaftCron service.
 // All implementations must embed UnimplementedRaftCronServer
 // for forward compatibility.
@@ -207,6 +247,12 @@ type RaftCronServer interface {
 	Members(context.Context, *MembersRequest) (*MembersResponse, error)
 	Join(context.Context, *JoinRequest) (*JoinResponse, error)
 	RemovePeer(context.Context, *RemovePeerRequest) (*RemovePeerResponse, error)
+	// Backup: the leader's replicated state (after a barrier) in the snapshot
+	// format of raft/snapshot.go, in chunks.
+	SnapshotSave(*SnapshotSaveRequest, grpc.ServerStreamingServer[SnapshotChunk]) error
+	// Restore: replaces CronJobs, Jobs and Attempts on every server with the
+	// streamed snapshot's, through one Raft entry (bounded, see cluster/snapshot.go).
+	SnapshotRestore(grpc.ClientStreamingServer[SnapshotChunk, SnapshotRestoreResponse]) error
 	mustEmbedUnimplementedRaftCronServer()
 }
 
@@ -252,6 +298,12 @@ func (UnimplementedRaftCronServer) Join(context.Context, *JoinRequest) (*JoinRes
 }
 func (UnimplementedRaftCronServer) RemovePeer(context.Context, *RemovePeerRequest) (*RemovePeerResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RemovePeer not implemented")
+}
+func (UnimplementedRaftCronServer) SnapshotSave(*SnapshotSaveRequest, grpc.ServerStreamingServer[SnapshotChunk]) error {
+	return status.Errorf(codes.Unimplemented, "method SnapshotSave not implemented")
+}
+func (UnimplementedRaftCronServer) SnapshotRestore(grpc.ClientStreamingServer[SnapshotChunk, SnapshotRestoreResponse]) error {
+	return status.Errorf(codes.Unimplemented, "method SnapshotRestore not implemented")
 }
 func (UnimplementedRaftCronServer) mustEmbedUnimplementedRaftCronServer() {}
 func (UnimplementedRaftCronServer) testEmbeddedByValue()                  {}
@@ -483,6 +535,24 @@ func _RaftCron_RemovePeer_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RaftCron_SnapshotSave_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(SnapshotSaveRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(RaftCronServer).SnapshotSave(m, &grpc.GenericServerStream[SnapshotSaveRequest, SnapshotChunk]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type RaftCron_SnapshotSaveServer = grpc.ServerStreamingServer[SnapshotChunk]
+
+func _RaftCron_SnapshotRestore_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(RaftCronServer).SnapshotRestore(&grpc.GenericServerStream[SnapshotChunk, SnapshotRestoreResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type RaftCron_SnapshotRestoreServer = grpc.ClientStreamingServer[SnapshotChunk, SnapshotRestoreResponse]
+
 // RaftCron_ServiceDesc is the grpc.ServiceDesc for RaftCron service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -540,6 +610,16 @@ var RaftCron_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "Logs",
 			Handler:       _RaftCron_Logs_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "SnapshotSave",
+			Handler:       _RaftCron_SnapshotSave_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "SnapshotRestore",
+			Handler:       _RaftCron_SnapshotRestore_Handler,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "raftcron/v1/api.proto",

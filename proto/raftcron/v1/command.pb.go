@@ -43,6 +43,7 @@ type Command struct {
 	//	*Command_MarkAttemptLost
 	//	*Command_RequestKill
 	//	*Command_RegisterServer
+	//	*Command_RestoreState
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -202,6 +203,15 @@ func (x *Command) GetRegisterServer() *RegisterServer {
 	return nil
 }
 
+func (x *Command) GetRestoreState() *RestoreState {
+	if x != nil {
+		if x, ok := x.Op.(*Command_RestoreState); ok {
+			return x.RestoreState
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -258,6 +268,10 @@ type Command_RegisterServer struct {
 	RegisterServer *RegisterServer `protobuf:"bytes,13,opt,name=register_server,json=registerServer,proto3,oneof"`
 }
 
+type Command_RestoreState struct {
+	RestoreState *RestoreState `protobuf:"bytes,14,opt,name=restore_state,json=restoreState,proto3,oneof"`
+}
+
 func (*Command_Batch) isCommand_Op() {}
 
 func (*Command_ApplyResources) isCommand_Op() {}
@@ -283,6 +297,8 @@ func (*Command_MarkAttemptLost) isCommand_Op() {}
 func (*Command_RequestKill) isCommand_Op() {}
 
 func (*Command_RegisterServer) isCommand_Op() {}
+
+func (*Command_RestoreState) isCommand_Op() {}
 
 // Many commands in one log entry; each is applied in order and has its own result.
 type Batch struct {
@@ -1254,11 +1270,57 @@ func (x *CommandResult) GetCode() string {
 	return ""
 }
 
+// Operator restore: replaces CronJobs, Jobs and Attempts with those of a
+// snapshot (raft/snapshot.go format); servers are kept as they are.
+type RestoreState struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Snapshot      []byte                 `protobuf:"bytes,1,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreState) Reset() {
+	*x = RestoreState{}
+	mi := &file_raftcron_v1_command_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreState) ProtoMessage() {}
+
+func (x *RestoreState) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_command_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreState.ProtoReflect.Descriptor instead.
+func (*RestoreState) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_command_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *RestoreState) GetSnapshot() []byte {
+	if x != nil {
+		return x.Snapshot
+	}
+	return nil
+}
+
 var File_raftcron_v1_command_proto protoreflect.FileDescriptor
 
 const file_raftcron_v1_command_proto_rawDesc = "" +
 	"\n" +
-	"\x19raftcron/v1/command.proto\x12\vraftcron.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1braftcron/v1/resources.proto\"\x84\a\n" +
+	"\x19raftcron/v1/command.proto\x12\vraftcron.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1braftcron/v1/resources.proto\"\xc6\a\n" +
 	"\aCommand\x12*\n" +
 	"\x05batch\x18\x01 \x01(\v2\x12.raftcron.v1.BatchH\x00R\x05batch\x12F\n" +
 	"\x0fapply_resources\x18\x02 \x01(\v2\x1b.raftcron.v1.ApplyResourcesH\x00R\x0eapplyResources\x12F\n" +
@@ -1275,7 +1337,8 @@ const file_raftcron_v1_command_proto_rawDesc = "" +
 	" \x01(\v2\x1a.raftcron.v1.ReportAttemptH\x00R\rreportAttempt\x12J\n" +
 	"\x11mark_attempt_lost\x18\v \x01(\v2\x1c.raftcron.v1.MarkAttemptLostH\x00R\x0fmarkAttemptLost\x12=\n" +
 	"\frequest_kill\x18\f \x01(\v2\x18.raftcron.v1.RequestKillH\x00R\vrequestKill\x12F\n" +
-	"\x0fregister_server\x18\r \x01(\v2\x1b.raftcron.v1.RegisterServerH\x00R\x0eregisterServerB\x04\n" +
+	"\x0fregister_server\x18\r \x01(\v2\x1b.raftcron.v1.RegisterServerH\x00R\x0eregisterServer\x12@\n" +
+	"\rrestore_state\x18\x0e \x01(\v2\x19.raftcron.v1.RestoreStateH\x00R\frestoreStateB\x04\n" +
 	"\x02op\"9\n" +
 	"\x05Batch\x120\n" +
 	"\bcommands\x18\x01 \x03(\v2\x14.raftcron.v1.CommandR\bcommands\"\x97\x01\n" +
@@ -1351,7 +1414,9 @@ const file_raftcron_v1_command_proto_rawDesc = "" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12\x18\n" +
 	"\aactions\x18\x02 \x03(\tR\aactions\x12\x18\n" +
 	"\acreated\x18\x03 \x03(\tR\acreated\x12\x12\n" +
-	"\x04code\x18\x04 \x01(\tR\x04codeB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
+	"\x04code\x18\x04 \x01(\tR\x04code\"*\n" +
+	"\fRestoreState\x12\x1a\n" +
+	"\bsnapshot\x18\x01 \x01(\fR\bsnapshotB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
 
 var (
 	file_raftcron_v1_command_proto_rawDescOnce sync.Once
@@ -1365,7 +1430,7 @@ func file_raftcron_v1_command_proto_rawDescGZIP() []byte {
 	return file_raftcron_v1_command_proto_rawDescData
 }
 
-var file_raftcron_v1_command_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_raftcron_v1_command_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_raftcron_v1_command_proto_goTypes = []any{
 	(*Command)(nil),               // 0: raftcron.v1.Command
 	(*Batch)(nil),                 // 1: raftcron.v1.Batch
@@ -1382,12 +1447,13 @@ var file_raftcron_v1_command_proto_goTypes = []any{
 	(*RequestKill)(nil),           // 12: raftcron.v1.RequestKill
 	(*RegisterServer)(nil),        // 13: raftcron.v1.RegisterServer
 	(*CommandResult)(nil),         // 14: raftcron.v1.CommandResult
-	(*CronJob)(nil),               // 15: raftcron.v1.CronJob
-	(*Job)(nil),                   // 16: raftcron.v1.Job
-	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
-	(*ScheduleDecision)(nil),      // 18: raftcron.v1.ScheduleDecision
-	(*JobStatus)(nil),             // 19: raftcron.v1.JobStatus
-	(*Attempt)(nil),               // 20: raftcron.v1.Attempt
+	(*RestoreState)(nil),          // 15: raftcron.v1.RestoreState
+	(*CronJob)(nil),               // 16: raftcron.v1.CronJob
+	(*Job)(nil),                   // 17: raftcron.v1.Job
+	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(*ScheduleDecision)(nil),      // 19: raftcron.v1.ScheduleDecision
+	(*JobStatus)(nil),             // 20: raftcron.v1.JobStatus
+	(*Attempt)(nil),               // 21: raftcron.v1.Attempt
 }
 var file_raftcron_v1_command_proto_depIdxs = []int32{
 	1,  // 0: raftcron.v1.Command.batch:type_name -> raftcron.v1.Batch
@@ -1403,27 +1469,28 @@ var file_raftcron_v1_command_proto_depIdxs = []int32{
 	11, // 10: raftcron.v1.Command.mark_attempt_lost:type_name -> raftcron.v1.MarkAttemptLost
 	12, // 11: raftcron.v1.Command.request_kill:type_name -> raftcron.v1.RequestKill
 	13, // 12: raftcron.v1.Command.register_server:type_name -> raftcron.v1.RegisterServer
-	0,  // 13: raftcron.v1.Batch.commands:type_name -> raftcron.v1.Command
-	15, // 14: raftcron.v1.ApplyResources.cron_jobs:type_name -> raftcron.v1.CronJob
-	16, // 15: raftcron.v1.ApplyResources.jobs:type_name -> raftcron.v1.Job
-	17, // 16: raftcron.v1.ApplyResources.now:type_name -> google.protobuf.Timestamp
-	17, // 17: raftcron.v1.SetSuspend.now:type_name -> google.protobuf.Timestamp
-	16, // 18: raftcron.v1.CreateJobs.jobs:type_name -> raftcron.v1.Job
-	18, // 19: raftcron.v1.UpdateCronJobStatus.decisions:type_name -> raftcron.v1.ScheduleDecision
-	17, // 20: raftcron.v1.UpdateCronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
-	17, // 21: raftcron.v1.UpdateCronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
-	19, // 22: raftcron.v1.PutJobStatus.status:type_name -> raftcron.v1.JobStatus
-	20, // 23: raftcron.v1.CreateAttempts.attempts:type_name -> raftcron.v1.Attempt
-	17, // 24: raftcron.v1.AssignAttempt.now:type_name -> google.protobuf.Timestamp
-	17, // 25: raftcron.v1.ReportAttempt.start_time:type_name -> google.protobuf.Timestamp
-	17, // 26: raftcron.v1.ReportAttempt.finish_time:type_name -> google.protobuf.Timestamp
-	17, // 27: raftcron.v1.MarkAttemptLost.now:type_name -> google.protobuf.Timestamp
-	17, // 28: raftcron.v1.RequestKill.now:type_name -> google.protobuf.Timestamp
-	29, // [29:29] is the sub-list for method output_type
-	29, // [29:29] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	15, // 13: raftcron.v1.Command.restore_state:type_name -> raftcron.v1.RestoreState
+	0,  // 14: raftcron.v1.Batch.commands:type_name -> raftcron.v1.Command
+	16, // 15: raftcron.v1.ApplyResources.cron_jobs:type_name -> raftcron.v1.CronJob
+	17, // 16: raftcron.v1.ApplyResources.jobs:type_name -> raftcron.v1.Job
+	18, // 17: raftcron.v1.ApplyResources.now:type_name -> google.protobuf.Timestamp
+	18, // 18: raftcron.v1.SetSuspend.now:type_name -> google.protobuf.Timestamp
+	17, // 19: raftcron.v1.CreateJobs.jobs:type_name -> raftcron.v1.Job
+	19, // 20: raftcron.v1.UpdateCronJobStatus.decisions:type_name -> raftcron.v1.ScheduleDecision
+	18, // 21: raftcron.v1.UpdateCronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
+	18, // 22: raftcron.v1.UpdateCronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
+	20, // 23: raftcron.v1.PutJobStatus.status:type_name -> raftcron.v1.JobStatus
+	21, // 24: raftcron.v1.CreateAttempts.attempts:type_name -> raftcron.v1.Attempt
+	18, // 25: raftcron.v1.AssignAttempt.now:type_name -> google.protobuf.Timestamp
+	18, // 26: raftcron.v1.ReportAttempt.start_time:type_name -> google.protobuf.Timestamp
+	18, // 27: raftcron.v1.ReportAttempt.finish_time:type_name -> google.protobuf.Timestamp
+	18, // 28: raftcron.v1.MarkAttemptLost.now:type_name -> google.protobuf.Timestamp
+	18, // 29: raftcron.v1.RequestKill.now:type_name -> google.protobuf.Timestamp
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_command_proto_init() }
@@ -1446,6 +1513,7 @@ func file_raftcron_v1_command_proto_init() {
 		(*Command_MarkAttemptLost)(nil),
 		(*Command_RequestKill)(nil),
 		(*Command_RegisterServer)(nil),
+		(*Command_RestoreState)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1453,7 +1521,7 @@ func file_raftcron_v1_command_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftcron_v1_command_proto_rawDesc), len(file_raftcron_v1_command_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
