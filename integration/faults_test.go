@@ -158,6 +158,14 @@ func TestLeaderPaused(t *testing.T) {
 	if len(r.duplicate) > 0 {
 		t.Fatalf("ticks with two Jobs: %v", r.duplicate)
 	}
+	// "When did it last succeed?" is on the CronJob.
+	cj, err := c.client().GetCronJob(context.Background(), "default", "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := cj.GetStatus().GetLastSuccessfulTime(); last == nil || time.Since(last.AsTime()) > 30*time.Second {
+		t.Fatalf("lastSuccessfulTime = %v, want a recent time", last)
+	}
 	// Nothing ran twice: each Job has exactly one succeeded attempt.
 	jobs, _ := c.client().ListJobs(context.Background(), "default", "p")
 	for _, j := range jobs {

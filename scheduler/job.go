@@ -434,6 +434,12 @@ func planJob(job *pb.Job, atts []*pb.Attempt, connected map[string]bool, now tim
 			st.CompletionTime = ts
 		}
 		plan.cmds = append(plan.cmds, statusCommand(job, st, old)...)
+		if cj := job.GetStatus().GetCronJob(); typ == ConditionComplete && cj != "" {
+			// The CronJob's lastSuccessfulTime answers "when did it last succeed".
+			plan.cmds = append(plan.cmds, &pb.Command{Op: &pb.Command_UpdateCronJobStatus{UpdateCronJobStatus: &pb.UpdateCronJobStatus{
+				Namespace: job.GetMetadata().GetNamespace(), Name: cj, LastSuccessfulTime: ts,
+			}}})
+		}
 	}
 
 	if job.GetSpec().GetSuspend() {
