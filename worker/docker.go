@@ -303,7 +303,10 @@ func exitFromState(s *container.State) ExitStatus {
 }
 
 func (d *DockerRuntime) Kill(ctx context.Context, id string, grace time.Duration) error {
-	secs := int((grace + time.Second - 1) / time.Second)
+	// Docker counts the stop timeout in whole seconds. Round down: the
+	// SIGKILL may come early but never later than the grace allows, since a
+	// lease kill (agent.enforceLeases) must be over when the lease ends.
+	secs := int(grace / time.Second)
 	// ContainerStop sends SIGTERM, then SIGKILL after the timeout; run it in
 	// the background so that the caller does not wait out the grace.
 	go func() {
