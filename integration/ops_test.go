@@ -1,0 +1,408 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/raftcron/raftcron/client"
+)
+
+// serverClient is a client that talks to server i only (reads are served
+// from that server's replica).
+func (c *cluster) serverClient(i int) *client.Client {
+	cl, err := client.New(client.Config{Servers: []string{c.grpc[i]}})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { cl.Close() })
+	return cl
+}
+
+// objectNames lists "CronJob/name" and "Job/name" in namespace default as
+// server i's replica has them.
+func (c *cluster) objectNames(i int) ([]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	cl := c.serverClient(i)
+	cjs, err := cl.ListCronJobs(ctx, "default")
+	if err != nil {
+		return nil, err
+	}
+	jobs, err := cl.ListJobs(ctx, "default", "")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, cj := range cjs {
+		out = append(out, "CronJob/"+cj.GetMetadata().GetName())
+	}
+	for _, j := range jobs {
+		out = append(out, "Job/"+j.GetMetadata().GetName())
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func suspendedCron(name string) string {
+	return fmt.Sprintf(`
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: %s}
+spec:
+  schedule: "0 3 * * *"
+  suspend: true
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{name: main, image: none, command: [/bin/true]}]
+`, name)
+}
+
+func suspendedJob(name string) string {
+	return fmt.Sprintf(`
+apiVersion: batch/v1
+kind: Job
+metadata: {name: %s}
+spec:
+  suspend: true
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: main, image: none, command: [/bin/true]}]
+`, name)
+}
+
+// TestSnapshotSaveRestore: apply objects, save a snapshot through a
+// follower, delete some, restore through another server: the objects are
+// back on all three servers. A file that is not a snapshot is refused and
+// changes nothing.
+func TestSnapshotSaveRestore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration")
+	}
+	c := startCluster(t, clusterOptions{})
+	c.apply(manifest(t, suspendedCron("nightly")+"---"+suspendedCron("weekly")+"---"+
+		suspendedCron("hourly")+"---"+suspendedJob("adhoc")+"---"+suspendedJob("migrate"))...)
+	want := []string{"CronJob/hourly", "CronJob/nightly", "CronJob/weekly", "Job/adhoc", "Job/migrate"}
+
+	leader := c.leader()
+	follower := (leader + 1) % 3
+	file := filepath.Join(c.dir, "backup.snap")
+	out, err := c.cliAt(follower, "snapshot", "save", file)
+	if err != nil {
+		t.Fatalf("snapshot save via follower: %v", err)
+	}
+	t.Logf("save: %s", strings.TrimSpace(out))
+	if fi, err := os.Stat(file); err != nil || fi.Size() == 0 {
+		t.Fatalf("snapshot file: %v", err)
+	}
+
+	for _, d := range [][]string{{"cronjob", "nightly"}, {"cronjob", "weekly"}, {"job", "adhoc"}} {
+		if _, err := c.cli(append([]string{"delete"}, d...)...); err != nil {
+			t.Fatalf("delete %v: %v", d, err)
+		}
+	}
+	c.waitFor(10*time.Second, "the deletes on every server", func() bool {
+		for i := range c.servers {
+			if names, err := c.objectNames(i); err != nil || len(names) != 2 {
+				return false
+			}
+		}
+		return true
+	})
+
+	// Garbage is refused, with a clear message, and changes nothing.
+	garbage := filepath.Join(c.dir, "crontab.txt")
+	if err := os.WriteFile(garbage, []byte("0 3 * * * /usr/local/bin/backup.sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := c.cli("snapshot", "restore", garbage); err == nil || !strings.Contains(err.Error(), "not a raftcron snapshot") {
+		t.Fatalf("restore of a crontab file: err %v, out %q; want a refusal naming the problem", err, out)
+	}
+	if names, _ := c.objectNames(leader); len(names) != 2 {
+		t.Fatalf("a refused restore changed the state: %v", names)
+	}
+
+	out, err = c.cliAt((leader+2)%3, "snapshot", "restore", file)
+	if err != nil {
+		t.Fatalf("snapshot restore: %v", err)
+	}
+	t.Logf("restore: %s", strings.TrimSpace(out))
+	for i := range c.servers {
+		var names []string
+		c.waitFor(10*time.Second, fmt.Sprintf("restored objects on s%d", i+1), func() bool {
+			names, err = c.objectNames(i)
+			return err == nil && slices.Equal(names, want)
+		})
+	}
+	// A restored CronJob is whole: spec and suspend flag came back.
+	cj, err := c.serverClient(follower).GetCronJob(context.Background(), "default", "nightly")
+	if err != nil || cj.GetSpec().GetSchedule() != "0 3 * * *" || !cj.GetSpec().GetSuspend() {
+		t.Fatalf("restored CronJob: %v, %v", cj, err)
+	}
+}
+
+// cliAt runs the raftcron binary against server i only.
+func (c *cluster) cliAt(i int, args ...string) (string, error) {
+	cmd := exec.Command(binary, append([]string{"--server", c.grpc[i]}, args...)...)
+	out, err := cmd.Output()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(out), fmt.Errorf("%v: %s", err, ee.Stderr)
+	}
+	return string(out), err
+}
+
+// flagValue returns the value following flag in a process's arguments.
+func flagValue(p *proc, flag string) string {
+	for i, a := range p.args {
+		if a == flag && i+1 < len(p.args) {
+			return p.args[i+1]
+		}
+	}
+	return ""
+}
+
+// portOf returns the port of host:port.
+func portOf(t *testing.T, addr string) string {
+	t.Helper()
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
+// ticksOn is countTicks read from server i's replica only.
+func ticksOn(t *testing.T, c *cluster, i int, cronJob string, from, to int64) (tickReport, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	jobs, err := c.serverClient(i).ListJobs(ctx, "default", cronJob)
+	if err != nil {
+		return tickReport{}, err
+	}
+	seen := map[int64]int{}
+	for _, j := range jobs {
+		sec, err := strconv.ParseInt(strings.TrimPrefix(j.GetMetadata().GetName(), cronJob+"-"), 10, 64)
+		if err == nil && sec >= from && sec <= to {
+			seen[sec]++
+		}
+	}
+	r := tickReport{first: from, last: to}
+	for s := from; s <= to; s++ {
+		r.expected++
+		switch seen[s] {
+		case 0:
+			r.missed = append(r.missed, s)
+		case 1:
+		default:
+			r.duplicate = append(r.duplicate, s)
+		}
+		r.jobs += seen[s]
+	}
+	return r, nil
+}
+
+// healthz returns the status code and body of server i's /healthz.
+func (c *cluster) healthz(i int) (int, string) {
+	cl := &http.Client{Timeout: 2 * time.Second}
+	resp, err := cl.Get("http://" + c.http[i] + "/healthz")
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, strings.TrimSpace(string(b))
+}
+
+func runCmd(t *testing.T, name string, args ...string) error {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// sameState reports whether server i's replica lists the same CronJobs
+// and Jobs (names and resource versions) as server ref's.
+func (c *cluster) sameState(i, ref int) bool {
+	a, errA := c.objectVersions(i)
+	b, errB := c.objectVersions(ref)
+	return errA == nil && errB == nil && slices.Equal(a, b)
+}
+
+func (c *cluster) objectVersions(i int) ([]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	cl := c.serverClient(i)
+	cjs, err := cl.ListCronJobs(ctx, "default")
+	if err != nil {
+		return nil, err
+	}
+	jobs, err := cl.ListJobs(ctx, "default", "")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, cj := range cjs {
+		out = append(out, "CronJob/"+cj.GetMetadata().GetName()+"@"+cj.GetMetadata().GetResourceVersion())
+	}
+	for _, j := range jobs {
+		out = append(out, "Job/"+j.GetMetadata().GetName()+"@"+j.GetMetadata().GetResourceVersion())
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// TestDataDirFull is fault scenario 6: a follower's data directory (a small
+// tmpfs) fills up and takes no more writes. Its /healthz turns 503 with the
+// reason; the other two go on scheduling an every-second CronJob; once space
+// is freed the server catches up to the same CronJobs and Jobs as the leader.
+func TestDataDirFull(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a tmpfs")
+	}
+	c := startCluster(t, clusterOptions{})
+	c.startWorker("w1", "--runtime", "exec", "--allow-exec", "--slots", "8")
+	c.apply(manifest(t, everySecond("disk"))...)
+	leader := c.leader()
+	f := (leader + 1) % 3
+
+	// Move the follower's data dir onto a 16 MiB tmpfs.
+	dir := flagValue(c.servers[f], "--data-dir")
+	c.servers[f].stop()
+	if err := os.Rename(dir, dir+".orig"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := runCmd(t, "mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", dir); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.servers[f].stop()
+		if err := runCmd(t, "umount", dir); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+	})
+	if err := runCmd(t, "cp", "-a", dir+".orig/.", dir); err != nil {
+		t.Fatal(err)
+	}
+	c.restartServer(f)
+	c.waitFor(20*time.Second, "the follower back with a healthy data dir", func() bool {
+		code, _ := c.healthz(f)
+		return code == http.StatusOK && c.sameState(f, c.leader())
+	})
+
+	// Fill it.
+	fill := filepath.Join(dir, "filler")
+	fh, err := os.Create(fill)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 1<<20)
+	for {
+		if _, err := fh.Write(chunk); err != nil {
+			break
+		}
+	}
+	for i := 0; i < 64; i++ { // the last pages
+		if _, err := fh.Write(chunk[:4096]); err != nil {
+			break
+		}
+	}
+	fh.Close()
+	full := time.Now()
+	var body string
+	c.waitFor(10*time.Second, "/healthz of the full server to turn 503", func() bool {
+		var code int
+		code, body = c.healthz(f)
+		return code == http.StatusServiceUnavailable
+	})
+	t.Logf("/healthz of s%d after %v: 503 %q", f+1, time.Since(full).Round(10*time.Millisecond), body)
+	if !strings.Contains(body, dir) {
+		t.Fatalf("/healthz body %q does not name the data dir", body)
+	}
+	for i := range c.servers {
+		if i != f {
+			if code, b := c.healthz(i); code != http.StatusOK {
+				t.Fatalf("/healthz of healthy s%d: %d %q", i+1, code, b)
+			}
+		}
+	}
+
+	// The other two go on scheduling: every tick while the disk is full has its Job.
+	from := time.Now().Unix() + 1
+	time.Sleep(5 * time.Second)
+	to := time.Now().Unix() - 1
+	var r tickReport
+	c.waitFor(15*time.Second, "every tick during the full disk to have its Job", func() bool {
+		var err error
+		r, err = ticksOn(t, c, c.leader(), "disk", from, to)
+		return err == nil && len(r.missed) == 0
+	})
+	t.Logf("while s%d's disk is full: %s", f+1, r)
+	if len(r.duplicate) > 0 {
+		t.Fatalf("ticks with two Jobs: %v", r.duplicate)
+	}
+	// The full server could not store the new entries: its replica lags.
+	if lag, err := ticksOn(t, c, f, "disk", from, to); err == nil && len(lag.missed) == 0 {
+		t.Fatalf("s%d's replica has every Job although its disk is full (%s): the fault did not bite", f+1, lag)
+	} else if err == nil {
+		t.Logf("s%d's own replica meanwhile: %s", f+1, lag)
+	}
+	if c.servers[f].running() {
+		t.Logf("s%d kept running with a full disk", f+1)
+	} else {
+		t.Logf("s%d exited with a full disk", f+1)
+	}
+
+	// Repair: free the space. The server recovers (or is restarted if it
+	// exited) and ends with the same state as the leader.
+	if err := os.Remove(fill); err != nil {
+		t.Fatal(err)
+	}
+	repaired := time.Now()
+	if !c.servers[f].running() {
+		c.restartServer(f)
+	}
+	c.waitFor(10*time.Second, "/healthz of the repaired server to turn 200", func() bool {
+		code, _ := c.healthz(f)
+		return code == http.StatusOK
+	})
+	// Stop new ticks so that the lists can settle, then compare.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.client().SetSuspend(ctx, "CronJob", "default", "disk", true); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor(30*time.Second, "the repaired server to hold the leader's CronJobs and Jobs", func() bool {
+		return c.sameState(f, c.leader())
+	})
+	objs, _ := c.objectVersions(f)
+	t.Logf("s%d caught up %v after the repair; %d objects identical to the leader's", f+1,
+		time.Since(repaired).Round(10*time.Millisecond), len(objs))
+	for i := range c.servers {
+		if !c.sameState(i, c.leader()) {
+			t.Fatalf("s%d differs from the leader", i+1)
+		}
+	}
+}
