@@ -169,6 +169,10 @@ func Open(cfg Config) (*Node, error) {
 			logger.Info("bootstrapped a new cluster", "address", string(trans.LocalAddr()))
 		}
 	}
+	if err := recoverFromPeersJSON(cfg.DataDir, rc, fsm, logs, store, snaps, trans, logger); err != nil {
+		cleanup()
+		return nil, fmt.Errorf("open raft: %w", err)
+	}
 	r, err := hraft.NewRaft(rc, fsm, logs, store, snaps, trans)
 	if err != nil {
 		cleanup()
@@ -485,4 +489,38 @@ func (n *Node) Shutdown() error {
 		n.logger.Info("raft shut down")
 	})
 	return n.shutdownErr
+}
+
+// PeersFile is the name, inside the data dir, of the manual recovery file:
+// when it exists at start, Open replaces the Raft configuration with the
+// servers it lists (hashicorp/raft's peers.json, format version 3: a JSON
+// array of {"id", "address", "non_voter"}) and renames it to
+// peers.json.applied. It is how an operator recovers after losing a majority.
+const PeersFile = "peers.json"
+
+func recoverFromPeersJSON(dataDir string, rc *hraft.Config, fsm hraft.FSM, logs hraft.LogStore, stable hraft.StableStore,
+	snaps hraft.SnapshotStore, trans hraft.Transport, logger *slog.Logger) error {
+	path := filepath.Join(dataDir, PeersFile)
+	if _, err := os.Stat(path); err != nil {
+		if os.IsNotExist(err) {
+			return nil
+		}
+		return fmt.Errorf("recover: %w", err)
+	}
+	conf, err := hraft.ReadConfigJSON(path)
+	if err != nil {
+		return fmt.Errorf("recover: read %s: %w", path, err)
+	}
+	if err := hraft.RecoverCluster(rc, fsm, logs, stable, snaps, trans, conf); err != nil {
+		return fmt.Errorf("recover from %s: %w", path, err)
+	}
+	if err := os.Rename(path, path+".applied"); err != nil {
+		return fmt.Errorf("recover: %s applied but not renamed (remove it before the next start): %w", path, err)
+	}
+	ids := make([]string, 0, len(conf.Servers))
+	for _, srv := range conf.Servers {
+		ids = append(ids, string(srv.ID)+"="+string(srv.Address))
+	}
+	logger.Warn("recovered the Raft configuration from "+PeersFile, "servers", ids)
+	return nil
 }
