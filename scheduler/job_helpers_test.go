@@ -167,6 +167,21 @@ func (w *world) apply(cmds []*pb.Command) {
 			w.mutateAttempt(as.Name, func(a *pb.Attempt) {
 				a.State, a.Worker, a.AssignedTime, a.Incarnation = AttemptAssigned, as.Worker, as.Now, w.incarnation
 			})
+		case *pb.Command_UpdateCronJobStatus:
+			u := op.UpdateCronJobStatus
+			k := wkey(u.Namespace, u.Name)
+			cj, ok := w.cronJobs[k]
+			if !ok {
+				w.t.Fatalf("UpdateCronJobStatus for missing CronJob %s", k)
+			}
+			n := proto.Clone(cj).(*pb.CronJob)
+			if n.Status == nil {
+				n.Status = &pb.CronJobStatus{}
+			}
+			if u.LastSuccessfulTime != nil {
+				n.Status.LastSuccessfulTime = u.LastSuccessfulTime
+			}
+			w.cronJobs[k] = n
 		case *pb.Command_RequestKill:
 			rk := op.RequestKill
 			a := w.attempts[wkey(rk.Namespace, rk.Name)]

@@ -170,6 +170,14 @@ func TestConcurrencyGating(t *testing.T) {
 			if a := w.attempt("nightly-101-0-1"); a.State != AttemptAssigned {
 				t.Errorf("new Job not started after the old one ended: %v", a)
 			}
+			// A completed Job of the CronJob sets its lastSuccessfulTime; a replaced one does not.
+			last := w.CronJob("default", "nightly").GetStatus().GetLastSuccessfulTime()
+			if tc.policy == "Replace" && last != nil {
+				t.Errorf("lastSuccessfulTime %v after the only finished Job was replaced", last.AsTime())
+			}
+			if tc.policy != "Replace" && (last == nil || !last.AsTime().Equal(t0.Add(4*time.Minute))) {
+				t.Errorf("lastSuccessfulTime = %v, want the completion at %v", last, t0.Add(4*time.Minute))
+			}
 		})
 	}
 }
