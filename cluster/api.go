@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/raft"
 	"github.com/raftcron/raftcron/scheduler"
 )
 
@@ -96,26 +97,13 @@ func (a *api) Apply(ctx context.Context, req *pb.ApplyRequest) (*pb.ApplyRespons
 
 // applyAction predicts what the FSM will do with an object, for dry runs.
 func applyAction(oldMeta *pb.ObjectMeta, oldSpec proto.Message, meta *pb.ObjectMeta, spec proto.Message, absent bool) string {
-	switch {
-	case absent:
+	if absent {
 		return "created"
-	case proto.Equal(oldSpec, spec) && mapsEqual(oldMeta.GetLabels(), meta.GetLabels()) && mapsEqual(oldMeta.GetAnnotations(), meta.GetAnnotations()):
+	}
+	if sameSpec, sameMeta := raft.Compare(oldMeta, oldSpec, meta, spec); sameSpec && sameMeta {
 		return "unchanged"
-	default:
-		return "configured"
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
+	return "configured"
 }
 
 func newUID() string {

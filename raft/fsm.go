@@ -256,9 +256,7 @@ func (a *applier) applyResources(c *pb.ApplyResources) *pb.CommandResult {
 			res.Actions = append(res.Actions, "created")
 			continue
 		}
-		sameSpec := proto.Equal(old.GetSpec(), in.GetSpec())
-		sameMeta := maps.Equal(old.GetMetadata().GetLabels(), in.GetMetadata().GetLabels()) &&
-			maps.Equal(old.GetMetadata().GetAnnotations(), in.GetMetadata().GetAnnotations())
+		sameSpec, sameMeta := Compare(old.GetMetadata(), old.GetSpec(), in.GetMetadata(), in.GetSpec())
 		if sameSpec && sameMeta {
 			res.Actions = append(res.Actions, "unchanged")
 			continue
@@ -295,9 +293,7 @@ func (a *applier) applyResources(c *pb.ApplyResources) *pb.CommandResult {
 			res.Actions = append(res.Actions, "created")
 			continue
 		}
-		sameSpec := proto.Equal(old.GetSpec(), in.GetSpec())
-		sameMeta := maps.Equal(old.GetMetadata().GetLabels(), in.GetMetadata().GetLabels()) &&
-			maps.Equal(old.GetMetadata().GetAnnotations(), in.GetMetadata().GetAnnotations())
+		sameSpec, sameMeta := Compare(old.GetMetadata(), old.GetSpec(), in.GetMetadata(), in.GetSpec())
 		if sameSpec && sameMeta {
 			res.Actions = append(res.Actions, "unchanged")
 			continue
@@ -737,4 +733,13 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.logger.Info("restored snapshot", counts...)
 	f.notify()
 	return nil
+}
+
+// Compare tells what ApplyResources will do with an object: nothing when
+// both are the same, a new generation when the spec differs, and a plain
+// update when only labels or annotations differ. The API's dry run uses it too.
+func Compare(oldMeta *pb.ObjectMeta, oldSpec proto.Message, inMeta *pb.ObjectMeta, inSpec proto.Message) (sameSpec, sameMeta bool) {
+	sameSpec = proto.Equal(oldSpec, inSpec)
+	sameMeta = maps.Equal(oldMeta.GetLabels(), inMeta.GetLabels()) && maps.Equal(oldMeta.GetAnnotations(), inMeta.GetAnnotations())
+	return sameSpec, sameMeta
 }
