@@ -159,8 +159,14 @@ func Open(cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("open raft: check existing state: %w", err)
 		}
 		if !has {
+			// The advertise address as given (a DNS name stays a name, so a
+			// container that comes back with a new IP is still reachable).
+			self := trans.LocalAddr()
+			if cfg.AdvertiseAddr != "" {
+				self = hraft.ServerAddress(cfg.AdvertiseAddr)
+			}
 			conf := hraft.Configuration{Servers: []hraft.Server{{
-				Suffrage: hraft.Voter, ID: rc.LocalID, Address: trans.LocalAddr(),
+				Suffrage: hraft.Voter, ID: rc.LocalID, Address: self,
 			}}}
 			if err := hraft.BootstrapCluster(rc, logs, store, snaps, trans, conf); err != nil {
 				cleanup()
