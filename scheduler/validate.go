@@ -253,13 +253,12 @@ func validateSchedule(errs *fieldErrors, schedule string, timeZone *string) {
 			return
 		}
 	}
-	if !tzOK {
-		return // the schedule cannot be checked in a zone that does not load
-	}
 	tz := ""
-	if timeZone != nil {
+	if timeZone != nil && tzOK {
 		tz = *timeZone
 	}
+	// With a zone that does not load, the expression is still checked (in UTC)
+	// so that every bad field is reported at once.
 	sched, err := ParseSchedule(expr, tz)
 	if err != nil {
 		msg := err.Error()
