@@ -46,6 +46,9 @@ type proc struct {
 	name string
 	args []string
 	log  string
+	// wrap, when set, is a command line the binary runs under, e.g.
+	// ip netns exec NS (which execs, so the pid stays the binary's).
+	wrap []string
 	cmd  *exec.Cmd
 	done chan struct{}
 }
@@ -56,7 +59,11 @@ func (p *proc) start(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.cmd = exec.Command(binary, p.args...)
+	if len(p.wrap) > 0 {
+		p.cmd = exec.Command(p.wrap[0], append(append(append([]string{}, p.wrap[1:]...), binary), p.args...)...)
+	} else {
+		p.cmd = exec.Command(binary, p.args...)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = f, f
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.cmd.Start(); err != nil {
@@ -126,11 +133,16 @@ type clusterOptions struct {
 	servers int
 	// extra server flags, e.g. --backoff-base
 	serverFlags []string
+	// host the servers listen on; default 127.0.0.1
+	host string
 }
 
-func freePort(t *testing.T) string {
+func freePort(t *testing.T, host string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +164,7 @@ func startCluster(t *testing.T, o clusterOptions) *cluster {
 	}
 	c := &cluster{t: t, dir: t.TempDir(), workers: map[string]*proc{}, extra: o.serverFlags}
 	for i := 1; i <= o.servers; i++ {
-		raftAddr, grpcAddr, httpAddr := freePort(t), freePort(t), freePort(t)
+		raftAddr, grpcAddr, httpAddr := freePort(t, o.host), freePort(t, o.host), freePort(t, o.host)
 		args := []string{"server", "--node-id", fmt.Sprintf("s%d", i), "--data-dir", filepath.Join(c.dir, fmt.Sprintf("s%d", i)),
 			"--raft-addr", raftAddr, "--grpc-addr", grpcAddr, "--http-addr", httpAddr, "--log-level", "debug"}
 		args = append(args, serverTiming...)
@@ -230,10 +242,16 @@ func (c *cluster) workerList() []*proc {
 // startWorker starts a worker process connected to every server.
 func (c *cluster) startWorker(id string, flags ...string) *proc {
 	c.t.Helper()
+	return c.startWorkerWrapped(nil, id, flags...)
+}
+
+// startWorkerWrapped starts a worker under a wrapping command line (see proc.wrap).
+func (c *cluster) startWorkerWrapped(wrap []string, id string, flags ...string) *proc {
+	c.t.Helper()
 	args := []string{"worker", "--servers", strings.Join(c.grpc, ","), "--id", id,
 		"--data-dir", filepath.Join(c.dir, "worker-"+id), "--log-level", "debug"}
 	args = append(args, flags...)
-	p := &proc{name: "worker-" + id, args: args, log: filepath.Join(c.dir, "worker-"+id+".log")}
+	p := &proc{name: "worker-" + id, args: args, wrap: wrap, log: filepath.Join(c.dir, "worker-"+id+".log")}
 	p.start(c.t)
 	c.mu.Lock()
 	c.workers[id] = p
