@@ -7,7 +7,7 @@ PROTOC_GEN_GO_GRPC_VERSION := v1.5.1
 # The whole test run is bounded well under CI's limit.
 TEST_TIMEOUT ?= 18m
 
-.PHONY: all build test test-unit vet demo bench proto image clean
+.PHONY: all build test test-unit vet demo bench soak proto image clean
 
 all: build
 
@@ -34,6 +34,11 @@ test-unit:
 ## demo: a 3-server cluster and 2 workers running a real nightly report
 demo: build
 	./deploy/demo.sh
+
+## soak: loop random faults for DURATION (default 30m) and print the tick figures
+DURATION ?= 30m
+soak: build
+	RAFTCRON_SOAK=$(DURATION) $(GO) test -count=1 -v -timeout 0 -run TestSoak ./integration/ 2>&1 | grep -E 'soak|PASS|FAIL|ok'
 
 ## bench: benchmarks (figures recorded in BENCHMARKS.md)
 bench:
