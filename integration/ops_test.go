@@ -590,3 +590,72 @@ func TestLeaderPartitioned(t *testing.T) {
 	t.Logf("partitioned s%d: new leader s%d after %v; old leader following %v after healing; %s (ticks missed %d)",
 		old+1, newLeader+1, elected.Round(10*time.Millisecond), rejoined.Round(10*time.Millisecond), r, len(r.missed))
 }
+
+// TestRecoverFromPeersJSON: two of three servers are lost for good; the
+// survivor cannot write until an operator writes peers.json naming it alone
+// and restarts it. Then it leads, keeps every acknowledged object, takes
+// writes and accepts a new server.
+func TestRecoverFromPeersJSON(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration")
+	}
+	c := startCluster(t, clusterOptions{})
+	c.apply(manifest(t, suspendedCron("keep")+"---"+suspendedJob("keep-job"))...)
+	survivor := c.leader()
+	c.waitFor(10*time.Second, "the objects on the survivor", func() bool {
+		names, err := c.objectNames(survivor)
+		return err == nil && len(names) == 2
+	})
+	for i, s := range c.servers {
+		if i != survivor {
+			s.kill9()
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	_, err := c.serverClient(survivor).Apply(ctx, manifest(t, suspendedCron("nomajority")), false)
+	cancel()
+	if err == nil {
+		t.Fatal("a write without a majority was acknowledged")
+	}
+
+	c.servers[survivor].stop()
+	dir := flagValue(c.servers[survivor], "--data-dir")
+	peers := fmt.Sprintf(`[{"id": %q, "address": %q, "non_voter": false}]`,
+		c.servers[survivor].name, flagValue(c.servers[survivor], "--raft-addr"))
+	if err := os.WriteFile(filepath.Join(dir, "peers.json"), []byte(peers), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.restartServer(survivor)
+	began := time.Now()
+	c.waitFor(20*time.Second, "the survivor to lead alone", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		m, err := c.serverClient(survivor).Members(ctx)
+		return err == nil && len(m) == 1 && m[0].GetLeader() && m[0].GetId() == c.servers[survivor].name
+	})
+	t.Logf("s%d leads alone %v after restarting with peers.json", survivor+1, time.Since(began).Round(10*time.Millisecond))
+	if _, err := os.Stat(filepath.Join(dir, "peers.json.applied")); err != nil {
+		t.Fatalf("peers.json was not renamed after use: %v", err)
+	}
+	// Every acknowledged object is there. The write that failed for want of
+	// a majority sat uncommitted in the survivor's log; recovery may commit it.
+	names, err := c.objectNames(survivor)
+	if err != nil || !slices.Contains(names, "CronJob/keep") || !slices.Contains(names, "Job/keep-job") {
+		t.Fatalf("objects after recovery: %v, %v", names, err)
+	}
+	t.Logf("objects after recovery: %v", names)
+	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.serverClient(survivor).Apply(ctx, manifest(t, suspendedCron("after")), false); err != nil {
+		t.Fatalf("write after recovery: %v", err)
+	}
+	// Restarting again does not apply the file twice: still one member, still leading.
+	c.servers[survivor].stop()
+	c.restartServer(survivor)
+	c.waitFor(20*time.Second, "the survivor to lead again after a plain restart", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		m, err := c.serverClient(survivor).Members(ctx)
+		return err == nil && len(m) == 1 && m[0].GetLeader()
+	})
+}
