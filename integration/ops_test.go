@@ -659,3 +659,55 @@ func TestRecoverFromPeersJSON(t *testing.T) {
 		return err == nil && len(m) == 1 && m[0].GetLeader()
 	})
 }
+
+// TestSnapshotRestoreWithRunningAttempt: a snapshot taken while an attempt
+// runs is restored after that Job is gone; the restored attempt, which no
+// worker holds any more, is marked lost and the Job runs again.
+func TestSnapshotRestoreWithRunningAttempt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration")
+	}
+	c := startCluster(t, clusterOptions{})
+	c.startWorker("w1", "--runtime", "exec", "--allow-exec", "--slots", "4")
+	c.apply(manifest(t, `
+apiVersion: batch/v1
+kind: Job
+metadata: {name: long}
+spec:
+  backoffLimit: 3
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: main, image: none, command: [/bin/sh, -c, "sleep 4"]}]
+`)...)
+	c.waitFor(15*time.Second, "the attempt to run", func() bool {
+		as, err := c.client().ListAttempts(context.Background(), "default", "long")
+		return err == nil && len(as) == 1 && as[0].GetState() == "Running"
+	})
+	file := filepath.Join(c.dir, "running.snap")
+	if _, err := c.cli("snapshot", "save", file); err != nil {
+		t.Fatal(err)
+	}
+	c.waitJob("long", 20*time.Second)
+	if _, err := c.cli("delete", "job", "long"); err != nil {
+		t.Fatal(err)
+	}
+	restored := time.Now()
+	if _, err := c.cli("snapshot", "restore", file); err != nil {
+		t.Fatal(err)
+	}
+	j := c.waitJob("long", 30*time.Second)
+	if _, ok := condition(j, "Complete"); !ok {
+		t.Fatalf("restored job did not complete: %v", j.GetStatus())
+	}
+	as := c.attempts("long")
+	var states []string
+	for _, a := range as {
+		states = append(states, a.GetState()+"/"+a.GetReason())
+	}
+	if len(as) < 2 || as[0].GetState() != "Lost" {
+		t.Fatalf("attempts after restore: %v; want the restored running attempt Lost and a new one", states)
+	}
+	t.Logf("restored running attempt settled and the Job completed %v after the restore: %v",
+		time.Since(restored).Round(10*time.Millisecond), states)
+}
