@@ -19,7 +19,9 @@ cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
   if [ "${RUNTIME:-}" = docker ]; then
-    docker ps -aq --filter label=raftcron.io/job 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1 || true
+    for w in a b; do
+      docker ps -aq --filter "label=raftcron.io/worker=demo-worker-$w" 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1 || true
+    done
   fi
   rm -rf "$WORK"
 }
@@ -59,7 +61,7 @@ done
 
 say "Starting 2 workers ($RUNTIME runtime)"
 for w in a b; do
-  "$BIN" worker --servers "$SERVERS" --id "worker-$w" --slots 2 --labels "zone=$w" \
+  "$BIN" worker --servers "$SERVERS" --id "demo-worker-$w" --slots 2 --labels "zone=$w" \
     --data-dir "$WORK/worker-$w" --runtime "$RUNTIME" --allow-exec --log-level warn >"$WORK/worker-$w.log" 2>&1 &
   PIDS+=($!)
 done
