@@ -100,6 +100,8 @@ func toStatus(err error) error {
 		return status.Error(codes.Unavailable, err.Error()+"; retry")
 	case errors.Is(err, scheduler.ErrNotFound):
 		return status.Error(codes.NotFound, trimSentinel(err, scheduler.ErrNotFound))
+	case errors.Is(err, scheduler.ErrAlreadyExists):
+		return status.Error(codes.AlreadyExists, trimSentinel(err, scheduler.ErrAlreadyExists))
 	case errors.Is(err, scheduler.ErrInvalid):
 		return status.Error(codes.InvalidArgument, trimSentinel(err, scheduler.ErrInvalid))
 	case errors.Is(err, errConflict):

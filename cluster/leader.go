@@ -8,6 +8,7 @@ import (
 	"time"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/raft"
 	"github.com/raftcron/raftcron/scheduler"
 )
 
@@ -52,6 +53,9 @@ func (l *leadership) monitor(ctx context.Context) {
 	var stopLoop func()
 	stop := func() {
 		if stopLoop == nil {
+			// A true->false flip can arrive as one false: still end any
+			// session accepted meanwhile.
+			l.s.sessions.StepDown()
 			return
 		}
 		stopLoop()
@@ -147,7 +151,16 @@ func (l *leadership) run(ctx context.Context) {
 		case req := <-l.triggers:
 			job, cmds, err := l.triggerCommands(cron, req)
 			if err == nil {
-				_, err = l.s.propose(ctx, cmds...)
+				var results []*pb.CommandResult
+				results, err = l.s.propose(ctx, cmds...)
+				for _, r := range results {
+					if err == nil {
+						err = errResult(r)
+					}
+				}
+			}
+			if err != nil && ctx.Err() != nil {
+				err = fmt.Errorf("trigger: leadership lost: %w", raft.ErrNotLeader)
 			}
 			req.reply <- triggerReply{job: job, err: err}
 		}
@@ -201,10 +214,16 @@ func (l *leadership) triggerCommands(cron *scheduler.CronController, req trigger
 // trigger asks the leader loop to run a CronJob now.
 func (l *leadership) trigger(ctx context.Context, namespace, cronJob, jobName string) (*pb.Job, error) {
 	req := triggerRequest{namespace: namespace, cronJob: cronJob, jobName: jobName, reply: make(chan triggerReply, 1)}
+	if !l.s.node.IsLeader() {
+		return nil, raft.ErrNotLeader
+	}
 	select {
 	case l.triggers <- req:
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-time.After(5 * time.Second):
+		// No leader loop took it: leadership is changing hands.
+		return nil, fmt.Errorf("trigger: the leader loop is not running: %w", raft.ErrNotLeader)
 	}
 	select {
 	case r := <-req.reply:

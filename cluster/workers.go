@@ -71,7 +71,10 @@ type workerSessions struct {
 	// worker reports move the run metrics. Defaults to node.Apply.
 	propose func(ctx context.Context, cmds ...*pb.Command) ([]*pb.CommandResult, error)
 
-	mu        sync.Mutex
+	mu sync.Mutex
+	// leading is set between Start (after the leader's barrier) and StepDown:
+	// only then are sessions registered, so a deposed leader never keeps one.
+	leading   bool
 	conns     map[string]*workerConn
 	lost      map[string]*pb.Worker
 	lastHeard map[string]time.Time
@@ -94,6 +97,8 @@ type workerConn struct {
 	done      chan struct{} // closed when the session must end
 	closeOnce sync.Once
 	redirect  bool // end with a Redirect (leadership lost)
+	// reconciled: the hello's attempts have been adopted or killed.
+	reconciled bool
 
 	// Guarded by mu (the dispatch lock of this connection).
 	mu          sync.Mutex
@@ -182,6 +187,10 @@ func (s *workerSessions) Session(stream pb.WorkerService_SessionServer) error {
 		return err
 	}
 	s.mu.Lock()
+	if !s.leading {
+		s.mu.Unlock()
+		return c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Redirect{Redirect: &pb.Redirect{LeaderAddress: s.leaderAddr()}}})
+	}
 	if old := s.conns[c.id]; old != nil {
 		s.logger.Warn("worker connected again; closing its older session", "worker", c.id)
 		old.end(false)
@@ -315,6 +324,10 @@ func (s *workerSessions) reconcile(ctx context.Context, c *workerConn, log *slog
 				Message: fmt.Sprintf("worker %s restarted without it", c.id), Now: timestamppb.New(s.clock.Now()),
 			}}})
 		}
+		if a.GetKillRequested() {
+			// Killed before the worker ever started it: nothing to kill.
+			lost = append(lost, killedBeforeStart(a, s.clock.Now()))
+		}
 		// Assigned and never started: dispatch (re)sends it.
 	}
 	if len(lost) > 0 {
@@ -323,7 +336,19 @@ func (s *workerSessions) reconcile(ctx context.Context, c *workerConn, log *slog
 			return fmt.Errorf("mark attempts of worker %s lost: %w", c.id, err)
 		}
 	}
+	c.mu.Lock()
+	c.reconciled = true
+	c.mu.Unlock()
 	return nil
+}
+
+// killedBeforeStart ends an attempt that was assigned and then killed before
+// its worker was ever sent it (or started it): no container exists to report.
+func killedBeforeStart(a *pb.Attempt, now time.Time) *pb.Command {
+	return &pb.Command{Op: &pb.Command_MarkAttemptLost{MarkAttemptLost: &pb.MarkAttemptLost{
+		Namespace: a.GetNamespace(), Name: a.GetName(), Reason: "Killed",
+		Message: fmt.Sprintf("killed (%s) before worker %s started it", a.GetKillReason(), a.GetWorker()), Now: timestamppb.New(now),
+	}}}
 }
 
 func unfinished(a *pb.Attempt) bool {
@@ -341,6 +366,19 @@ func refOf(a *pb.Attempt) *pb.AttemptRef {
 // dispatch sends what the committed state asks of this worker and it has not
 // been told on this session: assignments, then kills.
 func (s *workerSessions) dispatch(c *workerConn) error {
+	var unstarted []*pb.Command
+	err := s.dispatchLocked(c, &unstarted)
+	if len(unstarted) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, perr := s.propose(ctx, unstarted...); perr != nil {
+			s.logger.Warn("end attempts killed before they started", "worker", c.id, "err", perr)
+		}
+	}
+	return err
+}
+
+func (s *workerSessions) dispatchLocked(c *workerConn, unstarted *[]*pb.Command) error {
 	st := s.node.State()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -351,8 +389,12 @@ func (s *workerSessions) dispatch(c *workerConn) error {
 				continue
 			}
 			if _, sent := c.sentAssign[k]; !sent && a.GetState() == "Assigned" && a.GetStartTime() == nil {
-				// Never sent: nothing to kill on the worker; the lease
-				// renewal no longer vouches for it either way.
+				// Never sent on this session, and the worker did not
+				// hold it when it said hello: nothing runs to be killed.
+				if c.reconciled {
+					*unstarted = append(*unstarted, killedBeforeStart(a, s.clock.Now()))
+					c.sentKill[k] = true
+				}
 				continue
 			}
 			reason := a.GetKillReason()
@@ -386,6 +428,11 @@ func (s *workerSessions) dispatch(c *workerConn) error {
 func (s *workerSessions) handle(ctx context.Context, c *workerConn, m *pb.WorkerMessage, log *slog.Logger) error {
 	switch msg := m.GetMsg().(type) {
 	case *pb.WorkerMessage_Heartbeat:
+		if !s.node.IsLeader() {
+			// Only the leader vouches for running attempts.
+			c.end(true)
+			return nil
+		}
 		var refs []*pb.AttemptRef
 		for _, a := range s.node.State().AttemptsOnWorker(c.id) {
 			refs = append(refs, refOf(a))
@@ -420,10 +467,19 @@ func (s *workerSessions) handle(ctx context.Context, c *workerConn, m *pb.Worker
 		ch := c.logs[msg.LogData.GetRequestId()]
 		c.mu.Unlock()
 		if ch != nil {
+			// Never block the session on a log reader: a stalled reader
+			// would stop lease renewals. A reader that falls 16 chunks
+			// behind loses its request.
 			select {
 			case ch <- msg.LogData:
-			case <-c.done:
-			case <-ctx.Done():
+			default:
+				c.mu.Lock()
+				if c.logs[msg.LogData.GetRequestId()] == ch {
+					delete(c.logs, msg.LogData.GetRequestId())
+					close(ch)
+				}
+				c.mu.Unlock()
+				log.Warn("log reader too slow; dropped its request", "request", msg.LogData.GetRequestId())
 			}
 		}
 		return nil
@@ -443,6 +499,9 @@ func (s *workerSessions) Start(ctx context.Context) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	s.cancel = cancel
+	s.mu.Lock()
+	s.leading = true
+	s.mu.Unlock()
 	changes, unsubscribe := s.node.FSM().Subscribe()
 	s.wg.Add(1)
 	go func() {
@@ -485,6 +544,7 @@ func (s *workerSessions) Stop() {
 // StepDown closes every session with a Redirect to the new leader.
 func (s *workerSessions) StepDown() {
 	s.mu.Lock()
+	s.leading = false
 	conns := make([]*workerConn, 0, len(s.conns))
 	for _, c := range s.conns {
 		conns = append(conns, c)
@@ -599,7 +659,7 @@ func (s *workerSessions) StreamLogs(ctx context.Context, a *pb.Attempt, follow b
 			return ctx.Err()
 		case d, ok := <-ch:
 			if !ok {
-				return fmt.Errorf("worker %s disconnected while sending output", c.id)
+				return fmt.Errorf("output stream from worker %s ended early (worker disconnected, or this reader fell behind)", c.id)
 			}
 			if len(d.GetData()) > 0 {
 				if err := send(d.GetData()); err != nil {

@@ -339,7 +339,7 @@ func (c *CronController) Trigger(v View, namespace, cronJob, jobName string, now
 	}
 	if v.Job(namespace, jobName) != nil {
 		return nil, nil, fmt.Errorf("trigger cronjob %s/%s: job %q already exists; name the run with a different job name: %w",
-			namespace, cronJob, jobName, ErrInvalid)
+			namespace, cronJob, jobName, ErrAlreadyExists)
 	}
 	loc := time.UTC
 	if s, err := ParseSchedule(cj.GetSpec().GetSchedule(), cj.GetSpec().GetTimeZone()); err == nil {

@@ -460,7 +460,7 @@ func TestCronTrigger(t *testing.T) {
 	if _, _, err := c.Trigger(v, testNS, "nightly", "nightly-rerun", now); err != nil {
 		t.Errorf("named trigger: %v", err)
 	}
-	if _, _, err := c.Trigger(v, testNS, "nightly", "nightly-manual-1795437296", now); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "already exists") {
+	if _, _, err := c.Trigger(v, testNS, "nightly", "nightly-manual-1795437296", now); !errors.Is(err, ErrAlreadyExists) || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("duplicate name: err = %v", err)
 	}
 	if _, _, err := c.Trigger(v, testNS, "nightly", "Bad_Name", now); !errors.Is(err, ErrInvalid) {

@@ -11,4 +11,6 @@ var (
 	// ErrInvalid means a spec or value is malformed; the wrapping error names
 	// the field and the problem.
 	ErrInvalid = errors.New("invalid")
+	// ErrAlreadyExists means an object of that name exists already.
+	ErrAlreadyExists = errors.New("already exists")
 )
