@@ -75,7 +75,21 @@ func newTestCluster(t *testing.T, n int) *testCluster {
 		tc.nodes = append(tc.nodes, nd)
 	}
 	for _, nd := range tc.nodes {
-		tc.start(nd)
+		// A port picked free can be taken by another process before the
+		// server binds it: retry the first start with fresh ports.
+		for try := 1; ; try++ {
+			if nd != tc.nodes[0] {
+				nd.join = []string{tc.nodes[0].grpcAddr}
+			}
+			err := tc.tryStart(nd)
+			if err == nil {
+				break
+			}
+			if try == 5 || !strings.Contains(err.Error(), "address already in use") {
+				t.Fatalf("start %s: %v", nd.id, err)
+			}
+			nd.raftAddr, nd.grpcAddr = freeAddr(t), freeAddr(t)
+		}
 	}
 	t.Cleanup(func() {
 		for _, nd := range tc.nodes {
@@ -103,6 +117,12 @@ func newTestCluster(t *testing.T, n int) *testCluster {
 
 func (tc *testCluster) start(nd *testNode) {
 	tc.t.Helper()
+	if err := tc.tryStart(nd); err != nil {
+		tc.t.Fatalf("start %s: %v", nd.id, err)
+	}
+}
+
+func (tc *testCluster) tryStart(nd *testNode) error {
 	s, err := cluster.New(cluster.Config{
 		NodeID: nd.id, DataDir: nd.dir, RaftAddr: nd.raftAddr, GRPCAddr: nd.grpcAddr,
 		Bootstrap: nd.bootstrap, Join: nd.join,
@@ -112,12 +132,13 @@ func (tc *testCluster) start(nd *testNode) {
 		Logger: testLogger(tc.t).With("node", nd.id),
 	})
 	if err != nil {
-		tc.t.Fatalf("start %s: %v", nd.id, err)
+		return err
 	}
 	s.Start()
 	nd.mu.Lock()
 	nd.srv = s
 	nd.mu.Unlock()
+	return nil
 }
 
 func (tc *testCluster) stop(nd *testNode) {

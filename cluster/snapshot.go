@@ -122,7 +122,7 @@ func (a *api) SnapshotRestore(stream pb.RaftCron_SnapshotRestoreServer) error {
 	// The restored attempts and what the workers run now disagree: make
 	// every worker reconnect, so that reconcile (promise 6) re-adopts what
 	// is still current, kills what is not and marks the rest lost.
-	a.s.sessions.StepDown()
+	a.s.sessions.endAll()
 	a.s.log.Info("state restored from a snapshot", "bytes", len(data),
 		"cronjobs", counts.CronJobs, "jobs", counts.Jobs, "attempts", counts.Attempts)
 	return stream.SendAndClose(&pb.SnapshotRestoreResponse{

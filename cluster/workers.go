@@ -545,6 +545,14 @@ func (s *workerSessions) Stop() {
 func (s *workerSessions) StepDown() {
 	s.mu.Lock()
 	s.leading = false
+	s.mu.Unlock()
+	s.endAll()
+}
+
+// endAll closes every session; workers reconnect (to whoever leads) and are
+// reconciled again. The snapshot restore uses it while staying leader.
+func (s *workerSessions) endAll() {
+	s.mu.Lock()
 	conns := make([]*workerConn, 0, len(s.conns))
 	for _, c := range s.conns {
 		conns = append(conns, c)

@@ -164,21 +164,30 @@ func startCluster(t *testing.T, o clusterOptions) *cluster {
 	}
 	c := &cluster{t: t, dir: t.TempDir(), workers: map[string]*proc{}, extra: o.serverFlags}
 	for i := 1; i <= o.servers; i++ {
-		raftAddr, grpcAddr, httpAddr := freePort(t, o.host), freePort(t, o.host), freePort(t, o.host)
-		args := []string{"server", "--node-id", fmt.Sprintf("s%d", i), "--data-dir", filepath.Join(c.dir, fmt.Sprintf("s%d", i)),
-			"--raft-addr", raftAddr, "--grpc-addr", grpcAddr, "--http-addr", httpAddr, "--log-level", "debug"}
-		args = append(args, serverTiming...)
-		args = append(args, o.serverFlags...)
-		if i == 1 {
-			args = append(args, "--bootstrap")
-		} else {
-			args = append(args, "--join", c.grpc[0])
+		// A port picked free can be taken by another process (an outgoing
+		// connection's ephemeral port) before the server binds it: retry
+		// with fresh ports when that happens.
+		for try := 1; ; try++ {
+			raftAddr, grpcAddr, httpAddr := freePort(t, o.host), freePort(t, o.host), freePort(t, o.host)
+			args := []string{"server", "--node-id", fmt.Sprintf("s%d", i), "--data-dir", filepath.Join(c.dir, fmt.Sprintf("s%d", i)),
+				"--raft-addr", raftAddr, "--grpc-addr", grpcAddr, "--http-addr", httpAddr, "--log-level", "debug"}
+			args = append(args, serverTiming...)
+			args = append(args, o.serverFlags...)
+			if i == 1 {
+				args = append(args, "--bootstrap")
+			} else {
+				args = append(args, "--join", c.grpc[0])
+			}
+			p := &proc{name: fmt.Sprintf("s%d", i), args: args, log: filepath.Join(c.dir, fmt.Sprintf("s%d-%d.log", i, try))}
+			p.start(t)
+			if started(p) || try == 5 {
+				c.servers = append(c.servers, p)
+				c.grpc = append(c.grpc, grpcAddr)
+				c.http = append(c.http, httpAddr)
+				break
+			}
+			t.Logf("%s did not start (try %d); retrying with other ports", p.name, try)
 		}
-		p := &proc{name: fmt.Sprintf("s%d", i), args: args, log: filepath.Join(c.dir, fmt.Sprintf("s%d.log", i))}
-		c.servers = append(c.servers, p)
-		c.grpc = append(c.grpc, grpcAddr)
-		c.http = append(c.http, httpAddr)
-		p.start(t)
 	}
 	t.Cleanup(c.shutdown)
 	c.waitFor(30*time.Second, fmt.Sprintf("%d voters and a leader", o.servers), func() bool {
@@ -194,6 +203,21 @@ func startCluster(t *testing.T, o clusterOptions) *cluster {
 		return false
 	})
 	return c
+}
+
+// started waits until a server process logs that it serves, or exits.
+func started(p *proc) bool {
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(p.log); err == nil && strings.Contains(string(b), "server started") {
+			return true
+		}
+		if !p.running() {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return p.running()
 }
 
 // restartServer starts a stopped server again from its data dir, without --bootstrap.
