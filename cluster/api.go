@@ -242,18 +242,7 @@ func (a *api) Logs(req *pb.LogsRequest, stream pb.RaftCron_LogsServer) error {
 		if err != nil {
 			return err
 		}
-		for {
-			chunk, err := up.Recv()
-			if err != nil {
-				if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {
-					return nil
-				}
-				return err
-			}
-			if err := stream.Send(chunk); err != nil {
-				return err
-			}
-		}
+		return relay(up.Recv, stream.Send)
 	}
 	ns := namespaceOr(req.GetNamespace())
 	st := a.s.node.State()
@@ -383,6 +372,23 @@ func (a *api) RemovePeer(ctx context.Context, req *pb.RemovePeerRequest) (*pb.Re
 	}
 	a.s.log.Info("server removed", "id", req.GetNodeId())
 	return &pb.RemovePeerResponse{}, nil
+}
+
+// relay copies a server stream from the leader to the caller, for calls a
+// follower passes on.
+func relay[T any](recv func() (T, error), send func(T) error) error {
+	for {
+		m, err := recv()
+		if errors.Is(err, io.EOF) || status.Code(err) == codes.Canceled {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := send(m); err != nil {
+			return err
+		}
+	}
 }
 
 // normalKind accepts the kind names and the short forms kubectl users type.

@@ -33,18 +33,7 @@ func (a *api) SnapshotSave(req *pb.SnapshotSaveRequest, stream pb.RaftCron_Snaps
 		if err != nil {
 			return err
 		}
-		for {
-			chunk, err := up.Recv()
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if err := stream.Send(chunk); err != nil {
-				return err
-			}
-		}
+		return relay(up.Recv, stream.Send)
 	}
 	if err := a.s.node.Barrier(ctx); err != nil {
 		return toStatus(err)

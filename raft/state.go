@@ -103,23 +103,10 @@ func nsOrDefault(ns string) string {
 
 // JobFinished reports whether a Job has a Complete or Failed condition with
 // status "True".
-func JobFinished(j *pb.Job) bool {
-	for _, c := range j.GetStatus().GetConditions() {
-		if (c.GetType() == "Complete" || c.GetType() == "Failed") && c.GetStatus() == "True" {
-			return true
-		}
-	}
-	return false
-}
+func JobFinished(j *pb.Job) bool { return j.Finished() }
 
 // AttemptFinished reports whether an attempt is Succeeded, Failed or Lost.
-func AttemptFinished(a *pb.Attempt) bool {
-	switch a.GetState() {
-	case AttemptSucceeded, AttemptFailed, AttemptLost:
-		return true
-	}
-	return false
-}
+func AttemptFinished(a *pb.Attempt) bool { return a.Finished() }
 
 func attemptUnfinished(a *pb.Attempt) bool {
 	switch a.GetState() {

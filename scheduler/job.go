@@ -141,14 +141,7 @@ func earliest(a, b time.Time) time.Time {
 
 // JobFinished reports whether the Job has a Complete or Failed condition
 // that is True.
-func JobFinished(job *pb.Job) bool {
-	for _, c := range job.GetStatus().GetConditions() {
-		if (c.GetType() == ConditionComplete || c.GetType() == ConditionFailed) && c.GetStatus() == "True" {
-			return true
-		}
-	}
-	return false
-}
+func JobFinished(job *pb.Job) bool { return job.Finished() }
 
 // AttemptUnfinished reports whether the attempt is Pending, Assigned or Running.
 func AttemptUnfinished(a *pb.Attempt) bool {
