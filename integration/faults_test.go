@@ -64,14 +64,16 @@ func countTicks(t *testing.T, c *cluster, cronJob string, from, to int64) tickRe
 	if err != nil {
 		t.Fatalf("list jobs: %v", err)
 	}
+	return tally(jobs, cronJob, from, to)
+}
+
+// tally counts, over Jobs named <cronJob>-<unix seconds>, the ticks from..to
+// that have no Job, one Job, or more (manual runs are not counted).
+func tally(jobs []*pb.Job, cronJob string, from, to int64) tickReport {
 	seen := map[int64]int{}
 	for _, j := range jobs {
-		name := j.GetMetadata().GetName()
-		sec, err := strconv.ParseInt(strings.TrimPrefix(name, cronJob+"-"), 10, 64)
-		if err != nil {
-			continue // manual runs
-		}
-		if sec >= from && sec <= to {
+		sec, err := strconv.ParseInt(strings.TrimPrefix(j.GetMetadata().GetName(), cronJob+"-"), 10, 64)
+		if err == nil && sec >= from && sec <= to {
 			seen[sec]++
 		}
 	}

@@ -194,26 +194,7 @@ func ticksOn(t *testing.T, c *cluster, i int, cronJob string, from, to int64) (t
 	if err != nil {
 		return tickReport{}, err
 	}
-	seen := map[int64]int{}
-	for _, j := range jobs {
-		sec, err := strconv.ParseInt(strings.TrimPrefix(j.GetMetadata().GetName(), cronJob+"-"), 10, 64)
-		if err == nil && sec >= from && sec <= to {
-			seen[sec]++
-		}
-	}
-	r := tickReport{first: from, last: to}
-	for s := from; s <= to; s++ {
-		r.expected++
-		switch seen[s] {
-		case 0:
-			r.missed = append(r.missed, s)
-		case 1:
-		default:
-			r.duplicate = append(r.duplicate, s)
-		}
-		r.jobs += seen[s]
-	}
-	return r, nil
+	return tally(jobs, cronJob, from, to), nil
 }
 
 // healthz returns the status code and body of server i's /healthz.
