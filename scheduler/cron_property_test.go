@@ -31,12 +31,19 @@ func TestCronEveryTickIsAccountedFor(t *testing.T) {
 		{"@every 7m", "", false},
 		{"@every 45s", "", true},
 		{"*/20 * * * * *", "Europe/Berlin", true},
+		{"0 * * * *", "America/New_York", false},
+		{"*/15 * * * *", "Australia/Lord_Howe", false},
+		{"45 1 * * *", "Australia/Lord_Howe", false},
+		{"0-59/20 1 * * *", "America/New_York", false},
 	}
 	starts := []string{
 		"2026-03-07T20:00:00Z", // LA springs forward 03-08 10:00Z
 		"2026-03-28T20:00:00Z", // Berlin springs forward 03-29 01:00Z
 		"2026-10-24T20:00:00Z", // Berlin falls back 10-25 01:00Z
 		"2026-10-31T20:00:00Z", // LA falls back 11-01 09:00Z
+		"2026-11-01T02:00:00Z", // New York falls back 11-01 06:00Z
+		"2026-04-04T10:00:00Z", // Lord Howe falls back 04-04 15:00Z
+		"2026-10-03T10:00:00Z", // Lord Howe springs forward 10-03 15:30Z
 		"2026-11-23T10:00:00Z",
 	}
 	policies := []string{ConcurrencyAllow, ConcurrencyForbid, ConcurrencyReplace}

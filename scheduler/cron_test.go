@@ -489,3 +489,57 @@ func TestCronDSTFallBackRunsOnce(t *testing.T) {
 	}
 	cronWantLines(t, "runs", names, []string{"2026-10-25T02:00:00+02:00", "2026-10-26T02:00:00+01:00"})
 }
+
+// TestCronDSTRepeatedHourOnTheClock: an hourly schedule in New York runs at
+// 01:00 EDT and again at 01:00 EST on 2026-11-01, on time and in a catch-up
+// alike, and the two Jobs have different names (their instants differ).
+func TestCronDSTRepeatedHourOnTheClock(t *testing.T) {
+	const ny = "America/New_York"
+	created := cronAt(t, "2026-11-01T04:30:00Z") // 00:30 EDT
+	want := []string{"2026-11-01T01:00:00-04:00", "2026-11-01T01:00:00-05:00", "2026-11-01T02:00:00-05:00"}
+	wantNames := []string{"h-29891820", "h-29891880", "h-29891940"}
+	annotations := func(v *cronFakeView) (ann, names []string) {
+		for _, j := range v.JobsOfCronJob(testNS, "h") {
+			ann = append(ann, j.GetMetadata().GetAnnotations()[cronScheduledAnnotation])
+			names = append(names, j.GetMetadata().GetName())
+		}
+		return ann, names
+	}
+
+	// On time: the controller wakes at each fire time.
+	v := newCronFakeView(newCronJob("h", "0 * * * *", created, func(s *pb.CronJobSpec) { s.TimeZone = proto.String(ny) }))
+	c := NewCronController(CronOptions{}, nil)
+	var wakes []string
+	for now := created; now.Before(cronAt(t, "2026-11-01T07:30:00Z")); {
+		_, next := cronTick(v, c, now)
+		wakes = append(wakes, next.UTC().Format(time.RFC3339))
+		now = next
+	}
+	cronWantLines(t, "wake-ups", wakes, []string{"2026-11-01T05:00:00Z", "2026-11-01T06:00:00Z", "2026-11-01T07:00:00Z", "2026-11-01T08:00:00Z"})
+	ann, names := annotations(v)
+	cronWantLines(t, "on-time runs", ann, want)
+	cronWantLines(t, "on-time names", names, wantNames)
+
+	// Catch-up after the leader was away for the whole night: one Job per tick.
+	v = newCronFakeView(newCronJob("h", "0 * * * *", created, func(s *pb.CronJobSpec) {
+		s.TimeZone = proto.String(ny)
+		s.CatchUp = CatchUpAll
+	}))
+	cmds, _ := cronTick(v, NewCronController(CronOptions{}, nil), cronAt(t, "2026-11-01T07:10:00Z"))
+	cronWantLines(t, "catch-up decisions", cronDecisionsOf(cronDecisionsIn(cmds)), []string{
+		"invoke/CatchUp@11-01T05:00:00 job=h-29891820",
+		"invoke/CatchUp@11-01T06:00:00 job=h-29891880",
+		"invoke/CatchUp@11-01T07:00:00 job=h-29891940",
+	})
+	ann, names = annotations(v)
+	cronWantLines(t, "catch-up runs", ann, want)
+	cronWantLines(t, "catch-up names", names, wantNames)
+
+	// A fixed time in the same zone still runs once.
+	v = newCronFakeView(newCronJob("f", "30 1 * * *", created, func(s *pb.CronJobSpec) {
+		s.TimeZone = proto.String(ny)
+		s.CatchUp = CatchUpAll
+	}))
+	cmds, _ = cronTick(v, NewCronController(CronOptions{}, nil), cronAt(t, "2026-11-01T07:10:00Z"))
+	cronWantLines(t, "fixed time", cronDecisionsOf(cronDecisionsIn(cmds)), []string{"invoke/CatchUp@11-01T05:30:00 job=f-29891850"})
+}

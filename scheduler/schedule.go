@@ -13,29 +13,40 @@ import (
 
 // Schedule is a parsed cron schedule in its time zone.
 //
-// # Wall-clock rule (daylight-saving time)
+// # Daylight-saving time (Vixie cron's rule)
 //
-// A field schedule ("30 2 * * *", "@hourly", "*/15 * * * *") is evaluated on
-// wall-clock times in its zone, and each matching wall-clock time fires once:
+// A field schedule is evaluated on wall-clock times in its zone. What happens
+// when the clocks change depends on how the schedule was written, as in Vixie
+// cron (cron(8): jobs at a particular time are run once; jobs with a wildcard
+// in the minute or hour field run on the new time immediately):
 //
-//   - A matching wall time that does not exist (inside a spring-forward gap)
-//     fires at the first instant after the gap; several matching times inside
-//     one gap fire once, together, at that instant.
-//   - A matching wall time that exists twice (inside the repeated autumn hour)
-//     fires at its first occurrence only. During the second pass through the
-//     repeated hour nothing fires: "*/15 * * * *" in Los Angeles on the night
-//     clocks go back fires at 01:00, 01:15, 01:30, 01:45 PDT and next at 02:00
-//     PST, an hour and a quarter later.
+//   - At fixed times: the minute and hour fields are both fixed values
+//     ("30 2 * * *", "0 9,17 * * *", "0 1-3 * * *", @daily). A matching wall
+//     time inside a spring-forward gap fires once, at the first instant after
+//     the gap (several matching times inside one gap fire once, together). A
+//     matching wall time inside the repeated autumn hour fires once, at its
+//     first occurrence.
+//   - On the clock: a * or a step in the minute or hour field ("0 * * * *",
+//     "*/15 * * * *", "0-59/10 * * * *", "0 */2 * * *", @hourly). The schedule
+//     follows the wall clock as it reads after the change: in the repeated
+//     autumn hour its times occur again and fire again; wall times inside a
+//     spring-forward gap do not exist, do not fire and are not made up.
 //
-// robfig/cron (and so Kubernetes) skips the gap times and fires the repeated
-// ones twice; raftcron does neither.
+// So in America/New_York on 2026-11-01 "30 1 * * *" fires at 01:30 EDT only,
+// while "0 * * * *" fires at 01:00 EDT and again at 01:00 EST. On 2026-03-08
+// "30 2 * * *" fires at 03:00 EDT, while "*/30 * * * *" goes from 01:30 EST to
+// 03:00 EDT. robfig/cron (and so Kubernetes) instead skips gap times and fires
+// repeated fixed times twice.
 //
 // "@every <duration>" is a fixed interval of real time counted from the
-// previous run (or the CronJob's creation) and ignores the zone.
+// previous run (or the CronJob's creation) and ignores the zone: it too keeps
+// running through the repeated hour and makes nothing up for the gap.
 type Schedule struct {
 	expr    string
 	loc     *time.Location
 	seconds bool
+	// onClock: a * or a step in the minute or hour field (see the DST rule).
+	onClock bool
 
 	// Field schedules: bit sets as robfig/cron builds them (bit i = value i;
 	// bit 63 marks a field written as * or ?). Day of week is 0–6, Sunday 0.
@@ -121,7 +132,9 @@ func ParseSchedule(expr, timeZone string) (*Schedule, error) {
 	}
 	if strings.HasPrefix(spec, "@") {
 		switch spec {
-		case "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly":
+		case "@hourly":
+			s.onClock = true
+		case "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight":
 		default:
 			return nil, bad("unknown descriptor %q; use @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly or @every <duration>", spec)
 		}
@@ -131,6 +144,8 @@ func ParseSchedule(expr, timeZone string) (*Schedule, error) {
 			return nil, bad("%d fields; want 5 (minute hour day-of-month month day-of-week) or 6 with a leading seconds field", len(fields))
 		}
 		s.seconds = len(fields) == 6
+		minute, hour := fields[len(fields)-5], fields[len(fields)-4]
+		s.onClock = strings.ContainsAny(minute, "*/") || strings.ContainsAny(hour, "*/")
 		if err := checkFields(fields); err != nil {
 			return nil, &ScheduleError{Expr: expr, Msg: err.Error()}
 		}
@@ -285,7 +300,10 @@ func (s *Schedule) canFire() bool {
 // (only possible within the search bound for schedules that cannot fire).
 func (s *Schedule) Next(t time.Time) time.Time {
 	if s.every > 0 {
-		return t.Add(s.every - time.Duration(t.Nanosecond()))
+		return t.Add(s.every - time.Duration(t.Nanosecond())).In(s.loc)
+	}
+	if s.onClock {
+		return s.nextOnClock(t)
 	}
 	after := s.effectiveWall(t)
 	w := s.nextWall(after)
@@ -293,6 +311,32 @@ func (s *Schedule) Next(t time.Time) time.Time {
 		return time.Time{}
 	}
 	return s.instant(w)
+}
+
+// nextOnClock is Next for a schedule that follows the wall clock: the first
+// instant after t whose wall-clock reading matches. Within one stretch of
+// constant UTC offset the wall clock runs with real time, so the answer is
+// the next matching wall time under t's offset, unless the offset changes
+// first; then the search goes on from the change, at the wall time the clock
+// shows then (earlier after falling back, later after springing forward).
+func (s *Schedule) nextOnClock(t time.Time) time.Time {
+	limit := t.AddDate(searchYears, 0, 0)
+	after := s.wall(t)
+	for at := t; at.Before(limit); {
+		_, off := at.In(s.loc).Zone()
+		_, end := at.In(s.loc).ZoneBounds()
+		w := s.nextWall(after)
+		if w.IsZero() {
+			return time.Time{}
+		}
+		u := w.Add(-time.Duration(off) * time.Second)
+		if end.IsZero() || u.Before(end) {
+			return u.In(s.loc)
+		}
+		at = end
+		after = s.wall(end).Add(-time.Second) // so that wall(end) itself may match
+	}
+	return time.Time{}
 }
 
 // Expr returns the schedule as written.

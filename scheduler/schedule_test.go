@@ -164,55 +164,103 @@ func TestNextFieldRules(t *testing.T) {
 	}
 }
 
-// TestNextDST pins the wall-clock rule across the 2026 transitions:
-// Los Angeles springs forward 2026-03-08 02:00 PST → 03:00 PDT (10:00Z) and
-// falls back 2026-11-01 02:00 PDT → 01:00 PST (09:00Z); Berlin springs forward
-// 2026-03-29 02:00 CET → 03:00 CEST (01:00Z) and falls back 2026-10-25 03:00
-// CEST → 02:00 CET (01:00Z).
+// schedFiresIn lists the first n fire times after from, in the schedule's
+// zone with their offsets.
+func schedFiresIn(t *testing.T, s *Schedule, from time.Time, n int) []string {
+	t.Helper()
+	var out []string
+	for at := s.Next(from); !at.IsZero() && len(out) < n; at = s.Next(at) {
+		out = append(out, at.Format(time.RFC3339))
+	}
+	return out
+}
+
+// TestNextDST pins Vixie cron's DST rule (see Schedule) across the 2026
+// transitions, with the fire times as the zone's clock shows them:
+//
+//   - America/New_York springs forward 03-08 02:00 EST → 03:00 EDT (07:00Z)
+//     and falls back 11-01 02:00 EDT → 01:00 EST (06:00Z);
+//   - Europe/Berlin springs forward 03-29 02:00 CET → 03:00 CEST (01:00Z)
+//     and falls back 10-25 03:00 CEST → 02:00 CET (01:00Z);
+//   - Australia/Lord_Howe moves by 30 minutes: it falls back 04-05 02:00
+//     (+11:00) → 01:30 (+10:30) (04-04 15:00Z) and springs forward 10-04
+//     02:00 (+10:30) → 02:30 (+11:00) (10-03 15:30Z);
+//   - Asia/Tokyo has no DST.
 func TestNextDST(t *testing.T) {
-	const la, berlin = "America/Los_Angeles", "Europe/Berlin"
+	const ny, berlin, lh, tokyo = "America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Tokyo"
 	cases := []struct {
-		name, expr, tz, from, to string
-		want                     []string
+		name, expr, tz, from string
+		want                 []string
 	}{
-		// Spring forward: a time in the gap fires once, at the end of the gap.
-		{"LA daily 02:30 across spring forward", "30 2 * * *", la, "2026-03-07T08:00:00Z", "2026-03-10T00:00:00Z",
-			[]string{"2026-03-07T10:30:00Z", "2026-03-08T10:00:00Z", "2026-03-09T09:30:00Z"}},
-		{"LA hourly across spring forward", "0 * * * *", la, "2026-03-08T08:30:00Z", "2026-03-08T11:30:00Z",
-			[]string{"2026-03-08T09:00:00Z", "2026-03-08T10:00:00Z", "2026-03-08T11:00:00Z"}},
-		{"LA every 15 min across spring forward", "*/15 * * * *", la, "2026-03-08T09:40:00Z", "2026-03-08T10:20:00Z",
-			[]string{"2026-03-08T09:45:00Z", "2026-03-08T10:00:00Z", "2026-03-08T10:15:00Z"}},
-		{"LA seconds inside the gap fire once", "*/20 30 2 * * *", la, "2026-03-08T00:00:00Z", "2026-03-09T12:00:00Z",
-			[]string{"2026-03-08T10:00:00Z", "2026-03-09T09:30:00Z", "2026-03-09T09:30:20Z", "2026-03-09T09:30:40Z"}},
-		{"Berlin daily 02:30 across spring forward", "30 2 * * *", berlin, "2026-03-28T00:00:00Z", "2026-03-31T00:00:00Z",
-			[]string{"2026-03-28T01:30:00Z", "2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"}},
-		{"Berlin hourly across spring forward", "@hourly", berlin, "2026-03-28T23:30:00Z", "2026-03-29T02:30:00Z",
-			[]string{"2026-03-29T00:00:00Z", "2026-03-29T01:00:00Z", "2026-03-29T02:00:00Z"}},
-		{"Berlin every 15 min across spring forward", "*/15 * * * *", berlin, "2026-03-29T00:50:00Z", "2026-03-29T01:20:00Z",
-			[]string{"2026-03-29T01:00:00Z", "2026-03-29T01:15:00Z"}},
-		// Fall back: a time in the repeated hour fires once, at its first occurrence.
-		{"LA 01:30 in November", "30 1 * * *", la, "2026-10-31T07:00:00Z", "2026-11-03T00:00:00Z",
-			[]string{"2026-10-31T08:30:00Z", "2026-11-01T08:30:00Z", "2026-11-02T09:30:00Z"}},
-		{"LA daily 02:30 across fall back", "30 2 * * *", la, "2026-10-31T00:00:00Z", "2026-11-02T12:00:00Z",
-			[]string{"2026-10-31T09:30:00Z", "2026-11-01T10:30:00Z", "2026-11-02T10:30:00Z"}},
-		{"LA hourly across fall back", "0 * * * *", la, "2026-11-01T07:30:00Z", "2026-11-01T11:30:00Z",
-			[]string{"2026-11-01T08:00:00Z", "2026-11-01T10:00:00Z", "2026-11-01T11:00:00Z"}},
-		{"LA every 15 min across fall back", "*/15 * * * *", la, "2026-11-01T08:40:00Z", "2026-11-01T10:20:00Z",
-			[]string{"2026-11-01T08:45:00Z", "2026-11-01T10:00:00Z", "2026-11-01T10:15:00Z"}},
-		{"LA from inside the second pass", "*/15 * * * *", la, "2026-11-01T09:10:00Z", "2026-11-01T10:00:00Z",
-			[]string{"2026-11-01T10:00:00Z"}},
-		{"Berlin 02:00 in October", "0 2 * * *", berlin, "2026-10-23T23:00:00Z", "2026-10-27T00:00:00Z",
-			[]string{"2026-10-24T00:00:00Z", "2026-10-25T00:00:00Z", "2026-10-26T01:00:00Z"}},
-		{"Berlin hourly across fall back", "@hourly", berlin, "2026-10-24T23:30:00Z", "2026-10-25T02:30:00Z",
-			[]string{"2026-10-25T00:00:00Z", "2026-10-25T02:00:00Z"}},
-		{"Berlin every 15 min across fall back", "*/15 * * * *", berlin, "2026-10-25T00:40:00Z", "2026-10-25T02:20:00Z",
-			[]string{"2026-10-25T00:45:00Z", "2026-10-25T02:00:00Z", "2026-10-25T02:15:00Z"}},
-		{"@every ignores DST", "@every 1h", la, "2026-11-01T07:30:00Z", "2026-11-01T10:30:00Z",
-			[]string{"2026-11-01T08:30:00Z", "2026-11-01T09:30:00Z", "2026-11-01T10:30:00Z"}},
+		// New York, fixed times: once in the gap (right after it), once in the repeat.
+		{"NY fixed in the gap fires after it", "30 2 * * *", ny, "2026-03-07T12:00:00Z",
+			[]string{"2026-03-08T03:00:00-04:00", "2026-03-09T02:30:00-04:00"}},
+		{"NY fixed in the repeat fires once", "30 1 * * *", ny, "2026-10-31T12:00:00Z",
+			[]string{"2026-11-01T01:30:00-04:00", "2026-11-02T01:30:00-05:00"}},
+		{"NY hour range is fixed", "0 1-3 * * *", ny, "2026-11-01T04:30:00Z",
+			[]string{"2026-11-01T01:00:00-04:00", "2026-11-01T02:00:00-05:00", "2026-11-01T03:00:00-05:00"}},
+		{"NY hour list is fixed", "0 2,3 * * *", ny, "2026-03-08T05:00:00Z",
+			[]string{"2026-03-08T03:00:00-04:00", "2026-03-09T02:00:00-04:00"}},
+		{"NY seconds at a fixed time fire once in the gap", "*/20 30 2 * * *", ny, "2026-03-08T05:00:00Z",
+			[]string{"2026-03-08T03:00:00-04:00", "2026-03-09T02:30:00-04:00", "2026-03-09T02:30:20-04:00"}},
+		{"NY @daily", "@daily", ny, "2026-10-31T12:00:00Z",
+			[]string{"2026-11-01T00:00:00-04:00", "2026-11-02T00:00:00-05:00"}},
+		// New York, on the clock: again in the repeat, nothing for the gap.
+		{"NY hourly in the repeat fires twice", "0 * * * *", ny, "2026-11-01T04:30:00Z",
+			[]string{"2026-11-01T01:00:00-04:00", "2026-11-01T01:00:00-05:00", "2026-11-01T02:00:00-05:00"}},
+		{"NY every 15 min in the repeat", "*/15 * * * *", ny, "2026-11-01T05:40:00Z",
+			[]string{"2026-11-01T01:45:00-04:00", "2026-11-01T01:00:00-05:00", "2026-11-01T01:15:00-05:00",
+				"2026-11-01T01:30:00-05:00", "2026-11-01T01:45:00-05:00", "2026-11-01T02:00:00-05:00"}},
+		{"NY from inside the second pass", "*/15 * * * *", ny, "2026-11-01T06:20:00Z",
+			[]string{"2026-11-01T01:30:00-05:00", "2026-11-01T01:45:00-05:00"}},
+		{"NY stepped range in the minute", "0-59/20 1 * * *", ny, "2026-11-01T04:30:00Z",
+			[]string{"2026-11-01T01:00:00-04:00", "2026-11-01T01:20:00-04:00", "2026-11-01T01:40:00-04:00",
+				"2026-11-01T01:00:00-05:00", "2026-11-01T01:20:00-05:00", "2026-11-01T01:40:00-05:00", "2026-11-02T01:00:00-05:00"}},
+		{"NY @hourly skips the gap", "@hourly", ny, "2026-03-08T05:30:00Z",
+			[]string{"2026-03-08T01:00:00-05:00", "2026-03-08T03:00:00-04:00", "2026-03-08T04:00:00-04:00"}},
+		{"NY every 30 min skips the gap", "*/30 * * * *", ny, "2026-03-08T06:10:00Z",
+			[]string{"2026-03-08T01:30:00-05:00", "2026-03-08T03:00:00-04:00", "2026-03-08T03:30:00-04:00"}},
+		{"NY hour step makes nothing up", "15 */2 * * *", ny, "2026-03-08T05:00:00Z",
+			[]string{"2026-03-08T00:15:00-05:00", "2026-03-08T04:15:00-04:00"}},
+		{"NY minute step at a fixed hour in the gap", "*/30 2 * * *", ny, "2026-03-07T12:00:00Z",
+			[]string{"2026-03-09T02:00:00-04:00", "2026-03-09T02:30:00-04:00"}},
+		{"NY @every counts real time", "@every 1h", ny, "2026-11-01T04:30:00Z",
+			[]string{"2026-11-01T01:30:00-04:00", "2026-11-01T01:30:00-05:00", "2026-11-01T02:30:00-05:00"}},
+		// Berlin.
+		{"Berlin fixed in the gap", "30 2 * * *", berlin, "2026-03-28T12:00:00Z",
+			[]string{"2026-03-29T03:00:00+02:00", "2026-03-30T02:30:00+02:00"}},
+		{"Berlin fixed in the repeat (kubernetes #121594)", "0 2 * * *", berlin, "2026-10-24T12:00:00Z",
+			[]string{"2026-10-25T02:00:00+02:00", "2026-10-26T02:00:00+01:00"}},
+		{"Berlin hourly in the repeat", "@hourly", berlin, "2026-10-24T23:30:00Z",
+			[]string{"2026-10-25T02:00:00+02:00", "2026-10-25T02:00:00+01:00", "2026-10-25T03:00:00+01:00"}},
+		{"Berlin every 30 min across the gap", "*/30 * * * *", berlin, "2026-03-29T00:40:00Z",
+			[]string{"2026-03-29T03:00:00+02:00", "2026-03-29T03:30:00+02:00"}},
+		{"Berlin every 20 min in the repeat", "*/20 * * * *", berlin, "2026-10-25T00:30:00Z",
+			[]string{"2026-10-25T02:40:00+02:00", "2026-10-25T02:00:00+01:00", "2026-10-25T02:20:00+01:00"}},
+		// Lord Howe: a 30-minute shift, so only the half hour repeats or vanishes.
+		{"Lord Howe fixed in the repeat", "45 1 * * *", lh, "2026-04-04T12:00:00Z",
+			[]string{"2026-04-05T01:45:00+11:00", "2026-04-06T01:45:00+10:30"}},
+		{"Lord Howe every 15 min in the repeat", "*/15 * * * *", lh, "2026-04-04T14:40:00Z",
+			[]string{"2026-04-05T01:45:00+11:00", "2026-04-05T01:30:00+10:30", "2026-04-05T01:45:00+10:30", "2026-04-05T02:00:00+10:30"}},
+		{"Lord Howe hourly is not repeated", "0 * * * *", lh, "2026-04-04T13:30:00Z",
+			[]string{"2026-04-05T01:00:00+11:00", "2026-04-05T02:00:00+10:30", "2026-04-05T03:00:00+10:30"}},
+		{"Lord Howe fixed in the gap", "15 2 * * *", lh, "2026-10-03T12:00:00Z",
+			[]string{"2026-10-04T02:30:00+11:00", "2026-10-05T02:15:00+11:00"}},
+		{"Lord Howe every 15 min across the gap", "*/15 * * * *", lh, "2026-10-03T15:10:00Z",
+			[]string{"2026-10-04T01:45:00+10:30", "2026-10-04T02:30:00+11:00", "2026-10-04T02:45:00+11:00"}},
+		{"Lord Howe hourly across the gap", "0 * * * *", lh, "2026-10-03T14:00:00Z",
+			[]string{"2026-10-04T01:00:00+10:30", "2026-10-04T03:00:00+11:00"}},
+		// Tokyo: no DST, both kinds run on the hour as always.
+		{"Tokyo hourly", "0 * * * *", tokyo, "2026-11-01T00:30:00Z",
+			[]string{"2026-11-01T10:00:00+09:00", "2026-11-01T11:00:00+09:00", "2026-11-01T12:00:00+09:00"}},
+		{"Tokyo fixed", "30 2 * * *", tokyo, "2026-03-07T12:00:00Z",
+			[]string{"2026-03-08T02:30:00+09:00", "2026-03-09T02:30:00+09:00"}},
+		{"UTC every 15 min", "*/15 * * * *", "", "2026-11-01T05:50:00Z",
+			[]string{"2026-11-01T06:00:00Z", "2026-11-01T06:15:00Z"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := schedFires(t, schedParse(t, c.expr, c.tz), schedTime(t, c.from), schedTime(t, c.to))
+			got := schedFiresIn(t, schedParse(t, c.expr, c.tz), schedTime(t, c.from), len(c.want))
 			if strings.Join(got, " ") != strings.Join(c.want, " ") {
 				t.Errorf("%q in %s from %s:\n got %v\nwant %v", c.expr, c.tz, c.from, got, c.want)
 			}
@@ -223,8 +271,8 @@ func TestNextDST(t *testing.T) {
 // TestNextIsStrictlyIncreasing walks a year of a few schedules in DST zones
 // and checks each fire is after the previous and matches the fields.
 func TestNextIsStrictlyIncreasing(t *testing.T) {
-	for _, tz := range []string{"America/Los_Angeles", "Europe/Berlin", "Australia/Lord_Howe", "UTC"} {
-		for _, expr := range []string{"*/7 * * * *", "30 2 * * *", "0 */3 * * *"} {
+	for _, tz := range []string{"America/Los_Angeles", "America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Tokyo", "UTC"} {
+		for _, expr := range []string{"*/7 * * * *", "30 2 * * *", "0 */3 * * *", "@hourly", "0-59/20 1 * * *"} {
 			s := schedParse(t, expr, tz)
 			at := schedTime(t, "2026-01-01T00:00:00Z")
 			end := schedTime(t, "2027-01-01T00:00:00Z")
@@ -239,6 +287,49 @@ func TestNextIsStrictlyIncreasing(t *testing.T) {
 			}
 			if n == 0 {
 				t.Fatalf("%q %s: no fires", expr, tz)
+			}
+		}
+	}
+}
+
+// TestNextOnClockMatchesBruteForce checks the "on the clock" half of the DST
+// rule against a brute force: around every 2026 transition of a few zones,
+// step through real time minute by minute and fire wherever the zone's clock
+// shows a matching time. Next must list exactly those instants.
+func TestNextOnClockMatchesBruteForce(t *testing.T) {
+	for _, tz := range []string{"America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Tokyo"} {
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var windows []time.Time
+		for at := schedTime(t, "2026-01-01T00:00:00Z"); ; {
+			_, end := at.In(loc).ZoneBounds()
+			if end.IsZero() || end.Year() > 2026 {
+				break
+			}
+			windows = append(windows, end.Add(-12*time.Hour))
+			at = end
+		}
+		windows = append(windows, schedTime(t, "2026-06-01T00:00:00Z"))
+		for _, expr := range []string{"0 * * * *", "*/15 * * * *", "*/7 * * * *", "0-59/20 1,2 * * *", "30 */2 * * *", "@hourly"} {
+			s := schedParse(t, expr, tz)
+			if !s.onClock {
+				t.Fatalf("%q: not on the clock", expr)
+			}
+			for _, from := range windows {
+				to := from.Add(24 * time.Hour)
+				var want []string
+				for u := from.Add(time.Minute); !u.After(to); u = u.Add(time.Minute) {
+					w := s.wall(u)
+					if s.nextWall(w.Add(-time.Second)).Equal(w) {
+						want = append(want, u.UTC().Format(time.RFC3339))
+					}
+				}
+				got := schedFires(t, s, from, to)
+				if strings.Join(got, " ") != strings.Join(want, " ") {
+					t.Errorf("%q in %s from %s:\n got %v\nwant %v", expr, tz, from.Format(time.RFC3339), got, want)
+				}
 			}
 		}
 	}

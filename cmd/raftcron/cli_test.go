@@ -544,6 +544,29 @@ func TestScheduleNextAcrossDST(t *testing.T) {
 	if out != want {
 		t.Fatalf("schedule next printed\n%s\nwant\n%s", out, want)
 	}
+	// On the clock: New York falls back on 2026-11-01 and an hourly schedule
+	// runs at 01:00 EDT and again at 01:00 EST; a fixed 01:30 runs once.
+	out = cli(t, "", "schedule", "next", "0 * * * *", "--tz", "America/New_York", "--from", "2026-11-01T04:30:00Z", "-n", "3").ok(t)
+	want = "2026-11-01T01:00:00-04:00  (UTC-04:00)\n" +
+		"2026-11-01T01:00:00-05:00  (UTC-05:00)\n" +
+		"2026-11-01T02:00:00-05:00  (UTC-05:00)\n"
+	if out != want {
+		t.Fatalf("schedule next printed\n%s\nwant\n%s", out, want)
+	}
+	out = cli(t, "", "schedule", "next", "30 1 * * *", "--tz", "America/New_York", "--from", "2026-11-01T04:30:00Z", "-n", "2").ok(t)
+	want = "2026-11-01T01:30:00-04:00  (UTC-04:00)\n" +
+		"2026-11-02T01:30:00-05:00  (UTC-05:00)\n"
+	if out != want {
+		t.Fatalf("schedule next printed\n%s\nwant\n%s", out, want)
+	}
+	// ... and springing forward, the 02:00 hour that does not exist is not made up.
+	out = cli(t, "", "schedule", "next", "*/30 * * * *", "--tz", "America/New_York", "--from", "2026-03-08T06:10:00Z", "-n", "3").ok(t)
+	want = "2026-03-08T01:30:00-05:00  (UTC-05:00)\n" +
+		"2026-03-08T03:00:00-04:00  (UTC-04:00)\n" +
+		"2026-03-08T03:30:00-04:00  (UTC-04:00)\n"
+	if out != want {
+		t.Fatalf("schedule next printed\n%s\nwant\n%s", out, want)
+	}
 	cli(t, "", "schedule", "next", "* * *").fails(t, "schedule")
 	cli(t, "", "schedule", "next", "@hourly", "--tz", "Mars/Olympus").fails(t, `--tz "Mars/Olympus"`)
 	cli(t, "", "schedule", "next", "@hourly", "--from", "yesterday").fails(t, `--from "yesterday"`)
@@ -572,6 +595,15 @@ func TestScheduleSimulate(t *testing.T) {
 	if !strings.Contains(out, `"reason": "ConcurrencyPolicy"`) {
 		t.Fatalf("simulate json:\n%s", out)
 	}
+	// The repeated autumn hour: an hourly schedule has two 01:00 ticks, each its own Job.
+	out = cli(t, "", "schedule", "simulate", "--schedule", "0 * * * *", "--tz", "America/New_York",
+		"--last", "2026-11-01T00:00:00-04:00", "--now", "2026-11-01T02:10:00-05:00", "--catch-up", "All").ok(t)
+	assertTable(t, table(out), [][]string{
+		{"TIME", "TICKS", "DECISION", "REASON", "MESSAGE"},
+		{"2026-11-01T01:00:00-04:00", "1", "invoke", "CatchUp", "started 2h10m0s after its scheduled time"},
+		{"2026-11-01T01:00:00-05:00", "1", "invoke", "CatchUp", "started 1h10m0s after its scheduled time"},
+		{"2026-11-01T02:00:00-05:00", "1", "invoke", "CatchUp", "started 10m0s after its scheduled time"},
+	})
 	cli(t, "", "schedule", "simulate", "--schedule", "@hourly", "--now", "2026-01-10T02:20:00Z").fails(t, "--last")
 }
 

@@ -42,9 +42,17 @@ func newScheduleNextCmd() *cobra.Command {
 		Use:   "next 'EXPR' [--tz ZONE] [--from TIME] [-n 10]",
 		Short: "List the next fire times of a cron schedule",
 		Long: `List the next fire times of a cron schedule in its time zone, each with its
-UTC offset. A time inside a spring-forward gap fires once, right after the gap;
-a time inside the repeated autumn hour fires once.`,
+UTC offset. Daylight-saving time follows Vixie cron's rule:
+
+  - at fixed times (minute and hour fields fixed, as '30 2 * * *'): a time
+    inside a spring-forward gap fires once, right after the gap; a time inside
+    the repeated autumn hour fires once;
+  - on the clock (a * or a step in the minute or hour field, as '0 * * * *',
+    '*/15 * * * *', @hourly): the schedule follows the clock as it reads after
+    the change, so it fires again in the repeated hour and makes nothing up
+    for the gap.`,
 		Example: `  raftcron schedule next '0 3 * * *' --tz America/Los_Angeles --from 2026-03-06T00:00:00Z -n 4
+  raftcron schedule next '0 * * * *' --tz America/New_York --from 2026-11-01T04:30:00Z -n 3
   raftcron schedule next '@every 90m'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
