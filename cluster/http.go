@@ -3,6 +3,7 @@ package cluster
 import (
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"sync"
@@ -12,7 +13,8 @@ import (
 )
 
 // httpHandler serves /healthz (the process and its data dir work), /readyz
-// (a member of a cluster with a known leader) and /metrics.
+// (a member of a cluster with a known leader), /metrics and, with
+// Config.Pprof, the profiles of net/http/pprof under /debug/pprof/.
 func (s *Server) httpHandler() http.Handler {
 	mux := http.NewServeMux()
 	var disk diskCheck
@@ -43,6 +45,9 @@ func (s *Server) httpHandler() http.Handler {
 		http.Error(w, "not ready: not a member of the cluster yet", http.StatusServiceUnavailable)
 	})
 	mux.Handle("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	if s.cfg.Pprof {
+		RegisterPprof(mux)
+	}
 	return mux
 }
 
@@ -85,4 +90,13 @@ func probeWritable(dir string) error {
 	}
 	_ = filepath.Base(name)
 	return nil
+}
+
+// RegisterPprof adds the net/http/pprof handlers to mux under /debug/pprof/.
+func RegisterPprof(mux *http.ServeMux) {
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 }

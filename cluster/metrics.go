@@ -116,13 +116,14 @@ var (
 	descActive      = prometheus.NewDesc("raftcron_attempts_active", "Attempts not yet finished, by state.", []string{"state"}, nil)
 	descWorkers     = prometheus.NewDesc("raftcron_workers_connected", "Workers with a live session to this server (non-zero only on the leader).", nil, nil)
 	descLeader      = prometheus.NewDesc("raftcron_raft_leader", "1 if this server is the Raft leader.", nil, nil)
+	descApplied     = prometheus.NewDesc("raftcron_raft_applied_index", "Index of the last Raft log entry applied on this server (its growth is Raft entries written).", nil, nil)
 	descLastSched   = prometheus.NewDesc("raftcron_cronjob_last_schedule_timestamp_seconds", "When the CronJob's most recent tick was handled.", []string{"namespace", "cronjob"}, nil)
 	descLastSuccess = prometheus.NewDesc("raftcron_cronjob_last_successful_timestamp_seconds", "When a Job of the CronJob last completed successfully.", []string{"namespace", "cronjob"}, nil)
 	descSuspended   = prometheus.NewDesc("raftcron_cronjob_suspended", "1 if the CronJob is suspended.", []string{"namespace", "cronjob"}, nil)
 )
 
 func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descActive, descWorkers, descLeader, descLastSched, descLastSuccess, descSuspended} {
+	for _, d := range []*prometheus.Desc{descActive, descWorkers, descLeader, descApplied, descLastSched, descLastSuccess, descSuspended} {
 		ch <- d
 	}
 }
@@ -142,6 +143,7 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 		leader = 1
 	}
 	ch <- prometheus.MustNewConstMetric(descLeader, prometheus.GaugeValue, leader)
+	ch <- prometheus.MustNewConstMetric(descApplied, prometheus.GaugeValue, float64(c.s.node.AppliedIndex()))
 	for _, cj := range st.CronJobs() {
 		ns, name := cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()
 		if t := cj.GetStatus().GetLastScheduleTime(); t != nil {

@@ -29,6 +29,8 @@ type Config struct {
 	GRPCAddr, GRPCAdvertise string
 	// HTTPAddr serves /healthz, /readyz and /metrics; empty disables it.
 	HTTPAddr string
+	// Pprof also serves net/http/pprof under /debug/pprof/ on HTTPAddr.
+	Pprof bool
 
 	// Bootstrap a new one-server cluster when this data dir holds no state.
 	Bootstrap bool

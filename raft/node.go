@@ -466,6 +466,9 @@ func (n *Node) Members() ([]Member, error) {
 	return out, nil
 }
 
+// AppliedIndex is the index of the last log entry applied to the FSM here.
+func (n *Node) AppliedIndex() uint64 { return n.raft.AppliedIndex() }
+
 // LastContact is when this node last heard from the leader (zero on the leader).
 func (n *Node) LastContact() time.Time { return n.raft.LastContact() }
 

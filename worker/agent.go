@@ -32,7 +32,7 @@ type Config struct {
 	Labels map[string]string
 	// DataDir holds logs (DataDir/logs) and exec runtime state (DataDir/exec).
 	DataDir string
-	// Runtime is "docker", "exec" or "" (docker when a daemon answers, else
+	// Runtime is "docker", "exec", "noop" (load tests) or "" (docker when a daemon answers, else
 	// exec if AllowExec).
 	Runtime                                                       string
 	AllowExec, AllowPrivileged, AllowHostNetwork, AllowHostMounts bool
@@ -148,6 +148,9 @@ func New(cfg Config) (*Agent, error) {
 			return nil, fmt.Errorf("worker config: runtime exec: %w", err)
 		}
 		rt = e
+	case "noop":
+		logger.Warn("runtime: noop: attempts run nothing and succeed at once (load tests only)")
+		rt = NewNoopRuntime()
 	case "":
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		d, derr := NewDockerRuntime(ctx, cfg.ID, logger)
@@ -167,7 +170,7 @@ func New(cfg Config) (*Agent, error) {
 			return nil, fmt.Errorf("worker config: runtime: no Docker daemon answers (%v) and the exec runtime is not allowed", derr)
 		}
 	default:
-		return nil, fmt.Errorf("worker config: runtime: %q is not one of docker, exec", cfg.Runtime)
+		return nil, fmt.Errorf("worker config: runtime: %q is not one of docker, exec, noop", cfg.Runtime)
 	}
 	return newAgent(cfg, rt, logger), nil
 }

@@ -56,6 +56,7 @@ func newServerCmd() *cobra.Command {
 	f.StringVar(&cfg.GRPCAddr, "grpc-addr", "127.0.0.1:8001", "address of the gRPC API and worker sessions")
 	f.StringVar(&cfg.GRPCAdvertise, "grpc-advertise", "", "address clients, workers and other servers use to reach the gRPC API (default --grpc-addr)")
 	f.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:9001", "address of /healthz, /readyz and /metrics (empty disables)")
+	f.BoolVar(&cfg.Pprof, "pprof", false, "also serve Go profiles (net/http/pprof) under /debug/pprof/ on --http-addr; off by default, as profiles reveal internals")
 	f.BoolVar(&cfg.Bootstrap, "bootstrap", false, "start a new cluster with this server as its first member (only when the data dir is empty)")
 	f.StringVar(&join, "join", "", "comma-separated gRPC addresses of existing servers to join")
 	f.DurationVar(&cfg.Worker.HeartbeatInterval, "worker-heartbeat", time.Second, "how often workers send heartbeats")

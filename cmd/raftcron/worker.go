@@ -24,6 +24,7 @@ func newWorkerCmd() *cobra.Command {
 		serversFlag string
 		logLevel    string
 		logFormat   string
+		pprofAddr   string
 	)
 	cmd := &cobra.Command{
 		Use:   "worker",
@@ -73,6 +74,13 @@ lease runs out.`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
+			if pprofAddr != "" {
+				stopPprof, err := servePprof(pprofAddr, logger)
+				if err != nil {
+					return err
+				}
+				defer stopPprof()
+			}
 			return agent.Run(ctx)
 		},
 	}
@@ -84,12 +92,13 @@ lease runs out.`,
 	f.StringArrayVar(&labels, "label", nil, "same as --labels")
 	f.StringVar(&serversFlag, "servers", "", "comma-separated server gRPC addresses (same as the global --server)")
 	f.StringVar(&cfg.DataDir, "data-dir", "/var/lib/raftcron-worker", "where attempt logs and exec runtime state are kept")
-	f.StringVar(&cfg.Runtime, "runtime", "", "docker or exec (default: docker when a daemon answers, else exec if --allow-exec)")
+	f.StringVar(&cfg.Runtime, "runtime", "", "docker, exec, or noop (runs nothing and succeeds at once; load tests) (default: docker when a daemon answers, else exec if --allow-exec)")
 	f.BoolVar(&cfg.AllowExec, "allow-exec", false, "allow the exec runtime (attempts run as plain processes on this host)")
 	f.BoolVar(&cfg.AllowPrivileged, "allow-privileged", false, "allow privileged containers and the host PID namespace")
 	f.BoolVar(&cfg.AllowHostNetwork, "allow-host-network", false, "allow host networking")
 	f.BoolVar(&cfg.AllowHostMounts, "allow-host-mounts", false, "allow hostPath mounts")
 	f.StringVar(&cfg.JoinToken, "join-token", os.Getenv("RAFTCRON_WORKER_JOIN_TOKEN"), "the cluster's worker join token (env RAFTCRON_WORKER_JOIN_TOKEN)")
+	f.StringVar(&pprofAddr, "pprof", "", "serve Go profiles (net/http/pprof) under /debug/pprof/ on this address, e.g. 127.0.0.1:6061 (off by default)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	return cmd
