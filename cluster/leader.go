@@ -255,20 +255,40 @@ func earliest(ts ...time.Time) time.Time {
 	return out
 }
 
+// proposeFunc hands commands to Raft as one entry and returns a func that
+// waits for their results.
+type proposeFunc func(ctx context.Context, cmds ...*pb.Command) (wait func(context.Context) ([]*pb.CommandResult, error), err error)
+
+// proposeAsync hands commands to Raft as one entry without waiting; the
+// returned wait func returns their results and records their metrics.
+func (s *Server) proposeAsync(ctx context.Context, cmds ...*pb.Command) (func(context.Context) ([]*pb.CommandResult, error), error) {
+	start := time.Now()
+	p, err := s.node.Propose(ctx, cmds...)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) ([]*pb.CommandResult, error) {
+		results, err := p.Wait(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.metrics.commitLatency.Observe(time.Since(start).Seconds())
+		for i, c := range cmds {
+			if i < len(results) {
+				s.metrics.observe(c, results[i])
+			}
+		}
+		return results, nil
+	}, nil
+}
+
 // propose commits commands as one Raft entry and records their metrics.
 func (s *Server) propose(ctx context.Context, cmds ...*pb.Command) ([]*pb.CommandResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	start := time.Now()
-	results, err := s.node.Apply(ctx, cmds...)
+	wait, err := s.proposeAsync(ctx, cmds...)
 	if err != nil {
 		return nil, err
 	}
-	s.metrics.commitLatency.Observe(time.Since(start).Seconds())
-	for i, c := range cmds {
-		if i < len(results) {
-			s.metrics.observe(c, results[i])
-		}
-	}
-	return results, nil
+	return wait(ctx)
 }

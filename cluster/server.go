@@ -155,6 +155,7 @@ func New(cfg Config) (*Server, error) {
 	s.metrics = newMetrics(s)
 	s.sessions = newWorkerSessions(s.node, cfg.Clock, cfg.Worker, s.leaderGRPCAddr, cfg.Logger)
 	s.sessions.propose = s.propose
+	s.sessions.proposeAsync = s.proposeAsync
 	s.leader = newLeadership(s)
 
 	s.grpcSrv = grpc.NewServer(

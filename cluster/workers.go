@@ -70,6 +70,10 @@ type workerSessions struct {
 	// propose commits commands; the server sets it to Server.propose so that
 	// worker reports move the run metrics. Defaults to node.Apply.
 	propose func(ctx context.Context, cmds ...*pb.Command) ([]*pb.CommandResult, error)
+	// proposeAsync hands commands to Raft without waiting; the server sets
+	// it to Server.proposeAsync. Reports go through it, batched.
+	proposeAsync proposeFunc
+	reports      *reportBatcher
 
 	mu sync.Mutex
 	// leading is set between Start (after the leader's barrier) and StepDown:
@@ -115,14 +119,25 @@ func newWorkerSessions(node *raft.Node, clock scheduler.Clock, cfg WorkerConfig,
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &workerSessions{
+	s := &workerSessions{
 		node: node, clock: clock, cfg: cfg.withDefaults(), leaderAddr: leaderAddr, propose: node.Apply,
+		proposeAsync: func(ctx context.Context, cmds ...*pb.Command) (func(context.Context) ([]*pb.CommandResult, error), error) {
+			p, err := node.Propose(ctx, cmds...)
+			if err != nil {
+				return nil, err
+			}
+			return p.Wait, nil
+		},
 		logger:    logger.With("component", "workers"),
 		conns:     map[string]*workerConn{},
 		lost:      map[string]*pb.Worker{},
 		lastHeard: map[string]time.Time{},
 		changed:   make(chan struct{}, 1),
 	}
+	s.reports = newReportBatcher(func(ctx context.Context, cmds ...*pb.Command) (func(context.Context) ([]*pb.CommandResult, error), error) {
+		return s.proposeAsync(ctx, cmds...)
+	})
+	return s
 }
 
 func attemptKey(ns, name string) string { return ns + "/" + name }
@@ -448,20 +463,30 @@ func (s *workerSessions) handle(ctx context.Context, c *workerConn, m *pb.Worker
 			Reason: r.GetReason(), Message: r.GetMessage(), ContainerId: r.GetContainerId(),
 			StartTime: r.GetStartTime(), FinishTime: r.GetFinishTime(), OutputTail: r.GetOutputTail(),
 		}}}
-		res, err := s.propose(ctx, cmd)
-		if err != nil {
-			if errors.Is(err, raft.ErrNotLeader) {
-				return status.Errorf(codes.Unavailable, "report of %s: %v", r.GetAttempt().GetName(), err)
+		// The report joins others in one Raft entry; the ack goes out once
+		// it is applied, while this session reads on.
+		name, state, id := r.GetAttempt().GetName(), r.GetState(), r.GetReportId()
+		err := s.reports.submit(ctx, c.done, cmd, func(res *pb.CommandResult, err error) {
+			switch {
+			case err != nil && notLeader(err):
+				c.end(true)
+				return
+			case err != nil:
+				log.Warn("apply report; the worker will retry", "attempt", name, "err", err)
+				return
+			case res.GetError() != "":
+				// Conflict: stale or duplicate. Other domain errors (the
+				// attempt was deleted): retrying cannot help either.
+				log.Info("report not applied", "attempt", name, "state", state, "code", res.GetCode(), "error", res.GetError())
 			}
-			log.Warn("apply report; the worker will retry", "attempt", r.GetAttempt().GetName(), "err", err)
-			return nil
+			if err := c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Ack{Ack: &pb.ReportAck{ReportId: id}}}); err != nil {
+				c.end(false)
+			}
+		})
+		if err != nil && !errors.Is(err, errReportsStopped) {
+			return err
 		}
-		if len(res) > 0 && res[0].GetError() != "" {
-			// Conflict: stale or duplicate. Other domain errors (the
-			// attempt was deleted): retrying cannot help either.
-			log.Info("report not applied", "attempt", r.GetAttempt().GetName(), "state", r.GetState(), "code", res[0].GetCode(), "error", res[0].GetError())
-		}
-		return c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Ack{Ack: &pb.ReportAck{ReportId: r.GetReportId()}}})
+		return nil
 	case *pb.WorkerMessage_LogData:
 		c.mu.Lock()
 		ch := c.logs[msg.LogData.GetRequestId()]
@@ -503,7 +528,11 @@ func (s *workerSessions) Start(ctx context.Context) {
 	s.leading = true
 	s.mu.Unlock()
 	changes, unsubscribe := s.node.FSM().Subscribe()
-	s.wg.Add(1)
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		s.reports.run(ctx)
+	}()
 	go func() {
 		defer s.wg.Done()
 		defer unsubscribe()

@@ -332,6 +332,24 @@ func timeoutOf(ctx context.Context) (time.Duration, error) {
 // error. On a follower it returns a *NotLeaderError. If ctx ends first, the
 // entry may still be committed later.
 func (n *Node) Apply(ctx context.Context, cmds ...*pb.Command) ([]*pb.CommandResult, error) {
+	p, err := n.Propose(ctx, cmds...)
+	if err != nil {
+		return nil, err
+	}
+	return p.Wait(ctx)
+}
+
+// Proposal is a log entry handed to Raft whose outcome is not known yet.
+type Proposal struct {
+	n *Node
+	f hraft.ApplyFuture
+}
+
+// Propose hands cmds to Raft as ONE log entry (wrapped in a Batch if more
+// than one) without waiting for it to be applied, so that a caller can keep
+// several entries in flight. Entries proposed one after another from one
+// goroutine are applied in that order. ctx bounds only the hand-over.
+func (n *Node) Propose(ctx context.Context, cmds ...*pb.Command) (*Proposal, error) {
 	if len(cmds) == 0 {
 		return nil, fmt.Errorf("apply: no commands: %w", ErrInvalid)
 	}
@@ -359,11 +377,16 @@ func (n *Node) Apply(ctx context.Context, cmds ...*pb.Command) ([]*pb.CommandRes
 	if err != nil {
 		return nil, fmt.Errorf("apply: %w", err)
 	}
-	f := n.raft.Apply(data, timeout)
-	if err := waitFuture(ctx, f); err != nil {
-		return nil, n.mapErr("apply", err)
+	return &Proposal{n: n, f: n.raft.Apply(data, timeout)}, nil
+}
+
+// Wait waits until the entry is applied (or ctx ends) and returns one result
+// per command. If ctx ends first, the entry may still be committed later.
+func (p *Proposal) Wait(ctx context.Context) ([]*pb.CommandResult, error) {
+	if err := waitFuture(ctx, p.f); err != nil {
+		return nil, p.n.mapErr("apply", err)
 	}
-	switch r := f.Response().(type) {
+	switch r := p.f.Response().(type) {
 	case *pb.CommandResult:
 		return []*pb.CommandResult{r}, nil
 	case *BatchResult:
