@@ -519,3 +519,34 @@ func toError(err error) error {
 	}
 	return &apiError{st: st, sentinel: sentinel}
 }
+
+// ClusterSettings reads the replicated cluster settings (worker heartbeat
+// interval, worker TTL, lease TTL).
+func (c *Client) ClusterSettings(ctx context.Context) (*pb.ClusterSettings, error) {
+	var out *pb.ClusterSettings
+	err := c.do(ctx, "cluster settings", func(ctx context.Context, rpc pb.RaftCronClient, _ attemptInfo) error {
+		resp, err := rpc.GetClusterSettings(ctx, &pb.GetClusterSettingsRequest{})
+		if err != nil {
+			return err
+		}
+		out = resp
+		return nil
+	})
+	return out, err
+}
+
+// UpdateClusterSettings changes the fields set in change (the others keep
+// their value) and returns the settings in force. It is idempotent, so it is
+// retried across leader changes.
+func (c *Client) UpdateClusterSettings(ctx context.Context, change *pb.ClusterSettings) (*pb.ClusterSettings, error) {
+	var out *pb.ClusterSettings
+	err := c.do(ctx, "update cluster settings", func(ctx context.Context, rpc pb.RaftCronClient, _ attemptInfo) error {
+		resp, err := rpc.UpdateClusterSettings(ctx, &pb.UpdateClusterSettingsRequest{Settings: change})
+		if err != nil {
+			return err
+		}
+		out = resp
+		return nil
+	})
+	return out, err
+}

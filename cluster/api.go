@@ -374,6 +374,14 @@ func (a *api) RemovePeer(ctx context.Context, req *pb.RemovePeerRequest) (*pb.Re
 	return &pb.RemovePeerResponse{}, nil
 }
 
+func (a *api) GetClusterSettings(ctx context.Context, req *pb.GetClusterSettingsRequest) (*pb.ClusterSettings, error) {
+	return a.s.sessions.clusterSettings(), nil
+}
+
+func (a *api) UpdateClusterSettings(ctx context.Context, req *pb.UpdateClusterSettingsRequest) (*pb.ClusterSettings, error) {
+	return a.s.updateSettings(ctx, req.GetSettings())
+}
+
 // relay copies a server stream from the leader to the caller, for calls a
 // follower passes on.
 func relay[T any](recv func() (T, error), send func(T) error) error {

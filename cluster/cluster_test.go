@@ -31,7 +31,9 @@ type testNode struct {
 	srv                *cluster.Server
 	bootstrap          bool
 	join               []string
-	mu                 sync.Mutex
+	// worker overrides the cluster's usual worker timing flags.
+	worker *cluster.WorkerConfig
+	mu     sync.Mutex
 }
 
 type testCluster struct {
@@ -59,6 +61,13 @@ func testLogger(t *testing.T) *slog.Logger {
 // newTestCluster starts n servers: the first bootstraps, the others join it.
 func newTestCluster(t *testing.T, n int) *testCluster {
 	t.Helper()
+	return newTestClusterWith(t, n, nil)
+}
+
+// newTestClusterWith is newTestCluster with a hook that may change each
+// node (the i-th, from 0) before it starts.
+func newTestClusterWith(t *testing.T, n int, setup func(i int, nd *testNode)) *testCluster {
+	t.Helper()
 	tc := &testCluster{t: t}
 	for i := 0; i < n; i++ {
 		nd := &testNode{
@@ -71,6 +80,9 @@ func newTestCluster(t *testing.T, n int) *testCluster {
 			nd.bootstrap = true
 		} else {
 			nd.join = []string{tc.nodes[0].grpcAddr}
+		}
+		if setup != nil {
+			setup(i, nd)
 		}
 		tc.nodes = append(tc.nodes, nd)
 	}
@@ -123,12 +135,16 @@ func (tc *testCluster) start(nd *testNode) {
 }
 
 func (tc *testCluster) tryStart(nd *testNode) error {
+	worker := cluster.WorkerConfig{HeartbeatInterval: 100 * time.Millisecond, WorkerTTL: time.Second, LeaseTTL: 2 * time.Second}
+	if nd.worker != nil {
+		worker = *nd.worker
+	}
 	s, err := cluster.New(cluster.Config{
 		NodeID: nd.id, DataDir: nd.dir, RaftAddr: nd.raftAddr, GRPCAddr: nd.grpcAddr,
 		Bootstrap: nd.bootstrap, Join: nd.join,
 		HeartbeatTimeout: 300 * time.Millisecond, ElectionTimeout: 300 * time.Millisecond,
 		LeaderLeaseTimeout: 150 * time.Millisecond, CommitTimeout: 10 * time.Millisecond,
-		Worker: cluster.WorkerConfig{HeartbeatInterval: 100 * time.Millisecond, WorkerTTL: time.Second, LeaseTTL: 2 * time.Second},
+		Worker: worker,
 		Logger: testLogger(tc.t).With("node", nd.id),
 	})
 	if err != nil {

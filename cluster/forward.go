@@ -30,6 +30,8 @@ var leaderOnly = map[string]func() proto.Message{
 	pb.RaftCron_ListWorkers_FullMethodName:  func() proto.Message { return new(pb.ListWorkersResponse) },
 	pb.RaftCron_Join_FullMethodName:         func() proto.Message { return new(pb.JoinResponse) },
 	pb.RaftCron_RemovePeer_FullMethodName:   func() proto.Message { return new(pb.RemovePeerResponse) },
+
+	pb.RaftCron_UpdateClusterSettings_FullMethodName: func() proto.Message { return new(pb.ClusterSettings) },
 }
 
 // forwardUnary sends leader-only calls that reach a follower on to the leader,
@@ -98,11 +100,11 @@ func toStatus(err error) error {
 	switch {
 	case errors.Is(err, raft.ErrNotLeader):
 		return status.Error(codes.Unavailable, err.Error()+"; retry")
-	case errors.Is(err, scheduler.ErrNotFound):
+	case errors.Is(err, scheduler.ErrNotFound), errors.Is(err, raft.ErrNotFound):
 		return status.Error(codes.NotFound, trimSentinel(err, scheduler.ErrNotFound))
 	case errors.Is(err, scheduler.ErrAlreadyExists):
 		return status.Error(codes.AlreadyExists, trimSentinel(err, scheduler.ErrAlreadyExists))
-	case errors.Is(err, scheduler.ErrInvalid):
+	case errors.Is(err, scheduler.ErrInvalid), errors.Is(err, raft.ErrInvalid):
 		return status.Error(codes.InvalidArgument, trimSentinel(err, scheduler.ErrInvalid))
 	case errors.Is(err, errConflict):
 		return status.Error(codes.FailedPrecondition, trimSentinel(err, errConflict))

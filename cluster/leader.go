@@ -46,43 +46,62 @@ func newLeadership(s *Server) *leadership {
 	}
 }
 
-// monitor starts the leader loop when this server becomes leader and stops it,
-// waiting for it to exit, when leadership is lost. One loop at a time.
+// monitor runs the leader loop while this server leads.
 func (l *leadership) monitor(ctx context.Context) {
-	// stopLoop cancels the running leader loop and waits for it; nil when none runs.
-	var stopLoop func()
-	stop := func() {
-		if stopLoop == nil {
-			// A true->false flip can arrive as one false: still end any
-			// session accepted meanwhile.
-			l.s.sessions.StepDown()
-			return
-		}
-		stopLoop()
-		stopLoop = nil
+	watchLeadership(ctx, l.s.node.LeaderNotify(), func(ctx context.Context) {
+		l.s.metrics.leaderChanges.Inc()
+		l.run(ctx)
+	}, l.revoke)
+}
+
+// revoke ends what the leader loop started: the dispatch loop, every worker
+// session (with a redirect) and the Pending reasons.
+func (l *leadership) revoke(wasRunning bool) {
+	if wasRunning {
 		l.s.sessions.Stop()
-		l.s.sessions.StepDown()
-		l.setPending(nil)
-		l.log.Info("leadership lost; leader loop stopped")
+	}
+	l.s.sessions.StepDown()
+	l.setPending(nil)
+	if wasRunning {
+		l.log.Info("leader loop stopped")
+	}
+}
+
+// watchLeadership starts run in a fresh goroutine on every true from notify
+// and stops it on every false (Nomad's monitorLeadership). A true that
+// arrives while a loop runs stops that loop first and starts a new one:
+// notify keeps only its latest value, so leadership lost and regained
+// quickly can arrive as a single true, and the old loop's barrier, caches
+// and sessions belong to the term it started in. Stopping cancels the
+// loop's context, waits until run has returned, then calls revoke (also on
+// a false when no loop runs: sessions accepted meanwhile still end).
+func watchLeadership(ctx context.Context, notify <-chan bool, run func(context.Context), revoke func(wasRunning bool)) {
+	var stopLoop func() // cancels the running loop and waits for it; nil when none runs
+	stop := func() {
+		running := stopLoop != nil
+		if running {
+			stopLoop()
+			stopLoop = nil
+		}
+		revoke(running)
 	}
 	defer stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case isLeader := <-l.s.node.LeaderNotify():
-			if isLeader && stopLoop == nil {
-				l.s.metrics.leaderChanges.Inc()
-				lctx, cancel := context.WithCancel(ctx)
-				done := make(chan struct{})
-				go func() {
-					defer close(done)
-					l.run(lctx)
-				}()
-				stopLoop = func() { cancel(); <-done }
-			} else if !isLeader {
-				stop()
+		case isLeader := <-notify:
+			stop()
+			if !isLeader {
+				continue
 			}
+			lctx, cancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				run(lctx)
+			}()
+			stopLoop = func() { cancel(); <-done }
 		}
 	}
 }
@@ -109,6 +128,9 @@ func (l *leadership) run(ctx context.Context) {
 	if _, err := l.s.propose(ctx, &pb.Command{Op: &pb.Command_RegisterServer{RegisterServer: &pb.RegisterServer{
 		NodeId: l.s.cfg.NodeID, RaftAddress: l.s.cfg.RaftAdvertise, GrpcAddress: l.s.cfg.GRPCAdvertise}}}); err != nil {
 		l.log.Warn("register own address", "err", err)
+	}
+	if err := l.s.recordInitialSettings(ctx); err != nil {
+		l.log.Warn("record the initial cluster settings", "err", err)
 	}
 	since := clock.Now()
 	cron := scheduler.NewCronController(l.s.cfg.Cron, l.s.cfg.Logger)
@@ -175,7 +197,7 @@ func (l *leadership) step(ctx context.Context, cron *scheduler.CronController, s
 
 	cronCmds, next := cron.Tick(st, now)
 	jobCmds, nextJob, pending := scheduler.ReconcileJobs(st, l.s.sessions.Ready(), now, l.s.cfg.Jobs)
-	lostCmds := scheduler.LostAttempts(st, l.s.sessions.LastHeard(since), now, l.s.cfg.Worker.LeaseTTL)
+	lostCmds := scheduler.LostAttempts(st, l.s.sessions.LastHeard(since), now, l.s.sessions.lostAfter(now))
 	gcCmds, nextGC := scheduler.CollectGarbage(st, now)
 	l.setPending(pending)
 	next = earliest(next, nextJob, nextGC)

@@ -62,15 +62,7 @@ func (c *Config) setDefaults() {
 	if c.RaftAdvertise == "" {
 		c.RaftAdvertise = c.RaftAddr
 	}
-	if c.Worker.HeartbeatInterval == 0 {
-		c.Worker.HeartbeatInterval = time.Second
-	}
-	if c.Worker.WorkerTTL == 0 {
-		c.Worker.WorkerTTL = 5 * time.Second
-	}
-	if c.Worker.LeaseTTL == 0 {
-		c.Worker.LeaseTTL = 10 * time.Second
-	}
+	c.Worker = c.Worker.withDefaults()
 	if c.Jobs.BackoffBase == 0 {
 		c.Jobs.BackoffBase = 10 * time.Second
 	}

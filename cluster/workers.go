@@ -21,20 +21,23 @@ import (
 	"github.com/raftcron/raftcron/scheduler"
 )
 
-// WorkerConfig sets the timing of worker sessions.
+// WorkerConfig sets the timing of worker sessions: the initial cluster
+// settings, which the first leader records in the replicated state; from
+// then on the recorded settings are in force (see ClusterSettings).
 //
 // The leader declares a worker lost after WorkerTTL without a message from
 // it, and has its attempts marked Lost (scheduler.LostAttempts) only once a
 // full LeaseTTL has passed since it last heard from the worker. The worker
 // kills each attempt when (the time it sent the heartbeat the last renewal
 // answered) + LeaseTTL is reached; as it sent that heartbeat before the
-// leader received it, the worker's kill always comes first.
+// leader received it, and the leader renews only after confirming with a
+// quorum that it still leads, the worker's kill always comes first.
 type WorkerConfig struct {
-	// HeartbeatInterval: how often workers send heartbeats (default 1s).
+	// HeartbeatInterval: how often workers send heartbeats (DefaultHeartbeatInterval).
 	HeartbeatInterval time.Duration
-	// WorkerTTL: silence after which a worker is lost (default 5s).
+	// WorkerTTL: silence after which a worker is lost (DefaultWorkerTTL).
 	WorkerTTL time.Duration
-	// LeaseTTL: how long a renewal lets attempts run (default 10s).
+	// LeaseTTL: how long a renewal lets attempts run (DefaultLeaseTTL).
 	LeaseTTL time.Duration
 	// JoinToken, when set, must be presented in Hello.
 	JoinToken string
@@ -42,13 +45,13 @@ type WorkerConfig struct {
 
 func (c WorkerConfig) withDefaults() WorkerConfig {
 	if c.HeartbeatInterval <= 0 {
-		c.HeartbeatInterval = time.Second
+		c.HeartbeatInterval = DefaultHeartbeatInterval
 	}
 	if c.WorkerTTL <= 0 {
-		c.WorkerTTL = 5 * time.Second
+		c.WorkerTTL = DefaultWorkerTTL
 	}
 	if c.LeaseTTL <= 0 {
-		c.LeaseTTL = 10 * time.Second
+		c.LeaseTTL = DefaultLeaseTTL
 	}
 	return c
 }
@@ -74,6 +77,8 @@ type workerSessions struct {
 	// it to Server.proposeAsync. Reports go through it, batched.
 	proposeAsync proposeFunc
 	reports      *reportBatcher
+	// leaderCheck confirms leadership with a quorum before lease renewals.
+	leaderCheck *leaderCheck
 
 	mu sync.Mutex
 	// leading is set between Start (after the leader's barrier) and StepDown:
@@ -128,11 +133,12 @@ func newWorkerSessions(node *raft.Node, clock scheduler.Clock, cfg WorkerConfig,
 			}
 			return p.Wait, nil
 		},
-		logger:    logger.With("component", "workers"),
-		conns:     map[string]*workerConn{},
-		lost:      map[string]*pb.Worker{},
-		lastHeard: map[string]time.Time{},
-		changed:   make(chan struct{}, 1),
+		leaderCheck: &leaderCheck{verify: node.VerifyLeader},
+		logger:      logger.With("component", "workers"),
+		conns:       map[string]*workerConn{},
+		lost:        map[string]*pb.Worker{},
+		lastHeard:   map[string]time.Time{},
+		changed:     make(chan struct{}, 1),
 	}
 	s.reports = newReportBatcher(func(ctx context.Context, cmds ...*pb.Command) (func(context.Context) ([]*pb.CommandResult, error), error) {
 		return s.proposeAsync(ctx, cmds...)
@@ -195,9 +201,16 @@ func (s *workerSessions) Session(stream pb.WorkerService_SessionServer) error {
 		c.address = p.Addr.String()
 	}
 	// Welcome goes out before the worker is registered, so that no
-	// dispatch can reach it first.
+	// dispatch can reach it first; not before the leader loop's barrier,
+	// so the timing it carries is the committed one.
+	s.mu.Lock()
+	leading := s.leading
+	s.mu.Unlock()
+	if !leading {
+		return c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Redirect{Redirect: &pb.Redirect{LeaderAddress: s.leaderAddr()}}})
+	}
 	if err := c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Welcome{Welcome: &pb.Welcome{
-		HeartbeatInterval: durationpb.New(s.cfg.HeartbeatInterval), LeaseTtl: durationpb.New(s.cfg.LeaseTTL),
+		HeartbeatInterval: durationpb.New(s.heartbeatInterval()), LeaseTtl: durationpb.New(s.leaseTTL()),
 	}}}); err != nil {
 		return err
 	}
@@ -242,7 +255,7 @@ func (s *workerSessions) Session(stream pb.WorkerService_SessionServer) error {
 			}
 		}
 	}()
-	watchdog := s.clock.NewTimer(s.cfg.WorkerTTL)
+	watchdog := s.clock.NewTimer(s.workerTTL())
 	defer watchdog.Stop()
 	for {
 		select {
@@ -257,11 +270,12 @@ func (s *workerSessions) Session(stream pb.WorkerService_SessionServer) error {
 			c.mu.Lock()
 			silent := s.clock.Now().Sub(c.lastMessage)
 			c.mu.Unlock()
-			if silent >= s.cfg.WorkerTTL {
+			ttl := s.workerTTL()
+			if silent >= ttl {
 				log.Warn("worker lost: no heartbeat", "silent_for", silent)
 				return status.Errorf(codes.DeadlineExceeded, "worker %s sent nothing for %v", c.id, silent)
 			}
-			watchdog.Reset(s.cfg.WorkerTTL - silent)
+			watchdog.Reset(ttl - silent)
 		case m := <-msgs:
 			now := s.clock.Now()
 			c.mu.Lock()
@@ -270,7 +284,7 @@ func (s *workerSessions) Session(stream pb.WorkerService_SessionServer) error {
 			s.mu.Lock()
 			s.lastHeard[c.id] = now
 			s.mu.Unlock()
-			if err := s.handle(stream.Context(), c, m, log); err != nil {
+			if err := s.handle(stream.Context(), c, m, time.Now(), log); err != nil {
 				return err
 			}
 		}
@@ -439,12 +453,18 @@ func (s *workerSessions) dispatchLocked(c *workerConn, unstarted *[]*pb.Command)
 	return nil
 }
 
-// handle answers one message from a worker.
-func (s *workerSessions) handle(ctx context.Context, c *workerConn, m *pb.WorkerMessage, log *slog.Logger) error {
+// handle answers one message from a worker, received at (a monotonic
+// reading of the local clock).
+func (s *workerSessions) handle(ctx context.Context, c *workerConn, m *pb.WorkerMessage, received time.Time, log *slog.Logger) error {
 	switch msg := m.GetMsg().(type) {
 	case *pb.WorkerMessage_Heartbeat:
-		if !s.node.IsLeader() {
-			// Only the leader vouches for running attempts.
+		// Only the leader vouches for running attempts, and only for a
+		// heartbeat it received while it led: a deposed leader that
+		// still believes it leads (it was paused, or cut off) must not
+		// renew from heartbeats queued meanwhile. A quorum confirms the
+		// leadership after the heartbeat arrived, before the renewal.
+		if err := s.renewable(ctx, c, received); err != nil {
+			log.Info("not renewing leases: leadership not confirmed", "err", err)
 			c.end(true)
 			return nil
 		}
@@ -453,7 +473,7 @@ func (s *workerSessions) handle(ctx context.Context, c *workerConn, m *pb.Worker
 			refs = append(refs, refOf(a))
 		}
 		return c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Lease{Lease: &pb.LeaseRenewal{
-			Seq: msg.Heartbeat.GetSeq(), LeaseTtl: durationpb.New(s.cfg.LeaseTTL), Attempts: refs,
+			Seq: msg.Heartbeat.GetSeq(), LeaseTtl: durationpb.New(s.leaseTTL()), Attempts: refs,
 		}}})
 	case *pb.WorkerMessage_Report:
 		r := msg.Report

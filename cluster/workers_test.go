@@ -324,3 +324,25 @@ func TestWorkerSessionLostAfterWorkerTTL(t *testing.T) {
 		t.Error("Changed() was not signalled")
 	}
 }
+
+// Issue 10 (13): a leader that cannot confirm its leadership with a quorum
+// (it was paused or cut off and does not know yet that it was deposed) must
+// not renew leases from the heartbeats it finds queued: it ends the session
+// with a redirect instead.
+func TestWorkerSessionNoRenewalWithoutConfirmedLeadership(t *testing.T) {
+	h := newSessionsHarness(t, fastConfig())
+	h.placeAttempt("j1", "w1")
+	w := h.connect(&pb.Hello{WorkerId: "w1", Slots: 1})
+	w.next("assignment", func(m *pb.ServerMessage) bool { return m.GetAssign() != nil })
+	w.send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Heartbeat{Heartbeat: &pb.Heartbeat{Seq: 1}}})
+	w.next("lease while leadership is confirmed", func(m *pb.ServerMessage) bool { return m.GetLease() != nil })
+
+	h.sessions.leaderCheck.mu.Lock()
+	h.sessions.leaderCheck.verify = func(context.Context) error { return raft.ErrNotLeader }
+	h.sessions.leaderCheck.mu.Unlock()
+	w.send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Heartbeat{Heartbeat: &pb.Heartbeat{Seq: 2}}})
+	m := w.next("the answer to a heartbeat", func(m *pb.ServerMessage) bool { return m.GetLease() != nil || m.GetRedirect() != nil })
+	if m.GetLease() != nil {
+		t.Fatalf("lease renewed (%v) although the leader could not confirm its leadership", m.GetLease())
+	}
+}

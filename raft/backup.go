@@ -73,6 +73,7 @@ func (a *applier) restoreState(c *pb.RestoreState) *pb.CommandResult {
 		return fail(CodeInvalid, "restore: %v", err)
 	}
 	fresh.servers = a.t.servers
+	fresh.settings = a.t.settings
 	fresh.cronJobsVersion = a.t.cronJobsVersion + 1
 	*a.t = fresh
 	return ok()

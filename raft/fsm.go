@@ -150,7 +150,7 @@ func checkOps(cmd *pb.Command, depth int) error {
 		*pb.Command_CreateJobs, *pb.Command_UpdateCronJobStatus, *pb.Command_PutJobStatus,
 		*pb.Command_CreateAttempts, *pb.Command_AssignAttempt, *pb.Command_ReportAttempt,
 		*pb.Command_MarkAttemptLost, *pb.Command_RequestKill, *pb.Command_RegisterServer,
-		*pb.Command_RestoreState:
+		*pb.Command_RestoreState, *pb.Command_SetClusterSettings:
 	default:
 		return fmt.Errorf("unknown command op %T", op)
 	}
@@ -215,6 +215,8 @@ func (a *applier) apply(cmd *pb.Command) *pb.CommandResult {
 		return a.registerServer(op.RegisterServer)
 	case *pb.Command_RestoreState:
 		return a.restoreState(op.RestoreState)
+	case *pb.Command_SetClusterSettings:
+		return a.setClusterSettings(op.SetClusterSettings)
 	default:
 		// checkOps ran first; reaching here is a programming error.
 		panic(fmt.Sprintf("raft fsm: unknown command op %T", op))
@@ -699,6 +701,7 @@ func (f *FSM) Snapshot() (hraft.FSMSnapshot, error) {
 		jobs:     make([]*pb.Job, 0, len(s.t.jobs)),
 		attempts: make([]*pb.Attempt, 0, len(s.t.attempts)),
 		servers:  make([]*pb.RegisterServer, 0, len(s.t.servers)),
+		settings: s.t.settings,
 	}
 	for _, cj := range s.t.cronJobs {
 		snap.cronJobs = append(snap.cronJobs, cj)

@@ -409,6 +409,16 @@ func (n *Node) Barrier(ctx context.Context) error {
 	return nil
 }
 
+// VerifyLeader confirms with a quorum that this node still leads: it
+// returns nil only if a majority acknowledged it as leader after the call
+// began (a *NotLeaderError otherwise).
+func (n *Node) VerifyLeader(ctx context.Context) error {
+	if err := waitFuture(ctx, n.raft.VerifyLeader()); err != nil {
+		return n.mapErr("verify leader", err)
+	}
+	return nil
+}
+
 // Join adds a voter (leader only). Idempotent: the same id and address is a
 // no-op; the same id with a new address replaces the old entry; another id
 // with the same address is removed first.

@@ -23,7 +23,7 @@ import (
 //	trailer: uvarint recordEnd, uvarint number of records written
 //
 // Records are written in a fixed order (CronJobs, Jobs, Attempts, servers,
-// each sorted) with deterministic marshaling, so equal states give equal
+// each sorted, then the cluster settings) with deterministic marshaling, so equal states give equal
 // snapshots. The trailer catches a truncated file.
 var snapshotMagic = []byte("RAFTCRON-SNAPSHOT\n")
 
@@ -35,6 +35,7 @@ const (
 	recordJob      = 2
 	recordAttempt  = 3
 	recordServer   = 4
+	recordSettings = 5
 	maxRecordBytes = 256 << 20
 )
 
@@ -43,6 +44,7 @@ type fsmSnapshot struct {
 	jobs     []*pb.Job
 	attempts []*pb.Attempt
 	servers  []*pb.RegisterServer
+	settings *pb.ClusterSettings
 }
 
 var _ hraft.FSMSnapshot = (*fsmSnapshot)(nil)
@@ -120,6 +122,11 @@ func (s *fsmSnapshot) write(w io.Writer) error {
 	}
 	for _, m := range servers {
 		if err := record(recordServer, m); err != nil {
+			return err
+		}
+	}
+	if s.settings != nil {
+		if err := record(recordSettings, s.settings); err != nil {
 			return err
 		}
 	}
@@ -211,6 +218,12 @@ func readSnapshot(r io.Reader) (tables, error) {
 				return tables{}, fmt.Errorf("record %d: decode server: %w", count, err)
 			}
 			t.servers[m.GetNodeId()] = m
+		case recordSettings:
+			m := &pb.ClusterSettings{}
+			if err := proto.Unmarshal(buf, m); err != nil {
+				return tables{}, fmt.Errorf("record %d: decode cluster settings: %w", count, err)
+			}
+			t.settings = m
 		default:
 			return tables{}, fmt.Errorf("record %d: unknown record type %d", count, typ)
 		}

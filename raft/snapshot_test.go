@@ -78,6 +78,8 @@ func richState(t *testing.T) *fsmHarness {
 	h.mustApply(requestKill("", "adhoc-0-1", "DeadlineExceeded", time.Hour))
 	h.mustApply(registerServer("s1", "127.0.0.1:7001", "127.0.0.1:8001"))
 	h.mustApply(registerServer("s2", "127.0.0.1:7002", "127.0.0.1:8002"))
+	h.mustApply(setSettings(false, time.Second, 5*time.Second, 10*time.Second, 0))
+	h.mustApply(setSettings(false, time.Second, 5*time.Second, 4*time.Second, time.Hour))
 	return h
 }
 
@@ -117,6 +119,9 @@ func requireSameState(t *testing.T, a, b *raft.State) {
 	equalLists(t, "Jobs", a.ListJobs(""), b.ListJobs(""))
 	equalLists(t, "Attempts", a.ListAttempts(""), b.ListAttempts(""))
 	equalLists(t, "Servers", a.Servers(), b.Servers())
+	if !proto.Equal(a.Settings(), b.Settings()) {
+		t.Fatalf("Settings differ:\n%v\nvs\n%v", a.Settings(), b.Settings())
+	}
 	equalLists(t, "UnfinishedJobs", a.UnfinishedJobs(), b.UnfinishedJobs())
 	equalLists(t, "FinishedJobs", a.FinishedJobs(), b.FinishedJobs())
 	equalLists(t, "UnfinishedAttempts", a.UnfinishedAttempts(), b.UnfinishedAttempts())
@@ -137,7 +142,7 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 	src := richState(t)
 	s := src.state()
 	// Sanity: the fixture really holds every kind of record and index.
-	if len(s.ListCronJobs("")) != 2 || len(s.ListJobs("")) != 4 || len(s.ListAttempts("")) != 6 || len(s.Servers()) != 2 ||
+	if len(s.ListCronJobs("")) != 2 || len(s.ListJobs("")) != 4 || len(s.ListAttempts("")) != 6 || len(s.Servers()) != 2 || s.Settings().GetPreviousLeaseTtl() == nil ||
 		len(s.FinishedJobs()) != 1 || len(s.AttemptsOnWorker("w1")) != 1 || len(s.AttemptsOnWorker("w2")) != 1 ||
 		len(s.CronJob("team-a", "report").GetStatus().GetActive()) != 1 {
 		t.Fatalf("fixture incomplete: %d cronjobs, %d jobs, %d attempts, %d servers",

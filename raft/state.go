@@ -42,6 +42,8 @@ type tables struct {
 	jobs     map[nsName]*pb.Job
 	attempts map[nsName]*pb.Attempt
 	servers  map[string]*pb.RegisterServer
+	// settings: the cluster settings; nil until first recorded.
+	settings *pb.ClusterSettings
 
 	// jobsByCron: (namespace, cronjob name) -> names of its Jobs.
 	jobsByCron map[nsName]map[string]struct{}

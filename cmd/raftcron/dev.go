@@ -7,7 +7,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -44,7 +43,6 @@ func newDevCmd() *cobra.Command {
 			srv, err := cluster.New(cluster.Config{
 				NodeID: "dev", DataDir: filepath.Join(dataDir, "server"), RaftAddr: raftAddr,
 				GRPCAddr: grpcAddr, HTTPAddr: httpAddr, Bootstrap: true, Logger: logger,
-				Worker: cluster.WorkerConfig{HeartbeatInterval: time.Second, WorkerTTL: 5 * time.Second, LeaseTTL: 10 * time.Second},
 			})
 			if err != nil {
 				return err

@@ -59,9 +59,12 @@ func newServerCmd() *cobra.Command {
 	f.BoolVar(&cfg.Pprof, "pprof", false, "also serve Go profiles (net/http/pprof) under /debug/pprof/ on --http-addr; off by default, as profiles reveal internals")
 	f.BoolVar(&cfg.Bootstrap, "bootstrap", false, "start a new cluster with this server as its first member (only when the data dir is empty)")
 	f.StringVar(&join, "join", "", "comma-separated gRPC addresses of existing servers to join")
-	f.DurationVar(&cfg.Worker.HeartbeatInterval, "worker-heartbeat", time.Second, "how often workers send heartbeats")
-	f.DurationVar(&cfg.Worker.WorkerTTL, "worker-ttl", 5*time.Second, "a worker silent this long is declared lost")
-	f.DurationVar(&cfg.Worker.LeaseTTL, "lease-ttl", 10*time.Second, "how long a running attempt's lease lasts past the heartbeat that renewed it; a lost worker's attempts are replaced only after it")
+	f.DurationVar(&cfg.Worker.HeartbeatInterval, "worker-heartbeat", cluster.DefaultHeartbeatInterval,
+		"how often workers send heartbeats (a cluster setting: recorded by a new cluster's first leader; change it with `raftcron cluster settings`)")
+	f.DurationVar(&cfg.Worker.WorkerTTL, "worker-ttl", cluster.DefaultWorkerTTL,
+		"a worker silent this long is declared lost (a cluster setting, like --worker-heartbeat)")
+	f.DurationVar(&cfg.Worker.LeaseTTL, "lease-ttl", cluster.DefaultLeaseTTL,
+		"how long a running attempt's lease lasts past the heartbeat that renewed it; a lost worker's attempts are replaced only after it (a cluster setting, like --worker-heartbeat)")
 	f.StringVar(&cfg.Worker.JoinToken, "worker-join-token", os.Getenv("RAFTCRON_WORKER_JOIN_TOKEN"), "token workers must present (env RAFTCRON_WORKER_JOIN_TOKEN; empty accepts any worker)")
 	f.DurationVar(&cfg.Jobs.BackoffBase, "backoff-base", 10*time.Second, "delay before the first retry of a failed attempt; doubles per failure")
 	f.DurationVar(&cfg.Jobs.BackoffCap, "backoff-cap", 10*time.Minute, "longest delay between retries")

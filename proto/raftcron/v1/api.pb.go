@@ -1522,6 +1522,87 @@ func (x *SnapshotRestoreResponse) GetSize() int64 {
 	return 0
 }
 
+type GetClusterSettingsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetClusterSettingsRequest) Reset() {
+	*x = GetClusterSettingsRequest{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetClusterSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetClusterSettingsRequest) ProtoMessage() {}
+
+func (x *GetClusterSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetClusterSettingsRequest.ProtoReflect.Descriptor instead.
+func (*GetClusterSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{28}
+}
+
+type UpdateClusterSettingsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only the fields set are changed.
+	Settings      *ClusterSettings `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateClusterSettingsRequest) Reset() {
+	*x = UpdateClusterSettingsRequest{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateClusterSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateClusterSettingsRequest) ProtoMessage() {}
+
+func (x *UpdateClusterSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateClusterSettingsRequest.ProtoReflect.Descriptor instead.
+func (*UpdateClusterSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *UpdateClusterSettingsRequest) GetSettings() *ClusterSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
 var File_raftcron_v1_api_proto protoreflect.FileDescriptor
 
 const file_raftcron_v1_api_proto_rawDesc = "" +
@@ -1612,7 +1693,10 @@ const file_raftcron_v1_api_proto_rawDesc = "" +
 	"\tcron_jobs\x18\x01 \x01(\x03R\bcronJobs\x12\x12\n" +
 	"\x04jobs\x18\x02 \x01(\x03R\x04jobs\x12\x1a\n" +
 	"\battempts\x18\x03 \x01(\x03R\battempts\x12\x12\n" +
-	"\x04size\x18\x04 \x01(\x03R\x04size2\xe5\a\n" +
+	"\x04size\x18\x04 \x01(\x03R\x04size\"\x1b\n" +
+	"\x19GetClusterSettingsRequest\"X\n" +
+	"\x1cUpdateClusterSettingsRequest\x128\n" +
+	"\bsettings\x18\x01 \x01(\v2\x1c.raftcron.v1.ClusterSettingsR\bsettings2\xa3\t\n" +
 	"\bRaftCron\x12>\n" +
 	"\x05Apply\x12\x19.raftcron.v1.ApplyRequest\x1a\x1a.raftcron.v1.ApplyResponse\x125\n" +
 	"\x03Get\x12\x17.raftcron.v1.GetRequest\x1a\x15.raftcron.v1.Resource\x12;\n" +
@@ -1629,7 +1713,9 @@ const file_raftcron_v1_api_proto_rawDesc = "" +
 	"\n" +
 	"RemovePeer\x12\x1e.raftcron.v1.RemovePeerRequest\x1a\x1f.raftcron.v1.RemovePeerResponse\x12N\n" +
 	"\fSnapshotSave\x12 .raftcron.v1.SnapshotSaveRequest\x1a\x1a.raftcron.v1.SnapshotChunk0\x01\x12U\n" +
-	"\x0fSnapshotRestore\x12\x1a.raftcron.v1.SnapshotChunk\x1a$.raftcron.v1.SnapshotRestoreResponse(\x01B;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
+	"\x0fSnapshotRestore\x12\x1a.raftcron.v1.SnapshotChunk\x1a$.raftcron.v1.SnapshotRestoreResponse(\x01\x12Z\n" +
+	"\x12GetClusterSettings\x12&.raftcron.v1.GetClusterSettingsRequest\x1a\x1c.raftcron.v1.ClusterSettings\x12`\n" +
+	"\x15UpdateClusterSettings\x12).raftcron.v1.UpdateClusterSettingsRequest\x1a\x1c.raftcron.v1.ClusterSettingsB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
 
 var (
 	file_raftcron_v1_api_proto_rawDescOnce sync.Once
@@ -1643,85 +1729,93 @@ func file_raftcron_v1_api_proto_rawDescGZIP() []byte {
 	return file_raftcron_v1_api_proto_rawDescData
 }
 
-var file_raftcron_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_raftcron_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_raftcron_v1_api_proto_goTypes = []any{
-	(*Resource)(nil),                // 0: raftcron.v1.Resource
-	(*ApplyRequest)(nil),            // 1: raftcron.v1.ApplyRequest
-	(*ApplyResult)(nil),             // 2: raftcron.v1.ApplyResult
-	(*ApplyResponse)(nil),           // 3: raftcron.v1.ApplyResponse
-	(*GetRequest)(nil),              // 4: raftcron.v1.GetRequest
-	(*ListRequest)(nil),             // 5: raftcron.v1.ListRequest
-	(*ListResponse)(nil),            // 6: raftcron.v1.ListResponse
-	(*DeleteRequest)(nil),           // 7: raftcron.v1.DeleteRequest
-	(*DeleteResponse)(nil),          // 8: raftcron.v1.DeleteResponse
-	(*SetSuspendRequest)(nil),       // 9: raftcron.v1.SetSuspendRequest
-	(*SetSuspendResponse)(nil),      // 10: raftcron.v1.SetSuspendResponse
-	(*TriggerRequest)(nil),          // 11: raftcron.v1.TriggerRequest
-	(*ListAttemptsRequest)(nil),     // 12: raftcron.v1.ListAttemptsRequest
-	(*ListAttemptsResponse)(nil),    // 13: raftcron.v1.ListAttemptsResponse
-	(*ListWorkersRequest)(nil),      // 14: raftcron.v1.ListWorkersRequest
-	(*ListWorkersResponse)(nil),     // 15: raftcron.v1.ListWorkersResponse
-	(*LogsRequest)(nil),             // 16: raftcron.v1.LogsRequest
-	(*LogChunk)(nil),                // 17: raftcron.v1.LogChunk
-	(*MembersRequest)(nil),          // 18: raftcron.v1.MembersRequest
-	(*Member)(nil),                  // 19: raftcron.v1.Member
-	(*MembersResponse)(nil),         // 20: raftcron.v1.MembersResponse
-	(*JoinRequest)(nil),             // 21: raftcron.v1.JoinRequest
-	(*JoinResponse)(nil),            // 22: raftcron.v1.JoinResponse
-	(*RemovePeerRequest)(nil),       // 23: raftcron.v1.RemovePeerRequest
-	(*RemovePeerResponse)(nil),      // 24: raftcron.v1.RemovePeerResponse
-	(*SnapshotSaveRequest)(nil),     // 25: raftcron.v1.SnapshotSaveRequest
-	(*SnapshotChunk)(nil),           // 26: raftcron.v1.SnapshotChunk
-	(*SnapshotRestoreResponse)(nil), // 27: raftcron.v1.SnapshotRestoreResponse
-	(*CronJob)(nil),                 // 28: raftcron.v1.CronJob
-	(*Job)(nil),                     // 29: raftcron.v1.Job
-	(*Attempt)(nil),                 // 30: raftcron.v1.Attempt
-	(*Worker)(nil),                  // 31: raftcron.v1.Worker
-	(*timestamppb.Timestamp)(nil),   // 32: google.protobuf.Timestamp
+	(*Resource)(nil),                     // 0: raftcron.v1.Resource
+	(*ApplyRequest)(nil),                 // 1: raftcron.v1.ApplyRequest
+	(*ApplyResult)(nil),                  // 2: raftcron.v1.ApplyResult
+	(*ApplyResponse)(nil),                // 3: raftcron.v1.ApplyResponse
+	(*GetRequest)(nil),                   // 4: raftcron.v1.GetRequest
+	(*ListRequest)(nil),                  // 5: raftcron.v1.ListRequest
+	(*ListResponse)(nil),                 // 6: raftcron.v1.ListResponse
+	(*DeleteRequest)(nil),                // 7: raftcron.v1.DeleteRequest
+	(*DeleteResponse)(nil),               // 8: raftcron.v1.DeleteResponse
+	(*SetSuspendRequest)(nil),            // 9: raftcron.v1.SetSuspendRequest
+	(*SetSuspendResponse)(nil),           // 10: raftcron.v1.SetSuspendResponse
+	(*TriggerRequest)(nil),               // 11: raftcron.v1.TriggerRequest
+	(*ListAttemptsRequest)(nil),          // 12: raftcron.v1.ListAttemptsRequest
+	(*ListAttemptsResponse)(nil),         // 13: raftcron.v1.ListAttemptsResponse
+	(*ListWorkersRequest)(nil),           // 14: raftcron.v1.ListWorkersRequest
+	(*ListWorkersResponse)(nil),          // 15: raftcron.v1.ListWorkersResponse
+	(*LogsRequest)(nil),                  // 16: raftcron.v1.LogsRequest
+	(*LogChunk)(nil),                     // 17: raftcron.v1.LogChunk
+	(*MembersRequest)(nil),               // 18: raftcron.v1.MembersRequest
+	(*Member)(nil),                       // 19: raftcron.v1.Member
+	(*MembersResponse)(nil),              // 20: raftcron.v1.MembersResponse
+	(*JoinRequest)(nil),                  // 21: raftcron.v1.JoinRequest
+	(*JoinResponse)(nil),                 // 22: raftcron.v1.JoinResponse
+	(*RemovePeerRequest)(nil),            // 23: raftcron.v1.RemovePeerRequest
+	(*RemovePeerResponse)(nil),           // 24: raftcron.v1.RemovePeerResponse
+	(*SnapshotSaveRequest)(nil),          // 25: raftcron.v1.SnapshotSaveRequest
+	(*SnapshotChunk)(nil),                // 26: raftcron.v1.SnapshotChunk
+	(*SnapshotRestoreResponse)(nil),      // 27: raftcron.v1.SnapshotRestoreResponse
+	(*GetClusterSettingsRequest)(nil),    // 28: raftcron.v1.GetClusterSettingsRequest
+	(*UpdateClusterSettingsRequest)(nil), // 29: raftcron.v1.UpdateClusterSettingsRequest
+	(*CronJob)(nil),                      // 30: raftcron.v1.CronJob
+	(*Job)(nil),                          // 31: raftcron.v1.Job
+	(*Attempt)(nil),                      // 32: raftcron.v1.Attempt
+	(*Worker)(nil),                       // 33: raftcron.v1.Worker
+	(*timestamppb.Timestamp)(nil),        // 34: google.protobuf.Timestamp
+	(*ClusterSettings)(nil),              // 35: raftcron.v1.ClusterSettings
 }
 var file_raftcron_v1_api_proto_depIdxs = []int32{
-	28, // 0: raftcron.v1.Resource.cron_job:type_name -> raftcron.v1.CronJob
-	29, // 1: raftcron.v1.Resource.job:type_name -> raftcron.v1.Job
+	30, // 0: raftcron.v1.Resource.cron_job:type_name -> raftcron.v1.CronJob
+	31, // 1: raftcron.v1.Resource.job:type_name -> raftcron.v1.Job
 	0,  // 2: raftcron.v1.ApplyRequest.resources:type_name -> raftcron.v1.Resource
 	2,  // 3: raftcron.v1.ApplyResponse.results:type_name -> raftcron.v1.ApplyResult
 	0,  // 4: raftcron.v1.ListResponse.items:type_name -> raftcron.v1.Resource
-	30, // 5: raftcron.v1.ListAttemptsResponse.attempts:type_name -> raftcron.v1.Attempt
-	31, // 6: raftcron.v1.ListWorkersResponse.workers:type_name -> raftcron.v1.Worker
-	32, // 7: raftcron.v1.Member.last_contact:type_name -> google.protobuf.Timestamp
+	32, // 5: raftcron.v1.ListAttemptsResponse.attempts:type_name -> raftcron.v1.Attempt
+	33, // 6: raftcron.v1.ListWorkersResponse.workers:type_name -> raftcron.v1.Worker
+	34, // 7: raftcron.v1.Member.last_contact:type_name -> google.protobuf.Timestamp
 	19, // 8: raftcron.v1.MembersResponse.members:type_name -> raftcron.v1.Member
-	1,  // 9: raftcron.v1.RaftCron.Apply:input_type -> raftcron.v1.ApplyRequest
-	4,  // 10: raftcron.v1.RaftCron.Get:input_type -> raftcron.v1.GetRequest
-	5,  // 11: raftcron.v1.RaftCron.List:input_type -> raftcron.v1.ListRequest
-	7,  // 12: raftcron.v1.RaftCron.Delete:input_type -> raftcron.v1.DeleteRequest
-	9,  // 13: raftcron.v1.RaftCron.SetSuspend:input_type -> raftcron.v1.SetSuspendRequest
-	11, // 14: raftcron.v1.RaftCron.Trigger:input_type -> raftcron.v1.TriggerRequest
-	12, // 15: raftcron.v1.RaftCron.ListAttempts:input_type -> raftcron.v1.ListAttemptsRequest
-	14, // 16: raftcron.v1.RaftCron.ListWorkers:input_type -> raftcron.v1.ListWorkersRequest
-	16, // 17: raftcron.v1.RaftCron.Logs:input_type -> raftcron.v1.LogsRequest
-	18, // 18: raftcron.v1.RaftCron.Members:input_type -> raftcron.v1.MembersRequest
-	21, // 19: raftcron.v1.RaftCron.Join:input_type -> raftcron.v1.JoinRequest
-	23, // 20: raftcron.v1.RaftCron.RemovePeer:input_type -> raftcron.v1.RemovePeerRequest
-	25, // 21: raftcron.v1.RaftCron.SnapshotSave:input_type -> raftcron.v1.SnapshotSaveRequest
-	26, // 22: raftcron.v1.RaftCron.SnapshotRestore:input_type -> raftcron.v1.SnapshotChunk
-	3,  // 23: raftcron.v1.RaftCron.Apply:output_type -> raftcron.v1.ApplyResponse
-	0,  // 24: raftcron.v1.RaftCron.Get:output_type -> raftcron.v1.Resource
-	6,  // 25: raftcron.v1.RaftCron.List:output_type -> raftcron.v1.ListResponse
-	8,  // 26: raftcron.v1.RaftCron.Delete:output_type -> raftcron.v1.DeleteResponse
-	10, // 27: raftcron.v1.RaftCron.SetSuspend:output_type -> raftcron.v1.SetSuspendResponse
-	29, // 28: raftcron.v1.RaftCron.Trigger:output_type -> raftcron.v1.Job
-	13, // 29: raftcron.v1.RaftCron.ListAttempts:output_type -> raftcron.v1.ListAttemptsResponse
-	15, // 30: raftcron.v1.RaftCron.ListWorkers:output_type -> raftcron.v1.ListWorkersResponse
-	17, // 31: raftcron.v1.RaftCron.Logs:output_type -> raftcron.v1.LogChunk
-	20, // 32: raftcron.v1.RaftCron.Members:output_type -> raftcron.v1.MembersResponse
-	22, // 33: raftcron.v1.RaftCron.Join:output_type -> raftcron.v1.JoinResponse
-	24, // 34: raftcron.v1.RaftCron.RemovePeer:output_type -> raftcron.v1.RemovePeerResponse
-	26, // 35: raftcron.v1.RaftCron.SnapshotSave:output_type -> raftcron.v1.SnapshotChunk
-	27, // 36: raftcron.v1.RaftCron.SnapshotRestore:output_type -> raftcron.v1.SnapshotRestoreResponse
-	23, // [23:37] is the sub-list for method output_type
-	9,  // [9:23] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	35, // 9: raftcron.v1.UpdateClusterSettingsRequest.settings:type_name -> raftcron.v1.ClusterSettings
+	1,  // 10: raftcron.v1.RaftCron.Apply:input_type -> raftcron.v1.ApplyRequest
+	4,  // 11: raftcron.v1.RaftCron.Get:input_type -> raftcron.v1.GetRequest
+	5,  // 12: raftcron.v1.RaftCron.List:input_type -> raftcron.v1.ListRequest
+	7,  // 13: raftcron.v1.RaftCron.Delete:input_type -> raftcron.v1.DeleteRequest
+	9,  // 14: raftcron.v1.RaftCron.SetSuspend:input_type -> raftcron.v1.SetSuspendRequest
+	11, // 15: raftcron.v1.RaftCron.Trigger:input_type -> raftcron.v1.TriggerRequest
+	12, // 16: raftcron.v1.RaftCron.ListAttempts:input_type -> raftcron.v1.ListAttemptsRequest
+	14, // 17: raftcron.v1.RaftCron.ListWorkers:input_type -> raftcron.v1.ListWorkersRequest
+	16, // 18: raftcron.v1.RaftCron.Logs:input_type -> raftcron.v1.LogsRequest
+	18, // 19: raftcron.v1.RaftCron.Members:input_type -> raftcron.v1.MembersRequest
+	21, // 20: raftcron.v1.RaftCron.Join:input_type -> raftcron.v1.JoinRequest
+	23, // 21: raftcron.v1.RaftCron.RemovePeer:input_type -> raftcron.v1.RemovePeerRequest
+	25, // 22: raftcron.v1.RaftCron.SnapshotSave:input_type -> raftcron.v1.SnapshotSaveRequest
+	26, // 23: raftcron.v1.RaftCron.SnapshotRestore:input_type -> raftcron.v1.SnapshotChunk
+	28, // 24: raftcron.v1.RaftCron.GetClusterSettings:input_type -> raftcron.v1.GetClusterSettingsRequest
+	29, // 25: raftcron.v1.RaftCron.UpdateClusterSettings:input_type -> raftcron.v1.UpdateClusterSettingsRequest
+	3,  // 26: raftcron.v1.RaftCron.Apply:output_type -> raftcron.v1.ApplyResponse
+	0,  // 27: raftcron.v1.RaftCron.Get:output_type -> raftcron.v1.Resource
+	6,  // 28: raftcron.v1.RaftCron.List:output_type -> raftcron.v1.ListResponse
+	8,  // 29: raftcron.v1.RaftCron.Delete:output_type -> raftcron.v1.DeleteResponse
+	10, // 30: raftcron.v1.RaftCron.SetSuspend:output_type -> raftcron.v1.SetSuspendResponse
+	31, // 31: raftcron.v1.RaftCron.Trigger:output_type -> raftcron.v1.Job
+	13, // 32: raftcron.v1.RaftCron.ListAttempts:output_type -> raftcron.v1.ListAttemptsResponse
+	15, // 33: raftcron.v1.RaftCron.ListWorkers:output_type -> raftcron.v1.ListWorkersResponse
+	17, // 34: raftcron.v1.RaftCron.Logs:output_type -> raftcron.v1.LogChunk
+	20, // 35: raftcron.v1.RaftCron.Members:output_type -> raftcron.v1.MembersResponse
+	22, // 36: raftcron.v1.RaftCron.Join:output_type -> raftcron.v1.JoinResponse
+	24, // 37: raftcron.v1.RaftCron.RemovePeer:output_type -> raftcron.v1.RemovePeerResponse
+	26, // 38: raftcron.v1.RaftCron.SnapshotSave:output_type -> raftcron.v1.SnapshotChunk
+	27, // 39: raftcron.v1.RaftCron.SnapshotRestore:output_type -> raftcron.v1.SnapshotRestoreResponse
+	35, // 40: raftcron.v1.RaftCron.GetClusterSettings:output_type -> raftcron.v1.ClusterSettings
+	35, // 41: raftcron.v1.RaftCron.UpdateClusterSettings:output_type -> raftcron.v1.ClusterSettings
+	26, // [26:42] is the sub-list for method output_type
+	10, // [10:26] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_api_proto_init() }
@@ -1740,7 +1834,7 @@ func file_raftcron_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftcron_v1_api_proto_rawDesc), len(file_raftcron_v1_api_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   28,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -22,20 +22,22 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RaftCron_Apply_FullMethodName           = "/raftcron.v1.RaftCron/Apply"
-	RaftCron_Get_FullMethodName             = "/raftcron.v1.RaftCron/Get"
-	RaftCron_List_FullMethodName            = "/raftcron.v1.RaftCron/List"
-	RaftCron_Delete_FullMethodName          = "/raftcron.v1.RaftCron/Delete"
-	RaftCron_SetSuspend_FullMethodName      = "/raftcron.v1.RaftCron/SetSuspend"
-	RaftCron_Trigger_FullMethodName         = "/raftcron.v1.RaftCron/Trigger"
-	RaftCron_ListAttempts_FullMethodName    = "/raftcron.v1.RaftCron/ListAttempts"
-	RaftCron_ListWorkers_FullMethodName     = "/raftcron.v1.RaftCron/ListWorkers"
-	RaftCron_Logs_FullMethodName            = "/raftcron.v1.RaftCron/Logs"
-	RaftCron_Members_FullMethodName         = "/raftcron.v1.RaftCron/Members"
-	RaftCron_Join_FullMethodName            = "/raftcron.v1.RaftCron/Join"
-	RaftCron_RemovePeer_FullMethodName      = "/raftcron.v1.RaftCron/RemovePeer"
-	RaftCron_SnapshotSave_FullMethodName    = "/raftcron.v1.RaftCron/SnapshotSave"
-	RaftCron_SnapshotRestore_FullMethodName = "/raftcron.v1.RaftCron/SnapshotRestore"
+	RaftCron_Apply_FullMethodName                 = "/raftcron.v1.RaftCron/Apply"
+	RaftCron_Get_FullMethodName                   = "/raftcron.v1.RaftCron/Get"
+	RaftCron_List_FullMethodName                  = "/raftcron.v1.RaftCron/List"
+	RaftCron_Delete_FullMethodName                = "/raftcron.v1.RaftCron/Delete"
+	RaftCron_SetSuspend_FullMethodName            = "/raftcron.v1.RaftCron/SetSuspend"
+	RaftCron_Trigger_FullMethodName               = "/raftcron.v1.RaftCron/Trigger"
+	RaftCron_ListAttempts_FullMethodName          = "/raftcron.v1.RaftCron/ListAttempts"
+	RaftCron_ListWorkers_FullMethodName           = "/raftcron.v1.RaftCron/ListWorkers"
+	RaftCron_Logs_FullMethodName                  = "/raftcron.v1.RaftCron/Logs"
+	RaftCron_Members_FullMethodName               = "/raftcron.v1.RaftCron/Members"
+	RaftCron_Join_FullMethodName                  = "/raftcron.v1.RaftCron/Join"
+	RaftCron_RemovePeer_FullMethodName            = "/raftcron.v1.RaftCron/RemovePeer"
+	RaftCron_SnapshotSave_FullMethodName          = "/raftcron.v1.RaftCron/SnapshotSave"
+	RaftCron_SnapshotRestore_FullMethodName       = "/raftcron.v1.RaftCron/SnapshotRestore"
+	RaftCron_GetClusterSettings_FullMethodName    = "/raftcron.v1.RaftCron/GetClusterSettings"
+	RaftCron_UpdateClusterSettings_FullMethodName = "/raftcron.v1.RaftCron/UpdateClusterSettings"
 )
 
 // RaftCronClient is the client API for RaftCron service.
@@ -60,6 +62,10 @@ type RaftCronClient interface {
 	// Restore: replaces CronJobs, Jobs and Attempts on every server with the
 	// streamed snapshot's, through one Raft entry (bounded, see cluster/snapshot.go).
 	SnapshotRestore(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[SnapshotChunk, SnapshotRestoreResponse], error)
+	// The replicated cluster settings (worker heartbeat, worker TTL, lease TTL).
+	GetClusterSettings(ctx context.Context, in *GetClusterSettingsRequest, opts ...grpc.CallOption) (*ClusterSettings, error)
+	// Changes the fields set in the request; the others keep their value.
+	UpdateClusterSettings(ctx context.Context, in *UpdateClusterSettingsRequest, opts ...grpc.CallOption) (*ClusterSettings, error)
 }
 
 type raftCronClient struct {
@@ -231,6 +237,26 @@ func (c *raftCronClient) SnapshotRestore(ctx context.Context, opts ...grpc.CallO
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type RaftCron_SnapshotRestoreClient = grpc.ClientStreamingClient[SnapshotChunk, SnapshotRestoreResponse]
 
+func (c *raftCronClient) GetClusterSettings(ctx context.Context, in *GetClusterSettingsRequest, opts ...grpc.CallOption) (*ClusterSettings, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ClusterSettings)
+	err := c.cc.Invoke(ctx, RaftCron_GetClusterSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *raftCronClient) UpdateClusterSettings(ctx context.Context, in *UpdateClusterSettingsRequest, opts ...grpc.CallOption) (*ClusterSettings, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ClusterSettings)
+	err := c.cc.Invoke(ctx, RaftCron_UpdateClusterSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RaftCronServer is the server API for RaftCron service.
 // All implementations must embed UnimplementedRaftCronServer
 // for forward compatibility.
@@ -253,6 +279,10 @@ type RaftCronServer interface {
 	// Restore: replaces CronJobs, Jobs and Attempts on every server with the
 	// streamed snapshot's, through one Raft entry (bounded, see cluster/snapshot.go).
 	SnapshotRestore(grpc.ClientStreamingServer[SnapshotChunk, SnapshotRestoreResponse]) error
+	// The replicated cluster settings (worker heartbeat, worker TTL, lease TTL).
+	GetClusterSettings(context.Context, *GetClusterSettingsRequest) (*ClusterSettings, error)
+	// Changes the fields set in the request; the others keep their value.
+	UpdateClusterSettings(context.Context, *UpdateClusterSettingsRequest) (*ClusterSettings, error)
 	mustEmbedUnimplementedRaftCronServer()
 }
 
@@ -304,6 +334,12 @@ func (UnimplementedRaftCronServer) SnapshotSave(*SnapshotSaveRequest, grpc.Serve
 }
 func (UnimplementedRaftCronServer) SnapshotRestore(grpc.ClientStreamingServer[SnapshotChunk, SnapshotRestoreResponse]) error {
 	return status.Errorf(codes.Unimplemented, "method SnapshotRestore not implemented")
+}
+func (UnimplementedRaftCronServer) GetClusterSettings(context.Context, *GetClusterSettingsRequest) (*ClusterSettings, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetClusterSettings not implemented")
+}
+func (UnimplementedRaftCronServer) UpdateClusterSettings(context.Context, *UpdateClusterSettingsRequest) (*ClusterSettings, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateClusterSettings not implemented")
 }
 func (UnimplementedRaftCronServer) mustEmbedUnimplementedRaftCronServer() {}
 func (UnimplementedRaftCronServer) testEmbeddedByValue()                  {}
@@ -553,6 +589,42 @@ func _RaftCron_SnapshotRestore_Handler(srv interface{}, stream grpc.ServerStream
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type RaftCron_SnapshotRestoreServer = grpc.ClientStreamingServer[SnapshotChunk, SnapshotRestoreResponse]
 
+func _RaftCron_GetClusterSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetClusterSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RaftCronServer).GetClusterSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RaftCron_GetClusterSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RaftCronServer).GetClusterSettings(ctx, req.(*GetClusterSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RaftCron_UpdateClusterSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateClusterSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RaftCronServer).UpdateClusterSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RaftCron_UpdateClusterSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RaftCronServer).UpdateClusterSettings(ctx, req.(*UpdateClusterSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // RaftCron_ServiceDesc is the grpc.ServiceDesc for RaftCron service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -603,6 +675,14 @@ var RaftCron_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RemovePeer",
 			Handler:    _RaftCron_RemovePeer_Handler,
+		},
+		{
+			MethodName: "GetClusterSettings",
+			Handler:    _RaftCron_GetClusterSettings_Handler,
+		},
+		{
+			MethodName: "UpdateClusterSettings",
+			Handler:    _RaftCron_UpdateClusterSettings_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -44,6 +44,7 @@ type Command struct {
 	//	*Command_RequestKill
 	//	*Command_RegisterServer
 	//	*Command_RestoreState
+	//	*Command_SetClusterSettings
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -212,6 +213,15 @@ func (x *Command) GetRestoreState() *RestoreState {
 	return nil
 }
 
+func (x *Command) GetSetClusterSettings() *SetClusterSettings {
+	if x != nil {
+		if x, ok := x.Op.(*Command_SetClusterSettings); ok {
+			return x.SetClusterSettings
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -272,6 +282,10 @@ type Command_RestoreState struct {
 	RestoreState *RestoreState `protobuf:"bytes,14,opt,name=restore_state,json=restoreState,proto3,oneof"`
 }
 
+type Command_SetClusterSettings struct {
+	SetClusterSettings *SetClusterSettings `protobuf:"bytes,15,opt,name=set_cluster_settings,json=setClusterSettings,proto3,oneof"`
+}
+
 func (*Command_Batch) isCommand_Op() {}
 
 func (*Command_ApplyResources) isCommand_Op() {}
@@ -299,6 +313,8 @@ func (*Command_RequestKill) isCommand_Op() {}
 func (*Command_RegisterServer) isCommand_Op() {}
 
 func (*Command_RestoreState) isCommand_Op() {}
+
+func (*Command_SetClusterSettings) isCommand_Op() {}
 
 // Many commands in one log entry; each is applied in order and has its own result.
 type Batch struct {
@@ -1316,11 +1332,74 @@ func (x *RestoreState) GetSnapshot() []byte {
 	return nil
 }
 
+// Replaces the cluster settings (every field set; the FSM rejects invalid
+// timing). With initial, it only records them when none are recorded yet: the
+// leader proposes its flags this way after its barrier.
+type SetClusterSettings struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Settings      *ClusterSettings       `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	Initial       bool                   `protobuf:"varint,2,opt,name=initial,proto3" json:"initial,omitempty"`
+	Now           *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=now,proto3" json:"now,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetClusterSettings) Reset() {
+	*x = SetClusterSettings{}
+	mi := &file_raftcron_v1_command_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetClusterSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetClusterSettings) ProtoMessage() {}
+
+func (x *SetClusterSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_command_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetClusterSettings.ProtoReflect.Descriptor instead.
+func (*SetClusterSettings) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_command_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *SetClusterSettings) GetSettings() *ClusterSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+func (x *SetClusterSettings) GetInitial() bool {
+	if x != nil {
+		return x.Initial
+	}
+	return false
+}
+
+func (x *SetClusterSettings) GetNow() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Now
+	}
+	return nil
+}
+
 var File_raftcron_v1_command_proto protoreflect.FileDescriptor
 
 const file_raftcron_v1_command_proto_rawDesc = "" +
 	"\n" +
-	"\x19raftcron/v1/command.proto\x12\vraftcron.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1braftcron/v1/resources.proto\"\xc6\a\n" +
+	"\x19raftcron/v1/command.proto\x12\vraftcron.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1braftcron/v1/resources.proto\"\x9b\b\n" +
 	"\aCommand\x12*\n" +
 	"\x05batch\x18\x01 \x01(\v2\x12.raftcron.v1.BatchH\x00R\x05batch\x12F\n" +
 	"\x0fapply_resources\x18\x02 \x01(\v2\x1b.raftcron.v1.ApplyResourcesH\x00R\x0eapplyResources\x12F\n" +
@@ -1338,7 +1417,8 @@ const file_raftcron_v1_command_proto_rawDesc = "" +
 	"\x11mark_attempt_lost\x18\v \x01(\v2\x1c.raftcron.v1.MarkAttemptLostH\x00R\x0fmarkAttemptLost\x12=\n" +
 	"\frequest_kill\x18\f \x01(\v2\x18.raftcron.v1.RequestKillH\x00R\vrequestKill\x12F\n" +
 	"\x0fregister_server\x18\r \x01(\v2\x1b.raftcron.v1.RegisterServerH\x00R\x0eregisterServer\x12@\n" +
-	"\rrestore_state\x18\x0e \x01(\v2\x19.raftcron.v1.RestoreStateH\x00R\frestoreStateB\x04\n" +
+	"\rrestore_state\x18\x0e \x01(\v2\x19.raftcron.v1.RestoreStateH\x00R\frestoreState\x12S\n" +
+	"\x14set_cluster_settings\x18\x0f \x01(\v2\x1f.raftcron.v1.SetClusterSettingsH\x00R\x12setClusterSettingsB\x04\n" +
 	"\x02op\"9\n" +
 	"\x05Batch\x120\n" +
 	"\bcommands\x18\x01 \x03(\v2\x14.raftcron.v1.CommandR\bcommands\"\x97\x01\n" +
@@ -1416,7 +1496,11 @@ const file_raftcron_v1_command_proto_rawDesc = "" +
 	"\acreated\x18\x03 \x03(\tR\acreated\x12\x12\n" +
 	"\x04code\x18\x04 \x01(\tR\x04code\"*\n" +
 	"\fRestoreState\x12\x1a\n" +
-	"\bsnapshot\x18\x01 \x01(\fR\bsnapshotB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
+	"\bsnapshot\x18\x01 \x01(\fR\bsnapshot\"\x96\x01\n" +
+	"\x12SetClusterSettings\x128\n" +
+	"\bsettings\x18\x01 \x01(\v2\x1c.raftcron.v1.ClusterSettingsR\bsettings\x12\x18\n" +
+	"\ainitial\x18\x02 \x01(\bR\ainitial\x12,\n" +
+	"\x03now\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x03nowB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
 
 var (
 	file_raftcron_v1_command_proto_rawDescOnce sync.Once
@@ -1430,7 +1514,7 @@ func file_raftcron_v1_command_proto_rawDescGZIP() []byte {
 	return file_raftcron_v1_command_proto_rawDescData
 }
 
-var file_raftcron_v1_command_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_raftcron_v1_command_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_raftcron_v1_command_proto_goTypes = []any{
 	(*Command)(nil),               // 0: raftcron.v1.Command
 	(*Batch)(nil),                 // 1: raftcron.v1.Batch
@@ -1448,12 +1532,14 @@ var file_raftcron_v1_command_proto_goTypes = []any{
 	(*RegisterServer)(nil),        // 13: raftcron.v1.RegisterServer
 	(*CommandResult)(nil),         // 14: raftcron.v1.CommandResult
 	(*RestoreState)(nil),          // 15: raftcron.v1.RestoreState
-	(*CronJob)(nil),               // 16: raftcron.v1.CronJob
-	(*Job)(nil),                   // 17: raftcron.v1.Job
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
-	(*ScheduleDecision)(nil),      // 19: raftcron.v1.ScheduleDecision
-	(*JobStatus)(nil),             // 20: raftcron.v1.JobStatus
-	(*Attempt)(nil),               // 21: raftcron.v1.Attempt
+	(*SetClusterSettings)(nil),    // 16: raftcron.v1.SetClusterSettings
+	(*CronJob)(nil),               // 17: raftcron.v1.CronJob
+	(*Job)(nil),                   // 18: raftcron.v1.Job
+	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
+	(*ScheduleDecision)(nil),      // 20: raftcron.v1.ScheduleDecision
+	(*JobStatus)(nil),             // 21: raftcron.v1.JobStatus
+	(*Attempt)(nil),               // 22: raftcron.v1.Attempt
+	(*ClusterSettings)(nil),       // 23: raftcron.v1.ClusterSettings
 }
 var file_raftcron_v1_command_proto_depIdxs = []int32{
 	1,  // 0: raftcron.v1.Command.batch:type_name -> raftcron.v1.Batch
@@ -1470,27 +1556,30 @@ var file_raftcron_v1_command_proto_depIdxs = []int32{
 	12, // 11: raftcron.v1.Command.request_kill:type_name -> raftcron.v1.RequestKill
 	13, // 12: raftcron.v1.Command.register_server:type_name -> raftcron.v1.RegisterServer
 	15, // 13: raftcron.v1.Command.restore_state:type_name -> raftcron.v1.RestoreState
-	0,  // 14: raftcron.v1.Batch.commands:type_name -> raftcron.v1.Command
-	16, // 15: raftcron.v1.ApplyResources.cron_jobs:type_name -> raftcron.v1.CronJob
-	17, // 16: raftcron.v1.ApplyResources.jobs:type_name -> raftcron.v1.Job
-	18, // 17: raftcron.v1.ApplyResources.now:type_name -> google.protobuf.Timestamp
-	18, // 18: raftcron.v1.SetSuspend.now:type_name -> google.protobuf.Timestamp
-	17, // 19: raftcron.v1.CreateJobs.jobs:type_name -> raftcron.v1.Job
-	19, // 20: raftcron.v1.UpdateCronJobStatus.decisions:type_name -> raftcron.v1.ScheduleDecision
-	18, // 21: raftcron.v1.UpdateCronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
-	18, // 22: raftcron.v1.UpdateCronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
-	20, // 23: raftcron.v1.PutJobStatus.status:type_name -> raftcron.v1.JobStatus
-	21, // 24: raftcron.v1.CreateAttempts.attempts:type_name -> raftcron.v1.Attempt
-	18, // 25: raftcron.v1.AssignAttempt.now:type_name -> google.protobuf.Timestamp
-	18, // 26: raftcron.v1.ReportAttempt.start_time:type_name -> google.protobuf.Timestamp
-	18, // 27: raftcron.v1.ReportAttempt.finish_time:type_name -> google.protobuf.Timestamp
-	18, // 28: raftcron.v1.MarkAttemptLost.now:type_name -> google.protobuf.Timestamp
-	18, // 29: raftcron.v1.RequestKill.now:type_name -> google.protobuf.Timestamp
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	16, // 14: raftcron.v1.Command.set_cluster_settings:type_name -> raftcron.v1.SetClusterSettings
+	0,  // 15: raftcron.v1.Batch.commands:type_name -> raftcron.v1.Command
+	17, // 16: raftcron.v1.ApplyResources.cron_jobs:type_name -> raftcron.v1.CronJob
+	18, // 17: raftcron.v1.ApplyResources.jobs:type_name -> raftcron.v1.Job
+	19, // 18: raftcron.v1.ApplyResources.now:type_name -> google.protobuf.Timestamp
+	19, // 19: raftcron.v1.SetSuspend.now:type_name -> google.protobuf.Timestamp
+	18, // 20: raftcron.v1.CreateJobs.jobs:type_name -> raftcron.v1.Job
+	20, // 21: raftcron.v1.UpdateCronJobStatus.decisions:type_name -> raftcron.v1.ScheduleDecision
+	19, // 22: raftcron.v1.UpdateCronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
+	19, // 23: raftcron.v1.UpdateCronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
+	21, // 24: raftcron.v1.PutJobStatus.status:type_name -> raftcron.v1.JobStatus
+	22, // 25: raftcron.v1.CreateAttempts.attempts:type_name -> raftcron.v1.Attempt
+	19, // 26: raftcron.v1.AssignAttempt.now:type_name -> google.protobuf.Timestamp
+	19, // 27: raftcron.v1.ReportAttempt.start_time:type_name -> google.protobuf.Timestamp
+	19, // 28: raftcron.v1.ReportAttempt.finish_time:type_name -> google.protobuf.Timestamp
+	19, // 29: raftcron.v1.MarkAttemptLost.now:type_name -> google.protobuf.Timestamp
+	19, // 30: raftcron.v1.RequestKill.now:type_name -> google.protobuf.Timestamp
+	23, // 31: raftcron.v1.SetClusterSettings.settings:type_name -> raftcron.v1.ClusterSettings
+	19, // 32: raftcron.v1.SetClusterSettings.now:type_name -> google.protobuf.Timestamp
+	33, // [33:33] is the sub-list for method output_type
+	33, // [33:33] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_command_proto_init() }
@@ -1514,6 +1603,7 @@ func file_raftcron_v1_command_proto_init() {
 		(*Command_RequestKill)(nil),
 		(*Command_RegisterServer)(nil),
 		(*Command_RestoreState)(nil),
+		(*Command_SetClusterSettings)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1521,7 +1611,7 @@ func file_raftcron_v1_command_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftcron_v1_command_proto_rawDesc), len(file_raftcron_v1_command_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -15,6 +15,7 @@ package raftcronv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -2143,11 +2144,97 @@ func (x *Worker) GetVersion() string {
 	return ""
 }
 
+// Timing every server and worker must agree on, replicated through Raft so that
+// a failover never changes it. The first leader records its --worker-heartbeat,
+// --worker-ttl and --lease-ttl flags when the state holds none; after that only
+// `raftcron cluster settings` (UpdateClusterSettings) changes them.
+type ClusterSettings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How often workers send heartbeats (they learn it when they connect).
+	HeartbeatInterval *durationpb.Duration `protobuf:"bytes,1,opt,name=heartbeat_interval,json=heartbeatInterval,proto3" json:"heartbeat_interval,omitempty"`
+	// A worker silent this long is declared lost.
+	WorkerTtl *durationpb.Duration `protobuf:"bytes,2,opt,name=worker_ttl,json=workerTtl,proto3" json:"worker_ttl,omitempty"`
+	// How long a running attempt's lease lasts past the heartbeat that renewed it.
+	LeaseTtl *durationpb.Duration `protobuf:"bytes,3,opt,name=lease_ttl,json=leaseTtl,proto3" json:"lease_ttl,omitempty"`
+	// Set by the FSM when lease_ttl is shortened: leases handed out before the
+	// change may last the longer previous_lease_ttl, so a leader waits for it
+	// until lease_ttl_changed + previous_lease_ttl.
+	PreviousLeaseTtl *durationpb.Duration   `protobuf:"bytes,4,opt,name=previous_lease_ttl,json=previousLeaseTtl,proto3" json:"previous_lease_ttl,omitempty"`
+	LeaseTtlChanged  *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=lease_ttl_changed,json=leaseTtlChanged,proto3" json:"lease_ttl_changed,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *ClusterSettings) Reset() {
+	*x = ClusterSettings{}
+	mi := &file_raftcron_v1_resources_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClusterSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClusterSettings) ProtoMessage() {}
+
+func (x *ClusterSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_resources_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClusterSettings.ProtoReflect.Descriptor instead.
+func (*ClusterSettings) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ClusterSettings) GetHeartbeatInterval() *durationpb.Duration {
+	if x != nil {
+		return x.HeartbeatInterval
+	}
+	return nil
+}
+
+func (x *ClusterSettings) GetWorkerTtl() *durationpb.Duration {
+	if x != nil {
+		return x.WorkerTtl
+	}
+	return nil
+}
+
+func (x *ClusterSettings) GetLeaseTtl() *durationpb.Duration {
+	if x != nil {
+		return x.LeaseTtl
+	}
+	return nil
+}
+
+func (x *ClusterSettings) GetPreviousLeaseTtl() *durationpb.Duration {
+	if x != nil {
+		return x.PreviousLeaseTtl
+	}
+	return nil
+}
+
+func (x *ClusterSettings) GetLeaseTtlChanged() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LeaseTtlChanged
+	}
+	return nil
+}
+
 var File_raftcron_v1_resources_proto protoreflect.FileDescriptor
 
 const file_raftcron_v1_resources_proto_rawDesc = "" +
 	"\n" +
-	"\x1braftcron/v1/resources.proto\x12\vraftcron.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xea\x03\n" +
+	"\x1braftcron/v1/resources.proto\x12\vraftcron.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xea\x03\n" +
 	"\n" +
 	"ObjectMeta\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
@@ -2375,7 +2462,14 @@ const file_raftcron_v1_resources_proto_rawDesc = "" +
 	" \x01(\tR\aversion\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xde\x02\n" +
+	"\x0fClusterSettings\x12H\n" +
+	"\x12heartbeat_interval\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x11heartbeatInterval\x128\n" +
+	"\n" +
+	"worker_ttl\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\tworkerTtl\x126\n" +
+	"\tlease_ttl\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\bleaseTtl\x12G\n" +
+	"\x12previous_lease_ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x10previousLeaseTtl\x12F\n" +
+	"\x11lease_ttl_changed\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0fleaseTtlChangedB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
 
 var (
 	file_raftcron_v1_resources_proto_rawDescOnce sync.Once
@@ -2389,7 +2483,7 @@ func file_raftcron_v1_resources_proto_rawDescGZIP() []byte {
 	return file_raftcron_v1_resources_proto_rawDescData
 }
 
-var file_raftcron_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_raftcron_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_raftcron_v1_resources_proto_goTypes = []any{
 	(*ObjectMeta)(nil),                             // 0: raftcron.v1.ObjectMeta
 	(*ObjectReference)(nil),                        // 1: raftcron.v1.ObjectReference
@@ -2417,29 +2511,31 @@ var file_raftcron_v1_resources_proto_goTypes = []any{
 	(*JobCondition)(nil),                           // 23: raftcron.v1.JobCondition
 	(*Attempt)(nil),                                // 24: raftcron.v1.Attempt
 	(*Worker)(nil),                                 // 25: raftcron.v1.Worker
-	nil,                                            // 26: raftcron.v1.ObjectMeta.LabelsEntry
-	nil,                                            // 27: raftcron.v1.ObjectMeta.AnnotationsEntry
-	nil,                                            // 28: raftcron.v1.PodSpec.NodeSelectorEntry
-	nil,                                            // 29: raftcron.v1.ResourceRequirements.LimitsEntry
-	nil,                                            // 30: raftcron.v1.ResourceRequirements.RequestsEntry
-	nil,                                            // 31: raftcron.v1.Worker.LabelsEntry
-	(*timestamppb.Timestamp)(nil),                  // 32: google.protobuf.Timestamp
+	(*ClusterSettings)(nil),                        // 26: raftcron.v1.ClusterSettings
+	nil,                                            // 27: raftcron.v1.ObjectMeta.LabelsEntry
+	nil,                                            // 28: raftcron.v1.ObjectMeta.AnnotationsEntry
+	nil,                                            // 29: raftcron.v1.PodSpec.NodeSelectorEntry
+	nil,                                            // 30: raftcron.v1.ResourceRequirements.LimitsEntry
+	nil,                                            // 31: raftcron.v1.ResourceRequirements.RequestsEntry
+	nil,                                            // 32: raftcron.v1.Worker.LabelsEntry
+	(*timestamppb.Timestamp)(nil),                  // 33: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),                    // 34: google.protobuf.Duration
 }
 var file_raftcron_v1_resources_proto_depIdxs = []int32{
-	26, // 0: raftcron.v1.ObjectMeta.labels:type_name -> raftcron.v1.ObjectMeta.LabelsEntry
-	27, // 1: raftcron.v1.ObjectMeta.annotations:type_name -> raftcron.v1.ObjectMeta.AnnotationsEntry
-	32, // 2: raftcron.v1.ObjectMeta.creation_timestamp:type_name -> google.protobuf.Timestamp
+	27, // 0: raftcron.v1.ObjectMeta.labels:type_name -> raftcron.v1.ObjectMeta.LabelsEntry
+	28, // 1: raftcron.v1.ObjectMeta.annotations:type_name -> raftcron.v1.ObjectMeta.AnnotationsEntry
+	33, // 2: raftcron.v1.ObjectMeta.creation_timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 3: raftcron.v1.CronJob.metadata:type_name -> raftcron.v1.ObjectMeta
 	3,  // 4: raftcron.v1.CronJob.spec:type_name -> raftcron.v1.CronJobSpec
 	4,  // 5: raftcron.v1.CronJob.status:type_name -> raftcron.v1.CronJobStatus
 	7,  // 6: raftcron.v1.CronJobSpec.job_template:type_name -> raftcron.v1.JobTemplateSpec
 	1,  // 7: raftcron.v1.CronJobStatus.active:type_name -> raftcron.v1.ObjectReference
-	32, // 8: raftcron.v1.CronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
-	32, // 9: raftcron.v1.CronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
+	33, // 8: raftcron.v1.CronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
+	33, // 9: raftcron.v1.CronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
 	5,  // 10: raftcron.v1.CronJobStatus.decisions:type_name -> raftcron.v1.ScheduleDecision
-	32, // 11: raftcron.v1.ScheduleDecision.scheduled_time:type_name -> google.protobuf.Timestamp
-	32, // 12: raftcron.v1.ScheduleDecision.decided_time:type_name -> google.protobuf.Timestamp
-	32, // 13: raftcron.v1.ScheduleDecision.first_scheduled_time:type_name -> google.protobuf.Timestamp
+	33, // 11: raftcron.v1.ScheduleDecision.scheduled_time:type_name -> google.protobuf.Timestamp
+	33, // 12: raftcron.v1.ScheduleDecision.decided_time:type_name -> google.protobuf.Timestamp
+	33, // 13: raftcron.v1.ScheduleDecision.first_scheduled_time:type_name -> google.protobuf.Timestamp
 	0,  // 14: raftcron.v1.Job.metadata:type_name -> raftcron.v1.ObjectMeta
 	8,  // 15: raftcron.v1.Job.spec:type_name -> raftcron.v1.JobSpec
 	22, // 16: raftcron.v1.Job.status:type_name -> raftcron.v1.JobStatus
@@ -2453,33 +2549,38 @@ var file_raftcron_v1_resources_proto_depIdxs = []int32{
 	0,  // 24: raftcron.v1.PodTemplateSpec.metadata:type_name -> raftcron.v1.ObjectMeta
 	14, // 25: raftcron.v1.PodTemplateSpec.spec:type_name -> raftcron.v1.PodSpec
 	17, // 26: raftcron.v1.PodSpec.containers:type_name -> raftcron.v1.Container
-	28, // 27: raftcron.v1.PodSpec.node_selector:type_name -> raftcron.v1.PodSpec.NodeSelectorEntry
+	29, // 27: raftcron.v1.PodSpec.node_selector:type_name -> raftcron.v1.PodSpec.NodeSelectorEntry
 	15, // 28: raftcron.v1.PodSpec.volumes:type_name -> raftcron.v1.Volume
 	16, // 29: raftcron.v1.Volume.host_path:type_name -> raftcron.v1.HostPathVolumeSource
 	18, // 30: raftcron.v1.Container.env:type_name -> raftcron.v1.EnvVar
 	19, // 31: raftcron.v1.Container.resources:type_name -> raftcron.v1.ResourceRequirements
 	20, // 32: raftcron.v1.Container.volume_mounts:type_name -> raftcron.v1.VolumeMount
 	21, // 33: raftcron.v1.Container.security_context:type_name -> raftcron.v1.SecurityContext
-	29, // 34: raftcron.v1.ResourceRequirements.limits:type_name -> raftcron.v1.ResourceRequirements.LimitsEntry
-	30, // 35: raftcron.v1.ResourceRequirements.requests:type_name -> raftcron.v1.ResourceRequirements.RequestsEntry
+	30, // 34: raftcron.v1.ResourceRequirements.limits:type_name -> raftcron.v1.ResourceRequirements.LimitsEntry
+	31, // 35: raftcron.v1.ResourceRequirements.requests:type_name -> raftcron.v1.ResourceRequirements.RequestsEntry
 	23, // 36: raftcron.v1.JobStatus.conditions:type_name -> raftcron.v1.JobCondition
-	32, // 37: raftcron.v1.JobStatus.start_time:type_name -> google.protobuf.Timestamp
-	32, // 38: raftcron.v1.JobStatus.completion_time:type_name -> google.protobuf.Timestamp
-	32, // 39: raftcron.v1.JobStatus.scheduled_time:type_name -> google.protobuf.Timestamp
-	32, // 40: raftcron.v1.JobCondition.last_transition_time:type_name -> google.protobuf.Timestamp
-	32, // 41: raftcron.v1.Attempt.created_time:type_name -> google.protobuf.Timestamp
-	32, // 42: raftcron.v1.Attempt.assigned_time:type_name -> google.protobuf.Timestamp
-	32, // 43: raftcron.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
-	32, // 44: raftcron.v1.Attempt.finish_time:type_name -> google.protobuf.Timestamp
-	32, // 45: raftcron.v1.Attempt.not_before:type_name -> google.protobuf.Timestamp
-	31, // 46: raftcron.v1.Worker.labels:type_name -> raftcron.v1.Worker.LabelsEntry
-	32, // 47: raftcron.v1.Worker.last_heartbeat:type_name -> google.protobuf.Timestamp
-	32, // 48: raftcron.v1.Worker.connected_time:type_name -> google.protobuf.Timestamp
-	49, // [49:49] is the sub-list for method output_type
-	49, // [49:49] is the sub-list for method input_type
-	49, // [49:49] is the sub-list for extension type_name
-	49, // [49:49] is the sub-list for extension extendee
-	0,  // [0:49] is the sub-list for field type_name
+	33, // 37: raftcron.v1.JobStatus.start_time:type_name -> google.protobuf.Timestamp
+	33, // 38: raftcron.v1.JobStatus.completion_time:type_name -> google.protobuf.Timestamp
+	33, // 39: raftcron.v1.JobStatus.scheduled_time:type_name -> google.protobuf.Timestamp
+	33, // 40: raftcron.v1.JobCondition.last_transition_time:type_name -> google.protobuf.Timestamp
+	33, // 41: raftcron.v1.Attempt.created_time:type_name -> google.protobuf.Timestamp
+	33, // 42: raftcron.v1.Attempt.assigned_time:type_name -> google.protobuf.Timestamp
+	33, // 43: raftcron.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
+	33, // 44: raftcron.v1.Attempt.finish_time:type_name -> google.protobuf.Timestamp
+	33, // 45: raftcron.v1.Attempt.not_before:type_name -> google.protobuf.Timestamp
+	32, // 46: raftcron.v1.Worker.labels:type_name -> raftcron.v1.Worker.LabelsEntry
+	33, // 47: raftcron.v1.Worker.last_heartbeat:type_name -> google.protobuf.Timestamp
+	33, // 48: raftcron.v1.Worker.connected_time:type_name -> google.protobuf.Timestamp
+	34, // 49: raftcron.v1.ClusterSettings.heartbeat_interval:type_name -> google.protobuf.Duration
+	34, // 50: raftcron.v1.ClusterSettings.worker_ttl:type_name -> google.protobuf.Duration
+	34, // 51: raftcron.v1.ClusterSettings.lease_ttl:type_name -> google.protobuf.Duration
+	34, // 52: raftcron.v1.ClusterSettings.previous_lease_ttl:type_name -> google.protobuf.Duration
+	33, // 53: raftcron.v1.ClusterSettings.lease_ttl_changed:type_name -> google.protobuf.Timestamp
+	54, // [54:54] is the sub-list for method output_type
+	54, // [54:54] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_resources_proto_init() }
@@ -2498,7 +2599,7 @@ func file_raftcron_v1_resources_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftcron_v1_resources_proto_rawDesc), len(file_raftcron_v1_resources_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   32,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,111 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/raft"
+	"github.com/raftcron/raftcron/scheduler"
+)
+
+// Defaults of the cluster settings, used for the flags of `raftcron server`
+// and for a WorkerConfig field left zero. They are stated here only.
+const (
+	DefaultHeartbeatInterval = time.Second
+	DefaultWorkerTTL         = 5 * time.Second
+	DefaultLeaseTTL          = 10 * time.Second
+)
+
+// clusterSettings returns the replicated settings, or, while none are recorded
+// yet (before the first leader's barrier), this server's configured ones.
+func (s *workerSessions) clusterSettings() *pb.ClusterSettings {
+	if cs := s.node.State().Settings(); cs != nil {
+		return cs
+	}
+	return s.cfg.settings()
+}
+
+func (s *workerSessions) heartbeatInterval() time.Duration {
+	return s.clusterSettings().GetHeartbeatInterval().AsDuration()
+}
+
+func (s *workerSessions) workerTTL() time.Duration {
+	return s.clusterSettings().GetWorkerTtl().AsDuration()
+}
+
+// leaseTTL is the lease a renewal grants now.
+func (s *workerSessions) leaseTTL() time.Duration {
+	return s.clusterSettings().GetLeaseTtl().AsDuration()
+}
+
+// lostAfter is how long after it last heard from a worker the leader waits
+// before it treats the worker's attempts as lost.
+func (s *workerSessions) lostAfter(now time.Time) time.Duration {
+	return raft.LeaseTTLAt(s.clusterSettings(), now)
+}
+
+// settings is the configured timing as a settings record.
+func (c WorkerConfig) settings() *pb.ClusterSettings {
+	c = c.withDefaults()
+	return &pb.ClusterSettings{
+		HeartbeatInterval: durationpb.New(c.HeartbeatInterval),
+		WorkerTtl:         durationpb.New(c.WorkerTTL),
+		LeaseTtl:          durationpb.New(c.LeaseTTL),
+	}
+}
+
+// recordInitialSettings records this server's configured timing as the
+// cluster settings when none are recorded yet (the FSM keeps recorded ones).
+func (s *Server) recordInitialSettings(ctx context.Context) error {
+	if s.node.State().Settings() != nil {
+		return nil
+	}
+	out, err := s.propose(ctx, &pb.Command{Op: &pb.Command_SetClusterSettings{SetClusterSettings: &pb.SetClusterSettings{
+		Settings: s.cfg.Worker.settings(), Initial: true, Now: timestamppb.New(s.cfg.Clock.Now()),
+	}}})
+	if err != nil {
+		return err
+	}
+	return raft.ResultError(out[0])
+}
+
+// updateSettings changes the fields set in change and returns the settings
+// now in force. A new heartbeat interval reaches workers when they connect,
+// so their sessions are ended to make them reconnect at once.
+func (s *Server) updateSettings(ctx context.Context, change *pb.ClusterSettings) (*pb.ClusterSettings, error) {
+	cur := proto.Clone(s.sessions.clusterSettings()).(*pb.ClusterSettings)
+	next := &pb.ClusterSettings{HeartbeatInterval: cur.GetHeartbeatInterval(), WorkerTtl: cur.GetWorkerTtl(), LeaseTtl: cur.GetLeaseTtl()}
+	if change.GetHeartbeatInterval() != nil {
+		next.HeartbeatInterval = change.GetHeartbeatInterval()
+	}
+	if change.GetWorkerTtl() != nil {
+		next.WorkerTtl = change.GetWorkerTtl()
+	}
+	if change.GetLeaseTtl() != nil {
+		next.LeaseTtl = change.GetLeaseTtl()
+	}
+	if err := raft.ValidateClusterSettings(next); err != nil {
+		return nil, fmt.Errorf("%v: %w", err, scheduler.ErrInvalid)
+	}
+	out, err := s.propose(ctx, &pb.Command{Op: &pb.Command_SetClusterSettings{SetClusterSettings: &pb.SetClusterSettings{
+		Settings: next, Now: timestamppb.New(s.cfg.Clock.Now()),
+	}}})
+	if err != nil {
+		return nil, err
+	}
+	if err := raft.ResultError(out[0]); err != nil {
+		return nil, err
+	}
+	if !proto.Equal(cur.GetHeartbeatInterval(), next.GetHeartbeatInterval()) {
+		s.sessions.endAll()
+	}
+	s.log.Info("cluster settings changed", "heartbeat_interval", next.GetHeartbeatInterval().AsDuration(),
+		"worker_ttl", next.GetWorkerTtl().AsDuration(), "lease_ttl", next.GetLeaseTtl().AsDuration())
+	return s.sessions.clusterSettings(), nil
+}
