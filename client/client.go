@@ -16,7 +16,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
-	"github.com/raftcron/raftcron/scheduler"
 )
 
 // Kinds of objects, as the API names them.
@@ -34,18 +33,20 @@ const (
 
 // Sentinel errors. Errors returned by a Client wrap one of these where the
 // server's gRPC code maps to it, so errors.Is works; the error's text is the
-// server's message.
+// server's message. The first four are raftcron's domain errors
+// (proto/raftcron/v1/errors.go), the same values the server and the
+// scheduler use.
 var (
-	// ErrNotFound: the named object does not exist (codes.NotFound). It is
-	// scheduler.ErrNotFound, so either name works with errors.Is.
-	ErrNotFound = scheduler.ErrNotFound
+	// ErrNotFound: the named object does not exist (codes.NotFound).
+	ErrNotFound = pb.ErrNotFound
 	// ErrInvalid: the request or a manifest was rejected (codes.InvalidArgument).
-	// It is scheduler.ErrInvalid, which DecodeManifests' errors also match.
-	ErrInvalid = scheduler.ErrInvalid
+	// DecodeManifests' errors match it too.
+	ErrInvalid = pb.ErrInvalid
 	// ErrAlreadyExists: an object of that name exists (codes.AlreadyExists).
-	ErrAlreadyExists = errors.New("already exists")
-	// ErrFailedPrecondition: the cluster's state does not allow the request (codes.FailedPrecondition).
-	ErrFailedPrecondition = errors.New("failed precondition")
+	ErrAlreadyExists = pb.ErrAlreadyExists
+	// ErrFailedPrecondition: the cluster's state does not allow the request
+	// (codes.FailedPrecondition; the server's ErrConflict).
+	ErrFailedPrecondition = pb.ErrConflict
 	// ErrJobFailed: WaitJob waited for a Job that failed or can no longer reach the condition.
 	ErrJobFailed = errors.New("job failed")
 )

@@ -36,7 +36,7 @@ const (
 
 func (a *api) Apply(ctx context.Context, req *pb.ApplyRequest) (*pb.ApplyResponse, error) {
 	if len(req.GetResources()) == 0 {
-		return nil, fmt.Errorf("apply: no resources given: %w", scheduler.ErrInvalid)
+		return nil, fmt.Errorf("apply: no resources given: %w", pb.ErrInvalid)
 	}
 	res := make([]*pb.Resource, len(req.GetResources()))
 	for i, r := range req.GetResources() {
@@ -68,13 +68,13 @@ func (a *api) Apply(ctx context.Context, req *pb.ApplyRequest) (*pb.ApplyRespons
 				j.Metadata.Uid = newUID()
 			} else if !proto.Equal(old.GetSpec().GetTemplate(), j.GetSpec().GetTemplate()) {
 				return nil, fmt.Errorf("Job %q is invalid: spec.template: field is immutable; delete the Job and apply it again: %w",
-					j.Metadata.Name, scheduler.ErrInvalid)
+					j.Metadata.Name, pb.ErrInvalid)
 			}
 			cmd.Jobs = append(cmd.Jobs, j)
 			results = append(results, &pb.ApplyResult{Kind: kindJob, Namespace: j.Metadata.Namespace, Name: j.Metadata.Name,
 				Action: applyAction(old.GetMetadata(), old.GetSpec(), j.Metadata, j.Spec, old == nil)})
 		default:
-			return nil, fmt.Errorf("apply: a resource carries neither a CronJob nor a Job: %w", scheduler.ErrInvalid)
+			return nil, fmt.Errorf("apply: a resource carries neither a CronJob nor a Job: %w", pb.ErrInvalid)
 		}
 	}
 	if req.GetDryRun() {
@@ -84,7 +84,7 @@ func (a *api) Apply(ctx context.Context, req *pb.ApplyRequest) (*pb.ApplyRespons
 	if err != nil {
 		return nil, err
 	}
-	if err := errResult(out[0]); err != nil {
+	if err := out[0].Err(); err != nil {
 		return nil, err
 	}
 	for i, act := range out[0].GetActions() {
@@ -123,7 +123,7 @@ func namespaceOr(ns string) string {
 }
 
 func notFound(kind, ns, name string) error {
-	return fmt.Errorf("%s %q not found in namespace %q: %w", kind, name, ns, scheduler.ErrNotFound)
+	return fmt.Errorf("%s %q not found in namespace %q: %w", kind, name, ns, pb.ErrNotFound)
 }
 
 func (a *api) Get(ctx context.Context, req *pb.GetRequest) (*pb.Resource, error) {
@@ -179,7 +179,7 @@ func (a *api) Delete(ctx context.Context, req *pb.DeleteRequest) (*pb.DeleteResp
 	if err != nil {
 		return nil, err
 	}
-	return &pb.DeleteResponse{}, errResult(out[0])
+	return &pb.DeleteResponse{}, out[0].Err()
 }
 
 func (a *api) SetSuspend(ctx context.Context, req *pb.SetSuspendRequest) (*pb.SetSuspendResponse, error) {
@@ -193,7 +193,7 @@ func (a *api) SetSuspend(ctx context.Context, req *pb.SetSuspendRequest) (*pb.Se
 	if err != nil {
 		return nil, err
 	}
-	return &pb.SetSuspendResponse{}, errResult(out[0])
+	return &pb.SetSuspendResponse{}, out[0].Err()
 }
 
 func (a *api) Trigger(ctx context.Context, req *pb.TriggerRequest) (*pb.Job, error) {
@@ -247,7 +247,7 @@ func (a *api) Logs(req *pb.LogsRequest, stream pb.RaftCron_LogsServer) error {
 	ns := namespaceOr(req.GetNamespace())
 	st := a.s.node.State()
 	if st.Job(ns, req.GetJob()) == nil {
-		return toStatus(notFound("job", ns, req.GetJob()))
+		return notFound("job", ns, req.GetJob())
 	}
 	var at *pb.Attempt
 	for _, c := range st.Attempts(ns, req.GetJob()) {
@@ -339,7 +339,7 @@ func (a *api) askLastContact(ctx context.Context, addr, id string) *timestamppb.
 
 func (a *api) Join(ctx context.Context, req *pb.JoinRequest) (*pb.JoinResponse, error) {
 	if req.GetNodeId() == "" || req.GetRaftAddress() == "" {
-		return nil, fmt.Errorf("join: node_id and raft_address are required: %w", scheduler.ErrInvalid)
+		return nil, fmt.Errorf("join: node_id and raft_address are required: %w", pb.ErrInvalid)
 	}
 	if err := a.s.node.Join(req.GetNodeId(), req.GetRaftAddress()); err != nil {
 		return nil, fmt.Errorf("join %s at %s: %w", req.GetNodeId(), req.GetRaftAddress(), err)
@@ -354,7 +354,7 @@ func (a *api) Join(ctx context.Context, req *pb.JoinRequest) (*pb.JoinResponse, 
 
 func (a *api) RemovePeer(ctx context.Context, req *pb.RemovePeerRequest) (*pb.RemovePeerResponse, error) {
 	if req.GetNodeId() == "" {
-		return nil, fmt.Errorf("remove-peer: a node id is required: %w", scheduler.ErrInvalid)
+		return nil, fmt.Errorf("remove-peer: a node id is required: %w", pb.ErrInvalid)
 	}
 	members, err := a.s.node.Members()
 	if err != nil {
@@ -365,7 +365,7 @@ func (a *api) RemovePeer(ctx context.Context, req *pb.RemovePeerRequest) (*pb.Re
 		found = found || m.ID == req.GetNodeId()
 	}
 	if !found {
-		return nil, fmt.Errorf("server %q is not a member of the cluster: %w", req.GetNodeId(), scheduler.ErrNotFound)
+		return nil, fmt.Errorf("server %q is not a member of the cluster: %w", req.GetNodeId(), pb.ErrNotFound)
 	}
 	if err := a.s.node.Remove(req.GetNodeId()); err != nil {
 		return nil, fmt.Errorf("remove %s: %w", req.GetNodeId(), err)
@@ -411,5 +411,5 @@ func normalKind(k string) string {
 }
 
 func badKind(k string) error {
-	return fmt.Errorf("kind %q is not CronJob or Job: %w", k, scheduler.ErrInvalid)
+	return fmt.Errorf("kind %q is not CronJob or Job: %w", k, pb.ErrInvalid)
 }

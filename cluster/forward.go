@@ -2,8 +2,6 @@ package cluster
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -12,8 +10,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
-	"github.com/raftcron/raftcron/raft"
-	"github.com/raftcron/raftcron/scheduler"
 )
 
 // forwardedKey marks a request a follower passed on, so it is never passed on twice.
@@ -36,7 +32,7 @@ var leaderOnly = map[string]func() proto.Message{
 
 // forwardUnary sends leader-only calls that reach a follower on to the leader,
 // so clients never see "not leader". Errors of every call are mapped to gRPC
-// codes here, in one place.
+// codes by toStatus.
 func (s *Server) forwardUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	newReply, ok := leaderOnly[info.FullMethod]
 	if !ok || s.node.IsLeader() {
@@ -70,58 +66,4 @@ func (s *Server) leaderConn(ctx context.Context) (*grpc.ClientConn, error) {
 		return nil, status.Errorf(codes.Unavailable, "reach leader %s: %v", addr, err)
 	}
 	return conn, nil
-}
-
-// errResult turns a domain error returned from the FSM into a Go error.
-func errResult(r *pb.CommandResult) error {
-	if r == nil || r.GetError() == "" {
-		return nil
-	}
-	switch r.GetCode() {
-	case "NotFound":
-		return fmt.Errorf("%s: %w", r.GetError(), scheduler.ErrNotFound)
-	case "Invalid":
-		return fmt.Errorf("%s: %w", r.GetError(), scheduler.ErrInvalid)
-	default:
-		return fmt.Errorf("%s: %w", r.GetError(), errConflict)
-	}
-}
-
-var errConflict = errors.New("conflict")
-
-// toStatus maps package errors to gRPC status codes.
-func toStatus(err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := status.FromError(err); ok {
-		return err
-	}
-	switch {
-	case errors.Is(err, raft.ErrNotLeader):
-		return status.Error(codes.Unavailable, err.Error()+"; retry")
-	case errors.Is(err, scheduler.ErrNotFound), errors.Is(err, raft.ErrNotFound):
-		return status.Error(codes.NotFound, trimSentinel(err, scheduler.ErrNotFound))
-	case errors.Is(err, scheduler.ErrAlreadyExists):
-		return status.Error(codes.AlreadyExists, trimSentinel(err, scheduler.ErrAlreadyExists))
-	case errors.Is(err, scheduler.ErrInvalid), errors.Is(err, raft.ErrInvalid):
-		return status.Error(codes.InvalidArgument, trimSentinel(err, scheduler.ErrInvalid))
-	case errors.Is(err, errConflict):
-		return status.Error(codes.FailedPrecondition, trimSentinel(err, errConflict))
-	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, err.Error())
-	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, err.Error())
-	}
-	return status.Error(codes.Internal, err.Error())
-}
-
-// trimSentinel drops a trailing ": <sentinel>" so users read the message alone.
-func trimSentinel(err, sentinel error) string {
-	msg := err.Error()
-	suffix := ": " + sentinel.Error()
-	if len(msg) > len(suffix) && msg[len(msg)-len(suffix):] == suffix {
-		return msg[:len(msg)-len(suffix)]
-	}
-	return msg
 }

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -177,7 +178,7 @@ func (l *leadership) run(ctx context.Context) {
 				results, err = l.s.propose(ctx, cmds...)
 				for _, r := range results {
 					if err == nil {
-						err = errResult(r)
+						err = r.Err()
 					}
 				}
 			}
@@ -219,7 +220,7 @@ func (l *leadership) step(ctx context.Context, cron *scheduler.CronController, s
 			return now.Add(100 * time.Millisecond)
 		}
 		for i, r := range results {
-			if r.GetError() != "" && r.GetCode() != "Conflict" {
+			if err := r.Err(); err != nil && !errors.Is(err, pb.ErrConflict) {
 				l.log.Warn("scheduler command rejected", "op", fmt.Sprintf("%T", cmds[i].GetOp()), "err", r.GetError())
 			}
 		}

@@ -152,6 +152,7 @@ func New(cfg Config) (*Server, error) {
 
 	s.grpcSrv = grpc.NewServer(
 		grpc.ChainUnaryInterceptor(s.forwardUnary),
+		grpc.ChainStreamInterceptor(statusStream),
 	)
 	pb.RegisterRaftCronServer(s.grpcSrv, &api{s: s})
 	pb.RegisterWorkerServiceServer(s.grpcSrv, s.sessions)

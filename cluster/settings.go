@@ -11,7 +11,6 @@ import (
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 	"github.com/raftcron/raftcron/raft"
-	"github.com/raftcron/raftcron/scheduler"
 )
 
 // Defaults of the cluster settings, used for the flags of `raftcron server`
@@ -72,7 +71,7 @@ func (s *Server) recordInitialSettings(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return raft.ResultError(out[0])
+	return out[0].Err()
 }
 
 // updateSettings changes the fields set in change and returns the settings
@@ -91,7 +90,7 @@ func (s *Server) updateSettings(ctx context.Context, change *pb.ClusterSettings)
 		next.LeaseTtl = change.GetLeaseTtl()
 	}
 	if err := raft.ValidateClusterSettings(next); err != nil {
-		return nil, fmt.Errorf("%v: %w", err, scheduler.ErrInvalid)
+		return nil, fmt.Errorf("%v: %w", err, pb.ErrInvalid)
 	}
 	out, err := s.propose(ctx, &pb.Command{Op: &pb.Command_SetClusterSettings{SetClusterSettings: &pb.SetClusterSettings{
 		Settings: next, Now: timestamppb.New(s.cfg.Clock.Now()),
@@ -99,7 +98,7 @@ func (s *Server) updateSettings(ctx context.Context, change *pb.ClusterSettings)
 	if err != nil {
 		return nil, err
 	}
-	if err := raft.ResultError(out[0]); err != nil {
+	if err := out[0].Err(); err != nil {
 		return nil, err
 	}
 	if !proto.Equal(cur.GetHeartbeatInterval(), next.GetHeartbeatInterval()) {

@@ -105,7 +105,7 @@ func (a *api) SnapshotRestore(stream pb.RaftCron_SnapshotRestoreServer) error {
 	if err != nil {
 		return toStatus(err)
 	}
-	if err := errResult(results[0]); err != nil {
+	if err := results[0].Err(); err != nil {
 		return toStatus(err)
 	}
 	// The restored attempts and what the workers run now disagree: make

@@ -70,7 +70,7 @@ func RestoreCommand(snapshot []byte) *pb.Command {
 func (a *applier) restoreState(c *pb.RestoreState) *pb.CommandResult {
 	fresh, err := readSnapshot(bytes.NewReader(c.GetSnapshot()))
 	if err != nil {
-		return fail(CodeInvalid, "restore: %v", err)
+		return fail(pb.CodeInvalid, "restore: %v", err)
 	}
 	fresh.servers = a.t.servers
 	fresh.settings = a.t.settings

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 	"github.com/raftcron/raftcron/raft"
 )
 
@@ -69,7 +70,7 @@ func TestBackupRefusesGarbage(t *testing.T) {
 			t.Errorf("%s: ValidateSnapshot accepted it", name)
 		}
 		r := h.apply(raft.RestoreCommand(data))
-		wantCode(t, r, raft.CodeInvalid)
+		wantCode(t, r, pb.CodeInvalid)
 		if !strings.Contains(r.GetError(), "restore") {
 			t.Errorf("%s: error %q does not say restore", name, r.GetError())
 		}

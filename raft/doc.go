@@ -11,6 +11,6 @@
 // Objects in State are immutable once published: Apply stores changed clones,
 // and getters return shared pointers that callers must not modify. Apply
 // returns a *pb.CommandResult per command (a *BatchResult for a Batch);
-// domain errors travel in the result, and ResultError turns one into an error
-// matching ErrNotFound, ErrInvalid or ErrConflict.
+// domain errors travel in the result, and pb.CommandResult.Err turns one into an error
+// matching pb.ErrNotFound, pb.ErrInvalid or pb.ErrConflict.
 package raft

@@ -188,7 +188,7 @@ func cloneTS(ts *timestamppb.Timestamp) *timestamppb.Timestamp {
 func (a *applier) apply(cmd *pb.Command) *pb.CommandResult {
 	switch op := cmd.Op.(type) {
 	case *pb.Command_Batch:
-		return fail(CodeInvalid, "batch: a batch cannot contain another batch")
+		return fail(pb.CodeInvalid, "batch: a batch cannot contain another batch")
 	case *pb.Command_ApplyResources:
 		return a.applyResources(op.ApplyResources)
 	case *pb.Command_DeleteResource:
@@ -228,12 +228,12 @@ func (a *applier) apply(cmd *pb.Command) *pb.CommandResult {
 func (a *applier) applyResources(c *pb.ApplyResources) *pb.CommandResult {
 	for i, cj := range c.GetCronJobs() {
 		if cj.GetMetadata().GetName() == "" {
-			return fail(CodeInvalid, "applyResources.cronJobs[%d]: metadata.name is required", i)
+			return fail(pb.CodeInvalid, "applyResources.cronJobs[%d]: metadata.name is required", i)
 		}
 	}
 	for i, j := range c.GetJobs() {
 		if j.GetMetadata().GetName() == "" {
-			return fail(CodeInvalid, "applyResources.jobs[%d]: metadata.name is required", i)
+			return fail(pb.CodeInvalid, "applyResources.jobs[%d]: metadata.name is required", i)
 		}
 	}
 	res := ok()
@@ -316,31 +316,31 @@ func (a *applier) applyResources(c *pb.ApplyResources) *pb.CommandResult {
 
 func (a *applier) deleteResource(c *pb.DeleteResource) *pb.CommandResult {
 	if c.GetName() == "" {
-		return fail(CodeInvalid, "deleteResource.name is required")
+		return fail(pb.CodeInvalid, "deleteResource.name is required")
 	}
 	ns := nsOrDefault(c.GetNamespace())
 	k := nsName{ns, c.GetName()}
 	switch c.GetKind() {
 	case KindCronJob:
 		if a.t.cronJobs[k] == nil {
-			return fail(CodeNotFound, "cronjob %s/%s not found", ns, c.GetName())
+			return fail(pb.CodeNotFound, "cronjob %s/%s not found", ns, c.GetName())
 		}
 		a.t.deleteCronJob(k)
 		a.t.cronJobsVersion++
 	case KindJob:
 		if a.t.jobs[k] == nil {
-			return fail(CodeNotFound, "job %s/%s not found", ns, c.GetName())
+			return fail(pb.CodeNotFound, "job %s/%s not found", ns, c.GetName())
 		}
 		a.t.deleteJob(k)
 	default:
-		return fail(CodeInvalid, "deleteResource.kind: %q is not CronJob or Job", c.GetKind())
+		return fail(pb.CodeInvalid, "deleteResource.kind: %q is not CronJob or Job", c.GetKind())
 	}
 	return ok()
 }
 
 func (a *applier) setSuspend(c *pb.SetSuspend) *pb.CommandResult {
 	if c.GetName() == "" {
-		return fail(CodeInvalid, "setSuspend.name is required")
+		return fail(pb.CodeInvalid, "setSuspend.name is required")
 	}
 	ns := nsOrDefault(c.GetNamespace())
 	k := nsName{ns, c.GetName()}
@@ -348,7 +348,7 @@ func (a *applier) setSuspend(c *pb.SetSuspend) *pb.CommandResult {
 	case KindCronJob:
 		old := a.t.cronJobs[k]
 		if old == nil {
-			return fail(CodeNotFound, "cronjob %s/%s not found", ns, c.GetName())
+			return fail(pb.CodeNotFound, "cronjob %s/%s not found", ns, c.GetName())
 		}
 		if old.GetSpec().GetSuspend() == c.GetSuspend() {
 			return ok()
@@ -365,7 +365,7 @@ func (a *applier) setSuspend(c *pb.SetSuspend) *pb.CommandResult {
 	case KindJob:
 		old := a.t.jobs[k]
 		if old == nil {
-			return fail(CodeNotFound, "job %s/%s not found", ns, c.GetName())
+			return fail(pb.CodeNotFound, "job %s/%s not found", ns, c.GetName())
 		}
 		if old.GetSpec().GetSuspend() == c.GetSuspend() {
 			return ok()
@@ -379,7 +379,7 @@ func (a *applier) setSuspend(c *pb.SetSuspend) *pb.CommandResult {
 		n.Metadata.ResourceVersion = a.rv
 		a.t.putJob(n)
 	default:
-		return fail(CodeInvalid, "setSuspend.kind: %q is not CronJob or Job", c.GetKind())
+		return fail(pb.CodeInvalid, "setSuspend.kind: %q is not CronJob or Job", c.GetKind())
 	}
 	return ok()
 }
@@ -389,14 +389,14 @@ func (a *applier) setSuspend(c *pb.SetSuspend) *pb.CommandResult {
 func (a *applier) createJobs(c *pb.CreateJobs) *pb.CommandResult {
 	for i, j := range c.GetJobs() {
 		if j.GetMetadata().GetName() == "" {
-			return fail(CodeInvalid, "createJobs.jobs[%d]: metadata.name is required", i)
+			return fail(pb.CodeInvalid, "createJobs.jobs[%d]: metadata.name is required", i)
 		}
 		ns := nsOrDefault(j.GetMetadata().GetNamespace())
 		if a.t.jobs[nsName{ns, j.GetMetadata().GetName()}] != nil {
 			continue
 		}
 		if cron := j.GetStatus().GetCronJob(); cron != "" && a.t.cronJobs[nsName{ns, cron}] == nil {
-			return fail(CodeNotFound, "createJobs.jobs[%d] (job %s/%s): cronjob %s/%s not found",
+			return fail(pb.CodeNotFound, "createJobs.jobs[%d] (job %s/%s): cronjob %s/%s not found",
 				i, ns, j.GetMetadata().GetName(), ns, cron)
 		}
 	}
@@ -433,13 +433,13 @@ func laterOf(cur, next *timestamppb.Timestamp) *timestamppb.Timestamp {
 
 func (a *applier) updateCronJobStatus(c *pb.UpdateCronJobStatus) *pb.CommandResult {
 	if c.GetName() == "" {
-		return fail(CodeInvalid, "updateCronJobStatus.name is required")
+		return fail(pb.CodeInvalid, "updateCronJobStatus.name is required")
 	}
 	ns := nsOrDefault(c.GetNamespace())
 	k := nsName{ns, c.GetName()}
 	old := a.t.cronJobs[k]
 	if old == nil {
-		return fail(CodeNotFound, "cronjob %s/%s not found", ns, c.GetName())
+		return fail(pb.CodeNotFound, "cronjob %s/%s not found", ns, c.GetName())
 	}
 	n := proto.Clone(old).(*pb.CronJob)
 	if n.Status == nil {
@@ -461,13 +461,13 @@ func (a *applier) updateCronJobStatus(c *pb.UpdateCronJobStatus) *pb.CommandResu
 
 func (a *applier) putJobStatus(c *pb.PutJobStatus) *pb.CommandResult {
 	if c.GetName() == "" {
-		return fail(CodeInvalid, "putJobStatus.name is required")
+		return fail(pb.CodeInvalid, "putJobStatus.name is required")
 	}
 	ns := nsOrDefault(c.GetNamespace())
 	k := nsName{ns, c.GetName()}
 	old := a.t.jobs[k]
 	if old == nil {
-		return fail(CodeNotFound, "job %s/%s not found", ns, c.GetName())
+		return fail(pb.CodeNotFound, "job %s/%s not found", ns, c.GetName())
 	}
 	n := proto.Clone(old).(*pb.Job)
 	st := &pb.JobStatus{}
@@ -499,20 +499,20 @@ func (a *applier) putJobStatus(c *pb.PutJobStatus) *pb.CommandResult {
 func (a *applier) createAttempts(c *pb.CreateAttempts) *pb.CommandResult {
 	for i, at := range c.GetAttempts() {
 		if at.GetName() == "" {
-			return fail(CodeInvalid, "createAttempts.attempts[%d]: name is required", i)
+			return fail(pb.CodeInvalid, "createAttempts.attempts[%d]: name is required", i)
 		}
 		if at.GetJob() == "" {
-			return fail(CodeInvalid, "createAttempts.attempts[%d] (%s): job is required", i, at.GetName())
+			return fail(pb.CodeInvalid, "createAttempts.attempts[%d] (%s): job is required", i, at.GetName())
 		}
 		if st := at.GetState(); st != "" && st != AttemptPending {
-			return fail(CodeInvalid, "createAttempts.attempts[%d] (%s): state %q, new attempts must be Pending", i, at.GetName(), st)
+			return fail(pb.CodeInvalid, "createAttempts.attempts[%d] (%s): state %q, new attempts must be Pending", i, at.GetName(), st)
 		}
 		ns := nsOrDefault(at.GetNamespace())
 		if a.t.attempts[nsName{ns, at.GetName()}] != nil {
 			continue
 		}
 		if a.t.jobs[nsName{ns, at.GetJob()}] == nil {
-			return fail(CodeNotFound, "createAttempts.attempts[%d] (%s): job %s/%s not found", i, at.GetName(), ns, at.GetJob())
+			return fail(pb.CodeNotFound, "createAttempts.attempts[%d] (%s): job %s/%s not found", i, at.GetName(), ns, at.GetJob())
 		}
 	}
 	res := ok()
@@ -534,18 +534,18 @@ func (a *applier) createAttempts(c *pb.CreateAttempts) *pb.CommandResult {
 
 func (a *applier) assignAttempt(c *pb.AssignAttempt) *pb.CommandResult {
 	if c.GetName() == "" {
-		return fail(CodeInvalid, "assignAttempt.name is required")
+		return fail(pb.CodeInvalid, "assignAttempt.name is required")
 	}
 	if c.GetWorker() == "" {
-		return fail(CodeInvalid, "assignAttempt.worker is required")
+		return fail(pb.CodeInvalid, "assignAttempt.worker is required")
 	}
 	ns := nsOrDefault(c.GetNamespace())
 	old := a.t.attempts[nsName{ns, c.GetName()}]
 	if old == nil {
-		return fail(CodeNotFound, "attempt %s/%s not found", ns, c.GetName())
+		return fail(pb.CodeNotFound, "attempt %s/%s not found", ns, c.GetName())
 	}
 	if old.GetState() != AttemptPending {
-		return fail(CodeConflict, "attempt %s/%s is %s, not Pending", ns, c.GetName(), old.GetState())
+		return fail(pb.CodeConflict, "attempt %s/%s is %s, not Pending", ns, c.GetName(), old.GetState())
 	}
 	n := proto.Clone(old).(*pb.Attempt)
 	n.State = AttemptAssigned
@@ -572,28 +572,28 @@ func (a *applier) reportAttempt(c *pb.ReportAttempt) *pb.CommandResult {
 	switch c.GetState() {
 	case AttemptRunning, AttemptSucceeded, AttemptFailed:
 	default:
-		return fail(CodeInvalid, "reportAttempt.state: %q is not Running, Succeeded or Failed", c.GetState())
+		return fail(pb.CodeInvalid, "reportAttempt.state: %q is not Running, Succeeded or Failed", c.GetState())
 	}
 	if c.GetName() == "" {
-		return fail(CodeInvalid, "reportAttempt.name is required")
+		return fail(pb.CodeInvalid, "reportAttempt.name is required")
 	}
 	ns := nsOrDefault(c.GetNamespace())
 	old := a.t.attempts[nsName{ns, c.GetName()}]
 	if old == nil {
-		return fail(CodeNotFound, "attempt %s/%s not found", ns, c.GetName())
+		return fail(pb.CodeNotFound, "attempt %s/%s not found", ns, c.GetName())
 	}
 	id := ns + "/" + c.GetName()
 	switch {
 	case AttemptFinished(old):
-		return fail(CodeConflict, "attempt %s is already %s", id, old.GetState())
+		return fail(pb.CodeConflict, "attempt %s is already %s", id, old.GetState())
 	case old.GetState() != AttemptAssigned && old.GetState() != AttemptRunning:
-		return fail(CodeConflict, "attempt %s is %s, not assigned to a worker", id, old.GetState())
+		return fail(pb.CodeConflict, "attempt %s is %s, not assigned to a worker", id, old.GetState())
 	case old.GetWorker() != c.GetWorker():
-		return fail(CodeConflict, "attempt %s is on worker %q, report came from %q", id, old.GetWorker(), c.GetWorker())
+		return fail(pb.CodeConflict, "attempt %s is on worker %q, report came from %q", id, old.GetWorker(), c.GetWorker())
 	case old.GetIncarnation() != c.GetIncarnation():
-		return fail(CodeConflict, "attempt %s has incarnation %d, report carries %d", id, old.GetIncarnation(), c.GetIncarnation())
+		return fail(pb.CodeConflict, "attempt %s has incarnation %d, report carries %d", id, old.GetIncarnation(), c.GetIncarnation())
 	case stateRank(c.GetState()) <= stateRank(old.GetState()):
-		return fail(CodeConflict, "attempt %s is %s; report of %s does not move it forward", id, old.GetState(), c.GetState())
+		return fail(pb.CodeConflict, "attempt %s is %s; report of %s does not move it forward", id, old.GetState(), c.GetState())
 	}
 	n := proto.Clone(old).(*pb.Attempt)
 	n.State = c.GetState()
@@ -620,15 +620,15 @@ func (a *applier) reportAttempt(c *pb.ReportAttempt) *pb.CommandResult {
 
 func (a *applier) markAttemptLost(c *pb.MarkAttemptLost) *pb.CommandResult {
 	if c.GetName() == "" {
-		return fail(CodeInvalid, "markAttemptLost.name is required")
+		return fail(pb.CodeInvalid, "markAttemptLost.name is required")
 	}
 	ns := nsOrDefault(c.GetNamespace())
 	old := a.t.attempts[nsName{ns, c.GetName()}]
 	if old == nil {
-		return fail(CodeNotFound, "attempt %s/%s not found", ns, c.GetName())
+		return fail(pb.CodeNotFound, "attempt %s/%s not found", ns, c.GetName())
 	}
 	if AttemptFinished(old) {
-		return fail(CodeConflict, "attempt %s/%s is already %s", ns, c.GetName(), old.GetState())
+		return fail(pb.CodeConflict, "attempt %s/%s is already %s", ns, c.GetName(), old.GetState())
 	}
 	n := proto.Clone(old).(*pb.Attempt)
 	n.State = AttemptLost
@@ -644,12 +644,12 @@ func (a *applier) markAttemptLost(c *pb.MarkAttemptLost) *pb.CommandResult {
 
 func (a *applier) requestKill(c *pb.RequestKill) *pb.CommandResult {
 	if c.GetName() == "" {
-		return fail(CodeInvalid, "requestKill.name is required")
+		return fail(pb.CodeInvalid, "requestKill.name is required")
 	}
 	ns := nsOrDefault(c.GetNamespace())
 	old := a.t.attempts[nsName{ns, c.GetName()}]
 	if old == nil {
-		return fail(CodeNotFound, "attempt %s/%s not found", ns, c.GetName())
+		return fail(pb.CodeNotFound, "attempt %s/%s not found", ns, c.GetName())
 	}
 	reason := c.GetReason()
 	if reason == "" {
@@ -680,7 +680,7 @@ func (a *applier) requestKill(c *pb.RequestKill) *pb.CommandResult {
 
 func (a *applier) registerServer(c *pb.RegisterServer) *pb.CommandResult {
 	if c.GetNodeId() == "" {
-		return fail(CodeInvalid, "registerServer.nodeId is required")
+		return fail(pb.CodeInvalid, "registerServer.nodeId is required")
 	}
 	if old := a.t.servers[c.GetNodeId()]; old != nil && proto.Equal(old, c) {
 		return ok()

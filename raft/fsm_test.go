@@ -126,12 +126,12 @@ func TestApplyResourcesUnchangedConfiguredAndGeneration(t *testing.T) {
 func TestApplyResourcesInvalidChangesNothing(t *testing.T) {
 	h := newHarness(t)
 	r := h.apply(applyRes(0, []*pb.CronJob{cronJob("", "ok", "* * * * *"), {Metadata: &pb.ObjectMeta{}}}, nil))
-	wantCode(t, r, raft.CodeInvalid)
+	wantCode(t, r, pb.CodeInvalid)
 	if !strings.Contains(r.GetError(), "cronJobs[1]") || !strings.Contains(r.GetError(), "metadata.name") {
 		t.Fatalf("error %q does not name the field", r.GetError())
 	}
-	if !errors.Is(raft.ResultError(r), raft.ErrInvalid) {
-		t.Fatalf("ResultError(%v) is not ErrInvalid", r)
+	if !errors.Is(r.Err(), pb.ErrInvalid) {
+		t.Fatalf("Err of %v is not ErrInvalid", r)
 	}
 	if n := len(h.state().CronJobs()); n != 0 {
 		t.Fatalf("%d cronjobs stored after an invalid apply, want 0", n)
@@ -179,9 +179,9 @@ func TestDeleteCronJobCascades(t *testing.T) {
 		t.Fatalf("active after deleting its only job = %v", act)
 	}
 
-	wantCode(t, h.apply(deleteRes("CronJob", "ns", "c")), raft.CodeNotFound)
-	wantCode(t, h.apply(deleteRes("Job", "ns", "nope")), raft.CodeNotFound)
-	wantCode(t, h.apply(deleteRes("Pod", "ns", "other")), raft.CodeInvalid)
+	wantCode(t, h.apply(deleteRes("CronJob", "ns", "c")), pb.CodeNotFound)
+	wantCode(t, h.apply(deleteRes("Job", "ns", "nope")), pb.CodeNotFound)
+	wantCode(t, h.apply(deleteRes("Pod", "ns", "other")), pb.CodeInvalid)
 	if s.CronJob("ns", "other") == nil {
 		t.Fatal("an invalid delete removed something")
 	}
@@ -214,9 +214,9 @@ func TestSetSuspend(t *testing.T) {
 	if j := h.state().Job("default", "j"); !j.GetSpec().GetSuspend() || j.GetMetadata().GetGeneration() != 2 {
 		t.Fatalf("job suspend: %v", j)
 	}
-	wantCode(t, h.apply(setSuspend("CronJob", "", "nope", true)), raft.CodeNotFound)
-	wantCode(t, h.apply(setSuspend("Job", "", "nope", true)), raft.CodeNotFound)
-	wantCode(t, h.apply(setSuspend("Deployment", "", "c", true)), raft.CodeInvalid)
+	wantCode(t, h.apply(setSuspend("CronJob", "", "nope", true)), pb.CodeNotFound)
+	wantCode(t, h.apply(setSuspend("Job", "", "nope", true)), pb.CodeNotFound)
+	wantCode(t, h.apply(setSuspend("Deployment", "", "c", true)), pb.CodeInvalid)
 }
 
 func TestCreateJobsIdempotentAndActive(t *testing.T) {
@@ -265,11 +265,11 @@ func TestCreateJobsIdempotentAndActive(t *testing.T) {
 
 	// A Job for a CronJob that does not exist: NotFound, nothing created.
 	r = h.apply(createJobs(cronJobRun("ns", "c", "c-4", 4*time.Minute), cronJobRun("ns", "ghost", "ghost-1", time.Minute)))
-	wantCode(t, r, raft.CodeNotFound)
+	wantCode(t, r, pb.CodeNotFound)
 	if h.state().Job("ns", "c-4") != nil {
 		t.Fatal("a failed CreateJobs created a job")
 	}
-	wantCode(t, h.apply(createJobs(&pb.Job{Metadata: &pb.ObjectMeta{}})), raft.CodeInvalid)
+	wantCode(t, h.apply(createJobs(&pb.Job{Metadata: &pb.ObjectMeta{}})), pb.CodeInvalid)
 }
 
 func TestPutJobStatusKeepsOwnerAndFinishes(t *testing.T) {
@@ -311,7 +311,7 @@ func TestPutJobStatusKeepsOwnerAndFinishes(t *testing.T) {
 	if act := h.state().CronJob("ns", "c").GetStatus().GetActive(); act != nil {
 		t.Fatalf("active = %v, want nil", act)
 	}
-	wantCode(t, h.apply(putJobStatus("ns", "nope", &pb.JobStatus{})), raft.CodeNotFound)
+	wantCode(t, h.apply(putJobStatus("ns", "nope", &pb.JobStatus{})), pb.CodeNotFound)
 
 	// Finished is final: a later status computed from an older view (the Job
 	// controller racing the cron controller's Replace) keeps the condition.
@@ -360,7 +360,7 @@ func TestUpdateCronJobStatusBoundsHistoryAndTimesOnlyForward(t *testing.T) {
 	if h.state().CronJobsVersion() != v {
 		t.Fatal("CronJobsVersion changed on a status update")
 	}
-	wantCode(t, h.apply(updateCronStatus("", "gone", ts(0), nil)), raft.CodeNotFound)
+	wantCode(t, h.apply(updateCronStatus("", "gone", ts(0), nil)), pb.CodeNotFound)
 }
 
 func TestCreateAttemptsIdempotentAndOrdered(t *testing.T) {
@@ -384,11 +384,11 @@ func TestCreateAttemptsIdempotentAndOrdered(t *testing.T) {
 	if got := len(h.state().UnfinishedAttempts()); got != 4 {
 		t.Fatalf("%d unfinished attempts, want 4", got)
 	}
-	wantCode(t, h.apply(createAttempts(attempt("ns", "missing", 0, 1))), raft.CodeNotFound)
+	wantCode(t, h.apply(createAttempts(attempt("ns", "missing", 0, 1))), pb.CodeNotFound)
 	bad := attempt("ns", "j", 5, 1)
 	bad.State = "Running"
-	wantCode(t, h.apply(createAttempts(bad)), raft.CodeInvalid)
-	wantCode(t, h.apply(createAttempts(&pb.Attempt{Job: "j"})), raft.CodeInvalid)
+	wantCode(t, h.apply(createAttempts(bad)), pb.CodeInvalid)
+	wantCode(t, h.apply(createAttempts(&pb.Attempt{Job: "j"})), pb.CodeInvalid)
 	if h.state().Attempt("ns", "j-5-1") != nil {
 		t.Fatal("an invalid CreateAttempts created something")
 	}
@@ -415,12 +415,12 @@ func TestAssignAttempt(t *testing.T) {
 	if got := attemptNames(h.state().AttemptsOnWorker("w1")); !slices.Equal(got, []string{"j-0-1"}) {
 		t.Fatalf("AttemptsOnWorker(w1) = %v", got)
 	}
-	wantCode(t, h.apply(assign("ns", "j-0-1", "w2", 2*time.Second)), raft.CodeConflict)
+	wantCode(t, h.apply(assign("ns", "j-0-1", "w2", 2*time.Second)), pb.CodeConflict)
 	if h.state().Attempt("ns", "j-0-1").GetWorker() != "w1" {
 		t.Fatal("a conflicting assign moved the attempt")
 	}
-	wantCode(t, h.apply(assign("ns", "nope", "w2", 0)), raft.CodeNotFound)
-	wantCode(t, h.apply(assign("ns", "j-0-1", "", 0)), raft.CodeInvalid)
+	wantCode(t, h.apply(assign("ns", "nope", "w2", 0)), pb.CodeNotFound)
+	wantCode(t, h.apply(assign("ns", "j-0-1", "", 0)), pb.CodeInvalid)
 }
 
 func TestReportAttemptFencing(t *testing.T) {
@@ -432,14 +432,14 @@ func TestReportAttemptFencing(t *testing.T) {
 
 	wrongWorker := base("Running")
 	wrongWorker.Worker = "w2"
-	wantCode(t, h.apply(report(wrongWorker)), raft.CodeConflict)
+	wantCode(t, h.apply(report(wrongWorker)), pb.CodeConflict)
 	stale := base("Running")
 	stale.Incarnation = inc - 1
-	wantCode(t, h.apply(report(stale)), raft.CodeConflict)
+	wantCode(t, h.apply(report(stale)), pb.CodeConflict)
 	if h.state().Attempt("ns", "j-0-1").GetState() != "Assigned" {
 		t.Fatal("a fenced report changed the attempt")
 	}
-	wantCode(t, h.apply(report(base("Pending"))), raft.CodeInvalid)
+	wantCode(t, h.apply(report(base("Pending"))), pb.CodeInvalid)
 
 	running := base("Running")
 	running.ContainerId = "abc123"
@@ -450,7 +450,7 @@ func TestReportAttemptFencing(t *testing.T) {
 		t.Fatalf("running report not applied: %v", a)
 	}
 	// Duplicate: Conflict (acknowledged, ignored).
-	wantCode(t, h.apply(report(running)), raft.CodeConflict)
+	wantCode(t, h.apply(report(running)), pb.CodeConflict)
 
 	done := base("Failed")
 	done.ExitCode = 42
@@ -469,7 +469,7 @@ func TestReportAttemptFencing(t *testing.T) {
 	}
 	// Terminal attempts take no more reports, even a "forward-looking" one.
 	late := base("Succeeded")
-	wantCode(t, h.apply(report(late)), raft.CodeConflict)
+	wantCode(t, h.apply(report(late)), pb.CodeConflict)
 	if h.state().Attempt("ns", "j-0-1").GetState() != "Failed" {
 		t.Fatal("a terminal attempt changed state")
 	}
@@ -484,10 +484,10 @@ func TestReportAttemptFencing(t *testing.T) {
 	}
 	// A report for a Pending attempt (nobody holds it) is refused.
 	h.mustApply(createAttempts(attempt("ns", "j", 0, 3)))
-	wantCode(t, h.apply(report(&pb.ReportAttempt{Namespace: "ns", Name: "j-0-3", State: "Running"})), raft.CodeConflict)
-	wantCode(t, h.apply(report(&pb.ReportAttempt{Namespace: "ns", Name: "nope", Worker: "w1", State: "Running"})), raft.CodeNotFound)
-	if !errors.Is(raft.ResultError(h.apply(report(late))), raft.ErrConflict) {
-		t.Fatal("ResultError of a Conflict result is not ErrConflict")
+	wantCode(t, h.apply(report(&pb.ReportAttempt{Namespace: "ns", Name: "j-0-3", State: "Running"})), pb.CodeConflict)
+	wantCode(t, h.apply(report(&pb.ReportAttempt{Namespace: "ns", Name: "nope", Worker: "w1", State: "Running"})), pb.CodeNotFound)
+	if !errors.Is(h.apply(report(late)).Err(), pb.ErrConflict) {
+		t.Fatal("Err of a Conflict result is not ErrConflict")
 	}
 }
 
@@ -504,13 +504,13 @@ func TestMarkAttemptLost(t *testing.T) {
 	if len(h.state().AttemptsOnWorker("w1")) != 0 {
 		t.Fatal("a lost attempt is still on its worker")
 	}
-	wantCode(t, h.apply(markLost("ns", "j-0-1", 2*time.Hour)), raft.CodeConflict)
+	wantCode(t, h.apply(markLost("ns", "j-0-1", 2*time.Hour)), pb.CodeConflict)
 	// The worker coming back with its old report is fenced off.
-	wantCode(t, h.apply(report(&pb.ReportAttempt{Namespace: "ns", Name: "j-0-1", Worker: "w1", Incarnation: inc, State: "Succeeded"})), raft.CodeConflict)
+	wantCode(t, h.apply(report(&pb.ReportAttempt{Namespace: "ns", Name: "j-0-1", Worker: "w1", Incarnation: inc, State: "Succeeded"})), pb.CodeConflict)
 	if h.state().Attempt("ns", "j-0-1").GetState() != "Lost" {
 		t.Fatal("a report overwrote a lost attempt")
 	}
-	wantCode(t, h.apply(markLost("ns", "nope", 0)), raft.CodeNotFound)
+	wantCode(t, h.apply(markLost("ns", "nope", 0)), pb.CodeNotFound)
 }
 
 func TestRequestKill(t *testing.T) {
@@ -540,7 +540,7 @@ func TestRequestKill(t *testing.T) {
 	if h.state().Attempt("ns", "j-1-1") != p {
 		t.Fatal("killing a finished attempt changed it")
 	}
-	wantCode(t, h.apply(requestKill("ns", "nope", "Killed", 0)), raft.CodeNotFound)
+	wantCode(t, h.apply(requestKill("ns", "nope", "Killed", 0)), pb.CodeNotFound)
 }
 
 func TestRegisterServer(t *testing.T) {
@@ -558,7 +558,7 @@ func TestRegisterServer(t *testing.T) {
 	if h.state().Server("s2").GetGrpcAddress() != "127.0.0.1:22" || h.state().Server("s9") != nil {
 		t.Fatal("Server lookup wrong")
 	}
-	wantCode(t, h.apply(registerServer("", "x", "y")), raft.CodeInvalid)
+	wantCode(t, h.apply(registerServer("", "x", "y")), pb.CodeInvalid)
 }
 
 func TestBatchAppliesInOrderWithOneResultEach(t *testing.T) {
@@ -579,12 +579,12 @@ func TestBatchAppliesInOrderWithOneResultEach(t *testing.T) {
 		t.Fatalf("%d results, want 6", len(br.Results))
 	}
 	for i := 0; i < 4; i++ {
-		if err := raft.ResultError(br.Results[i]); err != nil {
+		if err := br.Results[i].Err(); err != nil {
 			t.Fatalf("member %d: %v", i, err)
 		}
 	}
-	wantCode(t, br.Results[4], raft.CodeNotFound)
-	wantCode(t, br.Results[5], raft.CodeInvalid) // nested batch
+	wantCode(t, br.Results[4], pb.CodeNotFound)
+	wantCode(t, br.Results[5], pb.CodeInvalid) // nested batch
 	if h.state().Server("s1") != nil {
 		t.Fatal("a nested batch was applied")
 	}
@@ -676,7 +676,7 @@ func TestCommandsWithoutANameAreInvalid(t *testing.T) {
 		"requestKill.name":         requestKill("", "", "Killed", 0),
 	} {
 		r := h.apply(cmd)
-		wantCode(t, r, raft.CodeInvalid)
+		wantCode(t, r, pb.CodeInvalid)
 		if !strings.Contains(r.GetError(), field) {
 			t.Errorf("error %q does not name %s", r.GetError(), field)
 		}

@@ -67,7 +67,7 @@ func (h *fsmHarness) apply(cmd *pb.Command) *pb.CommandResult {
 func (h *fsmHarness) mustApply(cmd *pb.Command) *pb.CommandResult {
 	h.t.Helper()
 	r := h.apply(cmd)
-	if err := raft.ResultError(r); err != nil {
+	if err := r.Err(); err != nil {
 		h.t.Fatalf("apply %v: %v", cmd, err)
 	}
 	return r

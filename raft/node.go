@@ -328,7 +328,7 @@ func timeoutOf(ctx context.Context) (time.Duration, error) {
 
 // Apply proposes cmds as ONE log entry (wrapped in a Batch if more than one)
 // and waits until it is applied or ctx ends. It returns one result per
-// command; domain errors are in the results (see ResultError), not in the
+// command; domain errors are in the results (see pb.CommandResult.Err), not in the
 // error. On a follower it returns a *NotLeaderError. If ctx ends first, the
 // entry may still be committed later.
 func (n *Node) Apply(ctx context.Context, cmds ...*pb.Command) ([]*pb.CommandResult, error) {
@@ -351,11 +351,11 @@ type Proposal struct {
 // goroutine are applied in that order. ctx bounds only the hand-over.
 func (n *Node) Propose(ctx context.Context, cmds ...*pb.Command) (*Proposal, error) {
 	if len(cmds) == 0 {
-		return nil, fmt.Errorf("apply: no commands: %w", ErrInvalid)
+		return nil, fmt.Errorf("apply: no commands: %w", pb.ErrInvalid)
 	}
 	for i, c := range cmds {
 		if c == nil {
-			return nil, fmt.Errorf("apply: command %d is nil: %w", i, ErrInvalid)
+			return nil, fmt.Errorf("apply: command %d is nil: %w", i, pb.ErrInvalid)
 		}
 	}
 	cmd := cmds[0]
@@ -364,7 +364,7 @@ func (n *Node) Propose(ctx context.Context, cmds ...*pb.Command) (*Proposal, err
 	}
 	// Never propose what would stop every replica's FSM.
 	if err := checkOps(cmd, 0); err != nil {
-		return nil, fmt.Errorf("apply: %v: %w", err, ErrInvalid)
+		return nil, fmt.Errorf("apply: %v: %w", err, pb.ErrInvalid)
 	}
 	data, err := EncodeCommand(cmd)
 	if err != nil {
@@ -424,7 +424,7 @@ func (n *Node) VerifyLeader(ctx context.Context) error {
 // with the same address is removed first.
 func (n *Node) Join(id, raftAddr string) error {
 	if id == "" || raftAddr == "" {
-		return fmt.Errorf("join: id and address are required: %w", ErrInvalid)
+		return fmt.Errorf("join: id and address are required: %w", pb.ErrInvalid)
 	}
 	if !n.IsLeader() {
 		return fmt.Errorf("join %s: %w", id, n.notLeader(nil))

@@ -153,7 +153,7 @@ func (c *testCluster) apply(what string, cmds ...*pb.Command) []*pb.CommandResul
 		res, err = l.Apply(ctx, cmds...)
 		return err
 	})
-	if err := raft.FirstError(res); err != nil && !(tries > 1 && errors.Is(err, raft.ErrNotFound)) {
+	if err := pb.FirstErr(res); err != nil && !(tries > 1 && errors.Is(err, pb.ErrNotFound)) {
 		c.t.Fatalf("%s: %v", what, err)
 	}
 	return res
@@ -391,7 +391,7 @@ func TestSingleNodeApplyLargeBatchAndContext(t *testing.T) {
 	big := cronJob("", "big", "@daily")
 	big.Metadata.Annotations = map[string]string{"blob": strings.Repeat("x", 1536<<10)}
 	res, err := n.Apply(ctx, applyRes(0, []*pb.CronJob{big}, nil))
-	if err != nil || raft.FirstError(res) != nil {
+	if err != nil || pb.FirstErr(res) != nil {
 		t.Fatalf("apply 1.5 MiB: %v %v", err, res)
 	}
 	if got := n.State().CronJob("", "big").GetMetadata().GetAnnotations()["blob"]; len(got) != 1536<<10 {
@@ -412,7 +412,7 @@ func TestSingleNodeApplyLargeBatchAndContext(t *testing.T) {
 	if err != nil || len(res) != 3 {
 		t.Fatalf("batch apply: %v, %d results", err, len(res))
 	}
-	if !errors.Is(raft.ResultError(res[1]), raft.ErrNotFound) || raft.ResultError(res[0]) != nil || raft.ResultError(res[2]) != nil {
+	if !errors.Is(res[1].Err(), pb.ErrNotFound) || res[0].Err() != nil || res[2].Err() != nil {
 		t.Fatalf("batch results = %v", res)
 	}
 	if rv := n.State().Job("", "big-1").GetMetadata().GetResourceVersion(); rv == "" || rv == "0" {
@@ -420,10 +420,10 @@ func TestSingleNodeApplyLargeBatchAndContext(t *testing.T) {
 	}
 
 	// Bad calls are refused before anything is proposed.
-	if _, err := n.Apply(ctx); !errors.Is(err, raft.ErrInvalid) {
+	if _, err := n.Apply(ctx); !errors.Is(err, pb.ErrInvalid) {
 		t.Fatalf("Apply() error = %v", err)
 	}
-	if _, err := n.Apply(ctx, &pb.Command{}); !errors.Is(err, raft.ErrInvalid) {
+	if _, err := n.Apply(ctx, &pb.Command{}); !errors.Is(err, pb.ErrInvalid) {
 		t.Fatalf("Apply(empty command) error = %v", err)
 	}
 	done, cancelDone := context.WithCancel(context.Background())

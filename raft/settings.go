@@ -53,7 +53,7 @@ func LeaseTTLAt(s *pb.ClusterSettings, now time.Time) time.Duration {
 func (a *applier) setClusterSettings(c *pb.SetClusterSettings) *pb.CommandResult {
 	in := c.GetSettings()
 	if err := ValidateClusterSettings(in); err != nil {
-		return fail(CodeInvalid, "setClusterSettings: %v", err)
+		return fail(pb.CodeInvalid, "setClusterSettings: %v", err)
 	}
 	old := a.t.settings
 	if old != nil && c.GetInitial() {

@@ -71,7 +71,7 @@ func TestClusterSettingsInvalidChangeNothing(t *testing.T) {
 		{&pb.Command{Op: &pb.Command_SetClusterSettings{SetClusterSettings: &pb.SetClusterSettings{}}}, "settings.heartbeatInterval is required"},
 	} {
 		r := h.apply(c.cmd)
-		wantCode(t, r, raft.CodeInvalid)
+		wantCode(t, r, pb.CodeInvalid)
 		if !strings.Contains(r.GetError(), c.want) {
 			t.Errorf("error %q does not name %q", r.GetError(), c.want)
 		}

@@ -191,7 +191,7 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 	other.index = src.index
 	a := held.Attempt("team-a", "report-2-0-1")
 	other.mustApply(report(&pb.ReportAttempt{Namespace: "team-a", Name: a.GetName(), Worker: "w1", Incarnation: a.GetIncarnation(), State: "Succeeded"}))
-	wantCode(t, other.apply(report(&pb.ReportAttempt{Namespace: "team-a", Name: a.GetName(), Worker: "w1", Incarnation: a.GetIncarnation(), State: "Failed"})), raft.CodeConflict)
+	wantCode(t, other.apply(report(&pb.ReportAttempt{Namespace: "team-a", Name: a.GetName(), Worker: "w1", Incarnation: a.GetIncarnation(), State: "Failed"})), pb.CodeConflict)
 }
 
 func TestRestoreRejectsDamagedSnapshots(t *testing.T) {

@@ -1,16 +1,13 @@
 package scheduler
 
-import "errors"
+import pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 
-// Sentinel errors at the scheduler's border. Callers wrap them with context
+// The domain errors (proto/raftcron/v1/errors.go), under the names the
+// scheduler's callers use. Callers wrap them with context
 // (fmt.Errorf("cronjob %q: %w", name, ErrInvalid)) and test with errors.Is;
 // package cluster maps them to gRPC codes in one place.
 var (
-	// ErrNotFound means the named object does not exist.
-	ErrNotFound = errors.New("not found")
-	// ErrInvalid means a spec or value is malformed; the wrapping error names
-	// the field and the problem.
-	ErrInvalid = errors.New("invalid")
-	// ErrAlreadyExists means an object of that name exists already.
-	ErrAlreadyExists = errors.New("already exists")
+	ErrNotFound      = pb.ErrNotFound
+	ErrInvalid       = pb.ErrInvalid
+	ErrAlreadyExists = pb.ErrAlreadyExists
 )
