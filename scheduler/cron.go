@@ -158,7 +158,7 @@ func (c *CronController) resync(v View) {
 		expr, zone := cj.GetSpec().GetSchedule(), cj.GetSpec().GetTimeZone()
 		if e.sched == nil && e.err == nil || e.expr != expr || e.zone != zone {
 			e.expr, e.zone = expr, zone
-			e.sched, e.err = ParseSchedule(expr, zone)
+			e.sched, e.err = ScheduleOf(cj)
 		}
 		var next time.Time
 		switch {
@@ -342,7 +342,7 @@ func (c *CronController) Trigger(v View, namespace, cronJob, jobName string, now
 			namespace, cronJob, jobName, ErrAlreadyExists)
 	}
 	loc := time.UTC
-	if s, err := ParseSchedule(cj.GetSpec().GetSchedule(), cj.GetSpec().GetTimeZone()); err == nil {
+	if s, err := ScheduleOf(cj); err == nil {
 		loc = s.Location()
 	}
 	job := jobFromTemplate(cj, jobName, now, loc, now, true)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 )
 
 // Schedule is a parsed cron schedule in its time zone.
@@ -47,10 +49,14 @@ type Schedule struct {
 	seconds bool
 	// onClock: a * or a step in the minute or hour field (see the DST rule).
 	onClock bool
+	// resolved is the expression with H replaced by values; "" without H.
+	resolved string
 
 	// Field schedules: bit sets as robfig/cron builds them (bit i = value i;
 	// bit 63 marks a field written as * or ?). Day of week is 0–6, Sunday 0.
 	second, minute, hour, dom, month, dow uint64
+	// rules are the day-of-month and day-of-week items beyond bits (L, W, #).
+	rules dayRules
 	// @every schedules: the interval; zero for field schedules.
 	every time.Duration
 }
@@ -60,6 +66,8 @@ type Schedule struct {
 type ScheduleError struct {
 	Expr string
 	Msg  string
+	// NeedsName: the schedule uses H and was parsed without a CronJob name.
+	NeedsName bool
 }
 
 func (e *ScheduleError) Error() string { return fmt.Sprintf("schedule %q: %s", e.Expr, e.Msg) }
@@ -76,14 +84,38 @@ const searchYears = 10
 
 var fieldParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-// ParseSchedule parses a CronJob's schedule and time zone (empty = UTC).
+// ParseSchedule parses a schedule and time zone (empty = UTC) that belongs to
+// no CronJob: H is an error in it. See ParseCronJobSchedule.
+func ParseSchedule(expr, timeZone string) (*Schedule, error) {
+	return parseSchedule(expr, timeZone, nil)
+}
+
+// ScheduleOf parses a CronJob's schedule and time zone, resolving H from its
+// namespace and name.
+func ScheduleOf(cj *pb.CronJob) (*Schedule, error) {
+	return ParseCronJobSchedule(cj.GetSpec().GetSchedule(), cj.GetSpec().GetTimeZone(), cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName())
+}
+
+// ParseCronJobSchedule parses the schedule and time zone (empty = UTC) of the
+// CronJob namespace/name (an empty namespace is "default").
 //
 // It accepts the 5 standard fields (month and weekday names, ?, day of week 7
 // as Sunday), an optional leading seconds field, the descriptors @yearly
 // @annually @monthly @weekly @daily @midnight @hourly, and @every <duration>
 // in whole seconds. A CRON_TZ= or TZ= prefix names the zone when timeZone is
-// empty. A schedule that can never fire ("59 23 31 2 *") is an error.
-func ParseSchedule(expr, timeZone string) (*Schedule, error) {
+// empty. Beyond robfig/cron it accepts, as Quartz and Nomad do, L, L-n, LW
+// and nW in day-of-month and nL and n#k in day-of-week, and Jenkins' H (see
+// schedule_fields.go), which picks values stably from namespace and name. A
+// schedule that can never fire ("59 23 31 2 *") is an error, and so is any
+// syntax it does not take, in words.
+func ParseCronJobSchedule(expr, timeZone, namespace, name string) (*Schedule, error) {
+	if namespace == "" {
+		namespace = "default"
+	}
+	return parseSchedule(expr, timeZone, &hashKey{namespace: namespace, name: name})
+}
+
+func parseSchedule(expr, timeZone string, key *hashKey) (*Schedule, error) {
 	bad := func(format string, args ...any) error {
 		return &ScheduleError{Expr: expr, Msg: fmt.Sprintf(format, args...)}
 	}
@@ -130,45 +162,40 @@ func ParseSchedule(expr, timeZone string) (*Schedule, error) {
 		s.seconds = d%time.Minute != 0
 		return s, nil
 	}
+	fields := strings.Fields(spec)
 	if strings.HasPrefix(spec, "@") {
-		switch spec {
-		case "@hourly":
-			s.onClock = true
-		case "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight":
-		default:
+		d, ok := descriptors[spec]
+		if !ok {
 			return nil, bad("unknown descriptor %q; use @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly or @every <duration>", spec)
 		}
-	} else {
-		fields := strings.Fields(spec)
-		if len(fields) != 5 && len(fields) != 6 {
-			return nil, bad("%d fields; want 5 (minute hour day-of-month month day-of-week) or 6 with a leading seconds field", len(fields))
-		}
-		s.seconds = len(fields) == 6
-		minute, hour := fields[len(fields)-5], fields[len(fields)-4]
-		s.onClock = strings.ContainsAny(minute, "*/") || strings.ContainsAny(hour, "*/")
-		if err := checkFields(fields); err != nil {
-			return nil, &ScheduleError{Expr: expr, Msg: err.Error()}
-		}
-		dow, err := sundaySeven(fields[len(fields)-1])
-		if err != nil {
-			return nil, bad("day-of-week: %v", err)
-		}
-		fields[len(fields)-1] = dow
-		spec = strings.Join(fields, " ")
+		fields = strings.Fields(d)
 	}
-	parsed, err := fieldParser.Parse(spec)
-	if err != nil {
-		return nil, bad("%v", err)
+	if len(fields) != 5 && len(fields) != 6 {
+		return nil, bad("%d fields; want 5 (minute hour day-of-month month day-of-week) or 6 with a leading seconds field", len(fields))
 	}
-	ss, ok := parsed.(*cron.SpecSchedule)
-	if !ok {
-		return nil, bad("unsupported schedule")
+	if err := s.readFields(fields, key); err != nil {
+		se := &ScheduleError{Expr: expr, Msg: err.Error()}
+		var fe *fieldError
+		if errors.As(err, &fe) {
+			se.NeedsName = fe.needsName
+		}
+		return nil, se
 	}
-	s.second, s.minute, s.hour, s.dom, s.month, s.dow = ss.Second, ss.Minute, ss.Hour, ss.Dom, ss.Month, ss.Dow
 	if !s.canFire() {
 		return nil, bad("never fires: no month in the schedule has the day of month it names")
 	}
 	return s, nil
+}
+
+// descriptors are the fields each @ descriptor stands for.
+var descriptors = map[string]string{
+	"@yearly":   "0 0 1 1 *",
+	"@annually": "0 0 1 1 *",
+	"@monthly":  "0 0 1 * *",
+	"@weekly":   "0 0 * * 0",
+	"@daily":    "0 0 * * *",
+	"@midnight": "0 0 * * *",
+	"@hourly":   "0 * * * *",
 }
 
 func loadZone(name string) (*time.Location, error) {
@@ -185,27 +212,49 @@ func loadZone(name string) (*time.Location, error) {
 	return loc, nil
 }
 
-// fieldNames names the fields of a 5- or 6-field schedule for error messages.
-var fieldNames = []string{"second", "minute", "hour", "day-of-month", "month", "day-of-week"}
-
-// checkFields runs robfig's parser on each field alone so that an error names
-// the field it is about ("minute: end of range (61) above maximum (59): 61").
-func checkFields(fields []string) error {
-	names := fieldNames[6-len(fields):]
-	for i, f := range fields {
-		probe := []string{"0", "0", "0", "*", "*", "*"}
-		idx := i + 6 - len(fields)
-		v := f
-		if idx == 5 {
-			var err error
-			if v, err = sundaySeven(f); err != nil {
-				return fmt.Errorf("%s: %w", names[i], err)
+// readFields reads 5 or 6 fields: H first, then each field's items, then
+// robfig/cron turns the standard items into bit sets.
+func (s *Schedule) readFields(fields []string, key *hashKey) error {
+	s.seconds = len(fields) == 6
+	first := 6 - len(fields)
+	resolved := make([]string, len(fields))
+	std := make([]string, len(fields))
+	onlyRules := make([]bool, len(fields))
+	for i, text := range fields {
+		f := cronFields[first+i]
+		r, err := resolveHash(f, text, key)
+		if err != nil {
+			return err
+		}
+		resolved[i] = r
+		if std[i], err = readField(f, r, &s.rules); err != nil {
+			return err
+		}
+		if std[i] == "" {
+			std[i], onlyRules[i] = "*", true
+		}
+		if first+i == fieldDow {
+			if std[i], err = sundaySeven(std[i]); err != nil {
+				return &fieldError{field: f.name, text: text, msg: err.Error()}
 			}
 		}
-		probe[idx] = v
-		if _, err := fieldParser.Parse(strings.Join(probe, " ")); err != nil {
-			return fmt.Errorf("%s %q: %v", names[i], f, err)
-		}
+	}
+	if r := strings.Join(resolved, " "); r != strings.Join(fields, " ") {
+		s.resolved = r
+	}
+	minute, hour := fields[fieldMinute-first], fields[fieldHour-first]
+	s.onClock = strings.ContainsAny(minute, "*/") || strings.ContainsAny(hour, "*/")
+	parsed, err := fieldParser.Parse(strings.Join(std, " "))
+	if err != nil {
+		return fmt.Errorf("%s: %v", strings.Join(std, " "), err) // not expected: readField checked every item
+	}
+	ss := parsed.(*cron.SpecSchedule)
+	s.second, s.minute, s.hour, s.dom, s.month, s.dow = ss.Second, ss.Minute, ss.Hour, ss.Dom, ss.Month, ss.Dow
+	if onlyRules[fieldDom-first] {
+		s.dom = 0
+	}
+	if onlyRules[fieldDow-first] {
+		s.dow = 0
 	}
 	return nil
 }
@@ -275,25 +324,29 @@ var weekdayNames = map[string]int{"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu":
 
 // canFire reports whether some month of the schedule has a day it matches.
 func (s *Schedule) canFire() bool {
-	if s.dom&starBit != 0 || s.dow&starBit != 0 {
-		if s.dom&starBit != 0 {
-			return s.dow != 0 && s.month != 0
-		}
-		// Day of week is *: the day of month must exist in some month.
-		maxDays := [13]int{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
-		for m := 1; m <= 12; m++ {
-			if s.month&(1<<m) == 0 {
-				continue
-			}
-			for d := 1; d <= maxDays[m]; d++ {
-				if s.dom&(1<<d) != 0 {
-					return true
-				}
-			}
-		}
+	if s.month == 0 {
 		return false
 	}
-	return s.month != 0 // either day field may match; some weekday always occurs
+	if s.dom&starBit == 0 && s.dow&starBit == 0 {
+		return true // either day field may match; every weekday occurs in every month
+	}
+	if s.dom&starBit != 0 {
+		return s.dow != 0 || s.rules.dow()
+	}
+	// Day of week is *: the day of month must exist in some month.
+	maxDays := [13]int{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+	for m := 1; m <= 12; m++ {
+		if s.month&(1<<m) == 0 {
+			continue
+		}
+		if s.rules.lastWeekday || s.rules.lastDays&(1<<maxDays[m]-1) != 0 || s.rules.nearWeekday&(1<<(maxDays[m]+1)-1) != 0 {
+			return true
+		}
+		if s.dom&(1<<(maxDays[m]+1)-1) != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Next returns the first fire time strictly after t, or the zero time if none
@@ -339,8 +392,25 @@ func (s *Schedule) nextOnClock(t time.Time) time.Time {
 	return time.Time{}
 }
 
+// NextTimes returns the next n fire times after from, in the schedule's zone.
+// It returns fewer when the schedule stops firing within its search bound.
+func (s *Schedule) NextTimes(from time.Time, n int) []time.Time {
+	out := make([]time.Time, 0, max(n, 0))
+	for t := from; len(out) < n; {
+		if t = s.Next(t); t.IsZero() {
+			break
+		}
+		out = append(out, t.In(s.Location()))
+	}
+	return out
+}
+
 // Expr returns the schedule as written.
 func (s *Schedule) Expr() string { return s.expr }
+
+// Resolved returns the fields with every H replaced by the values chosen for
+// the CronJob ("H 3 * * *" → "17 3 * * *"), or "" when the schedule has no H.
+func (s *Schedule) Resolved() string { return s.resolved }
 
 // Every returns the interval of an @every schedule, or 0.
 func (s *Schedule) Every() time.Duration { return s.every }
@@ -484,10 +554,11 @@ func nextBit(set uint64, from, max int) (int, bool) {
 }
 
 // dayMatches applies Vixie cron's rule: when either day field is * (or ?),
-// both must match; otherwise either may.
+// both must match; otherwise either may. L, W and # items count as part of
+// their field.
 func (s *Schedule) dayMatches(t time.Time) bool {
-	domMatch := s.dom&(1<<uint(t.Day())) != 0
-	dowMatch := s.dow&(1<<uint(t.Weekday())) != 0
+	domMatch := s.dom&(1<<uint(t.Day())) != 0 || s.rules.dom() && s.rules.matchDom(t)
+	dowMatch := s.dow&(1<<uint(t.Weekday())) != 0 || s.rules.dow() && s.rules.matchDow(t)
 	if s.dom&starBit != 0 || s.dow&starBit != 0 {
 		return domMatch && dowMatch
 	}

@@ -24,8 +24,10 @@ type SimulateInput struct {
 	// ActiveJob pretends a Job of the CronJob is still running (it is named
 	// "(active)" in the decisions).
 	ActiveJob bool
-	// Name is the CronJob's name, used in Job names ("cronjob" if empty).
-	Name string
+	// Namespace and Name are the CronJob's: H in the schedule is resolved
+	// from them (an empty Name leaves H an error), and Name is used in Job
+	// names ("cronjob" if empty).
+	Namespace, Name string
 	// CatchUpLimit overrides the default limit of catchUp All (100).
 	CatchUpLimit *int32
 }
@@ -38,7 +40,11 @@ const SimulateActiveJob = "(active)"
 // code (planTicks), not a copy, including its step-wise handling of very
 // long backlogs.
 func Simulate(in SimulateInput) ([]*pb.ScheduleDecision, error) {
-	sched, err := ParseSchedule(in.Schedule, in.TimeZone)
+	parse := ParseSchedule
+	if in.Name != "" {
+		parse = func(expr, tz string) (*Schedule, error) { return ParseCronJobSchedule(expr, tz, in.Namespace, in.Name) }
+	}
+	sched, err := parse(in.Schedule, in.TimeZone)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +56,7 @@ func Simulate(in SimulateInput) ([]*pb.ScheduleDecision, error) {
 		name = "cronjob"
 	}
 	cj := &pb.CronJob{
-		Metadata: &pb.ObjectMeta{Name: name, CreationTimestamp: timestamppb.New(in.Created)},
+		Metadata: &pb.ObjectMeta{Namespace: in.Namespace, Name: name, CreationTimestamp: timestamppb.New(in.Created)},
 		Spec: &pb.CronJobSpec{
 			Schedule:                in.Schedule,
 			StartingDeadlineSeconds: in.StartingDeadlineSeconds,
@@ -84,26 +90,4 @@ func Simulate(in SimulateInput) ([]*pb.ScheduleDecision, error) {
 			active = []string{plan.runs[len(plan.runs)-1].name}
 		}
 	}
-}
-
-// NextTimes returns the next n fire times of a schedule after from, in the
-// schedule's zone.
-func NextTimes(expr, timeZone string, from time.Time, n int) ([]time.Time, error) {
-	s, err := ParseSchedule(expr, timeZone)
-	if err != nil {
-		return nil, err
-	}
-	if n < 0 {
-		return nil, fmt.Errorf("next times: count %d: must not be negative: %w", n, ErrInvalid)
-	}
-	out := make([]time.Time, 0, n)
-	t := from
-	for len(out) < n {
-		t = s.Next(t)
-		if t.IsZero() {
-			break
-		}
-		out = append(out, t.In(s.Location()))
-	}
-	return out, nil
 }

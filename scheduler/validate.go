@@ -79,7 +79,7 @@ func ValidateCronJob(c *pb.CronJob) error {
 		errs.add("spec", "required")
 		return newValidationError("CronJob", c.Metadata, errs)
 	}
-	validateSchedule(&errs, s.Schedule, s.TimeZone)
+	validateSchedule(&errs, s.Schedule, s.TimeZone, c.Metadata.GetNamespace(), c.Metadata.GetName())
 	if s.StartingDeadlineSeconds != nil && *s.StartingDeadlineSeconds < 0 {
 		errs.add("spec.startingDeadlineSeconds", "must be >= 0, got %d", *s.StartingDeadlineSeconds)
 	}
@@ -219,7 +219,7 @@ func validateEnum(errs *fieldErrors, field, v string, allowed ...string) {
 
 // validateSchedule checks schedule and timeZone separately, so each error
 // names the right field.
-func validateSchedule(errs *fieldErrors, schedule string, timeZone *string) {
+func validateSchedule(errs *fieldErrors, schedule string, timeZone *string, namespace, name string) {
 	tzOK := true
 	if timeZone != nil {
 		tz := *timeZone
@@ -259,7 +259,7 @@ func validateSchedule(errs *fieldErrors, schedule string, timeZone *string) {
 	}
 	// With a zone that does not load, the expression is still checked (in UTC)
 	// so that every bad field is reported at once.
-	sched, err := ParseSchedule(expr, tz)
+	sched, err := ParseCronJobSchedule(expr, tz, namespace, name)
 	if err != nil {
 		msg := err.Error()
 		var se *ScheduleError

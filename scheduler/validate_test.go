@@ -448,7 +448,7 @@ func TestValidateCollectsAllErrors(t *testing.T) {
 	// Every bad field is reported at once: the schedule is checked in UTC
 	// when its zone does not load.
 	want := `CronJob "x" is invalid: spec.timeZone: unknown time zone "Nowhere/City"; ` +
-		`spec.schedule: unparsable schedule "61 * * * *": minute "61": end of range (61) above maximum (59): 61; ` +
+		`spec.schedule: unparsable schedule "61 * * * *": minute "61": 61 is out of range 0-59; ` +
 		`spec.concurrencyPolicy: unsupported value "Never"; must be one of Allow, Forbid, Replace; ` +
 		`spec.jobTemplate.spec.template.spec.containers[0].image: required`
 	if err.Error() != want {

@@ -176,6 +176,9 @@ func describeCronJob(w io.Writer, cj *pb.CronJob, jobs []*pb.Job) error {
 	f.list("Annotations", mapLines(meta.GetAnnotations()))
 	f.line("Created", timestampAge(meta.GetCreationTimestamp(), "<unknown>"))
 	f.line("Schedule", spec.GetSchedule())
+	if sched, err := scheduler.ScheduleOf(cj); err == nil && sched.Resolved() != "" {
+		f.line("Resolved Schedule", sched.Resolved()+"  (H chosen from namespace and name)")
+	}
 	f.line("Time Zone", orDefault(spec.GetTimeZone(), "UTC (not set)"))
 	f.line("Concurrency Policy", orDefault(spec.GetConcurrencyPolicy(), "Allow"))
 	catchUp := orDefault(spec.GetCatchUp(), "Latest")
@@ -189,7 +192,7 @@ func describeCronJob(w io.Writer, cj *pb.CronJob, jobs []*pb.Job) error {
 	f.line("Failed Job History Limit", optInt(spec.FailedJobsHistoryLimit, "1"))
 	f.line("Last Schedule Time", timestampAge(st.GetLastScheduleTime(), none))
 	f.line("Last Successful Time", timestampAge(st.GetLastSuccessfulTime(), none))
-	f.list("Next Schedule Times", nextTimesText(spec))
+	f.list("Next Schedule Times", nextTimesText(cj))
 
 	var active []string
 	for _, a := range st.GetActive() {
@@ -219,11 +222,13 @@ func describeCronJob(w io.Writer, cj *pb.CronJob, jobs []*pb.Job) error {
 }
 
 // nextTimesText lists the next fire times in the CronJob's zone.
-func nextTimesText(spec *pb.CronJobSpec) []string {
-	times, err := scheduler.NextTimes(spec.GetSchedule(), spec.GetTimeZone(), now(), describeNextTimes)
+func nextTimesText(cj *pb.CronJob) []string {
+	sched, err := scheduler.ScheduleOf(cj)
 	if err != nil {
 		return []string{"<invalid schedule: " + err.Error() + ">"}
 	}
+	times := sched.NextTimes(now(), describeNextTimes)
+	spec := cj.GetSpec()
 	out := make([]string, 0, len(times))
 	for _, t := range times {
 		s := fireTimeText(t)

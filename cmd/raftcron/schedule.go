@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -35,8 +36,8 @@ func newScheduleCmd() *cobra.Command {
 
 func newScheduleNextCmd() *cobra.Command {
 	var (
-		tz, from string
-		count    int
+		tz, from, name string
+		count          int
 	)
 	cmd := &cobra.Command{
 		Use:   "next 'EXPR' [--tz ZONE] [--from TIME] [-n 10]",
@@ -50,8 +51,15 @@ UTC offset. Daylight-saving time follows Vixie cron's rule:
   - on the clock (a * or a step in the minute or hour field, as '0 * * * *',
     '*/15 * * * *', @hourly): the schedule follows the clock as it reads after
     the change, so it fires again in the repeated hour and makes nothing up
-    for the gap.`,
+    for the gap.
+
+Besides standard cron it takes L (last day of the month), L-3, LW (last
+weekday), 15W (weekday nearest the 15th) in day-of-month, 5L (last Friday) and
+1#2 (second Monday) in day-of-week, and H (a value hashed from the CronJob's
+namespace and name: H 3 * * *, H/15, H(0-29)); with H, give --name.`,
 		Example: `  raftcron schedule next '0 3 * * *' --tz America/Los_Angeles --from 2026-03-06T00:00:00Z -n 4
+  raftcron schedule next '0 9 L * *' -n 3
+  raftcron schedule next 'H 3 * * *' --name nightly-report --namespace data
   raftcron schedule next '0 * * * *' --tz America/New_York --from 2026-11-01T04:30:00Z -n 3
   raftcron schedule next '@every 90m'`,
 		Args: cobra.ExactArgs(1),
@@ -69,10 +77,11 @@ UTC offset. Daylight-saving time follows Vixie cron's rule:
 					return err
 				}
 			}
-			times, err := scheduler.NextTimes(args[0], tz, start, count)
+			sched, err := parseScheduleFlags(cmd, args[0], tz, name)
 			if err != nil {
 				return err
 			}
+			times := sched.NextTimes(start, count)
 			if len(times) == 0 {
 				return fmt.Errorf("schedule %q never fires after %s", args[0], start.Format(time.RFC3339))
 			}
@@ -84,21 +93,21 @@ UTC offset. Daylight-saving time follows Vixie cron's rule:
 	}
 	cmd.Flags().StringVar(&tz, "tz", "", "IANA time zone of the schedule, as the CronJob's timeZone (default UTC)")
 	cmd.Flags().StringVar(&from, "from", "", "list fire times after this time (RFC 3339; without an offset, in --tz) (default now)")
-	// -n is the count here, as in `head -n`. A local (hidden, unused)
-	// --namespace keeps the root's persistent -n/--namespace from being
-	// merged into this command, which frees the shorthand.
-	cmd.Flags().String("namespace", "", "not used: schedules are checked locally")
-	_ = cmd.Flags().MarkHidden("namespace")
+	cmd.Flags().StringVar(&name, "name", "", "the CronJob's name, to resolve H in the schedule as the cluster does")
+	// -n is the count here, as in `head -n`. A local --namespace (long form
+	// only) keeps the root's persistent -n/--namespace from being merged into
+	// this command, which frees the shorthand.
+	cmd.Flags().String("namespace", "", `the CronJob's namespace, to resolve H with --name (default "default")`)
 	cmd.Flags().IntVarP(&count, "count", "n", 10, "how many fire times to list")
 	return cmd
 }
 
 func newScheduleSimulateCmd() *cobra.Command {
 	var (
-		schedule, tz, last, nowFlag, created string
-		deadline                             int32
-		catchUp, concurrency                 string
-		active, suspended                    bool
+		schedule, tz, last, nowFlag, created, name string
+		deadline                                   int32
+		catchUp, concurrency                       string
+		active, suspended                          bool
 	)
 	cmd := &cobra.Command{
 		Use:   "simulate --schedule 'EXPR' --last TIME --now TIME [flags]",
@@ -122,7 +131,12 @@ catchUp, startingDeadlineSeconds and concurrencyPolicy.`,
 			if err != nil {
 				return err
 			}
+			if _, err := parseScheduleFlags(cmd, schedule, tz, name); err != nil {
+				return err
+			}
 			in := scheduler.SimulateInput{
+				Namespace:         namespaceFlag(cmd),
+				Name:              name,
 				Schedule:          schedule,
 				TimeZone:          tz,
 				CatchUp:           catchUp,
@@ -173,6 +187,7 @@ catchUp, startingDeadlineSeconds and concurrencyPolicy.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&schedule, "schedule", "", "the cron schedule")
+	f.StringVar(&name, "name", "", "the CronJob's name (with -n, its namespace): resolves H in the schedule and names the Jobs")
 	f.StringVar(&tz, "tz", "", "IANA time zone of the schedule (default UTC)")
 	f.StringVar(&last, "last", "", "the CronJob's lastScheduleTime (RFC 3339)")
 	f.StringVar(&nowFlag, "now", "", "when the scheduler decides (RFC 3339) (default now)")
@@ -184,6 +199,31 @@ catchUp, startingDeadlineSeconds and concurrencyPolicy.`,
 	f.BoolVar(&suspended, "suspended", false, "the CronJob is suspended")
 	addOutputFlag(cmd, formatTable, formatJSON)
 	return cmd
+}
+
+// parseScheduleFlags parses a schedule given on the command line, resolving
+// H from --name and --namespace as the cluster would, and says on stderr
+// what H resolved to.
+func parseScheduleFlags(cmd *cobra.Command, expr, tz, name string) (*scheduler.Schedule, error) {
+	ns := namespaceFlag(cmd)
+	var sched *scheduler.Schedule
+	var err error
+	if name == "" {
+		sched, err = scheduler.ParseSchedule(expr, tz)
+	} else {
+		sched, err = scheduler.ParseCronJobSchedule(expr, tz, ns, name)
+	}
+	var se *scheduler.ScheduleError
+	if errors.As(err, &se) && se.NeedsName {
+		return nil, fmt.Errorf("%w; pass --name NAME (and --namespace NS) to resolve H as the cluster does for that CronJob", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r := sched.Resolved(); r != "" {
+		fmt.Fprintf(cmd.ErrOrStderr(), "Schedule %q of CronJob %s/%s resolves to %q\n", expr, ns, name, r)
+	}
+	return sched, nil
 }
 
 func startOf(in scheduler.SimulateInput) time.Time {
