@@ -543,3 +543,46 @@ func TestCronDSTRepeatedHourOnTheClock(t *testing.T) {
 	cmds, _ = cronTick(v, NewCronController(CronOptions{}, nil), cronAt(t, "2026-11-01T07:10:00Z"))
 	cronWantLines(t, "fixed time", cronDecisionsOf(cronDecisionsIn(cmds)), []string{"invoke/CatchUp@11-01T05:30:00 job=f-29891850"})
 }
+
+// TestCronHashedSchedules: the controller resolves H from each CronJob's
+// namespace and name, so two CronJobs with "H * * * *" run at their own
+// minutes, the ones describe and schedule next show.
+func TestCronHashedSchedules(t *testing.T) {
+	created := cronAt(t, "2026-11-23T10:00:00Z")
+	v := newCronFakeView(newCronJob("a", "H * * * *", created), newCronJob("b", "H * * * *", created))
+	c := NewCronController(CronOptions{}, nil)
+	for now := created; now.Before(cronAt(t, "2026-11-23T12:00:00Z")); {
+		_, next := cronTick(v, c, now)
+		now = next
+	}
+	for _, name := range []string{"a", "b"} {
+		s, err := ParseCronJobSchedule("H * * * *", "", testNS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m int
+		if _, err := fmt.Sscanf(s.Resolved(), "%d * * * *", &m); err != nil {
+			t.Fatalf("resolved %q: %v", s.Resolved(), err)
+		}
+		var got []string
+		for _, j := range v.JobsOfCronJob(testNS, name) {
+			got = append(got, j.GetStatus().GetScheduledTime().AsTime().Format("15:04"))
+		}
+		cronWantLines(t, name+" runs", got, []string{fmt.Sprintf("10:%02d", m), fmt.Sprintf("11:%02d", m)})
+	}
+	// The Simulate of the same CronJob agrees.
+	ds, err := Simulate(SimulateInput{Schedule: "H * * * *", Namespace: testNS, Name: "a", Created: created,
+		Now: cronAt(t, "2026-11-23T12:00:00Z"), CatchUp: CatchUpAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jobs []string
+	for _, j := range v.JobsOfCronJob(testNS, "a") {
+		jobs = append(jobs, j.GetMetadata().GetName())
+	}
+	var simulated []string
+	for _, d := range ds {
+		simulated = append(simulated, d.GetJob())
+	}
+	cronWantLines(t, "simulated jobs", simulated, jobs)
+}

@@ -190,6 +190,9 @@ func TestValidExamplesPass(t *testing.T) {
 		mut  func(c *pb.CronJob)
 	}{
 		{"time zone", func(c *pb.CronJob) { c.Spec.TimeZone = proto.String("Europe/Berlin") }},
+		{"last weekday, hashed minute", func(c *pb.CronJob) { c.Spec.Schedule = "H(0-29) 3 LW * *" }},
+		{"last Friday and second Monday", func(c *pb.CronJob) { c.Spec.Schedule = "0 18 ? * 5L,1#2" }},
+		{"L-3 and 15W", func(c *pb.CronJob) { c.Spec.Schedule = "H/15 9 L-3,15W * *" }},
 		{"TZ= prefix alone", func(c *pb.CronJob) { c.Spec.Schedule = "CRON_TZ=America/New_York 0 3 * * *" }},
 		{"descriptor", func(c *pb.CronJob) { c.Spec.Schedule = "@hourly" }},
 		{"leap day", func(c *pb.CronJob) { c.Spec.Schedule = "0 0 29 2 *" }},
@@ -247,6 +250,10 @@ func TestValidateCronJobFields(t *testing.T) {
 		{"label value", func(c *pb.CronJob) { c.Metadata.Labels = map[string]string{"a": "b c"} }, "metadata.labels.a", "must be empty or at most 63"},
 		{"wrong kind", func(c *pb.CronJob) { c.Kind = "Job" }, "kind", `must be CronJob, got "Job"`},
 		{"bad schedule", func(c *pb.CronJob) { c.Spec.Schedule = "61 * * * *" }, "spec.schedule", `unparsable schedule "61 * * * *"`},
+		{"# in day-of-month", func(c *pb.CronJob) { c.Spec.Schedule = "0 0 1#2 * *" }, "spec.schedule", "day-of-month \"1#2\": `#` is only allowed in day-of-week"},
+		{"? in minute", func(c *pb.CronJob) { c.Spec.Schedule = "? * * * *" }, "spec.schedule", "`?` is only allowed in day-of-month or day-of-week"},
+		{"H step 0", func(c *pb.CronJob) { c.Spec.Schedule = "H/0 * * * *" }, "spec.schedule", `minute "H/0": the step "0" must be a whole number of at least 1`},
+		{"31W in April", func(c *pb.CronJob) { c.Spec.Schedule = "0 0 31W 4 *" }, "spec.schedule", "never fires"},
 		{"four fields", func(c *pb.CronJob) { c.Spec.Schedule = "* * * *" }, "spec.schedule", `unparsable schedule "* * * *"`},
 		{"never fires", func(c *pb.CronJob) { c.Spec.Schedule = "59 23 31 2 *" }, "spec.schedule", "never fires"},
 		{"no schedule", func(c *pb.CronJob) { c.Spec.Schedule = " " }, "spec.schedule", "required"},

@@ -527,49 +527,120 @@ func TestServerListFallsThroughDeadServer(t *testing.T) {
 	cli(t, "", "get", "cj", "--server", " , ").fails(t, "--server")
 }
 
+// scheduleNextPrints runs `raftcron schedule next ARGS...` and checks that
+// it prints the fire times want, one a line.
+func scheduleNextPrints(t *testing.T, want []string, args ...string) {
+	t.Helper()
+	out := cli(t, "", append([]string{"schedule", "next"}, args...)...).ok(t)
+	if w := strings.Join(want, "\n") + "\n"; out != w {
+		t.Fatalf("schedule next %q printed\n%s\nwant\n%s", args, out, w)
+	}
+}
+
 func TestScheduleNextAcrossDST(t *testing.T) {
-	// Los Angeles springs forward on 2026-03-08: 02:00 does not exist that
-	// day, so the 02:00 tick fires once, at 03:00 PDT.
-	out := cli(t, "", "schedule", "next", "0 2 * * *", "--tz", "America/Los_Angeles", "--from", "2026-03-06T12:00:00Z", "-n", "3").ok(t)
-	want := "2026-03-07T02:00:00-08:00  (UTC-08:00)\n" +
-		"2026-03-08T03:00:00-07:00  (UTC-07:00)\n" +
-		"2026-03-09T02:00:00-07:00  (UTC-07:00)\n"
-	if out != want {
-		t.Fatalf("schedule next printed\n%s\nwant\n%s", out, want)
-	}
-	// Berlin falls back on 2026-10-25: 02:30 happens twice, and fires once.
-	out = cli(t, "", "schedule", "next", "30 2 * * *", "--tz", "Europe/Berlin", "--from", "2026-10-24T12:00", "-n", "2").ok(t)
-	want = "2026-10-25T02:30:00+02:00  (UTC+02:00)\n" +
-		"2026-10-26T02:30:00+01:00  (UTC+01:00)\n"
-	if out != want {
-		t.Fatalf("schedule next printed\n%s\nwant\n%s", out, want)
-	}
-	// On the clock: New York falls back on 2026-11-01 and an hourly schedule
-	// runs at 01:00 EDT and again at 01:00 EST; a fixed 01:30 runs once.
-	out = cli(t, "", "schedule", "next", "0 * * * *", "--tz", "America/New_York", "--from", "2026-11-01T04:30:00Z", "-n", "3").ok(t)
-	want = "2026-11-01T01:00:00-04:00  (UTC-04:00)\n" +
-		"2026-11-01T01:00:00-05:00  (UTC-05:00)\n" +
-		"2026-11-01T02:00:00-05:00  (UTC-05:00)\n"
-	if out != want {
-		t.Fatalf("schedule next printed\n%s\nwant\n%s", out, want)
-	}
-	out = cli(t, "", "schedule", "next", "30 1 * * *", "--tz", "America/New_York", "--from", "2026-11-01T04:30:00Z", "-n", "2").ok(t)
-	want = "2026-11-01T01:30:00-04:00  (UTC-04:00)\n" +
-		"2026-11-02T01:30:00-05:00  (UTC-05:00)\n"
-	if out != want {
-		t.Fatalf("schedule next printed\n%s\nwant\n%s", out, want)
-	}
-	// ... and springing forward, the 02:00 hour that does not exist is not made up.
-	out = cli(t, "", "schedule", "next", "*/30 * * * *", "--tz", "America/New_York", "--from", "2026-03-08T06:10:00Z", "-n", "3").ok(t)
-	want = "2026-03-08T01:30:00-05:00  (UTC-05:00)\n" +
-		"2026-03-08T03:00:00-04:00  (UTC-04:00)\n" +
-		"2026-03-08T03:30:00-04:00  (UTC-04:00)\n"
-	if out != want {
-		t.Fatalf("schedule next printed\n%s\nwant\n%s", out, want)
+	for _, c := range []struct {
+		args, want []string
+	}{
+		// Los Angeles springs forward on 2026-03-08: 02:00 does not exist
+		// that day, so the 02:00 tick fires once, at 03:00 PDT.
+		{[]string{"0 2 * * *", "--tz", "America/Los_Angeles", "--from", "2026-03-06T12:00:00Z", "-n", "3"}, []string{
+			"2026-03-07T02:00:00-08:00  (UTC-08:00)",
+			"2026-03-08T03:00:00-07:00  (UTC-07:00)",
+			"2026-03-09T02:00:00-07:00  (UTC-07:00)",
+		}},
+		// Berlin falls back on 2026-10-25: 02:30 happens twice, and fires once.
+		{[]string{"30 2 * * *", "--tz", "Europe/Berlin", "--from", "2026-10-24T12:00", "-n", "2"}, []string{
+			"2026-10-25T02:30:00+02:00  (UTC+02:00)",
+			"2026-10-26T02:30:00+01:00  (UTC+01:00)",
+		}},
+		// On the clock: New York falls back on 2026-11-01 and an hourly
+		// schedule runs at 01:00 EDT and again at 01:00 EST ...
+		{[]string{"0 * * * *", "--tz", "America/New_York", "--from", "2026-11-01T04:30:00Z", "-n", "3"}, []string{
+			"2026-11-01T01:00:00-04:00  (UTC-04:00)",
+			"2026-11-01T01:00:00-05:00  (UTC-05:00)",
+			"2026-11-01T02:00:00-05:00  (UTC-05:00)",
+		}},
+		// ... while a fixed 01:30 runs once ...
+		{[]string{"30 1 * * *", "--tz", "America/New_York", "--from", "2026-11-01T04:30:00Z", "-n", "2"}, []string{
+			"2026-11-01T01:30:00-04:00  (UTC-04:00)",
+			"2026-11-02T01:30:00-05:00  (UTC-05:00)",
+		}},
+		// ... and springing forward, the 02:00 hour that does not exist is not made up.
+		{[]string{"*/30 * * * *", "--tz", "America/New_York", "--from", "2026-03-08T06:10:00Z", "-n", "3"}, []string{
+			"2026-03-08T01:30:00-05:00  (UTC-05:00)",
+			"2026-03-08T03:00:00-04:00  (UTC-04:00)",
+			"2026-03-08T03:30:00-04:00  (UTC-04:00)",
+		}},
+	} {
+		scheduleNextPrints(t, c.want, c.args...)
 	}
 	cli(t, "", "schedule", "next", "* * *").fails(t, "schedule")
 	cli(t, "", "schedule", "next", "@hourly", "--tz", "Mars/Olympus").fails(t, `--tz "Mars/Olympus"`)
 	cli(t, "", "schedule", "next", "@hourly", "--from", "yesterday").fails(t, `--from "yesterday"`)
+}
+
+func TestScheduleNextExtended(t *testing.T) {
+	// Last weekday of the month: 2026-01-31 and 2026-02-28 are Saturdays.
+	scheduleNextPrints(t, []string{
+		"2026-01-30T09:00:00Z  (UTC+00:00)",
+		"2026-02-27T09:00:00Z  (UTC+00:00)",
+		"2026-03-31T09:00:00Z  (UTC+00:00)",
+	}, "0 9 LW * *", "--from", "2026-01-15T00:00:00Z", "-n", "3")
+	// Second Monday, in a zone.
+	scheduleNextPrints(t, []string{
+		"2026-01-12T10:00:00+01:00  (UTC+01:00)",
+		"2026-02-09T10:00:00+01:00  (UTC+01:00)",
+	}, "0 10 * * 1#2", "--tz", "Europe/Berlin", "--from", "2026-01-01", "-n", "2")
+	// H is resolved from --namespace and --name, and says so on stderr.
+	r := cli(t, "", "schedule", "next", "H 3 * * *", "--name", "nightly-report", "--namespace", "data", "--from", "2026-01-01T00:00:00Z", "-n", "2")
+	if out := r.ok(t); out != "2026-01-01T03:21:00Z  (UTC+00:00)\n2026-01-02T03:21:00Z  (UTC+00:00)\n" {
+		t.Fatalf("schedule next H printed\n%s", out)
+	}
+	if want := `Schedule "H 3 * * *" of CronJob data/nightly-report resolves to "21 3 * * *"` + "\n"; r.stderr != want {
+		t.Fatalf("stderr = %q, want %q", r.stderr, want)
+	}
+	r = cli(t, "", "schedule", "next", "H/15 * * * *", "--name", "hello", "--from", "2026-03-07T12:00:00Z", "-n", "2")
+	if out := r.ok(t); out != "2026-03-07T12:03:00Z  (UTC+00:00)\n2026-03-07T12:18:00Z  (UTC+00:00)\n" || !strings.Contains(r.stderr, `default/hello resolves to "3-59/15 * * * *"`) {
+		t.Fatalf("schedule next H/15: stdout\n%s\nstderr\n%s", out, r.stderr)
+	}
+	cli(t, "", "schedule", "next", "H 3 * * *").fails(t, `minute "H": H picks a value from the CronJob's namespace and name, and no CronJob name was given; pass --name NAME`)
+	// Unsupported syntax is explained in words.
+	cli(t, "", "schedule", "next", "0 0 1#2 * *").fails(t, "day-of-month \"1#2\": `#` is only allowed in day-of-week")
+	cli(t, "", "schedule", "next", "? * * * *").fails(t, "minute \"?\": `?` is only allowed in day-of-month or day-of-week")
+	cli(t, "", "schedule", "next", "0 0 * * 1#6").fails(t, "after # comes which occurrence in the month, 1 to 5")
+	// simulate takes --name too; the Jobs carry it.
+	out := cli(t, "", "schedule", "simulate", "--schedule", "H * * * *", "--name", "hello", "-n", "data",
+		"--last", "2026-01-10T02:00:00Z", "--now", "2026-01-10T03:59:00Z", "--catch-up", "All", "-o", "json").ok(t)
+	if !strings.Contains(out, `"job": "hello-`) || strings.Count(out, `"decision": "invoke"`) != 2 {
+		t.Fatalf("simulate H:\n%s", out)
+	}
+	cli(t, "", "schedule", "simulate", "--schedule", "H * * * *", "--last", "2026-01-10T02:00:00Z", "--now", "2026-01-10T03:59:00Z").fails(t, "pass --name NAME")
+}
+
+func TestDescribeCronJobResolvesHash(t *testing.T) {
+	f := newFakeCluster(testNow.Add(-time.Hour))
+	addr := f.start(t)
+	manifest := strings.Replace(helloManifest, `schedule: "*/5 * * * *"`, `schedule: "H(0-29) 13 * * *"`, 1)
+	cli(t, "", "apply", "-f", writeFile(t, "hello.yaml", manifest), "--server", addr).ok(t)
+	out := cli(t, "", "describe", "cronjob", "hello", "--server", addr).ok(t)
+	for _, want := range []string{
+		"Schedule:                     H(0-29) 13 * * *\n",
+		"Resolved Schedule:            18 13 * * *  (H chosen from namespace and name)\n",
+		// testNow is 13:00 in Berlin.
+		"Next Schedule Times:          2026-03-07T13:18:00+01:00  (UTC+01:00)\n",
+		"                              2026-03-08T13:18:00+01:00  (UTC+01:00)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("describe lacks %q:\n%s", want, out)
+		}
+	}
+	// A bad extension is refused at apply time, in words, and changes nothing.
+	bad := strings.Replace(helloManifest, `schedule: "*/5 * * * *"`, `schedule: "0 0 * * 5L,1#9"`, 1)
+	bad = strings.Replace(bad, "name: hello", "name: hello-two", 1)
+	cli(t, "", "apply", "-f", writeFile(t, "bad.yaml", bad), "--server", addr).fails(t, `spec.schedule: unparsable schedule "0 0 * * 5L,1#9": day-of-week "5L,1#9": "1#9": after # comes which occurrence in the month, 1 to 5`)
+	if f.cronJobs["default/hello-two"] != nil {
+		t.Error("a rejected apply created the CronJob")
+	}
 }
 
 func TestScheduleSimulate(t *testing.T) {
