@@ -82,7 +82,7 @@ const starBit = 1 << 63
 // that can match at all matches within 8 years (29 February around 2100).
 const searchYears = 10
 
-var fieldParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+var fieldParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
 
 // ParseSchedule parses a schedule and time zone (empty = UTC) that belongs to
 // no CronJob: H is an error in it. See ParseCronJobSchedule.
