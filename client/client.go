@@ -26,9 +26,9 @@ const (
 
 // Job condition types.
 const (
-	ConditionComplete  = "Complete"
-	ConditionFailed    = "Failed"
-	ConditionSuspended = "Suspended"
+	ConditionComplete  = pb.ConditionComplete
+	ConditionFailed    = pb.ConditionFailed
+	ConditionSuspended = pb.ConditionSuspended
 )
 
 // Sentinel errors. Errors returned by a Client wrap one of these where the
@@ -428,7 +428,7 @@ func (c *Client) WaitJob(ctx context.Context, namespace, name, condition string)
 // "True", or nil.
 func FindCondition(job *pb.Job, typ string) *pb.JobCondition {
 	for _, c := range job.GetStatus().GetConditions() {
-		if strings.EqualFold(c.GetType(), typ) && strings.EqualFold(c.GetStatus(), "True") {
+		if strings.EqualFold(c.GetType(), typ) && strings.EqualFold(c.GetStatus(), pb.ConditionTrue) {
 			return c
 		}
 	}
@@ -440,11 +440,11 @@ func FindCondition(job *pb.Job, typ string) *pb.JobCondition {
 func JobStatusText(job *pb.Job) string {
 	switch {
 	case FindCondition(job, ConditionComplete) != nil:
-		return "Complete"
+		return ConditionComplete
 	case FindCondition(job, ConditionFailed) != nil:
-		return "Failed"
+		return ConditionFailed
 	case FindCondition(job, ConditionSuspended) != nil:
-		return "Suspended"
+		return ConditionSuspended
 	case job.GetStatus().GetActive() > 0:
 		return "Running"
 	default:

@@ -215,7 +215,7 @@ func (a *api) ListAttempts(ctx context.Context, req *pb.ListAttemptsRequest) (*p
 	pending := a.s.leader.pendingReasons()
 	out := &pb.ListAttemptsResponse{Attempts: make([]*pb.Attempt, 0, len(list))}
 	for _, at := range list {
-		if why, ok := pending[at.GetNamespace()+"/"+at.GetName()]; ok && at.GetState() == "Pending" && at.GetMessage() == "" {
+		if why, ok := pending[at.GetNamespace()+"/"+at.GetName()]; ok && at.GetState() == pb.AttemptPending && at.GetMessage() == "" {
 			at = proto.Clone(at).(*pb.Attempt)
 			at.Message = why
 		}
@@ -266,7 +266,7 @@ func (a *api) Logs(req *pb.LogsRequest, stream pb.RaftCron_LogsServer) error {
 	send := func(b []byte) error {
 		return stream.Send(&pb.LogChunk{Data: b, Attempt: at.GetName()})
 	}
-	if at.GetWorker() != "" && at.GetState() != "Pending" {
+	if at.GetWorker() != "" && at.GetState() != pb.AttemptPending {
 		err := a.s.sessions.StreamLogs(ctx, at, req.GetFollow(), send)
 		if err == nil {
 			return nil
@@ -278,7 +278,7 @@ func (a *api) Logs(req *pb.LogsRequest, stream pb.RaftCron_LogsServer) error {
 		}
 	}
 	if at.GetOutputTail() == "" {
-		if at.GetState() == "Pending" {
+		if at.GetState() == pb.AttemptPending {
 			return status.Errorf(codes.FailedPrecondition, "attempt %s has not started yet", at.GetName())
 		}
 		return nil

@@ -82,14 +82,14 @@ func (m *metrics) observe(c *pb.Command, r *pb.CommandResult) {
 		job := st.Job(rep.GetNamespace(), at.GetJob())
 		cron := job.GetStatus().GetCronJob()
 		switch rep.GetState() {
-		case "Running":
+		case pb.AttemptRunning:
 			m.runsStarted.WithLabelValues(rep.GetNamespace(), cron).Inc()
 			if sched := job.GetStatus().GetScheduledTime(); sched != nil && rep.GetStartTime() != nil && at.GetNumber() == 1 {
 				m.startDelay.WithLabelValues(rep.GetNamespace(), cron).Observe(rep.GetStartTime().AsTime().Sub(sched.AsTime()).Seconds())
 			}
-		case "Succeeded", "Failed":
+		case pb.AttemptSucceeded, pb.AttemptFailed:
 			result := "succeeded"
-			if rep.GetState() == "Failed" {
+			if rep.GetState() == pb.AttemptFailed {
 				result = "failed"
 			}
 			m.runsFinished.WithLabelValues(rep.GetNamespace(), cron, result, rep.GetReason()).Inc()
@@ -130,7 +130,7 @@ func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	st := c.s.node.State()
-	byState := map[string]int{"Pending": 0, "Assigned": 0, "Running": 0}
+	byState := map[string]int{pb.AttemptPending: 0, pb.AttemptAssigned: 0, pb.AttemptRunning: 0}
 	for _, a := range st.UnfinishedAttempts() {
 		byState[a.GetState()]++
 	}

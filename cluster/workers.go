@@ -301,7 +301,7 @@ func (s *workerSessions) unregister(c *workerConn, log *slog.Logger) {
 		c.mu.Unlock()
 		s.lost[c.id] = &pb.Worker{
 			Id: c.id, Labels: c.hello.GetLabels(), Slots: c.hello.GetSlots(), Runtime: c.hello.GetRuntime(),
-			LastHeartbeat: timestamppb.New(last), State: "Lost", Address: c.address,
+			LastHeartbeat: timestamppb.New(last), State: pb.WorkerLost, Address: c.address,
 			ConnectedTime: timestamppb.New(c.connected), Version: c.hello.GetVersion(),
 		}
 	}
@@ -326,7 +326,7 @@ func (s *workerSessions) reconcile(ctx context.Context, c *workerConn, log *slog
 		k := attemptKey(ref.GetNamespace(), ref.GetName())
 		held[k] = true
 		a := st.Attempt(ref.GetNamespace(), ref.GetName())
-		if a != nil && a.GetWorker() == c.id && a.GetIncarnation() == ref.GetIncarnation() && unfinished(a) {
+		if a != nil && a.GetWorker() == c.id && a.GetIncarnation() == ref.GetIncarnation() && a.OnWorker() {
 			c.sentAssign[k] = a.GetIncarnation() // adopted
 			continue
 		}
@@ -347,7 +347,7 @@ func (s *workerSessions) reconcile(ctx context.Context, c *workerConn, log *slog
 		if held[attemptKey(a.GetNamespace(), a.GetName())] {
 			continue
 		}
-		if a.GetState() == "Running" || a.GetStartTime() != nil {
+		if a.GetState() == pb.AttemptRunning || a.GetStartTime() != nil {
 			lost = append(lost, &pb.Command{Op: &pb.Command_MarkAttemptLost{MarkAttemptLost: &pb.MarkAttemptLost{
 				Namespace: a.GetNamespace(), Name: a.GetName(), Reason: "WorkerLost",
 				Message: fmt.Sprintf("worker %s restarted without it", c.id), Now: timestamppb.New(s.clock.Now()),
@@ -380,14 +380,6 @@ func killedBeforeStart(a *pb.Attempt, now time.Time) *pb.Command {
 	}}}
 }
 
-func unfinished(a *pb.Attempt) bool {
-	switch a.GetState() {
-	case "Assigned", "Running":
-		return true
-	}
-	return false
-}
-
 func refOf(a *pb.Attempt) *pb.AttemptRef {
 	return &pb.AttemptRef{Namespace: a.GetNamespace(), Name: a.GetName(), Incarnation: a.GetIncarnation()}
 }
@@ -417,7 +409,7 @@ func (s *workerSessions) dispatchLocked(c *workerConn, unstarted *[]*pb.Command)
 			if c.sentKill[k] {
 				continue
 			}
-			if _, sent := c.sentAssign[k]; !sent && a.GetState() == "Assigned" && a.GetStartTime() == nil {
+			if _, sent := c.sentAssign[k]; !sent && a.GetState() == pb.AttemptAssigned && a.GetStartTime() == nil {
 				// Never sent on this session, and the worker did not
 				// hold it when it said hello: nothing runs to be killed.
 				if c.reconciled {
@@ -436,7 +428,7 @@ func (s *workerSessions) dispatchLocked(c *workerConn, unstarted *[]*pb.Command)
 			c.sentKill[k] = true
 			continue
 		}
-		if a.GetState() != "Assigned" || c.sentAssign[k] == a.GetIncarnation() {
+		if a.GetState() != pb.AttemptAssigned || c.sentAssign[k] == a.GetIncarnation() {
 			continue
 		}
 		job := st.Job(a.GetNamespace(), a.GetJob())
@@ -661,7 +653,7 @@ func (s *workerSessions) List() []*pb.Worker {
 		c.mu.Unlock()
 		out = append(out, &pb.Worker{
 			Id: c.id, Labels: c.hello.GetLabels(), Slots: c.hello.GetSlots(), Used: int32(len(st.AttemptsOnWorker(c.id))),
-			Runtime: c.hello.GetRuntime(), LastHeartbeat: timestamppb.New(last), State: "Ready", Address: c.address,
+			Runtime: c.hello.GetRuntime(), LastHeartbeat: timestamppb.New(last), State: pb.WorkerReady, Address: c.address,
 			ConnectedTime: timestamppb.New(c.connected), Version: c.hello.GetVersion(),
 		})
 	}

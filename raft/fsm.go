@@ -479,9 +479,9 @@ func (a *applier) putJobStatus(c *pb.PutJobStatus) *pb.CommandResult {
 	st.Manual = old.GetStatus().GetManual()
 	// Complete and Failed are final: a status computed from an older view (two
 	// controllers writing one Job in one leader step) must not revive a Job.
-	if JobFinished(old) && !JobFinished(&pb.Job{Status: st}) {
+	if old.Finished() && !(&pb.Job{Status: st}).Finished() {
 		for _, cond := range old.GetStatus().GetConditions() {
-			if (cond.GetType() == "Complete" || cond.GetType() == "Failed") && cond.GetStatus() == "True" {
+			if (cond.GetType() == pb.ConditionComplete || cond.GetType() == pb.ConditionFailed) && cond.GetStatus() == pb.ConditionTrue {
 				st.Conditions = append(st.Conditions, proto.Clone(cond).(*pb.JobCondition))
 			}
 		}
@@ -504,7 +504,7 @@ func (a *applier) createAttempts(c *pb.CreateAttempts) *pb.CommandResult {
 		if at.GetJob() == "" {
 			return fail(pb.CodeInvalid, "createAttempts.attempts[%d] (%s): job is required", i, at.GetName())
 		}
-		if st := at.GetState(); st != "" && st != AttemptPending {
+		if st := at.GetState(); st != "" && st != pb.AttemptPending {
 			return fail(pb.CodeInvalid, "createAttempts.attempts[%d] (%s): state %q, new attempts must be Pending", i, at.GetName(), st)
 		}
 		ns := nsOrDefault(at.GetNamespace())
@@ -523,7 +523,7 @@ func (a *applier) createAttempts(c *pb.CreateAttempts) *pb.CommandResult {
 		}
 		n := proto.Clone(in).(*pb.Attempt)
 		n.Namespace = ns
-		n.State = AttemptPending
+		n.State = pb.AttemptPending
 		n.Worker = ""
 		n.Incarnation = 0
 		a.t.putAttempt(n)
@@ -544,11 +544,11 @@ func (a *applier) assignAttempt(c *pb.AssignAttempt) *pb.CommandResult {
 	if old == nil {
 		return fail(pb.CodeNotFound, "attempt %s/%s not found", ns, c.GetName())
 	}
-	if old.GetState() != AttemptPending {
+	if old.GetState() != pb.AttemptPending {
 		return fail(pb.CodeConflict, "attempt %s/%s is %s, not Pending", ns, c.GetName(), old.GetState())
 	}
 	n := proto.Clone(old).(*pb.Attempt)
-	n.State = AttemptAssigned
+	n.State = pb.AttemptAssigned
 	n.Worker = c.GetWorker()
 	n.AssignedTime = cloneTS(c.GetNow())
 	n.Incarnation = a.index
@@ -558,11 +558,11 @@ func (a *applier) assignAttempt(c *pb.AssignAttempt) *pb.CommandResult {
 
 func stateRank(s string) int {
 	switch s {
-	case AttemptAssigned:
+	case pb.AttemptAssigned:
 		return 1
-	case AttemptRunning:
+	case pb.AttemptRunning:
 		return 2
-	case AttemptSucceeded, AttemptFailed:
+	case pb.AttemptSucceeded, pb.AttemptFailed:
 		return 3
 	}
 	return 0
@@ -570,7 +570,7 @@ func stateRank(s string) int {
 
 func (a *applier) reportAttempt(c *pb.ReportAttempt) *pb.CommandResult {
 	switch c.GetState() {
-	case AttemptRunning, AttemptSucceeded, AttemptFailed:
+	case pb.AttemptRunning, pb.AttemptSucceeded, pb.AttemptFailed:
 	default:
 		return fail(pb.CodeInvalid, "reportAttempt.state: %q is not Running, Succeeded or Failed", c.GetState())
 	}
@@ -584,9 +584,9 @@ func (a *applier) reportAttempt(c *pb.ReportAttempt) *pb.CommandResult {
 	}
 	id := ns + "/" + c.GetName()
 	switch {
-	case AttemptFinished(old):
+	case old.Finished():
 		return fail(pb.CodeConflict, "attempt %s is already %s", id, old.GetState())
-	case old.GetState() != AttemptAssigned && old.GetState() != AttemptRunning:
+	case old.GetState() != pb.AttemptAssigned && old.GetState() != pb.AttemptRunning:
 		return fail(pb.CodeConflict, "attempt %s is %s, not assigned to a worker", id, old.GetState())
 	case old.GetWorker() != c.GetWorker():
 		return fail(pb.CodeConflict, "attempt %s is on worker %q, report came from %q", id, old.GetWorker(), c.GetWorker())
@@ -603,7 +603,7 @@ func (a *applier) reportAttempt(c *pb.ReportAttempt) *pb.CommandResult {
 	if c.GetStartTime() != nil {
 		n.StartTime = cloneTS(c.GetStartTime())
 	}
-	if c.GetState() != AttemptRunning {
+	if c.GetState() != pb.AttemptRunning {
 		n.ExitCode = c.GetExitCode()
 		n.Reason = c.GetReason()
 		n.Message = c.GetMessage()
@@ -627,11 +627,11 @@ func (a *applier) markAttemptLost(c *pb.MarkAttemptLost) *pb.CommandResult {
 	if old == nil {
 		return fail(pb.CodeNotFound, "attempt %s/%s not found", ns, c.GetName())
 	}
-	if AttemptFinished(old) {
+	if old.Finished() {
 		return fail(pb.CodeConflict, "attempt %s/%s is already %s", ns, c.GetName(), old.GetState())
 	}
 	n := proto.Clone(old).(*pb.Attempt)
-	n.State = AttemptLost
+	n.State = pb.AttemptLost
 	n.Reason = c.GetReason()
 	if n.Reason == "" {
 		n.Reason = "WorkerLost"
@@ -656,16 +656,16 @@ func (a *applier) requestKill(c *pb.RequestKill) *pb.CommandResult {
 		reason = "Killed"
 	}
 	switch old.GetState() {
-	case AttemptPending:
+	case pb.AttemptPending:
 		n := proto.Clone(old).(*pb.Attempt)
-		n.State = AttemptFailed
+		n.State = pb.AttemptFailed
 		n.Reason = reason
 		n.Message = c.GetMessage()
 		n.FinishTime = cloneTS(c.GetNow())
 		n.KillRequested = true
 		n.KillReason = reason
 		a.t.putAttempt(n)
-	case AttemptAssigned, AttemptRunning:
+	case pb.AttemptAssigned, pb.AttemptRunning:
 		if old.GetKillRequested() && old.GetKillReason() == reason {
 			return ok()
 		}

@@ -288,7 +288,7 @@ func TestPutJobStatusKeepsOwnerAndFinishes(t *testing.T) {
 		!j.GetStatus().GetScheduledTime().AsTime().Equal(t0.Add(time.Minute)) {
 		t.Fatalf("owner fields not kept: %v", j.GetStatus())
 	}
-	if j.GetStatus().GetSucceeded() != 1 || !raft.JobFinished(j) {
+	if j.GetStatus().GetSucceeded() != 1 || !j.Finished() {
 		t.Fatalf("status not replaced: %v", j.GetStatus())
 	}
 	if got := names(h.state().UnfinishedJobs()); !slices.Equal(got, []string{"ns/c-2"}) {
@@ -303,7 +303,7 @@ func TestPutJobStatusKeepsOwnerAndFinishes(t *testing.T) {
 	}
 	// A Failed condition with status False does not finish a Job.
 	h.mustApply(putJobStatus("ns", "c-2", &pb.JobStatus{Conditions: []*pb.JobCondition{{Type: "Failed", Status: "False"}}}))
-	if raft.JobFinished(h.state().Job("ns", "c-2")) {
+	if h.state().Job("ns", "c-2").Finished() {
 		t.Fatal("Failed=False counted as finished")
 	}
 	// Finishing the last one empties status.active (no empty non-nil leftovers).
@@ -317,7 +317,7 @@ func TestPutJobStatusKeepsOwnerAndFinishes(t *testing.T) {
 	// controller racing the cron controller's Replace) keeps the condition.
 	h.mustApply(putJobStatus("ns", "c-2", &pb.JobStatus{Active: 1, Failed: 1}))
 	j = h.state().Job("ns", "c-2")
-	if !raft.JobFinished(j) || j.GetStatus().GetFailed() != 1 || j.GetStatus().GetActive() != 0 {
+	if !j.Finished() || j.GetStatus().GetFailed() != 1 || j.GetStatus().GetActive() != 0 {
 		t.Fatalf("a finished Job was revived: %v", j.GetStatus())
 	}
 	if got := names(h.state().UnfinishedJobs()); len(got) != 0 {

@@ -11,16 +11,6 @@ import (
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 )
 
-// Attempt states.
-const (
-	AttemptPending   = "Pending"
-	AttemptAssigned  = "Assigned"
-	AttemptRunning   = "Running"
-	AttemptSucceeded = "Succeeded"
-	AttemptFailed    = "Failed"
-	AttemptLost      = "Lost"
-)
-
 // Kinds and the API version stamped on stored resources.
 const (
 	KindCronJob = "CronJob"
@@ -51,9 +41,9 @@ type tables struct {
 	unfinishedJobs map[nsName]struct{}
 	// attemptsByJob: (namespace, job name) -> names of its attempts.
 	attemptsByJob map[nsName]map[string]struct{}
-	// unfinishedAttempts: attempts in Pending, Assigned or Running.
+	// unfinishedAttempts: attempts that are Unfinished (Pending, Assigned or Running).
 	unfinishedAttempts map[nsName]struct{}
-	// attemptsByWorker: worker -> its unfinished attempts.
+	// attemptsByWorker: worker -> the attempts it holds (OnWorker: Assigned or Running).
 	attemptsByWorker map[string]map[nsName]struct{}
 
 	// dirtyCrons are CronJobs whose status.active must be recomputed before
@@ -101,21 +91,6 @@ func nsOrDefault(ns string) string {
 		return DefaultNamespace
 	}
 	return ns
-}
-
-// JobFinished reports whether a Job has a Complete or Failed condition with
-// status "True".
-func JobFinished(j *pb.Job) bool { return j.Finished() }
-
-// AttemptFinished reports whether an attempt is Succeeded, Failed or Lost.
-func AttemptFinished(a *pb.Attempt) bool { return a.Finished() }
-
-func attemptUnfinished(a *pb.Attempt) bool {
-	switch a.GetState() {
-	case AttemptPending, AttemptAssigned, AttemptRunning:
-		return true
-	}
-	return false
 }
 
 // ---------------------------------------------------------------- mutators
@@ -175,7 +150,7 @@ func (t *tables) putJob(j *pb.Job) {
 		addToSet(t.jobsByCron, ck, k.name)
 		t.dirtyCrons[ck] = struct{}{}
 	}
-	if !JobFinished(j) {
+	if !j.Finished() {
 		t.unfinishedJobs[k] = struct{}{}
 	}
 }
@@ -207,11 +182,11 @@ func (t *tables) putAttempt(a *pb.Attempt) {
 	}
 	t.attempts[k] = a
 	addToSet(t.attemptsByJob, nsName{k.ns, a.GetJob()}, k.name)
-	if attemptUnfinished(a) {
+	if a.Unfinished() {
 		t.unfinishedAttempts[k] = struct{}{}
-		if w := a.GetWorker(); w != "" {
-			addToSet(t.attemptsByWorker, w, k)
-		}
+	}
+	if w := a.GetWorker(); w != "" && a.OnWorker() {
+		addToSet(t.attemptsByWorker, w, k)
 	}
 }
 
@@ -491,8 +466,8 @@ func (s *State) UnfinishedAttempts() []*pb.Attempt {
 	return out
 }
 
-// AttemptsOnWorker returns the unfinished (Assigned or Running) attempts
-// assigned to a worker, ordered by namespace, job, index and number.
+// AttemptsOnWorker returns the attempts a worker holds (OnWorker: Assigned
+// or Running), ordered by namespace, job, index and number.
 func (s *State) AttemptsOnWorker(worker string) []*pb.Attempt {
 	s.mu.RLock()
 	keys := s.t.attemptsByWorker[worker]

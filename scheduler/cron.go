@@ -49,14 +49,6 @@ const (
 	ReasonReplaced = "Replaced"
 )
 
-// Private copies of strings owned by the Job controller's files, so that
-// this file stands alone.
-const (
-	cronScheduledAnnotation = "batch.kubernetes.io/cronjob-scheduled-timestamp"
-	cronConditionComplete   = "Complete"
-	cronConditionFailed     = "Failed"
-)
-
 // CronOptions tunes the cron controller. Zero fields take their defaults.
 type CronOptions struct {
 	// CatchUpLimitDefault caps the Jobs of one catch-up under catchUp All
@@ -300,8 +292,8 @@ func replacedStatus(j *pb.Job, by string, now time.Time) *pb.Command {
 	}
 	ts := timestamppb.New(now)
 	st.Conditions = append(st.Conditions, &pb.JobCondition{
-		Type:               cronConditionFailed,
-		Status:             "True",
+		Type:               pb.ConditionFailed,
+		Status:             pb.ConditionTrue,
 		LastTransitionTime: ts,
 		Reason:             ReasonReplaced,
 		Message:            "replaced by job " + by,
@@ -378,7 +370,7 @@ func jobFromTemplate(cj *pb.CronJob, name string, scheduled time.Time, loc *time
 		if annotations == nil {
 			annotations = map[string]string{}
 		}
-		annotations[cronScheduledAnnotation] = scheduled.In(loc).Format(time.RFC3339)
+		annotations[AnnotationScheduledTimestamp] = scheduled.In(loc).Format(time.RFC3339)
 	}
 	var spec *pb.JobSpec
 	if s := tmpl.GetSpec(); s != nil {
@@ -438,7 +430,7 @@ func unfinishedJobsOf(v View, namespace, cronJob string) []string {
 
 func cronJobDone(j *pb.Job) bool {
 	for _, c := range j.GetStatus().GetConditions() {
-		if (c.GetType() == cronConditionComplete || c.GetType() == cronConditionFailed) && c.GetStatus() == "True" {
+		if (c.GetType() == pb.ConditionComplete || c.GetType() == pb.ConditionFailed) && c.GetStatus() == pb.ConditionTrue {
 			return true
 		}
 	}

@@ -121,7 +121,7 @@ func TestCronScheduledOnTimeBuildsTheJob(t *testing.T) {
 	if got := j.GetMetadata().GetLabels(); got[LabelCronJob] != "report" || got["team"] != "data" {
 		t.Errorf("labels = %v", got)
 	}
-	if got := j.GetMetadata().GetAnnotations(); got[cronScheduledAnnotation] != "2026-11-23T11:05:00+01:00" || got["owner"] != "ops" {
+	if got := j.GetMetadata().GetAnnotations(); got[AnnotationScheduledTimestamp] != "2026-11-23T11:05:00+01:00" || got["owner"] != "ops" {
 		t.Errorf("annotations = %v", got)
 	}
 	if !j.GetMetadata().GetCreationTimestamp().AsTime().Equal(now) {
@@ -485,7 +485,7 @@ func TestCronDSTFallBackRunsOnce(t *testing.T) {
 	}
 	var names []string
 	for _, j := range v.JobsOfCronJob(testNS, "b") {
-		names = append(names, j.GetMetadata().GetAnnotations()[cronScheduledAnnotation])
+		names = append(names, j.GetMetadata().GetAnnotations()[AnnotationScheduledTimestamp])
 	}
 	cronWantLines(t, "runs", names, []string{"2026-10-25T02:00:00+02:00", "2026-10-26T02:00:00+01:00"})
 }
@@ -500,7 +500,7 @@ func TestCronDSTRepeatedHourOnTheClock(t *testing.T) {
 	wantNames := []string{"h-29891820", "h-29891880", "h-29891940"}
 	annotations := func(v *cronFakeView) (ann, names []string) {
 		for _, j := range v.JobsOfCronJob(testNS, "h") {
-			ann = append(ann, j.GetMetadata().GetAnnotations()[cronScheduledAnnotation])
+			ann = append(ann, j.GetMetadata().GetAnnotations()[AnnotationScheduledTimestamp])
 			names = append(names, j.GetMetadata().GetName())
 		}
 		return ann, names

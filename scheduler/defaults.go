@@ -126,7 +126,7 @@ func SetJobSpecDefaults(s *pb.JobSpec) {
 		for _, r := range pfp.Rules {
 			for _, c := range r.GetOnPodConditions() {
 				if c != nil && c.Status == "" {
-					c.Status = "True"
+					c.Status = pb.ConditionTrue
 				}
 			}
 		}

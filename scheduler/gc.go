@@ -55,7 +55,7 @@ func CollectGarbage(v View, now time.Time) (cmds []*pb.Command, next time.Time) 
 		for _, j := range v.JobsOfCronJob(ns, name) {
 			switch c := finishedCondition(j); {
 			case c == nil:
-			case c.GetType() == ConditionComplete:
+			case c.GetType() == pb.ConditionComplete:
 				ok = append(ok, j)
 			default:
 				failed = append(failed, j)

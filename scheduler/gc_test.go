@@ -16,7 +16,7 @@ func (w *world) finishedJob(name, cron string, m int, typ string, end time.Time,
 	j := w.addJob(testJob(name, func(s *pb.JobSpec) { s.TtlSecondsAfterFinished = ttl }))
 	j.Status = &pb.JobStatus{CronJob: cron, ScheduledTime: timestamppb.New(t0.Add(time.Duration(m) * time.Minute))}
 	setCondition(j.Status, typ, "True", "x", "", timestamppb.New(end))
-	if typ == ConditionComplete {
+	if typ == pb.ConditionComplete {
 		j.Status.CompletionTime = timestamppb.New(end)
 	}
 }
@@ -27,20 +27,20 @@ func TestCollectGarbageHistoryLimits(t *testing.T) {
 	cj.Spec.SuccessfulJobsHistoryLimit, cj.Spec.FailedJobsHistoryLimit = proto.Int32(2), proto.Int32(1)
 	end := t0.Add(time.Hour)
 	// Oldest first by scheduled time: ok1 ok2 bad1 ok3 bad2 ok4 bad3 run.
-	w.finishedJob("c-5", "c", 5, ConditionComplete, end, nil)
-	w.finishedJob("c-1", "c", 1, ConditionComplete, end, nil)
-	w.finishedJob("c-2", "c", 2, ConditionComplete, end, nil)
-	w.finishedJob("c-3", "c", 3, ConditionFailed, end, nil)
-	w.finishedJob("c-4", "c", 4, ConditionFailed, end, nil)
-	w.finishedJob("c-6", "c", 6, ConditionFailed, end, nil)
+	w.finishedJob("c-5", "c", 5, pb.ConditionComplete, end, nil)
+	w.finishedJob("c-1", "c", 1, pb.ConditionComplete, end, nil)
+	w.finishedJob("c-2", "c", 2, pb.ConditionComplete, end, nil)
+	w.finishedJob("c-3", "c", 3, pb.ConditionFailed, end, nil)
+	w.finishedJob("c-4", "c", 4, pb.ConditionFailed, end, nil)
+	w.finishedJob("c-6", "c", 6, pb.ConditionFailed, end, nil)
 	running := w.addJob(testJob("c-7"))
 	running.Status = &pb.JobStatus{CronJob: "c", ScheduledTime: timestamppb.New(t0.Add(7 * time.Minute))}
 	// Another CronJob with the Kubernetes defaults (3 and 1): nothing to delete.
 	w.addCronJob("d", "Allow")
-	w.finishedJob("d-1", "d", 1, ConditionComplete, end, nil)
-	w.finishedJob("d-2", "d", 2, ConditionFailed, end, nil)
+	w.finishedJob("d-1", "d", 1, pb.ConditionComplete, end, nil)
+	w.finishedJob("d-2", "d", 2, pb.ConditionFailed, end, nil)
 	// A plain Job without TTL is kept forever.
-	w.finishedJob("plain", "", 0, ConditionComplete, end, nil)
+	w.finishedJob("plain", "", 0, pb.ConditionComplete, end, nil)
 
 	cmds, next := CollectGarbage(w, end.Add(time.Minute))
 	want := []string{"delete:c-1", "delete:c-3", "delete:c-4"}
@@ -59,10 +59,10 @@ func TestCollectGarbageHistoryLimits(t *testing.T) {
 func TestCollectGarbageTTL(t *testing.T) {
 	w := newWorld(t)
 	end := t0.Add(time.Hour)
-	w.finishedJob("now", "", 0, ConditionComplete, end, proto.Int32(0))
-	w.finishedJob("ten", "", 0, ConditionFailed, end, proto.Int32(10))
-	w.finishedJob("hundred", "", 0, ConditionComplete, end, proto.Int32(100))
-	w.finishedJob("keep", "", 0, ConditionComplete, end, nil)
+	w.finishedJob("now", "", 0, pb.ConditionComplete, end, proto.Int32(0))
+	w.finishedJob("ten", "", 0, pb.ConditionFailed, end, proto.Int32(10))
+	w.finishedJob("hundred", "", 0, pb.ConditionComplete, end, proto.Int32(100))
+	w.finishedJob("keep", "", 0, pb.ConditionComplete, end, nil)
 	tests := []struct {
 		at   time.Duration
 		want []string
@@ -96,13 +96,13 @@ func TestCollectGarbageWaitsForAttemptsToEnd(t *testing.T) {
 	w := newWorld(t)
 	cj := w.addCronJob("c", "Replace")
 	cj.Spec.FailedJobsHistoryLimit = proto.Int32(0)
-	w.finishedJob("c-1", "c", 1, ConditionFailed, t0, proto.Int32(0))
+	w.finishedJob("c-1", "c", 1, pb.ConditionFailed, t0, proto.Int32(0))
 	w.attempts[wkey("default", "c-1-0-1")] = &pb.Attempt{Namespace: "default", Job: "c-1", Name: "c-1-0-1",
-		State: AttemptRunning, Worker: "w1", KillRequested: true}
+		State: pb.AttemptRunning, Worker: "w1", KillRequested: true}
 	if cmds, _ := CollectGarbage(w, t0.Add(time.Hour)); len(cmds) != 0 {
 		t.Fatalf("deleted a Job whose attempt still runs: %v", kinds(cmds))
 	}
-	w.report("c-1-0-1", AttemptFailed, 143, t0.Add(time.Hour))
+	w.report("c-1-0-1", pb.AttemptFailed, 143, t0.Add(time.Hour))
 	if got := kinds(mustGC(w, t0.Add(time.Hour))); !reflect.DeepEqual(got, []string{"delete:c-1"}) {
 		t.Errorf("after the attempt ended: %v", got)
 	}

@@ -12,22 +12,9 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// Attempt states, as stored in pb.Attempt.State.
+// The reasons the Job controller sets (condition types and attempt states
+// are in proto/raftcron/v1/state.go).
 const (
-	AttemptPending   = "Pending"
-	AttemptAssigned  = "Assigned"
-	AttemptRunning   = "Running"
-	AttemptSucceeded = "Succeeded"
-	AttemptFailed    = "Failed"
-	AttemptLost      = "Lost"
-)
-
-// Job condition types and the reasons the Job controller sets.
-const (
-	ConditionComplete  = "Complete"
-	ConditionFailed    = "Failed"
-	ConditionSuspended = "Suspended"
-
 	ReasonCompletionsReached     = "CompletionsReached"
 	ReasonBackoffLimitExceeded   = "BackoffLimitExceeded"
 	ReasonDeadlineExceeded       = "DeadlineExceeded"
@@ -139,19 +126,6 @@ func earliest(a, b time.Time) time.Time {
 	return a
 }
 
-// JobFinished reports whether the Job has a Complete or Failed condition
-// that is True.
-func JobFinished(job *pb.Job) bool { return job.Finished() }
-
-// AttemptUnfinished reports whether the attempt is Pending, Assigned or Running.
-func AttemptUnfinished(a *pb.Attempt) bool {
-	switch a.GetState() {
-	case AttemptPending, AttemptAssigned, AttemptRunning:
-		return true
-	}
-	return false
-}
-
 // AttemptName is the name of attempt number of index of a Job.
 func AttemptName(job string, index, number int32) string {
 	return fmt.Sprintf("%s-%d-%d", job, index, number)
@@ -175,9 +149,9 @@ const (
 // the podFailurePolicy rule that matched, or -1.
 func classify(job *pb.Job, a *pb.Attempt) (o outcome, rule int) {
 	switch a.GetState() {
-	case AttemptSucceeded:
+	case pb.AttemptSucceeded:
 		return outcomeSucceeded, -1
-	case AttemptFailed:
+	case pb.AttemptFailed:
 		if a.GetKillRequested() {
 			return outcomeKilled, -1
 		}
@@ -194,7 +168,7 @@ func classify(job *pb.Job, a *pb.Attempt) (o outcome, rule int) {
 			return outcomeCounted, i
 		}
 		return outcomeCounted, -1
-	case AttemptLost:
+	case pb.AttemptLost:
 		if a.GetKillRequested() {
 			return outcomeKilled, -1
 		}
@@ -219,7 +193,7 @@ func classify(job *pb.Job, a *pb.Attempt) (o outcome, rule int) {
 func matchFailurePolicy(job *pb.Job, a *pb.Attempt) (int, string) {
 	for i, r := range job.GetSpec().GetPodFailurePolicy().GetRules() {
 		if ec := r.GetOnExitCodes(); ec != nil {
-			if a.GetState() != AttemptFailed || a.GetExitCode() == 0 {
+			if a.GetState() != pb.AttemptFailed || a.GetExitCode() == 0 {
 				continue
 			}
 			in := false
@@ -234,12 +208,12 @@ func matchFailurePolicy(job *pb.Job, a *pb.Attempt) (int, string) {
 			}
 			continue
 		}
-		if a.GetState() != AttemptLost {
+		if a.GetState() != pb.AttemptLost {
 			continue
 		}
 		for _, pc := range r.GetOnPodConditions() {
 			if (pc.GetType() == "WorkerLost" || pc.GetType() == "DisruptionTarget") &&
-				(pc.GetStatus() == "" || pc.GetStatus() == "True") {
+				(pc.GetStatus() == "" || pc.GetStatus() == pb.ConditionTrue) {
 				return i, r.GetAction()
 			}
 		}
@@ -251,7 +225,7 @@ func matchFailurePolicy(job *pb.Job, a *pb.Attempt) (int, string) {
 func describeAttempt(a *pb.Attempt) string {
 	who := fmt.Sprintf("attempt %d of index %d", a.GetNumber(), a.GetIndex())
 	switch {
-	case a.GetState() == AttemptLost:
+	case a.GetState() == pb.AttemptLost:
 		if a.GetWorker() != "" {
 			return fmt.Sprintf("%s was lost with worker %s", who, a.GetWorker())
 		}
@@ -408,7 +382,7 @@ func planJob(job *pb.Job, atts []*pb.Attempt, connected map[string]bool, now tim
 		var stillActive int32
 		for _, a := range p.live {
 			plan.cmds = append(plan.cmds, killCommand(a, reason, message, now))
-			if a.GetState() != AttemptPending {
+			if a.GetState() != pb.AttemptPending {
 				stillActive++ // ends when its worker reports
 			}
 		}
@@ -422,12 +396,12 @@ func planJob(job *pb.Job, atts []*pb.Attempt, connected map[string]bool, now tim
 	finish := func(typ, reason, message string) {
 		kill(killReasonFor(reason), fmt.Sprintf("Job %s %s: %s", name, strings.ToLower(typ), message))
 		st.Active = 0
-		setCondition(st, typ, "True", reason, message, ts)
-		if typ == ConditionComplete {
+		setCondition(st, typ, pb.ConditionTrue, reason, message, ts)
+		if typ == pb.ConditionComplete {
 			st.CompletionTime = ts
 		}
 		plan.cmds = append(plan.cmds, statusCommand(job, st, old)...)
-		if cj := job.GetStatus().GetCronJob(); typ == ConditionComplete && cj != "" {
+		if cj := job.GetStatus().GetCronJob(); typ == pb.ConditionComplete && cj != "" {
 			// The CronJob's lastSuccessfulTime answers "when did it last succeed".
 			plan.cmds = append(plan.cmds, &pb.Command{Op: &pb.Command_UpdateCronJobStatus{UpdateCronJobStatus: &pb.UpdateCronJobStatus{
 				Namespace: job.GetMetadata().GetNamespace(), Name: cj, LastSuccessfulTime: ts,
@@ -438,12 +412,12 @@ func planJob(job *pb.Job, atts []*pb.Attempt, connected map[string]bool, now tim
 	if job.GetSpec().GetSuspend() {
 		st.Active = kill(ReasonSuspended, fmt.Sprintf("Job %s is suspended", name))
 		st.StartTime = nil
-		setCondition(st, ConditionSuspended, "True", ReasonJobSuspended, "Job suspended", ts)
+		setCondition(st, pb.ConditionSuspended, pb.ConditionTrue, ReasonJobSuspended, "Job suspended", ts)
 		plan.cmds = append(plan.cmds, statusCommand(job, st, old)...)
 		return plan
 	}
-	if c := findCondition(st, ConditionSuspended); c != nil && c.GetStatus() == "True" {
-		setCondition(st, ConditionSuspended, "False", ReasonJobResumed, "Job resumed", ts)
+	if c := findCondition(st, pb.ConditionSuspended); c != nil && c.GetStatus() == pb.ConditionTrue {
+		setCondition(st, pb.ConditionSuspended, "False", ReasonJobResumed, "Job resumed", ts)
 	}
 
 	// activeDeadlineSeconds wins over every other way to end.
@@ -452,12 +426,12 @@ func planJob(job *pb.Job, atts []*pb.Attempt, connected map[string]bool, now tim
 		deadline = st.GetStartTime().AsTime().Add(time.Duration(*ads) * time.Second)
 	}
 	if (!deadline.IsZero() && !now.Before(deadline)) || p.deadline {
-		finish(ConditionFailed, ReasonDeadlineExceeded,
+		finish(pb.ConditionFailed, ReasonDeadlineExceeded,
 			fmt.Sprintf("Job was active longer than its activeDeadlineSeconds (%ds)", job.GetSpec().GetActiveDeadlineSeconds()))
 		return plan
 	}
 	if p.failJob != "" {
-		finish(ConditionFailed, ReasonPodFailurePolicy, p.failJob)
+		finish(pb.ConditionFailed, ReasonPodFailurePolicy, p.failJob)
 		return plan
 	}
 	if p.failed > sh.backoffLimit {
@@ -465,11 +439,11 @@ func planJob(job *pb.Job, atts []*pb.Attempt, connected map[string]bool, now tim
 		if p.lastCount != nil {
 			msg += "; last: " + describeAttempt(p.lastCount)
 		}
-		finish(ConditionFailed, ReasonBackoffLimitExceeded, msg)
+		finish(pb.ConditionFailed, ReasonBackoffLimitExceeded, msg)
 		return plan
 	}
 	if complete, msg := isComplete(sh, p); complete {
-		finish(ConditionComplete, ReasonCompletionsReached, msg)
+		finish(pb.ConditionComplete, ReasonCompletionsReached, msg)
 		return plan
 	}
 
@@ -496,7 +470,7 @@ func planJob(job *pb.Job, atts []*pb.Attempt, connected map[string]bool, now tim
 	if excess := int32(len(p.live)) - want; excess > 0 {
 		victims := append([]*pb.Attempt(nil), p.live...)
 		sort.SliceStable(victims, func(i, j int) bool {
-			pi, pj := victims[i].GetState() == AttemptPending, victims[j].GetState() == AttemptPending
+			pi, pj := victims[i].GetState() == pb.AttemptPending, victims[j].GetState() == pb.AttemptPending
 			if pi != pj {
 				return pi
 			}
@@ -504,7 +478,7 @@ func planJob(job *pb.Job, atts []*pb.Attempt, connected map[string]bool, now tim
 		})
 		for _, a := range victims[:excess] {
 			stopping[a] = true
-			if a.GetState() == AttemptPending {
+			if a.GetState() == pb.AttemptPending {
 				killedPending++ // RequestKill ends a Pending attempt at once
 			}
 			plan.cmds = append(plan.cmds, killCommand(a, ReasonKilled,
@@ -545,7 +519,7 @@ func planJob(job *pb.Job, atts []*pb.Attempt, connected map[string]bool, now tim
 	plan.next = deadline
 
 	for _, a := range p.live {
-		if a.GetState() == AttemptPending && !stopping[a] {
+		if a.GetState() == pb.AttemptPending && !stopping[a] {
 			plan.place = append(plan.place, placeRequest{job: job, attempt: a})
 		}
 	}
@@ -591,7 +565,7 @@ func newAttempt(job *pb.Job, slot int32, p *progress, connected map[string]bool,
 		Index:       slot,
 		Number:      number,
 		Name:        AttemptName(name, slot, number),
-		State:       AttemptPending,
+		State:       pb.AttemptPending,
 		CreatedTime: timestamppb.New(now),
 	}
 	if prev == nil {
@@ -604,7 +578,7 @@ func newAttempt(job *pb.Job, slot int32, p *progress, connected map[string]bool,
 		}
 		a.NotBefore = timestamppb.New(from.Add(opts.backoff(p.failed)))
 	}
-	if prev.GetState() == AttemptFailed && job.GetSpec().GetTemplate().GetSpec().GetRestartPolicy() == "OnFailure" &&
+	if prev.GetState() == pb.AttemptFailed && job.GetSpec().GetTemplate().GetSpec().GetRestartPolicy() == "OnFailure" &&
 		prev.GetWorker() != "" && connected[prev.GetWorker()] {
 		a.PinnedWorker = prev.GetWorker()
 	}
@@ -623,7 +597,7 @@ func killAttemptsOfFinishedJobs(v View, now time.Time) []*pb.Command {
 		switch {
 		case job == nil:
 			cmds = append(cmds, killCommand(a, ReasonKilled, fmt.Sprintf("Job %s no longer exists", a.GetJob()), now))
-		case JobFinished(job):
+		case job.Finished():
 			c := finishedCondition(job)
 			msg := fmt.Sprintf("Job %s has finished", a.GetJob())
 			if c != nil {
@@ -640,7 +614,7 @@ func killAttemptsOfFinishedJobs(v View, now time.Time) []*pb.Command {
 
 func finishedCondition(job *pb.Job) *pb.JobCondition {
 	for _, c := range job.GetStatus().GetConditions() {
-		if (c.GetType() == ConditionComplete || c.GetType() == ConditionFailed) && c.GetStatus() == "True" {
+		if (c.GetType() == pb.ConditionComplete || c.GetType() == pb.ConditionFailed) && c.GetStatus() == pb.ConditionTrue {
 			return c
 		}
 	}

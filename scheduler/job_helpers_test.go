@@ -66,9 +66,9 @@ func (w *world) JobsOfCronJob(ns, cron string) []*pb.Job {
 	return out
 }
 func (w *world) UnfinishedJobs() []*pb.Job {
-	return w.sortedJobs(func(j *pb.Job) bool { return !JobFinished(j) })
+	return w.sortedJobs(func(j *pb.Job) bool { return !j.Finished() })
 }
-func (w *world) FinishedJobs() []*pb.Job { return w.sortedJobs(JobFinished) }
+func (w *world) FinishedJobs() []*pb.Job { return w.sortedJobs((*pb.Job).Finished) }
 
 func (w *world) sortedAttempts(keep func(*pb.Attempt) bool) []*pb.Attempt {
 	var out []*pb.Attempt
@@ -95,7 +95,7 @@ func (w *world) sortedAttempts(keep func(*pb.Attempt) bool) []*pb.Attempt {
 func (w *world) Attempts(ns, job string) []*pb.Attempt {
 	return w.sortedAttempts(func(a *pb.Attempt) bool { return a.Namespace == ns && a.Job == job })
 }
-func (w *world) UnfinishedAttempts() []*pb.Attempt { return w.sortedAttempts(AttemptUnfinished) }
+func (w *world) UnfinishedAttempts() []*pb.Attempt { return w.sortedAttempts((*pb.Attempt).Unfinished) }
 
 // addJob stores a Job (defaults as validation would have filled them).
 func (w *world) addJob(j *pb.Job) *pb.Job {
@@ -160,12 +160,12 @@ func (w *world) apply(cmds []*pb.Command) {
 		case *pb.Command_AssignAttempt:
 			as := op.AssignAttempt
 			a := w.attempts[wkey(as.Namespace, as.Name)]
-			if a == nil || a.State != AttemptPending || a.KillRequested {
+			if a == nil || a.State != pb.AttemptPending || a.KillRequested {
 				w.t.Fatalf("AssignAttempt %s: attempt is %v", as.Name, a)
 			}
 			w.incarnation++
 			w.mutateAttempt(as.Name, func(a *pb.Attempt) {
-				a.State, a.Worker, a.AssignedTime, a.Incarnation = AttemptAssigned, as.Worker, as.Now, w.incarnation
+				a.State, a.Worker, a.AssignedTime, a.Incarnation = pb.AttemptAssigned, as.Worker, as.Now, w.incarnation
 			})
 		case *pb.Command_UpdateCronJobStatus:
 			u := op.UpdateCronJobStatus
@@ -185,7 +185,7 @@ func (w *world) apply(cmds []*pb.Command) {
 		case *pb.Command_RequestKill:
 			rk := op.RequestKill
 			a := w.attempts[wkey(rk.Namespace, rk.Name)]
-			if a == nil || !AttemptUnfinished(a) {
+			if a == nil || !a.Unfinished() {
 				w.t.Fatalf("RequestKill %s: attempt is %v", rk.Name, a)
 			}
 			if a.KillRequested {
@@ -193,14 +193,14 @@ func (w *world) apply(cmds []*pb.Command) {
 			}
 			w.mutateAttempt(rk.Name, func(a *pb.Attempt) {
 				a.KillRequested, a.KillReason = true, rk.Reason
-				if a.State == AttemptPending {
-					a.State, a.Reason, a.Message, a.FinishTime = AttemptFailed, rk.Reason, rk.Message, rk.Now
+				if a.State == pb.AttemptPending {
+					a.State, a.Reason, a.Message, a.FinishTime = pb.AttemptFailed, rk.Reason, rk.Message, rk.Now
 				}
 			})
 		case *pb.Command_MarkAttemptLost:
 			ml := op.MarkAttemptLost
 			w.mutateAttempt(ml.Name, func(a *pb.Attempt) {
-				a.State, a.Reason, a.Message, a.FinishTime = AttemptLost, ml.Reason, ml.Message, ml.Now
+				a.State, a.Reason, a.Message, a.FinishTime = pb.AttemptLost, ml.Reason, ml.Message, ml.Now
 			})
 		case *pb.Command_DeleteResource:
 			d := op.DeleteResource
@@ -227,16 +227,16 @@ func (w *world) apply(cmds []*pb.Command) {
 func (w *world) report(name, state string, exitCode int32, at time.Time) {
 	w.t.Helper()
 	a := w.attempts[wkey("default", name)]
-	if a == nil || (a.State != AttemptAssigned && a.State != AttemptRunning) {
+	if a == nil || (a.State != pb.AttemptAssigned && a.State != pb.AttemptRunning) {
 		w.t.Fatalf("report %s %s: attempt is %v", name, state, a)
 	}
 	w.mutateAttempt(name, func(a *pb.Attempt) {
 		a.State = state
 		a.ExitCode = exitCode
 		switch state {
-		case AttemptRunning:
+		case pb.AttemptRunning:
 			a.StartTime = timestamppb.New(at)
-		case AttemptFailed:
+		case pb.AttemptFailed:
 			a.FinishTime = timestamppb.New(at)
 			a.Reason = "Error"
 			if a.KillRequested {
@@ -264,17 +264,17 @@ func (w *world) checkInvariants(workers []WorkerInfo) {
 	for _, j := range w.jobs {
 		live := 0
 		for _, a := range w.Attempts(j.Metadata.Namespace, j.Metadata.Name) {
-			if AttemptUnfinished(a) && !a.KillRequested {
+			if a.Unfinished() && !a.KillRequested {
 				live++
 			}
 		}
-		if par := j.Spec.GetParallelism(); int32(live) > par && !JobFinished(j) {
+		if par := j.Spec.GetParallelism(); int32(live) > par && !j.Finished() {
 			w.t.Fatalf("job %s has %d live attempts, parallelism %d", j.Metadata.Name, live, par)
 		}
 	}
 	used := map[string]int{}
 	for _, a := range w.UnfinishedAttempts() {
-		if a.State != AttemptPending {
+		if a.State != pb.AttemptPending {
 			used[a.Worker]++
 		}
 	}
@@ -289,8 +289,8 @@ func (w *world) checkInvariants(workers []WorkerInfo) {
 func (w *world) runAll(now time.Time) {
 	w.t.Helper()
 	for _, a := range w.UnfinishedAttempts() {
-		if a.State == AttemptAssigned {
-			w.report(a.Name, AttemptRunning, 0, now)
+		if a.State == pb.AttemptAssigned {
+			w.report(a.Name, pb.AttemptRunning, 0, now)
 		}
 	}
 }
@@ -299,7 +299,7 @@ func (w *world) runAll(now time.Time) {
 func (w *world) placed() []string {
 	var out []string
 	for _, a := range w.UnfinishedAttempts() {
-		if a.State == AttemptAssigned || a.State == AttemptRunning {
+		if a.State == pb.AttemptAssigned || a.State == pb.AttemptRunning {
 			out = append(out, a.Name)
 		}
 	}

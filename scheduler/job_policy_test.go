@@ -38,7 +38,7 @@ func TestJobPodFailurePolicy(t *testing.T) {
 			name:  "FailJob on exit code",
 			rules: []*pb.PodFailurePolicyRule{exitRule("Ignore", "In", 7), exitRule("FailJob", "In", 42)},
 			limit: 6,
-			ends:  []end{{AttemptFailed, 1}, {AttemptFailed, 42}},
+			ends:  []end{{pb.AttemptFailed, 1}, {pb.AttemptFailed, 42}},
 			// the first failure counts (no rule matches exit 1)
 			wantReason:  ReasonPodFailurePolicy,
 			wantMessage: "attempt 2 of index 0 exited with code 42, matching FailJob rule 1",
@@ -48,14 +48,14 @@ func TestJobPodFailurePolicy(t *testing.T) {
 			name:       "Ignore is not counted and retries at once",
 			rules:      []*pb.PodFailurePolicyRule{exitRule("Ignore", "In", 7)},
 			limit:      0,
-			ends:       []end{{AttemptFailed, 7}, {AttemptFailed, 7}},
+			ends:       []end{{pb.AttemptFailed, 7}, {pb.AttemptFailed, 7}},
 			wantFailed: 0,
 		},
 		{
 			name:        "Count is counted with backoff",
 			rules:       []*pb.PodFailurePolicyRule{exitRule("Count", "In", 7)},
 			limit:       1,
-			ends:        []end{{AttemptFailed, 7}},
+			ends:        []end{{pb.AttemptFailed, 7}},
 			wantFailed:  1,
 			wantBackoff: true,
 		},
@@ -63,7 +63,7 @@ func TestJobPodFailurePolicy(t *testing.T) {
 			name:        "NotIn",
 			rules:       []*pb.PodFailurePolicyRule{exitRule("FailJob", "NotIn", 1, 2)},
 			limit:       6,
-			ends:        []end{{AttemptFailed, 2}, {AttemptFailed, 3}},
+			ends:        []end{{pb.AttemptFailed, 2}, {pb.AttemptFailed, 3}},
 			wantReason:  ReasonPodFailurePolicy,
 			wantMessage: "attempt 2 of index 0 exited with code 3, matching FailJob rule 0",
 			wantFailed:  1,
@@ -71,7 +71,7 @@ func TestJobPodFailurePolicy(t *testing.T) {
 		{
 			name:       "lost attempts are replaced and not counted",
 			limit:      0,
-			ends:       []end{{AttemptLost, 0}, {AttemptLost, 0}},
+			ends:       []end{{pb.AttemptLost, 0}, {pb.AttemptLost, 0}},
 			wantFailed: 0,
 			wantLost:   2,
 		},
@@ -79,7 +79,7 @@ func TestJobPodFailurePolicy(t *testing.T) {
 			name:        "WorkerLost Count",
 			rules:       []*pb.PodFailurePolicyRule{lostRule("Count", "WorkerLost")},
 			limit:       0,
-			ends:        []end{{AttemptLost, 0}},
+			ends:        []end{{pb.AttemptLost, 0}},
 			wantReason:  ReasonBackoffLimitExceeded,
 			wantMessage: "Job has reached the specified backoff limit: 1 failed attempts, backoffLimit 0; last: attempt 1 of index 0 was lost with worker w1",
 			wantFailed:  1,
@@ -88,7 +88,7 @@ func TestJobPodFailurePolicy(t *testing.T) {
 			name:        "DisruptionTarget FailJob",
 			rules:       []*pb.PodFailurePolicyRule{exitRule("Ignore", "In", 1), lostRule("FailJob", "DisruptionTarget")},
 			limit:       6,
-			ends:        []end{{AttemptLost, 0}},
+			ends:        []end{{pb.AttemptLost, 0}},
 			wantReason:  ReasonPodFailurePolicy,
 			wantMessage: "attempt 1 of index 0 was lost with worker w1, matching FailJob rule 1",
 		},
@@ -96,7 +96,7 @@ func TestJobPodFailurePolicy(t *testing.T) {
 			name:     "WorkerLost Ignore keeps it a lost attempt",
 			rules:    []*pb.PodFailurePolicyRule{lostRule("Ignore", "WorkerLost")},
 			limit:    0,
-			ends:     []end{{AttemptLost, 0}},
+			ends:     []end{{pb.AttemptLost, 0}},
 			wantLost: 1,
 		},
 	}
@@ -115,9 +115,9 @@ func TestJobPodFailurePolicy(t *testing.T) {
 			var lastReplacement *pb.Attempt
 			for i, e := range tc.ends {
 				name := AttemptName("pfp", 0, int32(i+1))
-				if e.state == AttemptLost {
+				if e.state == pb.AttemptLost {
 					w.apply(LostAttempts(w, map[string]time.Time{"w1": now}, now.Add(time.Minute), time.Minute))
-					if a := w.attempt(name); a.State != AttemptLost {
+					if a := w.attempt(name); a.State != pb.AttemptLost {
 						t.Fatalf("%s not lost: %v", name, a)
 					}
 				} else {
@@ -125,7 +125,7 @@ func TestJobPodFailurePolicy(t *testing.T) {
 				}
 				now = now.Add(time.Minute)
 				w.reconcile(workers, now)
-				if JobFinished(w.job("pfp")) {
+				if w.job("pfp").Finished() {
 					break
 				}
 				lastReplacement = w.attempt(AttemptName("pfp", 0, int32(i+2)))
@@ -133,7 +133,7 @@ func TestJobPodFailurePolicy(t *testing.T) {
 				w.reconcile(workers, now)
 			}
 			j := w.job("pfp")
-			c := cond(j, ConditionFailed)
+			c := cond(j, pb.ConditionFailed)
 			switch {
 			case tc.wantReason == "" && c != nil:
 				t.Fatalf("job failed: %v", c)
@@ -168,7 +168,7 @@ func TestJobSuspendAndResume(t *testing.T) {
 	if pending["sus-1-1"] != "the only matching worker w1 is full (1/1 slots used)" {
 		t.Errorf("pending %v", pending)
 	}
-	w.report("sus-0-1", AttemptRunning, 0, t0)
+	w.report("sus-0-1", pb.AttemptRunning, 0, t0)
 
 	setSuspend := func(b bool) {
 		j := proto.Clone(w.job("sus")).(*pb.Job)
@@ -185,15 +185,15 @@ func TestJobSuspendAndResume(t *testing.T) {
 		t.Errorf("suspended job wants a call at %v", next)
 	}
 	j := w.job("sus")
-	c := cond(j, ConditionSuspended)
+	c := cond(j, pb.ConditionSuspended)
 	if c == nil || c.Status != "True" || !c.LastTransitionTime.AsTime().Equal(at) || j.Status.StartTime != nil || j.Status.Active != 1 {
 		t.Fatalf("suspended status %v", j.Status)
 	}
 	// The worker stops it; being killed is not a failure, and no new attempt starts.
-	w.report("sus-0-1", AttemptFailed, 143, at.Add(time.Second))
+	w.report("sus-0-1", pb.AttemptFailed, 143, at.Add(time.Second))
 	w.reconcile(workers, at.Add(2*time.Second))
 	j = w.job("sus")
-	if j.Status.Failed != 0 || j.Status.Active != 0 || JobFinished(j) {
+	if j.Status.Failed != 0 || j.Status.Active != 0 || j.Finished() {
 		t.Fatalf("after the kill %v", j.Status)
 	}
 	if cmds, _, _ := w.reconcile(workers, at.Add(time.Hour)); len(cmds) != 0 {
@@ -204,11 +204,11 @@ func TestJobSuspendAndResume(t *testing.T) {
 	resumed := at.Add(2 * time.Hour) // long past the original deadline
 	_, next, _ = w.reconcile(workers, resumed)
 	j = w.job("sus")
-	c = cond(j, ConditionSuspended)
+	c = cond(j, pb.ConditionSuspended)
 	if c == nil || c.Status != "False" || c.Reason != ReasonJobResumed || !c.LastTransitionTime.AsTime().Equal(resumed) {
 		t.Errorf("resumed condition %v", c)
 	}
-	if JobFinished(j) || !j.Status.StartTime.AsTime().Equal(resumed) || !next.Equal(resumed.Add(10*time.Minute)) {
+	if j.Finished() || !j.Status.StartTime.AsTime().Equal(resumed) || !next.Equal(resumed.Add(10*time.Minute)) {
 		t.Errorf("resumed status %v, next %v", j.Status, next)
 	}
 	if got := w.placed(); !reflect.DeepEqual(got, []string{"sus-0-2"}) {
@@ -225,20 +225,20 @@ func TestJobWorkQueue(t *testing.T) {
 	if got := w.placed(); len(got) != 3 {
 		t.Fatalf("placed %v", got)
 	}
-	w.report("queue-1-1", AttemptSucceeded, 0, t0.Add(time.Second))
-	w.report("queue-2-1", AttemptFailed, 1, t0.Add(time.Second))
+	w.report("queue-1-1", pb.AttemptSucceeded, 0, t0.Add(time.Second))
+	w.report("queue-2-1", pb.AttemptFailed, 1, t0.Add(time.Second))
 	cmds, _, _ := w.reconcile(workers, t0.Add(time.Hour))
 	// One succeeded: no new attempt, the others may finish their work.
 	if got := kinds(cmds); !reflect.DeepEqual(got, []string{"status:queue"}) {
 		t.Fatalf("after one success: %v", got)
 	}
-	if JobFinished(w.job("queue")) {
+	if w.job("queue").Finished() {
 		t.Fatal("finished while an attempt runs")
 	}
-	w.report("queue-0-1", AttemptSucceeded, 0, t0.Add(2*time.Hour))
+	w.report("queue-0-1", pb.AttemptSucceeded, 0, t0.Add(2*time.Hour))
 	w.reconcile(workers, t0.Add(2*time.Hour))
 	j := w.job("queue")
-	if c := cond(j, ConditionComplete); c == nil || j.Status.Succeeded != 2 || j.Status.Failed != 1 {
+	if c := cond(j, pb.ConditionComplete); c == nil || j.Status.Succeeded != 2 || j.Status.Failed != 1 {
 		t.Errorf("status %v", j.Status)
 	}
 }
@@ -266,8 +266,8 @@ func TestJobParallelismChanges(t *testing.T) {
 	j.Spec.Parallelism = proto.Int32(0)
 	w.jobs[wkey("default", "par")] = j
 	w.reconcile(workers, t0.Add(2*time.Second))
-	w.report("par-0-1", AttemptFailed, 143, t0.Add(3*time.Second))
-	w.report("par-1-1", AttemptFailed, 143, t0.Add(3*time.Second))
+	w.report("par-0-1", pb.AttemptFailed, 143, t0.Add(3*time.Second))
+	w.report("par-1-1", pb.AttemptFailed, 143, t0.Add(3*time.Second))
 	w.reconcile(workers, t0.Add(4*time.Second))
 	if got := w.UnfinishedAttempts(); len(got) != 0 {
 		t.Errorf("paused job still has %v", got)
@@ -283,7 +283,7 @@ func TestFinishedJobKillsLeftoverAttempts(t *testing.T) {
 	w.reconcile(workersN(1, 1), t0)
 	// The cron controller replaces the Job (Failed, Replaced).
 	j := proto.Clone(w.job("done")).(*pb.Job)
-	setCondition(j.Status, ConditionFailed, "True", "Replaced", "replaced by done2", nil)
+	setCondition(j.Status, pb.ConditionFailed, "True", "Replaced", "replaced by done2", nil)
 	w.jobs[wkey("default", "done")] = j
 	cmds, _, _ := w.reconcile(workersN(1, 1), t0.Add(time.Second))
 	if got := kinds(cmds); !reflect.DeepEqual(got, []string{"kill:done-0-1:Killed"}) {

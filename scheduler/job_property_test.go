@@ -46,22 +46,22 @@ func TestJobRandomLives(t *testing.T) {
 		}))
 		workers := workersN(rng.Intn(3)+1, rng.Intn(3)+1)
 		now := t0
-		for step := 0; step < 400 && !JobFinished(w.job(name)); step++ {
+		for step := 0; step < 400 && !w.job(name).Finished(); step++ {
 			w.reconcile(workers, now)
 			if cmds, _, _ := ReconcileJobs(w, workers, now, JobOptions{}); len(cmds) != 0 {
 				t.Fatalf("round %d step %d: second reconcile wrote %v", round, step, kinds(cmds))
 			}
 			for _, a := range w.UnfinishedAttempts() {
-				if a = w.attempt(a.Name); a.State == AttemptPending || !AttemptUnfinished(a) {
+				if a = w.attempt(a.Name); a.State == pb.AttemptPending || !a.Unfinished() {
 					continue // Pending, or lost with another attempt of its worker
 				}
 				switch r := rng.Intn(10); {
-				case r < 2 && a.State == AttemptAssigned:
-					w.report(a.Name, AttemptRunning, 0, now)
+				case r < 2 && a.State == pb.AttemptAssigned:
+					w.report(a.Name, pb.AttemptRunning, 0, now)
 				case r < 5:
-					w.report(a.Name, AttemptSucceeded, 0, now)
+					w.report(a.Name, pb.AttemptSucceeded, 0, now)
 				case r < 8:
-					w.report(a.Name, AttemptFailed, int32([]int{1, 2, 9}[rng.Intn(3)]), now)
+					w.report(a.Name, pb.AttemptFailed, int32([]int{1, 2, 9}[rng.Intn(3)]), now)
 				case r < 9:
 					w.apply(LostAttempts(w, map[string]time.Time{a.Worker: now.Add(-time.Minute)}, now, time.Minute))
 				}
@@ -70,13 +70,13 @@ func TestJobRandomLives(t *testing.T) {
 		}
 		// Let the attempts of a finished Job end, as their workers would.
 		for _, a := range w.UnfinishedAttempts() {
-			if a.State != AttemptPending {
-				w.report(a.Name, AttemptFailed, 143, now)
+			if a.State != pb.AttemptPending {
+				w.report(a.Name, pb.AttemptFailed, 143, now)
 			}
 		}
 		w.reconcile(workers, now)
 		j := w.job(name)
-		if !JobFinished(j) {
+		if !j.Finished() {
 			t.Fatalf("round %d: job never finished: %v", round, j.Status)
 		}
 		if len(w.UnfinishedAttempts()) != 0 {
@@ -88,7 +88,7 @@ func TestJobRandomLives(t *testing.T) {
 		if indexed {
 			seen := map[int32]bool{}
 			for _, a := range w.Attempts("default", name) {
-				if a.State == AttemptSucceeded {
+				if a.State == pb.AttemptSucceeded {
 					if seen[a.Index] {
 						t.Fatalf("round %d: index %d succeeded twice", round, a.Index)
 					}
@@ -96,7 +96,7 @@ func TestJobRandomLives(t *testing.T) {
 				}
 			}
 		}
-		if c := cond(j, ConditionComplete); c != nil {
+		if c := cond(j, pb.ConditionComplete); c != nil {
 			want := j.Spec.GetCompletions()
 			if j.Spec.Completions == nil {
 				want = 1
@@ -105,7 +105,7 @@ func TestJobRandomLives(t *testing.T) {
 				t.Fatalf("round %d: complete with %d succeeded, want %d", round, j.Status.Succeeded, want)
 			}
 		}
-		if c := cond(j, ConditionFailed); c != nil && c.Reason == ReasonBackoffLimitExceeded && j.Status.Failed <= j.Spec.GetBackoffLimit() {
+		if c := cond(j, pb.ConditionFailed); c != nil && c.Reason == ReasonBackoffLimitExceeded && j.Status.Failed <= j.Spec.GetBackoffLimit() {
 			t.Fatalf("round %d: BackoffLimitExceeded with %d failures, limit %d", round, j.Status.Failed, j.Spec.GetBackoffLimit())
 		}
 	}

@@ -19,7 +19,7 @@ func TestJobCompletionsNeverExceedParallelism(t *testing.T) {
 	workers := workersN(1, 10)
 	now := t0
 	var lastStep time.Time
-	for step := 0; step < 10 && !JobFinished(w.job("report")); step++ {
+	for step := 0; step < 10 && !w.job("report").Finished(); step++ {
 		lastStep = now
 		w.reconcile(workers, now)
 		placed := w.placed()
@@ -28,12 +28,12 @@ func TestJobCompletionsNeverExceedParallelism(t *testing.T) {
 		}
 		now = now.Add(time.Second)
 		for _, name := range placed {
-			w.report(name, AttemptSucceeded, 0, now)
+			w.report(name, pb.AttemptSucceeded, 0, now)
 		}
 		now = now.Add(time.Second)
 	}
 	j := w.job("report")
-	c := cond(j, ConditionComplete)
+	c := cond(j, pb.ConditionComplete)
 	if c == nil || c.Status != "True" || c.Reason != ReasonCompletionsReached {
 		t.Fatalf("Complete condition = %v", c)
 	}
@@ -75,14 +75,14 @@ func TestJobFirstStepCreatesStartsAndAssignsInOneList(t *testing.T) {
 		t.Errorf("status %v", j.Status)
 	}
 	a := w.attempt("one-0-1")
-	if a.Index != 0 || a.Number != 1 || a.State != AttemptAssigned || !a.CreatedTime.AsTime().Equal(t0) {
+	if a.Index != 0 || a.Number != 1 || a.State != pb.AttemptAssigned || !a.CreatedTime.AsTime().Equal(t0) {
 		t.Errorf("attempt %v", a)
 	}
 	// Nothing changed: nothing written, even though time moved.
 	if cmds, _, _ := w.reconcile(workersN(1, 1), t0.Add(time.Minute)); len(cmds) != 0 {
 		t.Errorf("second reconcile wrote %v", kinds(cmds))
 	}
-	w.report("one-0-1", AttemptRunning, 0, t0.Add(2*time.Minute))
+	w.report("one-0-1", pb.AttemptRunning, 0, t0.Add(2*time.Minute))
 	if cmds, _, _ := w.reconcile(workersN(1, 1), t0.Add(2*time.Minute)); len(cmds) != 0 {
 		t.Errorf("reconcile after Running wrote %v", kinds(cmds))
 	}
@@ -98,9 +98,9 @@ func TestJobIndexedEachIndexOnce(t *testing.T) {
 	if got, want := w.placed(), []string{"idx-0-1", "idx-1-1", "idx-2-1"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("placed %v, want %v", got, want)
 	}
-	w.report("idx-0-1", AttemptSucceeded, 0, t0.Add(time.Second))
-	w.report("idx-2-1", AttemptSucceeded, 0, t0.Add(time.Second))
-	w.report("idx-1-1", AttemptFailed, 1, t0.Add(time.Second))
+	w.report("idx-0-1", pb.AttemptSucceeded, 0, t0.Add(time.Second))
+	w.report("idx-2-1", pb.AttemptSucceeded, 0, t0.Add(time.Second))
+	w.report("idx-1-1", pb.AttemptFailed, 1, t0.Add(time.Second))
 	now := t0.Add(2 * time.Second)
 	w.reconcile(workers, now)
 	j := w.job("idx")
@@ -116,17 +116,17 @@ func TestJobIndexedEachIndexOnce(t *testing.T) {
 	now = now.Add(10 * time.Second)
 	w.reconcile(workers, now)
 	for _, name := range w.placed() {
-		w.report(name, AttemptSucceeded, 0, now)
+		w.report(name, pb.AttemptSucceeded, 0, now)
 	}
 	w.reconcile(workers, now.Add(time.Second))
 	j = w.job("idx")
-	if j.Status.CompletedIndexes != "0-3" || cond(j, ConditionComplete) == nil || j.Status.Succeeded != 4 {
+	if j.Status.CompletedIndexes != "0-3" || cond(j, pb.ConditionComplete) == nil || j.Status.Succeeded != 4 {
 		t.Errorf("status %v", j.Status)
 	}
 	for idx := int32(0); idx < 4; idx++ {
 		n := 0
 		for _, a := range w.Attempts("default", "idx") {
-			if a.Index == idx && a.State == AttemptSucceeded {
+			if a.Index == idx && a.State == pb.AttemptSucceeded {
 				n++
 			}
 		}
@@ -149,7 +149,7 @@ func TestJobBackoffDelaysDoubleUpToTheCap(t *testing.T) {
 			t.Fatalf("failure %d: placed %v", i+1, placed)
 		}
 		failedAt := now.Add(3 * time.Second)
-		w.report(placed[0], AttemptFailed, 1, failedAt)
+		w.report(placed[0], pb.AttemptFailed, 1, failedAt)
 		now = failedAt.Add(time.Second)
 		_, next, pending := w.reconcile(workers, now)
 		retry := w.attempt(AttemptName("flaky", 0, int32(i+2)))
@@ -191,14 +191,14 @@ func TestJobBackoffLimitExceeded(t *testing.T) {
 		if len(placed) != 1 {
 			t.Fatalf("round %d: placed %v", i, placed)
 		}
-		w.report(placed[0], AttemptFailed, 3, now)
+		w.report(placed[0], pb.AttemptFailed, 3, now)
 	}
 	cmds, next, _ := w.reconcile(workers, now)
 	if got := kinds(cmds); !reflect.DeepEqual(got, []string{"status:limited"}) {
 		t.Errorf("final commands %v", got)
 	}
 	j := w.job("limited")
-	c := cond(j, ConditionFailed)
+	c := cond(j, pb.ConditionFailed)
 	if c == nil || c.Status != "True" || c.Reason != ReasonBackoffLimitExceeded {
 		t.Fatalf("Failed condition = %v", c)
 	}
@@ -232,7 +232,7 @@ func TestJobOnFailurePinsRetryToTheWorker(t *testing.T) {
 	if a := w.attempt("other-0-1"); a.Worker != "w2" {
 		t.Fatalf("other on %s, want w2 (least loaded)", a.Worker)
 	}
-	w.report("pin-0-1", AttemptFailed, 1, t0.Add(time.Second))
+	w.report("pin-0-1", pb.AttemptFailed, 1, t0.Add(time.Second))
 	w.reconcile(workers, t0.Add(2*time.Second))
 	retry := w.attempt("pin-0-2")
 	if retry.PinnedWorker != "w1" {
@@ -243,13 +243,13 @@ func TestJobOnFailurePinsRetryToTheWorker(t *testing.T) {
 	w.addJob(testJob("fill2"))
 	w.reconcile([]WorkerInfo{workers[0]}, t0.Add(3*time.Second)) // only w1 visible: fill1 and fill2 take both its slots
 	_, _, pending := w.reconcile(workers, t0.Add(11*time.Second))
-	if w.attempt("pin-0-2").State != AttemptPending {
+	if w.attempt("pin-0-2").State != pb.AttemptPending {
 		t.Fatalf("pinned retry placed while w1 is full: %v", w.attempt("pin-0-2"))
 	}
 	if got := pending["pin-0-2"]; !strings.Contains(got, "waiting for a free slot on worker w1 (2/2 used)") {
 		t.Errorf("pending reason %q", got)
 	}
-	w.report("fill1-0-1", AttemptSucceeded, 0, t0.Add(12*time.Second))
+	w.report("fill1-0-1", pb.AttemptSucceeded, 0, t0.Add(12*time.Second))
 	w.reconcile(workers, t0.Add(13*time.Second))
 	if a := w.attempt("pin-0-2"); a.Worker != "w1" {
 		t.Errorf("pinned retry on %q, want w1", a.Worker)
@@ -259,7 +259,7 @@ func TestJobOnFailurePinsRetryToTheWorker(t *testing.T) {
 	w2 := newWorld(t)
 	w2.addJob(testJob("pin", func(s *pb.JobSpec) { s.Template.Spec.RestartPolicy = "OnFailure" }))
 	w2.reconcile(workers, t0)
-	w2.report("pin-0-1", AttemptFailed, 1, t0.Add(time.Second))
+	w2.report("pin-0-1", pb.AttemptFailed, 1, t0.Add(time.Second))
 	w2.reconcile(workers[1:], t0.Add(20*time.Second))
 	if a := w2.attempt("pin-0-2"); a.PinnedWorker != "" || a.Worker != "w2" {
 		t.Errorf("retry pinned %q on %q, want unpinned on w2", a.PinnedWorker, a.Worker)
@@ -271,9 +271,9 @@ func TestJobRestartPolicyNeverRetriesAnywhere(t *testing.T) {
 	w.addJob(testJob("never"))
 	workers := workersN(2, 1)
 	w.reconcile(workers, t0)
-	w.report("never-0-1", AttemptFailed, 1, t0)
+	w.report("never-0-1", pb.AttemptFailed, 1, t0)
 	w.reconcile(workers, t0.Add(time.Minute))
-	if a := w.attempt("never-0-2"); a.PinnedWorker != "" || a.State != AttemptAssigned {
+	if a := w.attempt("never-0-2"); a.PinnedWorker != "" || a.State != pb.AttemptAssigned {
 		t.Errorf("retry %v", a)
 	}
 }
@@ -289,7 +289,7 @@ func TestJobDeadline(t *testing.T) {
 	if !next.Equal(t0.Add(time.Minute)) {
 		t.Errorf("next %v, want the deadline %v", next, t0.Add(time.Minute))
 	}
-	w.report("slow-0-1", AttemptRunning, 0, t0.Add(time.Second))
+	w.report("slow-0-1", pb.AttemptRunning, 0, t0.Add(time.Second))
 	if cmds, next, _ := w.reconcile(workers, t0.Add(59*time.Second)); len(cmds) != 0 || !next.Equal(t0.Add(time.Minute)) {
 		t.Errorf("before the deadline: %v next %v", kinds(cmds), next)
 	}
@@ -300,12 +300,12 @@ func TestJobDeadline(t *testing.T) {
 	if !next.IsZero() {
 		t.Errorf("next %v", next)
 	}
-	c := cond(w.job("slow"), ConditionFailed)
+	c := cond(w.job("slow"), pb.ConditionFailed)
 	if c == nil || c.Reason != ReasonDeadlineExceeded || c.Message != "Job was active longer than its activeDeadlineSeconds (60s)" {
 		t.Fatalf("condition %v", c)
 	}
 	// The worker reports the kill: nothing more happens.
-	w.report("slow-0-1", AttemptFailed, 137, t0.Add(61*time.Second))
+	w.report("slow-0-1", pb.AttemptFailed, 137, t0.Add(61*time.Second))
 	if cmds, _, _ := w.reconcile(workers, t0.Add(62*time.Second)); len(cmds) != 0 {
 		t.Errorf("after the kill: %v", kinds(cmds))
 	}
@@ -321,9 +321,9 @@ func TestJobDeadlineWinsOverBackoffLimit(t *testing.T) {
 	w.reconcile(workers, t0)
 	// The attempt fails (backoffLimit 0 exceeded) and the deadline passes
 	// before the controller looks again.
-	w.report("both-0-1", AttemptFailed, 1, t0.Add(29*time.Second))
+	w.report("both-0-1", pb.AttemptFailed, 1, t0.Add(29*time.Second))
 	w.reconcile(workers, t0.Add(30*time.Second))
-	if c := cond(w.job("both"), ConditionFailed); c == nil || c.Reason != ReasonDeadlineExceeded {
+	if c := cond(w.job("both"), pb.ConditionFailed); c == nil || c.Reason != ReasonDeadlineExceeded {
 		t.Fatalf("condition %v, want DeadlineExceeded", c)
 	}
 }
@@ -336,10 +336,10 @@ func TestJobDeadlineEnforcedByTheWorker(t *testing.T) {
 	// The worker's clock runs a little ahead: it kills at its deadline and
 	// reports before the leader's clock reaches it. No retry is made.
 	w.mutateAttempt("wd-0-1", func(a *pb.Attempt) {
-		a.State, a.Reason, a.ExitCode, a.FinishTime = AttemptFailed, ReasonDeadlineExceeded, 137, timestamppb.New(t0.Add(29*time.Second))
+		a.State, a.Reason, a.ExitCode, a.FinishTime = pb.AttemptFailed, ReasonDeadlineExceeded, 137, timestamppb.New(t0.Add(29*time.Second))
 	})
 	w.reconcile(workers, t0.Add(29*time.Second))
-	if c := cond(w.job("wd"), ConditionFailed); c == nil || c.Reason != ReasonDeadlineExceeded {
+	if c := cond(w.job("wd"), pb.ConditionFailed); c == nil || c.Reason != ReasonDeadlineExceeded {
 		t.Fatalf("condition %v", c)
 	}
 	if n := len(w.Attempts("default", "wd")); n != 1 {
@@ -374,11 +374,11 @@ func TestDescribeAttempt(t *testing.T) {
 		a    *pb.Attempt
 		want string
 	}{
-		{&pb.Attempt{Number: 3, Index: 2, State: AttemptFailed, ExitCode: 42, Reason: "Error"}, "attempt 3 of index 2 exited with code 42"},
-		{&pb.Attempt{Number: 1, State: AttemptFailed, ExitCode: 137, Reason: "OOMKilled"}, "attempt 1 of index 0 exited with code 137 (OOMKilled)"},
-		{&pb.Attempt{Number: 1, State: AttemptFailed, Reason: "Rejected", Message: "privileged containers are not allowed"},
+		{&pb.Attempt{Number: 3, Index: 2, State: pb.AttemptFailed, ExitCode: 42, Reason: "Error"}, "attempt 3 of index 2 exited with code 42"},
+		{&pb.Attempt{Number: 1, State: pb.AttemptFailed, ExitCode: 137, Reason: "OOMKilled"}, "attempt 1 of index 0 exited with code 137 (OOMKilled)"},
+		{&pb.Attempt{Number: 1, State: pb.AttemptFailed, Reason: "Rejected", Message: "privileged containers are not allowed"},
 			"attempt 1 of index 0 failed: Rejected: privileged containers are not allowed"},
-		{&pb.Attempt{Number: 2, State: AttemptLost}, "attempt 2 of index 0 was lost with its worker"},
+		{&pb.Attempt{Number: 2, State: pb.AttemptLost}, "attempt 2 of index 0 was lost with its worker"},
 	}
 	for _, tc := range tests {
 		if got := describeAttempt(tc.a); got != tc.want {
@@ -390,7 +390,7 @@ func TestDescribeAttempt(t *testing.T) {
 func TestOrphanAttemptIsKilled(t *testing.T) {
 	w := newWorld(t)
 	w.attempts[wkey("default", "gone-0-1")] = &pb.Attempt{Namespace: "default", Job: "gone", Name: "gone-0-1",
-		State: AttemptRunning, Worker: "w1", CreatedTime: timestamppb.New(t0)}
+		State: pb.AttemptRunning, Worker: "w1", CreatedTime: timestamppb.New(t0)}
 	cmds, _, _ := ReconcileJobs(w, workersN(1, 1), t0, JobOptions{})
 	if got := kinds(cmds); !reflect.DeepEqual(got, []string{"kill:gone-0-1:Killed"}) {
 		t.Fatalf("%v", got)
@@ -408,7 +408,7 @@ func TestJobSuspendedAtCreationNeverStarts(t *testing.T) {
 		t.Fatalf("%v next %v", got, next)
 	}
 	j := w.job("held")
-	if c := cond(j, ConditionSuspended); c == nil || c.Status != "True" || c.Reason != ReasonJobSuspended || j.Status.StartTime != nil {
+	if c := cond(j, pb.ConditionSuspended); c == nil || c.Status != "True" || c.Reason != ReasonJobSuspended || j.Status.StartTime != nil {
 		t.Errorf("status %v", j.Status)
 	}
 	if len(w.attempts) != 0 {

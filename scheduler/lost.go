@@ -28,7 +28,7 @@ func LostAttempts(v View, lost map[string]time.Time, now time.Time, leaseTTL tim
 	}
 	var cmds []*pb.Command
 	for _, a := range v.UnfinishedAttempts() {
-		if a.GetState() != AttemptAssigned && a.GetState() != AttemptRunning {
+		if a.GetState() != pb.AttemptAssigned && a.GetState() != pb.AttemptRunning {
 			continue
 		}
 		heard, ok := lost[a.GetWorker()]
@@ -57,7 +57,7 @@ func NextLeaseExpiry(v View, lost map[string]time.Time, now time.Time, leaseTTL 
 	}
 	var next time.Time
 	for _, a := range v.UnfinishedAttempts() {
-		if a.GetState() != AttemptAssigned && a.GetState() != AttemptRunning {
+		if a.GetState() != pb.AttemptAssigned && a.GetState() != pb.AttemptRunning {
 			continue
 		}
 		heard, ok := lost[a.GetWorker()]

@@ -19,12 +19,12 @@ func TestLostAttempts(t *testing.T) {
 		w.attempts[wkey("default", name)] = &pb.Attempt{Namespace: "default", Job: "j", Name: name, State: state, Index: index, Number: 1,
 			Worker: worker, CreatedTime: timestamppb.New(t0)}
 	}
-	put("j-0-1", AttemptRunning, "gone")
-	put("j-1-1", AttemptAssigned, "gone")
-	put("j-2-1", AttemptPending, "")
-	put("j-3-1", AttemptRunning, "alive")  // connected: not in lost
-	put("j-4-1", AttemptSucceeded, "gone") // ended
-	put("j-5-1", AttemptRunning, "late")   // heard from more recently
+	put("j-0-1", pb.AttemptRunning, "gone")
+	put("j-1-1", pb.AttemptAssigned, "gone")
+	put("j-2-1", pb.AttemptPending, "")
+	put("j-3-1", pb.AttemptRunning, "alive")  // connected: not in lost
+	put("j-4-1", pb.AttemptSucceeded, "gone") // ended
+	put("j-5-1", pb.AttemptRunning, "late")   // heard from more recently
 	lost := map[string]time.Time{"gone": heard, "late": heard.Add(20 * time.Second)}
 
 	tests := []struct {
@@ -66,7 +66,7 @@ func TestLostAttemptIsReplaced(t *testing.T) {
 	w := newWorld(t)
 	w.addJob(testJob("r", func(s *pb.JobSpec) { s.Template.Spec.RestartPolicy = "OnFailure" }))
 	w.reconcile(workersN(2, 1), t0)
-	w.report("r-0-1", AttemptRunning, 0, t0)
+	w.report("r-0-1", pb.AttemptRunning, 0, t0)
 	// w1 disconnects at +5s; a full lease later its attempt is lost.
 	w.apply(LostAttempts(w, map[string]time.Time{"w1": t0.Add(5 * time.Second)}, t0.Add(35*time.Second), 30*time.Second))
 	_, _, _ = w.reconcile(workersN(2, 1)[1:], t0.Add(35*time.Second))

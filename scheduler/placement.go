@@ -47,7 +47,7 @@ func placeAttempts(v View, workers []WorkerInfo, reqs []placeRequest, now time.T
 	}
 	used := map[string]int{}
 	for _, a := range v.UnfinishedAttempts() {
-		if a.GetState() == AttemptAssigned || a.GetState() == AttemptRunning {
+		if a.GetState() == pb.AttemptAssigned || a.GetState() == pb.AttemptRunning {
 			used[a.GetWorker()]++
 		}
 	}
@@ -216,7 +216,7 @@ func (g *cronGate) assigned(job *pb.Job) {
 
 func hasPlacedAttempt(v View, job *pb.Job) bool {
 	for _, a := range v.Attempts(job.GetMetadata().GetNamespace(), job.GetMetadata().GetName()) {
-		if a.GetState() == AttemptAssigned || a.GetState() == AttemptRunning {
+		if a.GetState() == pb.AttemptAssigned || a.GetState() == pb.AttemptRunning {
 			return true
 		}
 	}

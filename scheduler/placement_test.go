@@ -85,7 +85,7 @@ func TestPlacement(t *testing.T) {
 				w.addJob(testJob(name, func(s *pb.JobSpec) { s.Parallelism, s.Completions = proto.Int32(int32(n)), proto.Int32(int32(n)) }))
 				for i := 0; i < n; i++ {
 					a := &pb.Attempt{Namespace: "default", Job: name, Index: int32(i), Number: 1, Name: AttemptName(name, int32(i), 1),
-						State: AttemptRunning, Worker: wid, CreatedTime: timestamppb.New(t0)}
+						State: pb.AttemptRunning, Worker: wid, CreatedTime: timestamppb.New(t0)}
 					w.attempts[wkey("default", a.Name)] = a
 				}
 				j := proto.Clone(w.job(name)).(*pb.Job)
@@ -148,7 +148,7 @@ func TestConcurrencyGating(t *testing.T) {
 			if !reflect.DeepEqual(placed, []string{"nightly-100-0-1"}) || pending["nightly-101-0-1"] != tc.want {
 				t.Fatalf("placed %v pending %v", placed, pending)
 			}
-			w.report("nightly-100-0-1", AttemptRunning, 0, t0)
+			w.report("nightly-100-0-1", pb.AttemptRunning, 0, t0)
 			if cmds, _, pending := w.reconcile(workers, t0.Add(time.Minute)); len(cmds) != 0 || pending["nightly-101-0-1"] != tc.want {
 				t.Fatalf("while running: %v %v", kinds(cmds), pending)
 			}
@@ -156,18 +156,18 @@ func TestConcurrencyGating(t *testing.T) {
 				// The cron controller replaced the old Job: it is killed, and
 				// the new one still waits until the kill is reported.
 				j := proto.Clone(w.job("nightly-100")).(*pb.Job)
-				setCondition(j.Status, ConditionFailed, "True", "Replaced", "replaced by nightly-101", timestamppb.New(t0))
+				setCondition(j.Status, pb.ConditionFailed, "True", "Replaced", "replaced by nightly-101", timestamppb.New(t0))
 				w.jobs[wkey("default", "nightly-100")] = j
 				cmds, _, pending := w.reconcile(workers, t0.Add(2*time.Minute))
 				if got := kinds(cmds); !reflect.DeepEqual(got, []string{"kill:nightly-100-0-1:Killed"}) || pending["nightly-101-0-1"] != tc.want {
 					t.Fatalf("after replace: %v %v", got, pending)
 				}
-				w.report("nightly-100-0-1", AttemptFailed, 143, t0.Add(3*time.Minute))
+				w.report("nightly-100-0-1", pb.AttemptFailed, 143, t0.Add(3*time.Minute))
 			} else {
-				w.report("nightly-100-0-1", AttemptSucceeded, 0, t0.Add(3*time.Minute))
+				w.report("nightly-100-0-1", pb.AttemptSucceeded, 0, t0.Add(3*time.Minute))
 			}
 			w.reconcile(workers, t0.Add(4*time.Minute))
-			if a := w.attempt("nightly-101-0-1"); a.State != AttemptAssigned {
+			if a := w.attempt("nightly-101-0-1"); a.State != pb.AttemptAssigned {
 				t.Errorf("new Job not started after the old one ended: %v", a)
 			}
 			// A completed Job of the CronJob sets its lastSuccessfulTime; a replaced one does not.

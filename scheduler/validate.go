@@ -511,7 +511,7 @@ func validatePodFailurePolicy(errs *fieldErrors, jp string, pfp *pb.PodFailurePo
 			default:
 				errs.add(cp+".type", "unsupported condition %q; raftcron knows WorkerLost (DisruptionTarget is its Kubernetes name)", c.Type)
 			}
-			if c.Status != "" && c.Status != "True" {
+			if c.Status != "" && c.Status != pb.ConditionTrue {
 				errs.add(cp+".status", `unsupported value %q; must be "True"`, c.Status)
 			}
 		}

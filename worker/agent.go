@@ -239,7 +239,7 @@ func (a *Agent) adopt(ctx context.Context) error {
 		a.mu.Unlock()
 		if in.Running {
 			a.logger.Info("re-adopting running attempt", "attempt", in.Attempt.GetName(), "namespace", in.Attempt.GetNamespace(), "id", in.ID)
-			a.queueReport(&pb.AttemptReport{Attempt: at.ref, State: "Running", ContainerId: in.ID, StartTime: tsOrNil(in.StartTime)}, nil)
+			a.queueReport(&pb.AttemptReport{Attempt: at.ref, State: pb.AttemptRunning, ContainerId: in.ID, StartTime: tsOrNil(in.StartTime)}, nil)
 			a.wg.Add(1)
 			go a.runAttempt(ctx, at, true)
 			continue
@@ -347,7 +347,7 @@ func (a *Agent) runAttempt(ctx context.Context, at *attempt, adopted bool) {
 		kill := at.killReason != ""
 		a.mu.Unlock()
 		a.logger.Info("started", "attempt", at.ref.GetName(), "id", id)
-		a.queueReport(&pb.AttemptReport{Attempt: at.ref, State: "Running", ContainerId: id, StartTime: timestamppb.New(now)}, nil)
+		a.queueReport(&pb.AttemptReport{Attempt: at.ref, State: pb.AttemptRunning, ContainerId: id, StartTime: timestamppb.New(now)}, nil)
 		if kill {
 			a.sendKill(ctx, at)
 		}
@@ -394,7 +394,7 @@ func (a *Agent) finishStartError(at *attempt, id string, err error) {
 	at.id = id
 	a.mu.Unlock()
 	a.queueReport(&pb.AttemptReport{
-		Attempt: at.ref, State: "Failed", ExitCode: -1, Reason: reason, Message: err.Error(), ContainerId: id,
+		Attempt: at.ref, State: pb.AttemptFailed, ExitCode: -1, Reason: reason, Message: err.Error(), ContainerId: id,
 		FinishTime: timestamppb.New(now),
 	}, func() { a.forget(at) })
 }
@@ -412,7 +412,7 @@ func (a *Agent) finish(ctx context.Context, at *attempt, exit ExitStatus) {
 	r := &pb.AttemptReport{
 		Attempt: at.ref, ExitCode: exit.ExitCode, ContainerId: id,
 		StartTime: tsOrNil(exit.StartTime), FinishTime: tsOrNil(exit.FinishTime), OutputTail: exit.OutputTail,
-		State: "Failed", Message: exit.Message,
+		State: pb.AttemptFailed, Message: exit.Message,
 	}
 	if r.FinishTime == nil {
 		r.FinishTime = timestamppb.Now()
@@ -430,7 +430,7 @@ func (a *Agent) finish(ctx context.Context, at *attempt, exit ExitStatus) {
 			r.Message = fmt.Sprintf("exited with code %d", exit.ExitCode)
 		}
 	default:
-		r.State = "Succeeded"
+		r.State = pb.AttemptSucceeded
 	}
 	a.logger.Info("finished", "attempt", at.ref.GetName(), "state", r.State, "reason", r.Reason, "exit_code", r.ExitCode)
 	a.queueReport(r, func() { a.forget(at) })

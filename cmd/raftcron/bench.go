@@ -300,7 +300,7 @@ func startBenchCluster(ctx context.Context, w io.Writer, o benchOptions, dir str
 		}
 		ready := 0
 		for _, w := range ws {
-			if w.GetState() == "Ready" {
+			if w.GetState() == pb.WorkerReady {
 				ready++
 			}
 		}

@@ -305,7 +305,7 @@ func podFailureRuleText(r *pb.PodFailurePolicyRule) string {
 		parts = append(parts, fmt.Sprintf("exit code %s [%s]", oc.GetOperator(), strings.Join(codes, ",")))
 	}
 	for _, pc := range r.GetOnPodConditions() {
-		parts = append(parts, fmt.Sprintf("condition %s=%s", pc.GetType(), orDefault(pc.GetStatus(), "True")))
+		parts = append(parts, fmt.Sprintf("condition %s=%s", pc.GetType(), orDefault(pc.GetStatus(), pb.ConditionTrue)))
 	}
 	return fmt.Sprintf("%s on %s", r.GetAction(), strings.Join(parts, " or "))
 }

@@ -360,7 +360,7 @@ func printAttempts(w io.Writer, items []*pb.Attempt, withMessage bool) error {
 	row(tw, header...)
 	for _, a := range items {
 		exit := none
-		if a.GetState() == "Succeeded" || a.GetState() == "Failed" {
+		if a.GetState() == pb.AttemptSucceeded || a.GetState() == pb.AttemptFailed {
 			exit = strconv.Itoa(int(a.GetExitCode()))
 		}
 		cells := []string{

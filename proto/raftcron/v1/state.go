@@ -1,22 +1,68 @@
 package raftcronv1
 
-// Hand-written helpers on the generated types, so that every package decides
-// "finished" by one rule.
+// The state vocabulary shared by every package (raft, scheduler, cluster,
+// worker, client, the CLI), and the hand-written helpers on the generated
+// types, so that every package decides "finished" by one rule.
+
+// Attempt states (Attempt.state): Pending → Assigned → Running → Succeeded |
+// Failed | Lost.
+const (
+	AttemptPending   = "Pending"
+	AttemptAssigned  = "Assigned"
+	AttemptRunning   = "Running"
+	AttemptSucceeded = "Succeeded"
+	AttemptFailed    = "Failed"
+	AttemptLost      = "Lost"
+)
+
+// Job condition types, and the status of a condition that holds.
+const (
+	ConditionComplete  = "Complete"
+	ConditionFailed    = "Failed"
+	ConditionSuspended = "Suspended"
+	ConditionTrue      = "True"
+)
+
+// Worker states (Worker.state).
+const (
+	WorkerReady = "Ready"
+	WorkerLost  = "Lost"
+)
 
 // Finished reports whether the Job has a Complete or Failed condition that is True.
 func (x *Job) Finished() bool {
 	for _, c := range x.GetStatus().GetConditions() {
-		if (c.GetType() == "Complete" || c.GetType() == "Failed") && c.GetStatus() == "True" {
+		if (c.GetType() == ConditionComplete || c.GetType() == ConditionFailed) && c.GetStatus() == ConditionTrue {
 			return true
 		}
 	}
 	return false
 }
 
-// Finished reports whether the attempt is Succeeded, Failed or Lost.
+// Finished reports whether the attempt ended: Succeeded, Failed or Lost.
 func (x *Attempt) Finished() bool {
 	switch x.GetState() {
-	case "Succeeded", "Failed", "Lost":
+	case AttemptSucceeded, AttemptFailed, AttemptLost:
+		return true
+	}
+	return false
+}
+
+// Unfinished reports whether the attempt has not ended yet: Pending, Assigned
+// or Running (with or without a kill requested). It is the one meaning of
+// "unfinished" for attempts.
+func (x *Attempt) Unfinished() bool {
+	switch x.GetState() {
+	case AttemptPending, AttemptAssigned, AttemptRunning:
+		return true
+	}
+	return false
+}
+
+// OnWorker reports whether a worker holds the attempt: Assigned or Running.
+func (x *Attempt) OnWorker() bool {
+	switch x.GetState() {
+	case AttemptAssigned, AttemptRunning:
 		return true
 	}
 	return false
