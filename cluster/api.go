@@ -215,7 +215,7 @@ func (a *api) ListAttempts(ctx context.Context, req *pb.ListAttemptsRequest) (*p
 	pending := a.s.leader.pendingReasons()
 	out := &pb.ListAttemptsResponse{Attempts: make([]*pb.Attempt, 0, len(list))}
 	for _, at := range list {
-		if why, ok := pending[at.GetNamespace()+"/"+at.GetName()]; ok && at.GetState() == pb.AttemptPending && at.GetMessage() == "" {
+		if why, ok := pending[scheduler.PendingKey(at.GetNamespace(), at.GetName())]; ok && at.GetState() == pb.AttemptPending && at.GetMessage() == "" {
 			at = proto.Clone(at).(*pb.Attempt)
 			at.Message = why
 		}

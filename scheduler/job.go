@@ -74,7 +74,8 @@ type WorkerInfo struct {
 // ReconcileJobs looks at every unfinished Job and returns the commands that
 // move it on, the earliest time it needs to be called again (backoff ends,
 // deadlines; zero = only when the state or the workers change), and, per
-// Pending attempt that could not be placed, a sentence saying why.
+// Pending attempt that could not be placed (keyed by PendingKey), a sentence
+// saying why.
 //
 // It is deterministic given the View, the workers and now, and writes
 // nothing for a Job whose status and attempts need no change, so calling it

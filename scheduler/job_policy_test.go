@@ -165,7 +165,7 @@ func TestJobSuspendAndResume(t *testing.T) {
 	workers := workersN(1, 1)
 	_, _, pending := w.reconcile(workers, t0)
 	// sus-0-1 runs, sus-1-1 waits for a slot.
-	if pending["sus-1-1"] != "the only matching worker w1 is full (1/1 slots used)" {
+	if pending[PendingKey("default", "sus-1-1")] != "the only matching worker w1 is full (1/1 slots used)" {
 		t.Errorf("pending %v", pending)
 	}
 	w.report("sus-0-1", pb.AttemptRunning, 0, t0)

@@ -160,7 +160,7 @@ func TestJobBackoffDelaysDoubleUpToTheCap(t *testing.T) {
 		if !next.Equal(wantNB) {
 			t.Errorf("failure %d: next %v, want %v", i+1, next, wantNB)
 		}
-		if got, want := pending[retry.Name], "backoff until "+wantNB.Format("15:04:05"); got != want {
+		if got, want := pending[PendingKey("default", retry.Name)], "backoff until "+wantNB.Format("15:04:05"); got != want {
 			t.Errorf("failure %d: pending %q, want %q", i+1, got, want)
 		}
 		// One second early: still waiting, nothing written.
@@ -246,7 +246,7 @@ func TestJobOnFailurePinsRetryToTheWorker(t *testing.T) {
 	if w.attempt("pin-0-2").State != pb.AttemptPending {
 		t.Fatalf("pinned retry placed while w1 is full: %v", w.attempt("pin-0-2"))
 	}
-	if got := pending["pin-0-2"]; !strings.Contains(got, "waiting for a free slot on worker w1 (2/2 used)") {
+	if got := pending[PendingKey("default", "pin-0-2")]; !strings.Contains(got, "waiting for a free slot on worker w1 (2/2 used)") {
 		t.Errorf("pending reason %q", got)
 	}
 	w.report("fill1-0-1", pb.AttemptSucceeded, 0, t0.Add(12*time.Second))

@@ -18,8 +18,13 @@ const (
 	LabelRuntime  = "raftcron.io/runtime"    // docker | exec
 )
 
+// PendingKey is the key of an attempt in the reasons ReconcileJobs returns
+// for Pending attempts: "namespace/name" (attempt names are unique only
+// within a namespace).
+func PendingKey(namespace, name string) string { return namespace + "/" + name }
+
 // placeAttempts assigns Pending attempts to workers and explains those it
-// cannot place.
+// cannot place (keyed by PendingKey).
 //
 // Order: oldest attempt first (created time, then namespace, Job, index,
 // number). A worker is eligible when its labels match the Job template's
@@ -47,7 +52,7 @@ func placeAttempts(v View, workers []WorkerInfo, reqs []placeRequest, now time.T
 	}
 	used := map[string]int{}
 	for _, a := range v.UnfinishedAttempts() {
-		if a.GetState() == pb.AttemptAssigned || a.GetState() == pb.AttemptRunning {
+		if a.OnWorker() {
 			used[a.GetWorker()]++
 		}
 	}
@@ -57,16 +62,16 @@ func placeAttempts(v View, workers []WorkerInfo, reqs []placeRequest, now time.T
 	for _, r := range reqs {
 		a := r.attempt
 		if nb := a.GetNotBefore(); nb != nil && now.Before(nb.AsTime()) {
-			pending[a.GetName()] = "backoff until " + nb.AsTime().UTC().Format("15:04:05")
+			pending[PendingKey(a.GetNamespace(), a.GetName())] = "backoff until " + nb.AsTime().UTC().Format("15:04:05")
 			next = earliest(next, nb.AsTime())
 			continue
 		}
 		if why := g.blocked(r.job); why != "" {
-			pending[a.GetName()] = why
+			pending[PendingKey(a.GetNamespace(), a.GetName())] = why
 			continue
 		}
 		if len(ws) == 0 {
-			pending[a.GetName()] = "no connected worker"
+			pending[PendingKey(a.GetNamespace(), a.GetName())] = "no connected worker"
 			continue
 		}
 		var candidates []*WorkerInfo
@@ -81,7 +86,7 @@ func placeAttempts(v View, workers []WorkerInfo, reqs []placeRequest, now time.T
 				}
 			}
 			if len(candidates) == 0 {
-				pending[a.GetName()] = "no worker matches nodeSelector " + formatSelector(selector)
+				pending[PendingKey(a.GetNamespace(), a.GetName())] = "no worker matches nodeSelector " + formatSelector(selector)
 				continue
 			}
 		}
@@ -97,13 +102,13 @@ func placeAttempts(v View, workers []WorkerInfo, reqs []placeRequest, now time.T
 		if best == nil {
 			switch {
 			case pinned != nil:
-				pending[a.GetName()] = fmt.Sprintf("waiting for a free slot on worker %s (%d/%d used), where restartPolicy OnFailure keeps the retry",
+				pending[PendingKey(a.GetNamespace(), a.GetName())] = fmt.Sprintf("waiting for a free slot on worker %s (%d/%d used), where restartPolicy OnFailure keeps the retry",
 					pinned.ID, used[pinned.ID], max(pinned.Slots, 0))
 			case len(candidates) == 1:
-				pending[a.GetName()] = fmt.Sprintf("the only matching worker %s is full (%d/%d slots used)",
+				pending[PendingKey(a.GetNamespace(), a.GetName())] = fmt.Sprintf("the only matching worker %s is full (%d/%d slots used)",
 					candidates[0].ID, used[candidates[0].ID], max(candidates[0].Slots, 0))
 			default:
-				pending[a.GetName()] = fmt.Sprintf("all %d matching workers are full", len(candidates))
+				pending[PendingKey(a.GetNamespace(), a.GetName())] = fmt.Sprintf("all %d matching workers are full", len(candidates))
 			}
 			continue
 		}

@@ -24,14 +24,14 @@ func TestPlacement(t *testing.T) {
 		{
 			name:        "no worker",
 			parallelism: 1,
-			wantPending: map[string]string{"p-0-1": "no connected worker"},
+			wantPending: map[string]string{"default/p-0-1": "no connected worker"},
 		},
 		{
 			name:        "nodeSelector matches none",
 			workers:     []WorkerInfo{{ID: "a", Slots: 4, Labels: map[string]string{"disk": "hdd"}}},
 			selector:    map[string]string{"disk": "ssd", "zone": "eu"},
 			parallelism: 1,
-			wantPending: map[string]string{"p-0-1": "no worker matches nodeSelector disk=ssd,zone=eu"},
+			wantPending: map[string]string{"default/p-0-1": "no worker matches nodeSelector disk=ssd,zone=eu"},
 		},
 		{
 			name: "nodeSelector picks the matching worker",
@@ -54,7 +54,7 @@ func TestPlacement(t *testing.T) {
 			selector:    ssd,
 			parallelism: 2,
 			wantAssign:  []string{"p-0-1@b"},
-			wantPending: map[string]string{"p-1-1": "all 2 matching workers are full"},
+			wantPending: map[string]string{"default/p-1-1": "all 2 matching workers are full"},
 		},
 		{
 			name:        "spread: least loaded first, ties by id",
@@ -67,7 +67,7 @@ func TestPlacement(t *testing.T) {
 			name:        "zero slots take nothing",
 			workers:     []WorkerInfo{{ID: "a", Slots: 0}},
 			parallelism: 1,
-			wantPending: map[string]string{"p-0-1": "the only matching worker a is full (0/0 slots used)"},
+			wantPending: map[string]string{"default/p-0-1": "the only matching worker a is full (0/0 slots used)"},
 		},
 		{
 			name:        "hostname and runtime labels",
@@ -145,11 +145,11 @@ func TestConcurrencyGating(t *testing.T) {
 				}
 				return
 			}
-			if !reflect.DeepEqual(placed, []string{"nightly-100-0-1"}) || pending["nightly-101-0-1"] != tc.want {
+			if !reflect.DeepEqual(placed, []string{"nightly-100-0-1"}) || pending[PendingKey("default", "nightly-101-0-1")] != tc.want {
 				t.Fatalf("placed %v pending %v", placed, pending)
 			}
 			w.report("nightly-100-0-1", pb.AttemptRunning, 0, t0)
-			if cmds, _, pending := w.reconcile(workers, t0.Add(time.Minute)); len(cmds) != 0 || pending["nightly-101-0-1"] != tc.want {
+			if cmds, _, pending := w.reconcile(workers, t0.Add(time.Minute)); len(cmds) != 0 || pending[PendingKey("default", "nightly-101-0-1")] != tc.want {
 				t.Fatalf("while running: %v %v", kinds(cmds), pending)
 			}
 			if tc.policy == "Replace" {
@@ -159,7 +159,7 @@ func TestConcurrencyGating(t *testing.T) {
 				setCondition(j.Status, pb.ConditionFailed, "True", "Replaced", "replaced by nightly-101", timestamppb.New(t0))
 				w.jobs[wkey("default", "nightly-100")] = j
 				cmds, _, pending := w.reconcile(workers, t0.Add(2*time.Minute))
-				if got := kinds(cmds); !reflect.DeepEqual(got, []string{"kill:nightly-100-0-1:Killed"}) || pending["nightly-101-0-1"] != tc.want {
+				if got := kinds(cmds); !reflect.DeepEqual(got, []string{"kill:nightly-100-0-1:Killed"}) || pending[PendingKey("default", "nightly-101-0-1")] != tc.want {
 					t.Fatalf("after replace: %v %v", got, pending)
 				}
 				w.report("nightly-100-0-1", pb.AttemptFailed, 143, t0.Add(3*time.Minute))
