@@ -62,7 +62,8 @@ type CronOptions struct {
 	// LateGrace is how far behind its scheduled time a tick may be handled
 	// and still count as on time (5s). Later ticks are "late": catchUp None
 	// skips them and catchUp All counts them against catchUpLimit. It covers
-	// the leader's own wake-up and commit delay, not a leader failover.
+	// the leader's own wake-up and commit delay, not a leader failover. It is
+	// also the shortest effective startingDeadlineSeconds.
 	LateGrace time.Duration
 }
 
@@ -556,7 +557,10 @@ func enumerate(s *Schedule, base, now time.Time, max int) (ticks []time.Time, ga
 //
 //  1. suspended → skip Suspended (lastScheduleTime still advances, so resuming
 //     does not fire the backlog);
-//  2. scheduled + startingDeadlineSeconds < now → skip MissedDeadline;
+//  2. scheduled + startingDeadlineSeconds < now → skip MissedDeadline; a
+//     deadline shorter than LateGrace counts as LateGrace, so the leader's
+//     own wake-up and commit delay never makes a tick miss it (0 would
+//     otherwise never run);
 //  3. catchUp: Latest runs only the most recent tick (older → skip
 //     CatchUpPolicy); All runs every tick, oldest first, but at most
 //     catchUpLimit late ones; None skips every late tick (now − scheduled >
@@ -587,7 +591,7 @@ func planTicks(in planInput, opts CronOptions) tickPlan {
 	verdicts := make([]verdict, len(ticks))
 	late := func(t time.Time) bool { return in.now.Sub(t) > opts.LateGrace }
 	missed := func(t time.Time) bool {
-		return in.deadline != nil && t.Add(time.Duration(*in.deadline)*time.Second).Before(in.now)
+		return in.deadline != nil && in.now.Sub(t) > max(time.Duration(*in.deadline)*time.Second, opts.LateGrace)
 	}
 	latest := len(ticks) - 1
 	if more {

@@ -203,6 +203,33 @@ func TestCronConcurrencyPolicies(t *testing.T) {
 	}
 }
 
+// Issue 10 (6): startingDeadlineSeconds 0 (or any value below the 5s grace
+// catchUp None also gets) does not make every tick miss when the leader
+// wakes a moment late; a tick later than the grace still misses it.
+func TestCronStartingDeadlineBelowTheGrace(t *testing.T) {
+	created := cronAt(t, "2026-11-23T09:00:00Z")
+	for _, tc := range []struct {
+		deadline int32
+		late     time.Duration
+		want     []string
+	}{
+		{0, time.Millisecond, []string{"invoke/Scheduled@11-23T10:00:00 job=h-29923800"}},
+		{0, 5 * time.Second, []string{"invoke/Scheduled@11-23T10:00:00 job=h-29923800"}},
+		{0, 6 * time.Second, []string{"skip/MissedDeadline@11-23T10:00:00"}},
+		{3, 4 * time.Second, []string{"invoke/Scheduled@11-23T10:00:00 job=h-29923800"}},
+		{10, 8 * time.Second, []string{"invoke/CatchUp@11-23T10:00:00 job=h-29923800"}},
+		{10, 11 * time.Second, []string{"skip/MissedDeadline@11-23T10:00:00"}},
+	} {
+		v := newCronFakeView(newCronJob("h", "0 * * * *", created, func(s *pb.CronJobSpec) {
+			s.StartingDeadlineSeconds = proto.Int32(tc.deadline)
+		}))
+		v.cronJobs[fvKey(testNS, "h")].Status.LastScheduleTime = timestamppb.New(cronAt(t, "2026-11-23T09:00:00Z"))
+		c := NewCronController(CronOptions{}, nil)
+		cmds, _ := cronTick(v, c, cronAt(t, "2026-11-23T10:00:00Z").Add(tc.late))
+		cronWantLines(t, fmt.Sprintf("deadline %d, %v late", tc.deadline, tc.late), cronDecisionsOf(cronDecisionsIn(cmds)), tc.want)
+	}
+}
+
 func TestCronStartingDeadline(t *testing.T) {
 	created := cronAt(t, "2026-11-23T09:00:00Z")
 	for _, tc := range []struct {
