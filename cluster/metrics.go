@@ -72,7 +72,9 @@ func (m *metrics) observe(c *pb.Command, r *pb.CommandResult) {
 	switch op := c.GetOp().(type) {
 	case *pb.Command_UpdateCronJobStatus:
 		u := op.UpdateCronJobStatus
-		for _, d := range u.GetDecisions() {
+		// The decisions as the FSM recorded them (it turns an invoke whose
+		// Job name is taken into a skip).
+		for _, d := range r.GetDecisions() {
 			m.decisions.WithLabelValues(u.GetNamespace(), u.GetName(), d.GetDecision(), d.GetReason()).Add(float64(decisionCount(d)))
 		}
 	case *pb.Command_ReportAttempt:

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"strconv"
 	"sync"
+	"time"
 
 	hraft "github.com/hashicorp/raft"
 	"google.golang.org/protobuf/proto"
@@ -446,8 +447,12 @@ func (a *applier) updateCronJobStatus(c *pb.UpdateCronJobStatus) *pb.CommandResu
 		n.Status = &pb.CronJobStatus{}
 	}
 	st := n.Status
+	res := ok()
 	for _, d := range c.GetDecisions() {
-		st.Decisions = append(st.Decisions, proto.Clone(d).(*pb.ScheduleDecision))
+		d = proto.Clone(d).(*pb.ScheduleDecision)
+		a.checkTickJob(ns, c.GetName(), d)
+		st.Decisions = append(st.Decisions, d)
+		res.Decisions = append(res.Decisions, d)
 	}
 	if extra := len(st.Decisions) - DecisionHistoryLimit; extra > 0 {
 		st.Decisions = append([]*pb.ScheduleDecision(nil), st.Decisions[extra:]...)
@@ -456,7 +461,28 @@ func (a *applier) updateCronJobStatus(c *pb.UpdateCronJobStatus) *pb.CommandResu
 	st.LastSuccessfulTime = laterOf(st.LastSuccessfulTime, c.GetLastSuccessfulTime())
 	n.Metadata.ResourceVersion = a.rv
 	a.t.putCronJob(n)
-	return ok()
+	return res
+}
+
+// checkTickJob turns an invoke decision into a skip JobNameTaken when the
+// Job of that name is not the one the CronJob made for the tick: CreateJobs
+// leaves an existing Job alone (two leaders computing one tick make one
+// Job), so a name held by another object would otherwise swallow the tick.
+func (a *applier) checkTickJob(ns, cronJob string, d *pb.ScheduleDecision) {
+	if d.GetDecision() != pb.DecisionInvoke || d.GetJob() == "" {
+		return
+	}
+	j := a.t.jobs[nsName{ns, d.GetJob()}]
+	if j == nil || j.MadeFor(cronJob, d.GetScheduledTime()) {
+		return
+	}
+	owner := "applied directly"
+	if o := j.GetStatus().GetCronJob(); o != "" {
+		owner = fmt.Sprintf("made by cronjob %s for %s", o, j.GetStatus().GetScheduledTime().AsTime().UTC().Format(time.RFC3339))
+	}
+	d.Decision = pb.DecisionSkip
+	d.Reason = pb.SkipJobNameTaken
+	d.Message = fmt.Sprintf("job %s already exists (%s); this tick did not run", d.GetJob(), owner)
 }
 
 func (a *applier) putJobStatus(c *pb.PutJobStatus) *pb.CommandResult {

@@ -18,8 +18,8 @@ import (
 
 // Scheduling decisions (pb.ScheduleDecision.decision and .reason).
 const (
-	DecisionInvoke = "invoke"
-	DecisionSkip   = "skip"
+	DecisionInvoke = pb.DecisionInvoke
+	DecisionSkip   = pb.DecisionSkip
 
 	InvokeScheduled = "Scheduled" // the tick ran on time
 	InvokeCatchUp   = "CatchUp"   // the tick ran late, after a gap in scheduling
@@ -30,6 +30,9 @@ const (
 	SkipConcurrencyPolicy = "ConcurrencyPolicy"
 	SkipCatchUpPolicy     = "CatchUpPolicy"
 	SkipError             = "Error"
+	// SkipJobNameTaken is recorded by the FSM, not decided here: the
+	// tick's Job name was held by another object when the tick committed.
+	SkipJobNameTaken = pb.SkipJobNameTaken
 )
 
 // CronJob spec values.

@@ -1223,7 +1223,11 @@ type CommandResult struct {
 	// CreateJobs / CreateAttempts: the names actually created.
 	Created []string `protobuf:"bytes,3,rep,name=created,proto3" json:"created,omitempty"`
 	// With error: NotFound | Invalid | Conflict.
-	Code          string `protobuf:"bytes,4,opt,name=code,proto3" json:"code,omitempty"`
+	Code string `protobuf:"bytes,4,opt,name=code,proto3" json:"code,omitempty"`
+	// UpdateCronJobStatus: the decisions as recorded. An invoke whose Job name
+	// is held by an object that is not that tick's Job (another CronJob's, an
+	// applied Job, another scheduled time) is recorded as a skip JobNameTaken.
+	Decisions     []*ScheduleDecision `protobuf:"bytes,5,rep,name=decisions,proto3" json:"decisions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1284,6 +1288,13 @@ func (x *CommandResult) GetCode() string {
 		return x.Code
 	}
 	return ""
+}
+
+func (x *CommandResult) GetDecisions() []*ScheduleDecision {
+	if x != nil {
+		return x.Decisions
+	}
+	return nil
 }
 
 // Operator restore: replaces CronJobs, Jobs and Attempts with those of a
@@ -1489,12 +1500,13 @@ const file_raftcron_v1_command_proto_rawDesc = "" +
 	"\x0eRegisterServer\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12!\n" +
 	"\fraft_address\x18\x02 \x01(\tR\vraftAddress\x12!\n" +
-	"\fgrpc_address\x18\x03 \x01(\tR\vgrpcAddress\"m\n" +
+	"\fgrpc_address\x18\x03 \x01(\tR\vgrpcAddress\"\xaa\x01\n" +
 	"\rCommandResult\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12\x18\n" +
 	"\aactions\x18\x02 \x03(\tR\aactions\x12\x18\n" +
 	"\acreated\x18\x03 \x03(\tR\acreated\x12\x12\n" +
-	"\x04code\x18\x04 \x01(\tR\x04code\"*\n" +
+	"\x04code\x18\x04 \x01(\tR\x04code\x12;\n" +
+	"\tdecisions\x18\x05 \x03(\v2\x1d.raftcron.v1.ScheduleDecisionR\tdecisions\"*\n" +
 	"\fRestoreState\x12\x1a\n" +
 	"\bsnapshot\x18\x01 \x01(\fR\bsnapshot\"\x96\x01\n" +
 	"\x12SetClusterSettings\x128\n" +
@@ -1573,13 +1585,14 @@ var file_raftcron_v1_command_proto_depIdxs = []int32{
 	19, // 28: raftcron.v1.ReportAttempt.finish_time:type_name -> google.protobuf.Timestamp
 	19, // 29: raftcron.v1.MarkAttemptLost.now:type_name -> google.protobuf.Timestamp
 	19, // 30: raftcron.v1.RequestKill.now:type_name -> google.protobuf.Timestamp
-	23, // 31: raftcron.v1.SetClusterSettings.settings:type_name -> raftcron.v1.ClusterSettings
-	19, // 32: raftcron.v1.SetClusterSettings.now:type_name -> google.protobuf.Timestamp
-	33, // [33:33] is the sub-list for method output_type
-	33, // [33:33] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	20, // 31: raftcron.v1.CommandResult.decisions:type_name -> raftcron.v1.ScheduleDecision
+	23, // 32: raftcron.v1.SetClusterSettings.settings:type_name -> raftcron.v1.ClusterSettings
+	19, // 33: raftcron.v1.SetClusterSettings.now:type_name -> google.protobuf.Timestamp
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_command_proto_init() }

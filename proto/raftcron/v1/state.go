@@ -1,5 +1,7 @@
 package raftcronv1
 
+import "google.golang.org/protobuf/types/known/timestamppb"
+
 // The state vocabulary shared by every package (raft, scheduler, cluster,
 // worker, client, the CLI), and the hand-written helpers on the generated
 // types, so that every package decides "finished" by one rule.
@@ -66,4 +68,23 @@ func (x *Attempt) OnWorker() bool {
 		return true
 	}
 	return false
+}
+
+// Scheduling decisions (ScheduleDecision.decision), and the skip reason the
+// FSM itself records.
+const (
+	DecisionInvoke = "invoke"
+	DecisionSkip   = "skip"
+	// SkipJobNameTaken: the tick's Job name is held by another object, so the
+	// tick did not run.
+	SkipJobNameTaken = "JobNameTaken"
+)
+
+// MadeFor reports whether the Job is the run a CronJob made for the tick at
+// scheduled (owner and scheduled time both match): the same tick always
+// yields the same Job name, and only that Job may stand for the tick.
+func (x *Job) MadeFor(cronJob string, scheduled *timestamppb.Timestamp) bool {
+	st := x.GetStatus()
+	return st.GetCronJob() == cronJob && st.GetScheduledTime() != nil && scheduled != nil &&
+		st.GetScheduledTime().GetSeconds() == scheduled.GetSeconds() && st.GetScheduledTime().GetNanos() == scheduled.GetNanos()
 }
