@@ -1,0 +1,229 @@
+package guard
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Config is one run of the guard.
+type Config struct {
+	// Dir receives the record.
+	Dir string
+	// LeasePath is the lease file the worker renews.
+	LeasePath string
+	// Poll is how often the lease is read (default DefaultPoll).
+	Poll time.Duration
+	// Argv is the workload's command line.
+	Argv []string
+	// Stderr receives the guard's own messages (the workload's output
+	// goes to the guard's stdout and stderr, inherited).
+	Stderr io.Writer
+}
+
+// DefaultPoll is how often the guard reads its lease: a lease is enforced at
+// most this late.
+const DefaultPoll = 50 * time.Millisecond
+
+// clockSkewLimit: a lease renewed further than this in the guard's future
+// was not written on the guard's monotonic clock (see doc.go).
+const clockSkewLimit = int64(2 * time.Second)
+
+// forwarded are the signals the guard passes on to the workload's group.
+var forwarded = []os.Signal{
+	syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT,
+	syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH, syscall.SIGALRM,
+}
+
+type guard struct {
+	cfg Config
+	rec Record
+	// The lease as last read: its renewal (to notice a new one) and the
+	// deadline and grace it sets, on this process's CLOCK_MONOTONIC.
+	renewed  int64
+	deadline int64
+	grace    int64
+	reason   string
+	termSent bool
+	killSent bool
+	// killAt is the deadline frozen when SIGTERM went out: a renewal that
+	// arrives after the kill began does not postpone the SIGKILL.
+	killAt int64
+}
+
+func (g *guard) logf(format string, args ...any) {
+	fmt.Fprintf(g.cfg.Stderr, "[raftcron guard] "+format+"\n", args...)
+}
+
+// readLease updates the deadline from the lease file. It reports false when
+// no lease could be read (the deadline is then unchanged).
+func (g *guard) readLease() bool {
+	l, err := ReadLease(g.cfg.LeasePath)
+	if err != nil {
+		return false
+	}
+	if l.RenewedMono == g.renewed && g.deadline != 0 {
+		return true
+	}
+	now := Mono()
+	g.renewed = l.RenewedMono
+	if l.RenewedMono > now+clockSkewLimit {
+		// Not our clock: count the lease's length from now.
+		g.deadline = now + (l.ValidUntilMono - l.RenewedMono)
+	} else {
+		g.deadline = l.ValidUntilMono
+	}
+	g.grace = max(int64(l.KillGrace), 0)
+	g.reason = l.Reason
+	return true
+}
+
+func (g *guard) write() {
+	if err := WriteRecord(g.cfg.Dir, g.rec); err != nil {
+		g.logf("cannot write the record in %s: %v", g.cfg.Dir, err)
+	}
+}
+
+// Run runs the guard and returns its exit code.
+func Run(cfg Config) int {
+	if cfg.Poll <= 0 {
+		cfg.Poll = DefaultPoll
+	}
+	if cfg.Stderr == nil {
+		cfg.Stderr = os.Stderr
+	}
+	g := &guard{cfg: cfg, rec: Record{GuardPID: os.Getpid()}}
+	if len(cfg.Argv) == 0 {
+		g.logf("no command given")
+		return ExitCannotRun
+	}
+	if os.Getpid() != 1 {
+		// Orphans of the workload become our children, so that we reap them.
+		_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+	}
+	sigs := make(chan os.Signal, 64)
+	signal.Notify(sigs, append([]os.Signal{syscall.SIGCHLD}, forwarded...)...)
+	defer signal.Stop(sigs)
+
+	// A run whose lease has run out (or whose kill would already have begun)
+	// never starts.
+	if !g.readLease() {
+		g.rec.NotStarted = true
+		g.rec.Message = "not started: no lease at " + cfg.LeasePath
+		g.logf("%s", g.rec.Message)
+		g.write()
+		return ExitNotStarted
+	}
+	if left := g.deadline - g.grace - Mono(); left <= 0 {
+		g.rec.NotStarted = true
+		g.rec.Message = fmt.Sprintf("not started: its lease ran out %v ago", time.Duration(-left).Round(time.Millisecond))
+		if g.reason != "" {
+			g.rec.Message += " (" + g.reason + ")"
+		}
+		g.logf("%s", g.rec.Message)
+		g.write()
+		return ExitNotStarted
+	}
+
+	cmd := exec.Command(cfg.Argv[0], cfg.Argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	startMono := Mono()
+	g.rec.Started = time.Now().Round(0)
+	if err := cmd.Start(); err != nil {
+		g.rec.Exited, g.rec.ExitCode, g.rec.Finished = true, ExitCannotRun, g.rec.Started
+		g.rec.Message = "cannot start the command: " + err.Error()
+		g.logf("%s", g.rec.Message)
+		g.write()
+		return ExitCannotRun
+	}
+	pid := cmd.Process.Pid
+	g.rec.PID = pid
+	g.write()
+
+	t := time.NewTicker(cfg.Poll)
+	defer t.Stop()
+	var status unix.WaitStatus
+	exited := false
+	for !exited {
+		select {
+		case s := <-sigs:
+			if s != syscall.SIGCHLD {
+				if err := unix.Kill(-pid, s.(syscall.Signal)); err != nil && !errors.Is(err, unix.ESRCH) {
+					g.logf("forward %v: %v", s, err)
+				}
+			}
+		case <-t.C:
+			g.readLease()
+			g.enforce(pid)
+		}
+		exited = reap(pid, &status)
+	}
+	dur := time.Duration(Mono() - startMono)
+	// Nothing of the workload outlives it (in a container the kernel does
+	// this when PID 1 exits).
+	_ = unix.Kill(-pid, unix.SIGKILL)
+	g.rec.Exited, g.rec.Duration = true, dur
+	g.rec.Finished = g.rec.Started.Add(dur)
+	switch {
+	case status.Signaled():
+		g.rec.ExitCode = 128 + int32(status.Signal())
+		g.rec.Signal = unix.SignalName(status.Signal())
+	default:
+		g.rec.ExitCode = int32(status.ExitStatus())
+	}
+	g.write()
+	// Reap what is left for a moment (orphans we adopted).
+	for end := time.Now().Add(100 * time.Millisecond); time.Now().Before(end); {
+		if wpid, _ := unix.Wait4(-1, nil, unix.WNOHANG, nil); wpid <= 0 {
+			break
+		}
+	}
+	return int(g.rec.ExitCode)
+}
+
+// enforce sends SIGTERM one grace before the deadline and SIGKILL at it.
+func (g *guard) enforce(pid int) {
+	now := Mono()
+	if !g.termSent && now >= g.deadline-g.grace {
+		g.termSent, g.killAt = true, g.deadline
+		g.rec.LeaseExpired, g.rec.LeaseReason = true, g.reason
+		g.logf("lease not renewed (ends in %v%s): SIGTERM to the workload", time.Duration(g.deadline-now).Round(time.Millisecond), reasonSuffix(g.reason))
+		_ = unix.Kill(-pid, unix.SIGTERM)
+	}
+	if !g.killSent && (now >= g.deadline || g.termSent && now >= g.killAt) {
+		g.killSent = true
+		g.logf("lease ran out: SIGKILL to the workload")
+		_ = unix.Kill(-pid, unix.SIGKILL)
+	}
+}
+
+func reasonSuffix(r string) string {
+	if r == "" {
+		return ""
+	}
+	return "; " + r
+}
+
+// reap collects every child that has ended and reports whether pid was one
+// of them (its status is then in st).
+func reap(pid int, st *unix.WaitStatus) bool {
+	found := false
+	for {
+		var ws unix.WaitStatus
+		wpid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if err != nil || wpid <= 0 {
+			return found
+		}
+		if wpid == pid {
+			*st, found = ws, true
+		}
+	}
+}
