@@ -89,11 +89,8 @@ func (m *metrics) observe(c *pb.Command, r *pb.CommandResult) {
 			if sched := job.GetStatus().GetScheduledTime(); sched != nil && rep.GetStartTime() != nil && at.GetNumber() == 1 {
 				m.startDelay.WithLabelValues(rep.GetNamespace(), cron).Observe(rep.GetStartTime().AsTime().Sub(sched.AsTime()).Seconds())
 			}
-		case pb.AttemptSucceeded, pb.AttemptFailed:
-			result := "succeeded"
-			if rep.GetState() == pb.AttemptFailed {
-				result = "failed"
-			}
+		case pb.AttemptSucceeded, pb.AttemptFailed, pb.AttemptLost:
+			result := map[string]string{pb.AttemptSucceeded: "succeeded", pb.AttemptFailed: "failed", pb.AttemptLost: "lost"}[rep.GetState()]
 			m.runsFinished.WithLabelValues(rep.GetNamespace(), cron, result, rep.GetReason()).Inc()
 			start := rep.GetStartTime()
 			if start == nil {

@@ -588,7 +588,7 @@ func stateRank(s string) int {
 		return 1
 	case pb.AttemptRunning:
 		return 2
-	case pb.AttemptSucceeded, pb.AttemptFailed:
+	case pb.AttemptSucceeded, pb.AttemptFailed, pb.AttemptLost:
 		return 3
 	}
 	return 0
@@ -596,9 +596,9 @@ func stateRank(s string) int {
 
 func (a *applier) reportAttempt(c *pb.ReportAttempt) *pb.CommandResult {
 	switch c.GetState() {
-	case pb.AttemptRunning, pb.AttemptSucceeded, pb.AttemptFailed:
+	case pb.AttemptRunning, pb.AttemptSucceeded, pb.AttemptFailed, pb.AttemptLost:
 	default:
-		return fail(pb.CodeInvalid, "reportAttempt.state: %q is not Running, Succeeded or Failed", c.GetState())
+		return fail(pb.CodeInvalid, "reportAttempt.state: %q is not Running, Succeeded, Failed or Lost", c.GetState())
 	}
 	if c.GetName() == "" {
 		return fail(pb.CodeInvalid, "reportAttempt.name is required")

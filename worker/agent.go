@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/worker/guard"
 )
 
 // Version is sent in Hello.
@@ -41,9 +43,15 @@ type Config struct {
 	// DialOptions are added to the gRPC dial (TLS credentials); without
 	// transport credentials among them the connection is plaintext.
 	DialOptions []grpc.DialOption
-	// InitialLease is how long attempts found running at start-up may run
-	// before the cluster renews them; default 10s.
+	// InitialLease is how long attempts found running at start-up without a
+	// lease file (started before guards existed) may run before the cluster
+	// renews them; default 10s. Attempts with a guard keep the lease their
+	// guard holds.
 	InitialLease time.Duration
+	// GuardBinary is the raftcron binary that runs as every attempt's lease
+	// guard (default: this executable). The docker runtime mounts it into
+	// containers, so there it must be statically linked (CGO_ENABLED=0).
+	GuardBinary string
 }
 
 const (
@@ -53,6 +61,9 @@ const (
 	maxBackoff       = 2 * time.Second
 	reportResend     = 5 * time.Second
 	leaseCheckPeriod = 50 * time.Millisecond
+	// killConfirm: a kill the runtime has not confirmed (the attempt has
+	// not ended) this long after its SIGKILL was due is sent again.
+	killConfirm = 2 * time.Second
 )
 
 // Agent is a running worker.
@@ -60,6 +71,8 @@ type Agent struct {
 	cfg    Config
 	logger *slog.Logger
 	rt     Runtime
+	// guardBin is the installed guard binary (see guardBinary).
+	guardBin string
 
 	mu           sync.Mutex
 	attempts     map[string]*attempt // by namespace/name
@@ -83,6 +96,7 @@ type attempt struct {
 	index   int32
 	spec    *pb.RunSpec
 	logPath string
+	dir     string    // the attempt's directory (the guard's lease and record)
 	id      string    // runtime id, "" until started
 	knownAt time.Time // when the worker learned of it
 	// leaseUntil: the attempt must be dead by then unless renewed.
@@ -93,6 +107,33 @@ type attempt struct {
 	killMessage string
 	killSent    bool
 	deadline    *time.Timer
+	// done is closed when the attempt has ended (finished is set).
+	done chan struct{}
+	// killUntil: once killed, the end of the lease cut short.
+	killUntil time.Time
+	killGrace time.Duration
+	// leaseMu serializes writes of the guard's lease file (see writeGuardLease).
+	leaseMu sync.Mutex
+}
+
+func (a *Agent) newAttempt(ref *pb.AttemptRef, job string, index int32, spec *pb.RunSpec, now, lease time.Time) *attempt {
+	return &attempt{
+		ref: ref, job: job, index: index, spec: spec,
+		logPath: logPath(a.cfg.DataDir, ref.GetNamespace(), ref.GetName()),
+		dir:     attemptDir(a.cfg.DataDir, ref.GetNamespace(), ref.GetName()),
+		knownAt: now, leaseUntil: lease, done: make(chan struct{}),
+	}
+}
+
+// markFinished sets finished and closes done; it reports false when the
+// attempt had already finished. Call with a.mu held.
+func (at *attempt) markFinished() bool {
+	if at.finished {
+		return false
+	}
+	at.finished = true
+	close(at.done)
+	return true
 }
 
 type pendingReport struct {
@@ -172,7 +213,22 @@ func New(cfg Config) (*Agent, error) {
 	default:
 		return nil, fmt.Errorf("worker config: runtime: %q is not one of docker, exec, noop", cfg.Runtime)
 	}
-	return newAgent(cfg, rt, logger), nil
+	bin := cfg.GuardBinary
+	if bin == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("worker config: guard binary: cannot find this executable (name one with --guard-binary): %w", err)
+		}
+		bin = exe
+	}
+	installed, err := guardBinary(bin, cfg.DataDir, rt.Name() == "docker")
+	if err != nil {
+		rt.Close()
+		return nil, fmt.Errorf("worker config: %w", err)
+	}
+	a := newAgent(cfg, rt, logger)
+	a.guardBin = installed
+	return a, nil
 }
 
 func newAgent(cfg Config, rt Runtime, logger *slog.Logger) *Agent {
@@ -229,10 +285,12 @@ func (a *Agent) adopt(ctx context.Context) error {
 	}
 	now := time.Now()
 	for _, in := range insts {
-		at := &attempt{
-			ref: in.Attempt, job: in.Job, index: in.Index, id: in.ID,
-			logPath: logPath(a.cfg.DataDir, in.Attempt.GetNamespace(), in.Attempt.GetName()),
-			knownAt: now, leaseUntil: now.Add(a.cfg.InitialLease), started: in.StartTime,
+		at := a.newAttempt(in.Attempt, in.Job, in.Index, nil, now, now.Add(a.cfg.InitialLease))
+		at.id, at.started = in.ID, in.StartTime
+		// The guard's lease stands until the cluster renews it: a restarted
+		// worker never grants more than the cluster did.
+		if l, err := guard.ReadLease(guard.LeasePath(at.dir)); err == nil {
+			at.leaseUntil = l.Until()
 		}
 		a.mu.Lock()
 		a.attempts[key(in.Attempt.GetNamespace(), in.Attempt.GetName())] = at
@@ -244,7 +302,7 @@ func (a *Agent) adopt(ctx context.Context) error {
 			go a.runAttempt(ctx, at, true)
 			continue
 		}
-		a.logger.Info("attempt finished while the worker was down", "attempt", in.Attempt.GetName(), "namespace", in.Attempt.GetNamespace(), "exit_code", in.Exit.ExitCode)
+		a.logger.Info("attempt ended while the worker was down", "attempt", in.Attempt.GetName(), "namespace", in.Attempt.GetNamespace(), "exit_code", in.Exit.ExitCode, "never_started", in.Exit.NotStarted)
 		exit := in.Exit
 		exit.OutputTail = readTail(at.logPath, OutputTailSize)
 		a.finish(ctx, at, exit)
@@ -311,11 +369,7 @@ func (a *Agent) assign(ctx context.Context, as *pb.Assignment) {
 	if a.sess != nil {
 		lease = a.sess.horizon.Add(a.leaseTTL)
 	}
-	at := &attempt{
-		ref: ref, job: as.GetJob(), index: as.GetIndex(), spec: as.GetRun(),
-		logPath: logPath(a.cfg.DataDir, ref.GetNamespace(), ref.GetName()),
-		knownAt: now, leaseUntil: lease,
-	}
+	at := a.newAttempt(ref, as.GetJob(), as.GetIndex(), as.GetRun(), now, lease)
 	a.attempts[k] = at
 	a.mu.Unlock()
 	a.logger.Info("assigned", "attempt", ref.GetName(), "namespace", ref.GetNamespace(), "incarnation", ref.GetIncarnation())
@@ -332,9 +386,17 @@ func (a *Agent) runAttempt(ctx context.Context, at *attempt, adopted bool) {
 			a.finishStartError(at, "", err)
 			return
 		}
-		id, err := a.rt.Start(ctx, &Task{WorkerID: a.cfg.ID, Attempt: at.ref, Job: at.job, Index: at.index, Spec: at.spec, LogPath: at.logPath})
+		if err := a.prepareDir(at); err != nil {
+			a.logger.Warn("could not prepare attempt", "attempt", at.ref.GetName(), "err", err)
+			a.finishStartError(at, "", err)
+			return
+		}
+		id, err := a.rt.Start(ctx, &Task{
+			WorkerID: a.cfg.ID, Attempt: at.ref, Job: at.job, Index: at.index, Spec: at.spec, LogPath: at.logPath,
+			Dir: at.dir, Guard: a.guardBin, MayStart: func() error { return a.mayStart(at) },
+		})
 		if err != nil {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil && !errors.Is(err, ErrNotStarted) {
 				return
 			}
 			a.logger.Warn("could not start attempt", "attempt", at.ref.GetName(), "err", err)
@@ -382,27 +444,84 @@ func (a *Agent) runAttempt(ctx context.Context, at *attempt, adopted bool) {
 	}
 }
 
+// prepareDir creates the attempt's directory with the lease its guard
+// starts under, and without the record of any earlier incarnation.
+func (a *Agent) prepareDir(at *attempt) error {
+	if err := makeAttemptDir(at.dir); err != nil {
+		return fmt.Errorf("attempt directory: %w", err)
+	}
+	if err := os.Remove(filepath.Join(at.dir, guard.RecordFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("attempt directory: %w", err)
+	}
+	return a.writeGuardLease(at)
+}
+
+// writeGuardLease writes the attempt's lease as it stands for its guard:
+// until leaseUntil, or, once killed, until the kill's end. Writes are
+// serialized so that a renewal never overwrites a kill.
+func (a *Agent) writeGuardLease(at *attempt) error {
+	at.leaseMu.Lock()
+	defer at.leaseMu.Unlock()
+	a.mu.Lock()
+	until, grace, reason := at.leaseUntil, a.leaseGrace(at), ""
+	if at.killReason != "" {
+		until, grace, reason = at.killUntil, at.killGrace, joinMsg(at.killReason, at.killMessage)
+	}
+	a.mu.Unlock()
+	return writeLease(at.dir, until, grace, reason)
+}
+
+// mayStart says whether an attempt may still start: not killed, and its
+// lease not run out (nor within the kill grace that precedes the end).
+func (a *Agent) mayStart(at *attempt) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if at.killReason != "" {
+		return fmt.Errorf("killed before it started (%s): %w", joinMsg(at.killReason, at.killMessage), ErrNotStarted)
+	}
+	if left := time.Until(at.leaseUntil) - a.leaseGrace(at); left <= 0 {
+		return fmt.Errorf("its lease ran out before it could start: %w", ErrNotStarted)
+	}
+	return nil
+}
+
 // finishStartError reports an attempt that could not start.
 func (a *Agent) finishStartError(at *attempt, id string, err error) {
-	reason := "Error"
-	if errors.Is(err, ErrRejected) {
+	reason, state := "Error", pb.AttemptFailed
+	switch {
+	case errors.Is(err, ErrRejected):
 		reason = "Rejected"
+	case errors.Is(err, ErrNotStarted):
+		// It never ran: Lost, which no backoff limit counts.
+		state, reason = pb.AttemptLost, a.lostReason(at)
 	}
 	now := time.Now()
 	a.mu.Lock()
-	at.finished = true
+	at.markFinished()
 	at.id = id
 	a.mu.Unlock()
 	a.queueReport(&pb.AttemptReport{
-		Attempt: at.ref, State: pb.AttemptFailed, ExitCode: -1, Reason: reason, Message: err.Error(), ContainerId: id,
+		Attempt: at.ref, State: state, ExitCode: -1, Reason: reason, Message: err.Error(), ContainerId: id,
 		FinishTime: timestamppb.New(now),
 	}, func() { a.forget(at) })
 }
 
+// lostReason is the reason of a Lost report: the kill's, when one stopped
+// the attempt from starting, else WorkerLost.
+func (a *Agent) lostReason(at *attempt) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if at.killReason != "" {
+		return at.killReason
+	}
+	return ReasonWorkerLost
+}
+
 // finish queues the finished report of an attempt.
 func (a *Agent) finish(ctx context.Context, at *attempt, exit ExitStatus) {
+	exit = withRecord(at.dir, exit)
 	a.mu.Lock()
-	at.finished = true
+	at.markFinished()
 	if at.deadline != nil {
 		at.deadline.Stop()
 	}
@@ -417,13 +536,30 @@ func (a *Agent) finish(ctx context.Context, at *attempt, exit ExitStatus) {
 	if r.FinishTime == nil {
 		r.FinishTime = timestamppb.Now()
 	}
+	if r.StartTime != nil && r.FinishTime.AsTime().Before(r.StartTime.AsTime()) {
+		// Two clocks disagree (no guard record): never a negative run.
+		r.FinishTime = r.StartTime
+	}
 	switch {
+	case exit.NotStarted:
+		// It never ran: Lost, not counted against the backoff limit.
+		r.State, r.Reason, r.ExitCode = pb.AttemptLost, ReasonWorkerLost, -1
+		if killReason != "" {
+			r.Reason = killReason
+		}
+		r.Message = joinMsg(killMessage, exit.Message)
+		r.StartTime = nil
+	case killReason == ReasonWorkerLost:
+		// Killed because the cluster stopped renewing its lease: the
+		// leader's verdict for such an attempt is Lost too.
+		r.State, r.Reason, r.Message = pb.AttemptLost, killReason, joinMsg(killMessage, exit.Message)
 	case killReason != "":
 		r.Reason, r.Message = killReason, joinMsg(killMessage, exit.Message)
 	case exit.OOMKilled:
 		r.Reason, r.Message = "OOMKilled", joinMsg("the container ran out of memory and was killed", exit.Message)
 	case exit.Unknown:
-		r.Reason = "WorkerLost"
+		// Nothing saw how it ended: Lost, never a counted failure.
+		r.State, r.Reason = pb.AttemptLost, ReasonWorkerLost
 	case exit.ExitCode != 0:
 		r.Reason = "Error"
 		if r.Message == "" {
@@ -476,7 +612,19 @@ func (a *Agent) grace(at *attempt, d *durationpb.Duration) time.Duration {
 	return defaultGrace
 }
 
-// kill stops an attempt (the first reason given wins).
+// ReasonWorkerLost is the reason of attempts killed because their lease ran
+// out, or that ended unobserved: the attempt is reported Lost.
+const ReasonWorkerLost = "WorkerLost"
+
+// leaseGrace is how long before its lease ends an attempt's kill begins:
+// its kill grace, at most half a lease. Call with a.mu held.
+func (a *Agent) leaseGrace(at *attempt) time.Duration {
+	return min(a.grace(at, nil), a.leaseTTL/2)
+}
+
+// kill stops an attempt (the first reason given wins): it cuts the guard's
+// lease short to grace from now, and has the runtime kill the attempt
+// until it has ended.
 func (a *Agent) kill(ctx context.Context, at *attempt, reason, message string, grace time.Duration) {
 	a.mu.Lock()
 	if at.finished || at.killReason != "" {
@@ -485,8 +633,15 @@ func (a *Agent) kill(ctx context.Context, at *attempt, reason, message string, g
 	}
 	at.killReason, at.killMessage = reason, message
 	started := at.id != ""
+	at.killUntil, at.killGrace = time.Now().Add(grace), grace
+	if at.leaseUntil.Before(at.killUntil) {
+		at.killUntil = at.leaseUntil
+	}
 	a.mu.Unlock()
 	a.logger.Info("killing attempt", "attempt", at.ref.GetName(), "reason", reason, "message", message, "grace", grace)
+	if err := a.writeGuardLease(at); err != nil && !errors.Is(err, os.ErrNotExist) {
+		a.logger.Warn("cut the guard's lease short", "attempt", at.ref.GetName(), "err", err)
+	}
 	if started {
 		a.sendKillGrace(ctx, at, grace)
 	}
@@ -496,17 +651,51 @@ func (a *Agent) sendKill(ctx context.Context, at *attempt) {
 	a.sendKillGrace(ctx, at, a.grace(at, nil))
 }
 
+// sendKillGrace has the runtime kill a started attempt, again and again
+// until it has ended (a failed or unconfirmed kill is retried with SIGKILL).
 func (a *Agent) sendKillGrace(ctx context.Context, at *attempt, grace time.Duration) {
 	a.mu.Lock()
-	if at.killSent {
+	if at.killSent || at.finished {
 		a.mu.Unlock()
 		return
 	}
 	at.killSent = true
+	a.mu.Unlock()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.killUntilEnded(ctx, at, grace)
+	}()
+}
+
+func (a *Agent) killUntilEnded(ctx context.Context, at *attempt, grace time.Duration) {
+	a.mu.Lock()
 	id := at.id
 	a.mu.Unlock()
-	if err := a.rt.Kill(context.WithoutCancel(ctx), id, grace); err != nil {
-		a.logger.Warn("kill attempt", "attempt", at.ref.GetName(), "id", id, "err", err)
+	sigkillAt := time.Now().Add(grace)
+	t := time.NewTimer(0)
+	defer t.Stop()
+	<-t.C
+	for try := 1; ; try++ {
+		g := max(time.Until(sigkillAt), 0)
+		err := a.rt.Kill(context.WithoutCancel(ctx), id, g)
+		wait := time.Until(sigkillAt) + killConfirm
+		if err != nil {
+			a.logger.Warn("kill attempt; trying again", "attempt", at.ref.GetName(), "id", id, "try", try, "err", err)
+			wait = min(wait, minBackoff*time.Duration(min(try, 10)))
+		} else if try > 1 {
+			a.logger.Warn("attempt still running after its kill; SIGKILL again", "attempt", at.ref.GetName(), "id", id, "try", try)
+		}
+		t.Reset(max(wait, minBackoff))
+		select {
+		case <-at.done:
+			return
+		case <-ctx.Done():
+			// The worker stops: the guard enforces the lease, which
+			// kill cut short.
+			return
+		case <-t.C:
+		}
 	}
 }
 
@@ -529,19 +718,34 @@ func (a *Agent) enforceLeases(ctx context.Context) {
 			if at.finished || at.killReason != "" {
 				continue
 			}
-			g := a.grace(at, nil)
-			if half := a.leaseTTL / 2; g > half {
-				g = half
-			}
-			if !now.Before(at.leaseUntil.Add(-g)) {
+			// The kill begins one grace before the lease ends; the
+			// SIGKILL is due when it ends.
+			if !now.Before(at.leaseUntil.Add(-a.leaseGrace(at))) {
 				expired = append(expired, at)
-				graces = append(graces, g)
+				graces = append(graces, max(at.leaseUntil.Sub(now), 0))
 			}
 		}
 		a.mu.Unlock()
 		for i, at := range expired {
 			a.logger.Warn("lease ran out: the cluster has not renewed this attempt", "attempt", at.ref.GetName())
-			a.kill(ctx, at, "Killed", "lease expired: the worker lost contact with the cluster", graces[i])
+			a.kill(ctx, at, ReasonWorkerLost, "lease expired: the worker lost contact with the cluster", graces[i])
+		}
+	}
+}
+
+// passLeases writes the renewed leases of attempts to their guards. A lease
+// that cannot be written leaves the guard with the older one: it kills
+// early, never late.
+func (a *Agent) passLeases(ats []*attempt) {
+	for _, at := range ats {
+		a.mu.Lock()
+		stop := at.finished
+		a.mu.Unlock()
+		if stop {
+			continue
+		}
+		if err := a.writeGuardLease(at); err != nil && !errors.Is(err, os.ErrNotExist) {
+			a.logger.Warn("pass the renewed lease to the guard", "attempt", at.ref.GetName(), "err", err)
 		}
 	}
 }

@@ -12,7 +12,8 @@
 // heartbeat) + lease_ttl; a running attempt known before that heartbeat was
 // sent and not listed is killed (reason Killed). A worker cut off from the
 // cluster starts killing an attempt one kill grace (at most half a lease)
-// before its lease runs out, so that it is dead when the lease ends.
+// before its lease runs out, so that it is dead when the lease ends, and
+// reports it Lost with reason WorkerLost: the leader's own verdict for it.
 //
 // The leader declares a worker lost after WorkerTTL without a message and
 // marks its attempts Lost only once a full LeaseTTL has also passed since it
@@ -20,25 +21,58 @@
 // heartbeat, the leader from the (later) time it received one, so with clocks
 // running at the same rate the worker's kill always happens first.
 //
-// Attempts assigned during a session get the session's current lease
-// horizon (the send time of the Hello or of the latest renewed heartbeat).
-// Attempts found at start-up get Config.InitialLease (default 10s) until the
-// first renewal.
+// # The guard: a fence that outlives the worker
+//
+// Every attempt runs under its lease guard, `raftcron guard` (worker/guard):
+// the container's entrypoint (the static binary bind-mounted read-only at
+// /.raftcron/guard, so images FROM scratch work), or the parent process of
+// an exec attempt. The worker passes each renewed lease to the guard as a
+// file, DataDir/attempts/<namespace>/<attempt>/lease.d/lease, holding the
+// deadline on the host's CLOCK_MONOTONIC (shared by containers, immune to
+// wall-clock steps; worker/guard/doc.go says why a file and why that clock).
+// A kill cuts that lease short to the kill grace. The guard SIGTERMs the
+// workload one grace before the deadline and SIGKILLs it at the deadline, by
+// itself: if the worker is killed -9, crashes or is stopped, the workload is
+// still gone when its lease ends, before the leader starts a replacement.
+// The guard also records the workload's exit code and its start and end on
+// one clock in record.json next to the lease.
+//
+// A run whose lease ran out (or that was killed) before it started never
+// starts: the worker checks before it starts the container or process, and
+// the guard checks again before it starts the workload. Such a run, and a
+// container found created but never started after a restart, is reported
+// Lost: it never ran, and no backoff limit counts it.
+//
+// The worker installs a copy of its guard binary (Config.GuardBinary, by
+// default its own executable) as DataDir/bin/raftcron-guard; the docker
+// runtime requires it to be static. A worker that runs in a container must
+// see DataDir at the same path as the host, since the Docker daemon mounts
+// from there.
 //
 // # Stopping and restarting
 //
-// A clean stop (Run's context cancelled) leaves containers and exec processes
-// running, so that a restarted worker re-adopts them; nothing enforces their
-// leases while the worker is down, so stopping a worker for longer than a
-// lease can let a replacement run beside them until the worker is back (it
-// then kills them, as the leader no longer renews them). A restarted worker
-// lists its containers by the label raftcron.io/worker, reports the ones that
-// ended while it was down, names every attempt it still holds (running, or
-// with an unacknowledged result) in Hello, and kills and removes those the
-// first renewal leaves out. A container is removed once its result is
+// A clean stop (Run's context cancelled) leaves containers and exec
+// processes to their guards: they run until their leases end and are killed
+// then, unless the worker is back before that and the cluster renews them.
+// A restarted worker lists its containers by the label raftcron.io/worker
+// (and its exec attempts from DataDir/exec), takes each attempt's lease from
+// its guard's lease file (never granting more than the cluster did), reports
+// the attempts that ended while it was down with the exit code and times of
+// the guard's record, names every attempt it still holds (running, or with an
+// unacknowledged result) in Hello, and kills and removes those the first
+// renewal leaves out. A container is removed once its result is
 // acknowledged; its output stays in DataDir/logs/<namespace>/<attempt>.log.
 //
-// An exec process that ended while the worker was down could not be waited
-// for: its exit status is unknown, and it is reported Failed with reason
-// WorkerLost (the verdict the leader reaches when a worker never returns).
+// An attempt whose end nobody observed (no guard record, e.g. an exec
+// attempt started before guards existed) is reported Lost with reason
+// WorkerLost, never a failure that counts against backoffLimit.
+//
+// # Times
+//
+// A finished report's start and finish times are the guard's: its wall clock
+// when it started the workload, and that plus the duration it measured on
+// the monotonic clock, so durations are never negative. The Running report's
+// start time, from which the leader measures the start delay (scheduled time
+// to running), is the worker host's wall clock when the runtime has started
+// the attempt.
 package worker

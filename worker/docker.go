@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -22,6 +23,7 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/worker/guard"
 )
 
 var _ Runtime = (*DockerRuntime)(nil)
@@ -32,6 +34,11 @@ type DockerRuntime struct {
 	cli      *client.Client
 	workerID string
 	logger   *slog.Logger
+
+	// Pending SIGKILLs of Kill: Close cancels and waits for them.
+	stopOnce sync.Once
+	stop     chan struct{}
+	wg       sync.WaitGroup
 }
 
 // NewDockerRuntime connects to the Docker daemon from the environment
@@ -51,11 +58,16 @@ func NewDockerRuntime(ctx context.Context, workerID string, logger *slog.Logger)
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &DockerRuntime{cli: cli, workerID: workerID, logger: logger}, nil
+	return &DockerRuntime{cli: cli, workerID: workerID, logger: logger, stop: make(chan struct{})}, nil
 }
 
-// Close releases the client.
-func (d *DockerRuntime) Close() error { return d.cli.Close() }
+// Close releases the client; SIGKILLs still due are not sent (the guards
+// enforce the leases the kills cut short).
+func (d *DockerRuntime) Close() error {
+	d.stopOnce.Do(func() { close(d.stop) })
+	d.wg.Wait()
+	return d.cli.Close()
+}
 
 func (d *DockerRuntime) Name() string { return "docker" }
 
@@ -64,30 +76,69 @@ func ContainerName(namespace, attempt string) string {
 	return "raftcron-" + namespace + "-" + attempt
 }
 
-func (d *DockerRuntime) ensureImage(ctx context.Context, ref, policy string) error {
-	_, err := d.cli.ImageInspect(ctx, ref)
+// ensureImage makes the image present according to policy and returns its
+// entrypoint and cmd.
+func (d *DockerRuntime) ensureImage(ctx context.Context, ref, policy string) (*imageCommand, error) {
+	insp, err := d.cli.ImageInspect(ctx, ref)
 	present := err == nil
 	if err != nil && !cerrdefs.IsNotFound(err) {
-		return fmt.Errorf("inspect image %q: %w", ref, err)
+		return nil, fmt.Errorf("inspect image %q: %w", ref, err)
 	}
 	switch policy {
 	case "Never":
 		if !present {
-			return fmt.Errorf("image %q is not present on this worker and imagePullPolicy is Never: %w", ref, ErrRejected)
+			return nil, fmt.Errorf("image %q is not present on this worker and imagePullPolicy is Never: %w", ref, ErrRejected)
 		}
-		return nil
+		return commandOf(insp), nil
 	case "", "IfNotPresent":
 		if present {
-			return nil
+			return commandOf(insp), nil
 		}
 	case "Always":
 	default:
-		return fmt.Errorf("imagePullPolicy %q is not one of Always, IfNotPresent, Never: %w", policy, ErrRejected)
+		return nil, fmt.Errorf("imagePullPolicy %q is not one of Always, IfNotPresent, Never: %w", policy, ErrRejected)
 	}
 	if err := d.pull(ctx, ref); err != nil {
-		return fmt.Errorf("image %q cannot be pulled (imagePullPolicy %s): %v: %w", ref, orDefault(policy, "IfNotPresent"), err, ErrRejected)
+		return nil, fmt.Errorf("image %q cannot be pulled (imagePullPolicy %s): %v: %w", ref, orDefault(policy, "IfNotPresent"), err, ErrRejected)
 	}
-	return nil
+	insp, err = d.cli.ImageInspect(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("inspect image %q after the pull: %w", ref, err)
+	}
+	return commandOf(insp), nil
+}
+
+// imageCommand is an image's default entrypoint and cmd.
+type imageCommand struct{ entry, cmd []string }
+
+func commandOf(insp image.InspectResponse) *imageCommand {
+	if insp.Config == nil {
+		return &imageCommand{}
+	}
+	return &imageCommand{entry: insp.Config.Entrypoint, cmd: insp.Config.Cmd}
+}
+
+// commandLine is what the container runs, as Kubernetes reads command and
+// args: command replaces the image's entrypoint (and drops its cmd), args
+// replace the image's cmd.
+func commandLine(spec *pb.RunSpec, img *imageCommand) []string {
+	var entry, cmd []string
+	if img != nil {
+		entry, cmd = img.entry, img.cmd
+	}
+	if len(spec.GetCommand()) > 0 {
+		entry, cmd = spec.GetCommand(), nil
+	}
+	if len(spec.GetArgs()) > 0 {
+		cmd = spec.GetArgs()
+	}
+	return append(append([]string(nil), entry...), cmd...)
+}
+
+// guardEntrypoint is the container's entrypoint: the guard, which runs the
+// command line given as the container's cmd.
+func guardEntrypoint() []string {
+	return []string{guard.Binary, "guard", "--dir", guard.Dir, "--lease", guard.LeaseDir + "/" + guard.LeaseFile, "--"}
 }
 
 func (d *DockerRuntime) pull(ctx context.Context, ref string) error {
@@ -127,8 +178,16 @@ func (d *DockerRuntime) Start(ctx context.Context, t *Task) (string, error) {
 	if spec.GetImage() == "" {
 		return "", fmt.Errorf("run spec has no image: %w", ErrRejected)
 	}
-	if err := d.ensureImage(ctx, spec.GetImage(), spec.GetImagePullPolicy()); err != nil {
+	if t.Guard == "" || t.Dir == "" {
+		return "", fmt.Errorf("docker runtime: attempt %s has no guard binary or directory", t.Attempt.GetName())
+	}
+	img, err := d.ensureImage(ctx, spec.GetImage(), spec.GetImagePullPolicy())
+	if err != nil {
 		return "", err
+	}
+	argv := commandLine(spec, img)
+	if len(argv) == 0 {
+		return "", fmt.Errorf("image %q has no entrypoint or cmd, and the container gives no command: %w", spec.GetImage(), ErrRejected)
 	}
 	labels := map[string]string{}
 	for k, v := range spec.GetLabels() {
@@ -143,8 +202,8 @@ func (d *DockerRuntime) Start(ctx context.Context, t *Task) (string, error) {
 	}
 	cfg := &container.Config{
 		Image:      spec.GetImage(),
-		Entrypoint: spec.GetCommand(),
-		Cmd:        spec.GetArgs(),
+		Entrypoint: guardEntrypoint(),
+		Cmd:        argv,
 		Env:        env,
 		WorkingDir: spec.GetWorkingDir(),
 		Labels:     labels,
@@ -168,6 +227,13 @@ func (d *DockerRuntime) Start(ctx context.Context, t *Task) (string, error) {
 	for _, m := range spec.GetMounts() {
 		host.Mounts = append(host.Mounts, mount.Mount{Type: mount.TypeBind, Source: m.GetHostPath(), Target: m.GetContainerPath(), ReadOnly: m.GetReadOnly()})
 	}
+	// The guard: the static raftcron binary, the attempt's directory (its
+	// record) and, read-only, its lease.
+	host.Mounts = append(host.Mounts,
+		mount.Mount{Type: mount.TypeBind, Source: t.Guard, Target: guard.Binary, ReadOnly: true},
+		mount.Mount{Type: mount.TypeBind, Source: t.Dir, Target: guard.Dir},
+		mount.Mount{Type: mount.TypeBind, Source: filepath.Join(t.Dir, guard.LeaseSubdir), Target: guard.LeaseDir, ReadOnly: true},
+	)
 	name := ContainerName(t.Attempt.GetNamespace(), t.Attempt.GetName())
 	resp, err := d.cli.ContainerCreate(ctx, cfg, host, nil, nil, name)
 	if cerrdefs.IsConflict(err) {
@@ -184,6 +250,17 @@ func (d *DockerRuntime) Start(ctx context.Context, t *Task) (string, error) {
 			return "", fmt.Errorf("create container %s: %v: %w", name, err, ErrRejected)
 		}
 		return "", fmt.Errorf("create container %s: %w", name, err)
+	}
+	if t.MayStart != nil {
+		if err := t.MayStart(); err != nil {
+			// Never started: nothing ran, nothing to keep.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if rerr := d.cli.ContainerRemove(rctx, resp.ID, container.RemoveOptions{Force: true}); rerr != nil && !cerrdefs.IsNotFound(rerr) {
+				d.logger.Warn("remove container that was not started", "container", name, "err", rerr)
+			}
+			return "", err
+		}
 	}
 	if err := d.cli.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
 		// The container exists and carries our labels; it is reported as
@@ -296,6 +373,14 @@ func exitFromState(s *container.State) ExitStatus {
 	st := ExitStatus{ExitCode: int32(s.ExitCode), OOMKilled: s.OOMKilled}
 	st.StartTime, _ = time.Parse(time.RFC3339Nano, s.StartedAt)
 	st.FinishTime, _ = time.Parse(time.RFC3339Nano, s.FinishedAt)
+	if s.Status == container.StateCreated || st.StartTime.IsZero() || st.StartTime.Year() < 2 {
+		// Created and never started (the worker stopped in between):
+		// the attempt never ran, whatever the exit code field says.
+		return ExitStatus{NotStarted: true, Message: "the container was created but never started"}
+	}
+	if st.FinishTime.Year() < 2 {
+		st.FinishTime = time.Time{}
+	}
 	if s.Error != "" {
 		st.Message = s.Error
 	}
@@ -303,20 +388,47 @@ func exitFromState(s *container.State) ExitStatus {
 }
 
 func (d *DockerRuntime) Kill(ctx context.Context, id string, grace time.Duration) error {
-	// Docker counts the stop timeout in whole seconds. Round down: the
-	// SIGKILL may come early but never later than the grace allows, since a
-	// lease kill (agent.enforceLeases) must be over when the lease ends.
-	secs := int(grace / time.Second)
-	// ContainerStop sends SIGTERM, then SIGKILL after the timeout; run it in
-	// the background so that the caller does not wait out the grace.
+	// SIGTERM reaches the guard (PID 1), which passes it to the workload;
+	// SIGKILL ends PID 1 and with it the whole container.
+	sig := "SIGTERM"
+	if grace <= 0 {
+		sig = "SIGKILL"
+	}
+	if err := d.signal(ctx, id, sig); err != nil || grace <= 0 {
+		return err
+	}
+	d.wg.Add(1)
 	go func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace+30*time.Second)
+		defer d.wg.Done()
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-d.stop:
+			return
+		case <-t.C:
+		}
+		kctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := d.cli.ContainerStop(sctx, id, container.StopOptions{Signal: "SIGTERM", Timeout: &secs}); err != nil && !cerrdefs.IsNotFound(err) {
-			d.logger.Warn("stop container", "container", id, "err", err)
+		if err := d.signal(kctx, id, "SIGKILL"); err != nil {
+			// The agent calls Kill again while the attempt runs.
+			d.logger.Warn("SIGKILL container", "container", id, "err", err)
 		}
 	}()
 	return nil
+}
+
+// signal sends sig to a container; one that is gone or not running needs none.
+func (d *DockerRuntime) signal(ctx context.Context, id, sig string) error {
+	err := d.cli.ContainerKill(ctx, id, sig)
+	switch {
+	case err == nil, cerrdefs.IsNotFound(err):
+		return nil
+	case cerrdefs.IsConflict(err):
+		// "is not running": already ended (Wait reports it), or created
+		// and never started.
+		return nil
+	}
+	return fmt.Errorf("%s container %s: %w", sig, id, err)
 }
 
 func (d *DockerRuntime) Remove(ctx context.Context, id string) error {

@@ -17,25 +17,27 @@ import (
 	"time"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/worker/guard"
 )
 
 var _ Runtime = (*ExecRuntime)(nil)
 
-// ExecRuntime runs attempts as plain processes on the worker's host, each in
-// its own process group (the whole group is signalled on a kill). The image,
-// mounts, network and resource limits of the RunSpec do not apply; command and
-// args are the program and its arguments, env is added to the worker's own
-// environment, and output goes straight into the attempt's log file (so the
-// process keeps writing while the worker restarts; the exec runtime does not
-// cap the file).
+// ExecRuntime runs attempts as plain processes on the worker's host, each
+// under its lease guard (`raftcron guard`, see worker/guard), which the worker
+// starts in a process group of its own and which starts the command in
+// another. The image, mounts, network and resource limits of the RunSpec do
+// not apply; command and args are the program and its arguments, env is added
+// to the worker's own environment. The guard appends the output to the
+// attempt's log file, capped at MaxLogSize, and keeps doing so while the
+// worker restarts; it kills the command when the worker stops renewing its
+// lease, and records the exact exit in the attempt's directory.
 //
 // State for re-adoption lives in DataDir/exec/<namespace>_<attempt>.json
-// (written temp+fsync+rename): the pid, the process start time from
-// /proc/<pid>/stat (so a reused pid is not mistaken for the attempt) and, once
-// seen, the exit status. A process that ended while the worker was down
-// cannot be waited for: its exit status is unknown, and the worker reports it
-// Failed with reason WorkerLost, the same verdict the leader would reach had
-// the worker never come back; the job's backoff policy decides about a retry.
+// (written temp+fsync+rename): the guard's pid and its start time from
+// /proc/<pid>/stat (so a reused pid is not mistaken for the guard) and, once
+// seen, the exit status. A guard that ended while the worker was down cannot
+// be waited for, but its record (guard.Record) says how the command ended;
+// only when there is none is the exit unknown (the agent reports Lost).
 type ExecRuntime struct {
 	workerID string
 	stateDir string
@@ -65,6 +67,7 @@ type execState struct {
 	StartTicks  uint64    `json:"startTicks"`
 	StartTime   time.Time `json:"startTime"`
 	LogPath     string    `json:"logPath"`
+	Dir         string    `json:"dir,omitempty"`
 	Exited      bool      `json:"exited,omitempty"`
 	ExitCode    int32     `json:"exitCode,omitempty"`
 	FinishTime  time.Time `json:"finishTime,omitzero"`
@@ -110,6 +113,9 @@ func (e *ExecRuntime) Start(ctx context.Context, t *Task) (string, error) {
 	if len(argv) == 0 {
 		return "", fmt.Errorf("exec runtime needs a command (the image %q is not used): %w", spec.GetImage(), ErrRejected)
 	}
+	if t.Guard == "" || t.Dir == "" {
+		return "", fmt.Errorf("exec runtime: attempt %s has no guard binary or directory", t.Attempt.GetName())
+	}
 	if err := os.MkdirAll(filepath.Dir(t.LogPath), 0o755); err != nil {
 		return "", fmt.Errorf("log directory: %w", err)
 	}
@@ -117,8 +123,14 @@ func (e *ExecRuntime) Start(ctx context.Context, t *Task) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("open log file: %w", err)
 	}
-	defer logf.Close() // the child keeps its own descriptor
-	cmd := exec.Command(argv[0], argv[1:]...)
+	defer logf.Close() // the guard keeps its own descriptor
+	if t.MayStart != nil {
+		if err := t.MayStart(); err != nil {
+			return "", err
+		}
+	}
+	cmd := exec.Command(t.Guard, append([]string{"guard", "--dir", t.Dir, "--lease", guard.LeasePath(t.Dir),
+		"--output", t.LogPath, "--output-limit", strconv.FormatInt(MaxLogSize, 10), "--"}, argv...)...)
 	cmd.Dir = spec.GetWorkingDir()
 	cmd.Env = os.Environ()
 	for k, v := range spec.GetEnv() {
@@ -127,15 +139,16 @@ func (e *ExecRuntime) Start(ctx context.Context, t *Task) (string, error) {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return "", fmt.Errorf("start %q: %v: %w", argv[0], err, ErrRejected)
+		return "", fmt.Errorf("start the guard of %q: %v: %w", argv[0], err, ErrRejected)
 	}
 	st := execState{
 		Namespace: t.Attempt.GetNamespace(), Attempt: t.Attempt.GetName(), Incarnation: t.Attempt.GetIncarnation(),
 		Job: t.Job, Index: t.Index, PID: cmd.Process.Pid, StartTicks: procStartTicks(cmd.Process.Pid),
-		StartTime: time.Now(), LogPath: t.LogPath,
+		StartTime: time.Now(), LogPath: t.LogPath, Dir: t.Dir,
 	}
 	if err := writeJSONFile(e.statePath(st.Namespace, st.Attempt), st); err != nil {
-		_ = syscall.Kill(-st.PID, syscall.SIGKILL)
+		e.killWorkload(st)
+		_ = syscall.Kill(st.PID, syscall.SIGKILL)
 		_ = cmd.Wait()
 		return "", fmt.Errorf("save exec state: %w", err)
 	}
@@ -146,6 +159,19 @@ func (e *ExecRuntime) Start(ctx context.Context, t *Task) (string, error) {
 	e.mu.Unlock()
 	go e.reap(p)
 	return id, nil
+}
+
+// killWorkload SIGKILLs the command's process group (named in the guard's
+// record) and reports whether there was one; the guard then records the exit.
+func (e *ExecRuntime) killWorkload(st execState) bool {
+	r, err := guard.ReadRecord(st.Dir)
+	if err != nil || r.PID == 0 || r.Exited {
+		return false
+	}
+	if err := syscall.Kill(-r.PID, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		e.logger.Warn("SIGKILL process group", "pgid", r.PID, "err", err)
+	}
+	return true
 }
 
 // reap waits for a child process and records its exit.
@@ -206,7 +232,7 @@ func (e *ExecRuntime) watch(p *execProc) {
 		if !processAlive(p.state.PID, p.state.StartTicks) {
 			e.finish(p, ExitStatus{
 				ExitCode: -1, Unknown: true, StartTime: p.state.StartTime, FinishTime: time.Now(),
-				Message: "the process ended while not a child of this worker (the worker restarted while it ran); its exit status is unknown",
+				Message: "the guard ended while not a child of this worker (the worker restarted while it ran)",
 			})
 			return
 		}
@@ -251,8 +277,16 @@ func (e *ExecRuntime) Kill(ctx context.Context, id string, grace time.Duration) 
 		return nil
 	default:
 	}
-	if err := syscall.Kill(-p.state.PID, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("SIGTERM process group %d: %w", p.state.PID, err)
+	st := e.stateOf(p)
+	if grace <= 0 {
+		e.sigkill(st)
+		return nil
+	}
+	// The guard passes SIGTERM on to the command's process group.
+	if p.cmd != nil || processAlive(st.PID, st.StartTicks) {
+		if err := syscall.Kill(st.PID, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+			return fmt.Errorf("SIGTERM guard %d: %w", st.PID, err)
+		}
 	}
 	go func() {
 		t := time.NewTimer(grace)
@@ -262,11 +296,25 @@ func (e *ExecRuntime) Kill(ctx context.Context, id string, grace time.Duration) 
 			return
 		case <-t.C:
 		}
-		if err := syscall.Kill(-p.state.PID, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-			e.logger.Warn("SIGKILL process group", "pid", p.state.PID, "err", err)
-		}
+		e.sigkill(st)
 	}()
 	return nil
+}
+
+func (e *ExecRuntime) stateOf(p *execProc) execState {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return p.state
+}
+
+// sigkill ends the command at once; the guard too when the command has not
+// started (the guard would start it) or is already gone.
+func (e *ExecRuntime) sigkill(st execState) {
+	if !e.killWorkload(st) {
+		if processAlive(st.PID, st.StartTicks) {
+			_ = syscall.Kill(st.PID, syscall.SIGKILL)
+		}
+	}
 }
 
 func (e *ExecRuntime) Remove(ctx context.Context, id string) error {
@@ -280,7 +328,7 @@ func (e *ExecRuntime) Remove(ctx context.Context, id string) error {
 	select {
 	case <-p.done:
 	default:
-		_ = syscall.Kill(-p.state.PID, syscall.SIGKILL)
+		e.sigkill(e.stateOf(p))
 	}
 	err := os.Remove(e.statePath(p.state.Namespace, p.state.Attempt))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {

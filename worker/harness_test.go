@@ -23,6 +23,7 @@ var (
 	testImage  string
 	dockerErr  error
 	testBinary string // the testtask binary for the exec runtime
+	guardBin   string // a static raftcron binary: the lease guard
 )
 
 func TestMain(m *testing.M) {
@@ -39,6 +40,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	testBinary, err = testimage.BinaryPath(ctx, dir)
+	if err == nil {
+		guardBin, err = testimage.RaftcronBinary(ctx, dir)
+	}
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -103,6 +107,7 @@ func newHarness(t *testing.T, rt Runtime, workerID string, dataDir string) *harn
 	t.Helper()
 	cfg := Config{Servers: []string{"unused"}, ID: workerID, Slots: 4, DataDir: dataDir}
 	a := newAgent(cfg, rt, testLogger(t))
+	a.guardBin = installGuard(t, dataDir)
 	a.leaseTTL = time.Hour // leases are not under test here
 	a.cfg.InitialLease = time.Hour
 	ctx, cancel := context.WithCancel(context.Background())
@@ -113,6 +118,17 @@ func newHarness(t *testing.T, rt Runtime, workerID string, dataDir string) *harn
 		a.wg.Wait()
 	})
 	return h
+}
+
+// installGuard installs the test's static raftcron binary as the guard of
+// the worker with dataDir, as New does.
+func installGuard(t *testing.T, dataDir string) string {
+	t.Helper()
+	bin, err := guardBinary(guardBin, dataDir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
 
 func (h *harness) assign(name string, spec *pb.RunSpec) *pb.AttemptRef {

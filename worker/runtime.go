@@ -24,6 +24,11 @@ const (
 // reason Rejected and the error's text as the message.
 var ErrRejected = errors.New("rejected")
 
+// ErrNotStarted marks an attempt a runtime did not start because Task.MayStart
+// said no (its lease ran out, or it was killed, while it was being prepared).
+// The attempt never ran: it is reported Lost, never counted as a failure.
+var ErrNotStarted = errors.New("not started")
+
 // Task is one attempt to start.
 type Task struct {
 	WorkerID string
@@ -33,6 +38,12 @@ type Task struct {
 	Spec     *pb.RunSpec
 	// LogPath is the file the attempt's output goes to.
 	LogPath string
+	// Dir is the attempt's directory (the guard's lease and record) and
+	// Guard the static raftcron binary that runs as its guard.
+	Dir, Guard string
+	// MayStart is asked right before the workload is started; an error
+	// (wrapping ErrNotStarted) means it must not start.
+	MayStart func() error
 }
 
 // Instance is an attempt a runtime knows about on this host, found by List.
@@ -53,10 +64,13 @@ type ExitStatus struct {
 	OOMKilled  bool
 	StartTime  time.Time
 	FinishTime time.Time
-	// Unknown is set when the runtime could not observe the exit (an exec
-	// process that ended while the worker was down); Message says why.
+	// Unknown is set when nothing observed the exit (an exec guard that
+	// ended while the worker was down and left no record); Message says why.
 	Unknown bool
-	Message string
+	// NotStarted: the workload never ran (a container created but never
+	// started, a guard that found its lease expired).
+	NotStarted bool
+	Message    string
 	// OutputTail is the last OutputTailSize bytes of output.
 	OutputTail string
 }
@@ -78,8 +92,10 @@ type Runtime interface {
 	// Wait blocks until the attempt ends (or ctx is done), copying its output
 	// to logPath when the runtime does not write there directly.
 	Wait(ctx context.Context, id, logPath string) (ExitStatus, error)
-	// Kill sends SIGTERM, then SIGKILL once grace has passed. It returns once
-	// the signals are sent; Wait observes the exit.
+	// Kill sends SIGTERM, then SIGKILL once grace has passed (at once when
+	// grace is 0). It returns once the first signal is sent, with an error
+	// when it could not be; Wait observes the exit. The agent calls it again
+	// until Wait has seen the attempt end.
 	Kill(ctx context.Context, id string, grace time.Duration) error
 	// Remove deletes what is left of an ended attempt.
 	Remove(ctx context.Context, id string) error

@@ -290,14 +290,15 @@ func (a *Agent) renew(ctx context.Context, s *session, l *pb.LeaseRenewal) {
 		listed[key(r.GetNamespace(), r.GetName())] = r.GetIncarnation()
 	}
 	until := sentAt.Add(ttl)
-	var drop []*attempt
+	var drop, renewed []*attempt
 	for k, at := range a.attempts {
 		if at.finished {
 			continue
 		}
 		if inc, ok := listed[k]; ok && inc == at.ref.GetIncarnation() {
-			if until.After(at.leaseUntil) {
+			if until.After(at.leaseUntil) && at.killReason == "" {
 				at.leaseUntil = until
+				renewed = append(renewed, at)
 			}
 			continue
 		}
@@ -306,6 +307,7 @@ func (a *Agent) renew(ctx context.Context, s *session, l *pb.LeaseRenewal) {
 		}
 	}
 	a.mu.Unlock()
+	a.passLeases(renewed)
 	for _, at := range drop {
 		a.kill(ctx, at, "Killed", "the cluster no longer vouches for this attempt on this worker", a.grace(at, nil))
 	}

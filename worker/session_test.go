@@ -210,7 +210,9 @@ func ackMsg(id uint64) *pb.ServerMessage {
 // runAgent runs an agent against servers until the test ends.
 func runAgent(t *testing.T, rt Runtime, servers ...string) *Agent {
 	t.Helper()
-	a := newAgent(Config{Servers: servers, ID: "w1", Slots: 3, Labels: map[string]string{"zone": "a"}, DataDir: t.TempDir()}, rt, testLogger(t))
+	dataDir := t.TempDir()
+	a := newAgent(Config{Servers: servers, ID: "w1", Slots: 3, Labels: map[string]string{"zone": "a"}, DataDir: dataDir}, rt, testLogger(t))
+	a.guardBin = installGuard(t, dataDir)
 	a.resendAfter = 200 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -358,9 +360,11 @@ func TestAgentLeaseExpiryKills(t *testing.T) {
 	c2 := srv.accept(t)
 	c2.expect("hello", func(m *pb.WorkerMessage) bool { return m.GetHello() != nil })
 	c2.send(welcome(50*time.Millisecond, ttl))
-	r := c2.expectReport("a1", "Failed")
-	if r.GetReason() != "Killed" || !strings.Contains(r.GetMessage(), "lease expired") {
-		t.Errorf("report = %v, want Failed/Killed: lease expired", r)
+	// Reported Lost (the leader's own verdict for an attempt whose lease ran
+	// out), which no backoff limit counts.
+	r := c2.expectReport("a1", "Lost")
+	if r.GetReason() != "WorkerLost" || !strings.Contains(r.GetMessage(), "lease expired") {
+		t.Errorf("report = %v, want Lost/WorkerLost: lease expired", r)
 	}
 }
 
@@ -487,7 +491,19 @@ func TestAgentLeaseExpiryKillsDockerContainer(t *testing.T) {
 	ref := &pb.AttemptRef{Namespace: "default", Name: "leased", Incarnation: 4}
 	c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Assign{Assign: &pb.Assignment{Attempt: ref, Job: "job",
 		Run: dockerSpec("-sleep", "60s")}}})
-	running := c.expectReport("leased", "Running")
+	// Renew while the container is being created: a run whose lease ran
+	// out before it started never starts.
+	var running *pb.AttemptReport
+	for running == nil {
+		m := c.expect("heartbeat or Running report", func(m *pb.WorkerMessage) bool {
+			return m.GetHeartbeat() != nil || m.GetReport().GetState() == "Running"
+		})
+		if hb := m.GetHeartbeat(); hb != nil {
+			c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Lease{Lease: &pb.LeaseRenewal{Seq: hb.GetSeq(), LeaseTtl: durationpb.New(ttl), Attempts: []*pb.AttemptRef{ref}}}})
+			continue
+		}
+		running = m.GetReport()
+	}
 	var lastRenewed time.Time
 	for i := 0; i < 5; i++ {
 		hb := c.expect("heartbeat", func(m *pb.WorkerMessage) bool { return m.GetHeartbeat() != nil }).GetHeartbeat()
@@ -507,8 +523,8 @@ func TestAgentLeaseExpiryKillsDockerContainer(t *testing.T) {
 	c2 := srv.accept(t)
 	c2.expect("hello", func(m *pb.WorkerMessage) bool { return m.GetHello() != nil })
 	c2.send(welcome(50*time.Millisecond, time.Minute))
-	r := c2.expectReport("leased", "Failed")
-	if r.GetReason() != "Killed" || !strings.Contains(r.GetMessage(), "lease expired") {
-		t.Errorf("report = %v, want Failed/Killed: lease expired", r)
+	r := c2.expectReport("leased", "Lost")
+	if r.GetReason() != "WorkerLost" || !strings.Contains(r.GetMessage(), "lease expired") {
+		t.Errorf("report = %v, want Lost/WorkerLost: lease expired", r)
 	}
 }

@@ -33,5 +33,7 @@ renewing the lease in FILE. It exits with COMMAND's exit code.`,
 	f.StringVar(&cfg.Dir, "dir", guard.Dir, "the attempt's directory: the record is written here")
 	f.StringVar(&cfg.LeasePath, "lease", guard.LeaseDir+"/"+guard.LeaseFile, "the lease file the worker renews")
 	f.DurationVar(&cfg.Poll, "poll", guard.DefaultPoll, "how often the lease is read")
+	f.StringVar(&cfg.Output, "output", "", "append the command's stdout and stderr to this file (default: the guard's own stdout and stderr)")
+	f.Int64Var(&cfg.OutputLimit, "output-limit", 0, "with --output, keep at most this many bytes of output (0: no limit)")
 	return cmd
 }

@@ -31,9 +31,11 @@ func newWorkerCmd() *cobra.Command {
 		Short: "Run a worker: it dials the servers, follows the leader and runs attempts as containers (or processes)",
 		Long: `A worker opens one stream to the leader (it dials out; nothing dials in) and runs the attempts
 the leader assigns, as Docker containers, or as plain processes with --runtime exec --allow-exec.
-Stopping it (SIGINT, SIGTERM) leaves its attempts running; started again with the same --id and
---data-dir it re-adopts them. While it cannot reach the cluster it kills each attempt when its
-lease runs out.`,
+Every attempt runs under a lease guard (this binary, "raftcron guard") that kills it when the worker
+stops renewing its lease. Stopping the worker (SIGINT, SIGTERM) leaves its attempts running until
+their leases run out; started again in time with the same --id and --data-dir it re-adopts them.
+A worker that itself runs in a container must see its --data-dir at the same path as the host does
+(the Docker daemon mounts attempt directories and the guard from there).`,
 		Example: `  raftcron worker --servers 10.0.0.1:8001,10.0.0.2:8001,10.0.0.3:8001 --id worker-a --slots 8 --labels zone=a,disk=ssd --data-dir /var/lib/raftcron-worker`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -97,6 +99,7 @@ lease runs out.`,
 	f.BoolVar(&cfg.AllowPrivileged, "allow-privileged", false, "allow privileged containers and the host PID namespace")
 	f.BoolVar(&cfg.AllowHostNetwork, "allow-host-network", false, "allow host networking")
 	f.BoolVar(&cfg.AllowHostMounts, "allow-host-mounts", false, "allow hostPath mounts")
+	f.StringVar(&cfg.GuardBinary, "guard-binary", "", "the raftcron binary every attempt runs under as its lease guard (default: this executable; must be static, CGO_ENABLED=0, for the docker runtime)")
 	f.StringVar(&cfg.JoinToken, "join-token", os.Getenv("RAFTCRON_WORKER_JOIN_TOKEN"), "the cluster's worker join token (env RAFTCRON_WORKER_JOIN_TOKEN)")
 	f.StringVar(&pprofAddr, "pprof", "", "serve Go profiles (net/http/pprof) under /debug/pprof/ on this address, e.g. 127.0.0.1:6061 (off by default)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")

@@ -24,8 +24,13 @@ type Config struct {
 	// Argv is the workload's command line.
 	Argv []string
 	// Stderr receives the guard's own messages (the workload's output
-	// goes to the guard's stdout and stderr, inherited).
+	// goes to the guard's stdout and stderr, inherited, unless Output is set).
 	Stderr io.Writer
+	// Output, when set, is a file the workload's stdout and stderr are
+	// appended to through a pipe, keeping at most OutputLimit bytes (the
+	// exec runtime: the guard keeps copying while the worker restarts).
+	Output      string
+	OutputLimit int64
 }
 
 // DefaultPoll is how often the guard reads its lease: a lease is enforced at
@@ -135,6 +140,44 @@ func Run(cfg Config) int {
 	cmd := exec.Command(cfg.Argv[0], cfg.Argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var copied chan struct{}
+	if cfg.Output != "" {
+		out, err := os.OpenFile(cfg.Output, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			g.rec.NotStarted = true
+			g.rec.Message = "not started: output file: " + err.Error()
+			g.logf("%s", g.rec.Message)
+			g.write()
+			return ExitNotStarted
+		}
+		defer out.Close()
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			g.rec.NotStarted = true
+			g.rec.Message = "not started: pipe: " + err.Error()
+			g.write()
+			return ExitNotStarted
+		}
+		cmd.Stdout, cmd.Stderr = pw, pw
+		g.cfg.Stderr = out
+		copied = make(chan struct{})
+		go func() {
+			defer close(copied)
+			copyCapped(out, pr, cfg.OutputLimit)
+			pr.Close()
+		}()
+		defer func() {
+			// The write end closes in the child only when all of the
+			// workload is gone; it is, once Run returns.
+			t := time.NewTimer(2 * time.Second)
+			defer t.Stop()
+			select {
+			case <-copied:
+			case <-t.C:
+			}
+		}()
+		defer pw.Close()
+	}
 	startMono := Mono()
 	g.rec.Started = time.Now().Round(0)
 	if err := cmd.Start(); err != nil {
@@ -202,6 +245,36 @@ func (g *guard) enforce(pid int) {
 		g.killSent = true
 		g.logf("lease ran out: SIGKILL to the workload")
 		_ = unix.Kill(-pid, unix.SIGKILL)
+	}
+}
+
+// copyCapped copies r to w until EOF, writing at most limit bytes (no limit
+// when limit <= 0) and saying once in w that the rest was dropped.
+func copyCapped(w io.Writer, r io.Reader, limit int64) {
+	buf := make([]byte, 32<<10)
+	var written int64
+	dropped := false
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			p := buf[:n]
+			if limit > 0 && written+int64(n) > limit {
+				p = p[:max(limit-written, 0)]
+			}
+			if len(p) > 0 {
+				if _, werr := w.Write(p); werr != nil {
+					limit, written = 1, 1 // keep draining the pipe, write no more
+				}
+				written += int64(len(p))
+			}
+			if len(p) < n && !dropped {
+				dropped = true
+				fmt.Fprintf(w, "\n[raftcron: output truncated at %d bytes]\n", limit)
+			}
+		}
+		if err != nil {
+			return
+		}
 	}
 }
 

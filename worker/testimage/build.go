@@ -54,6 +54,24 @@ func BinaryPath(ctx context.Context, dir string) (string, error) {
 	return bin, nil
 }
 
+// RaftcronBinary compiles cmd/raftcron statically (CGO_ENABLED=0) into dir
+// and returns the binary's path: the lease guard the worker's tests run
+// attempts under.
+func RaftcronBinary(ctx context.Context, dir string) (string, error) {
+	src, err := sourceDir()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "raftcron")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/raftcron")
+	cmd.Dir = filepath.Join(src, "..", "..")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build raftcron: %v: %s", err, out)
+	}
+	return bin, nil
+}
+
 func sourceDir() (string, error) {
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {

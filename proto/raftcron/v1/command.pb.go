@@ -870,7 +870,8 @@ type ReportAttempt struct {
 	Name        string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	Worker      string                 `protobuf:"bytes,3,opt,name=worker,proto3" json:"worker,omitempty"`
 	Incarnation uint64                 `protobuf:"varint,4,opt,name=incarnation,proto3" json:"incarnation,omitempty"`
-	// Running | Succeeded | Failed
+	// Running | Succeeded | Failed | Lost (a worker that knows its attempt never
+	// ran, or cannot know how it ended: not counted against backoffLimit)
 	State         string                 `protobuf:"bytes,5,opt,name=state,proto3" json:"state,omitempty"`
 	ExitCode      int32                  `protobuf:"varint,6,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"`
 	Reason        string                 `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`

@@ -1029,7 +1029,7 @@ type AttemptReport struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	ReportId uint64                 `protobuf:"varint,1,opt,name=report_id,json=reportId,proto3" json:"report_id,omitempty"`
 	Attempt  *AttemptRef            `protobuf:"bytes,2,opt,name=attempt,proto3" json:"attempt,omitempty"`
-	// Running | Succeeded | Failed
+	// Running | Succeeded | Failed | Lost (never ran, or ended unobserved)
 	State    string `protobuf:"bytes,3,opt,name=state,proto3" json:"state,omitempty"`
 	ExitCode int32  `protobuf:"varint,4,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"`
 	// Error | OOMKilled | DeadlineExceeded | Killed | Rejected

@@ -1,0 +1,131 @@
+package worker
+
+import (
+	"bytes"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/raftcron/raftcron/worker/guard"
+)
+
+// attemptDir is an attempt's directory on the worker's host: the guard's
+// lease (lease.d/lease) and record (record.json). Docker mounts it into the
+// attempt's container; it is deleted with the attempt's log (see prune).
+func attemptDir(dataDir, namespace, attempt string) string {
+	return filepath.Join(dataDir, "attempts", namespace, attempt)
+}
+
+// makeAttemptDir creates an attempt's directory, writable by the guard
+// whatever user the image runs as.
+func makeAttemptDir(dir string) error {
+	if err := os.MkdirAll(filepath.Join(dir, guard.LeaseSubdir), 0o755); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o777)
+}
+
+// guardBinary checks that path is a statically linked executable (it runs in
+// containers built FROM scratch) and installs a copy of it as
+// DataDir/bin/raftcron-guard, which attempts use. The copy lives in the data
+// dir so that a worker that itself runs in a container, with its data dir
+// mounted at the same path on the host, names a path the Docker daemon can
+// mount.
+func guardBinary(path, dataDir string, mustBeStatic bool) (string, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("guard binary %s: not an ELF executable: %w", path, err)
+	}
+	for _, p := range f.Progs {
+		if mustBeStatic && p.Type == elf.PT_INTERP {
+			f.Close()
+			return "", fmt.Errorf("guard binary %s is dynamically linked; it runs inside containers built FROM scratch, so build raftcron with CGO_ENABLED=0 (make build) or name a static one with --guard-binary", path)
+		}
+	}
+	f.Close()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("guard binary: %w", err)
+	}
+	dir := filepath.Join(dataDir, "bin")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("guard binary: %w", err)
+	}
+	dst := filepath.Join(dir, "raftcron-guard")
+	if old, err := os.ReadFile(dst); err == nil && bytes.Equal(old, src) {
+		return dst, nil
+	}
+	tmp, err := os.CreateTemp(dir, ".raftcron-guard-*")
+	if err != nil {
+		return "", fmt.Errorf("guard binary: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = io.Copy(tmp, bytes.NewReader(src))
+	if err == nil {
+		err = tmp.Chmod(0o755)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		// A running attempt keeps the file it started with (its mount
+		// holds the old inode).
+		err = os.Rename(tmp.Name(), dst)
+	}
+	if err != nil {
+		return "", fmt.Errorf("install guard binary as %s: %w", dst, err)
+	}
+	return dst, nil
+}
+
+// writeLease tells an attempt's guard how long the attempt may run.
+func writeLease(dir string, until time.Time, grace time.Duration, reason string) error {
+	if err := guard.WriteLease(dir, guard.NewLease(until, grace, reason)); err != nil {
+		return fmt.Errorf("write lease of %s: %w", dir, err)
+	}
+	return nil
+}
+
+// withRecord completes what a runtime saw of an attempt's end with the
+// guard's record, which is exact: the workload's own exit code and its start
+// and end on one clock. Without a finished record the runtime's view stands.
+func withRecord(dir string, exit ExitStatus) ExitStatus {
+	r, err := guard.ReadRecord(dir)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) && exit.Message == "" {
+			exit.Message = err.Error()
+		}
+		return exit
+	}
+	if r.NotStarted {
+		return ExitStatus{NotStarted: true, Message: r.Message, FinishTime: exit.FinishTime, OutputTail: exit.OutputTail}
+	}
+	if !r.Exited {
+		if !r.Started.IsZero() {
+			// Ended without the guard's last word (SIGKILLed with its
+			// container): the start is still the guard's.
+			exit.StartTime = r.Started
+			if !exit.FinishTime.IsZero() && exit.FinishTime.Before(r.Started) {
+				exit.FinishTime = r.Started
+			}
+		}
+		return exit
+	}
+	exit.ExitCode = r.ExitCode
+	exit.StartTime, exit.FinishTime = r.Started, r.Finished
+	exit.Unknown = false
+	if r.Signal != "" && exit.Message == "" {
+		exit.Message = "killed by signal " + r.Signal
+	}
+	if r.Message != "" {
+		exit.Message = joinMsg(exit.Message, r.Message)
+	}
+	return exit
+}
