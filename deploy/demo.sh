@@ -41,7 +41,9 @@ if [ "${DEMO_RUNTIME:-}" != exec ] && docker info >/dev/null 2>&1; then
 else
   RUNTIME=exec
   MANIFEST=$WORK/nightly-report-exec.yaml
+  # Exec workers take only Jobs that ask for the exec runtime.
   sed -e "s#imagePullPolicy: Never#imagePullPolicy: Never\n            command: [$WORK/nightly-report, -in, $ROOT/examples/nightly-report/orders.csv]#" \
+    -e "s#restartPolicy: Never#restartPolicy: Never\n          nodeSelector: {raftcron.io/runtime: exec}#" \
     examples/nightly-report.yaml > "$MANIFEST"
   echo "Workers use the exec runtime (plain processes): no Docker Engine answers, or DEMO_RUNTIME=exec."
 fi

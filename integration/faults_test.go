@@ -39,6 +39,7 @@ spec:
       template:
         spec:
           restartPolicy: Never
+          nodeSelector: {raftcron.io/runtime: exec}
           containers:
           - {name: main, image: none, command: [/bin/sh, -c, "echo tick $RAFTCRON_SCHEDULED_TIME"]}
 `, name)
@@ -228,6 +229,7 @@ spec:
       template:
         spec:
           restartPolicy: Never
+          nodeSelector: {raftcron.io/runtime: exec}
           containers: [{name: main, image: none, command: [/bin/true]}]
 `)...)
 	time.Sleep(2 * time.Second)

@@ -67,6 +67,7 @@ spec:
       template:
         spec:
           restartPolicy: Never
+          nodeSelector: {raftcron.io/runtime: exec}
           containers: [{name: main, image: none, command: [/bin/true]}]
 `, name)
 }
@@ -81,6 +82,7 @@ spec:
   template:
     spec:
       restartPolicy: Never
+      nodeSelector: {raftcron.io/runtime: exec}
       containers: [{name: main, image: none, command: [/bin/true]}]
 `, name)
 }
@@ -659,6 +661,7 @@ spec:
   template:
     spec:
       restartPolicy: Never
+      nodeSelector: {raftcron.io/runtime: exec}
       containers: [{name: main, image: none, command: [/bin/sh, -c, "sleep 4"]}]
 `)...)
 	c.waitFor(15*time.Second, "the attempt to run", func() bool {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 	"github.com/raftcron/raftcron/worker"
+	"github.com/raftcron/raftcron/worker/guard"
 )
 
 // The worker timing of serverTiming.
@@ -189,112 +191,185 @@ func otherWorker(x, a, b string) string {
 	return a
 }
 
-// TestWorkerKilledMidRun: kill -9 the worker running an attempt. The leader
-// marks the attempt Lost (WorkerLost) a lease after it last heard from the
-// worker, and a replacement runs on the other worker. The killed worker's
-// container keeps running (Docker runs it, not the worker); when the worker
-// comes back it kills and removes it, and its late report changes nothing.
-func TestWorkerKilledMidRun(t *testing.T) {
+// guardRecord reads the lease guard's record of an attempt on a worker of c.
+func (c *cluster) guardRecord(workerID, attempt string) (guard.Record, error) {
+	return guard.ReadRecord(filepath.Join(c.dir, "worker-"+workerID, "attempts", "default", attempt))
+}
+
+// forbidCronJob is a Forbid CronJob every 5 seconds whose run lasts a minute
+// and ignores SIGTERM (only the SIGKILL at the end of a lease stops it): on
+// docker the test image, on exec a shell.
+func forbidCronJob(name, runtime, img string) string {
+	run := fmt.Sprintf(`image: %s
+            imagePullPolicy: Never
+            args: [-print, "started", -ignore-term, -sleep, 60s]`, img)
+	selector := ""
+	if runtime == "exec" {
+		run = `image: none
+            command: [/bin/sh, -c, "trap '' TERM; echo started; sleep 60"]`
+		selector = "\n          nodeSelector: {raftcron.io/runtime: exec}"
+	}
+	return fmt.Sprintf(`
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: %s}
+spec:
+  schedule: "*/5 * * * * *"
+  concurrencyPolicy: Forbid
+  jobTemplate:
+    spec:
+      backoffLimit: 0
+      template:
+        spec:
+          restartPolicy: Never
+          terminationGracePeriodSeconds: 2%s
+          containers:
+          - name: main
+            %s
+`, name, selector, run)
+}
+
+// TestWorkerGoneForbid: the worker running a Forbid CronJob's long run dies
+// (kill -9) or is stopped cleanly and not restarted. Its lease guard kills
+// the run when the lease runs out, so by the guard's record (and, for
+// containers, Docker's own timestamps) the old run ended before the
+// replacement the leader starts on the other worker began (promise 4). A
+// killed worker that comes back removes its dead container and changes
+// nothing.
+func TestWorkerGoneForbid(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration")
 	}
-	img := needDocker(t)
-	dc := dockerClient(t)
-	tag := runTag()
-	wa, wb := "wk-a-"+tag, "wk-b-"+tag
-	removeContainersAtEnd(t, dc, wa, wb)
-	c := startCluster(t, clusterOptions{})
-	procs := map[string]*proc{
-		wa: c.startWorker(wa, "--runtime", "docker", "--slots", "2"),
-		wb: c.startWorker(wb, "--runtime", "docker", "--slots", "2"),
-	}
-	name := "lost-" + tag
-	c.apply(manifest(t, job(name, "  backoffLimit: 0", img, `-print, "started", -sleep, 20s`))...)
-
-	var first *pb.Attempt
-	c.waitFor(30*time.Second, "the first attempt to run", func() bool {
-		for _, a := range c.listAttempts(name) {
-			if a.GetState() == "Running" && a.GetContainerId() != "" {
-				first = a
-				return true
+	for _, tc := range []struct{ runtime, how string }{
+		{"docker", "kill-9"}, {"docker", "stop"}, {"exec", "kill-9"},
+	} {
+		t.Run(tc.runtime+"/"+tc.how, func(t *testing.T) {
+			img, flags := "", []string{"--runtime", "exec", "--allow-exec", "--slots", "2"}
+			var dc *dockerclient.Client
+			tag := runTag()
+			wa, wb := "wg-a-"+tag, "wg-b-"+tag
+			if tc.runtime == "docker" {
+				img = needDocker(t)
+				dc = dockerClient(t)
+				removeContainersAtEnd(t, dc, wa, wb)
+				flags = []string{"--runtime", "docker", "--slots", "2"}
 			}
-		}
-		return false
-	})
-	x := first.GetWorker()
-	y := otherWorker(x, wa, wb)
-	killed := time.Now()
-	procs[x].kill9()
-
-	var lost, repl *pb.Attempt
-	c.waitFor(testLeaseTTL+testWorkerTTL+15*time.Second, "the attempt Lost and a replacement Running", func() bool {
-		lost, repl = nil, nil
-		for _, a := range c.listAttempts(name) {
-			switch {
-			case a.GetName() == first.GetName() && a.GetState() == "Lost":
-				lost = a
-			case a.GetName() != first.GetName() && a.GetState() == "Running" && a.GetStartTime() != nil:
-				repl = a
+			c := startCluster(t, clusterOptions{})
+			procs := map[string]*proc{wa: c.startWorker(wa, flags...), wb: c.startWorker(wb, flags...)}
+			cj := "gone-" + tag
+			c.apply(manifest(t, forbidCronJob(cj, tc.runtime, img))...)
+			ofCronJob := func() []*pb.Attempt {
+				var out []*pb.Attempt
+				for _, a := range c.listAttempts("") {
+					if strings.HasPrefix(a.GetJob(), cj+"-") {
+						out = append(out, a)
+					}
+				}
+				return out
 			}
-		}
-		return lost != nil && repl != nil
+			var first *pb.Attempt
+			c.waitFor(30*time.Second, "the CronJob's first attempt to run", func() bool {
+				for _, a := range ofCronJob() {
+					if a.GetState() == "Running" && a.GetContainerId() != "" {
+						first = a
+						return true
+					}
+				}
+				return false
+			})
+			x := first.GetWorker()
+			y := otherWorker(x, wa, wb)
+			gone := time.Now()
+			if tc.how == "kill-9" {
+				procs[x].kill9()
+			} else {
+				procs[x].stop()
+				if st := procs[x].cmd.ProcessState; st == nil || st.ExitCode() != 0 {
+					t.Fatalf("worker did not stop cleanly on SIGTERM: %v", st)
+				}
+			}
+
+			// The guard ends the old run by the end of its lease.
+			var old guard.Record
+			c.waitFor(testLeaseTTL+10*time.Second, "the guard to end the old run", func() bool {
+				r, err := c.guardRecord(x, first.GetName())
+				old = r
+				return err == nil && r.Exited
+			})
+			if !old.LeaseExpired || old.Signal != "SIGKILL" {
+				t.Errorf("guard record of %s: %+v; want killed (SIGKILL) because its lease ran out", first.GetName(), old)
+			}
+			if late := old.Finished.Sub(gone); late > testLeaseTTL+500*time.Millisecond {
+				t.Errorf("the old run ended %.2fs after its worker went away, later than a lease (%v)", late.Seconds(), testLeaseTTL)
+			}
+			var repl *pb.Attempt
+			c.waitFor(testLeaseTTL+testWorkerTTL+20*time.Second, "a replacement Running on "+y, func() bool {
+				for _, a := range ofCronJob() {
+					if a.GetWorker() == y && a.GetState() == "Running" && a.GetContainerId() != "" {
+						repl = a
+						return true
+					}
+				}
+				return false
+			})
+			nu := c.waitGuardStarted(y, repl.GetName())
+			gap := nu.Sub(old.Finished)
+			t.Logf("%s %s: old run %s ended %.2fs after (%s, %s); replacement %s on %s started %.2fs after; gap %.3fs (lease %v, worker TTL %v)",
+				tc.how, x, first.GetName(), old.Finished.Sub(gone).Seconds(), old.Signal, old.LeaseReason, repl.GetName(), y, nu.Sub(gone).Seconds(), gap.Seconds(), testLeaseTTL, testWorkerTTL)
+			if gap <= 0 {
+				t.Errorf("the replacement started %.3fs BEFORE the old run ended: two runs of a Forbid CronJob at once", -gap.Seconds())
+			}
+			if dc != nil {
+				// Docker's own record says the same.
+				o, err := inspectSpan(context.Background(), dc, first.GetContainerId())
+				if err != nil {
+					t.Fatalf("inspect the old container: %v", err)
+				}
+				n, err := inspectSpan(context.Background(), dc, repl.GetContainerId())
+				if err != nil {
+					t.Fatalf("inspect the replacement's container: %v", err)
+				}
+				if o.running || !n.start.After(o.finish) {
+					t.Errorf("by Docker: old container [%s, %s] running=%v, replacement started %s: they overlap",
+						o.start.Format("15:04:05.000"), o.finish.Format("15:04:05.000"), o.running, n.start.Format("15:04:05.000"))
+				}
+				if ov := overlaps(workerSpans(t, dc, wa, wb)); len(ov) > 0 {
+					t.Errorf("containers of the Forbid CronJob ran at the same time:\n%s", strings.Join(ov, "\n"))
+				}
+			}
+			for _, a := range ofCronJob() {
+				if a.GetName() == first.GetName() && (a.GetState() != "Lost" || a.GetReason() != "WorkerLost") {
+					t.Errorf("the old attempt is %s (%s), want Lost (WorkerLost)", a.GetState(), a.GetReason())
+				}
+			}
+			if tc.how != "kill-9" || dc == nil {
+				return
+			}
+			// The worker comes back: it removes its dead container, and its
+			// report (Lost: the lease ran out) changes nothing.
+			back := time.Now()
+			procs[x].start(t)
+			c.waitWorkerReady(x, back, 20*time.Second)
+			waitGone(t, c, dc, first.GetContainerId(), 20*time.Second, "the restarted worker to remove its dead container")
+			for _, a := range ofCronJob() {
+				if a.GetName() == first.GetName() && a.GetState() != "Lost" {
+					t.Errorf("after the restart the old attempt is %s (%s); want it still Lost", a.GetState(), a.GetReason())
+				}
+			}
+		})
+	}
+}
+
+// waitGuardStarted waits for the guard of an attempt to record its start.
+func (c *cluster) waitGuardStarted(workerID, attempt string) time.Time {
+	c.t.Helper()
+	var r guard.Record
+	c.waitFor(10*time.Second, "the guard of "+attempt+" to start it", func() bool {
+		var err error
+		r, err = c.guardRecord(workerID, attempt)
+		return err == nil && !r.Started.IsZero()
 	})
-	delay := repl.GetStartTime().AsTime().Sub(killed)
-	t.Logf("kill -9 of %s -> replacement %s Running on %s after %.2fs (worker TTL %v, lease %v); lost attempt: %s (%s)",
-		x, repl.GetName(), repl.GetWorker(), delay.Seconds(), testWorkerTTL, testLeaseTTL, lost.GetReason(), lost.GetMessage())
-	if lost.GetReason() != "WorkerLost" {
-		t.Errorf("lost attempt %s: reason %q, want WorkerLost", lost.GetName(), lost.GetReason())
-	}
-	if repl.GetWorker() != y {
-		t.Errorf("replacement %s runs on %s, want the surviving worker %s", repl.GetName(), repl.GetWorker(), y)
-	}
-	if repl.GetIndex() != first.GetIndex() {
-		t.Errorf("replacement %s has index %d, want %d", repl.GetName(), repl.GetIndex(), first.GetIndex())
-	}
-	// The leader must wait a full lease after it last heard from the worker
-	// (at most a heartbeat or so before the kill); it must not wait much longer.
-	if lo := testLeaseTTL - 2*testHeartbeat; delay < lo {
-		t.Errorf("replacement started %.2fs after the kill, before a lease (%v) had passed: the old container may still be within its lease", delay.Seconds(), testLeaseTTL)
-	}
-	if hi := testLeaseTTL + testWorkerTTL + 5*time.Second; delay > hi {
-		t.Errorf("replacement started %.2fs after the kill, want at most lease + TTL + 5s = %v", delay.Seconds(), hi)
-	}
-
-	// Nothing stopped the dead worker's container.
-	orphan, err := inspectSpan(context.Background(), dc, first.GetContainerId())
-	if err != nil {
-		t.Fatalf("inspect the killed worker's container: %v", err)
-	}
-	if !orphan.running {
-		t.Errorf("the container of %s stopped without its worker (finished %s)", first.GetName(), orphan.finish.Format(time.RFC3339Nano))
-	}
-
-	// The worker comes back: it finds its container, the leader no longer
-	// renews the attempt, so the worker kills it and, once its report is
-	// acknowledged (and ignored: the attempt is Lost), removes it.
-	back := time.Now()
-	procs[x].start(t)
-	c.waitWorkerReady(x, back, 20*time.Second)
-	waitGone(t, c, dc, first.GetContainerId(), 20*time.Second, "the restarted worker to remove the orphaned container")
-	t.Logf("restarted %s removed its orphaned container %.2fs after it started", x, time.Since(back).Seconds())
-
-	j := c.waitJob(name, 45*time.Second)
-	if _, ok := condition(j, "Complete"); !ok || j.GetStatus().GetSucceeded() != 1 {
-		t.Fatalf("job %s: status %v, want Complete with 1 succeeded", name, j.GetStatus())
-	}
-	at := c.attempts(name)
-	if len(at) != 2 {
-		t.Fatalf("job %s: %d attempts, want 2 (the lost one and its replacement): %v", name, len(at), at)
-	}
-	for _, a := range at {
-		want := "Succeeded"
-		if a.GetName() == first.GetName() {
-			want = "Lost"
-		}
-		if a.GetState() != want {
-			t.Errorf("attempt %s on %s: %s (%s), want %s", a.GetName(), a.GetWorker(), a.GetState(), a.GetReason(), want)
-		}
-	}
+	return r.Started
 }
 
 // netLab puts workers in network namespaces of their own, each joined to the

@@ -12,7 +12,8 @@ import (
 
 // Labels every worker has in addition to its own, so that a nodeSelector can
 // name a host or a runtime without the operator labelling workers by hand.
-// A worker's own label of the same key wins.
+// A worker's own label of the same key wins (a worker refuses a runtime
+// label that is not its runtime).
 const (
 	LabelHostname = "kubernetes.io/hostname" // the worker id
 	LabelRuntime  = "raftcron.io/runtime"    // docker | exec
@@ -27,8 +28,8 @@ func PendingKey(namespace, name string) string { return namespace + "/" + name }
 // cannot place (keyed by PendingKey).
 //
 // Order: oldest attempt first (created time, then namespace, Job, index,
-// number). A worker is eligible when its labels match the Job template's
-// nodeSelector and it has a free slot (slots minus its Assigned and Running
+// number). A worker is eligible when it runs the Job's runtime (runtimeOf),
+// its labels match the Job template's nodeSelector and it has a free slot (slots minus its Assigned and Running
 // attempts, counting assignments made earlier in this call). Among eligible
 // workers the least loaded wins, ties by id, so attempts spread out.
 //
@@ -80,13 +81,14 @@ func placeAttempts(v View, workers []WorkerInfo, reqs []placeRequest, now time.T
 		if pinned != nil {
 			candidates = []*WorkerInfo{pinned}
 		} else {
+			runtime := runtimeOf(selector)
 			for i := range ws {
-				if matchesSelector(&ws[i], selector) {
+				if workerRuntime(&ws[i]) == runtime && matchesSelector(&ws[i], selector) {
 					candidates = append(candidates, &ws[i])
 				}
 			}
 			if len(candidates) == 0 {
-				pending[PendingKey(a.GetNamespace(), a.GetName())] = "no worker matches nodeSelector " + formatSelector(selector)
+				pending[PendingKey(a.GetNamespace(), a.GetName())] = noMatch(ws, selector, runtime)
 				continue
 			}
 		}
@@ -122,6 +124,51 @@ func placeAttempts(v View, workers []WorkerInfo, reqs []placeRequest, now time.T
 		}}})
 	}
 	return cmds, pending, next
+}
+
+// Runtimes of workers, as the label LabelRuntime names them.
+const (
+	RuntimeDocker = "docker"
+	RuntimeExec   = "exec"
+)
+
+// runtimeOf is the runtime a Job runs on: exec only when its nodeSelector
+// selects raftcron.io/runtime: exec, a container runtime otherwise. A Job
+// never runs on a runtime it did not ask for: a container Job on an exec
+// worker would run its command as a plain process on the host.
+func runtimeOf(selector map[string]string) string {
+	if selector[LabelRuntime] == RuntimeExec {
+		return RuntimeExec
+	}
+	return RuntimeDocker
+}
+
+// workerRuntime is the kind of runtime a worker has: exec, or docker for
+// every container runtime.
+func workerRuntime(w *WorkerInfo) string {
+	if w.Runtime == RuntimeExec {
+		return RuntimeExec
+	}
+	return RuntimeDocker
+}
+
+// noMatch says why no worker can take an attempt with this selector.
+func noMatch(ws []WorkerInfo, selector map[string]string, runtime string) string {
+	n := 0
+	for i := range ws {
+		if workerRuntime(&ws[i]) == runtime {
+			n++
+		}
+	}
+	switch {
+	case n == 0 && runtime == RuntimeExec:
+		return "no connected worker runs the exec runtime (nodeSelector raftcron.io/runtime=exec)"
+	case n == 0:
+		return "no connected worker runs containers; exec workers take only Jobs whose nodeSelector selects raftcron.io/runtime: exec"
+	case runtime == RuntimeExec:
+		return "no exec worker matches nodeSelector " + formatSelector(selector)
+	}
+	return "no worker matches nodeSelector " + formatSelector(selector)
 }
 
 func matchesSelector(w *WorkerInfo, selector map[string]string) bool {

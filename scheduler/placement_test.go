@@ -70,6 +70,32 @@ func TestPlacement(t *testing.T) {
 			wantPending: map[string]string{"default/p-0-1": "the only matching worker a is full (0/0 slots used)"},
 		},
 		{
+			name:        "a Job without a runtime selector never goes to an exec worker",
+			workers:     []WorkerInfo{{ID: "a", Slots: 1, Runtime: "exec"}},
+			parallelism: 1,
+			wantPending: map[string]string{"default/p-0-1": "no connected worker runs containers; exec workers take only Jobs whose nodeSelector selects raftcron.io/runtime: exec"},
+		},
+		{
+			name:        "container Jobs go to docker workers, exec Jobs to exec workers",
+			workers:     []WorkerInfo{{ID: "a", Slots: 4, Runtime: "exec"}, {ID: "b", Slots: 4, Runtime: "docker"}},
+			parallelism: 2,
+			wantAssign:  []string{"p-0-1@b", "p-1-1@b"},
+		},
+		{
+			name:        "an exec Job waits for an exec worker",
+			workers:     []WorkerInfo{{ID: "b", Slots: 4, Runtime: "docker"}},
+			selector:    map[string]string{LabelRuntime: "exec"},
+			parallelism: 1,
+			wantPending: map[string]string{"default/p-0-1": "no connected worker runs the exec runtime (nodeSelector raftcron.io/runtime=exec)"},
+		},
+		{
+			name:        "other labels of exec workers",
+			workers:     []WorkerInfo{{ID: "a", Slots: 1, Runtime: "exec", Labels: map[string]string{"role": "backup"}}, {ID: "b", Slots: 1, Runtime: "docker", Labels: map[string]string{"role": "backup"}}},
+			selector:    map[string]string{LabelRuntime: "exec", "role": "gpu"},
+			parallelism: 1,
+			wantPending: map[string]string{"default/p-0-1": "no exec worker matches nodeSelector raftcron.io/runtime=exec,role=gpu"},
+		},
+		{
 			name:        "hostname and runtime labels",
 			workers:     []WorkerInfo{{ID: "a", Slots: 1, Runtime: "docker"}, {ID: "b", Slots: 1, Runtime: "exec"}},
 			selector:    map[string]string{LabelHostname: "b", LabelRuntime: "exec"},

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/scheduler"
 	"github.com/raftcron/raftcron/worker/guard"
 )
 
@@ -213,6 +214,10 @@ func New(cfg Config) (*Agent, error) {
 	default:
 		return nil, fmt.Errorf("worker config: runtime: %q is not one of docker, exec, noop", cfg.Runtime)
 	}
+	if l, ok := cfg.Labels[scheduler.LabelRuntime]; ok && l != rt.Name() {
+		rt.Close()
+		return nil, fmt.Errorf("worker config: labels: %s=%s, but this worker's runtime is %s (the label is set from the runtime)", scheduler.LabelRuntime, l, rt.Name())
+	}
 	bin := cfg.GuardBinary
 	if bin == "" {
 		exe, err := os.Executable()
@@ -235,6 +240,14 @@ func newAgent(cfg Config, rt Runtime, logger *slog.Logger) *Agent {
 	if cfg.InitialLease <= 0 {
 		cfg.InitialLease = defaultLeaseTTL
 	}
+	// Workers advertise their runtime: a Job goes to an exec worker only
+	// when its nodeSelector selects raftcron.io/runtime: exec.
+	labels := make(map[string]string, len(cfg.Labels)+1)
+	for k, v := range cfg.Labels {
+		labels[k] = v
+	}
+	labels[scheduler.LabelRuntime] = rt.Name()
+	cfg.Labels = labels
 	return &Agent{
 		cfg: cfg, logger: logger, rt: rt,
 		attempts:       map[string]*attempt{},

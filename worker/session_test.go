@@ -238,7 +238,8 @@ func TestAgentHelloAssignReportAckRetry(t *testing.T) {
 
 	c := srv.accept(t)
 	hello := c.expect("hello", func(m *pb.WorkerMessage) bool { return m.GetHello() != nil }).GetHello()
-	if hello.GetWorkerId() != "w1" || hello.GetSlots() != 3 || hello.GetRuntime() != "fake" || hello.GetLabels()["zone"] != "a" || len(hello.GetRunning()) != 0 {
+	if hello.GetWorkerId() != "w1" || hello.GetSlots() != 3 || hello.GetRuntime() != "fake" || hello.GetLabels()["zone"] != "a" ||
+		hello.GetLabels()["raftcron.io/runtime"] != "fake" || len(hello.GetRunning()) != 0 {
 		t.Fatalf("hello = %v", hello)
 	}
 	c.send(welcome(50*time.Millisecond, time.Minute))
@@ -419,6 +420,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"no data dir", Config{Servers: []string{"x"}, ID: "w", Slots: 1}, "data dir"},
 		{"exec not allowed", Config{Servers: []string{"x"}, ID: "w", Slots: 1, DataDir: dir, Runtime: "exec"}, "allow-exec"},
 		{"unknown runtime", Config{Servers: []string{"x"}, ID: "w", Slots: 1, DataDir: dir, Runtime: "podman"}, `"podman" is not one of docker, exec`},
+		{"runtime label of another runtime", Config{Servers: []string{"x"}, ID: "w", Slots: 1, DataDir: dir, Runtime: "exec", AllowExec: true,
+			Labels: map[string]string{"raftcron.io/runtime": "docker"}}, "raftcron.io/runtime=docker, but this worker's runtime is exec"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
