@@ -133,9 +133,10 @@ func (l *leadership) run(ctx context.Context) {
 	if err := l.s.recordInitialSettings(ctx); err != nil {
 		l.log.Warn("record the initial cluster settings", "err", err)
 	}
-	since := clock.Now()
-	cron := scheduler.NewCronController(l.s.cfg.Cron, l.s.cfg.Logger)
-	cron.Rebuild(l.s.node.State())
+	st := l.s.node.State()
+	st.TrackChanges(true)
+	defer st.TrackChanges(false)
+	t := newTerm(l.s.cfg, clock.Now())
 	l.s.sessions.Start(ctx)
 
 	changes, unsubscribe := l.s.node.FSM().Subscribe()
@@ -145,7 +146,7 @@ func (l *leadership) run(ctx context.Context) {
 	l.log.Info("leadership established")
 
 	for {
-		next := l.step(ctx, cron, since)
+		next := l.step(ctx, t)
 		if ctx.Err() != nil {
 			return
 		}
@@ -172,7 +173,7 @@ func (l *leadership) run(ctx context.Context) {
 		case <-l.s.sessions.Changed():
 		case <-timer.C():
 		case req := <-l.triggers:
-			job, cmds, err := l.triggerCommands(cron, req)
+			job, cmds, err := l.triggerCommands(t.cron, req)
 			if err == nil {
 				var results []*pb.CommandResult
 				results, err = l.s.propose(ctx, cmds...)
@@ -190,43 +191,76 @@ func (l *leadership) run(ctx context.Context) {
 	}
 }
 
-// step runs every controller once over the committed state and proposes what
-// they decided. It returns when it next needs to run (zero: only on change).
-func (l *leadership) step(ctx context.Context, cron *scheduler.CronController, since time.Time) time.Time {
+// step looks at what changed since the last step, and at the timers that
+// came due, proposes what the controllers decided and returns when it next
+// needs to run (zero: only on change).
+func (l *leadership) step(ctx context.Context, t *term) time.Time {
 	now := l.s.cfg.Clock.Now()
 	st := l.s.node.State()
+	lost := l.s.sessions.LastHeard(t.since)
+	cmds, next := t.decide(st, st.TakeChanges(), l.s.sessions.Ready(), lost, l.s.sessions.lostAfter(now), now)
+	l.setPending(t.pendingReasons())
+	if err := l.proposeAll(ctx, cmds); err != nil {
+		if ctx.Err() == nil {
+			l.log.Warn("propose scheduler commands", "commands", len(cmds), "err", err)
+			// What was decided may not be committed: decide again from
+			// the whole state.
+			t.full = true
+		}
+		return now.Add(100 * time.Millisecond)
+	}
+	return next
+}
 
-	cronCmds, next := cron.Tick(st, now)
-	jobCmds, nextJob, pending := scheduler.ReconcileJobs(st, l.s.sessions.Ready(), now, l.s.cfg.Jobs)
-	lostCmds := scheduler.LostAttempts(st, l.s.sessions.LastHeard(since), now, l.s.sessions.lostAfter(now))
-	gcCmds, nextGC := scheduler.CollectGarbage(st, now)
-	l.setPending(pending)
-	next = earliest(next, nextJob, nextGC)
+// maxEntriesInFlight bounds the entries of one step handed to Raft and not
+// yet applied.
+const maxEntriesInFlight = 8
 
-	cmds := make([]*pb.Command, 0, len(cronCmds)+len(jobCmds)+len(lostCmds)+len(gcCmds))
-	cmds = append(cmds, cronCmds...)
-	cmds = append(cmds, lostCmds...)
-	cmds = append(cmds, jobCmds...)
-	cmds = append(cmds, gcCmds...)
-	for len(cmds) > 0 {
-		n := min(len(cmds), l.s.cfg.MaxCommandsPerEntry)
-		results, err := l.s.propose(ctx, cmds[:n]...)
+// proposeAll commits cmds in entries of at most MaxCommandsPerEntry, keeping
+// up to maxEntriesInFlight of them in flight instead of waiting for each
+// before proposing the next; Raft applies them in order.
+func (l *leadership) proposeAll(ctx context.Context, cmds []*pb.Command) error {
+	type inFlight struct {
+		cmds []*pb.Command
+		wait func(context.Context) ([]*pb.CommandResult, error)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var queue []inFlight
+	settle := func() error {
+		f := queue[0]
+		queue = queue[1:]
+		results, err := f.wait(ctx)
 		if err != nil {
-			if ctx.Err() == nil {
-				l.log.Warn("propose scheduler commands", "commands", n, "err", err)
-				// What was decided may not be committed: decide again from the state.
-				cron.Rebuild(l.s.node.State())
-			}
-			return now.Add(100 * time.Millisecond)
+			return err
 		}
 		for i, r := range results {
 			if err := r.Err(); err != nil && !errors.Is(err, pb.ErrConflict) {
-				l.log.Warn("scheduler command rejected", "op", fmt.Sprintf("%T", cmds[i].GetOp()), "err", r.GetError())
+				l.log.Warn("scheduler command rejected", "op", fmt.Sprintf("%T", f.cmds[i].GetOp()), "err", r.GetError())
 			}
 		}
+		return nil
+	}
+	for len(cmds) > 0 {
+		if len(queue) == maxEntriesInFlight {
+			if err := settle(); err != nil {
+				return err
+			}
+		}
+		n := min(len(cmds), l.s.cfg.MaxCommandsPerEntry)
+		wait, err := l.s.proposeAsync(ctx, cmds[:n]...)
+		if err != nil {
+			return err
+		}
+		queue = append(queue, inFlight{cmds: cmds[:n], wait: wait})
 		cmds = cmds[n:]
 	}
-	return next
+	for len(queue) > 0 {
+		if err := settle(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (l *leadership) triggerCommands(cron *scheduler.CronController, req triggerRequest) (*pb.Job, []*pb.Command, error) {
@@ -256,6 +290,7 @@ func (l *leadership) trigger(ctx context.Context, namespace, cronJob, jobName st
 	}
 }
 
+// setPending publishes why attempts are still Pending (read by the API).
 func (l *leadership) setPending(p map[string]string) {
 	l.mu.Lock()
 	l.pending = p

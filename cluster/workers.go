@@ -621,14 +621,11 @@ func (s *workerSessions) Ready() []scheduler.WorkerInfo {
 // (leaderSince if not since it became leader).
 func (s *workerSessions) LastHeard(leaderSince time.Time) map[string]time.Time {
 	out := map[string]time.Time{}
+	holders := s.node.State().WorkersWithAttempts()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, a := range s.node.State().UnfinishedAttempts() {
-		w := a.GetWorker()
+	for _, w := range holders {
 		if w == "" || s.conns[w] != nil {
-			continue
-		}
-		if _, done := out[w]; done {
 			continue
 		}
 		t := leaderSince

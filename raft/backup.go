@@ -75,6 +75,9 @@ func (a *applier) restoreState(c *pb.RestoreState) *pb.CommandResult {
 	fresh.servers = a.t.servers
 	fresh.settings = a.t.settings
 	fresh.cronJobsVersion = a.t.cronJobsVersion + 1
+	if a.t.changed != nil {
+		fresh.changed = newChangeSet(true) // everything may have changed
+	}
 	*a.t = fresh
 	return ok()
 }

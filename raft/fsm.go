@@ -757,6 +757,9 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	s := f.state
 	s.mu.Lock()
 	fresh.cronJobsVersion = s.t.cronJobsVersion + 1
+	if s.t.changed != nil {
+		fresh.changed = newChangeSet(true) // everything may have changed
+	}
 	s.t = fresh
 	s.mu.Unlock()
 	f.logger.Info("restored snapshot", counts...)

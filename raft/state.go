@@ -51,6 +51,10 @@ type tables struct {
 	dirtyCrons map[nsName]struct{}
 
 	cronJobsVersion uint64
+
+	// changed records what applied entries change, while the leader loop
+	// tracks changes (nil otherwise).
+	changed *changeSet
 }
 
 func newTables() tables {
@@ -100,10 +104,12 @@ func (t *tables) putCronJob(cj *pb.CronJob) {
 	k := nsName{cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()}
 	t.cronJobs[k] = cj
 	t.dirtyCrons[k] = struct{}{}
+	t.changed.cronJob(k)
 }
 
 func (t *tables) deleteCronJob(k nsName) {
 	delete(t.cronJobs, k)
+	t.changed.cronJob(k)
 	for name := range t.jobsByCron[k] {
 		t.deleteJob(nsName{k.ns, name})
 	}
@@ -145,6 +151,7 @@ func (t *tables) putJob(j *pb.Job) {
 		t.unindexJob(k, old)
 	}
 	t.jobs[k] = j
+	t.changed.job(k)
 	if cron := j.GetStatus().GetCronJob(); cron != "" {
 		ck := nsName{k.ns, cron}
 		addToSet(t.jobsByCron, ck, k.name)
@@ -162,6 +169,7 @@ func (t *tables) deleteJob(k nsName) {
 	}
 	t.unindexJob(k, old)
 	delete(t.jobs, k)
+	t.changed.job(k)
 	for name := range t.attemptsByJob[k] {
 		t.deleteAttempt(nsName{k.ns, name})
 	}
@@ -181,6 +189,7 @@ func (t *tables) putAttempt(a *pb.Attempt) {
 		t.unindexAttempt(k, old)
 	}
 	t.attempts[k] = a
+	t.changed.job(nsName{k.ns, a.GetJob()})
 	addToSet(t.attemptsByJob, nsName{k.ns, a.GetJob()}, k.name)
 	if a.Unfinished() {
 		t.unfinishedAttempts[k] = struct{}{}
@@ -197,6 +206,7 @@ func (t *tables) deleteAttempt(k nsName) {
 	}
 	t.unindexAttempt(k, old)
 	delete(t.attempts, k)
+	t.changed.job(nsName{k.ns, old.GetJob()})
 }
 
 // flushActive recomputes status.active of every dirty CronJob from the
@@ -252,6 +262,105 @@ func refsEqual(a, b []*pb.ObjectReference) bool {
 		}
 	}
 	return true
+}
+
+// ---------------------------------------------------------------- changes
+
+// Key names a namespaced object.
+type Key struct{ Namespace, Name string }
+
+// Changes is what applied entries changed since changes began to be tracked
+// or were last taken (State.TakeChanges).
+type Changes struct {
+	// All is set when everything must be looked at again: tracking has just
+	// begun, or a snapshot was restored.
+	All bool
+	// CronJobs created, changed (spec, metadata or status) or deleted.
+	CronJobs []Key
+	// Jobs created, changed or deleted, or one of whose attempts was.
+	Jobs []Key
+}
+
+// changeSet collects changes under the write lock. A nil *changeSet records
+// nothing (followers, and leaders between loops).
+type changeSet struct {
+	all      bool
+	cronJobs map[nsName]struct{}
+	jobs     map[nsName]struct{}
+}
+
+func newChangeSet(all bool) *changeSet {
+	return &changeSet{all: all, cronJobs: map[nsName]struct{}{}, jobs: map[nsName]struct{}{}}
+}
+
+func (c *changeSet) cronJob(k nsName) {
+	if c != nil && !c.all {
+		c.cronJobs[k] = struct{}{}
+	}
+}
+
+func (c *changeSet) job(k nsName) {
+	if c != nil && !c.all {
+		c.jobs[k] = struct{}{}
+	}
+}
+
+// TrackChanges starts (on) or stops recording what applied entries change.
+// The leader loop starts it when it begins and reads the changes with
+// TakeChanges; the first Changes after a start has All set.
+func (s *State) TrackChanges(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if on {
+		s.t.changed = newChangeSet(true)
+	} else {
+		s.t.changed = nil
+	}
+}
+
+// TakeChanges returns the changes recorded since the last call and starts a
+// new record. Without TrackChanges it returns Changes{All: true}.
+func (s *State) TakeChanges() Changes {
+	s.mu.Lock()
+	c := s.t.changed
+	if c != nil {
+		s.t.changed = newChangeSet(false)
+	}
+	s.mu.Unlock()
+	if c == nil || c.all {
+		return Changes{All: true}
+	}
+	out := Changes{CronJobs: make([]Key, 0, len(c.cronJobs)), Jobs: make([]Key, 0, len(c.jobs))}
+	for k := range c.cronJobs {
+		out.CronJobs = append(out.CronJobs, Key{k.ns, k.name})
+	}
+	for k := range c.jobs {
+		out.Jobs = append(out.Jobs, Key{k.ns, k.name})
+	}
+	sortKeys(out.CronJobs)
+	sortKeys(out.Jobs)
+	return out
+}
+
+func sortKeys(ks []Key) {
+	slices.SortFunc(ks, func(a, b Key) int {
+		if c := cmp.Compare(a.Namespace, b.Namespace); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Name, b.Name)
+	})
+}
+
+// WorkersWithAttempts returns the workers that hold unfinished attempts.
+func (s *State) WorkersWithAttempts() []string {
+	s.mu.RLock()
+	out := make([]string, 0, len(s.t.attemptsByWorker))
+	for w := range s.t.attemptsByWorker {
+		out = append(out, w)
+	}
+	s.mu.RUnlock()
+	slices.Sort(out)
+	return out
 }
 
 // ---------------------------------------------------------------- ordering

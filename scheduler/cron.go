@@ -143,31 +143,8 @@ func (c *CronController) resync(v View) {
 	c.built = true
 	seen := make(map[string]bool, len(c.entries))
 	for _, cj := range v.CronJobs() {
-		ns, name := cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()
-		key := ns + "/" + name
-		seen[key] = true
-		e := c.entries[key]
-		if e == nil {
-			e = &cronEntry{namespace: ns, name: name, index: -1}
-			c.entries[key] = e
-		}
-		expr, zone := cj.GetSpec().GetSchedule(), cj.GetSpec().GetTimeZone()
-		if e.sched == nil && e.err == nil || e.expr != expr || e.zone != zone {
-			e.expr, e.zone = expr, zone
-			e.sched, e.err = ScheduleOf(cj)
-		}
-		var next time.Time
-		switch {
-		case e.err != nil:
-			// Due at once so that Tick records the error, unless it is the
-			// last thing recorded already.
-			if !lastDecisionIsError(cj, e.err.Error()) {
-				next = cj.GetMetadata().GetCreationTimestamp().AsTime()
-			}
-		default:
-			next = e.sched.Next(cronBase(cj))
-		}
-		c.setNext(e, next)
+		seen[cronKey(cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName())] = true
+		c.refresh(cj)
 	}
 	for key, e := range c.entries {
 		if !seen[key] {
@@ -175,6 +152,58 @@ func (c *CronController) resync(v View) {
 			delete(c.entries, key)
 		}
 	}
+}
+
+// Update brings the heap in line with the given CronJobs only (created,
+// changed or deleted since the last call), so that a leader that knows what
+// changed never rescans every CronJob. Call it with every CronJob that
+// changed; Tick then rescans only when View.CronJobsVersion moved on since.
+func (c *CronController) Update(v View, changed []Ref) {
+	if !c.built {
+		c.resync(v)
+		return
+	}
+	c.version = v.CronJobsVersion()
+	for _, ref := range changed {
+		if cj := v.CronJob(ref.Namespace, ref.Name); cj != nil {
+			c.refresh(cj)
+			continue
+		}
+		key := cronKey(ref.Namespace, ref.Name)
+		if e := c.entries[key]; e != nil {
+			c.setNext(e, time.Time{})
+			delete(c.entries, key)
+		}
+	}
+}
+
+// refresh adds or updates the entry of one CronJob: its parsed schedule and
+// its next fire time from lastScheduleTime.
+func (c *CronController) refresh(cj *pb.CronJob) {
+	ns, name := cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()
+	key := cronKey(ns, name)
+	e := c.entries[key]
+	if e == nil {
+		e = &cronEntry{namespace: ns, name: name, index: -1}
+		c.entries[key] = e
+	}
+	expr, zone := cj.GetSpec().GetSchedule(), cj.GetSpec().GetTimeZone()
+	if e.sched == nil && e.err == nil || e.expr != expr || e.zone != zone {
+		e.expr, e.zone = expr, zone
+		e.sched, e.err = ScheduleOf(cj)
+	}
+	var next time.Time
+	switch {
+	case e.err != nil:
+		// Due at once so that Tick records the error, unless it is the
+		// last thing recorded already.
+		if !lastDecisionIsError(cj, e.err.Error()) {
+			next = cj.GetMetadata().GetCreationTimestamp().AsTime()
+		}
+	default:
+		next = e.sched.Next(cronBase(cj))
+	}
+	c.setNext(e, next)
 }
 
 // setNext moves e in the heap; zero takes it out.
@@ -204,7 +233,7 @@ func (c *CronController) Tick(v View, now time.Time) (cmds []*pb.Command, next t
 		e := heap.Pop(&c.queue).(*cronEntry)
 		cj := v.CronJob(e.namespace, e.name)
 		if cj == nil {
-			delete(c.entries, e.namespace+"/"+e.name)
+			delete(c.entries, cronKey(e.namespace, e.name))
 			continue
 		}
 		out, wake := c.handle(v, e, cj, now)

@@ -104,6 +104,7 @@ func (v *cronFakeView) FinishedJobs() []*pb.Job {
 func (v *cronFakeView) Attempt(namespace, name string) *pb.Attempt   { return nil }
 func (v *cronFakeView) Attempts(namespace, job string) []*pb.Attempt { return nil }
 func (v *cronFakeView) UnfinishedAttempts() []*pb.Attempt            { return nil }
+func (v *cronFakeView) AttemptsOnWorker(string) []*pb.Attempt        { return nil }
 
 // apply applies the controller's commands the way the FSM does.
 func (v *cronFakeView) apply(cmds []*pb.Command) {

@@ -7,5 +7,7 @@
 //
 // It returns Raft commands (raftcronv1.Command); it never proposes them, and it
 // imports no gRPC, no Docker and no hashicorp/raft. The leader loop in
-// package cluster runs it.
+// package cluster runs it, over what changed: ReconcileSome, CollectGarbageOf
+// and CronController.Update take the Jobs and CronJobs to look at, so a step
+// never walks every CronJob or Job.
 package scheduler

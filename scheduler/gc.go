@@ -21,29 +21,43 @@ import (
 // concurrencyPolicy Forbid and Replace back while its container still runs.
 // Each Job is deleted at most once per call.
 func CollectGarbage(v View, now time.Time) (cmds []*pb.Command, next time.Time) {
-	deleted := map[string]bool{}
+	var crons []Ref
+	for _, cj := range v.CronJobs() {
+		crons = append(crons, Ref{cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()})
+	}
+	cmds, wake := CollectGarbageOf(v, crons, v.FinishedJobs(), now)
+	for _, t := range wake {
+		next = earliest(next, t)
+	}
+	return cmds, next
+}
+
+// CollectGarbageOf is CollectGarbage limited to what changed: the history
+// limits of the given CronJobs, and the ttlSecondsAfterFinished of the given
+// Jobs (unfinished ones are skipped). A leader calls it for the CronJobs
+// whose Jobs finished or changed and for the Jobs that finished or whose TTL
+// came due. wake says when each TTL not yet due runs out.
+func CollectGarbageOf(v View, cronJobs []Ref, jobs []*pb.Job, now time.Time) (cmds []*pb.Command, wake map[Ref]time.Time) {
+	wake = map[Ref]time.Time{}
+	deleted := map[Ref]bool{}
 	del := func(job *pb.Job) {
-		key := cronKey(job.GetMetadata().GetNamespace(), job.GetMetadata().GetName())
-		if deleted[key] {
+		ref := Ref{job.GetMetadata().GetNamespace(), job.GetMetadata().GetName()}
+		if deleted[ref] || hasUnfinishedAttempt(v, job) {
 			return
 		}
-		deleted[key] = true
+		deleted[ref] = true
 		cmds = append(cmds, &pb.Command{Op: &pb.Command_DeleteResource{DeleteResource: &pb.DeleteResource{
 			Kind:      "Job",
-			Namespace: job.GetMetadata().GetNamespace(),
-			Name:      job.GetMetadata().GetName(),
+			Namespace: ref.Namespace,
+			Name:      ref.Name,
 		}}})
 	}
-	busy := map[string]bool{}
-	for _, a := range v.UnfinishedAttempts() {
-		busy[cronKey(a.GetNamespace(), a.GetJob())] = true
-	}
-	removable := func(job *pb.Job) bool {
-		return !busy[cronKey(job.GetMetadata().GetNamespace(), job.GetMetadata().GetName())]
-	}
 
-	for _, cj := range v.CronJobs() {
-		ns, name := cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()
+	for _, ref := range cronJobs {
+		cj := v.CronJob(ref.Namespace, ref.Name)
+		if cj == nil {
+			continue
+		}
 		keepOK, keepFailed := int32(DefaultSuccessfulJobsHistoryLimit), int32(DefaultFailedJobsHistoryLimit)
 		if l := cj.GetSpec().SuccessfulJobsHistoryLimit; l != nil {
 			keepOK = max(*l, 0)
@@ -52,7 +66,7 @@ func CollectGarbage(v View, now time.Time) (cmds []*pb.Command, next time.Time) 
 			keepFailed = max(*l, 0)
 		}
 		var ok, failed []*pb.Job
-		for _, j := range v.JobsOfCronJob(ns, name) {
+		for _, j := range v.JobsOfCronJob(ref.Namespace, ref.Name) {
 			switch c := finishedCondition(j); {
 			case c == nil:
 			case c.GetType() == pb.ConditionComplete:
@@ -70,17 +84,15 @@ func CollectGarbage(v View, now time.Time) (cmds []*pb.Command, next time.Time) 
 				if extra <= 0 {
 					break
 				}
-				if removable(j) {
-					del(j)
-				}
+				del(j)
 				extra--
 			}
 		}
 	}
 
-	for _, j := range v.FinishedJobs() {
+	for _, j := range jobs {
 		ttl := j.GetSpec().TtlSecondsAfterFinished
-		if ttl == nil {
+		if ttl == nil || !j.Finished() {
 			continue
 		}
 		finished := JobFinishedTime(j)
@@ -89,12 +101,21 @@ func CollectGarbage(v View, now time.Time) (cmds []*pb.Command, next time.Time) 
 		}
 		at := finished.Add(time.Duration(max(*ttl, 0)) * time.Second)
 		if at.After(now) {
-			next = earliest(next, at)
+			wake[Ref{j.GetMetadata().GetNamespace(), j.GetMetadata().GetName()}] = at
 			continue
 		}
-		if removable(j) {
-			del(j)
+		del(j)
+	}
+	return cmds, wake
+}
+
+// hasUnfinishedAttempt reports whether a Job has an attempt that is Pending,
+// Assigned or Running.
+func hasUnfinishedAttempt(v View, job *pb.Job) bool {
+	for _, a := range v.Attempts(job.GetMetadata().GetNamespace(), job.GetMetadata().GetName()) {
+		if a.Unfinished() {
+			return true
 		}
 	}
-	return cmds, next
+	return false
 }

@@ -93,25 +93,80 @@ type WorkerInfo struct {
 // Commands are returned in an order the FSM can apply one after another:
 // CreateAttempts before the AssignAttempt of the same attempt.
 func ReconcileJobs(v View, workers []WorkerInfo, now time.Time, opts JobOptions) (cmds []*pb.Command, next time.Time, pending map[string]string) {
+	r := ReconcileSome(v, v.UnfinishedJobs(), workers, now, opts)
+	cmds = append(r.Commands, KillAttemptsOfFinishedJobs(v, now)...)
+	for _, t := range r.Wake {
+		next = earliest(next, t)
+	}
+	pending = map[string]string{}
+	for _, m := range r.Pending {
+		for k, why := range m {
+			pending[k] = why
+		}
+	}
+	return cmds, next, pending
+}
+
+// Ref names a namespaced object: a Job or a CronJob.
+type Ref struct{ Namespace, Name string }
+
+// Reconciliation is what ReconcileSome decided about the Jobs it looked at.
+type Reconciliation struct {
+	Commands []*pb.Command
+	// Pending says, per Job, why each of its Pending attempts (keyed by
+	// PendingKey) could not be placed.
+	Pending map[Ref]map[string]string
+	// Waiting lists the Jobs that keep a Pending attempt not placed for want
+	// of a worker or a slot: look at them again when workers or slots change.
+	Waiting []Ref
+	// Wake says when a Job must be looked at again though nothing about it
+	// changes: its activeDeadlineSeconds runs out, or a backoff ends.
+	Wake map[Ref]time.Time
+}
+
+// ReconcileSome is ReconcileJobs over the given Jobs only, so that a leader
+// can look at what changed (and at what its timers say is due) instead of at
+// every unfinished Job. A finished Job among them has the attempts still
+// running asked to stop. Attempts are placed oldest first among the Jobs
+// given; a Job not given keeps its attempts where they are. The Jobs may
+// include ones not yet in the View (created by commands applied before these).
+func ReconcileSome(v View, jobs []*pb.Job, workers []WorkerInfo, now time.Time, opts JobOptions) Reconciliation {
 	opts = opts.withDefaults()
 	connected := make(map[string]bool, len(workers))
 	for _, w := range workers {
 		connected[w.ID] = true
 	}
+	out := Reconciliation{Wake: map[Ref]time.Time{}}
 	var toPlace []placeRequest
-	for _, job := range v.UnfinishedJobs() {
-		atts := v.Attempts(job.GetMetadata().GetNamespace(), job.GetMetadata().GetName())
-		p := planJob(job, atts, connected, now, opts)
-		cmds = append(cmds, p.cmds...)
+	for _, job := range jobs {
+		ns, name := job.GetMetadata().GetNamespace(), job.GetMetadata().GetName()
+		if job.Finished() {
+			out.Commands = append(out.Commands, killAttemptsOfFinishedJob(v, job, now)...)
+			continue
+		}
+		p := planJob(job, v.Attempts(ns, name), connected, now, opts)
+		out.Commands = append(out.Commands, p.cmds...)
 		toPlace = append(toPlace, p.place...)
-		next = earliest(next, p.next)
+		if !p.next.IsZero() {
+			out.Wake[Ref{ns, name}] = p.next
+		}
 	}
-	cmds = append(cmds, killAttemptsOfFinishedJobs(v, now)...)
-
-	assigns, pending, placeNext := placeAttempts(v, workers, toPlace, now)
-	cmds = append(cmds, assigns...)
-	next = earliest(next, placeNext)
-	return cmds, next, pending
+	assigns, pending, wake := placeAttempts(v, workers, toPlace, now)
+	out.Commands = append(out.Commands, assigns...)
+	out.Pending = pending
+	for ref, t := range wake {
+		out.Wake[ref] = earliest(out.Wake[ref], t)
+	}
+	for ref := range pending {
+		out.Waiting = append(out.Waiting, ref)
+	}
+	sort.Slice(out.Waiting, func(i, j int) bool {
+		if out.Waiting[i].Namespace != out.Waiting[j].Namespace {
+			return out.Waiting[i].Namespace < out.Waiting[j].Namespace
+		}
+		return out.Waiting[i].Name < out.Waiting[j].Name
+	})
+	return out
 }
 
 // earliest returns the earlier of two times, treating zero as "none".
@@ -586,9 +641,10 @@ func newAttempt(job *pb.Job, slot int32, p *progress, connected map[string]bool,
 	return a
 }
 
-// killAttemptsOfFinishedJobs asks to stop every unfinished attempt whose Job
-// has finished (or is gone) and whose kill was not requested yet.
-func killAttemptsOfFinishedJobs(v View, now time.Time) []*pb.Command {
+// KillAttemptsOfFinishedJobs asks to stop every unfinished attempt whose Job
+// has finished (or is gone) and whose kill was not requested yet. It walks
+// every unfinished attempt: a new leader calls it once.
+func KillAttemptsOfFinishedJobs(v View, now time.Time) []*pb.Command {
 	var cmds []*pb.Command
 	for _, a := range v.UnfinishedAttempts() {
 		if a.GetKillRequested() {
@@ -599,18 +655,36 @@ func killAttemptsOfFinishedJobs(v View, now time.Time) []*pb.Command {
 		case job == nil:
 			cmds = append(cmds, killCommand(a, ReasonKilled, fmt.Sprintf("Job %s no longer exists", a.GetJob()), now))
 		case job.Finished():
-			c := finishedCondition(job)
-			msg := fmt.Sprintf("Job %s has finished", a.GetJob())
-			if c != nil {
-				msg = fmt.Sprintf("Job %s %s (%s)", a.GetJob(), strings.ToLower(c.GetType()), c.GetReason())
-				if c.GetMessage() != "" {
-					msg += ": " + c.GetMessage()
-				}
-			}
-			cmds = append(cmds, killCommand(a, ReasonKilled, msg, now))
+			cmds = append(cmds, killCommand(a, ReasonKilled, finishedMessage(job), now))
 		}
 	}
 	return cmds
+}
+
+// killAttemptsOfFinishedJob asks to stop the unfinished attempts of one
+// finished Job whose kill was not requested yet.
+func killAttemptsOfFinishedJob(v View, job *pb.Job, now time.Time) []*pb.Command {
+	var cmds []*pb.Command
+	for _, a := range v.Attempts(job.GetMetadata().GetNamespace(), job.GetMetadata().GetName()) {
+		if a.Unfinished() && !a.GetKillRequested() {
+			cmds = append(cmds, killCommand(a, ReasonKilled, finishedMessage(job), now))
+		}
+	}
+	return cmds
+}
+
+// finishedMessage says why the attempts of a finished Job are stopped.
+func finishedMessage(job *pb.Job) string {
+	name := job.GetMetadata().GetName()
+	c := finishedCondition(job)
+	if c == nil {
+		return fmt.Sprintf("Job %s has finished", name)
+	}
+	msg := fmt.Sprintf("Job %s %s (%s)", name, strings.ToLower(c.GetType()), c.GetReason())
+	if c.GetMessage() != "" {
+		msg += ": " + c.GetMessage()
+	}
+	return msg
 }
 
 func finishedCondition(job *pb.Job) *pb.JobCondition {

@@ -96,6 +96,9 @@ func (w *world) Attempts(ns, job string) []*pb.Attempt {
 	return w.sortedAttempts(func(a *pb.Attempt) bool { return a.Namespace == ns && a.Job == job })
 }
 func (w *world) UnfinishedAttempts() []*pb.Attempt { return w.sortedAttempts((*pb.Attempt).Unfinished) }
+func (w *world) AttemptsOnWorker(worker string) []*pb.Attempt {
+	return w.sortedAttempts(func(a *pb.Attempt) bool { return a.OnWorker() && a.GetWorker() == worker })
+}
 
 // addJob stores a Job (defaults as validation would have filled them).
 func (w *world) addJob(j *pb.Job) *pb.Job {

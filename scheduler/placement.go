@@ -40,10 +40,14 @@ func PendingKey(namespace, name string) string { return namespace + "/" + name }
 // Jobs of a CronJob with concurrencyPolicy Forbid or Replace are gated: no
 // attempt of such a Job is assigned while another Job of the same CronJob has
 // an attempt Assigned or Running (or assigned earlier in this call).
-func placeAttempts(v View, workers []WorkerInfo, reqs []placeRequest, now time.Time) (cmds []*pb.Command, pending map[string]string, next time.Time) {
-	pending = map[string]string{}
+//
+// pending says, per Job, why each Pending attempt ("namespace/name") waits;
+// wake says, per Job, when the backoff of one of its attempts ends.
+func placeAttempts(v View, workers []WorkerInfo, reqs []placeRequest, now time.Time) (cmds []*pb.Command, pending map[Ref]map[string]string, wake map[Ref]time.Time) {
+	pending = map[Ref]map[string]string{}
+	wake = map[Ref]time.Time{}
 	if len(reqs) == 0 {
-		return nil, pending, time.Time{}
+		return nil, pending, wake
 	}
 	ws := append([]WorkerInfo(nil), workers...)
 	sort.Slice(ws, func(i, j int) bool { return ws[i].ID < ws[j].ID })
@@ -51,10 +55,12 @@ func placeAttempts(v View, workers []WorkerInfo, reqs []placeRequest, now time.T
 	for i := range ws {
 		byID[ws[i].ID] = &ws[i]
 	}
-	used := map[string]int{}
-	for _, a := range v.UnfinishedAttempts() {
-		if a.OnWorker() {
-			used[a.GetWorker()]++
+	used := make(map[string]int, len(ws))
+	for _, w := range ws {
+		for _, a := range v.AttemptsOnWorker(w.ID) {
+			if a.OnWorker() {
+				used[w.ID]++
+			}
 		}
 	}
 
@@ -62,17 +68,25 @@ func placeAttempts(v View, workers []WorkerInfo, reqs []placeRequest, now time.T
 	g := newCronGate(v)
 	for _, r := range reqs {
 		a := r.attempt
+		ref := Ref{r.job.GetMetadata().GetNamespace(), r.job.GetMetadata().GetName()}
+		key := PendingKey(a.GetNamespace(), a.GetName())
+		wait := func(reason string) {
+			if pending[ref] == nil {
+				pending[ref] = map[string]string{}
+			}
+			pending[ref][key] = reason
+		}
 		if nb := a.GetNotBefore(); nb != nil && now.Before(nb.AsTime()) {
-			pending[PendingKey(a.GetNamespace(), a.GetName())] = "backoff until " + nb.AsTime().UTC().Format("15:04:05")
-			next = earliest(next, nb.AsTime())
+			wait("backoff until " + nb.AsTime().UTC().Format("15:04:05"))
+			wake[ref] = earliest(wake[ref], nb.AsTime())
 			continue
 		}
 		if why := g.blocked(r.job); why != "" {
-			pending[PendingKey(a.GetNamespace(), a.GetName())] = why
+			wait(why)
 			continue
 		}
 		if len(ws) == 0 {
-			pending[PendingKey(a.GetNamespace(), a.GetName())] = "no connected worker"
+			wait("no connected worker")
 			continue
 		}
 		var candidates []*WorkerInfo
@@ -88,7 +102,7 @@ func placeAttempts(v View, workers []WorkerInfo, reqs []placeRequest, now time.T
 				}
 			}
 			if len(candidates) == 0 {
-				pending[PendingKey(a.GetNamespace(), a.GetName())] = noMatch(ws, selector, runtime)
+				wait(noMatch(ws, selector, runtime))
 				continue
 			}
 		}
@@ -104,13 +118,13 @@ func placeAttempts(v View, workers []WorkerInfo, reqs []placeRequest, now time.T
 		if best == nil {
 			switch {
 			case pinned != nil:
-				pending[PendingKey(a.GetNamespace(), a.GetName())] = fmt.Sprintf("waiting for a free slot on worker %s (%d/%d used), where restartPolicy OnFailure keeps the retry",
-					pinned.ID, used[pinned.ID], max(pinned.Slots, 0))
+				wait(fmt.Sprintf("waiting for a free slot on worker %s (%d/%d used), where restartPolicy OnFailure keeps the retry",
+					pinned.ID, used[pinned.ID], max(pinned.Slots, 0)))
 			case len(candidates) == 1:
-				pending[PendingKey(a.GetNamespace(), a.GetName())] = fmt.Sprintf("the only matching worker %s is full (%d/%d slots used)",
-					candidates[0].ID, used[candidates[0].ID], max(candidates[0].Slots, 0))
+				wait(fmt.Sprintf("the only matching worker %s is full (%d/%d slots used)",
+					candidates[0].ID, used[candidates[0].ID], max(candidates[0].Slots, 0)))
 			default:
-				pending[PendingKey(a.GetNamespace(), a.GetName())] = fmt.Sprintf("all %d matching workers are full", len(candidates))
+				wait(fmt.Sprintf("all %d matching workers are full", len(candidates)))
 			}
 			continue
 		}
@@ -123,7 +137,7 @@ func placeAttempts(v View, workers []WorkerInfo, reqs []placeRequest, now time.T
 			Now:       timestamppb.New(now),
 		}}})
 	}
-	return cmds, pending, next
+	return cmds, pending, wake
 }
 
 // Runtimes of workers, as the label LabelRuntime names them.

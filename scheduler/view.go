@@ -25,4 +25,7 @@ type View interface {
 	Attempts(namespace, job string) []*pb.Attempt
 	// UnfinishedAttempts returns every attempt in Pending, Assigned or Running.
 	UnfinishedAttempts() []*pb.Attempt
+	// AttemptsOnWorker returns the unfinished (Assigned or Running) attempts
+	// assigned to a worker.
+	AttemptsOnWorker(worker string) []*pb.Attempt
 }

@@ -1,0 +1,272 @@
+package cluster
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	hraft "github.com/hashicorp/raft"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/raft"
+	"github.com/raftcron/raftcron/scheduler"
+)
+
+// recordingView is a scheduler.View that remembers what the leader read:
+// every CronJob and Job looked up by name, and every call that lists a whole
+// table.
+type recordingView struct {
+	scheduler.View
+	mu       sync.Mutex
+	cronJobs map[string]bool
+	jobs     map[string]bool
+	bulk     []string
+}
+
+func newRecordingView(v scheduler.View) *recordingView {
+	return &recordingView{View: v, cronJobs: map[string]bool{}, jobs: map[string]bool{}}
+}
+
+func (r *recordingView) job(name string) {
+	r.mu.Lock()
+	r.jobs[name] = true
+	r.mu.Unlock()
+}
+
+func (r *recordingView) list(what string) {
+	r.mu.Lock()
+	r.bulk = append(r.bulk, what)
+	r.mu.Unlock()
+}
+
+func (r *recordingView) CronJob(ns, name string) *pb.CronJob {
+	r.mu.Lock()
+	r.cronJobs[name] = true
+	r.mu.Unlock()
+	return r.View.CronJob(ns, name)
+}
+
+func (r *recordingView) JobsOfCronJob(ns, cron string) []*pb.Job {
+	r.mu.Lock()
+	r.cronJobs[cron] = true
+	r.mu.Unlock()
+	return r.View.JobsOfCronJob(ns, cron)
+}
+
+func (r *recordingView) Job(ns, name string) *pb.Job {
+	r.job(name)
+	return r.View.Job(ns, name)
+}
+
+func (r *recordingView) Attempts(ns, job string) []*pb.Attempt {
+	r.job(job)
+	return r.View.Attempts(ns, job)
+}
+
+func (r *recordingView) Attempt(ns, name string) *pb.Attempt {
+	a := r.View.Attempt(ns, name)
+	if a != nil {
+		r.job(a.GetJob())
+	}
+	return a
+}
+
+func (r *recordingView) CronJobs() []*pb.CronJob {
+	r.list("CronJobs")
+	return r.View.CronJobs()
+}
+
+func (r *recordingView) UnfinishedJobs() []*pb.Job {
+	r.list("UnfinishedJobs")
+	return r.View.UnfinishedJobs()
+}
+
+func (r *recordingView) FinishedJobs() []*pb.Job {
+	r.list("FinishedJobs")
+	return r.View.FinishedJobs()
+}
+
+func (r *recordingView) UnfinishedAttempts() []*pb.Attempt {
+	r.list("UnfinishedAttempts")
+	return r.View.UnfinishedAttempts()
+}
+
+// fsmApplier applies commands to an FSM as Raft would, one entry per call.
+type fsmApplier struct {
+	t     *testing.T
+	fsm   *raft.FSM
+	index uint64
+}
+
+func (a *fsmApplier) apply(cmds ...*pb.Command) {
+	a.t.Helper()
+	if len(cmds) == 0 {
+		return
+	}
+	cmd := cmds[0]
+	if len(cmds) > 1 {
+		cmd = &pb.Command{Op: &pb.Command_Batch{Batch: &pb.Batch{Commands: cmds}}}
+	}
+	data, err := raft.EncodeCommand(cmd)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	a.index++
+	results := []*pb.CommandResult{}
+	switch r := a.fsm.Apply(&hraft.Log{Index: a.index, Term: 1, Type: hraft.LogCommand, Data: data}).(type) {
+	case *pb.CommandResult:
+		results = append(results, r)
+	case *raft.BatchResult:
+		results = r.Results
+	}
+	for i, r := range results {
+		if r.GetError() != "" && r.GetCode() != "Conflict" {
+			a.t.Fatalf("command %d (%T) of entry %d: %s", i, cmds[i].GetOp(), a.index, r.GetError())
+		}
+	}
+}
+
+func benchCronJob(name, schedule string, created time.Time) *pb.CronJob {
+	return &pb.CronJob{
+		Metadata: &pb.ObjectMeta{Name: name, Namespace: "default", CreationTimestamp: timestamppb.New(created)},
+		Spec: &pb.CronJobSpec{Schedule: schedule, JobTemplate: &pb.JobTemplateSpec{Spec: &pb.JobSpec{
+			Template: &pb.PodTemplateSpec{Spec: &pb.PodSpec{RestartPolicy: "Never",
+				Containers: []*pb.Container{{Name: "main", Image: "busybox", Command: []string{"/bin/true"}}}}},
+		}}},
+	}
+}
+
+// A change to one CronJob makes the leader read that CronJob and its own
+// Jobs only: no other CronJob or Job, and no whole table. The commands it
+// decides name nothing else either.
+func TestLeaderStepTouchesOnlyWhatChanged(t *testing.T) {
+	t0 := time.Date(2026, 5, 19, 10, 0, 0, 0, time.UTC)
+	fsm := raft.NewFSM(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st := fsm.State()
+	a := &fsmApplier{t: t, fsm: fsm}
+
+	// 100 CronJobs firing every 5 minutes, each with a finished Job and an
+	// unfinished one.
+	const n = 100
+	var cjs []*pb.CronJob
+	for i := range n {
+		cjs = append(cjs, benchCronJob(fmt.Sprintf("cj-%03d", i), "*/5 * * * *", t0))
+	}
+	a.apply(&pb.Command{Op: &pb.Command_ApplyResources{ApplyResources: &pb.ApplyResources{CronJobs: cjs, Now: timestamppb.New(t0)}}})
+	for i := range n {
+		cron := fmt.Sprintf("cj-%03d", i)
+		var jobs []*pb.Job
+		for _, suffix := range []string{"old", "new"} {
+			jobs = append(jobs, &pb.Job{
+				Metadata: &pb.ObjectMeta{Name: cron + "-" + suffix, Namespace: "default", CreationTimestamp: timestamppb.New(t0)},
+				Spec:     cjs[i].GetSpec().GetJobTemplate().GetSpec(),
+				Status:   &pb.JobStatus{CronJob: cron, ScheduledTime: timestamppb.New(t0)},
+			})
+		}
+		a.apply(&pb.Command{Op: &pb.Command_CreateJobs{CreateJobs: &pb.CreateJobs{Jobs: jobs}}})
+		a.apply(&pb.Command{Op: &pb.Command_PutJobStatus{PutJobStatus: &pb.PutJobStatus{Namespace: "default", Name: cron + "-old",
+			Status: &pb.JobStatus{Succeeded: 1, CompletionTime: timestamppb.New(t0), Conditions: []*pb.JobCondition{
+				{Type: "Complete", Status: "True", LastTransitionTime: timestamppb.New(t0)}}}}}})
+	}
+
+	cfg := Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg.setDefaults()
+	workers := []scheduler.WorkerInfo{{ID: "w1", Slots: 1000, Runtime: "exec"}}
+	st.TrackChanges(true)
+	term := newTerm(cfg, t0)
+	now := t0.Add(10 * time.Second)
+	// The first step looks at everything; let the state settle.
+	for i := 0; ; i++ {
+		cmds, _ := term.decide(st, st.TakeChanges(), workers, nil, time.Minute, now)
+		if len(cmds) == 0 {
+			break
+		}
+		if i == 5 {
+			t.Fatalf("the leader keeps deciding on an unchanged state: %d commands", len(cmds))
+		}
+		a.apply(cmds...)
+	}
+	if got := len(st.AttemptsOnWorker("w1")); got != n {
+		t.Fatalf("%d attempts on w1 after the first steps, want %d (one per unfinished Job)", got, n)
+	}
+
+	// cj-042 now fires every minute: its tick at 10:01 is due.
+	changed := benchCronJob("cj-042", "* * * * *", t0)
+	a.apply(&pb.Command{Op: &pb.Command_ApplyResources{ApplyResources: &pb.ApplyResources{CronJobs: []*pb.CronJob{changed}, Now: timestamppb.New(now)}}})
+	now = t0.Add(time.Minute + time.Second)
+
+	ownJob := func(name string) bool { return strings.HasPrefix(name, "cj-042-") }
+	for step := 1; step <= 3; step++ {
+		rec := newRecordingView(st)
+		cmds, _ := term.decide(rec, st.TakeChanges(), workers, nil, time.Minute, now)
+		if len(rec.bulk) > 0 {
+			t.Errorf("step %d listed whole tables: %v", step, rec.bulk)
+		}
+		var others []string
+		for name := range rec.cronJobs {
+			if name != "cj-042" {
+				others = append(others, "cronjob "+name)
+			}
+		}
+		for name := range rec.jobs {
+			if !ownJob(name) {
+				others = append(others, "job "+name)
+			}
+		}
+		sort.Strings(others)
+		if len(others) > 0 {
+			t.Errorf("step %d read what did not change: %v", step, others)
+		}
+		for _, c := range cmds {
+			if name := commandSubject(c); name != "cj-042" && !ownJob(name) {
+				t.Errorf("step %d decided %T for %s", step, c.GetOp(), name)
+			}
+		}
+		if step == 1 && !hasCreateJob(cmds, "cj-042-") {
+			t.Errorf("step 1 did not create the Job of cj-042's due tick: %d commands", len(cmds))
+		}
+		a.apply(cmds...)
+	}
+	if got := len(st.AttemptsOnWorker("w1")); got != n+1 {
+		t.Errorf("%d attempts on w1, want %d (the new Job's attempt placed)", got, n+1)
+	}
+}
+
+// commandSubject is the CronJob or Job (or, for attempts, the Job) a
+// scheduler command is about.
+func commandSubject(c *pb.Command) string {
+	switch op := c.GetOp().(type) {
+	case *pb.Command_UpdateCronJobStatus:
+		return op.UpdateCronJobStatus.GetName()
+	case *pb.Command_CreateJobs:
+		return op.CreateJobs.GetJobs()[0].GetMetadata().GetName()
+	case *pb.Command_PutJobStatus:
+		return op.PutJobStatus.GetName()
+	case *pb.Command_CreateAttempts:
+		return op.CreateAttempts.GetAttempts()[0].GetJob()
+	case *pb.Command_AssignAttempt:
+		return op.AssignAttempt.GetName()
+	case *pb.Command_RequestKill:
+		return op.RequestKill.GetName()
+	case *pb.Command_DeleteResource:
+		return op.DeleteResource.GetName()
+	}
+	return fmt.Sprintf("%T", c.GetOp())
+}
+
+func hasCreateJob(cmds []*pb.Command, prefix string) bool {
+	for _, c := range cmds {
+		for _, j := range c.GetCreateJobs().GetJobs() {
+			if strings.HasPrefix(j.GetMetadata().GetName(), prefix) {
+				return true
+			}
+		}
+	}
+	return false
+}
