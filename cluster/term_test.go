@@ -177,7 +177,7 @@ func TestLeaderStepTouchesOnlyWhatChanged(t *testing.T) {
 
 	cfg := Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	cfg.setDefaults()
-	workers := []scheduler.WorkerInfo{{ID: "w1", Slots: 1000, Runtime: "exec"}}
+	workers := []scheduler.WorkerInfo{{ID: "w1", Slots: 1000, Runtime: "docker"}}
 	st.TrackChanges(true)
 	term := newTerm(cfg, t0)
 	now := t0.Add(10 * time.Second)
