@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -157,7 +159,15 @@ func (a *api) List(ctx context.Context, req *pb.ListRequest) (*pb.ListResponse, 
 			out.Items = append(out.Items, &pb.Resource{Kind: &pb.Resource_CronJob{CronJob: c}})
 		}
 	case kindJob:
-		for _, j := range st.ListJobs(ns) {
+		var jobs []*pb.Job
+		if cron := req.GetCronJob(); cron != "" && ns != "" {
+			// The CronJob's own Jobs from the index, not a scan of every Job.
+			jobs = st.JobsOfCronJob(ns, cron)
+			slices.SortFunc(jobs, func(a, b *pb.Job) int { return strings.Compare(a.GetMetadata().GetName(), b.GetMetadata().GetName()) })
+		} else {
+			jobs = st.ListJobs(ns)
+		}
+		for _, j := range jobs {
 			if req.GetCronJob() != "" && j.GetStatus().GetCronJob() != req.GetCronJob() {
 				continue
 			}

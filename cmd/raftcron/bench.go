@@ -362,8 +362,13 @@ func rawClient(addr string) (pb.RaftCronClient, func(), error) {
 	return pb.NewRaftCronClient(conn), func() { conn.Close() }, nil
 }
 
-// benchCronJobs builds n CronJobs on one schedule running /bin/true.
-func benchCronJobs(n int, schedule string, history int) ([]*pb.Resource, error) {
+// benchCronJobs builds n CronJobs on one schedule running /bin/true, for
+// workers of the given runtime (exec workers take only Jobs that select them).
+func benchCronJobs(n int, schedule string, history int, runtime string) ([]*pb.Resource, error) {
+	selector := ""
+	if runtime == "exec" {
+		selector = "\n          nodeSelector:\n            raftcron.io/runtime: exec"
+	}
 	manifest := fmt.Sprintf(`apiVersion: batch/v1
 kind: CronJob
 metadata:
@@ -377,12 +382,12 @@ spec:
     spec:
       template:
         spec:
-          restartPolicy: Never
+          restartPolicy: Never%s
           containers:
           - name: main
             image: busybox
             command: ["/bin/true"]
-`, benchNamespace, schedule, history)
+`, benchNamespace, schedule, history, selector)
 	res, _, err := client.DecodeManifests(strings.NewReader(manifest), client.DecodeOptions{})
 	if err != nil {
 		return nil, err
@@ -517,7 +522,7 @@ func printServers(tw io.Writer, c *benchCluster, leader *benchProc, a, b sample)
 func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
 
 func benchSteady(ctx context.Context, w io.Writer, c *benchCluster, o benchOptions) error {
-	res, err := benchCronJobs(o.cronJobs, "* * * * * *", o.history)
+	res, err := benchCronJobs(o.cronJobs, "* * * * * *", o.history, o.runtime)
 	if err != nil {
 		return err
 	}
@@ -651,7 +656,7 @@ func benchBurst(ctx context.Context, w io.Writer, c *benchCluster, o benchOption
 	lead := 5*time.Second + time.Duration(o.cronJobs)*time.Millisecond
 	at := time.Now().UTC().Add(lead).Truncate(time.Second)
 	schedule := fmt.Sprintf("%d %d %d %d %d *", at.Second(), at.Minute(), at.Hour(), at.Day(), int(at.Month()))
-	res, err := benchCronJobs(o.cronJobs, schedule, 1)
+	res, err := benchCronJobs(o.cronJobs, schedule, 1, o.runtime)
 	if err != nil {
 		return err
 	}
@@ -706,7 +711,7 @@ func benchBurst(ctx context.Context, w io.Writer, c *benchCluster, o benchOption
 }
 
 func benchIdle(ctx context.Context, w io.Writer, c *benchCluster, o benchOptions) error {
-	res, err := benchCronJobs(o.cronJobs, "0 0 1 1 *", 3)
+	res, err := benchCronJobs(o.cronJobs, "0 0 1 1 *", 3, o.runtime)
 	if err != nil {
 		return err
 	}
