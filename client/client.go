@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
@@ -79,6 +81,9 @@ type Client struct {
 	dialTimeout  time.Duration
 	pollInterval time.Duration
 	cur          atomic.Uint32
+	// index is the highest Raft index a server reported after a write;
+	// reads carry it so that they see this client's writes.
+	index atomic.Uint64
 }
 
 // New prepares connections to every server. It does not block: connections
@@ -106,7 +111,8 @@ func New(cfg Config) (*Client, error) {
 		}
 		conn, err := grpc.NewClient(addr,
 			grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithConnectParams(connect))
+			grpc.WithConnectParams(connect),
+			grpc.WithChainUnaryInterceptor(c.readYourWrites))
 		if err != nil {
 			_ = c.Close()
 			return nil, fmt.Errorf("dial %s: %w", addr, err)
@@ -255,7 +261,9 @@ func (c *Client) SetSuspend(ctx context.Context, kind, namespace, name string, s
 
 // Trigger creates a Job from a CronJob's template now, outside its schedule.
 // jobName defaults to <cronJob>-manual-<unix seconds>; the client picks the
-// name before the first attempt so that a retried trigger makes one Job.
+// name before the first attempt so that a retried trigger makes one Job, and
+// a retry that finds the Job made by an earlier attempt returns it: a trigger
+// that succeeded never comes back as an error.
 func (c *Client) Trigger(ctx context.Context, namespace, cronJob, jobName string) (*pb.Job, error) {
 	if jobName == "" {
 		jobName = fmt.Sprintf("%s-manual-%d", cronJob, time.Now().Unix())
@@ -264,9 +272,14 @@ func (c *Client) Trigger(ctx context.Context, namespace, cronJob, jobName string
 	err := c.do(ctx, "trigger cronjob", func(ctx context.Context, rpc pb.RaftCronClient, info attemptInfo) error {
 		job, err := rpc.Trigger(ctx, &pb.TriggerRequest{Namespace: namespace, CronJob: cronJob, JobName: jobName})
 		if info.Sent && status.Code(err) == codes.AlreadyExists {
-			// An earlier attempt created it.
+			// An earlier attempt created it. The AlreadyExists answer
+			// carried the leader's index, so this read sees the Job (or
+			// is Unavailable, and the whole trigger is retried).
 			res, gerr := rpc.Get(ctx, &pb.GetRequest{Kind: KindJob, Namespace: namespace, Name: jobName})
-			if gerr == nil && res.GetJob() != nil {
+			if gerr != nil {
+				return gerr
+			}
+			if res.GetJob() != nil {
 				out = res.GetJob()
 				return nil
 			}
@@ -278,6 +291,36 @@ func (c *Client) Trigger(ctx context.Context, namespace, cronJob, jobName string
 		return nil
 	})
 	return out, err
+}
+
+// readYourWrites sends the highest Raft index this client has seen with
+// every call (pb.MetadataMinIndex) and records the index servers return
+// (pb.MetadataIndex), so a read through any server sees this client's
+// earlier writes.
+func (c *Client) readYourWrites(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	if n := c.index.Load(); n > 0 {
+		ctx = metadata.AppendToOutgoingContext(ctx, pb.MetadataMinIndex, strconv.FormatUint(n, 10))
+	}
+	var header, trailer metadata.MD
+	err := invoker(ctx, method, req, reply, cc, append(opts, grpc.Header(&header), grpc.Trailer(&trailer))...)
+	for _, md := range []metadata.MD{header, trailer} {
+		for _, v := range md.Get(pb.MetadataIndex) {
+			if n, perr := strconv.ParseUint(v, 10, 64); perr == nil {
+				c.sawIndex(n)
+			}
+		}
+	}
+	return err
+}
+
+// sawIndex raises the client's index to n.
+func (c *Client) sawIndex(n uint64) {
+	for {
+		cur := c.index.Load()
+		if n <= cur || c.index.CompareAndSwap(cur, n) {
+			return
+		}
+	}
 }
 
 // ListAttempts lists the attempts of a Job; job "" lists every attempt of the namespace.

@@ -35,8 +35,17 @@ var leaderOnly = map[string]func() proto.Message{
 // codes by toStatus.
 func (s *Server) forwardUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	newReply, ok := leaderOnly[info.FullMethod]
-	if !ok || s.node.IsLeader() {
+	if !ok {
+		// A read: answered here once this server has the client's last write.
+		if err := s.awaitReadIndex(ctx); err != nil {
+			return nil, err
+		}
 		resp, err := handler(ctx, req)
+		return resp, toStatus(err)
+	}
+	if s.node.IsLeader() {
+		resp, err := handler(ctx, req)
+		s.sendIndex(ctx)
 		return resp, toStatus(err)
 	}
 	conn, err := s.leaderConn(ctx)
@@ -45,7 +54,10 @@ func (s *Server) forwardUnary(ctx context.Context, req any, info *grpc.UnaryServ
 	}
 	reply := newReply()
 	ctx = metadata.AppendToOutgoingContext(ctx, forwardedKey, s.cfg.NodeID)
-	if err := conn.Invoke(ctx, info.FullMethod, req, reply); err != nil {
+	var header, trailer metadata.MD
+	err = conn.Invoke(ctx, info.FullMethod, req, reply, grpc.Header(&header), grpc.Trailer(&trailer))
+	relayIndex(ctx, header, trailer)
+	if err != nil {
 		return nil, err
 	}
 	return reply, nil

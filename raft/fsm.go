@@ -7,6 +7,7 @@ import (
 	"maps"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	hraft "github.com/hashicorp/raft"
@@ -36,6 +37,13 @@ type FSM struct {
 	subMu   sync.Mutex
 	subs    map[int]chan struct{}
 	nextSub int
+
+	// applied is the index of the last log entry Apply finished; unlike
+	// hashicorp/raft's AppliedIndex (set when an entry is handed to the
+	// FSM), the State shows its effects. restored is set by Restore (which
+	// is not told the snapshot's index) until the next Apply.
+	applied  atomic.Uint64
+	restored atomic.Bool
 }
 
 var _ hraft.FSM = (*FSM)(nil)
@@ -50,6 +58,12 @@ func NewFSM(logger *slog.Logger) *FSM {
 		state:  NewState(),
 		subs:   map[int]chan struct{}{},
 	}
+}
+
+// AppliedIndex is the index of the last log entry Apply finished, and
+// whether a snapshot was restored since (its index is then not known here).
+func (f *FSM) AppliedIndex() (index uint64, restored bool) {
+	return f.applied.Load(), f.restored.Load()
 }
 
 // State returns the State the FSM applies to. It stays the same pointer for
@@ -124,6 +138,8 @@ func (f *FSM) Apply(l *hraft.Log) any {
 	}
 	s.t.flushActive()
 	s.mu.Unlock()
+	f.applied.Store(l.Index)
+	f.restored.Store(false)
 	f.notify()
 	return res
 }
@@ -761,6 +777,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 		fresh.changed = newChangeSet(true) // everything may have changed
 	}
 	s.t = fresh
+	f.restored.Store(true)
 	s.mu.Unlock()
 	f.logger.Info("restored snapshot", counts...)
 	f.notify()

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -405,6 +406,36 @@ func (n *Node) Barrier(ctx context.Context) error {
 	}
 	if err := waitFuture(ctx, n.raft.Barrier(timeout)); err != nil {
 		return n.mapErr("barrier", err)
+	}
+	return nil
+}
+
+// StateIndex is the index of the last log entry whose effects State()
+// shows here. After a write returns on the leader, its entry is at or
+// before the leader's StateIndex.
+func (n *Node) StateIndex() uint64 {
+	index, restored := n.fsm.AppliedIndex()
+	if restored {
+		// Raft records the snapshot it restored; no entry has been
+		// applied since.
+		if s, err := strconv.ParseUint(n.raft.Stats()["last_snapshot_index"], 10, 64); err == nil {
+			index = max(index, s)
+		}
+	}
+	return index
+}
+
+// WaitApplied waits until State() here shows the effects of the entry at
+// index, or ctx ends.
+func (n *Node) WaitApplied(ctx context.Context, index uint64) error {
+	changes, cancel := n.fsm.Subscribe()
+	defer cancel()
+	for n.StateIndex() < index {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for index %d (applied %d): %w", index, n.StateIndex(), ctx.Err())
+		case <-changes:
+		}
 	}
 	return nil
 }
