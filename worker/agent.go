@@ -689,6 +689,22 @@ func (a *Agent) killUntilEnded(ctx context.Context, at *attempt, grace time.Dura
 	t := time.NewTimer(0)
 	defer t.Stop()
 	<-t.C
+	// A guard that has not yet written its record may not yet handle
+	// signals (one would kill it before it can record anything); it reads
+	// the lease, which the kill cut short, before it starts the workload.
+	for recordPath := filepath.Join(at.dir, guard.RecordFile); time.Now().Before(sigkillAt); {
+		if _, err := os.Stat(recordPath); err == nil {
+			break
+		}
+		t.Reset(20 * time.Millisecond)
+		select {
+		case <-at.done:
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 	for try := 1; ; try++ {
 		g := max(time.Until(sigkillAt), 0)
 		err := a.rt.Kill(context.WithoutCancel(ctx), id, g)

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/worker/guard"
 )
 
 // fakeRuntime runs nothing: attempts end when the test says so or when killed.
@@ -46,6 +47,12 @@ func (f *fakeRuntime) Start(ctx context.Context, t *Task) (string, error) {
 	id := "id-" + t.Attempt.GetName()
 	f.procs[id] = &fakeProc{ref: t.Attempt, done: make(chan struct{})}
 	f.starts++
+	if t.Dir != "" {
+		// As a guard does once it has started the workload.
+		if err := guard.WriteRecord(t.Dir, guard.Record{GuardPID: 1, PID: 2, Started: time.Now()}); err != nil {
+			return "", err
+		}
+	}
 	return id, nil
 }
 

@@ -1,0 +1,234 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/worker/guard"
+)
+
+// Defect 1: a container created by a worker that stopped before starting it
+// never ran; it must not be reported Succeeded with exit code 0.
+func TestDockerCreatedButNeverStartedIsLost(t *testing.T) {
+	rc := runtimes()[0]
+	dir, id := t.TempDir(), workerID(t)
+	rt := rc.make(t, id, dir)
+	d := rt.(*DockerRuntime)
+	ref := &pb.AttemptRef{Namespace: "test", Name: "never", Incarnation: 7}
+	created, err := d.cli.ContainerCreate(context.Background(), &container.Config{
+		Image: testImage, Cmd: []string{"-print", "ran"},
+		Labels: taskLabels(&Task{WorkerID: id, Attempt: ref, Job: "job", Index: 0}),
+	}, nil, nil, nil, ContainerName(ref.GetNamespace(), ref.GetName()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, rt, id, dir)
+	if err := h.a.adopt(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := h.report("never", 10*time.Second, "Succeeded", "Failed", "Lost", "Running")
+	if r.GetState() != "Lost" || r.GetReason() != "WorkerLost" || !strings.Contains(r.GetMessage(), "never started") {
+		t.Fatalf("report = %s/%s exit %d %q, want Lost/WorkerLost: never started", r.GetState(), r.GetReason(), r.GetExitCode(), r.GetMessage())
+	}
+	insp, err := d.cli.ContainerInspect(context.Background(), created.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if insp.State.Status != container.StateCreated {
+		t.Errorf("the container was %s; a run reported as never started must not be started", insp.State.Status)
+	}
+}
+
+// slowStart delays Start, as a slow image pull or create does. With
+// skipCheck it also hides Task.MayStart, as if the worker's own check had
+// passed just before the lease ran out, to show the guard's check.
+type slowStart struct {
+	Runtime
+	delay     time.Duration
+	skipCheck bool
+}
+
+func (s slowStart) Start(ctx context.Context, t *Task) (string, error) {
+	time.Sleep(s.delay)
+	if s.skipCheck {
+		c := *t
+		c.MayStart = nil
+		t = &c
+	}
+	return s.Runtime.Start(ctx, t)
+}
+
+// Defect 2: an attempt whose lease runs out while it is being started never
+// starts: the worker checks before starting it, and the guard checks again.
+func TestLeaseExpiredDuringStartNeverStarts(t *testing.T) {
+	for _, rc := range runtimes() {
+		for _, check := range []string{"worker", "guard"} {
+			t.Run(rc.name+"/"+check, func(t *testing.T) {
+				dir, id := t.TempDir(), workerID(t)
+				inner := rc.make(t, id, dir)
+				h := newHarness(t, slowStart{Runtime: inner, delay: 1500 * time.Millisecond, skipCheck: check == "guard"}, id, dir)
+				h.a.leaseTTL = time.Second
+				h.a.wg.Add(1)
+				go func() { defer h.a.wg.Done(); h.a.enforceLeases(h.ctx) }()
+				marker := filepath.Join(dir, "ran")
+				spec := rc.spec("-print", "WORKLOAD-RAN")
+				if rc.name == "exec" {
+					spec.Args = append(spec.Args, "-marker", marker)
+				}
+				h.assign("late", spec)
+				r := h.report("late", 30*time.Second, "Succeeded", "Failed", "Lost")
+				if r.GetState() != "Lost" || r.GetReason() != "WorkerLost" {
+					t.Fatalf("report = %s/%s %q, want Lost/WorkerLost (never started)", r.GetState(), r.GetReason(), r.GetMessage())
+				}
+				if strings.Contains(r.GetOutputTail(), "WORKLOAD-RAN") {
+					t.Errorf("the workload ran: output %q", r.GetOutputTail())
+				}
+				if _, err := os.Stat(marker); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("the workload ran (marker %v)", err)
+				}
+				if check == "guard" {
+					rec, err := guard.ReadRecord(attemptDir(dir, "test", "late"))
+					if err != nil || !rec.NotStarted {
+						t.Errorf("guard record = %+v, %v; want NotStarted", rec, err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// flakyKill fails the first kills, as a Docker daemon that does not answer.
+type flakyKill struct {
+	*fakeRuntime
+	mu    sync.Mutex
+	fails int
+	calls int
+}
+
+func (f *flakyKill) Kill(ctx context.Context, id string, grace time.Duration) error {
+	f.mu.Lock()
+	f.calls++
+	fail := f.calls <= f.fails
+	f.mu.Unlock()
+	if fail {
+		return errors.New("daemon does not answer")
+	}
+	return f.fakeRuntime.Kill(ctx, id, grace)
+}
+
+// Defect 3: a kill that fails is tried again until the attempt has ended.
+func TestFailedKillIsRetried(t *testing.T) {
+	dir := t.TempDir()
+	rt := &flakyKill{fakeRuntime: newFakeRuntime(), fails: 2}
+	h := newHarness(t, rt, "w1", dir)
+	h.assign("stuck", &pb.RunSpec{Image: "img"})
+	h.report("stuck", 10*time.Second, "Running")
+	h.kill("stuck", "Killed", 0)
+	r := h.report("stuck", 10*time.Second, "Failed", "Succeeded", "Lost")
+	if r.GetReason() != "Killed" {
+		t.Errorf("report = %v, want Failed/Killed", r)
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.calls != 3 {
+		t.Errorf("%d kill calls, want 3 (two failures, then one that worked)", rt.calls)
+	}
+}
+
+func TestDockerKillReturnsErrors(t *testing.T) {
+	rc := runtimes()[0]
+	dir, id := t.TempDir(), workerID(t)
+	rt := rc.make(t, id, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := rt.Kill(ctx, "some-container", 0); err == nil {
+		t.Error("Kill with a dead connection to the daemon returned nil")
+	}
+	if err := rt.Kill(context.Background(), "raftcron-no-such-container", 0); err != nil {
+		t.Errorf("Kill of a container that is gone: %v, want nil", err)
+	}
+}
+
+// Defect 4: an exec attempt that ends while the worker is down is reported
+// with its true exit code and times (the guard's record); with no record at
+// all it is Lost, never a failure counted against backoffLimit.
+func TestExecEndedWhileWorkerDown(t *testing.T) {
+	rc := runtimes()[1]
+	for _, tc := range []struct {
+		name     string
+		noRecord bool
+	}{{"with the guard's record", false}, {"nothing known", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, id := t.TempDir(), workerID(t)
+			rt := rc.make(t, id, dir)
+			before := newHarness(t, rt, id, dir)
+			before.assign("brief", rc.spec("-print", "brief one", "-sleep", "700ms", "-exit", "4"))
+			before.report("brief", 10*time.Second, "Running")
+			before.cancel()
+			before.a.wg.Wait()
+			if err := rt.Close(); err != nil {
+				t.Fatal(err)
+			}
+			adir := attemptDir(dir, "test", "brief")
+			waitFor(t, 10*time.Second, "the attempt to end while the worker is down", func() bool {
+				r, err := guard.ReadRecord(adir)
+				return err == nil && r.Exited
+			})
+			if tc.noRecord {
+				if err := os.Remove(filepath.Join(adir, guard.RecordFile)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			after := newHarness(t, rc.make(t, id, dir), id, dir)
+			if err := after.a.adopt(after.ctx); err != nil {
+				t.Fatal(err)
+			}
+			r := after.report("brief", 10*time.Second, "Succeeded", "Failed", "Lost")
+			if tc.noRecord {
+				if r.GetState() != "Lost" || r.GetReason() != "WorkerLost" {
+					t.Fatalf("report = %s/%s, want Lost/WorkerLost", r.GetState(), r.GetReason())
+				}
+				return
+			}
+			if r.GetState() != "Failed" || r.GetReason() != "Error" || r.GetExitCode() != 4 || !strings.Contains(r.GetOutputTail(), "brief one") {
+				t.Fatalf("report = %s/%s exit %d output %q, want Failed/Error/4 with the output", r.GetState(), r.GetReason(), r.GetExitCode(), r.GetOutputTail())
+			}
+			if d := r.GetFinishTime().AsTime().Sub(r.GetStartTime().AsTime()); d < 700*time.Millisecond || d > 5*time.Second {
+				t.Errorf("run took %v by the report's times, want about 700ms (the guard's start and finish)", d)
+			}
+		})
+	}
+}
+
+// twoClocks ends attempts with a finish time before the start time, as two
+// clocks that disagree would.
+type twoClocks struct{ *fakeRuntime }
+
+func (f twoClocks) Wait(ctx context.Context, id, logPath string) (ExitStatus, error) {
+	exit, err := f.fakeRuntime.Wait(ctx, id, logPath)
+	exit.StartTime = time.Now()
+	exit.FinishTime = exit.StartTime.Add(-time.Second)
+	return exit, err
+}
+
+// Defect 12: a report never has a finish time before its start time.
+func TestReportNeverNegativeDuration(t *testing.T) {
+	rt := twoClocks{newFakeRuntime()}
+	h := newHarness(t, rt, "w1", t.TempDir())
+	h.assign("skew", &pb.RunSpec{Image: "img"})
+	h.report("skew", 10*time.Second, "Running")
+	rt.exit("id-skew", 0)
+	r := h.report("skew", 10*time.Second, "Succeeded", "Failed")
+	if r.GetFinishTime().AsTime().Before(r.GetStartTime().AsTime()) {
+		t.Errorf("report runs from %v to %v: a negative duration", r.GetStartTime().AsTime(), r.GetFinishTime().AsTime())
+	}
+}
