@@ -618,12 +618,23 @@ func (s *workerSessions) Ready() []scheduler.WorkerInfo {
 
 // LastHeard returns, for every worker that holds unfinished attempts in the
 // state and is not connected, when this leader last heard from it
-// (leaderSince if not since it became leader).
+// (leaderSince if not since it became leader). It forgets when it heard from
+// workers that are gone and hold nothing: they are never asked about again
+// until they connect, which records a fresh time.
 func (s *workerSessions) LastHeard(leaderSince time.Time) map[string]time.Time {
 	out := map[string]time.Time{}
 	holders := s.node.State().WorkersWithAttempts()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	holds := make(map[string]bool, len(holders))
+	for _, w := range holders {
+		holds[w] = true
+	}
+	for w := range s.lastHeard {
+		if !holds[w] && s.conns[w] == nil {
+			delete(s.lastHeard, w)
+		}
+	}
 	for _, w := range holders {
 		if w == "" || s.conns[w] != nil {
 			continue

@@ -249,6 +249,20 @@ func TestWorkerSessionAssignLeaseReport(t *testing.T) {
 	if len(ws) != 1 || ws[0].GetState() != "Lost" {
 		t.Errorf("List() = %v, want w1 Lost", ws)
 	}
+
+	// Issue 10 (14): once the gone worker holds nothing, the leader forgets
+	// when it heard from it (a cluster with churning worker ids must not
+	// grow this map forever).
+	h.apply(&pb.Command{Op: &pb.Command_MarkAttemptLost{MarkAttemptLost: &pb.MarkAttemptLost{Namespace: "default", Name: b.GetName(), Reason: "WorkerLost", Now: timestamppb.Now()}}})
+	if lh := h.sessions.LastHeard(since); len(lh) != 0 {
+		t.Errorf("LastHeard = %v once w1 holds nothing, want empty", lh)
+	}
+	h.sessions.mu.Lock()
+	_, kept := h.sessions.lastHeard["w1"]
+	h.sessions.mu.Unlock()
+	if kept {
+		t.Error("the leader still keeps when it heard from w1, which is gone and holds nothing")
+	}
 }
 
 func TestWorkerSessionReconcileOnHello(t *testing.T) {

@@ -49,6 +49,9 @@ type Config struct {
 	// renews them; default 10s. Attempts with a guard keep the lease their
 	// guard holds.
 	InitialLease time.Duration
+	// Retention is how long the output and the guard's files of an attempt
+	// are kept after its result was acknowledged; default 24h.
+	Retention time.Duration
 	// GuardBinary is the raftcron binary that runs as every attempt's lease
 	// guard (default: this executable). The docker runtime mounts it into
 	// containers, so there it must be statically linked (CGO_ENABLED=0).
@@ -62,6 +65,9 @@ const (
 	maxBackoff       = 2 * time.Second
 	reportResend     = 5 * time.Second
 	leaseCheckPeriod = 50 * time.Millisecond
+	defaultRetention = 24 * time.Hour
+	// pruneEvery: how often ended attempts' files are looked at for deletion.
+	pruneEvery = time.Minute
 	// killConfirm: a kill the runtime has not confirmed (the attempt has
 	// not ended) this long after its SIGKILL was due is sent again.
 	killConfirm = 2 * time.Second
@@ -240,6 +246,9 @@ func newAgent(cfg Config, rt Runtime, logger *slog.Logger) *Agent {
 	if cfg.InitialLease <= 0 {
 		cfg.InitialLease = defaultLeaseTTL
 	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = defaultRetention
+	}
 	// Workers advertise their runtime: a Job goes to an exec worker only
 	// when its nodeSelector selects raftcron.io/runtime: exec.
 	labels := make(map[string]string, len(cfg.Labels)+1)
@@ -275,10 +284,14 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err := a.adopt(ctx); err != nil {
 		return err
 	}
-	a.wg.Add(1)
+	a.wg.Add(2)
 	go func() {
 		defer a.wg.Done()
 		a.enforceLeases(ctx)
+	}()
+	go func() {
+		defer a.wg.Done()
+		a.pruneLoop(ctx)
 	}()
 	a.connectLoop(ctx)
 	cancel()

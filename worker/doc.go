@@ -61,7 +61,10 @@
 // the guard's record, names every attempt it still holds (running, or with an
 // unacknowledged result) in Hello, and kills and removes those the first
 // renewal leaves out. A container is removed once its result is
-// acknowledged; its output stays in DataDir/logs/<namespace>/<attempt>.log.
+// acknowledged; its output stays in DataDir/logs/<namespace>/<attempt>.log
+// (capped at MaxLogSize for both runtimes) and its guard files in
+// DataDir/attempts/<namespace>/<attempt> for Config.Retention (24h), after
+// which both are deleted.
 //
 // An attempt whose end nobody observed (no guard record, e.g. an exec
 // attempt started before guards existed) is reported Lost with reason

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -230,5 +231,74 @@ func TestReportNeverNegativeDuration(t *testing.T) {
 	r := h.report("skew", 10*time.Second, "Succeeded", "Failed")
 	if r.GetFinishTime().AsTime().Before(r.GetStartTime().AsTime()) {
 		t.Errorf("report runs from %v to %v: a negative duration", r.GetStartTime().AsTime(), r.GetFinishTime().AsTime())
+	}
+}
+
+// Issue 10 (14): the files of an ended attempt are deleted once its result
+// was acknowledged and the retention has passed; a held attempt's are kept.
+func TestPruneDeletesEndedAttemptFiles(t *testing.T) {
+	dir := t.TempDir()
+	rt := newFakeRuntime()
+	h := newHarness(t, rt, "w1", dir)
+	h.a.cfg.Retention = time.Hour
+	old := time.Now().Add(-2 * time.Hour)
+	mk := func(ns, name string, mtime time.Time) {
+		t.Helper()
+		if err := writeLog(logPath(dir, ns, name), "output\n"); err != nil {
+			t.Fatal(err)
+		}
+		adir := attemptDir(dir, ns, name)
+		if err := makeAttemptDir(adir); err != nil {
+			t.Fatal(err)
+		}
+		if err := guard.WriteRecord(adir, guard.Record{Exited: true}); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{logPath(dir, ns, name), adir, filepath.Join(adir, guard.RecordFile)} {
+			if err := os.Chtimes(p, mtime, mtime); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	mk("test", "ended-long-ago", old)
+	mk("other", "ended-recently", time.Now().Add(-time.Minute))
+	h.assign("running", &pb.RunSpec{Image: "img"})
+	h.report("running", 10*time.Second, "Running")
+	mk("test", "running", old) // held: kept however old
+
+	if err := h.a.prune(time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	exists := func(p string) bool { _, err := os.Stat(p); return err == nil }
+	if exists(logPath(dir, "test", "ended-long-ago")) || exists(attemptDir(dir, "test", "ended-long-ago")) {
+		t.Error("the files of an attempt that ended past the retention are still there")
+	}
+	for _, n := range [][2]string{{"other", "ended-recently"}, {"test", "running"}} {
+		if !exists(logPath(dir, n[0], n[1])) || !exists(attemptDir(dir, n[0], n[1])) {
+			t.Errorf("the files of %s/%s were deleted", n[0], n[1])
+		}
+	}
+}
+
+// Issue 10 (14): an exec attempt's log file is capped (the guard copies the
+// output and drops what is past MaxLogSize).
+func TestExecLogCapped(t *testing.T) {
+	rc := runtimes()[1]
+	dir, id := t.TempDir(), workerID(t)
+	h := newHarness(t, rc.make(t, id, dir), id, dir)
+	h.assign("chatty", &pb.RunSpec{Command: []string{"/bin/sh", "-c", fmt.Sprintf("head -c %d /dev/zero | tr '\\\\0' x; echo; echo the end", MaxLogSize+(1<<20))}})
+	r := h.report("chatty", 30*time.Second, "Succeeded", "Failed", "Lost")
+	if r.GetState() != "Succeeded" {
+		t.Fatalf("report = %v", r)
+	}
+	st, err := os.Stat(logPath(dir, "test", "chatty"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size() > MaxLogSize+200 {
+		t.Errorf("log file is %d bytes, want at most about MaxLogSize (%d)", st.Size(), MaxLogSize)
+	}
+	if b := readTail(logPath(dir, "test", "chatty"), 200); !strings.Contains(b, "output truncated") {
+		t.Errorf("log file ends with %q, want a note that the output was truncated", b)
 	}
 }

@@ -1,12 +1,17 @@
 package worker
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/raftcron/raftcron/worker/guard"
 )
 
 // logPath is where an attempt's output is kept: DataDir/logs/<namespace>/<attempt>.log.
@@ -86,4 +91,97 @@ func readTail(path string, n int64) string {
 // validUTF8 makes output safe for a protobuf string field.
 func validUTF8(b []byte) string {
 	return strings.ToValidUTF8(string(b), "\uFFFD")
+}
+
+// pruneLoop deletes the files of ended attempts past the retention, now and
+// then every pruneEvery, until ctx is done.
+func (a *Agent) pruneLoop(ctx context.Context) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := a.prune(time.Now()); err != nil {
+			a.logger.Warn("delete the files of ended attempts", "err", err)
+		}
+		t.Reset(pruneEvery)
+	}
+}
+
+// prune deletes the log file (DataDir/logs) and the directory
+// (DataDir/attempts) of every attempt this worker no longer holds (its
+// result was acknowledged, or it belongs to no one) once the newest of them
+// is older than the retention.
+func (a *Agent) prune(now time.Time) error {
+	a.mu.Lock()
+	held := make(map[string]bool, len(a.attempts))
+	for k := range a.attempts {
+		held[k] = true
+	}
+	a.mu.Unlock()
+	// The attempts with files: namespace/name from both trees.
+	found := map[string][2]string{}
+	for _, tree := range []string{"logs", "attempts"} {
+		nss, err := os.ReadDir(filepath.Join(a.cfg.DataDir, tree))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		for _, ns := range nss {
+			if !ns.IsDir() {
+				continue
+			}
+			ents, err := os.ReadDir(filepath.Join(a.cfg.DataDir, tree, ns.Name()))
+			if err != nil {
+				return err
+			}
+			for _, e := range ents {
+				name := e.Name()
+				if tree == "logs" {
+					if !strings.HasSuffix(name, ".log") {
+						continue
+					}
+					name = strings.TrimSuffix(name, ".log")
+				}
+				found[key(ns.Name(), name)] = [2]string{ns.Name(), name}
+			}
+		}
+	}
+	for k, nn := range found {
+		if held[k] {
+			continue
+		}
+		logFile, dir := logPath(a.cfg.DataDir, nn[0], nn[1]), attemptDir(a.cfg.DataDir, nn[0], nn[1])
+		newest := latestChange(logFile, dir, filepath.Join(dir, guard.RecordFile), guard.LeasePath(dir))
+		if now.Sub(newest) < a.cfg.Retention {
+			continue
+		}
+		a.mu.Lock()
+		_, heldNow := a.attempts[k]
+		a.mu.Unlock()
+		if heldNow {
+			continue // assigned again meanwhile
+		}
+		if err := os.Remove(logFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
+		a.logger.Debug("deleted the files of an ended attempt", "attempt", nn[1], "namespace", nn[0])
+	}
+	return nil
+}
+
+// latestChange is the newest modification time of the paths that exist.
+func latestChange(paths ...string) time.Time {
+	var t time.Time
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil && st.ModTime().After(t) {
+			t = st.ModTime()
+		}
+	}
+	return t
 }

@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -99,6 +100,7 @@ A worker that itself runs in a container must see its --data-dir at the same pat
 	f.BoolVar(&cfg.AllowPrivileged, "allow-privileged", false, "allow privileged containers and the host PID namespace")
 	f.BoolVar(&cfg.AllowHostNetwork, "allow-host-network", false, "allow host networking")
 	f.BoolVar(&cfg.AllowHostMounts, "allow-host-mounts", false, "allow hostPath mounts")
+	f.DurationVar(&cfg.Retention, "retention", 24*time.Hour, "how long an attempt's output and guard files are kept on this worker after its result was acknowledged")
 	f.StringVar(&cfg.GuardBinary, "guard-binary", "", "the raftcron binary every attempt runs under as its lease guard (default: this executable; must be static, CGO_ENABLED=0, for the docker runtime)")
 	f.StringVar(&cfg.JoinToken, "join-token", os.Getenv("RAFTCRON_WORKER_JOIN_TOKEN"), "the cluster's worker join token (env RAFTCRON_WORKER_JOIN_TOKEN)")
 	f.StringVar(&pprofAddr, "pprof", "", "serve Go profiles (net/http/pprof) under /debug/pprof/ on this address, e.g. 127.0.0.1:6061 (off by default)")
