@@ -93,8 +93,13 @@ func (t *term) decide(v scheduler.View, ch raft.Changes, workers []scheduler.Wor
 		for _, r := range t.timers.due(now) {
 			look[r] = true
 		}
-		for r := range t.waiting {
-			look[r] = true
+		// The waiting Jobs only when a worker has a free slot: with every
+		// slot taken none of them can move, and a backlog is not planned
+		// again on every step.
+		if freeSlot(v, workers) {
+			for r := range t.waiting {
+				look[r] = true
+			}
 		}
 		jobs := make([]*pb.Job, 0, len(look)+len(created))
 		var finished []*pb.Job
@@ -149,6 +154,16 @@ func (t *term) decide(v scheduler.View, ch raft.Changes, workers []scheduler.Wor
 	cmds = append(cmds, rec.Commands...)
 	cmds = append(cmds, gcCmds...)
 	return cmds, next
+}
+
+// freeSlot reports whether a connected worker has a slot free.
+func freeSlot(v scheduler.View, workers []scheduler.WorkerInfo) bool {
+	for _, w := range workers {
+		if len(v.AttemptsOnWorker(w.ID)) < w.Slots {
+			return true
+		}
+	}
+	return false
 }
 
 // pendingReasons flattens the Pending reasons for the API.

@@ -236,6 +236,39 @@ func TestLeaderStepTouchesOnlyWhatChanged(t *testing.T) {
 	if got := len(st.AttemptsOnWorker("w1")); got != n+1 {
 		t.Errorf("%d attempts on w1, want %d (the new Job's attempt placed)", got, n+1)
 	}
+
+	// With every slot taken, a Job waiting for one is not planned again on
+	// every step: a change to cj-044 does not read cj-043's waiting Job.
+	full := []scheduler.WorkerInfo{{ID: "w1", Slots: n + 1, Runtime: "docker"}}
+	a.apply(&pb.Command{Op: &pb.Command_ApplyResources{ApplyResources: &pb.ApplyResources{CronJobs: []*pb.CronJob{benchCronJob("cj-043", "* * * * *", t0)}, Now: timestamppb.New(now)}}})
+	cmds, _ := term.decide(st, st.TakeChanges(), full, nil, time.Minute, now)
+	if !hasCreateJob(cmds, "cj-043-") {
+		t.Fatalf("cj-043's due tick made no Job")
+	}
+	a.apply(cmds...)
+	cmds, _ = term.decide(st, st.TakeChanges(), full, nil, time.Minute, now)
+	a.apply(cmds...)
+	if !term.waiting[scheduler.Ref{Namespace: "default", Name: hasJobOf(st, "cj-043")}] {
+		t.Fatalf("cj-043's Job is not waiting for a slot: %v", term.waiting)
+	}
+	a.apply(&pb.Command{Op: &pb.Command_SetSuspend{SetSuspend: &pb.SetSuspend{Kind: "CronJob", Namespace: "default", Name: "cj-044", Suspend: true}}})
+	rec := newRecordingView(st)
+	term.decide(rec, st.TakeChanges(), full, nil, time.Minute, now)
+	for name := range rec.jobs {
+		if strings.HasPrefix(name, "cj-043-") {
+			t.Errorf("with no free slot, the step read the waiting Job %s", name)
+		}
+	}
+}
+
+// hasJobOf returns the name of a Job of cronJob that has not finished.
+func hasJobOf(st *raft.State, cronJob string) string {
+	for _, j := range st.JobsOfCronJob("default", cronJob) {
+		if !j.Finished() && strings.HasPrefix(j.GetMetadata().GetName(), cronJob+"-") && !strings.HasSuffix(j.GetMetadata().GetName(), "-new") {
+			return j.GetMetadata().GetName()
+		}
+	}
+	return ""
 }
 
 // commandSubject is the CronJob or Job (or, for attempts, the Job) a
