@@ -146,13 +146,13 @@ func (l *leadership) run(ctx context.Context) {
 	l.log.Info("leadership established")
 
 	for {
-		next := l.step(ctx, t)
+		next, now := l.step(ctx, t)
 		if ctx.Err() != nil {
 			return
 		}
 		wait := resync
 		if !next.IsZero() {
-			if d := next.Sub(clock.Now()); d < wait {
+			if d := next.Sub(now); d < wait {
 				wait = d
 			}
 		}
@@ -193,9 +193,17 @@ func (l *leadership) run(ctx context.Context) {
 
 // step looks at what changed since the last step, and at the timers that
 // came due, proposes what the controllers decided and returns when it next
-// needs to run (zero: only on change).
-func (l *leadership) step(ctx context.Context, t *term) time.Time {
-	now := l.s.cfg.Clock.Now()
+// needs to run (zero: only on change) and the time it decided with.
+func (l *leadership) step(ctx context.Context, t *term) (next, now time.Time) {
+	now, jump := t.now(l.s.cfg.Clock.Now())
+	if jump != 0 {
+		direction := "forward"
+		if jump < 0 {
+			direction = "backward"
+		}
+		l.s.metrics.clockJumps.WithLabelValues(direction).Inc()
+		l.log.Warn("the wall clock jumped; deciding with the monotonic time while it is ahead", "direction", direction, "by", jump, "deciding_with", now)
+	}
 	st := l.s.node.State()
 	lost := l.s.sessions.LastHeard(t.since)
 	cmds, next := t.decide(st, st.TakeChanges(), l.s.sessions.Ready(), lost, l.s.sessions.lostAfter(now), now)
@@ -207,9 +215,9 @@ func (l *leadership) step(ctx context.Context, t *term) time.Time {
 			// the whole state.
 			t.full = true
 		}
-		return now.Add(100 * time.Millisecond)
+		return now.Add(100 * time.Millisecond), now
 	}
-	return next
+	return next, now
 }
 
 // maxEntriesInFlight bounds the entries of one step handed to Raft and not

@@ -19,6 +19,7 @@ type metrics struct {
 	runDuration   *prometheus.HistogramVec
 	commitLatency prometheus.Histogram
 	leaderChanges prometheus.Counter
+	clockJumps    *prometheus.CounterVec
 	s             *Server
 }
 
@@ -53,13 +54,17 @@ func newMetrics(s *Server) *metrics {
 			Help:    "Time to commit and apply one Raft entry proposed by this server.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}),
+		clockJumps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "raftcron_clock_jumps_total",
+			Help: "Times the leader's wall clock jumped (direction forward | backward) against its monotonic clock; while it is ahead, the leader decides with the monotonic time.",
+		}, []string{"direction"}),
 		leaderChanges: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "raftcron_leader_changes_total",
 			Help: "Times this server became leader.",
 		}),
 	}
 	m.reg.MustRegister(m.decisions, m.runsStarted, m.runsFinished, m.startDelay, m.runDuration,
-		m.commitLatency, m.leaderChanges, stateCollector{s},
+		m.commitLatency, m.leaderChanges, m.clockJumps, stateCollector{s},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -17,6 +17,9 @@ type term struct {
 	cfg   Config
 	since time.Time // when this term began
 	cron  *scheduler.CronController
+	// clock keeps decisions from following a wall clock that jumps; the
+	// monotonic time is measured from since.
+	clock scheduler.ClockGuard
 
 	// full: the next step looks at every Job and CronJob (first step,
 	// after a restore, after a proposal failed).
@@ -36,6 +39,14 @@ func newTerm(cfg Config, since time.Time) *term {
 		timers:  jobTimers{set: map[jobTimer]bool{}},
 		pending: map[scheduler.Ref]map[string]string{},
 	}
+}
+
+// now is the time this step decides with (see scheduler.ClockGuard) and the
+// size of a clock jump first seen in this reading (0: none).
+func (t *term) now(wall time.Time) (time.Time, time.Duration) {
+	// Sub uses the monotonic readings of both times when they have them
+	// (the real clock); Round(0) drops it, leaving the wall clock.
+	return t.clock.Now(wall.Round(0), wall.Sub(t.since))
 }
 
 // decide returns the commands of one step, in the order they may be applied

@@ -473,7 +473,11 @@ func (a *applier) updateCronJobStatus(c *pb.UpdateCronJobStatus) *pb.CommandResu
 	if extra := len(st.Decisions) - DecisionHistoryLimit; extra > 0 {
 		st.Decisions = append([]*pb.ScheduleDecision(nil), st.Decisions[extra:]...)
 	}
-	st.LastScheduleTime = laterOf(st.LastScheduleTime, c.GetLastScheduleTime())
+	if c.GetRewindLastScheduleTime() && c.GetLastScheduleTime() != nil {
+		st.LastScheduleTime = cloneTS(c.GetLastScheduleTime())
+	} else {
+		st.LastScheduleTime = laterOf(st.LastScheduleTime, c.GetLastScheduleTime())
+	}
 	st.LastSuccessfulTime = laterOf(st.LastSuccessfulTime, c.GetLastSuccessfulTime())
 	n.Metadata.ResourceVersion = a.rv
 	a.t.putCronJob(n)

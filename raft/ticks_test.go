@@ -43,3 +43,21 @@ func TestTickWhoseJobNameIsTakenIsASkip(t *testing.T) {
 		}
 	}
 }
+
+// lastScheduleTime only moves forward, unless the leader rewinds a time that
+// a jumping clock put ahead of it.
+func TestLastScheduleTimeRewindsOnlyWhenAsked(t *testing.T) {
+	h := newHarness(t)
+	h.mustApply(applyRes(0, []*pb.CronJob{cronJob("ns", "c", "* * * * *")}, nil))
+	h.mustApply(updateCronStatus("ns", "c", ts(365*24*time.Hour), nil))
+	h.mustApply(updateCronStatus("ns", "c", ts(time.Minute), nil))
+	if got := h.state().CronJob("ns", "c").GetStatus().GetLastScheduleTime().AsTime(); !got.Equal(t0.Add(365 * 24 * time.Hour)) {
+		t.Fatalf("lastScheduleTime moved back without a rewind: %v", got)
+	}
+	rewind := updateCronStatus("ns", "c", ts(time.Minute), nil)
+	rewind.GetUpdateCronJobStatus().RewindLastScheduleTime = true
+	h.mustApply(rewind)
+	if got := h.state().CronJob("ns", "c").GetStatus().GetLastScheduleTime().AsTime(); !got.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("lastScheduleTime after a rewind = %v, want %v", got, t0.Add(time.Minute))
+	}
+}

@@ -123,3 +123,63 @@ func (t *fakeTimer) Stop() bool {
 	}
 	return false
 }
+
+// ClockGuard keeps the leader's "now" from following a wall clock that
+// jumps. Each reading of the wall clock comes with the time elapsed on a
+// monotonic clock since a fixed origin; a wall clock that moved ahead of the
+// monotonic one by more than Tolerance jumped forward, and the guard keeps
+// deciding with the monotonic time instead, so no tick is decided ahead of
+// it (a wall clock that comes back finds nothing decided in its future). A
+// forward jump that persists for AcceptAfter is taken as a correction (an
+// NTP step). A jump backward is followed at once: lastScheduleTime keeps
+// ticks from running twice.
+type ClockGuard struct {
+	// Tolerance is how far the wall clock may run ahead of the monotonic
+	// one between two readings before it counts as a jump (default 30s).
+	Tolerance time.Duration
+	// AcceptAfter is how long a forward jump must persist to be accepted
+	// (default 10m).
+	AcceptAfter time.Duration
+
+	started     bool
+	trusted     time.Time     // the time decided with at the last reading
+	lastElapsed time.Duration // monotonic time of the last reading
+	aheadSince  time.Duration // monotonic time the current forward jump began
+	ahead       bool
+}
+
+// Now returns the time to decide with for a wall-clock reading taken when
+// elapsed had passed on the monotonic clock, and the size of a jump first
+// seen in this reading: positive forward, negative backward, 0 for none.
+func (g *ClockGuard) Now(wall time.Time, elapsed time.Duration) (now time.Time, jump time.Duration) {
+	tol, accept := g.Tolerance, g.AcceptAfter
+	if tol <= 0 {
+		tol = 30 * time.Second
+	}
+	if accept <= 0 {
+		accept = 10 * time.Minute
+	}
+	if !g.started {
+		g.started, g.trusted, g.lastElapsed = true, wall, elapsed
+		return wall, 0
+	}
+	expected := g.trusted.Add(elapsed - g.lastElapsed)
+	g.lastElapsed = elapsed
+	diff := wall.Sub(expected)
+	switch {
+	case diff > tol:
+		if !g.ahead {
+			g.ahead, g.aheadSince, jump = true, elapsed, diff
+		}
+		if elapsed-g.aheadSince >= accept {
+			g.ahead, g.trusted = false, wall
+			return wall, jump
+		}
+		g.trusted = expected
+		return expected, jump
+	case diff < -tol && !g.ahead:
+		jump = diff
+	}
+	g.ahead, g.trusted = false, wall
+	return wall, jump
+}

@@ -33,6 +33,9 @@ const (
 	// SkipJobNameTaken is recorded by the FSM, not decided here: the
 	// tick's Job name was held by another object when the tick committed.
 	SkipJobNameTaken = pb.SkipJobNameTaken
+	// SkipClockJump: lastScheduleTime lay ahead of the leader's clock (it
+	// jumped forward and back); it is rewound and scheduling resumes.
+	SkipClockJump = "ClockJump"
 )
 
 // CronJob spec values.
@@ -68,6 +71,12 @@ type CronOptions struct {
 	// the leader's own wake-up and commit delay, not a leader failover. It is
 	// also the shortest effective startingDeadlineSeconds.
 	LateGrace time.Duration
+	// MaxScheduleAhead is how far a CronJob's lastScheduleTime may lie ahead
+	// of now (1m, well above clock skew between servers). Beyond it the
+	// time was decided by a clock that jumped forward and came back; the
+	// controller rewinds it to now (skip ClockJump) instead of waiting for
+	// the bogus time.
+	MaxScheduleAhead time.Duration
 }
 
 func (o CronOptions) withDefaults() CronOptions {
@@ -79,6 +88,9 @@ func (o CronOptions) withDefaults() CronOptions {
 	}
 	if o.LateGrace <= 0 {
 		o.LateGrace = 5 * time.Second
+	}
+	if o.MaxScheduleAhead <= 0 {
+		o.MaxScheduleAhead = time.Minute
 	}
 	return o
 }
@@ -102,6 +114,8 @@ type CronController struct {
 	queue   cronQueue
 	version uint64
 	built   bool
+	// now is the time of the latest Tick, for refresh.
+	now time.Time
 }
 
 type cronEntry struct {
@@ -200,10 +214,42 @@ func (c *CronController) refresh(cj *pb.CronJob) {
 		if !lastDecisionIsError(cj, e.err.Error()) {
 			next = cj.GetMetadata().GetCreationTimestamp().AsTime()
 		}
+	case c.scheduledAhead(cj, c.now):
+		next = c.now // due at once: Tick rewinds it
 	default:
 		next = e.sched.Next(cronBase(cj))
 	}
 	c.setNext(e, next)
+}
+
+// scheduledAhead reports whether the CronJob's lastScheduleTime lies more
+// than MaxScheduleAhead ahead of now.
+func (c *CronController) scheduledAhead(cj *pb.CronJob, now time.Time) bool {
+	last := cj.GetStatus().GetLastScheduleTime()
+	return last != nil && !now.IsZero() && last.AsTime().After(now.Add(c.opts.MaxScheduleAhead))
+}
+
+// rewind records that the CronJob's lastScheduleTime lies ahead of now and
+// sets it back to now; ticks after now are scheduled as usual, without
+// recreating the CronJob.
+func (c *CronController) rewind(cj *pb.CronJob, now time.Time) []*pb.Command {
+	ns, name := cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()
+	last := cj.GetStatus().GetLastScheduleTime().AsTime()
+	c.logger.Warn("cronjob lastScheduleTime lies ahead of the leader's clock: a clock jumped forward and back; rewinding it",
+		"namespace", ns, "cronjob", name, "last_schedule_time", last, "now", now)
+	d := &pb.ScheduleDecision{
+		ScheduledTime: timestamppb.New(now),
+		Decision:      DecisionSkip,
+		Reason:        SkipClockJump,
+		Message: fmt.Sprintf("lastScheduleTime %s was %s ahead of the leader's clock (a clock jumped forward and back); scheduling resumes from now",
+			last.UTC().Format(time.RFC3339), last.Sub(now).Round(time.Second)),
+		DecidedTime: timestamppb.New(now),
+		Count:       1,
+	}
+	return []*pb.Command{{Op: &pb.Command_UpdateCronJobStatus{UpdateCronJobStatus: &pb.UpdateCronJobStatus{
+		Namespace: ns, Name: name, Decisions: []*pb.ScheduleDecision{d},
+		LastScheduleTime: timestamppb.New(now), RewindLastScheduleTime: true,
+	}}}}
 }
 
 // setNext moves e in the heap; zero takes it out.
@@ -225,7 +271,11 @@ func (c *CronController) setNext(e *cronEntry, next time.Time) {
 // scheduled). The next time may equal now when a long backlog is being
 // worked through in steps.
 func (c *CronController) Tick(v View, now time.Time) (cmds []*pb.Command, next time.Time) {
-	if !c.built || v.CronJobsVersion() != c.version {
+	back := !c.now.IsZero() && now.Before(c.now.Add(-c.opts.MaxScheduleAhead))
+	c.now = now
+	if !c.built || v.CronJobsVersion() != c.version || back {
+		// A clock that went back far: next fire times computed from a
+		// lastScheduleTime ahead of now are recomputed (and rewound).
 		c.resync(v)
 	}
 	var requeue []*cronEntry
@@ -270,6 +320,9 @@ func (c *CronController) handle(v View, e *cronEntry, cj *pb.CronJob, now time.T
 		return []*pb.Command{{Op: &pb.Command_UpdateCronJobStatus{UpdateCronJobStatus: &pb.UpdateCronJobStatus{
 			Namespace: ns, Name: name, Decisions: []*pb.ScheduleDecision{d},
 		}}}}, time.Time{}
+	}
+	if c.scheduledAhead(cj, now) {
+		return c.rewind(cj, now), e.sched.Next(now)
 	}
 	in := planInputFor(cj, e.sched, unfinishedJobsOf(v, ns, name), now, c.opts)
 	plan := planTicks(in, c.opts)

@@ -137,7 +137,7 @@ func (v *cronFakeView) apply(cmds []*pb.Command) {
 			for _, d := range u.GetDecisions() {
 				n.Status.Decisions = append(n.Status.Decisions, proto.Clone(d).(*pb.ScheduleDecision))
 			}
-			if l := u.GetLastScheduleTime(); l != nil && (n.Status.LastScheduleTime == nil || l.AsTime().After(n.Status.LastScheduleTime.AsTime())) {
+			if l := u.GetLastScheduleTime(); l != nil && (n.Status.LastScheduleTime == nil || u.GetRewindLastScheduleTime() || l.AsTime().After(n.Status.LastScheduleTime.AsTime())) {
 				n.Status.LastScheduleTime = l
 			}
 			v.cronJobs[k] = n // status only: the version does not change

@@ -613,3 +613,41 @@ func TestCronHashedSchedules(t *testing.T) {
 	}
 	cronWantLines(t, "simulated jobs", simulated, jobs)
 }
+
+// Issue 10 (7): a leader whose clock jumped a year ahead and came back left
+// lastScheduleTime in the bogus future; the next leader (or the same one)
+// rewinds it, records why, and the CronJob runs again at its next tick,
+// without being recreated.
+func TestCronRecoversFromAClockThatJumpedForwardAndBack(t *testing.T) {
+	created := cronAt(t, "2026-11-23T09:00:00Z")
+	v := newCronFakeView(newCronJob("m", "* * * * *", created))
+	c := NewCronController(CronOptions{}, nil)
+	cronTick(v, c, cronAt(t, "2026-11-23T10:00:00Z"))
+	// The clock jumps a year ahead for one step: the bogus tick is decided.
+	cronTick(v, c, cronAt(t, "2027-11-23T10:00:00Z"))
+	if got := v.cronJobs[fvKey(testNS, "m")].GetStatus().GetLastScheduleTime().AsTime(); got.Year() != 2027 {
+		t.Fatalf("setup: lastScheduleTime = %v, want the bogus 2027 tick", got)
+	}
+	// The clock is back: the same controller, then a new one (a failover)
+	// over a copy of the bogus state.
+	bogus := proto.Clone(v.cronJobs[fvKey(testNS, "m")]).(*pb.CronJob)
+	for i, ctl := range []*CronController{c, NewCronController(CronOptions{}, nil)} {
+		if i == 1 {
+			v = newCronFakeView(bogus)
+		}
+		now := cronAt(t, "2026-11-23T10:00:30Z")
+		cmds, next := cronTick(v, ctl, now)
+		ds := cronDecisionsIn(cmds)
+		if len(ds) != 1 || ds[0].GetReason() != SkipClockJump || !strings.Contains(ds[0].GetMessage(), "2027-11-23T10:00:00Z") {
+			t.Fatalf("decisions after the clock came back = %v, want one skip ClockJump naming the bogus time", cronDecisionsOf(ds))
+		}
+		if got := v.cronJobs[fvKey(testNS, "m")].GetStatus().GetLastScheduleTime().AsTime(); !got.Equal(now) {
+			t.Fatalf("lastScheduleTime after the rewind = %v, want %v", got, now)
+		}
+		if !next.Equal(cronAt(t, "2026-11-23T10:01:00Z")) {
+			t.Fatalf("next = %v, want the next real tick", next)
+		}
+		cmds, _ = cronTick(v, ctl, cronAt(t, "2026-11-23T10:01:00Z"))
+		cronWantLines(t, "the next tick", cronDecisionsOf(cronDecisionsIn(cmds)), []string{"invoke/Scheduled@11-23T10:01:00 job=m-29923801"})
+	}
+}

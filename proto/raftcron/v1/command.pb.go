@@ -609,7 +609,8 @@ func (x *CreateJobs) GetJobs() []*Job {
 	return nil
 }
 
-// Scheduler: decisions appended to the CronJob's bounded history; times only move forward.
+// Scheduler: decisions appended to the CronJob's bounded history; times only
+// move forward (unless rewind_last_schedule_time).
 type UpdateCronJobStatus struct {
 	state              protoimpl.MessageState `protogen:"open.v1"`
 	Namespace          string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
@@ -617,8 +618,12 @@ type UpdateCronJobStatus struct {
 	Decisions          []*ScheduleDecision    `protobuf:"bytes,3,rep,name=decisions,proto3" json:"decisions,omitempty"`
 	LastScheduleTime   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=last_schedule_time,json=lastScheduleTime,proto3" json:"last_schedule_time,omitempty"`
 	LastSuccessfulTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=last_successful_time,json=lastSuccessfulTime,proto3" json:"last_successful_time,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Set last_schedule_time even if it is earlier than the recorded one: the
+	// recorded one lies ahead of the leader's clock (a clock that jumped
+	// forward and back), and ticks would otherwise wait for that bogus time.
+	RewindLastScheduleTime bool `protobuf:"varint,6,opt,name=rewind_last_schedule_time,json=rewindLastScheduleTime,proto3" json:"rewind_last_schedule_time,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *UpdateCronJobStatus) Reset() {
@@ -684,6 +689,13 @@ func (x *UpdateCronJobStatus) GetLastSuccessfulTime() *timestamppb.Timestamp {
 		return x.LastSuccessfulTime
 	}
 	return nil
+}
+
+func (x *UpdateCronJobStatus) GetRewindLastScheduleTime() bool {
+	if x != nil {
+		return x.RewindLastScheduleTime
+	}
+	return false
 }
 
 // Scheduler: replaces a Job's status (cron_job, scheduled_time and manual are kept).
@@ -1451,13 +1463,14 @@ const file_raftcron_v1_command_proto_rawDesc = "" +
 	"\x03now\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x03now\"2\n" +
 	"\n" +
 	"CreateJobs\x12$\n" +
-	"\x04jobs\x18\x01 \x03(\v2\x10.raftcron.v1.JobR\x04jobs\"\x9c\x02\n" +
+	"\x04jobs\x18\x01 \x03(\v2\x10.raftcron.v1.JobR\x04jobs\"\xd7\x02\n" +
 	"\x13UpdateCronJobStatus\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12;\n" +
 	"\tdecisions\x18\x03 \x03(\v2\x1d.raftcron.v1.ScheduleDecisionR\tdecisions\x12H\n" +
 	"\x12last_schedule_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x10lastScheduleTime\x12L\n" +
-	"\x14last_successful_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x12lastSuccessfulTime\"p\n" +
+	"\x14last_successful_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x12lastSuccessfulTime\x129\n" +
+	"\x19rewind_last_schedule_time\x18\x06 \x01(\bR\x16rewindLastScheduleTime\"p\n" +
 	"\fPutJobStatus\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12.\n" +
