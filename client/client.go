@@ -22,8 +22,8 @@ import (
 
 // Kinds of objects, as the API names them.
 const (
-	KindCronJob = "CronJob"
-	KindJob     = "Job"
+	KindCronJob = pb.KindCronJob
+	KindJob     = pb.KindJob
 )
 
 // Job condition types.

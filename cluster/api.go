@@ -31,11 +31,6 @@ type api struct {
 	s *Server
 }
 
-const (
-	kindCronJob = "CronJob"
-	kindJob     = "Job"
-)
-
 func (a *api) Apply(ctx context.Context, req *pb.ApplyRequest) (*pb.ApplyResponse, error) {
 	if len(req.GetResources()) == 0 {
 		return nil, fmt.Errorf("apply: no resources given: %w", pb.ErrInvalid)
@@ -60,7 +55,7 @@ func (a *api) Apply(ctx context.Context, req *pb.ApplyRequest) (*pb.ApplyRespons
 				c.Metadata.Uid = newUID()
 			}
 			cmd.CronJobs = append(cmd.CronJobs, c)
-			results = append(results, &pb.ApplyResult{Kind: kindCronJob, Namespace: c.Metadata.Namespace, Name: c.Metadata.Name,
+			results = append(results, &pb.ApplyResult{Kind: pb.KindCronJob, Namespace: c.Metadata.Namespace, Name: c.Metadata.Name,
 				Action: applyAction(old.GetMetadata(), old.GetSpec(), c.Metadata, c.Spec, old == nil)})
 		case r.GetJob() != nil:
 			j := r.GetJob()
@@ -73,7 +68,7 @@ func (a *api) Apply(ctx context.Context, req *pb.ApplyRequest) (*pb.ApplyRespons
 					j.Metadata.Name, pb.ErrInvalid)
 			}
 			cmd.Jobs = append(cmd.Jobs, j)
-			results = append(results, &pb.ApplyResult{Kind: kindJob, Namespace: j.Metadata.Namespace, Name: j.Metadata.Name,
+			results = append(results, &pb.ApplyResult{Kind: pb.KindJob, Namespace: j.Metadata.Namespace, Name: j.Metadata.Name,
 				Action: applyAction(old.GetMetadata(), old.GetSpec(), j.Metadata, j.Spec, old == nil)})
 		default:
 			return nil, fmt.Errorf("apply: a resource carries neither a CronJob nor a Job: %w", pb.ErrInvalid)
@@ -119,7 +114,7 @@ func newUID() string {
 
 func namespaceOr(ns string) string {
 	if ns == "" {
-		return "default"
+		return pb.DefaultNamespace
 	}
 	return ns
 }
@@ -132,12 +127,12 @@ func (a *api) Get(ctx context.Context, req *pb.GetRequest) (*pb.Resource, error)
 	ns := namespaceOr(req.GetNamespace())
 	st := a.s.node.State()
 	switch normalKind(req.GetKind()) {
-	case kindCronJob:
+	case pb.KindCronJob:
 		if c := st.CronJob(ns, req.GetName()); c != nil {
 			return &pb.Resource{Kind: &pb.Resource_CronJob{CronJob: c}}, nil
 		}
 		return nil, notFound("cronjob", ns, req.GetName())
-	case kindJob:
+	case pb.KindJob:
 		if j := st.Job(ns, req.GetName()); j != nil {
 			return &pb.Resource{Kind: &pb.Resource_Job{Job: j}}, nil
 		}
@@ -154,11 +149,11 @@ func (a *api) List(ctx context.Context, req *pb.ListRequest) (*pb.ListResponse, 
 	st := a.s.node.State()
 	out := &pb.ListResponse{}
 	switch normalKind(req.GetKind()) {
-	case kindCronJob:
+	case pb.KindCronJob:
 		for _, c := range st.ListCronJobs(ns) {
 			out.Items = append(out.Items, &pb.Resource{Kind: &pb.Resource_CronJob{CronJob: c}})
 		}
-	case kindJob:
+	case pb.KindJob:
 		var jobs []*pb.Job
 		if cron := req.GetCronJob(); cron != "" && ns != "" {
 			// The CronJob's own Jobs from the index, not a scan of every Job.
@@ -413,9 +408,9 @@ func relay[T any](recv func() (T, error), send func(T) error) error {
 func normalKind(k string) string {
 	switch k {
 	case "CronJob", "cronjob", "cronjobs", "cj":
-		return kindCronJob
+		return pb.KindCronJob
 	case "Job", "job", "jobs":
-		return kindJob
+		return pb.KindJob
 	}
 	return ""
 }

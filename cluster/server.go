@@ -63,12 +63,6 @@ func (c *Config) setDefaults() {
 		c.RaftAdvertise = c.RaftAddr
 	}
 	c.Worker = c.Worker.withDefaults()
-	if c.Jobs.BackoffBase == 0 {
-		c.Jobs.BackoffBase = 10 * time.Second
-	}
-	if c.Jobs.BackoffCap == 0 {
-		c.Jobs.BackoffCap = 10 * time.Minute
-	}
 	if c.MaxCommandsPerEntry == 0 {
 		c.MaxCommandsPerEntry = 256
 	}

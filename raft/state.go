@@ -11,13 +11,13 @@ import (
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 )
 
-// Kinds and the API version stamped on stored resources.
+// Kinds and the API version stamped on stored resources (proto/raftcron/v1/state.go).
 const (
-	KindCronJob = "CronJob"
-	KindJob     = "Job"
-	APIVersion  = "batch/v1"
+	KindCronJob = pb.KindCronJob
+	KindJob     = pb.KindJob
+	APIVersion  = pb.APIVersion
 	// DefaultNamespace is used when an object or a command names no namespace.
-	DefaultNamespace = "default"
+	DefaultNamespace = pb.DefaultNamespace
 )
 
 // nsName identifies a namespaced object (or, in the indexes, the namespaced

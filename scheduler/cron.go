@@ -81,7 +81,7 @@ type CronOptions struct {
 
 func (o CronOptions) withDefaults() CronOptions {
 	if o.CatchUpLimitDefault <= 0 {
-		o.CatchUpLimitDefault = 100 // DefaultCatchUpLimit
+		o.CatchUpLimitDefault = DefaultCatchUpLimit
 	}
 	if o.MaxTicksExamined <= 0 {
 		o.MaxTicksExamined = 100000
@@ -465,7 +465,7 @@ func jobFromTemplate(cj *pb.CronJob, name string, scheduled time.Time, loc *time
 		spec = &pb.JobSpec{}
 	}
 	return &pb.Job{
-		ApiVersion: "batch/v1",
+		ApiVersion: pb.APIVersion,
 		Kind:       "Job",
 		Metadata: &pb.ObjectMeta{
 			Name:              name,

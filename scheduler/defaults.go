@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"strings"
+	"time"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 	"google.golang.org/protobuf/proto"
@@ -9,16 +10,22 @@ import (
 
 // Defaults, as Kubernetes batch/v1 fills them, plus raftcron's own fields.
 const (
-	DefaultNamespace                  = "default"
-	DefaultAPIVersion                 = "batch/v1"
-	DefaultConcurrencyPolicy          = "Allow"
+	DefaultNamespace                  = pb.DefaultNamespace
+	DefaultAPIVersion                 = pb.APIVersion
+	DefaultConcurrencyPolicy          = ConcurrencyAllow
 	DefaultSuccessfulJobsHistoryLimit = 3
 	DefaultFailedJobsHistoryLimit     = 1
-	DefaultCatchUp                    = "Latest"
+	DefaultCatchUp                    = CatchUpLatest
 	DefaultCatchUpLimit               = 100
 	DefaultBackoffLimit               = 6
 	DefaultCompletionMode             = "NonIndexed"
 	DefaultTerminationGracePeriod     = 30
+
+	// The Job controller's retry delay: DefaultBackoffBase after the first
+	// counted failure, doubling, at most DefaultBackoffCap (JobOptions and
+	// the server's --backoff-base and --backoff-cap).
+	DefaultBackoffBase = 10 * time.Second
+	DefaultBackoffCap  = 10 * time.Minute
 )
 
 // SetCronJobDefaults fills the unset fields of a CronJob the way Kubernetes
@@ -33,7 +40,7 @@ func SetCronJobDefaults(c *pb.CronJob) {
 		c.ApiVersion = DefaultAPIVersion
 	}
 	if c.Kind == "" {
-		c.Kind = "CronJob"
+		c.Kind = pb.KindCronJob
 	}
 	setMetaDefaults(&c.Metadata)
 	if c.Spec == nil {

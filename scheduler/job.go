@@ -29,19 +29,19 @@ const (
 
 // JobOptions tunes the Job controller. Zero fields take their defaults.
 type JobOptions struct {
-	// BackoffBase is the delay after a Job's first counted failure (10s);
-	// the n-th failure waits BackoffBase·2^(n−1).
+	// BackoffBase is the delay after a Job's first counted failure
+	// (DefaultBackoffBase); the n-th failure waits BackoffBase·2^(n−1).
 	BackoffBase time.Duration
-	// BackoffCap bounds that delay (10m).
+	// BackoffCap bounds that delay (DefaultBackoffCap).
 	BackoffCap time.Duration
 }
 
 func (o JobOptions) withDefaults() JobOptions {
 	if o.BackoffBase <= 0 {
-		o.BackoffBase = 10 * time.Second
+		o.BackoffBase = DefaultBackoffBase
 	}
 	if o.BackoffCap <= 0 {
-		o.BackoffCap = 10 * time.Minute
+		o.BackoffCap = DefaultBackoffCap
 	}
 	return o
 }
@@ -388,7 +388,7 @@ type jobShape struct {
 
 func shapeOf(job *pb.Job) jobShape {
 	s := job.GetSpec()
-	sh := jobShape{indexed: s.GetCompletionMode() == "Indexed", completions: -1, parallelism: 1, backoffLimit: 6}
+	sh := jobShape{indexed: s.GetCompletionMode() == "Indexed", completions: -1, parallelism: 1, backoffLimit: DefaultBackoffLimit}
 	if s.Completions != nil {
 		sh.completions = max(s.GetCompletions(), 0)
 	}

@@ -234,14 +234,14 @@ func (g *cronGate) blocked(job *pb.Job) string {
 	}
 	ns, name := job.GetMetadata().GetNamespace(), job.GetMetadata().GetName()
 	policy := g.v.CronJob(ns, cron).GetSpec().GetConcurrencyPolicy()
-	if policy != "Forbid" && policy != "Replace" {
+	if policy != ConcurrencyForbid && policy != ConcurrencyReplace {
 		return ""
 	}
 	for _, other := range g.placedJobs(ns, cron) {
 		if other == name {
 			continue
 		}
-		if policy == "Replace" {
+		if policy == ConcurrencyReplace {
 			return fmt.Sprintf("waiting for Job %s of CronJob %s to stop (concurrencyPolicy Replace)", other, cron)
 		}
 		return fmt.Sprintf("waiting for Job %s of CronJob %s to finish (concurrencyPolicy Forbid)", other, cron)

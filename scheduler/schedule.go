@@ -110,7 +110,7 @@ func ScheduleOf(cj *pb.CronJob) (*Schedule, error) {
 // syntax it does not take, in words.
 func ParseCronJobSchedule(expr, timeZone, namespace, name string) (*Schedule, error) {
 	if namespace == "" {
-		namespace = "default"
+		namespace = DefaultNamespace
 	}
 	return parseSchedule(expr, timeZone, &hashKey{namespace: namespace, name: name})
 }

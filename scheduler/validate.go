@@ -92,8 +92,8 @@ func ValidateCronJob(c *pb.CronJob) error {
 	if s.CatchUpLimit != nil && *s.CatchUpLimit < 1 {
 		errs.add("spec.catchUpLimit", "must be >= 1, got %d", *s.CatchUpLimit)
 	}
-	validateEnum(&errs, "spec.concurrencyPolicy", s.ConcurrencyPolicy, "Allow", "Forbid", "Replace")
-	validateEnum(&errs, "spec.catchUp", s.CatchUp, "Latest", "All", "None")
+	validateEnum(&errs, "spec.concurrencyPolicy", s.ConcurrencyPolicy, ConcurrencyAllow, ConcurrencyForbid, ConcurrencyReplace)
+	validateEnum(&errs, "spec.catchUp", s.CatchUp, CatchUpLatest, CatchUpAll, CatchUpNone)
 	if s.JobTemplate == nil || s.JobTemplate.Spec == nil {
 		errs.add("spec.jobTemplate.spec", "required")
 	} else {

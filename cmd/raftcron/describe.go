@@ -180,8 +180,8 @@ func describeCronJob(w io.Writer, cj *pb.CronJob, jobs []*pb.Job) error {
 		f.line("Resolved Schedule", sched.Resolved()+"  (H chosen from namespace and name)")
 	}
 	f.line("Time Zone", orDefault(spec.GetTimeZone(), "UTC (not set)"))
-	f.line("Concurrency Policy", orDefault(spec.GetConcurrencyPolicy(), "Allow"))
-	catchUp := orDefault(spec.GetCatchUp(), "Latest")
+	f.line("Concurrency Policy", orDefault(spec.GetConcurrencyPolicy(), scheduler.DefaultConcurrencyPolicy))
+	catchUp := orDefault(spec.GetCatchUp(), scheduler.DefaultCatchUp)
 	if catchUp == "All" {
 		catchUp += " (limit " + optInt(spec.CatchUpLimit, "100") + ")"
 	}
@@ -254,7 +254,7 @@ func describeJobTemplate(w io.Writer, spec *pb.JobSpec) error {
 	f := &fields{w: w}
 	f.line("Parallelism", optInt(spec.Parallelism, "1"))
 	f.line("Completions", optInt(spec.Completions, "1"))
-	f.line("Completion Mode", orDefault(spec.GetCompletionMode(), "NonIndexed"))
+	f.line("Completion Mode", orDefault(spec.GetCompletionMode(), scheduler.DefaultCompletionMode))
 	f.line("Backoff Limit", optInt(spec.BackoffLimit, "6"))
 	f.line("Active Deadline Seconds", optInt(spec.ActiveDeadlineSeconds, "<unset>"))
 	f.line("TTL Seconds After Finished", optInt(spec.TtlSecondsAfterFinished, "<unset>"))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/raftcron/raftcron/client"
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/scheduler"
 )
 
 func init() { rootCmd.AddCommand(newGetCmd()) }
@@ -302,8 +303,8 @@ func printCronJobs(w io.Writer, items []*pb.CronJob, wide, withNamespace bool) e
 		}
 		if wide {
 			cells = append(cells,
-				orDefault(spec.GetConcurrencyPolicy(), "Allow"),
-				orDefault(spec.GetCatchUp(), "Latest"),
+				orDefault(spec.GetConcurrencyPolicy(), scheduler.DefaultConcurrencyPolicy),
+				orDefault(spec.GetCatchUp(), scheduler.DefaultCatchUp),
 				orNone(imageOf(spec.GetJobTemplate().GetSpec())))
 		}
 		if withNamespace {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/raftcron/raftcron/client"
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 )
 
 // defaultServer is used when neither --server nor RAFTCRON_ADDR is set.
@@ -34,7 +35,7 @@ func init() {
 	}
 	pf := rootCmd.PersistentFlags()
 	pf.String("server", def, "comma-separated list of server gRPC addresses (env RAFTCRON_ADDR)")
-	pf.StringP("namespace", "n", "default", "namespace of the objects")
+	pf.StringP("namespace", "n", pb.DefaultNamespace, "namespace of the objects")
 	pf.Duration("timeout", 30*time.Second, "how long a client request may take, including retries across leader changes")
 }
 
@@ -60,7 +61,7 @@ func serverList(cmd *cobra.Command) ([]string, error) {
 func namespaceFlag(cmd *cobra.Command) string {
 	ns, _ := cmd.Flags().GetString("namespace")
 	if ns == "" {
-		ns = "default"
+		ns = pb.DefaultNamespace
 	}
 	return ns
 }

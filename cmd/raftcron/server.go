@@ -6,11 +6,11 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/raftcron/raftcron/cluster"
+	"github.com/raftcron/raftcron/scheduler"
 )
 
 func init() { rootCmd.AddCommand(newServerCmd()) }
@@ -66,8 +66,8 @@ func newServerCmd() *cobra.Command {
 	f.DurationVar(&cfg.Worker.LeaseTTL, "lease-ttl", cluster.DefaultLeaseTTL,
 		"how long a running attempt's lease lasts past the heartbeat that renewed it; a lost worker's attempts are replaced only after it (a cluster setting, like --worker-heartbeat)")
 	f.StringVar(&cfg.Worker.JoinToken, "worker-join-token", os.Getenv("RAFTCRON_WORKER_JOIN_TOKEN"), "token workers must present (env RAFTCRON_WORKER_JOIN_TOKEN; empty accepts any worker)")
-	f.DurationVar(&cfg.Jobs.BackoffBase, "backoff-base", 10*time.Second, "delay before the first retry of a failed attempt; doubles per failure")
-	f.DurationVar(&cfg.Jobs.BackoffCap, "backoff-cap", 10*time.Minute, "longest delay between retries")
+	f.DurationVar(&cfg.Jobs.BackoffBase, "backoff-base", scheduler.DefaultBackoffBase, "delay before the first retry of a failed attempt; doubles per failure")
+	f.DurationVar(&cfg.Jobs.BackoffCap, "backoff-cap", scheduler.DefaultBackoffCap, "longest delay between retries")
 	f.DurationVar(&cfg.HeartbeatTimeout, "raft-heartbeat-timeout", 0, "Raft heartbeat timeout (default hashicorp/raft's 1s)")
 	f.DurationVar(&cfg.ElectionTimeout, "raft-election-timeout", 0, "Raft election timeout (default hashicorp/raft's 1s)")
 	f.DurationVar(&cfg.LeaderLeaseTimeout, "raft-leader-lease-timeout", 0, "Raft leader lease timeout (default 500ms)")

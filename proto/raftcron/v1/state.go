@@ -88,3 +88,12 @@ func (x *Job) MadeFor(cronJob string, scheduled *timestamppb.Timestamp) bool {
 	return st.GetCronJob() == cronJob && st.GetScheduledTime() != nil && scheduled != nil &&
 		st.GetScheduledTime().GetSeconds() == scheduled.GetSeconds() && st.GetScheduledTime().GetNanos() == scheduled.GetNanos()
 }
+
+// Kinds, the API version stamped on stored resources and the namespace of
+// objects that name none.
+const (
+	KindCronJob      = "CronJob"
+	KindJob          = "Job"
+	APIVersion       = "batch/v1"
+	DefaultNamespace = "default"
+)
