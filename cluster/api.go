@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -242,7 +241,7 @@ func (a *api) Logs(req *pb.LogsRequest, stream pb.RaftCron_LogsServer) error {
 		if err != nil {
 			return err
 		}
-		ctx = metadata.AppendToOutgoingContext(ctx, forwardedKey, a.s.cfg.NodeID)
+		ctx = a.s.forwardContext(ctx)
 		up, err := pb.NewRaftCronClient(conn).Logs(ctx, req)
 		if err != nil {
 			return err

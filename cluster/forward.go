@@ -28,6 +28,9 @@ var leaderOnly = map[string]func() proto.Message{
 	pb.RaftCron_RemovePeer_FullMethodName:   func() proto.Message { return new(pb.RemovePeerResponse) },
 
 	pb.RaftCron_UpdateClusterSettings_FullMethodName: func() proto.Message { return new(pb.ClusterSettings) },
+	pb.RaftCron_ACLBootstrap_FullMethodName:          func() proto.Message { return new(pb.ACLTokenSecret) },
+	pb.RaftCron_ACLTokenCreate_FullMethodName:        func() proto.Message { return new(pb.ACLTokenSecret) },
+	pb.RaftCron_ACLTokenRevoke_FullMethodName:        func() proto.Message { return new(pb.ACLTokenRevokeResponse) },
 }
 
 // forwardUnary sends leader-only calls that reach a follower on to the leader,
@@ -53,7 +56,7 @@ func (s *Server) forwardUnary(ctx context.Context, req any, info *grpc.UnaryServ
 		return nil, err
 	}
 	reply := newReply()
-	ctx = metadata.AppendToOutgoingContext(ctx, forwardedKey, s.cfg.NodeID)
+	ctx = s.forwardContext(ctx)
 	var header, trailer metadata.MD
 	err = conn.Invoke(ctx, info.FullMethod, req, reply, grpc.Header(&header), grpc.Trailer(&trailer))
 	relayIndex(ctx, header, trailer)
@@ -61,6 +64,19 @@ func (s *Server) forwardUnary(ctx context.Context, req any, info *grpc.UnaryServ
 		return nil, err
 	}
 	return reply, nil
+}
+
+// forwardContext is the outgoing context of a call a follower passes to the
+// leader: marked as forwarded, with the caller's ACL token, which the
+// leader checks again.
+func (s *Server) forwardContext(ctx context.Context) context.Context {
+	kv := []string{forwardedKey, s.cfg.NodeID}
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		for _, v := range md.Get(tokenHeader) {
+			kv = append(kv, tokenHeader, v)
+		}
+	}
+	return metadata.AppendToOutgoingContext(ctx, kv...)
 }
 
 // leaderConn is a connection to the leader for a request that reached a

@@ -20,6 +20,7 @@ type metrics struct {
 	commitLatency prometheus.Histogram
 	leaderChanges prometheus.Counter
 	clockJumps    *prometheus.CounterVec
+	authFailures  *prometheus.CounterVec
 	s             *Server
 }
 
@@ -62,8 +63,12 @@ func newMetrics(s *Server) *metrics {
 			Name: "raftcron_leader_changes_total",
 			Help: "Times this server became leader.",
 		}),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "raftcron_auth_failures_total",
+			Help: "Calls refused for a missing or wrong certificate role or ACL token; code is Unauthenticated or PermissionDenied.",
+		}, []string{"method", "code"}),
 	}
-	m.reg.MustRegister(m.decisions, m.runsStarted, m.runsFinished, m.startDelay, m.runDuration,
+	m.reg.MustRegister(m.decisions, m.authFailures, m.runsStarted, m.runsFinished, m.startDelay, m.runDuration,
 		m.commitLatency, m.leaderChanges, m.clockJumps, stateCollector{s},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

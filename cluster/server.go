@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/raftcron/raftcron/auth"
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 	"github.com/raftcron/raftcron/raft"
 	"github.com/raftcron/raftcron/scheduler"
@@ -31,6 +33,12 @@ type Config struct {
 	HTTPAddr string
 	// Pprof also serves net/http/pprof under /debug/pprof/ on HTTPAddr.
 	Pprof bool
+
+	// TLS is this server's certificate (role server) and the cluster CA:
+	// Raft and gRPC then run over mutual TLS and every API call needs an
+	// ACL token. Without it, Insecure must be set: plaintext and no ACLs.
+	TLS      *auth.Credentials
+	Insecure bool
 
 	// Bootstrap a new one-server cluster when this data dir holds no state.
 	Bootstrap bool
@@ -102,6 +110,19 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("data dir is required")
 	}
 	log := cfg.Logger.With("component", "server", "node", cfg.NodeID)
+	switch {
+	case cfg.TLS == nil && !cfg.Insecure:
+		return nil, errors.New("TLS is required: give the server a certificate (--tls-ca, --tls-cert, --tls-key; create them with `raftcron tls`), or run plaintext without ACLs with --insecure")
+	case cfg.TLS != nil && cfg.Insecure:
+		return nil, errors.New("--insecure and TLS credentials: choose one")
+	case cfg.TLS != nil && cfg.TLS.Identity.Role != auth.RoleServer:
+		return nil, fmt.Errorf("--tls-cert: a server needs a server certificate; %s is a %s certificate", cfg.TLS.Identity, cfg.TLS.Identity.Role)
+	case cfg.TLS != nil && cfg.TLS.Identity.Name != cfg.NodeID:
+		return nil, fmt.Errorf("--tls-cert names server %q but --node-id is %q: a server's certificate must name its node id", cfg.TLS.Identity.Name, cfg.NodeID)
+	}
+	if cfg.Insecure {
+		log.Warn("running INSECURE: plaintext Raft and gRPC, no client certificates, no ACL tokens; anyone who reaches a port owns the cluster")
+	}
 	s := &Server{cfg: cfg, log: log, peers: map[string]*grpc.ClientConn{}}
 
 	var err error
@@ -130,6 +151,7 @@ func New(cfg Config) (*Server, error) {
 		CommitTimeout:      cfg.CommitTimeout,
 		SnapshotThreshold:  cfg.SnapshotThreshold,
 		SnapshotInterval:   cfg.SnapshotInterval,
+		TLS:                raftTLS(cfg.TLS),
 	})
 	if err != nil {
 		s.grpcLis.Close()
@@ -139,15 +161,22 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("open raft: %w", err)
 	}
 	s.metrics = newMetrics(s)
+	cfg.Worker.VerifyIdentity = cfg.TLS != nil
 	s.sessions = newWorkerSessions(s.node, cfg.Clock, cfg.Worker, s.leaderGRPCAddr, cfg.Logger)
 	s.sessions.propose = s.propose
 	s.sessions.proposeAsync = s.proposeAsync
 	s.leader = newLeadership(s)
 
-	s.grpcSrv = grpc.NewServer(
-		grpc.ChainUnaryInterceptor(s.forwardUnary),
-		grpc.ChainStreamInterceptor(statusStream),
-	)
+	opts := []grpc.ServerOption{grpc.ChainUnaryInterceptor(s.forwardUnary), grpc.ChainStreamInterceptor(statusStream)}
+	if cfg.TLS != nil {
+		z := &authorizer{s: s}
+		opts = []grpc.ServerOption{
+			grpc.Creds(credentials.NewTLS(cfg.TLS.ServerTLS(auth.RoleServer, auth.RoleWorker, auth.RoleClient))),
+			grpc.ChainUnaryInterceptor(z.unary, s.forwardUnary),
+			grpc.ChainStreamInterceptor(z.stream, statusStream),
+		}
+	}
+	s.grpcSrv = grpc.NewServer(opts...)
 	pb.RegisterRaftCronServer(s.grpcSrv, &api{s: s})
 	pb.RegisterWorkerServiceServer(s.grpcSrv, s.sessions)
 	if s.httpLis != nil {
@@ -263,7 +292,7 @@ func (s *Server) peer(addr string) (*grpc.ClientConn, error) {
 	if c, ok := s.peers[addr]; ok {
 		return c, nil
 	}
-	c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	c, err := grpc.NewClient(addr, s.dialCreds())
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
@@ -305,3 +334,22 @@ func (s *Server) joinLoop(ctx context.Context) {
 		}
 	}
 }
+
+// dialCreds are the transport credentials for calls to other servers.
+func (s *Server) dialCreds() grpc.DialOption {
+	if s.cfg.TLS == nil {
+		return grpc.WithTransportCredentials(insecure.NewCredentials())
+	}
+	return grpc.WithTransportCredentials(credentials.NewTLS(s.cfg.TLS.ClientTLS()))
+}
+
+// raftTLS is the Raft transport's TLS: only server certificates, both ways.
+func raftTLS(c *auth.Credentials) *raft.TransportTLS {
+	if c == nil {
+		return nil
+	}
+	return &raft.TransportTLS{Listen: c.ServerTLS(auth.RoleServer), Dial: c.ClientTLS()}
+}
+
+// ACLsEnabled reports whether this server enforces certificates and tokens.
+func (s *Server) ACLsEnabled() bool { return s.cfg.TLS != nil }

@@ -7,7 +7,6 @@ import (
 	"io"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
@@ -28,7 +27,7 @@ func (a *api) SnapshotSave(req *pb.SnapshotSaveRequest, stream pb.RaftCron_Snaps
 		if err != nil {
 			return err
 		}
-		ctx = metadata.AppendToOutgoingContext(ctx, forwardedKey, a.s.cfg.NodeID)
+		ctx = a.s.forwardContext(ctx)
 		up, err := pb.NewRaftCronClient(conn).SnapshotSave(ctx, req)
 		if err != nil {
 			return err
@@ -83,7 +82,7 @@ func (a *api) SnapshotRestore(stream pb.RaftCron_SnapshotRestoreServer) error {
 		if err != nil {
 			return err
 		}
-		ctx = metadata.AppendToOutgoingContext(ctx, forwardedKey, a.s.cfg.NodeID)
+		ctx = a.s.forwardContext(ctx)
 		up, err := pb.NewRaftCronClient(conn).SnapshotRestore(ctx)
 		if err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,7 +42,21 @@ type WorkerConfig struct {
 	LeaseTTL time.Duration
 	// JoinToken, when set, must be presented in Hello.
 	JoinToken string
+	// VerifyIdentity: a worker's session must come with a worker
+	// certificate that names the worker id it claims (set with TLS).
+	VerifyIdentity bool
 }
+
+// Bounds on what a worker may send.
+const (
+	// maxOutputTail is how much of a run's output the state keeps (the
+	// tail); a longer report is cut to its last maxOutputTail bytes.
+	maxOutputTail = 16 << 10
+	// maxReportMessage bounds a report's message.
+	maxReportMessage = 1 << 10
+	// maxSlots bounds the slots a worker may claim.
+	maxSlots = 1024
+)
 
 func (c WorkerConfig) withDefaults() WorkerConfig {
 	if c.HeartbeatInterval <= 0 {
@@ -187,6 +202,19 @@ func (s *workerSessions) Session(stream pb.WorkerService_SessionServer) error {
 	if hello.GetWorkerId() == "" {
 		return status.Error(codes.InvalidArgument, "worker session: hello.worker_id is empty")
 	}
+	if hello.GetSlots() < 0 || hello.GetSlots() > maxSlots {
+		return status.Errorf(codes.InvalidArgument, "worker %s: hello.slots %d is out of range 0..%d", hello.GetWorkerId(), hello.GetSlots(), maxSlots)
+	}
+	if s.cfg.VerifyIdentity {
+		id, err := peerIdentity(stream.Context())
+		if err != nil {
+			return status.Errorf(codes.Unauthenticated, "worker session: %v", err)
+		}
+		if id.Name != hello.GetWorkerId() {
+			s.logger.Warn("worker refused: its certificate names another worker", "claimed", hello.GetWorkerId(), "certificate", id.String())
+			return status.Errorf(codes.PermissionDenied, "worker session: hello claims worker %q but the certificate names %q", hello.GetWorkerId(), id.Name)
+		}
+	}
 	if s.cfg.JoinToken != "" && subtle.ConstantTimeCompare([]byte(hello.GetJoinToken()), []byte(s.cfg.JoinToken)) != 1 {
 		s.logger.Warn("worker refused: wrong join token", "worker", hello.GetWorkerId())
 		return status.Errorf(codes.Unauthenticated, "worker %s: hello.join_token does not match this cluster's join token", hello.GetWorkerId())
@@ -220,7 +248,17 @@ func (s *workerSessions) Session(stream pb.WorkerService_SessionServer) error {
 		return c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Redirect{Redirect: &pb.Redirect{LeaderAddress: s.leaderAddr()}}})
 	}
 	if old := s.conns[c.id]; old != nil {
-		s.logger.Warn("worker connected again; closing its older session", "worker", c.id)
+		old.mu.Lock()
+		silent := now.Sub(old.lastMessage)
+		old.mu.Unlock()
+		if silent < 2*s.cfg.HeartbeatInterval {
+			// The first session is alive: a second one claiming the same
+			// id is refused rather than allowed to take its attempts over.
+			s.mu.Unlock()
+			s.logger.Warn("second session for a worker refused while the first is alive", "worker", c.id, "address", c.address, "first", old.address)
+			return status.Errorf(codes.AlreadyExists, "worker %s already has a live session (from %s, heard %v ago); retry once it has ended", c.id, old.address, silent.Round(time.Millisecond))
+		}
+		s.logger.Warn("worker connected again; closing its older, silent session", "worker", c.id, "silent_for", silent)
 		old.end(false)
 	}
 	s.conns[c.id] = c
@@ -469,11 +507,19 @@ func (s *workerSessions) handle(ctx context.Context, c *workerConn, m *pb.Worker
 		}}})
 	case *pb.WorkerMessage_Report:
 		r := msg.Report
+		tail, message := r.GetOutputTail(), r.GetMessage()
+		// Cut at byte offsets; ToValidUTF8 drops a rune split by the cut.
+		if len(tail) > maxOutputTail {
+			tail = strings.ToValidUTF8(tail[len(tail)-maxOutputTail:], "")
+		}
+		if len(message) > maxReportMessage {
+			message = strings.ToValidUTF8(message[:maxReportMessage], "")
+		}
 		cmd := &pb.Command{Op: &pb.Command_ReportAttempt{ReportAttempt: &pb.ReportAttempt{
 			Namespace: r.GetAttempt().GetNamespace(), Name: r.GetAttempt().GetName(), Worker: c.id,
 			Incarnation: r.GetAttempt().GetIncarnation(), State: r.GetState(), ExitCode: r.GetExitCode(),
-			Reason: r.GetReason(), Message: r.GetMessage(), ContainerId: r.GetContainerId(),
-			StartTime: r.GetStartTime(), FinishTime: r.GetFinishTime(), OutputTail: r.GetOutputTail(),
+			Reason: r.GetReason(), Message: message, ContainerId: r.GetContainerId(),
+			StartTime: r.GetStartTime(), FinishTime: r.GetFinishTime(), OutputTail: tail,
 		}}}
 		// The report joins others in one Raft entry; the ack goes out once
 		// it is applied, while this session reads on.

@@ -74,6 +74,7 @@ func (a *applier) restoreState(c *pb.RestoreState) *pb.CommandResult {
 	}
 	fresh.servers = a.t.servers
 	fresh.settings = a.t.settings
+	fresh.acl = a.t.acl // a backup never brings back revoked tokens
 	fresh.cronJobsVersion = a.t.cronJobsVersion + 1
 	if a.t.changed != nil {
 		fresh.changed = newChangeSet(true) // everything may have changed

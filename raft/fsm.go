@@ -118,7 +118,12 @@ func EncodeCommand(cmd *pb.Command) ([]byte, error) {
 func (f *FSM) Apply(l *hraft.Log) any {
 	var cmd pb.Command
 	if err := proto.Unmarshal(l.Data, &cmd); err != nil {
-		panic(fmt.Sprintf("raft fsm: cannot decode command at log index %d: %v", l.Index, err))
+		// Every replica refuses the same bytes the same way, so refusing
+		// keeps them identical; stopping would let one bad entry (which
+		// only a holder of a server certificate can write) stop the whole
+		// cluster for good.
+		f.logger.Error("refused a log entry that does not decode", "index", l.Index, "bytes", len(l.Data), "err", err)
+		return fail(pb.CodeInvalid, "log entry %d does not decode as a command: %v", l.Index, err)
 	}
 	if err := checkOps(&cmd, 0); err != nil {
 		panic(fmt.Sprintf("raft fsm: command at log index %d: %v", l.Index, err))
@@ -167,7 +172,8 @@ func checkOps(cmd *pb.Command, depth int) error {
 		*pb.Command_CreateJobs, *pb.Command_UpdateCronJobStatus, *pb.Command_PutJobStatus,
 		*pb.Command_CreateAttempts, *pb.Command_AssignAttempt, *pb.Command_ReportAttempt,
 		*pb.Command_MarkAttemptLost, *pb.Command_RequestKill, *pb.Command_RegisterServer,
-		*pb.Command_RestoreState, *pb.Command_SetClusterSettings:
+		*pb.Command_RestoreState, *pb.Command_SetClusterSettings,
+		*pb.Command_AclBootstrap, *pb.Command_AclTokenUpsert, *pb.Command_AclTokenDelete:
 	default:
 		return fmt.Errorf("unknown command op %T", op)
 	}
@@ -234,6 +240,12 @@ func (a *applier) apply(cmd *pb.Command) *pb.CommandResult {
 		return a.restoreState(op.RestoreState)
 	case *pb.Command_SetClusterSettings:
 		return a.setClusterSettings(op.SetClusterSettings)
+	case *pb.Command_AclBootstrap:
+		return a.aclBootstrap(op.AclBootstrap)
+	case *pb.Command_AclTokenUpsert:
+		return a.aclTokenUpsert(op.AclTokenUpsert)
+	case *pb.Command_AclTokenDelete:
+		return a.aclTokenDelete(op.AclTokenDelete)
 	default:
 		// checkOps ran first; reaching here is a programming error.
 		panic(fmt.Sprintf("raft fsm: unknown command op %T", op))
@@ -761,6 +773,10 @@ func (f *FSM) Snapshot() (hraft.FSMSnapshot, error) {
 	for _, srv := range s.t.servers {
 		snap.servers = append(snap.servers, srv)
 	}
+	for _, tok := range s.t.acl.tokens {
+		snap.tokens = append(snap.tokens, tok)
+	}
+	snap.aclBoot = s.t.acl.bootstrapped
 	return snap, nil
 }
 

@@ -601,18 +601,40 @@ func TestBatchAppliesInOrderWithOneResultEach(t *testing.T) {
 	}
 }
 
-func TestApplyPanicsOnUndecodableOrUnknown(t *testing.T) {
+// An entry that does not decode is refused the same way on every replica
+// (a result, no panic), so one bad entry cannot stop the cluster for good.
+func TestApplyRefusesUndecodable(t *testing.T) {
+	cases := map[string][]byte{
+		"garbage":          {0xff, 0xff, 0xff, 0xff, 0x0f, 0x01},
+		"truncated length": {0x0a, 0x10, 0x01},
+	}
+	for name, data := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := raft.NewFSM(quietLogger())
+			res, ok := f.Apply(&hraft.Log{Index: 1, Type: hraft.LogCommand, Data: data}).(*pb.CommandResult)
+			if !ok || res.GetCode() != pb.CodeInvalid || !strings.Contains(res.GetError(), "does not decode") {
+				t.Fatalf("Apply(%x) = %v, want an Invalid result saying it does not decode", data, res)
+			}
+			if len(f.State().Servers()) != 0 || len(f.State().CronJobs()) != 0 {
+				t.Fatal("a refused entry changed the state")
+			}
+		})
+	}
+}
+
+// A command this build does not know (a newer version's) still stops the
+// replica: applying around it would make it diverge.
+func TestApplyPanicsOnUnknownOp(t *testing.T) {
 	unknownOp := protowire.AppendTag(nil, 99, protowire.BytesType)
 	unknownOp = protowire.AppendBytes(unknownOp, []byte{0x08, 0x01})
 	emptyMember, _ := proto.Marshal(&pb.Command{Op: &pb.Command_Batch{Batch: &pb.Batch{Commands: []*pb.Command{
 		registerServer("s1", "a", "b"), {},
 	}}}})
 	cases := map[string][]byte{
-		"garbage":                {0xff, 0xff, 0xff, 0xff, 0x0f, 0x01},
-		"empty":                  nil,
-		"unknown op":             unknownOp,
-		"batch with empty cmd":   emptyMember,
-		"truncated length":       {0x0a, 0x10, 0x01},
+		"empty":                nil,
+		"unknown op":           unknownOp,
+		"batch with empty cmd": emptyMember,
+		// Field 2 with another wire type decodes as an unknown field.
 		"wrong wire type for op": {0x15, 0x00, 0x00, 0x00, 0x00},
 	}
 	for name, data := range cases {

@@ -45,6 +45,10 @@ type Config struct {
 	SnapshotThreshold uint64
 	SnapshotInterval  time.Duration
 	TrailingLogs      uint64
+
+	// TLS secures the Raft transport; nil is plaintext TCP (only with the
+	// server's explicit --insecure).
+	TLS *TransportTLS
 }
 
 // Member is one server in the Raft configuration.
@@ -134,7 +138,16 @@ func Open(cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("open raft: advertise address %q: %w", cfg.AdvertiseAddr, err)
 		}
 	}
-	trans, err := hraft.NewTCPTransportWithLogger(cfg.BindAddr, advertise, transportMaxPool, transportTimeout, hcl)
+	var trans *hraft.NetworkTransport
+	if cfg.TLS != nil {
+		var stream *tlsStreamLayer
+		stream, err = newTLSStreamLayer(cfg.BindAddr, advertise, cfg.TLS)
+		if err == nil {
+			trans = hraft.NewNetworkTransportWithLogger(stream, transportMaxPool, transportTimeout, hcl)
+		}
+	} else {
+		trans, err = hraft.NewTCPTransportWithLogger(cfg.BindAddr, advertise, transportMaxPool, transportTimeout, hcl)
+	}
 	if err != nil {
 		cleanup()
 		return nil, fmt.Errorf("open raft: transport on %s: %w", cfg.BindAddr, err)
@@ -535,6 +548,13 @@ func (n *Node) AppliedIndex() uint64 { return n.raft.AppliedIndex() }
 
 // LastContact is when this node last heard from the leader (zero on the leader).
 func (n *Node) LastContact() time.Time { return n.raft.LastContact() }
+
+// CommitIndex is the highest index this replica knows to be committed (on a
+// follower, as the leader last told it).
+func (n *Node) CommitIndex() uint64 {
+	v, _ := strconv.ParseUint(n.raft.Stats()["commit_index"], 10, 64)
+	return v
+}
 
 // Stats returns hashicorp/raft's statistics.
 func (n *Node) Stats() map[string]string { return n.raft.Stats() }

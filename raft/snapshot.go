@@ -36,7 +36,11 @@ const (
 	recordAttempt  = 3
 	recordServer   = 4
 	recordSettings = 5
-	maxRecordBytes = 256 << 20
+	// recordACLToken is one ACL token; recordACLBootstrapped (no payload)
+	// says the ACLs were bootstrapped.
+	recordACLToken        = 6
+	recordACLBootstrapped = 7
+	maxRecordBytes        = 256 << 20
 )
 
 type fsmSnapshot struct {
@@ -45,6 +49,8 @@ type fsmSnapshot struct {
 	attempts []*pb.Attempt
 	servers  []*pb.RegisterServer
 	settings *pb.ClusterSettings
+	tokens   []*pb.ACLToken
+	aclBoot  bool
 }
 
 var _ hraft.FSMSnapshot = (*fsmSnapshot)(nil)
@@ -127,6 +133,17 @@ func (s *fsmSnapshot) write(w io.Writer) error {
 	}
 	if s.settings != nil {
 		if err := record(recordSettings, s.settings); err != nil {
+			return err
+		}
+	}
+	sortTokens(s.tokens)
+	for _, m := range s.tokens {
+		if err := record(recordACLToken, m); err != nil {
+			return err
+		}
+	}
+	if s.aclBoot {
+		if err := record(recordACLBootstrapped, &pb.ACLBootstrap{}); err != nil {
 			return err
 		}
 	}
@@ -224,6 +241,14 @@ func readSnapshot(r io.Reader) (tables, error) {
 				return tables{}, fmt.Errorf("record %d: decode cluster settings: %w", count, err)
 			}
 			t.settings = m
+		case recordACLToken:
+			m := &pb.ACLToken{}
+			if err := proto.Unmarshal(buf, m); err != nil {
+				return tables{}, fmt.Errorf("record %d: decode acl token: %w", count, err)
+			}
+			t.acl.put(m)
+		case recordACLBootstrapped:
+			t.acl.bootstrapped = true
 		default:
 			return tables{}, fmt.Errorf("record %d: unknown record type %d", count, typ)
 		}

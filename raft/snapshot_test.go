@@ -47,6 +47,8 @@ func richState(t *testing.T) *fsmHarness {
 	labeled.Metadata.Annotations = map[string]string{"note": "x"}
 	h.mustApply(applyRes(0, []*pb.CronJob{labeled, cronJob("", "backup", "@hourly")}, []*pb.Job{plainJob("", "adhoc")}))
 	h.mustApply(setSuspend("CronJob", "", "backup", true))
+	h.mustApply(aclBootstrap("boot", strings.Repeat("a", 64)))
+	h.mustApply(aclUpsert("reader", strings.Repeat("b", 64), "team-a", "read"))
 	h.mustApply(createJobs(
 		cronJobRun("team-a", "report", "report-1", time.Minute),
 		cronJobRun("team-a", "report", "report-2", 2*time.Minute),
@@ -122,6 +124,15 @@ func requireSameState(t *testing.T, a, b *raft.State) {
 	if !proto.Equal(a.Settings(), b.Settings()) {
 		t.Fatalf("Settings differ:\n%v\nvs\n%v", a.Settings(), b.Settings())
 	}
+	equalLists(t, "ACLTokens", a.ACLTokens(), b.ACLTokens())
+	if a.ACLBootstrapped() != b.ACLBootstrapped() {
+		t.Fatalf("ACLBootstrapped %v != %v", a.ACLBootstrapped(), b.ACLBootstrapped())
+	}
+	for _, tok := range a.ACLTokens() {
+		if got := b.ACLTokenBySecretHash(tok.GetSecretHash()); got.GetAccessorId() != tok.GetAccessorId() {
+			t.Fatalf("token %s not found by its secret hash after the round trip", tok.GetName())
+		}
+	}
 	equalLists(t, "UnfinishedJobs", a.UnfinishedJobs(), b.UnfinishedJobs())
 	equalLists(t, "FinishedJobs", a.FinishedJobs(), b.FinishedJobs())
 	equalLists(t, "UnfinishedAttempts", a.UnfinishedAttempts(), b.UnfinishedAttempts())
@@ -143,6 +154,7 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 	s := src.state()
 	// Sanity: the fixture really holds every kind of record and index.
 	if len(s.ListCronJobs("")) != 2 || len(s.ListJobs("")) != 4 || len(s.ListAttempts("")) != 6 || len(s.Servers()) != 2 || s.Settings().GetPreviousLeaseTtl() == nil ||
+		len(s.ACLTokens()) != 2 || !s.ACLBootstrapped() ||
 		len(s.FinishedJobs()) != 1 || len(s.AttemptsOnWorker("w1")) != 1 || len(s.AttemptsOnWorker("w2")) != 1 ||
 		len(s.CronJob("team-a", "report").GetStatus().GetActive()) != 1 {
 		t.Fatalf("fixture incomplete: %d cronjobs, %d jobs, %d attempts, %d servers",

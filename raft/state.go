@@ -34,6 +34,7 @@ type tables struct {
 	servers  map[string]*pb.RegisterServer
 	// settings: the cluster settings; nil until first recorded.
 	settings *pb.ClusterSettings
+	acl      aclTable
 
 	// jobsByCron: (namespace, cronjob name) -> names of its Jobs.
 	jobsByCron map[nsName]map[string]struct{}
@@ -63,6 +64,7 @@ func newTables() tables {
 		jobs:               map[nsName]*pb.Job{},
 		attempts:           map[nsName]*pb.Attempt{},
 		servers:            map[string]*pb.RegisterServer{},
+		acl:                newACLTable(),
 		jobsByCron:         map[nsName]map[string]struct{}{},
 		unfinishedJobs:     map[nsName]struct{}{},
 		attemptsByJob:      map[nsName]map[string]struct{}{},

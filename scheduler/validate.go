@@ -192,6 +192,9 @@ func validateObjectMeta(errs *fieldErrors, m *pb.ObjectMeta, maxName int, kind s
 	validateAnnotations(errs, "metadata.annotations", m.Annotations)
 }
 
+// NamespaceProblem says what is wrong with a namespace name, or "".
+func NamespaceProblem(ns string) string { return dnsLabelProblem(ns, 63) }
+
 var dnsLabelRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // dnsLabelProblem says what is wrong with a DNS-1123 label, or "".

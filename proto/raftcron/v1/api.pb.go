@@ -1606,11 +1606,436 @@ func (x *UpdateClusterSettingsRequest) GetSettings() *ClusterSettings {
 	return nil
 }
 
+type ACLBootstrapRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ACLBootstrapRequest) Reset() {
+	*x = ACLBootstrapRequest{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ACLBootstrapRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ACLBootstrapRequest) ProtoMessage() {}
+
+func (x *ACLBootstrapRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ACLBootstrapRequest.ProtoReflect.Descriptor instead.
+func (*ACLBootstrapRequest) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{30}
+}
+
+type ACLTokenCreateRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Name       string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Namespaces []string               `protobuf:"bytes,2,rep,name=namespaces,proto3" json:"namespaces,omitempty"`
+	Verbs      []string               `protobuf:"bytes,3,rep,name=verbs,proto3" json:"verbs,omitempty"`
+	Management bool                   `protobuf:"varint,4,opt,name=management,proto3" json:"management,omitempty"`
+	// Seconds until the token expires; 0 = never.
+	TtlSeconds    int64 `protobuf:"varint,5,opt,name=ttl_seconds,json=ttlSeconds,proto3" json:"ttl_seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ACLTokenCreateRequest) Reset() {
+	*x = ACLTokenCreateRequest{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ACLTokenCreateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ACLTokenCreateRequest) ProtoMessage() {}
+
+func (x *ACLTokenCreateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ACLTokenCreateRequest.ProtoReflect.Descriptor instead.
+func (*ACLTokenCreateRequest) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ACLTokenCreateRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ACLTokenCreateRequest) GetNamespaces() []string {
+	if x != nil {
+		return x.Namespaces
+	}
+	return nil
+}
+
+func (x *ACLTokenCreateRequest) GetVerbs() []string {
+	if x != nil {
+		return x.Verbs
+	}
+	return nil
+}
+
+func (x *ACLTokenCreateRequest) GetManagement() bool {
+	if x != nil {
+		return x.Management
+	}
+	return false
+}
+
+func (x *ACLTokenCreateRequest) GetTtlSeconds() int64 {
+	if x != nil {
+		return x.TtlSeconds
+	}
+	return 0
+}
+
+// A token with its secret: returned once, at creation. secret_hash is empty.
+type ACLTokenSecret struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         *ACLToken              `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	Secret        string                 `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ACLTokenSecret) Reset() {
+	*x = ACLTokenSecret{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ACLTokenSecret) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ACLTokenSecret) ProtoMessage() {}
+
+func (x *ACLTokenSecret) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ACLTokenSecret.ProtoReflect.Descriptor instead.
+func (*ACLTokenSecret) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ACLTokenSecret) GetToken() *ACLToken {
+	if x != nil {
+		return x.Token
+	}
+	return nil
+}
+
+func (x *ACLTokenSecret) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+type ACLTokenListRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ACLTokenListRequest) Reset() {
+	*x = ACLTokenListRequest{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ACLTokenListRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ACLTokenListRequest) ProtoMessage() {}
+
+func (x *ACLTokenListRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ACLTokenListRequest.ProtoReflect.Descriptor instead.
+func (*ACLTokenListRequest) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{33}
+}
+
+// Tokens without their secret hashes.
+type ACLTokenListResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tokens        []*ACLToken            `protobuf:"bytes,1,rep,name=tokens,proto3" json:"tokens,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ACLTokenListResponse) Reset() {
+	*x = ACLTokenListResponse{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ACLTokenListResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ACLTokenListResponse) ProtoMessage() {}
+
+func (x *ACLTokenListResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ACLTokenListResponse.ProtoReflect.Descriptor instead.
+func (*ACLTokenListResponse) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ACLTokenListResponse) GetTokens() []*ACLToken {
+	if x != nil {
+		return x.Tokens
+	}
+	return nil
+}
+
+type ACLTokenRevokeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AccessorId    string                 `protobuf:"bytes,1,opt,name=accessor_id,json=accessorId,proto3" json:"accessor_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ACLTokenRevokeRequest) Reset() {
+	*x = ACLTokenRevokeRequest{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ACLTokenRevokeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ACLTokenRevokeRequest) ProtoMessage() {}
+
+func (x *ACLTokenRevokeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ACLTokenRevokeRequest.ProtoReflect.Descriptor instead.
+func (*ACLTokenRevokeRequest) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ACLTokenRevokeRequest) GetAccessorId() string {
+	if x != nil {
+		return x.AccessorId
+	}
+	return ""
+}
+
+type ACLTokenRevokeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ACLTokenRevokeResponse) Reset() {
+	*x = ACLTokenRevokeResponse{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ACLTokenRevokeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ACLTokenRevokeResponse) ProtoMessage() {}
+
+func (x *ACLTokenRevokeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ACLTokenRevokeResponse.ProtoReflect.Descriptor instead.
+func (*ACLTokenRevokeResponse) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{36}
+}
+
+type WhoAmIRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WhoAmIRequest) Reset() {
+	*x = WhoAmIRequest{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WhoAmIRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WhoAmIRequest) ProtoMessage() {}
+
+func (x *WhoAmIRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WhoAmIRequest.ProtoReflect.Descriptor instead.
+func (*WhoAmIRequest) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{37}
+}
+
+type WhoAmIResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The caller's certificate identity (role/name) and token (without secret hash).
+	Identity string    `protobuf:"bytes,1,opt,name=identity,proto3" json:"identity,omitempty"`
+	Token    *ACLToken `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	// ACLs are off on this server (started with --insecure).
+	AclsDisabled  bool `protobuf:"varint,3,opt,name=acls_disabled,json=aclsDisabled,proto3" json:"acls_disabled,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WhoAmIResponse) Reset() {
+	*x = WhoAmIResponse{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WhoAmIResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WhoAmIResponse) ProtoMessage() {}
+
+func (x *WhoAmIResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WhoAmIResponse.ProtoReflect.Descriptor instead.
+func (*WhoAmIResponse) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *WhoAmIResponse) GetIdentity() string {
+	if x != nil {
+		return x.Identity
+	}
+	return ""
+}
+
+func (x *WhoAmIResponse) GetToken() *ACLToken {
+	if x != nil {
+		return x.Token
+	}
+	return nil
+}
+
+func (x *WhoAmIResponse) GetAclsDisabled() bool {
+	if x != nil {
+		return x.AclsDisabled
+	}
+	return false
+}
+
 var File_raftcron_v1_api_proto protoreflect.FileDescriptor
 
 const file_raftcron_v1_api_proto_rawDesc = "" +
 	"\n" +
-	"\x15raftcron/v1/api.proto\x12\vraftcron.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1braftcron/v1/resources.proto\"k\n" +
+	"\x15raftcron/v1/api.proto\x12\vraftcron.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15raftcron/v1/acl.proto\x1a\x1braftcron/v1/resources.proto\"k\n" +
 	"\bResource\x121\n" +
 	"\bcron_job\x18\x01 \x01(\v2\x14.raftcron.v1.CronJobH\x00R\acronJob\x12$\n" +
 	"\x03job\x18\x02 \x01(\v2\x10.raftcron.v1.JobH\x00R\x03jobB\x06\n" +
@@ -1699,7 +2124,34 @@ const file_raftcron_v1_api_proto_rawDesc = "" +
 	"\x04size\x18\x04 \x01(\x03R\x04size\"\x1b\n" +
 	"\x19GetClusterSettingsRequest\"X\n" +
 	"\x1cUpdateClusterSettingsRequest\x128\n" +
-	"\bsettings\x18\x01 \x01(\v2\x1c.raftcron.v1.ClusterSettingsR\bsettings2\xa3\t\n" +
+	"\bsettings\x18\x01 \x01(\v2\x1c.raftcron.v1.ClusterSettingsR\bsettings\"\x15\n" +
+	"\x13ACLBootstrapRequest\"\xa2\x01\n" +
+	"\x15ACLTokenCreateRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1e\n" +
+	"\n" +
+	"namespaces\x18\x02 \x03(\tR\n" +
+	"namespaces\x12\x14\n" +
+	"\x05verbs\x18\x03 \x03(\tR\x05verbs\x12\x1e\n" +
+	"\n" +
+	"management\x18\x04 \x01(\bR\n" +
+	"management\x12\x1f\n" +
+	"\vttl_seconds\x18\x05 \x01(\x03R\n" +
+	"ttlSeconds\"U\n" +
+	"\x0eACLTokenSecret\x12+\n" +
+	"\x05token\x18\x01 \x01(\v2\x15.raftcron.v1.ACLTokenR\x05token\x12\x16\n" +
+	"\x06secret\x18\x02 \x01(\tR\x06secret\"\x15\n" +
+	"\x13ACLTokenListRequest\"E\n" +
+	"\x14ACLTokenListResponse\x12-\n" +
+	"\x06tokens\x18\x01 \x03(\v2\x15.raftcron.v1.ACLTokenR\x06tokens\"8\n" +
+	"\x15ACLTokenRevokeRequest\x12\x1f\n" +
+	"\vaccessor_id\x18\x01 \x01(\tR\n" +
+	"accessorId\"\x18\n" +
+	"\x16ACLTokenRevokeResponse\"\x0f\n" +
+	"\rWhoAmIRequest\"~\n" +
+	"\x0eWhoAmIResponse\x12\x1a\n" +
+	"\bidentity\x18\x01 \x01(\tR\bidentity\x12+\n" +
+	"\x05token\x18\x02 \x01(\v2\x15.raftcron.v1.ACLTokenR\x05token\x12#\n" +
+	"\racls_disabled\x18\x03 \x01(\bR\faclsDisabled2\xb8\f\n" +
 	"\bRaftCron\x12>\n" +
 	"\x05Apply\x12\x19.raftcron.v1.ApplyRequest\x1a\x1a.raftcron.v1.ApplyResponse\x125\n" +
 	"\x03Get\x12\x17.raftcron.v1.GetRequest\x1a\x15.raftcron.v1.Resource\x12;\n" +
@@ -1718,7 +2170,12 @@ const file_raftcron_v1_api_proto_rawDesc = "" +
 	"\fSnapshotSave\x12 .raftcron.v1.SnapshotSaveRequest\x1a\x1a.raftcron.v1.SnapshotChunk0\x01\x12U\n" +
 	"\x0fSnapshotRestore\x12\x1a.raftcron.v1.SnapshotChunk\x1a$.raftcron.v1.SnapshotRestoreResponse(\x01\x12Z\n" +
 	"\x12GetClusterSettings\x12&.raftcron.v1.GetClusterSettingsRequest\x1a\x1c.raftcron.v1.ClusterSettings\x12`\n" +
-	"\x15UpdateClusterSettings\x12).raftcron.v1.UpdateClusterSettingsRequest\x1a\x1c.raftcron.v1.ClusterSettingsB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
+	"\x15UpdateClusterSettings\x12).raftcron.v1.UpdateClusterSettingsRequest\x1a\x1c.raftcron.v1.ClusterSettings\x12M\n" +
+	"\fACLBootstrap\x12 .raftcron.v1.ACLBootstrapRequest\x1a\x1b.raftcron.v1.ACLTokenSecret\x12Q\n" +
+	"\x0eACLTokenCreate\x12\".raftcron.v1.ACLTokenCreateRequest\x1a\x1b.raftcron.v1.ACLTokenSecret\x12S\n" +
+	"\fACLTokenList\x12 .raftcron.v1.ACLTokenListRequest\x1a!.raftcron.v1.ACLTokenListResponse\x12Y\n" +
+	"\x0eACLTokenRevoke\x12\".raftcron.v1.ACLTokenRevokeRequest\x1a#.raftcron.v1.ACLTokenRevokeResponse\x12A\n" +
+	"\x06WhoAmI\x12\x1a.raftcron.v1.WhoAmIRequest\x1a\x1b.raftcron.v1.WhoAmIResponseB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
 
 var (
 	file_raftcron_v1_api_proto_rawDescOnce sync.Once
@@ -1732,7 +2189,7 @@ func file_raftcron_v1_api_proto_rawDescGZIP() []byte {
 	return file_raftcron_v1_api_proto_rawDescData
 }
 
-var file_raftcron_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_raftcron_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_raftcron_v1_api_proto_goTypes = []any{
 	(*Resource)(nil),                     // 0: raftcron.v1.Resource
 	(*ApplyRequest)(nil),                 // 1: raftcron.v1.ApplyRequest
@@ -1764,61 +2221,84 @@ var file_raftcron_v1_api_proto_goTypes = []any{
 	(*SnapshotRestoreResponse)(nil),      // 27: raftcron.v1.SnapshotRestoreResponse
 	(*GetClusterSettingsRequest)(nil),    // 28: raftcron.v1.GetClusterSettingsRequest
 	(*UpdateClusterSettingsRequest)(nil), // 29: raftcron.v1.UpdateClusterSettingsRequest
-	(*CronJob)(nil),                      // 30: raftcron.v1.CronJob
-	(*Job)(nil),                          // 31: raftcron.v1.Job
-	(*Attempt)(nil),                      // 32: raftcron.v1.Attempt
-	(*Worker)(nil),                       // 33: raftcron.v1.Worker
-	(*timestamppb.Timestamp)(nil),        // 34: google.protobuf.Timestamp
-	(*ClusterSettings)(nil),              // 35: raftcron.v1.ClusterSettings
+	(*ACLBootstrapRequest)(nil),          // 30: raftcron.v1.ACLBootstrapRequest
+	(*ACLTokenCreateRequest)(nil),        // 31: raftcron.v1.ACLTokenCreateRequest
+	(*ACLTokenSecret)(nil),               // 32: raftcron.v1.ACLTokenSecret
+	(*ACLTokenListRequest)(nil),          // 33: raftcron.v1.ACLTokenListRequest
+	(*ACLTokenListResponse)(nil),         // 34: raftcron.v1.ACLTokenListResponse
+	(*ACLTokenRevokeRequest)(nil),        // 35: raftcron.v1.ACLTokenRevokeRequest
+	(*ACLTokenRevokeResponse)(nil),       // 36: raftcron.v1.ACLTokenRevokeResponse
+	(*WhoAmIRequest)(nil),                // 37: raftcron.v1.WhoAmIRequest
+	(*WhoAmIResponse)(nil),               // 38: raftcron.v1.WhoAmIResponse
+	(*CronJob)(nil),                      // 39: raftcron.v1.CronJob
+	(*Job)(nil),                          // 40: raftcron.v1.Job
+	(*Attempt)(nil),                      // 41: raftcron.v1.Attempt
+	(*Worker)(nil),                       // 42: raftcron.v1.Worker
+	(*timestamppb.Timestamp)(nil),        // 43: google.protobuf.Timestamp
+	(*ClusterSettings)(nil),              // 44: raftcron.v1.ClusterSettings
+	(*ACLToken)(nil),                     // 45: raftcron.v1.ACLToken
 }
 var file_raftcron_v1_api_proto_depIdxs = []int32{
-	30, // 0: raftcron.v1.Resource.cron_job:type_name -> raftcron.v1.CronJob
-	31, // 1: raftcron.v1.Resource.job:type_name -> raftcron.v1.Job
+	39, // 0: raftcron.v1.Resource.cron_job:type_name -> raftcron.v1.CronJob
+	40, // 1: raftcron.v1.Resource.job:type_name -> raftcron.v1.Job
 	0,  // 2: raftcron.v1.ApplyRequest.resources:type_name -> raftcron.v1.Resource
 	2,  // 3: raftcron.v1.ApplyResponse.results:type_name -> raftcron.v1.ApplyResult
 	0,  // 4: raftcron.v1.ListResponse.items:type_name -> raftcron.v1.Resource
-	32, // 5: raftcron.v1.ListAttemptsResponse.attempts:type_name -> raftcron.v1.Attempt
-	33, // 6: raftcron.v1.ListWorkersResponse.workers:type_name -> raftcron.v1.Worker
-	34, // 7: raftcron.v1.Member.last_contact:type_name -> google.protobuf.Timestamp
+	41, // 5: raftcron.v1.ListAttemptsResponse.attempts:type_name -> raftcron.v1.Attempt
+	42, // 6: raftcron.v1.ListWorkersResponse.workers:type_name -> raftcron.v1.Worker
+	43, // 7: raftcron.v1.Member.last_contact:type_name -> google.protobuf.Timestamp
 	19, // 8: raftcron.v1.MembersResponse.members:type_name -> raftcron.v1.Member
-	35, // 9: raftcron.v1.UpdateClusterSettingsRequest.settings:type_name -> raftcron.v1.ClusterSettings
-	1,  // 10: raftcron.v1.RaftCron.Apply:input_type -> raftcron.v1.ApplyRequest
-	4,  // 11: raftcron.v1.RaftCron.Get:input_type -> raftcron.v1.GetRequest
-	5,  // 12: raftcron.v1.RaftCron.List:input_type -> raftcron.v1.ListRequest
-	7,  // 13: raftcron.v1.RaftCron.Delete:input_type -> raftcron.v1.DeleteRequest
-	9,  // 14: raftcron.v1.RaftCron.SetSuspend:input_type -> raftcron.v1.SetSuspendRequest
-	11, // 15: raftcron.v1.RaftCron.Trigger:input_type -> raftcron.v1.TriggerRequest
-	12, // 16: raftcron.v1.RaftCron.ListAttempts:input_type -> raftcron.v1.ListAttemptsRequest
-	14, // 17: raftcron.v1.RaftCron.ListWorkers:input_type -> raftcron.v1.ListWorkersRequest
-	16, // 18: raftcron.v1.RaftCron.Logs:input_type -> raftcron.v1.LogsRequest
-	18, // 19: raftcron.v1.RaftCron.Members:input_type -> raftcron.v1.MembersRequest
-	21, // 20: raftcron.v1.RaftCron.Join:input_type -> raftcron.v1.JoinRequest
-	23, // 21: raftcron.v1.RaftCron.RemovePeer:input_type -> raftcron.v1.RemovePeerRequest
-	25, // 22: raftcron.v1.RaftCron.SnapshotSave:input_type -> raftcron.v1.SnapshotSaveRequest
-	26, // 23: raftcron.v1.RaftCron.SnapshotRestore:input_type -> raftcron.v1.SnapshotChunk
-	28, // 24: raftcron.v1.RaftCron.GetClusterSettings:input_type -> raftcron.v1.GetClusterSettingsRequest
-	29, // 25: raftcron.v1.RaftCron.UpdateClusterSettings:input_type -> raftcron.v1.UpdateClusterSettingsRequest
-	3,  // 26: raftcron.v1.RaftCron.Apply:output_type -> raftcron.v1.ApplyResponse
-	0,  // 27: raftcron.v1.RaftCron.Get:output_type -> raftcron.v1.Resource
-	6,  // 28: raftcron.v1.RaftCron.List:output_type -> raftcron.v1.ListResponse
-	8,  // 29: raftcron.v1.RaftCron.Delete:output_type -> raftcron.v1.DeleteResponse
-	10, // 30: raftcron.v1.RaftCron.SetSuspend:output_type -> raftcron.v1.SetSuspendResponse
-	31, // 31: raftcron.v1.RaftCron.Trigger:output_type -> raftcron.v1.Job
-	13, // 32: raftcron.v1.RaftCron.ListAttempts:output_type -> raftcron.v1.ListAttemptsResponse
-	15, // 33: raftcron.v1.RaftCron.ListWorkers:output_type -> raftcron.v1.ListWorkersResponse
-	17, // 34: raftcron.v1.RaftCron.Logs:output_type -> raftcron.v1.LogChunk
-	20, // 35: raftcron.v1.RaftCron.Members:output_type -> raftcron.v1.MembersResponse
-	22, // 36: raftcron.v1.RaftCron.Join:output_type -> raftcron.v1.JoinResponse
-	24, // 37: raftcron.v1.RaftCron.RemovePeer:output_type -> raftcron.v1.RemovePeerResponse
-	26, // 38: raftcron.v1.RaftCron.SnapshotSave:output_type -> raftcron.v1.SnapshotChunk
-	27, // 39: raftcron.v1.RaftCron.SnapshotRestore:output_type -> raftcron.v1.SnapshotRestoreResponse
-	35, // 40: raftcron.v1.RaftCron.GetClusterSettings:output_type -> raftcron.v1.ClusterSettings
-	35, // 41: raftcron.v1.RaftCron.UpdateClusterSettings:output_type -> raftcron.v1.ClusterSettings
-	26, // [26:42] is the sub-list for method output_type
-	10, // [10:26] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	44, // 9: raftcron.v1.UpdateClusterSettingsRequest.settings:type_name -> raftcron.v1.ClusterSettings
+	45, // 10: raftcron.v1.ACLTokenSecret.token:type_name -> raftcron.v1.ACLToken
+	45, // 11: raftcron.v1.ACLTokenListResponse.tokens:type_name -> raftcron.v1.ACLToken
+	45, // 12: raftcron.v1.WhoAmIResponse.token:type_name -> raftcron.v1.ACLToken
+	1,  // 13: raftcron.v1.RaftCron.Apply:input_type -> raftcron.v1.ApplyRequest
+	4,  // 14: raftcron.v1.RaftCron.Get:input_type -> raftcron.v1.GetRequest
+	5,  // 15: raftcron.v1.RaftCron.List:input_type -> raftcron.v1.ListRequest
+	7,  // 16: raftcron.v1.RaftCron.Delete:input_type -> raftcron.v1.DeleteRequest
+	9,  // 17: raftcron.v1.RaftCron.SetSuspend:input_type -> raftcron.v1.SetSuspendRequest
+	11, // 18: raftcron.v1.RaftCron.Trigger:input_type -> raftcron.v1.TriggerRequest
+	12, // 19: raftcron.v1.RaftCron.ListAttempts:input_type -> raftcron.v1.ListAttemptsRequest
+	14, // 20: raftcron.v1.RaftCron.ListWorkers:input_type -> raftcron.v1.ListWorkersRequest
+	16, // 21: raftcron.v1.RaftCron.Logs:input_type -> raftcron.v1.LogsRequest
+	18, // 22: raftcron.v1.RaftCron.Members:input_type -> raftcron.v1.MembersRequest
+	21, // 23: raftcron.v1.RaftCron.Join:input_type -> raftcron.v1.JoinRequest
+	23, // 24: raftcron.v1.RaftCron.RemovePeer:input_type -> raftcron.v1.RemovePeerRequest
+	25, // 25: raftcron.v1.RaftCron.SnapshotSave:input_type -> raftcron.v1.SnapshotSaveRequest
+	26, // 26: raftcron.v1.RaftCron.SnapshotRestore:input_type -> raftcron.v1.SnapshotChunk
+	28, // 27: raftcron.v1.RaftCron.GetClusterSettings:input_type -> raftcron.v1.GetClusterSettingsRequest
+	29, // 28: raftcron.v1.RaftCron.UpdateClusterSettings:input_type -> raftcron.v1.UpdateClusterSettingsRequest
+	30, // 29: raftcron.v1.RaftCron.ACLBootstrap:input_type -> raftcron.v1.ACLBootstrapRequest
+	31, // 30: raftcron.v1.RaftCron.ACLTokenCreate:input_type -> raftcron.v1.ACLTokenCreateRequest
+	33, // 31: raftcron.v1.RaftCron.ACLTokenList:input_type -> raftcron.v1.ACLTokenListRequest
+	35, // 32: raftcron.v1.RaftCron.ACLTokenRevoke:input_type -> raftcron.v1.ACLTokenRevokeRequest
+	37, // 33: raftcron.v1.RaftCron.WhoAmI:input_type -> raftcron.v1.WhoAmIRequest
+	3,  // 34: raftcron.v1.RaftCron.Apply:output_type -> raftcron.v1.ApplyResponse
+	0,  // 35: raftcron.v1.RaftCron.Get:output_type -> raftcron.v1.Resource
+	6,  // 36: raftcron.v1.RaftCron.List:output_type -> raftcron.v1.ListResponse
+	8,  // 37: raftcron.v1.RaftCron.Delete:output_type -> raftcron.v1.DeleteResponse
+	10, // 38: raftcron.v1.RaftCron.SetSuspend:output_type -> raftcron.v1.SetSuspendResponse
+	40, // 39: raftcron.v1.RaftCron.Trigger:output_type -> raftcron.v1.Job
+	13, // 40: raftcron.v1.RaftCron.ListAttempts:output_type -> raftcron.v1.ListAttemptsResponse
+	15, // 41: raftcron.v1.RaftCron.ListWorkers:output_type -> raftcron.v1.ListWorkersResponse
+	17, // 42: raftcron.v1.RaftCron.Logs:output_type -> raftcron.v1.LogChunk
+	20, // 43: raftcron.v1.RaftCron.Members:output_type -> raftcron.v1.MembersResponse
+	22, // 44: raftcron.v1.RaftCron.Join:output_type -> raftcron.v1.JoinResponse
+	24, // 45: raftcron.v1.RaftCron.RemovePeer:output_type -> raftcron.v1.RemovePeerResponse
+	26, // 46: raftcron.v1.RaftCron.SnapshotSave:output_type -> raftcron.v1.SnapshotChunk
+	27, // 47: raftcron.v1.RaftCron.SnapshotRestore:output_type -> raftcron.v1.SnapshotRestoreResponse
+	44, // 48: raftcron.v1.RaftCron.GetClusterSettings:output_type -> raftcron.v1.ClusterSettings
+	44, // 49: raftcron.v1.RaftCron.UpdateClusterSettings:output_type -> raftcron.v1.ClusterSettings
+	32, // 50: raftcron.v1.RaftCron.ACLBootstrap:output_type -> raftcron.v1.ACLTokenSecret
+	32, // 51: raftcron.v1.RaftCron.ACLTokenCreate:output_type -> raftcron.v1.ACLTokenSecret
+	34, // 52: raftcron.v1.RaftCron.ACLTokenList:output_type -> raftcron.v1.ACLTokenListResponse
+	36, // 53: raftcron.v1.RaftCron.ACLTokenRevoke:output_type -> raftcron.v1.ACLTokenRevokeResponse
+	38, // 54: raftcron.v1.RaftCron.WhoAmI:output_type -> raftcron.v1.WhoAmIResponse
+	34, // [34:55] is the sub-list for method output_type
+	13, // [13:34] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_api_proto_init() }
@@ -1826,6 +2306,7 @@ func file_raftcron_v1_api_proto_init() {
 	if File_raftcron_v1_api_proto != nil {
 		return
 	}
+	file_raftcron_v1_acl_proto_init()
 	file_raftcron_v1_resources_proto_init()
 	file_raftcron_v1_api_proto_msgTypes[0].OneofWrappers = []any{
 		(*Resource_CronJob)(nil),
@@ -1837,7 +2318,7 @@ func file_raftcron_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftcron_v1_api_proto_rawDesc), len(file_raftcron_v1_api_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   30,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -41,6 +41,11 @@ const (
 	RaftCron_SnapshotRestore_FullMethodName       = "/raftcron.v1.RaftCron/SnapshotRestore"
 	RaftCron_GetClusterSettings_FullMethodName    = "/raftcron.v1.RaftCron/GetClusterSettings"
 	RaftCron_UpdateClusterSettings_FullMethodName = "/raftcron.v1.RaftCron/UpdateClusterSettings"
+	RaftCron_ACLBootstrap_FullMethodName          = "/raftcron.v1.RaftCron/ACLBootstrap"
+	RaftCron_ACLTokenCreate_FullMethodName        = "/raftcron.v1.RaftCron/ACLTokenCreate"
+	RaftCron_ACLTokenList_FullMethodName          = "/raftcron.v1.RaftCron/ACLTokenList"
+	RaftCron_ACLTokenRevoke_FullMethodName        = "/raftcron.v1.RaftCron/ACLTokenRevoke"
+	RaftCron_WhoAmI_FullMethodName                = "/raftcron.v1.RaftCron/WhoAmI"
 )
 
 // RaftCronClient is the client API for RaftCron service.
@@ -69,6 +74,13 @@ type RaftCronClient interface {
 	GetClusterSettings(ctx context.Context, in *GetClusterSettingsRequest, opts ...grpc.CallOption) (*ClusterSettings, error)
 	// Changes the fields set in the request; the others keep their value.
 	UpdateClusterSettings(ctx context.Context, in *UpdateClusterSettingsRequest, opts ...grpc.CallOption) (*ClusterSettings, error)
+	// ACLs. Bootstrap works once, without a token; the others need a
+	// management token, except WhoAmI, which describes the caller's own token.
+	ACLBootstrap(ctx context.Context, in *ACLBootstrapRequest, opts ...grpc.CallOption) (*ACLTokenSecret, error)
+	ACLTokenCreate(ctx context.Context, in *ACLTokenCreateRequest, opts ...grpc.CallOption) (*ACLTokenSecret, error)
+	ACLTokenList(ctx context.Context, in *ACLTokenListRequest, opts ...grpc.CallOption) (*ACLTokenListResponse, error)
+	ACLTokenRevoke(ctx context.Context, in *ACLTokenRevokeRequest, opts ...grpc.CallOption) (*ACLTokenRevokeResponse, error)
+	WhoAmI(ctx context.Context, in *WhoAmIRequest, opts ...grpc.CallOption) (*WhoAmIResponse, error)
 }
 
 type raftCronClient struct {
@@ -260,6 +272,56 @@ func (c *raftCronClient) UpdateClusterSettings(ctx context.Context, in *UpdateCl
 	return out, nil
 }
 
+func (c *raftCronClient) ACLBootstrap(ctx context.Context, in *ACLBootstrapRequest, opts ...grpc.CallOption) (*ACLTokenSecret, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ACLTokenSecret)
+	err := c.cc.Invoke(ctx, RaftCron_ACLBootstrap_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *raftCronClient) ACLTokenCreate(ctx context.Context, in *ACLTokenCreateRequest, opts ...grpc.CallOption) (*ACLTokenSecret, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ACLTokenSecret)
+	err := c.cc.Invoke(ctx, RaftCron_ACLTokenCreate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *raftCronClient) ACLTokenList(ctx context.Context, in *ACLTokenListRequest, opts ...grpc.CallOption) (*ACLTokenListResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ACLTokenListResponse)
+	err := c.cc.Invoke(ctx, RaftCron_ACLTokenList_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *raftCronClient) ACLTokenRevoke(ctx context.Context, in *ACLTokenRevokeRequest, opts ...grpc.CallOption) (*ACLTokenRevokeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ACLTokenRevokeResponse)
+	err := c.cc.Invoke(ctx, RaftCron_ACLTokenRevoke_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *raftCronClient) WhoAmI(ctx context.Context, in *WhoAmIRequest, opts ...grpc.CallOption) (*WhoAmIResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WhoAmIResponse)
+	err := c.cc.Invoke(ctx, RaftCron_WhoAmI_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RaftCronServer is the server API for RaftCron service.
 // All implementations must embed UnimplementedRaftCronServer
 // for forward compatibility.
@@ -286,6 +348,13 @@ type RaftCronServer interface {
 	GetClusterSettings(context.Context, *GetClusterSettingsRequest) (*ClusterSettings, error)
 	// Changes the fields set in the request; the others keep their value.
 	UpdateClusterSettings(context.Context, *UpdateClusterSettingsRequest) (*ClusterSettings, error)
+	// ACLs. Bootstrap works once, without a token; the others need a
+	// management token, except WhoAmI, which describes the caller's own token.
+	ACLBootstrap(context.Context, *ACLBootstrapRequest) (*ACLTokenSecret, error)
+	ACLTokenCreate(context.Context, *ACLTokenCreateRequest) (*ACLTokenSecret, error)
+	ACLTokenList(context.Context, *ACLTokenListRequest) (*ACLTokenListResponse, error)
+	ACLTokenRevoke(context.Context, *ACLTokenRevokeRequest) (*ACLTokenRevokeResponse, error)
+	WhoAmI(context.Context, *WhoAmIRequest) (*WhoAmIResponse, error)
 	mustEmbedUnimplementedRaftCronServer()
 }
 
@@ -343,6 +412,21 @@ func (UnimplementedRaftCronServer) GetClusterSettings(context.Context, *GetClust
 }
 func (UnimplementedRaftCronServer) UpdateClusterSettings(context.Context, *UpdateClusterSettingsRequest) (*ClusterSettings, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateClusterSettings not implemented")
+}
+func (UnimplementedRaftCronServer) ACLBootstrap(context.Context, *ACLBootstrapRequest) (*ACLTokenSecret, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ACLBootstrap not implemented")
+}
+func (UnimplementedRaftCronServer) ACLTokenCreate(context.Context, *ACLTokenCreateRequest) (*ACLTokenSecret, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ACLTokenCreate not implemented")
+}
+func (UnimplementedRaftCronServer) ACLTokenList(context.Context, *ACLTokenListRequest) (*ACLTokenListResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ACLTokenList not implemented")
+}
+func (UnimplementedRaftCronServer) ACLTokenRevoke(context.Context, *ACLTokenRevokeRequest) (*ACLTokenRevokeResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ACLTokenRevoke not implemented")
+}
+func (UnimplementedRaftCronServer) WhoAmI(context.Context, *WhoAmIRequest) (*WhoAmIResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method WhoAmI not implemented")
 }
 func (UnimplementedRaftCronServer) mustEmbedUnimplementedRaftCronServer() {}
 func (UnimplementedRaftCronServer) testEmbeddedByValue()                  {}
@@ -628,6 +712,96 @@ func _RaftCron_UpdateClusterSettings_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RaftCron_ACLBootstrap_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ACLBootstrapRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RaftCronServer).ACLBootstrap(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RaftCron_ACLBootstrap_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RaftCronServer).ACLBootstrap(ctx, req.(*ACLBootstrapRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RaftCron_ACLTokenCreate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ACLTokenCreateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RaftCronServer).ACLTokenCreate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RaftCron_ACLTokenCreate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RaftCronServer).ACLTokenCreate(ctx, req.(*ACLTokenCreateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RaftCron_ACLTokenList_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ACLTokenListRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RaftCronServer).ACLTokenList(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RaftCron_ACLTokenList_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RaftCronServer).ACLTokenList(ctx, req.(*ACLTokenListRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RaftCron_ACLTokenRevoke_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ACLTokenRevokeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RaftCronServer).ACLTokenRevoke(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RaftCron_ACLTokenRevoke_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RaftCronServer).ACLTokenRevoke(ctx, req.(*ACLTokenRevokeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RaftCron_WhoAmI_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WhoAmIRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RaftCronServer).WhoAmI(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RaftCron_WhoAmI_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RaftCronServer).WhoAmI(ctx, req.(*WhoAmIRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // RaftCron_ServiceDesc is the grpc.ServiceDesc for RaftCron service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -686,6 +860,26 @@ var RaftCron_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateClusterSettings",
 			Handler:    _RaftCron_UpdateClusterSettings_Handler,
+		},
+		{
+			MethodName: "ACLBootstrap",
+			Handler:    _RaftCron_ACLBootstrap_Handler,
+		},
+		{
+			MethodName: "ACLTokenCreate",
+			Handler:    _RaftCron_ACLTokenCreate_Handler,
+		},
+		{
+			MethodName: "ACLTokenList",
+			Handler:    _RaftCron_ACLTokenList_Handler,
+		},
+		{
+			MethodName: "ACLTokenRevoke",
+			Handler:    _RaftCron_ACLTokenRevoke_Handler,
+		},
+		{
+			MethodName: "WhoAmI",
+			Handler:    _RaftCron_WhoAmI_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

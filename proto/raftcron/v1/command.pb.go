@@ -45,6 +45,9 @@ type Command struct {
 	//	*Command_RegisterServer
 	//	*Command_RestoreState
 	//	*Command_SetClusterSettings
+	//	*Command_AclBootstrap
+	//	*Command_AclTokenUpsert
+	//	*Command_AclTokenDelete
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -222,6 +225,33 @@ func (x *Command) GetSetClusterSettings() *SetClusterSettings {
 	return nil
 }
 
+func (x *Command) GetAclBootstrap() *ACLBootstrap {
+	if x != nil {
+		if x, ok := x.Op.(*Command_AclBootstrap); ok {
+			return x.AclBootstrap
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetAclTokenUpsert() *ACLTokenUpsert {
+	if x != nil {
+		if x, ok := x.Op.(*Command_AclTokenUpsert); ok {
+			return x.AclTokenUpsert
+		}
+	}
+	return nil
+}
+
+func (x *Command) GetAclTokenDelete() *ACLTokenDelete {
+	if x != nil {
+		if x, ok := x.Op.(*Command_AclTokenDelete); ok {
+			return x.AclTokenDelete
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -286,6 +316,18 @@ type Command_SetClusterSettings struct {
 	SetClusterSettings *SetClusterSettings `protobuf:"bytes,15,opt,name=set_cluster_settings,json=setClusterSettings,proto3,oneof"`
 }
 
+type Command_AclBootstrap struct {
+	AclBootstrap *ACLBootstrap `protobuf:"bytes,16,opt,name=acl_bootstrap,json=aclBootstrap,proto3,oneof"`
+}
+
+type Command_AclTokenUpsert struct {
+	AclTokenUpsert *ACLTokenUpsert `protobuf:"bytes,17,opt,name=acl_token_upsert,json=aclTokenUpsert,proto3,oneof"`
+}
+
+type Command_AclTokenDelete struct {
+	AclTokenDelete *ACLTokenDelete `protobuf:"bytes,18,opt,name=acl_token_delete,json=aclTokenDelete,proto3,oneof"`
+}
+
 func (*Command_Batch) isCommand_Op() {}
 
 func (*Command_ApplyResources) isCommand_Op() {}
@@ -315,6 +357,12 @@ func (*Command_RegisterServer) isCommand_Op() {}
 func (*Command_RestoreState) isCommand_Op() {}
 
 func (*Command_SetClusterSettings) isCommand_Op() {}
+
+func (*Command_AclBootstrap) isCommand_Op() {}
+
+func (*Command_AclTokenUpsert) isCommand_Op() {}
+
+func (*Command_AclTokenDelete) isCommand_Op() {}
 
 // Many commands in one log entry; each is applied in order and has its own result.
 type Batch struct {
@@ -1419,11 +1467,147 @@ func (x *SetClusterSettings) GetNow() *timestamppb.Timestamp {
 	return nil
 }
 
+// The first management token. Refused (Conflict) once the cluster's ACLs are
+// bootstrapped, even if that token was revoked since.
+type ACLBootstrap struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         *ACLToken              `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ACLBootstrap) Reset() {
+	*x = ACLBootstrap{}
+	mi := &file_raftcron_v1_command_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ACLBootstrap) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ACLBootstrap) ProtoMessage() {}
+
+func (x *ACLBootstrap) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_command_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ACLBootstrap.ProtoReflect.Descriptor instead.
+func (*ACLBootstrap) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_command_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ACLBootstrap) GetToken() *ACLToken {
+	if x != nil {
+		return x.Token
+	}
+	return nil
+}
+
+// Creates a token (accessor ids are made by the leader).
+type ACLTokenUpsert struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         *ACLToken              `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ACLTokenUpsert) Reset() {
+	*x = ACLTokenUpsert{}
+	mi := &file_raftcron_v1_command_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ACLTokenUpsert) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ACLTokenUpsert) ProtoMessage() {}
+
+func (x *ACLTokenUpsert) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_command_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ACLTokenUpsert.ProtoReflect.Descriptor instead.
+func (*ACLTokenUpsert) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_command_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ACLTokenUpsert) GetToken() *ACLToken {
+	if x != nil {
+		return x.Token
+	}
+	return nil
+}
+
+// Revokes a token.
+type ACLTokenDelete struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AccessorId    string                 `protobuf:"bytes,1,opt,name=accessor_id,json=accessorId,proto3" json:"accessor_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ACLTokenDelete) Reset() {
+	*x = ACLTokenDelete{}
+	mi := &file_raftcron_v1_command_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ACLTokenDelete) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ACLTokenDelete) ProtoMessage() {}
+
+func (x *ACLTokenDelete) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_command_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ACLTokenDelete.ProtoReflect.Descriptor instead.
+func (*ACLTokenDelete) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_command_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ACLTokenDelete) GetAccessorId() string {
+	if x != nil {
+		return x.AccessorId
+	}
+	return ""
+}
+
 var File_raftcron_v1_command_proto protoreflect.FileDescriptor
 
 const file_raftcron_v1_command_proto_rawDesc = "" +
 	"\n" +
-	"\x19raftcron/v1/command.proto\x12\vraftcron.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1braftcron/v1/resources.proto\"\x9b\b\n" +
+	"\x19raftcron/v1/command.proto\x12\vraftcron.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15raftcron/v1/acl.proto\x1a\x1braftcron/v1/resources.proto\"\xef\t\n" +
 	"\aCommand\x12*\n" +
 	"\x05batch\x18\x01 \x01(\v2\x12.raftcron.v1.BatchH\x00R\x05batch\x12F\n" +
 	"\x0fapply_resources\x18\x02 \x01(\v2\x1b.raftcron.v1.ApplyResourcesH\x00R\x0eapplyResources\x12F\n" +
@@ -1442,7 +1626,10 @@ const file_raftcron_v1_command_proto_rawDesc = "" +
 	"\frequest_kill\x18\f \x01(\v2\x18.raftcron.v1.RequestKillH\x00R\vrequestKill\x12F\n" +
 	"\x0fregister_server\x18\r \x01(\v2\x1b.raftcron.v1.RegisterServerH\x00R\x0eregisterServer\x12@\n" +
 	"\rrestore_state\x18\x0e \x01(\v2\x19.raftcron.v1.RestoreStateH\x00R\frestoreState\x12S\n" +
-	"\x14set_cluster_settings\x18\x0f \x01(\v2\x1f.raftcron.v1.SetClusterSettingsH\x00R\x12setClusterSettingsB\x04\n" +
+	"\x14set_cluster_settings\x18\x0f \x01(\v2\x1f.raftcron.v1.SetClusterSettingsH\x00R\x12setClusterSettings\x12@\n" +
+	"\racl_bootstrap\x18\x10 \x01(\v2\x19.raftcron.v1.ACLBootstrapH\x00R\faclBootstrap\x12G\n" +
+	"\x10acl_token_upsert\x18\x11 \x01(\v2\x1b.raftcron.v1.ACLTokenUpsertH\x00R\x0eaclTokenUpsert\x12G\n" +
+	"\x10acl_token_delete\x18\x12 \x01(\v2\x1b.raftcron.v1.ACLTokenDeleteH\x00R\x0eaclTokenDeleteB\x04\n" +
 	"\x02op\"9\n" +
 	"\x05Batch\x120\n" +
 	"\bcommands\x18\x01 \x03(\v2\x14.raftcron.v1.CommandR\bcommands\"\x97\x01\n" +
@@ -1526,7 +1713,14 @@ const file_raftcron_v1_command_proto_rawDesc = "" +
 	"\x12SetClusterSettings\x128\n" +
 	"\bsettings\x18\x01 \x01(\v2\x1c.raftcron.v1.ClusterSettingsR\bsettings\x12\x18\n" +
 	"\ainitial\x18\x02 \x01(\bR\ainitial\x12,\n" +
-	"\x03now\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x03nowB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
+	"\x03now\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x03now\";\n" +
+	"\fACLBootstrap\x12+\n" +
+	"\x05token\x18\x01 \x01(\v2\x15.raftcron.v1.ACLTokenR\x05token\"=\n" +
+	"\x0eACLTokenUpsert\x12+\n" +
+	"\x05token\x18\x01 \x01(\v2\x15.raftcron.v1.ACLTokenR\x05token\"1\n" +
+	"\x0eACLTokenDelete\x12\x1f\n" +
+	"\vaccessor_id\x18\x01 \x01(\tR\n" +
+	"accessorIdB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
 
 var (
 	file_raftcron_v1_command_proto_rawDescOnce sync.Once
@@ -1540,7 +1734,7 @@ func file_raftcron_v1_command_proto_rawDescGZIP() []byte {
 	return file_raftcron_v1_command_proto_rawDescData
 }
 
-var file_raftcron_v1_command_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_raftcron_v1_command_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_raftcron_v1_command_proto_goTypes = []any{
 	(*Command)(nil),               // 0: raftcron.v1.Command
 	(*Batch)(nil),                 // 1: raftcron.v1.Batch
@@ -1559,13 +1753,17 @@ var file_raftcron_v1_command_proto_goTypes = []any{
 	(*CommandResult)(nil),         // 14: raftcron.v1.CommandResult
 	(*RestoreState)(nil),          // 15: raftcron.v1.RestoreState
 	(*SetClusterSettings)(nil),    // 16: raftcron.v1.SetClusterSettings
-	(*CronJob)(nil),               // 17: raftcron.v1.CronJob
-	(*Job)(nil),                   // 18: raftcron.v1.Job
-	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
-	(*ScheduleDecision)(nil),      // 20: raftcron.v1.ScheduleDecision
-	(*JobStatus)(nil),             // 21: raftcron.v1.JobStatus
-	(*Attempt)(nil),               // 22: raftcron.v1.Attempt
-	(*ClusterSettings)(nil),       // 23: raftcron.v1.ClusterSettings
+	(*ACLBootstrap)(nil),          // 17: raftcron.v1.ACLBootstrap
+	(*ACLTokenUpsert)(nil),        // 18: raftcron.v1.ACLTokenUpsert
+	(*ACLTokenDelete)(nil),        // 19: raftcron.v1.ACLTokenDelete
+	(*CronJob)(nil),               // 20: raftcron.v1.CronJob
+	(*Job)(nil),                   // 21: raftcron.v1.Job
+	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
+	(*ScheduleDecision)(nil),      // 23: raftcron.v1.ScheduleDecision
+	(*JobStatus)(nil),             // 24: raftcron.v1.JobStatus
+	(*Attempt)(nil),               // 25: raftcron.v1.Attempt
+	(*ClusterSettings)(nil),       // 26: raftcron.v1.ClusterSettings
+	(*ACLToken)(nil),              // 27: raftcron.v1.ACLToken
 }
 var file_raftcron_v1_command_proto_depIdxs = []int32{
 	1,  // 0: raftcron.v1.Command.batch:type_name -> raftcron.v1.Batch
@@ -1583,30 +1781,35 @@ var file_raftcron_v1_command_proto_depIdxs = []int32{
 	13, // 12: raftcron.v1.Command.register_server:type_name -> raftcron.v1.RegisterServer
 	15, // 13: raftcron.v1.Command.restore_state:type_name -> raftcron.v1.RestoreState
 	16, // 14: raftcron.v1.Command.set_cluster_settings:type_name -> raftcron.v1.SetClusterSettings
-	0,  // 15: raftcron.v1.Batch.commands:type_name -> raftcron.v1.Command
-	17, // 16: raftcron.v1.ApplyResources.cron_jobs:type_name -> raftcron.v1.CronJob
-	18, // 17: raftcron.v1.ApplyResources.jobs:type_name -> raftcron.v1.Job
-	19, // 18: raftcron.v1.ApplyResources.now:type_name -> google.protobuf.Timestamp
-	19, // 19: raftcron.v1.SetSuspend.now:type_name -> google.protobuf.Timestamp
-	18, // 20: raftcron.v1.CreateJobs.jobs:type_name -> raftcron.v1.Job
-	20, // 21: raftcron.v1.UpdateCronJobStatus.decisions:type_name -> raftcron.v1.ScheduleDecision
-	19, // 22: raftcron.v1.UpdateCronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
-	19, // 23: raftcron.v1.UpdateCronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
-	21, // 24: raftcron.v1.PutJobStatus.status:type_name -> raftcron.v1.JobStatus
-	22, // 25: raftcron.v1.CreateAttempts.attempts:type_name -> raftcron.v1.Attempt
-	19, // 26: raftcron.v1.AssignAttempt.now:type_name -> google.protobuf.Timestamp
-	19, // 27: raftcron.v1.ReportAttempt.start_time:type_name -> google.protobuf.Timestamp
-	19, // 28: raftcron.v1.ReportAttempt.finish_time:type_name -> google.protobuf.Timestamp
-	19, // 29: raftcron.v1.MarkAttemptLost.now:type_name -> google.protobuf.Timestamp
-	19, // 30: raftcron.v1.RequestKill.now:type_name -> google.protobuf.Timestamp
-	20, // 31: raftcron.v1.CommandResult.decisions:type_name -> raftcron.v1.ScheduleDecision
-	23, // 32: raftcron.v1.SetClusterSettings.settings:type_name -> raftcron.v1.ClusterSettings
-	19, // 33: raftcron.v1.SetClusterSettings.now:type_name -> google.protobuf.Timestamp
-	34, // [34:34] is the sub-list for method output_type
-	34, // [34:34] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	17, // 15: raftcron.v1.Command.acl_bootstrap:type_name -> raftcron.v1.ACLBootstrap
+	18, // 16: raftcron.v1.Command.acl_token_upsert:type_name -> raftcron.v1.ACLTokenUpsert
+	19, // 17: raftcron.v1.Command.acl_token_delete:type_name -> raftcron.v1.ACLTokenDelete
+	0,  // 18: raftcron.v1.Batch.commands:type_name -> raftcron.v1.Command
+	20, // 19: raftcron.v1.ApplyResources.cron_jobs:type_name -> raftcron.v1.CronJob
+	21, // 20: raftcron.v1.ApplyResources.jobs:type_name -> raftcron.v1.Job
+	22, // 21: raftcron.v1.ApplyResources.now:type_name -> google.protobuf.Timestamp
+	22, // 22: raftcron.v1.SetSuspend.now:type_name -> google.protobuf.Timestamp
+	21, // 23: raftcron.v1.CreateJobs.jobs:type_name -> raftcron.v1.Job
+	23, // 24: raftcron.v1.UpdateCronJobStatus.decisions:type_name -> raftcron.v1.ScheduleDecision
+	22, // 25: raftcron.v1.UpdateCronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
+	22, // 26: raftcron.v1.UpdateCronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
+	24, // 27: raftcron.v1.PutJobStatus.status:type_name -> raftcron.v1.JobStatus
+	25, // 28: raftcron.v1.CreateAttempts.attempts:type_name -> raftcron.v1.Attempt
+	22, // 29: raftcron.v1.AssignAttempt.now:type_name -> google.protobuf.Timestamp
+	22, // 30: raftcron.v1.ReportAttempt.start_time:type_name -> google.protobuf.Timestamp
+	22, // 31: raftcron.v1.ReportAttempt.finish_time:type_name -> google.protobuf.Timestamp
+	22, // 32: raftcron.v1.MarkAttemptLost.now:type_name -> google.protobuf.Timestamp
+	22, // 33: raftcron.v1.RequestKill.now:type_name -> google.protobuf.Timestamp
+	23, // 34: raftcron.v1.CommandResult.decisions:type_name -> raftcron.v1.ScheduleDecision
+	26, // 35: raftcron.v1.SetClusterSettings.settings:type_name -> raftcron.v1.ClusterSettings
+	22, // 36: raftcron.v1.SetClusterSettings.now:type_name -> google.protobuf.Timestamp
+	27, // 37: raftcron.v1.ACLBootstrap.token:type_name -> raftcron.v1.ACLToken
+	27, // 38: raftcron.v1.ACLTokenUpsert.token:type_name -> raftcron.v1.ACLToken
+	39, // [39:39] is the sub-list for method output_type
+	39, // [39:39] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_command_proto_init() }
@@ -1614,6 +1817,7 @@ func file_raftcron_v1_command_proto_init() {
 	if File_raftcron_v1_command_proto != nil {
 		return
 	}
+	file_raftcron_v1_acl_proto_init()
 	file_raftcron_v1_resources_proto_init()
 	file_raftcron_v1_command_proto_msgTypes[0].OneofWrappers = []any{
 		(*Command_Batch)(nil),
@@ -1631,6 +1835,9 @@ func file_raftcron_v1_command_proto_init() {
 		(*Command_RegisterServer)(nil),
 		(*Command_RestoreState)(nil),
 		(*Command_SetClusterSettings)(nil),
+		(*Command_AclBootstrap)(nil),
+		(*Command_AclTokenUpsert)(nil),
+		(*Command_AclTokenDelete)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1638,7 +1845,7 @@ func file_raftcron_v1_command_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftcron_v1_command_proto_rawDesc), len(file_raftcron_v1_command_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
