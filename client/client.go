@@ -13,10 +13,12 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/raftcron/raftcron/auth"
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 )
 
@@ -49,6 +51,10 @@ var (
 	// ErrFailedPrecondition: the cluster's state does not allow the request
 	// (codes.FailedPrecondition; the server's ErrConflict).
 	ErrFailedPrecondition = pb.ErrConflict
+	// ErrUnauthenticated: no valid ACL token or client certificate (codes.Unauthenticated).
+	ErrUnauthenticated = auth.ErrUnauthenticated
+	// ErrPermissionDenied: the token or certificate may not do this (codes.PermissionDenied).
+	ErrPermissionDenied = auth.ErrPermissionDenied
 	// ErrJobFailed: WaitJob waited for a Job that failed or can no longer reach the condition.
 	ErrJobFailed = errors.New("job failed")
 )
@@ -65,8 +71,23 @@ type Config struct {
 	// PollInterval is how often WaitJob reads the Job (default 500ms).
 	PollInterval time.Duration
 
-	// Room for later: TLS (client certificate, CA) and a bearer token.
+	// TLS is the client's certificate (role client) and the cluster CA, as
+	// auth.LoadCredentials reads them. Without it Insecure must be set.
+	TLS *auth.Credentials
+	// Insecure dials plaintext, for servers started with --insecure.
+	Insecure bool
+	// Token is the ACL token secret sent with every call.
+	Token string
 }
+
+// bearerToken sends an ACL token with every call, only over TLS.
+type bearerToken string
+
+func (t bearerToken) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(t)}, nil
+}
+
+func (bearerToken) RequireTransportSecurity() bool { return true }
 
 // Client talks to a raftcron cluster. Servers forward writes to the leader;
 // while the cluster has no leader, or a server cannot be reached, calls are
@@ -99,6 +120,20 @@ func New(cfg Config) (*Client, error) {
 	if c.pollInterval <= 0 {
 		c.pollInterval = 500 * time.Millisecond
 	}
+	var creds []grpc.DialOption
+	switch {
+	case cfg.TLS != nil && cfg.Insecure:
+		return nil, errors.New("client config: TLS and Insecure: choose one")
+	case cfg.TLS != nil:
+		creds = append(creds, grpc.WithTransportCredentials(credentials.NewTLS(cfg.TLS.ClientTLS())))
+		if cfg.Token != "" {
+			creds = append(creds, grpc.WithPerRPCCredentials(bearerToken(cfg.Token)))
+		}
+	case cfg.Insecure:
+		creds = append(creds, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	default:
+		return nil, errors.New("client config: TLS credentials are required (RAFTCRON_CACERT, RAFTCRON_CLIENT_CERT, RAFTCRON_CLIENT_KEY), or Insecure for a server started with --insecure")
+	}
 	connect := grpc.ConnectParams{
 		Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 2 * time.Second},
 		MinConnectTimeout: c.dialTimeout,
@@ -109,10 +144,8 @@ func New(cfg Config) (*Client, error) {
 			_ = c.Close()
 			return nil, errors.New("client config: servers: empty address")
 		}
-		conn, err := grpc.NewClient(addr,
-			grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithConnectParams(connect),
-			grpc.WithChainUnaryInterceptor(c.readYourWrites))
+		conn, err := grpc.NewClient(addr, append(creds, grpc.WithConnectParams(connect),
+			grpc.WithChainUnaryInterceptor(c.readYourWrites))...)
 		if err != nil {
 			_ = c.Close()
 			return nil, fmt.Errorf("dial %s: %w", addr, err)
@@ -556,6 +589,10 @@ func toError(err error) error {
 		sentinel = ErrAlreadyExists
 	case codes.FailedPrecondition:
 		sentinel = ErrFailedPrecondition
+	case codes.Unauthenticated:
+		sentinel = ErrUnauthenticated
+	case codes.PermissionDenied:
+		sentinel = ErrPermissionDenied
 	case codes.DeadlineExceeded:
 		sentinel = context.DeadlineExceeded
 	case codes.Canceled:

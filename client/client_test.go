@@ -138,7 +138,7 @@ func deadAddr(t *testing.T) string {
 
 func dial(t *testing.T, servers ...string) *Client {
 	t.Helper()
-	c, err := New(Config{Servers: servers, DialTimeout: 2 * time.Second, PollInterval: time.Millisecond})
+	c, err := New(Config{Servers: servers, DialTimeout: 2 * time.Second, PollInterval: time.Millisecond, Insecure: true})
 	if err != nil {
 		t.Fatal(err)
 	}

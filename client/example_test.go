@@ -4,17 +4,27 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/raftcron/raftcron/auth"
 	"github.com/raftcron/raftcron/client"
 )
 
 // Dial a three-server cluster and apply a CronJob from a manifest. Calls
 // follow the leader and retry across elections until their context ends.
 func Example() {
+	// The cluster CA, this program's client certificate, and an ACL token
+	// (raftcron acl token create ...).
+	creds, err := auth.LoadCredentials("/etc/raftcron/ca.pem", "/etc/raftcron/reporter.pem", "/etc/raftcron/reporter-key.pem")
+	if err != nil {
+		log.Fatal(err)
+	}
 	c, err := client.New(client.Config{
 		Servers: []string{"10.0.0.1:8001", "10.0.0.2:8001", "10.0.0.3:8001"},
+		TLS:     creds,
+		Token:   os.Getenv("RAFTCRON_TOKEN"),
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -21,7 +21,7 @@ func BenchmarkBurst1000CronJobs(b *testing.B) {
 	s, err := cluster.New(cluster.Config{
 		NodeID: "b1", DataDir: filepath.Join(b.TempDir(), "b1"), RaftAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0",
 		Bootstrap: true, HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 200 * time.Millisecond,
-		LeaderLeaseTimeout: 100 * time.Millisecond, CommitTimeout: 5 * time.Millisecond,
+		LeaderLeaseTimeout: 100 * time.Millisecond, CommitTimeout: 5 * time.Millisecond, Insecure: true,
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -74,5 +74,5 @@ func lastIndex(b *testing.B, s *cluster.Server) uint64 {
 }
 
 func newClient(addr string) (*client.Client, error) {
-	return client.New(client.Config{Servers: []string{addr}})
+	return client.New(client.Config{Servers: []string{addr}, Insecure: true})
 }

@@ -39,6 +39,8 @@ type testNode struct {
 type testCluster struct {
 	t     *testing.T
 	nodes []*testNode
+	// pki, when set, runs the cluster with mutual TLS and ACLs.
+	pki *testPKI
 }
 
 func freeAddr(t *testing.T) string {
@@ -64,11 +66,22 @@ func newTestCluster(t *testing.T, n int) *testCluster {
 	return newTestClusterWith(t, n, nil)
 }
 
+// startTestCluster starts a cluster with mutual TLS and ACLs under pki.
+func startTestCluster(t *testing.T, n int, pki *testPKI) *testCluster {
+	t.Helper()
+	return newTestClusterPKI(t, n, pki, nil)
+}
+
 // newTestClusterWith is newTestCluster with a hook that may change each
 // node (the i-th, from 0) before it starts.
 func newTestClusterWith(t *testing.T, n int, setup func(i int, nd *testNode)) *testCluster {
 	t.Helper()
-	tc := &testCluster{t: t}
+	return newTestClusterPKI(t, n, nil, setup)
+}
+
+func newTestClusterPKI(t *testing.T, n int, pki *testPKI, setup func(i int, nd *testNode)) *testCluster {
+	t.Helper()
+	tc := &testCluster{t: t, pki: pki}
 	for i := 0; i < n; i++ {
 		nd := &testNode{
 			id:       fmt.Sprintf("n%d", i+1),
@@ -146,6 +159,7 @@ func (tc *testCluster) tryStart(nd *testNode) error {
 		LeaderLeaseTimeout: 150 * time.Millisecond, CommitTimeout: 10 * time.Millisecond,
 		Worker: worker,
 		Logger: testLogger(tc.t).With("node", nd.id),
+		TLS:    tc.pki.serverCreds(nd.id), Insecure: tc.pki == nil,
 	})
 	if err != nil {
 		return err
@@ -212,7 +226,7 @@ func (tc *testCluster) waitFor(timeout time.Duration, what string, cond func() b
 
 func dial(t *testing.T, addrs ...string) *client.Client {
 	t.Helper()
-	c, err := client.New(client.Config{Servers: addrs})
+	c, err := client.New(client.Config{Servers: addrs, Insecure: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -228,6 +228,12 @@ func (s *workerSessions) Session(stream pb.WorkerService_SessionServer) error {
 	if p, ok := peer.FromContext(stream.Context()); ok {
 		c.address = p.Addr.String()
 	}
+	s.mu.Lock()
+	err = s.refuseSecondSession(c)
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
 	// Welcome goes out before the worker is registered, so that no
 	// dispatch can reach it first; not before the leader loop's barrier,
 	// so the timing it carries is the committed one.
@@ -247,18 +253,12 @@ func (s *workerSessions) Session(stream pb.WorkerService_SessionServer) error {
 		s.mu.Unlock()
 		return c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Redirect{Redirect: &pb.Redirect{LeaderAddress: s.leaderAddr()}}})
 	}
+	if err := s.refuseSecondSession(c); err != nil {
+		s.mu.Unlock()
+		return err
+	}
 	if old := s.conns[c.id]; old != nil {
-		old.mu.Lock()
-		silent := now.Sub(old.lastMessage)
-		old.mu.Unlock()
-		if silent < 2*s.cfg.HeartbeatInterval {
-			// The first session is alive: a second one claiming the same
-			// id is refused rather than allowed to take its attempts over.
-			s.mu.Unlock()
-			s.logger.Warn("second session for a worker refused while the first is alive", "worker", c.id, "address", c.address, "first", old.address)
-			return status.Errorf(codes.AlreadyExists, "worker %s already has a live session (from %s, heard %v ago); retry once it has ended", c.id, old.address, silent.Round(time.Millisecond))
-		}
-		s.logger.Warn("worker connected again; closing its older, silent session", "worker", c.id, "silent_for", silent)
+		s.logger.Warn("worker connected again; closing its older, silent session", "worker", c.id)
 		old.end(false)
 	}
 	s.conns[c.id] = c
@@ -327,6 +327,24 @@ func (s *workerSessions) Session(stream pb.WorkerService_SessionServer) error {
 			}
 		}
 	}
+}
+
+// refuseSecondSession refuses a session for a worker id whose current
+// session is alive (heard within two heartbeat intervals): a second one is
+// not allowed to take the first one's attempts over. Callers hold s.mu.
+func (s *workerSessions) refuseSecondSession(c *workerConn) error {
+	old := s.conns[c.id]
+	if old == nil {
+		return nil
+	}
+	old.mu.Lock()
+	silent := s.clock.Now().Sub(old.lastMessage)
+	old.mu.Unlock()
+	if silent >= 2*s.cfg.HeartbeatInterval {
+		return nil
+	}
+	s.logger.Warn("second session for a worker refused while the first is alive", "worker", c.id, "address", c.address, "first", old.address)
+	return status.Errorf(codes.AlreadyExists, "worker %s already has a live session (from %s, heard %v ago); retry once it has ended", c.id, old.address, silent.Round(time.Millisecond))
 }
 
 func (s *workerSessions) unregister(c *workerConn, log *slog.Logger) {

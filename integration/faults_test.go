@@ -184,10 +184,7 @@ func (c *cluster) leaderExcept(skip int) int {
 		if i == skip || !s.running() {
 			continue
 		}
-		cl, err := client.New(client.Config{Servers: []string{c.grpc[i]}})
-		if err != nil {
-			continue
-		}
+		cl := c.clientOf(c.grpc[i])
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		m, err := cl.Members(ctx)
 		cancel()

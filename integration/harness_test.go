@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/raftcron/raftcron/auth"
 	"github.com/raftcron/raftcron/client"
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 )
@@ -127,6 +128,10 @@ type cluster struct {
 	workers map[string]*proc
 	extra   []string
 	mu      sync.Mutex
+	// pki holds the cluster CA and every process's certificate; token is
+	// the management token (bootstrapped at start).
+	pki   *testPKI
+	token string
 }
 
 type clusterOptions struct {
@@ -163,6 +168,7 @@ func startCluster(t *testing.T, o clusterOptions) *cluster {
 		o.servers = 3
 	}
 	c := &cluster{t: t, dir: t.TempDir(), workers: map[string]*proc{}, extra: o.serverFlags}
+	c.pki = newTestPKI(t, filepath.Join(c.dir, "tls"))
 	for i := 1; i <= o.servers; i++ {
 		// A port picked free can be taken by another process (an outgoing
 		// connection's ephemeral port) before the server binds it: retry
@@ -172,6 +178,7 @@ func startCluster(t *testing.T, o clusterOptions) *cluster {
 			args := []string{"server", "--node-id", fmt.Sprintf("s%d", i), "--data-dir", filepath.Join(c.dir, fmt.Sprintf("s%d", i)),
 				"--raft-addr", raftAddr, "--grpc-addr", grpcAddr, "--http-addr", httpAddr, "--log-level", "debug"}
 			args = append(args, serverTiming...)
+			args = append(args, c.pki.flags(auth.RoleServer, fmt.Sprintf("s%d", i))...)
 			args = append(args, o.serverFlags...)
 			if i == 1 {
 				args = append(args, "--bootstrap")
@@ -190,6 +197,7 @@ func startCluster(t *testing.T, o clusterOptions) *cluster {
 		}
 	}
 	t.Cleanup(c.shutdown)
+	c.bootstrapACL()
 	c.waitFor(30*time.Second, fmt.Sprintf("%d voters and a leader", o.servers), func() bool {
 		m, err := c.client().Members(context.Background())
 		if err != nil || len(m) != o.servers {
@@ -274,6 +282,7 @@ func (c *cluster) startWorkerWrapped(wrap []string, id string, flags ...string) 
 	c.t.Helper()
 	args := []string{"worker", "--servers", strings.Join(c.grpc, ","), "--id", id,
 		"--data-dir", filepath.Join(c.dir, "worker-"+id), "--log-level", "debug"}
+	args = append(args, c.pki.flags(auth.RoleWorker, id)...)
 	args = append(args, flags...)
 	p := &proc{name: "worker-" + id, args: args, wrap: wrap, log: filepath.Join(c.dir, "worker-"+id+".log")}
 	p.start(c.t)
@@ -296,7 +305,12 @@ func (c *cluster) startWorkerWrapped(wrap []string, id string, flags ...string) 
 }
 
 func (c *cluster) client() *client.Client {
-	cl, err := client.New(client.Config{Servers: c.grpc})
+	return c.clientOf(c.grpc...)
+}
+
+// clientOf is a management client of the given servers.
+func (c *cluster) clientOf(addrs ...string) *client.Client {
+	cl, err := client.New(client.Config{Servers: addrs, TLS: c.pki.creds(auth.RoleClient, "tester"), Token: c.token})
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -383,6 +397,7 @@ func (c *cluster) attempts(job string) []*pb.Attempt {
 // cli runs the raftcron binary against the cluster and returns its stdout.
 func (c *cluster) cli(args ...string) (string, error) {
 	cmd := exec.Command(binary, append([]string{"--server", strings.Join(c.grpc, ",")}, args...)...)
+	cmd.Env = c.cliEnv()
 	out, err := cmd.Output()
 	if ee, ok := err.(*exec.ExitError); ok {
 		return string(out), fmt.Errorf("%v: %s", err, ee.Stderr)

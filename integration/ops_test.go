@@ -21,12 +21,7 @@ import (
 // serverClient is a client that talks to server i only (reads are served
 // from that server's replica).
 func (c *cluster) serverClient(i int) *client.Client {
-	cl, err := client.New(client.Config{Servers: []string{c.grpc[i]}})
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	c.t.Cleanup(func() { cl.Close() })
-	return cl
+	return c.clientOf(c.grpc[i])
 }
 
 // objectNames lists "CronJob/name" and "Job/name" in namespace default as
@@ -160,6 +155,7 @@ func TestSnapshotSaveRestore(t *testing.T) {
 // cliAt runs the raftcron binary against server i only.
 func (c *cluster) cliAt(i int, args ...string) (string, error) {
 	cmd := exec.Command(binary, append([]string{"--server", c.grpc[i]}, args...)...)
+	cmd.Env = c.cliEnv()
 	out, err := cmd.Output()
 	if ee, ok := err.(*exec.ExitError); ok {
 		return string(out), fmt.Errorf("%v: %s", err, ee.Stderr)

@@ -14,9 +14,30 @@ import (
 	"github.com/raftcron/raftcron/worker/guard"
 )
 
-// logPath is where an attempt's output is kept: DataDir/logs/<namespace>/<attempt>.log.
+// logPath is where an attempt's output is kept: DataDir/logs/<namespace>/<attempt>.log,
+// each name escaped so that no name (say "../..") leads out of the directory.
 func logPath(dataDir, namespace, attempt string) string {
-	return filepath.Join(dataDir, "logs", namespace, attempt+".log")
+	return filepath.Join(dataDir, "logs", pathSegment(namespace), pathSegment(attempt)+".log")
+}
+
+// pathSegment escapes a name for use as one file name: letters, digits, '-'
+// and '_' stay, '.' stays except in front, everything else becomes %XX.
+// Valid object names (DNS labels) come out unchanged.
+func pathSegment(name string) string {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.' && i > 0:
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	if b.Len() == 0 {
+		return "%00"
+	}
+	return b.String()
 }
 
 // cappedWriter writes to w until limit bytes have been written, then drops

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +42,11 @@ func cli(t *testing.T, stdin string, args ...string) result {
 	var out, errw bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	if !slices.Contains(args, "--tls-cert") && !slices.Contains(args, "--secure-test") {
+		// The fake server is plaintext; TLS tests pass their own flags.
+		args = append(args, "--insecure")
+	}
+	args = slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "--secure-test" })
 	code := run(ctx, args, strings.NewReader(stdin), &out, &errw)
 	return result{code, out.String(), errw.String()}
 }
@@ -698,4 +704,12 @@ func TestHumanDuration(t *testing.T) {
 			t.Errorf("humanDuration(%s) = %q, want %q", d, got, want)
 		}
 	}
+}
+
+// Without certificates a client refuses to talk plaintext unless told so by name.
+func TestClientNeedsTLSOrInsecure(t *testing.T) {
+	t.Setenv("RAFTCRON_CACERT", "")
+	t.Setenv("RAFTCRON_CLIENT_CERT", "")
+	t.Setenv("RAFTCRON_CLIENT_KEY", "")
+	cli(t, "", "get", "cronjobs", "--server", "127.0.0.1:1", "--secure-test").fails(t, "TLS is required")
 }

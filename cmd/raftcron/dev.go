@@ -9,6 +9,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/raftcron/raftcron/cluster"
 	"github.com/raftcron/raftcron/worker"
@@ -40,10 +42,22 @@ func newDevCmd() *cobra.Command {
 				}
 				defer os.RemoveAll(dataDir)
 			}
-			srv, err := cluster.New(cluster.Config{
+			insecureMode, _ := cmd.Flags().GetBool("insecure")
+			var creds *devCreds
+			if !insecureMode {
+				if creds, err = makeDevCreds(filepath.Join(dataDir, "tls")); err != nil {
+					return err
+				}
+			}
+			srvCfg := cluster.Config{
 				NodeID: "dev", DataDir: filepath.Join(dataDir, "server"), RaftAddr: raftAddr,
 				GRPCAddr: grpcAddr, HTTPAddr: httpAddr, Bootstrap: true, Logger: logger,
-			})
+				Insecure: insecureMode,
+			}
+			if creds != nil {
+				srvCfg.TLS = creds.server
+			}
+			srv, err := cluster.New(srvCfg)
 			if err != nil {
 				return err
 			}
@@ -54,20 +68,35 @@ func newDevCmd() *cobra.Command {
 			defer stop()
 			errc := make(chan error, 1)
 			if !noWorker {
-				agent, err := worker.New(worker.Config{
+				wcfg := worker.Config{
 					Servers: []string{srv.GRPCAddr()}, ID: "dev-worker", Slots: slots,
 					DataDir: filepath.Join(dataDir, "worker"), Runtime: runtime, AllowExec: true, Logger: logger,
-				})
+				}
+				if creds != nil {
+					wcfg.DialOptions = []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(creds.worker.ClientTLS()))}
+				}
+				agent, err := worker.New(wcfg)
 				if err != nil {
 					return err
 				}
 				go func() { errc <- agent.Run(ctx) }()
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "raftcron dev: one server at %s (data in %s)\n", srv.GRPCAddr(), dataDir)
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "raftcron dev: one server at %s (data in %s)\n", srv.GRPCAddr(), dataDir)
 			if h := srv.HTTPAddr(); h != "" {
-				fmt.Fprintf(cmd.OutOrStdout(), "  health and metrics: http://%s/healthz  http://%s/metrics\n", h, h)
+				fmt.Fprintf(out, "  health and metrics: http://%s/healthz  http://%s/metrics\n", h, h)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "  try: raftcron --server %s apply -f examples/hello-cronjob.yaml && raftcron --server %s get jobs\n", srv.GRPCAddr(), srv.GRPCAddr())
+			if creds == nil {
+				fmt.Fprintf(out, "  INSECURE (--insecure): plaintext, no ACLs\n")
+				fmt.Fprintf(out, "  try: export RAFTCRON_ADDR=%s RAFTCRON_INSECURE=1; raftcron apply -f examples/hello-cronjob.yaml && raftcron get jobs\n", srv.GRPCAddr())
+			} else {
+				envFile, err := creds.bootstrap(cmd.Context(), srv.GRPCAddr(), dataDir)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "  mutual TLS and ACLs are on; a client certificate and the management token are in %s\n", envFile)
+				fmt.Fprintf(out, "  try: . %s; raftcron apply -f examples/hello-cronjob.yaml && raftcron get jobs\n", envFile)
+			}
 			select {
 			case <-ctx.Done():
 				return nil
@@ -85,5 +114,6 @@ func newDevCmd() *cobra.Command {
 	f.IntVar(&slots, "slots", 4, "how many attempts the local worker runs at once")
 	f.BoolVar(&noWorker, "no-worker", false, "run the server alone")
 	f.StringVar(&logLevel, "log-level", "warn", "debug, info, warn or error")
+	// --insecure is the global flag: plaintext and no ACLs, by name only.
 	return cmd
 }

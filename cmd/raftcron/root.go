@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/raftcron/raftcron/auth"
 	"github.com/raftcron/raftcron/client"
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 )
@@ -37,6 +38,66 @@ func init() {
 	pf.String("server", def, "comma-separated list of server gRPC addresses (env RAFTCRON_ADDR)")
 	pf.StringP("namespace", "n", pb.DefaultNamespace, "namespace of the objects")
 	pf.Duration("timeout", 30*time.Second, "how long a client request may take, including retries across leader changes")
+	pf.String("tls-ca", os.Getenv("RAFTCRON_CACERT"), "the cluster CA certificate (env RAFTCRON_CACERT)")
+	pf.String("tls-cert", os.Getenv("RAFTCRON_CLIENT_CERT"), "this client's certificate (env RAFTCRON_CLIENT_CERT)")
+	pf.String("tls-key", os.Getenv("RAFTCRON_CLIENT_KEY"), "this client's key (env RAFTCRON_CLIENT_KEY)")
+	pf.String("token", "", "ACL token secret (env RAFTCRON_TOKEN)")
+	pf.Bool("insecure", envBool("RAFTCRON_INSECURE"), "plaintext, without certificates or tokens: only for servers started with --insecure (env RAFTCRON_INSECURE=1)")
+}
+
+// envBool reads a boolean environment variable (1, true, yes).
+func envBool(name string) bool {
+	switch strings.ToLower(os.Getenv(name)) {
+	case "1", "true", "yes":
+		return true
+	}
+	return false
+}
+
+// security is what a process presents to the cluster: TLS credentials, or
+// the explicit choice of plaintext.
+type security struct {
+	creds    *auth.Credentials
+	insecure bool
+}
+
+// securityFlags reads --tls-ca, --tls-cert, --tls-key and --insecure; what
+// TLS is for (a client, a server, a worker) is in the error messages.
+func securityFlags(cmd *cobra.Command, role auth.Role) (security, error) {
+	f := cmd.Flags()
+	insecure, _ := f.GetBool("insecure")
+	ca, _ := f.GetString("tls-ca")
+	cert, _ := f.GetString("tls-cert")
+	key, _ := f.GetString("tls-key")
+	if insecure {
+		if cert != "" && f.Changed("tls-cert") {
+			return security{}, fmt.Errorf("--insecure and --tls-cert: choose one")
+		}
+		return security{insecure: true}, nil
+	}
+	if ca == "" && cert == "" && key == "" {
+		hint := "set RAFTCRON_CACERT, RAFTCRON_CLIENT_CERT and RAFTCRON_CLIENT_KEY (and RAFTCRON_TOKEN), or pass --tls-ca, --tls-cert and --tls-key"
+		if role != auth.RoleClient {
+			hint = "pass --tls-ca, --tls-cert and --tls-key (make them with `raftcron tls ca create` and `raftcron tls cert create --" + string(role) + "`)"
+		}
+		return security{}, fmt.Errorf("TLS is required: %s; or --insecure (RAFTCRON_INSECURE=1) for plaintext to a cluster started with --insecure", hint)
+	}
+	creds, err := auth.LoadCredentials(ca, cert, key)
+	if err != nil {
+		return security{}, err
+	}
+	if creds.Identity.Role != role {
+		return security{}, fmt.Errorf("--tls-cert: a %s needs a %s certificate; %s names a %s", role, role, cert, creds.Identity)
+	}
+	return security{creds: creds}, nil
+}
+
+// tokenFlag is --token, or RAFTCRON_TOKEN.
+func tokenFlag(cmd *cobra.Command) string {
+	if t, _ := cmd.Flags().GetString("token"); t != "" {
+		return t
+	}
+	return strings.TrimSpace(os.Getenv("RAFTCRON_TOKEN"))
 }
 
 // serverList returns the servers named by --server.
@@ -78,7 +139,12 @@ func dialClient(cmd *cobra.Command) (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.New(client.Config{Servers: servers, DialTimeout: 5 * time.Second, PollInterval: waitPollInterval})
+	sec, err := securityFlags(cmd, auth.RoleClient)
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.New(client.Config{Servers: servers, DialTimeout: 5 * time.Second, PollInterval: waitPollInterval,
+		TLS: sec.creds, Insecure: sec.insecure, Token: tokenFlag(cmd)})
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", strings.Join(servers, ","), err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/raftcron/raftcron/auth"
 	"github.com/raftcron/raftcron/cluster"
 	"github.com/raftcron/raftcron/scheduler"
 )
@@ -42,6 +43,11 @@ func newServerCmd() *cobra.Command {
 			if cfg.Bootstrap && len(cfg.Join) > 0 {
 				return fmt.Errorf("--bootstrap and --join: choose one (bootstrap the first server, join the others to it)")
 			}
+			sec, err := securityFlags(cmd, auth.RoleServer)
+			if err != nil {
+				return err
+			}
+			cfg.TLS, cfg.Insecure = sec.creds, sec.insecure
 			if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 				return fmt.Errorf("--data-dir: %w", err)
 			}
@@ -71,6 +77,7 @@ func newServerCmd() *cobra.Command {
 	f.DurationVar(&cfg.HeartbeatTimeout, "raft-heartbeat-timeout", 0, "Raft heartbeat timeout (default hashicorp/raft's 1s)")
 	f.DurationVar(&cfg.ElectionTimeout, "raft-election-timeout", 0, "Raft election timeout (default hashicorp/raft's 1s)")
 	f.DurationVar(&cfg.LeaderLeaseTimeout, "raft-leader-lease-timeout", 0, "Raft leader lease timeout (default 500ms)")
+	addProcessTLSFlags(cmd, "server")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	_ = cmd.MarkFlagRequired("node-id")
@@ -90,4 +97,13 @@ func runServer(cfg cluster.Config) error {
 	s := <-sig
 	cfg.Logger.Info("shutting down", "signal", s.String())
 	return srv.Stop()
+}
+
+// addProcessTLSFlags gives a server or worker its own --tls-* flags: they
+// shadow the client's, which read RAFTCRON_CLIENT_* from the environment.
+func addProcessTLSFlags(cmd *cobra.Command, role string) {
+	f := cmd.Flags()
+	f.String("tls-ca", "", "the cluster CA certificate (PEM; may hold several CAs during a rotation)")
+	f.String("tls-cert", "", "this "+role+"'s certificate (from `raftcron tls cert create --"+role+"`)")
+	f.String("tls-key", "", "this "+role+"'s key")
 }

@@ -10,7 +10,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/raftcron/raftcron/auth"
 	"github.com/raftcron/raftcron/worker"
 )
 
@@ -55,6 +59,22 @@ A worker that itself runs in a container must see its --data-dir at the same pat
 				return err
 			}
 			cfg.Servers = servers
+			sec, err := securityFlags(cmd, auth.RoleWorker)
+			if err != nil {
+				return err
+			}
+			if sec.insecure {
+				logger.Warn("worker running INSECURE: plaintext, and it trusts any server that answers (its join token and every job's env go to whoever that is)")
+				cfg.DialOptions = append(cfg.DialOptions, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			} else {
+				name := sec.creds.Identity.Name
+				if !cmd.Flags().Changed("id") {
+					cfg.ID = name
+				} else if cfg.ID != name {
+					return fmt.Errorf("--id %q: this worker's certificate names worker %q; a worker runs under the id its certificate names", cfg.ID, name)
+				}
+				cfg.DialOptions = append(cfg.DialOptions, grpc.WithTransportCredentials(credentials.NewTLS(sec.creds.ClientTLS())))
+			}
 			cfg.Labels = map[string]string{}
 			var all []string
 			for _, l := range labels {
@@ -89,7 +109,7 @@ A worker that itself runs in a container must see its --data-dir at the same pat
 	}
 	host, _ := os.Hostname()
 	f := cmd.Flags()
-	f.StringVar(&cfg.ID, "id", host, "this worker's stable id (default the host name); keep it across restarts")
+	f.StringVar(&cfg.ID, "id", host, "this worker's stable id (default: the name in its certificate, or the host name with --insecure); keep it across restarts")
 	f.IntVar(&cfg.Slots, "slots", 4, "how many attempts this worker runs at once")
 	f.StringArrayVarP(&labels, "labels", "l", nil, "key=value labels for nodeSelector matching, comma-separated or repeated (zone=a,disk=ssd)")
 	f.StringArrayVar(&labels, "label", nil, "same as --labels")
@@ -104,6 +124,7 @@ A worker that itself runs in a container must see its --data-dir at the same pat
 	f.StringVar(&cfg.GuardBinary, "guard-binary", "", "the raftcron binary every attempt runs under as its lease guard (default: this executable; must be static, CGO_ENABLED=0, for the docker runtime)")
 	f.StringVar(&cfg.JoinToken, "join-token", os.Getenv("RAFTCRON_WORKER_JOIN_TOKEN"), "the cluster's worker join token (env RAFTCRON_WORKER_JOIN_TOKEN)")
 	f.StringVar(&pprofAddr, "pprof", "", "serve Go profiles (net/http/pprof) under /debug/pprof/ on this address, e.g. 127.0.0.1:6061 (off by default)")
+	addProcessTLSFlags(cmd, "worker")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	return cmd
