@@ -86,6 +86,9 @@ var accessRules = map[string]access{
 	pb.RaftCron_ListWorkers_FullMethodName: {roles: apiRoles, verb: auth.VerbRead},
 	pb.RaftCron_Members_FullMethodName:     {roles: apiRoles, verb: auth.VerbRead},
 	pb.RaftCron_WhoAmI_FullMethodName:      {roles: apiRoles, anyToken: true},
+	// Cluster settings: anyone who may read sees them; changing them
+	// (UpdateClusterSettings) needs management, as every unlisted call.
+	pb.RaftCron_GetClusterSettings_FullMethodName: {roles: apiRoles, verb: auth.VerbRead},
 	// Servers join with their own certificate, whose name must be the node
 	// id they join as (checked in Join).
 	pb.RaftCron_Join_FullMethodName: {roles: serverRoles, noToken: true, identity: func(id auth.Identity, req any) error {
