@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -151,3 +152,17 @@ func Public(t *pb.ACLToken) *pb.ACLToken {
 		CreateTime: t.GetCreateTime(), ExpirationTime: t.GetExpirationTime(),
 	}
 }
+
+// TokenHeader is the gRPC metadata key that carries a token, as
+// "Bearer <secret>".
+const TokenHeader = "authorization"
+
+// BearerToken sends a token secret with every gRPC call (it implements
+// grpc/credentials.PerRPCCredentials), and only over TLS.
+type BearerToken string
+
+func (t BearerToken) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{TokenHeader: "Bearer " + string(t)}, nil
+}
+
+func (BearerToken) RequireTransportSecurity() bool { return true }

@@ -80,14 +80,6 @@ type Config struct {
 	Token string
 }
 
-// bearerToken sends an ACL token with every call, only over TLS.
-type bearerToken string
-
-func (t bearerToken) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(t)}, nil
-}
-
-func (bearerToken) RequireTransportSecurity() bool { return true }
 
 // Client talks to a raftcron cluster. Servers forward writes to the leader;
 // while the cluster has no leader, or a server cannot be reached, calls are
@@ -127,7 +119,7 @@ func New(cfg Config) (*Client, error) {
 	case cfg.TLS != nil:
 		creds = append(creds, grpc.WithTransportCredentials(credentials.NewTLS(cfg.TLS.ClientTLS())))
 		if cfg.Token != "" {
-			creds = append(creds, grpc.WithPerRPCCredentials(bearerToken(cfg.Token)))
+			creds = append(creds, grpc.WithPerRPCCredentials(auth.BearerToken(cfg.Token)))
 		}
 	case cfg.Insecure:
 		creds = append(creds, grpc.WithTransportCredentials(insecure.NewCredentials()))

@@ -17,9 +17,6 @@ import (
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 )
 
-// tokenHeader carries a client's ACL token: "authorization: Bearer <secret>".
-const tokenHeader = "authorization"
-
 // access says what a call needs: which certificate roles may make it, and
 // what its ACL token must allow. Calls not listed in accessRules need a
 // management token, so a new RPC is closed until someone opens it here.
@@ -219,7 +216,7 @@ func forwardedByServer(ctx context.Context, id auth.Identity) bool {
 // bearer is the token secret in the call's metadata, or "".
 func bearer(ctx context.Context) string {
 	md, _ := metadata.FromIncomingContext(ctx)
-	for _, v := range md.Get(tokenHeader) {
+	for _, v := range md.Get(auth.TokenHeader) {
 		if s, ok := strings.CutPrefix(v, "Bearer "); ok {
 			return strings.TrimSpace(s)
 		}

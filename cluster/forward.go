@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/raftcron/raftcron/auth"
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 )
 
@@ -72,8 +73,8 @@ func (s *Server) forwardUnary(ctx context.Context, req any, info *grpc.UnaryServ
 func (s *Server) forwardContext(ctx context.Context) context.Context {
 	kv := []string{forwardedKey, s.cfg.NodeID}
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		for _, v := range md.Get(tokenHeader) {
-			kv = append(kv, tokenHeader, v)
+		for _, v := range md.Get(auth.TokenHeader) {
+			kv = append(kv, auth.TokenHeader, v)
 		}
 	}
 	return metadata.AppendToOutgoingContext(ctx, kv...)

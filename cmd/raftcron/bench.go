@@ -22,9 +22,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/raftcron/raftcron/auth"
 	"github.com/raftcron/raftcron/client"
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 )
@@ -207,6 +208,9 @@ type benchCluster struct {
 	servers []*benchProc
 	workers []*benchProc
 	client  *client.Client
+	// creds and token: the harness's client certificate and management token.
+	creds *auth.Credentials
+	token string
 }
 
 func (c *benchCluster) stop() {
@@ -227,6 +231,11 @@ func startBenchCluster(ctx context.Context, w io.Writer, o benchOptions, dir str
 		return nil, fmt.Errorf("find this binary: %w", err)
 	}
 	c := &benchCluster{exe: exe, dir: dir}
+	// The cluster runs as users run it: mutual TLS and ACLs.
+	pki, err := newLocalPKI(filepath.Join(dir, "tls"))
+	if err != nil {
+		return c, err
+	}
 	var grpcAddrs []string
 	for i := 1; i <= 3; i++ {
 		var raftAddr, grpcAddr, httpAddr string
@@ -238,6 +247,11 @@ func startBenchCluster(ctx context.Context, w io.Writer, o benchOptions, dir str
 		id := fmt.Sprintf("n%d", i)
 		args := []string{"server", "--node-id", id, "--data-dir", filepath.Join(dir, id),
 			"--raft-addr", raftAddr, "--grpc-addr", grpcAddr, "--http-addr", httpAddr, "--log-level", "warn"}
+		tlsFlags, err := pki.flags(auth.RoleServer, id)
+		if err != nil {
+			return c, err
+		}
+		args = append(args, tlsFlags...)
 		if i == 1 {
 			args = append(args, "--bootstrap")
 		} else {
@@ -256,7 +270,16 @@ func startBenchCluster(ctx context.Context, w io.Writer, o benchOptions, dir str
 			fmt.Fprintf(w, "server %s: profiles at http://%s/debug/pprof/\n", id, httpAddr)
 		}
 	}
-	if c.client, err = client.New(client.Config{Servers: grpcAddrs}); err != nil {
+	token, err := pki.bootstrapACL(ctx, grpcAddrs, "bench", filepath.Join(dir, "env"))
+	if err != nil {
+		return c, err
+	}
+	benchCreds, err := pki.creds(auth.RoleClient, "bench")
+	if err != nil {
+		return c, err
+	}
+	c.creds, c.token = benchCreds, token
+	if c.client, err = client.New(client.Config{Servers: grpcAddrs, TLS: benchCreds, Token: token}); err != nil {
 		return c, err
 	}
 	if err := waitFor(ctx, 60*time.Second, "3 servers with a leader", func() (bool, error) {
@@ -279,6 +302,11 @@ func startBenchCluster(ctx context.Context, w io.Writer, o benchOptions, dir str
 		if o.runtime == "exec" {
 			args = append(args, "--allow-exec")
 		}
+		tlsFlags, err := pki.flags(auth.RoleWorker, id)
+		if err != nil {
+			return c, err
+		}
+		args = append(args, tlsFlags...)
 		if o.pprof {
 			addr, err := freeAddr()
 			if err != nil {
@@ -353,8 +381,9 @@ func (c *benchCluster) leader(ctx context.Context) (*benchProc, error) {
 
 // rawClient dials one server directly, with no limit on reply size (the
 // harness lists every Job and attempt at the end).
-func rawClient(addr string) (pb.RaftCronClient, func(), error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+func (c *benchCluster) rawClient(addr string) (pb.RaftCronClient, func(), error) {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(c.creds.ClientTLS())),
+		grpc.WithPerRPCCredentials(auth.BearerToken(c.token)),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1<<30)))
 	if err != nil {
 		return nil, nil, err
@@ -551,7 +580,7 @@ func benchSteady(ctx context.Context, w io.Writer, c *benchCluster, o benchOptio
 	if err := sleepUntil(ctx, time.Now().Add(5*time.Second)); err != nil {
 		return err
 	}
-	rpc, closeRPC, err := rawClient(leader.grpcAddr)
+	rpc, closeRPC, err := c.rawClient(leader.grpcAddr)
 	if err != nil {
 		return err
 	}
@@ -676,7 +705,7 @@ func benchBurst(ctx context.Context, w io.Writer, c *benchCluster, o benchOption
 		return err
 	}
 	b := c.sample(leader)
-	rpc, closeRPC, err := rawClient(leader.grpcAddr)
+	rpc, closeRPC, err := c.rawClient(leader.grpcAddr)
 	if err != nil {
 		return err
 	}
@@ -750,7 +779,7 @@ func benchIdle(ctx context.Context, w io.Writer, c *benchCluster, o benchOptions
 	if err := follower.start(c.exe); err != nil {
 		return err
 	}
-	rpc, closeRPC, err := rawClient(follower.grpcAddr)
+	rpc, closeRPC, err := c.rawClient(follower.grpcAddr)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
+	"github.com/raftcron/raftcron/auth"
 	"github.com/raftcron/raftcron/cluster"
 	"github.com/raftcron/raftcron/worker"
 )
@@ -43,19 +44,23 @@ func newDevCmd() *cobra.Command {
 				defer os.RemoveAll(dataDir)
 			}
 			insecureMode, _ := cmd.Flags().GetBool("insecure")
-			var creds *devCreds
+			var pki *localPKI
+			var serverCreds, workerCreds *auth.Credentials
 			if !insecureMode {
-				if creds, err = makeDevCreds(filepath.Join(dataDir, "tls")); err != nil {
+				if pki, err = newLocalPKI(filepath.Join(dataDir, "tls")); err != nil {
+					return err
+				}
+				if serverCreds, err = pki.creds(auth.RoleServer, "dev"); err != nil {
+					return err
+				}
+				if workerCreds, err = pki.creds(auth.RoleWorker, "dev-worker"); err != nil {
 					return err
 				}
 			}
 			srvCfg := cluster.Config{
 				NodeID: "dev", DataDir: filepath.Join(dataDir, "server"), RaftAddr: raftAddr,
 				GRPCAddr: grpcAddr, HTTPAddr: httpAddr, Bootstrap: true, Logger: logger,
-				Insecure: insecureMode,
-			}
-			if creds != nil {
-				srvCfg.TLS = creds.server
+				Insecure: insecureMode, TLS: serverCreds,
 			}
 			srv, err := cluster.New(srvCfg)
 			if err != nil {
@@ -72,8 +77,8 @@ func newDevCmd() *cobra.Command {
 					Servers: []string{srv.GRPCAddr()}, ID: "dev-worker", Slots: slots,
 					DataDir: filepath.Join(dataDir, "worker"), Runtime: runtime, AllowExec: true, Logger: logger,
 				}
-				if creds != nil {
-					wcfg.DialOptions = []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(creds.worker.ClientTLS()))}
+				if workerCreds != nil {
+					wcfg.DialOptions = []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(workerCreds.ClientTLS()))}
 				}
 				agent, err := worker.New(wcfg)
 				if err != nil {
@@ -86,12 +91,12 @@ func newDevCmd() *cobra.Command {
 			if h := srv.HTTPAddr(); h != "" {
 				fmt.Fprintf(out, "  health and metrics: http://%s/healthz  http://%s/metrics\n", h, h)
 			}
-			if creds == nil {
+			if pki == nil {
 				fmt.Fprintf(out, "  INSECURE (--insecure): plaintext, no ACLs\n")
 				fmt.Fprintf(out, "  try: export RAFTCRON_ADDR=%s RAFTCRON_INSECURE=1; raftcron apply -f examples/hello-cronjob.yaml && raftcron get jobs\n", srv.GRPCAddr())
 			} else {
-				envFile, err := creds.bootstrap(cmd.Context(), srv.GRPCAddr(), dataDir)
-				if err != nil {
+				envFile := filepath.Join(dataDir, "env")
+				if _, err := pki.bootstrapACL(ctx, []string{srv.GRPCAddr()}, "dev-client", envFile); err != nil {
 					return err
 				}
 				fmt.Fprintf(out, "  mutual TLS and ACLs are on; a client certificate and the management token are in %s\n", envFile)
