@@ -80,7 +80,6 @@ type Config struct {
 	Token string
 }
 
-
 // Client talks to a raftcron cluster. Servers forward writes to the leader;
 // while the cluster has no leader, or a server cannot be reached, calls are
 // retried with exponential backoff across the server list until their
