@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make demo: a 3-server raftcron cluster and 2 workers on this machine run a
 # real report every 10 seconds; the leader is killed mid-way and no tick is
-# missed. Everything started here is stopped when the demo ends or is
-# interrupted. Works with only Go; uses Docker when a daemon answers
+# missed. It runs as production should: mutual TLS on every port and ACL
+# tokens, with a CA and certificates made here for the demo. Everything
+# started here is stopped when the demo ends or is interrupted. Works with only Go; uses Docker when a daemon answers
 # (DEMO_RUNTIME=exec forces plain processes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,24 +49,47 @@ else
   echo "Workers use the exec runtime (plain processes): no Docker Engine answers, or DEMO_RUNTIME=exec."
 fi
 
+say "Making a cluster CA and certificates (mutual TLS on every port)"
+TLS=$WORK/tls
+"$BIN" tls ca create --out "$TLS/ca"
+for i in 1 2 3; do "$BIN" tls cert create --ca "$TLS/ca" --server --name "s$i" --out "$TLS/s$i"; done
+for w in a b; do "$BIN" tls cert create --ca "$TLS/ca" --worker --name "demo-worker-$w" --out "$TLS/demo-worker-$w"; done
+"$BIN" tls cert create --ca "$TLS/ca" --client --name demo-user --out "$TLS/demo-user"
+export RAFTCRON_CACERT=$TLS/ca/ca.pem RAFTCRON_CLIENT_CERT=$TLS/demo-user/demo-user.pem RAFTCRON_CLIENT_KEY=$TLS/demo-user/demo-user-key.pem
+unset RAFTCRON_INSECURE RAFTCRON_TOKEN
+tlsflags() { echo --tls-ca "$TLS/ca/ca.pem" --tls-cert "$TLS/$1/$1.pem" --tls-key "$TLS/$1/$1-key.pem"; }
+
 say "Starting 3 servers (gRPC $SERVERS)"
 for i in 1 2 3; do
   args=(server --node-id "s$i" --data-dir "$WORK/s$i" --raft-addr "127.0.0.1:$((BASE+i))"
         --grpc-addr "127.0.0.1:$((BASE+10+i))" --http-addr "127.0.0.1:$((BASE+20+i))"
-        --worker-ttl 2s --lease-ttl 4s --log-level warn)
+        --worker-ttl 2s --lease-ttl 4s --log-level warn $(tlsflags "s$i"))
   if [ "$i" = 1 ]; then args+=(--bootstrap); else args+=(--join "127.0.0.1:$((BASE+11))"); fi
   "$BIN" "${args[@]}" >"$WORK/s$i.log" 2>&1 &
   PIDS+=($!); eval "SPID$i=$!"
 done
+say "Bootstrapping ACLs: the management token is printed once"
+for _ in $(seq 150); do
+  "$BIN" acl bootstrap >"$WORK/bootstrap.txt" 2>"$WORK/bootstrap.err" && break; sleep 0.2
+done
+sed 's/\(SecretID: *rcs_.\{6\}\).*/\1... (hidden in this demo)/' "$WORK/bootstrap.txt"
+export RAFTCRON_TOKEN=$(awk '/SecretID/{print $2}' "$WORK/bootstrap.txt")
+[ -n "$RAFTCRON_TOKEN" ] || { cat "$WORK/bootstrap.err"; exit 1; }
 for _ in $(seq 150); do
   [ "$("$BIN" cluster members 2>/dev/null | grep -ci true)" -ge 3 ] && break; sleep 0.2
 done
 "$BIN" cluster members
 
+say "Refused: no token, a token of another namespace, plaintext"
+RAFTCRON_TOKEN= "$BIN" get cronjobs 2>&1 | sed 's/^/  no token:        /' || true
+TEAM=$("$BIN" acl token create --name team-a-ci --namespace team-a --verbs read,write | awk '/SecretID/{print $2}')
+"$BIN" apply -f "$MANIFEST" --token "$TEAM" 2>&1 | sed 's/^/  team-a token:    /' || true
+RAFTCRON_TOKEN= "$BIN" get cronjobs --insecure --timeout 2s 2>&1 | sed 's/^/  plaintext:       /' || true
+
 say "Starting 2 workers ($RUNTIME runtime)"
 for w in a b; do
   "$BIN" worker --servers "$SERVERS" --id "demo-worker-$w" --slots 2 --labels "zone=$w" \
-    --data-dir "$WORK/worker-$w" --runtime "$RUNTIME" --allow-exec --log-level warn >"$WORK/worker-$w.log" 2>&1 &
+    --data-dir "$WORK/worker-$w" --runtime "$RUNTIME" --allow-exec --log-level warn $(tlsflags "demo-worker-$w") >"$WORK/worker-$w.log" 2>&1 &
   PIDS+=($!)
 done
 for _ in $(seq 100); do [ "$("$BIN" get workers 2>/dev/null | grep -c Ready)" -ge 2 ] && break; sleep 0.2; done
@@ -112,7 +136,8 @@ say "Every tick accounted for?"
 
 say "Where to look next"
 cat <<EOT
-  export RAFTCRON_ADDR=$SERVERS
+  (while it ran: export RAFTCRON_ADDR=$SERVERS RAFTCRON_CACERT=... RAFTCRON_CLIENT_CERT=... RAFTCRON_CLIENT_KEY=... RAFTCRON_TOKEN=...)
+  raftcron dev                                  # your own one-process cluster; prints a file to source for TLS and the token
   raftcron get cronjobs | get jobs | get attempts --job JOB | get workers
   raftcron describe cronjob nightly-report     # decisions: why each tick ran or was skipped
   raftcron logs job/JOB                          # a run's output
