@@ -160,17 +160,8 @@ func (z *authorizer) check(ctx context.Context, method string, req any) error {
 	return nil
 }
 
-// authzStatus maps auth's sentinel errors to gRPC codes.
-func authzStatus(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, auth.ErrUnauthenticated):
-		return status.Error(codes.Unauthenticated, err.Error())
-	default:
-		return status.Error(codes.PermissionDenied, err.Error())
-	}
-}
+// authzStatus maps auth's sentinel errors to gRPC codes (cluster/errors.go).
+func authzStatus(err error) error { return toStatus(err) }
 
 // token finds the caller's ACL token. A follower that does not know the
 // token yet waits briefly for its replica to catch up with what the leader

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/raftcron/raftcron/auth"
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 	"github.com/raftcron/raftcron/raft"
 )
@@ -24,6 +25,8 @@ var statusCodes = []struct {
 	{pb.ErrAlreadyExists, codes.AlreadyExists},
 	{pb.ErrInvalid, codes.InvalidArgument},
 	{pb.ErrConflict, codes.FailedPrecondition},
+	{auth.ErrUnauthenticated, codes.Unauthenticated},
+	{auth.ErrPermissionDenied, codes.PermissionDenied},
 	{context.DeadlineExceeded, codes.DeadlineExceeded},
 	{context.Canceled, codes.Canceled},
 }

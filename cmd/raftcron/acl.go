@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -30,11 +31,22 @@ trigger and logs. Only a hash of each secret is stored; a secret is shown once, 
 }
 
 func newACLBootstrapCmd() *cobra.Command {
-	return &cobra.Command{
+	var secretFile string
+	cmd := &cobra.Command{
 		Use:   "bootstrap",
 		Short: "Create the cluster's first management token (once) and print its secret",
-		Args:  cobra.NoArgs,
+		Long: `bootstrap creates the first management token. It works once per cluster, for any holder of a
+client certificate, so run it right after the first server starts. With --secret-file the secret
+is also written to that file (mode 0600), and a file that already holds one means the work is
+done: the command then exits 0 without asking the cluster (docker-compose runs it on every up).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if secretFile != "" {
+				if b, err := os.ReadFile(secretFile); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+					fmt.Fprintf(cmd.OutOrStdout(), "ACLs already bootstrapped: the management token is in %s\n", secretFile)
+					return nil
+				}
+			}
 			c, err := dialClient(cmd)
 			if err != nil {
 				return err
@@ -46,10 +58,17 @@ func newACLBootstrapCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if secretFile != "" {
+				if err := writeFileAtomic(secretFile, []byte(tok.GetSecret()+"\n")); err != nil {
+					return fmt.Errorf("--secret-file: %w", err)
+				}
+			}
 			printSecret(cmd, tok)
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&secretFile, "secret-file", "", "also write the secret to this file (0600); skip when it already holds one")
+	return cmd
 }
 
 func printSecret(cmd *cobra.Command, s *pb.ACLTokenSecret) {

@@ -29,7 +29,52 @@ only open the session of the worker its certificate names.`,
 	ca.AddCommand(newTLSCACreateCmd())
 	cert := &cobra.Command{Use: "cert", Short: "Certificates signed by the cluster CA"}
 	cert.AddCommand(newTLSCertCreateCmd())
-	cmd.AddCommand(ca, cert)
+	cmd.AddCommand(ca, cert, newTLSInitCmd())
+	return cmd
+}
+
+// newTLSInitCmd is `raftcron tls init`: what a first start needs, made once.
+func newTLSInitCmd() *cobra.Command {
+	var (
+		out                      string
+		servers, workers, client []string
+	)
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Create, where missing, a CA and the named server, worker and client certificates under --out",
+		Long: `init makes what a cluster needs on its first start and leaves whatever exists alone, so it
+can run on every start (docker-compose runs it before the servers). Layout:
+  OUT/ca/ca.pem, OUT/ca/ca-key.pem       the cluster CA
+  OUT/<role>/<name>.pem, <name>-key.pem  one certificate per --server, --worker and --client name
+Each server certificate also names its node id as a DNS name.`,
+		Example: `  raftcron tls init --out /tls --server s1,s2,s3 --worker worker-a,worker-b --client admin`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pki, err := newLocalPKI(out)
+			if err != nil {
+				return err
+			}
+			for _, set := range []struct {
+				role  auth.Role
+				names []string
+			}{{auth.RoleServer, servers}, {auth.RoleWorker, workers}, {auth.RoleClient, client}} {
+				for _, name := range set.names {
+					cert, _, err := pki.files(set.role, name)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "%s %s: %s\n", set.role, name, cert)
+				}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "CA: %s\n", pki.caFile())
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&out, "out", ".", "directory of the CA and certificates")
+	f.StringSliceVar(&servers, "server", nil, "server node ids (comma-separated or repeated)")
+	f.StringSliceVar(&workers, "worker", nil, "worker ids")
+	f.StringSliceVar(&client, "client", nil, "client names")
 	return cmd
 }
 
