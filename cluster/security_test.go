@@ -330,7 +330,7 @@ func TestWorkerIdentity(t *testing.T) {
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := st.Send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Hello{Hello: &pb.Hello{WorkerId: claim, Slots: 1, Runtime: "exec"}}}); err != nil {
+		if err := st.Send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Hello{Hello: &pb.Hello{WorkerId: claim, Slots: 1, Runtime: "docker"}}}); err != nil {
 			return nil, nil, err
 		}
 		m, err := st.Recv()
@@ -373,7 +373,10 @@ func TestWorkerIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	var assigned *pb.AttemptRef
-	for assigned == nil {
+	for deadline := time.Now().Add(20 * time.Second); assigned == nil; {
+		if time.Now().After(deadline) {
+			t.Fatal("w1 was never assigned the Job's attempt")
+		}
 		m, err := recvWithin(w1, 10*time.Second)
 		if err != nil {
 			t.Fatalf("w1 waiting for its assignment: %v", err)
