@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -62,16 +64,35 @@ func (c WorkerConfig) settings() *pb.ClusterSettings {
 // recordInitialSettings records this server's configured timing as the
 // cluster settings when none are recorded yet (the FSM keeps recorded ones).
 func (s *Server) recordInitialSettings(ctx context.Context) error {
-	if s.node.State().Settings() != nil {
+	cur := s.node.State().Settings()
+	if cur.GetClusterId() != "" {
 		return nil
 	}
-	out, err := s.propose(ctx, &pb.Command{Op: &pb.Command_SetClusterSettings{SetClusterSettings: &pb.SetClusterSettings{
-		Settings: s.cfg.Worker.settings(), Initial: true, Now: timestamppb.New(s.cfg.Clock.Now()),
-	}}})
+	id, err := newClusterID()
+	if err != nil {
+		return err
+	}
+	cmd := &pb.SetClusterSettings{Settings: s.cfg.Worker.settings(), Initial: true, Now: timestamppb.New(s.cfg.Clock.Now())}
+	if cur != nil {
+		// Recorded before clusters had ids: keep the timing, add the id.
+		cmd = &pb.SetClusterSettings{Settings: proto.Clone(cur).(*pb.ClusterSettings), Now: timestamppb.New(s.cfg.Clock.Now())}
+	}
+	cmd.Settings.ClusterId = id
+	out, err := s.propose(ctx, &pb.Command{Op: &pb.Command_SetClusterSettings{SetClusterSettings: cmd}})
 	if err != nil {
 		return err
 	}
 	return out[0].Err()
+}
+
+// newClusterID returns a random cluster id: 12 hex digits, short enough for
+// container names.
+func newClusterID() (string, error) {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("cluster id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
 }
 
 // updateSettings changes the fields set in change and returns the settings

@@ -245,6 +245,7 @@ func (s *workerSessions) Session(stream pb.WorkerService_SessionServer) error {
 	}
 	if err := c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Welcome{Welcome: &pb.Welcome{
 		HeartbeatInterval: durationpb.New(s.heartbeatInterval()), LeaseTtl: durationpb.New(s.leaseTTL()),
+		ClusterId: s.clusterSettings().GetClusterId(),
 	}}}); err != nil {
 		return err
 	}

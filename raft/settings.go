@@ -63,6 +63,11 @@ func (a *applier) setClusterSettings(c *pb.SetClusterSettings) *pb.CommandResult
 		HeartbeatInterval: proto.Clone(in.GetHeartbeatInterval()).(*durationpb.Duration),
 		WorkerTtl:         proto.Clone(in.GetWorkerTtl()).(*durationpb.Duration),
 		LeaseTtl:          proto.Clone(in.GetLeaseTtl()).(*durationpb.Duration),
+		// The cluster id is set once: a recorded one is never replaced.
+		ClusterId: in.GetClusterId(),
+	}
+	if old.GetClusterId() != "" {
+		n.ClusterId = old.GetClusterId()
 	}
 	if old != nil {
 		// Remember the longest lease still in force, so a shortening never

@@ -80,6 +80,8 @@ type Agent struct {
 	rt     Runtime
 	// guardBin is the installed guard binary (see guardBinary).
 	guardBin string
+	// clusterID is the cluster this worker belongs to (guarded by mu).
+	clusterID string
 
 	mu           sync.Mutex
 	attempts     map[string]*attempt // by namespace/name
@@ -281,6 +283,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.mu.Lock()
 	a.runCtx = ctx
 	a.mu.Unlock()
+	if err := a.loadClusterID(); err != nil {
+		return err
+	}
 	if err := a.adopt(ctx); err != nil {
 		return err
 	}

@@ -70,6 +70,17 @@
 // attempt started before guards existed) is reported Lost with reason
 // WorkerLost, never a failure that counts against backoffLimit.
 //
+// # One Docker host, several clusters
+//
+// The first leader gives its cluster a random id (ClusterSettings.cluster_id,
+// kept in Raft); Welcome carries it. A worker records the id of the first
+// cluster it joins in DataDir/cluster-id and refuses to join another with
+// the same data dir. Its containers are named
+// raftcron-<cluster id>-<namespace>-<attempt> and labelled
+// raftcron.io/cluster; it lists as its own only containers with its worker
+// label and its cluster's (or no) cluster label, and it never removes a
+// container it does not own, not even one that holds the name it wants.
+//
 // # Times
 //
 // A finished report's start and finish times are the guard's: its wall clock

@@ -35,6 +35,9 @@ type DockerRuntime struct {
 	workerID string
 	logger   *slog.Logger
 
+	mu        sync.Mutex
+	clusterID string
+
 	// Pending SIGKILLs of Kill: Close cancels and waits for them.
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -71,9 +74,40 @@ func (d *DockerRuntime) Close() error {
 
 func (d *DockerRuntime) Name() string { return "docker" }
 
-// ContainerName is the name an attempt's container gets.
-func ContainerName(namespace, attempt string) string {
-	return "raftcron-" + namespace + "-" + attempt
+// ContainerName is the name an attempt's container gets:
+// raftcron-<cluster id>-<namespace>-<attempt> (without the cluster id while
+// the worker has not learned it), so that two clusters sharing a Docker
+// host never name two containers alike.
+func ContainerName(clusterID, namespace, attempt string) string {
+	if clusterID == "" {
+		return "raftcron-" + namespace + "-" + attempt
+	}
+	return "raftcron-" + clusterID + "-" + namespace + "-" + attempt
+}
+
+// SetClusterID scopes the names and labels of the containers this runtime
+// creates, and those it lists as its own, by the cluster's id.
+func (d *DockerRuntime) SetClusterID(id string) {
+	d.mu.Lock()
+	d.clusterID = id
+	d.mu.Unlock()
+}
+
+func (d *DockerRuntime) cluster() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.clusterID
+}
+
+// owns says whether a container with these labels is this worker's: its
+// worker label, and its cluster label unless it has none (made before
+// clusters had ids).
+func (d *DockerRuntime) owns(labels map[string]string) bool {
+	if labels[LabelWorker] != d.workerID {
+		return false
+	}
+	c, ok := labels[LabelCluster]
+	return !ok || c == d.cluster()
 }
 
 // ensureImage makes the image present according to policy and returns its
@@ -196,6 +230,10 @@ func (d *DockerRuntime) Start(ctx context.Context, t *Task) (string, error) {
 	for k, v := range taskLabels(t) {
 		labels[k] = v
 	}
+	cluster := d.cluster()
+	if cluster != "" {
+		labels[LabelCluster] = cluster
+	}
 	env := make([]string, 0, len(spec.GetEnv()))
 	for k, v := range spec.GetEnv() {
 		env = append(env, k+"="+v)
@@ -234,13 +272,26 @@ func (d *DockerRuntime) Start(ctx context.Context, t *Task) (string, error) {
 		mount.Mount{Type: mount.TypeBind, Source: t.Dir, Target: guard.Dir},
 		mount.Mount{Type: mount.TypeBind, Source: filepath.Join(t.Dir, guard.LeaseSubdir), Target: guard.LeaseDir, ReadOnly: true},
 	)
-	name := ContainerName(t.Attempt.GetNamespace(), t.Attempt.GetName())
+	name := ContainerName(cluster, t.Attempt.GetNamespace(), t.Attempt.GetName())
 	resp, err := d.cli.ContainerCreate(ctx, cfg, host, nil, nil, name)
 	if cerrdefs.IsConflict(err) {
-		// A leftover with the same name (an earlier incarnation the worker
-		// never reported): it is not current, so replace it.
+		// A leftover with the same name: replace it if it is this worker's
+		// (an earlier incarnation it never reported, not current); never
+		// touch a container that is not.
+		insp, ierr := d.cli.ContainerInspect(ctx, name)
+		if ierr != nil {
+			return "", fmt.Errorf("create container %s: the name is taken, and inspecting the holder failed: %w", name, ierr)
+		}
+		var held map[string]string
+		if insp.Config != nil {
+			held = insp.Config.Labels
+		}
+		if !d.owns(held) {
+			return "", fmt.Errorf("create container %s: the name is taken by container %.12s, which is not this worker's (worker %q, cluster %q); leaving it alone",
+				name, insp.ID, held[LabelWorker], held[LabelCluster])
+		}
 		d.logger.Warn("removing leftover container with the same name", "container", name)
-		if rerr := d.cli.ContainerRemove(ctx, name, container.RemoveOptions{Force: true}); rerr != nil {
+		if rerr := d.cli.ContainerRemove(ctx, insp.ID, container.RemoveOptions{Force: true}); rerr != nil {
 			return "", fmt.Errorf("remove leftover container %s: %w", name, rerr)
 		}
 		resp, err = d.cli.ContainerCreate(ctx, cfg, host, nil, nil, name)
@@ -446,6 +497,9 @@ func (d *DockerRuntime) List(ctx context.Context) ([]Instance, error) {
 	}
 	var out []Instance
 	for _, c := range cs {
+		if !d.owns(c.Labels) {
+			continue // the same worker id in another cluster: not ours
+		}
 		ref, job, index, ok := refFromLabels(c.Labels)
 		if !ok {
 			d.logger.Warn("container without complete raftcron labels; leaving it alone", "container", c.ID, "names", strings.Join(c.Names, ","))

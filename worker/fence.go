@@ -3,6 +3,7 @@ package worker
 import (
 	"bytes"
 	"debug/elf"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -128,4 +129,62 @@ func withRecord(dir string, exit ExitStatus) ExitStatus {
 		exit.Message = joinMsg(exit.Message, r.Message)
 	}
 	return exit
+}
+
+// clusterScoped is a runtime that scopes what it creates by the cluster id.
+type clusterScoped interface{ SetClusterID(string) }
+
+// clusterIDFile keeps the id of the cluster this worker belongs to.
+func clusterIDFile(dataDir string) string { return filepath.Join(dataDir, "cluster-id") }
+
+// loadClusterID reads the cluster id this data dir belongs to ("" when it
+// has not joined one yet) and scopes the runtime by it.
+func (a *Agent) loadClusterID() error {
+	b, err := os.ReadFile(clusterIDFile(a.cfg.DataDir))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cluster id: %w", err)
+	}
+	var id string
+	if err := json.Unmarshal(b, &id); err != nil {
+		return fmt.Errorf("cluster id file %s: %w", clusterIDFile(a.cfg.DataDir), err)
+	}
+	a.setClusterID(id)
+	return nil
+}
+
+func (a *Agent) setClusterID(id string) {
+	a.mu.Lock()
+	a.clusterID = id
+	a.mu.Unlock()
+	if cs, ok := a.rt.(clusterScoped); ok {
+		cs.SetClusterID(id)
+	}
+}
+
+// joinCluster checks the cluster id a leader sent in Welcome against the one
+// this data dir belongs to, recording it the first time. A worker never
+// joins another cluster with the same data dir: its containers carry the
+// first cluster's id, and another cluster's runs must never be its own.
+func (a *Agent) joinCluster(id string) error {
+	if id == "" {
+		return nil // a server that has no id yet
+	}
+	a.mu.Lock()
+	cur := a.clusterID
+	a.mu.Unlock()
+	switch {
+	case cur == id:
+		return nil
+	case cur != "":
+		return fmt.Errorf("this worker's data dir %s belongs to cluster %s, but the servers are cluster %s: start the worker with another --data-dir (and --id) to join that cluster", a.cfg.DataDir, cur, id)
+	}
+	if err := writeJSONFile(clusterIDFile(a.cfg.DataDir), id); err != nil {
+		return fmt.Errorf("record cluster id: %w", err)
+	}
+	a.setClusterID(id)
+	a.logger.Info("joined cluster", "cluster", id)
+	return nil
 }

@@ -28,7 +28,7 @@ func TestDockerCreatedButNeverStartedIsLost(t *testing.T) {
 	created, err := d.cli.ContainerCreate(context.Background(), &container.Config{
 		Image: testImage, Cmd: []string{"-print", "ran"},
 		Labels: taskLabels(&Task{WorkerID: id, Attempt: ref, Job: "job", Index: 0}),
-	}, nil, nil, nil, ContainerName(ref.GetNamespace(), ref.GetName()))
+	}, nil, nil, nil, ContainerName("", ref.GetNamespace(), ref.GetName()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,5 +300,79 @@ func TestExecLogCapped(t *testing.T) {
 	}
 	if b := readTail(logPath(dir, "test", "chatty"), 200); !strings.Contains(b, "output truncated") {
 		t.Errorf("log file ends with %q, want a note that the output was truncated", b)
+	}
+}
+
+// Issue 10 (9): two clusters whose workers share a worker id and a Docker
+// host run the same attempt name side by side; neither lists, replaces or
+// removes the other's container.
+func TestDockerClustersOnOneHost(t *testing.T) {
+	rc := runtimes()[0]
+	id := workerID(t)
+	dirA, dirB := t.TempDir(), t.TempDir()
+	rtA, rtB := rc.make(t, id, dirA).(*DockerRuntime), rc.make(t, id, dirB).(*DockerRuntime)
+	rtA.SetClusterID("aaaaaaaaaaaa")
+	rtB.SetClusterID("bbbbbbbbbbbb")
+	a, b := newHarness(t, rtA, id, dirA), newHarness(t, rtB, id, dirB)
+	a.assign("same", rc.spec("-sleep", "30s"))
+	ra := a.report("same", 30*time.Second, "Running", "Failed")
+	b.assign("same", rc.spec("-sleep", "30s"))
+	rb := b.report("same", 30*time.Second, "Running", "Failed")
+	if ra.GetState() != "Running" || rb.GetState() != "Running" || ra.GetContainerId() == rb.GetContainerId() {
+		t.Fatalf("reports %v and %v, want both Running in two containers", ra, rb)
+	}
+	for _, c := range []struct {
+		rt   *DockerRuntime
+		want string
+	}{{rtA, ra.GetContainerId()}, {rtB, rb.GetContainerId()}} {
+		insts, err := c.rt.List(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(insts) != 1 || insts[0].ID != c.want || !insts[0].Running {
+			t.Errorf("cluster %s lists %+v, want only its own running container %.12s", c.rt.cluster(), insts, c.want)
+		}
+	}
+
+	// A name clash with a container this worker does not own fails the
+	// start and leaves that container alone.
+	ref := &pb.AttemptRef{Namespace: "test", Name: "clash", Incarnation: 1}
+	other, err := rtB.cli.ContainerCreate(context.Background(), &container.Config{
+		Image: testImage, Cmd: []string{"-sleep", "30s"},
+		Labels: map[string]string{LabelWorker: "someone-else", LabelCluster: "bbbbbbbbbbbb"},
+	}, nil, nil, nil, ContainerName("bbbbbbbbbbbb", ref.GetNamespace(), ref.GetName()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rtB.Remove(context.Background(), other.ID) })
+	b.assign("clash", rc.spec("-sleep", "30s"))
+	r := b.report("clash", 30*time.Second, "Failed", "Running", "Lost")
+	if r.GetState() != "Failed" || !strings.Contains(r.GetMessage(), "not this worker's") {
+		t.Errorf("report = %s/%s %q, want Failed: the name is held by a container not this worker's", r.GetState(), r.GetReason(), r.GetMessage())
+	}
+	if _, err := rtB.cli.ContainerInspect(context.Background(), other.ID); err != nil {
+		t.Errorf("the other worker's container is gone: %v", err)
+	}
+}
+
+// A worker's data dir belongs to the first cluster it joins.
+func TestWorkerJoinsOneCluster(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, newFakeRuntime(), "w1", dir)
+	if err := h.a.joinCluster("aaaaaaaaaaaa"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.a.joinCluster("aaaaaaaaaaaa"); err != nil {
+		t.Errorf("joining the same cluster again: %v", err)
+	}
+	if err := h.a.joinCluster("bbbbbbbbbbbb"); err == nil || !strings.Contains(err.Error(), "belongs to cluster aaaaaaaaaaaa") {
+		t.Errorf("joining another cluster: %v, want refused", err)
+	}
+	again := newHarness(t, newFakeRuntime(), "w1", dir)
+	if err := again.a.loadClusterID(); err != nil {
+		t.Fatal(err)
+	}
+	if again.a.clusterID != "aaaaaaaaaaaa" {
+		t.Errorf("after a restart the worker belongs to cluster %q, want aaaaaaaaaaaa", again.a.clusterID)
 	}
 }

@@ -17,6 +17,8 @@ const (
 	LabelIndex       = "raftcron.io/index"
 	LabelAttempt     = "raftcron.io/attempt"
 	LabelIncarnation = "raftcron.io/incarnation"
+	// LabelCluster is the cluster's id (Welcome.cluster_id).
+	LabelCluster = "raftcron.io/cluster"
 )
 
 // ErrRejected marks a RunSpec this worker refuses to run (its config does not

@@ -133,15 +133,17 @@ func TestRuntimeDeadlineExceeded(t *testing.T) {
 			dir, id := t.TempDir(), workerID(t)
 			h := newHarness(t, rc.make(t, id, dir), id, dir)
 			spec := rc.spec("-sleep", "60s")
-			spec.Deadline = deadlineIn(time.Second)
+			// Far enough out that a slow container start does not pass it
+			// (a run whose deadline passed before it started never starts).
+			spec.Deadline = deadlineIn(4 * time.Second)
 			start := time.Now()
 			h.assign("deadline", spec)
-			r := h.report("deadline", 30*time.Second, "Succeeded", "Failed")
+			r := h.report("deadline", 30*time.Second, "Succeeded", "Failed", "Lost")
 			if r.GetState() != "Failed" || r.GetReason() != "DeadlineExceeded" {
 				t.Fatalf("report = %s/%s, want Failed/DeadlineExceeded (%v)", r.GetState(), r.GetReason(), r)
 			}
-			if el := time.Since(start); el < time.Second || el > 20*time.Second {
-				t.Errorf("ended after %v, want soon after the 1s deadline", el)
+			if el := time.Since(start); el < 4*time.Second || el > 20*time.Second {
+				t.Errorf("ended after %v, want soon after the 4s deadline", el)
 			}
 		})
 	}

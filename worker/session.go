@@ -117,6 +117,9 @@ func (a *Agent) session(ctx context.Context, addr string) (welcomed bool, redire
 	if w == nil {
 		return false, "", fmt.Errorf("server %s answered hello with %T, want welcome or redirect", addr, first.GetMsg())
 	}
+	if err := a.joinCluster(w.GetClusterId()); err != nil {
+		return false, "", err
+	}
 	interval := w.GetHeartbeatInterval().AsDuration()
 	if interval <= 0 {
 		interval = time.Second

@@ -2161,8 +2161,13 @@ type ClusterSettings struct {
 	// until lease_ttl_changed + previous_lease_ttl.
 	PreviousLeaseTtl *durationpb.Duration   `protobuf:"bytes,4,opt,name=previous_lease_ttl,json=previousLeaseTtl,proto3" json:"previous_lease_ttl,omitempty"`
 	LeaseTtlChanged  *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=lease_ttl_changed,json=leaseTtlChanged,proto3" json:"lease_ttl_changed,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Names this cluster to its workers: they scope the names and labels of
+	// their containers by it, so that two clusters sharing a Docker host never
+	// touch each other's runs. Chosen at random by the first leader; once
+	// recorded it never changes (a command that leaves it empty keeps it).
+	ClusterId     string `protobuf:"bytes,6,opt,name=cluster_id,json=clusterId,proto3" json:"cluster_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ClusterSettings) Reset() {
@@ -2228,6 +2233,13 @@ func (x *ClusterSettings) GetLeaseTtlChanged() *timestamppb.Timestamp {
 		return x.LeaseTtlChanged
 	}
 	return nil
+}
+
+func (x *ClusterSettings) GetClusterId() string {
+	if x != nil {
+		return x.ClusterId
+	}
+	return ""
 }
 
 var File_raftcron_v1_resources_proto protoreflect.FileDescriptor
@@ -2462,14 +2474,16 @@ const file_raftcron_v1_resources_proto_rawDesc = "" +
 	" \x01(\tR\aversion\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xde\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xfd\x02\n" +
 	"\x0fClusterSettings\x12H\n" +
 	"\x12heartbeat_interval\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x11heartbeatInterval\x128\n" +
 	"\n" +
 	"worker_ttl\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\tworkerTtl\x126\n" +
 	"\tlease_ttl\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\bleaseTtl\x12G\n" +
 	"\x12previous_lease_ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x10previousLeaseTtl\x12F\n" +
-	"\x11lease_ttl_changed\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0fleaseTtlChangedB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
+	"\x11lease_ttl_changed\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0fleaseTtlChanged\x12\x1d\n" +
+	"\n" +
+	"cluster_id\x18\x06 \x01(\tR\tclusterIdB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
 
 var (
 	file_raftcron_v1_resources_proto_rawDescOnce sync.Once
