@@ -660,53 +660,80 @@ func enumerate(s *Schedule, base, now time.Time, max int) (ticks []time.Time, ga
 // count.
 func planTicks(in planInput, opts CronOptions) tickPlan {
 	ticks, gap, more := enumerate(in.sched, in.base, in.now, opts.MaxTicksExamined)
-	var plan tickPlan
-	plan.more = more
+	plan := tickPlan{more: more}
 	if len(ticks) == 0 {
 		return plan
 	}
 	plan.last = ticks[len(ticks)-1]
+	tp := tickPlanner{in: in, opts: opts, ticks: ticks, verdicts: make([]tickVerdict, len(ticks))}
+	candidates := tp.timing(more)                 // rules 1–3
+	plan.replace = tp.concurrency(candidates)     // rule 4
+	plan.decisions, plan.runs = tp.decisions(gap) // what is recorded and run
+	return plan
+}
 
-	type verdict struct {
-		skip    bool
-		reason  string
-		message string
-		job     string
-	}
-	verdicts := make([]verdict, len(ticks))
-	late := func(t time.Time) bool { return in.now.Sub(t) > opts.LateGrace }
-	missed := func(t time.Time) bool {
-		return in.deadline != nil && in.now.Sub(t) > max(time.Duration(*in.deadline)*time.Second, opts.LateGrace)
-	}
-	latest := len(ticks) - 1
+// tickVerdict is what planTicks decided for one tick.
+type tickVerdict struct {
+	skip    bool
+	reason  string
+	message string
+	job     string
+}
+
+// tickPlanner holds one planTicks call: the ticks in (base, now], oldest
+// first, and a verdict per tick, filled in phase by phase.
+type tickPlanner struct {
+	in       planInput
+	opts     CronOptions
+	ticks    []time.Time
+	verdicts []tickVerdict
+}
+
+// late: the tick is handled more than LateGrace after its time.
+func (tp *tickPlanner) late(t time.Time) bool { return tp.in.now.Sub(t) > tp.opts.LateGrace }
+
+// missed: the tick's startingDeadlineSeconds (at least LateGrace) has passed.
+func (tp *tickPlanner) missed(t time.Time) bool {
+	return tp.in.deadline != nil && tp.in.now.Sub(t) > max(time.Duration(*tp.in.deadline)*time.Second, tp.opts.LateGrace)
+}
+
+func (tp *tickPlanner) name(i int) string {
+	return JobName(tp.in.cronJob, tp.ticks[i], tp.in.sched.HasSeconds())
+}
+
+// timing applies rules 1–3 (suspend, startingDeadlineSeconds, catchUp) and
+// returns the ticks that may still run, oldest first. more: the most recent
+// tick lies beyond this call.
+func (tp *tickPlanner) timing(more bool) (candidates []int) {
+	in := tp.in
+	latest := len(tp.ticks) - 1
 	if more {
-		latest = -1 // the most recent tick is beyond this call
+		latest = -1
 	}
 	lateRuns := 0
-	var candidates []int
-	for i, t := range ticks {
-		v := &verdicts[i]
+	for i, t := range tp.ticks {
+		v := &tp.verdicts[i]
 		switch {
 		case in.suspended:
-			*v = verdict{true, SkipSuspended, "the CronJob is suspended", ""}
-		case missed(t):
-			*v = verdict{true, SkipMissedDeadline, fmt.Sprintf("not started within startingDeadlineSeconds (%d)", *in.deadline), ""}
+			*v = tickVerdict{true, SkipSuspended, "the CronJob is suspended", ""}
+		case tp.missed(t):
+			*v = tickVerdict{true, SkipMissedDeadline, fmt.Sprintf("not started within startingDeadlineSeconds (%d)", *in.deadline), ""}
 		case in.catchUp == CatchUpAll:
-			if late(t) {
+			if tp.late(t) {
 				if lateRuns >= in.limit {
-					*v = verdict{true, SkipCatchUpPolicy, fmt.Sprintf("catchUp All: more than catchUpLimit (%d) missed ticks", in.limit), ""}
+					*v = tickVerdict{true, SkipCatchUpPolicy, fmt.Sprintf("catchUp All: more than catchUpLimit (%d) missed ticks", in.limit), ""}
 					continue
 				}
 				lateRuns++
 			}
 		case in.catchUp == CatchUpNone:
-			if late(t) {
-				*v = verdict{true, SkipCatchUpPolicy, "catchUp None: missed while no leader was scheduling", ""}
+			if tp.late(t) {
+				*v = tickVerdict{true, SkipCatchUpPolicy, "catchUp None: missed while no leader was scheduling", ""}
 				continue
 			}
 		default: // Latest
 			if i != latest {
-				*v = verdict{true, SkipCatchUpPolicy, "catchUp Latest: a newer missed tick runs instead", ""}
+				*v = tickVerdict{true, SkipCatchUpPolicy, "catchUp Latest: a newer missed tick runs instead", ""}
 				continue
 			}
 		}
@@ -714,13 +741,17 @@ func planTicks(in planInput, opts CronOptions) tickPlan {
 			candidates = append(candidates, i)
 		}
 	}
+	return candidates
+}
 
-	name := func(i int) string { return JobName(in.cronJob, ticks[i], in.sched.HasSeconds()) }
-	switch in.concurrency {
+// concurrency applies rule 4 to the candidates and returns the unfinished
+// Jobs that Replace fails.
+func (tp *tickPlanner) concurrency(candidates []int) (replace []replacedJob) {
+	switch tp.in.concurrency {
 	case ConcurrencyForbid:
-		active := in.active
+		active := tp.in.active
 		for _, i := range candidates {
-			n := name(i)
+			n := tp.name(i)
 			blocker := ""
 			for _, a := range active {
 				if a != n {
@@ -729,7 +760,7 @@ func planTicks(in planInput, opts CronOptions) tickPlan {
 				}
 			}
 			if blocker != "" {
-				verdicts[i] = verdict{true, SkipConcurrencyPolicy, "concurrencyPolicy Forbid: job " + blocker + " has not finished", blocker}
+				tp.verdicts[i] = tickVerdict{true, SkipConcurrencyPolicy, "concurrencyPolicy Forbid: job " + blocker + " has not finished", blocker}
 				continue
 			}
 			active = []string{n}
@@ -737,29 +768,36 @@ func planTicks(in planInput, opts CronOptions) tickPlan {
 	case ConcurrencyReplace:
 		if len(candidates) > 0 {
 			newest := candidates[len(candidates)-1]
-			n := name(newest)
+			n := tp.name(newest)
 			for _, i := range candidates[:len(candidates)-1] {
-				verdicts[i] = verdict{true, SkipConcurrencyPolicy, "concurrencyPolicy Replace: superseded by job " + n, n}
+				tp.verdicts[i] = tickVerdict{true, SkipConcurrencyPolicy, "concurrencyPolicy Replace: superseded by job " + n, n}
 			}
-			for _, a := range in.active {
+			for _, a := range tp.in.active {
 				if a != n {
-					plan.replace = append(plan.replace, replacedJob{name: a, by: n})
+					replace = append(replace, replacedJob{name: a, by: n})
 				}
 			}
 		}
 	}
+	return replace
+}
 
+// decisions turns the verdicts into the decisions to record (consecutive
+// equal skips folded into one with a count, the range of ticks not
+// examined one by one as one skip) and the runs to create.
+func (tp *tickPlanner) decisions(gap *tickRange) (decisions []*pb.ScheduleDecision, runs []plannedRun) {
+	in := tp.in
 	now := timestamppb.New(in.now)
 	appendSkip := func(first, last time.Time, count int32, reason, message, job string) {
-		if k := len(plan.decisions); k > 0 && count > 0 {
-			p := plan.decisions[k-1]
+		if k := len(decisions); k > 0 && count > 0 {
+			p := decisions[k-1]
 			if p.Decision == DecisionSkip && p.Count > 0 && p.Reason == reason && p.Message == message && p.Job == job {
 				p.Count += count
 				p.ScheduledTime = timestamppb.New(last)
 				return
 			}
 		}
-		plan.decisions = append(plan.decisions, &pb.ScheduleDecision{
+		decisions = append(decisions, &pb.ScheduleDecision{
 			ScheduledTime:      timestamppb.New(last),
 			FirstScheduledTime: timestamppb.New(first),
 			Decision:           DecisionSkip,
@@ -770,30 +808,30 @@ func planTicks(in planInput, opts CronOptions) tickPlan {
 			Count:              count,
 		})
 	}
-	for i, t := range ticks {
+	for i, t := range tp.ticks {
 		if gap != nil && gap.at == i {
 			reason := SkipCatchUpPolicy
 			switch {
 			case in.suspended:
 				reason = SkipSuspended
-			case missed(gap.upTo):
+			case tp.missed(gap.upTo):
 				reason = SkipMissedDeadline
 			}
 			appendSkip(gap.first, gap.upTo, int32(gap.count), reason,
-				fmt.Sprintf("more than %d ticks missed; ticks up to %s were not examined one by one", opts.MaxTicksExamined, gap.upTo.UTC().Format(time.RFC3339)), "")
+				fmt.Sprintf("more than %d ticks missed; ticks up to %s were not examined one by one", tp.opts.MaxTicksExamined, gap.upTo.UTC().Format(time.RFC3339)), "")
 		}
-		v := verdicts[i]
+		v := tp.verdicts[i]
 		if v.skip {
 			appendSkip(t, t, 1, v.reason, v.message, v.job)
 			continue
 		}
 		reason, message := InvokeScheduled, ""
-		if late(t) {
+		if tp.late(t) {
 			reason, message = InvokeCatchUp, "started "+in.now.Sub(t).Round(time.Second).String()+" after its scheduled time"
 		}
-		n := name(i)
-		plan.runs = append(plan.runs, plannedRun{scheduled: t, name: n})
-		plan.decisions = append(plan.decisions, &pb.ScheduleDecision{
+		n := tp.name(i)
+		runs = append(runs, plannedRun{scheduled: t, name: n})
+		decisions = append(decisions, &pb.ScheduleDecision{
 			ScheduledTime:      timestamppb.New(t),
 			FirstScheduledTime: timestamppb.New(t),
 			Decision:           DecisionInvoke,
@@ -804,7 +842,7 @@ func planTicks(in planInput, opts CronOptions) tickPlan {
 			Count:              1,
 		})
 	}
-	return plan
+	return decisions, runs
 }
 
 // ---------------------------------------------------------------- heap

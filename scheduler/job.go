@@ -408,102 +408,153 @@ func shapeOf(job *pb.Job) jobShape {
 	return sh
 }
 
-// planJob decides the next step of one unfinished Job.
+// planJob decides the next step of one unfinished Job, in phases:
+//
+//  1. observe: count the attempts into the status (newJobPlanner);
+//  2. suspend: a suspended Job stops its attempts and goes no further;
+//  3. finish: the first end that applies, in order: activeDeadlineSeconds,
+//     a FailJob rule, backoffLimit, completions;
+//  4. scale: how many attempts should be active; stop the excess, start
+//     attempts in free slots;
+//  5. record the status and when to look again, and ask placement for the
+//     Pending attempts.
 func planJob(job *pb.Job, atts []*pb.Attempt, connected map[string]bool, now time.Time, opts JobOptions) jobPlan {
-	var plan jobPlan
-	name := job.GetMetadata().GetName()
-	sh := shapeOf(job)
-	p := summarize(job, atts)
-	old := job.GetStatus()
-	if old == nil {
-		old = &pb.JobStatus{}
+	j := newJobPlanner(job, atts, now)
+	if j.suspend() {
+		return j.plan
 	}
-	st := proto.Clone(old).(*pb.JobStatus)
-	st.Succeeded = p.succeeded
-	st.Failed = p.failed
-	st.Lost = p.lost
-	if sh.indexed {
+	if j.finished() {
+		return j.plan
+	}
+	want := j.wantActive()
+	stopping, killedPending := j.stopExcess(want)
+	created := j.startMissing(want, connected, opts)
+	j.record(created, killedPending)
+	j.queuePlacement(stopping, created)
+	return j.plan
+}
+
+// jobPlanner is one planJob call: the Job, what its attempts add up to, and
+// the status and commands being built.
+type jobPlanner struct {
+	job      *pb.Job
+	name     string
+	sh       jobShape
+	p        *progress
+	old, st  *pb.JobStatus
+	now      time.Time
+	ts       *timestamppb.Timestamp
+	deadline time.Time // activeDeadlineSeconds runs out; zero: none
+	plan     jobPlan
+}
+
+// newJobPlanner observes the attempts: counts, completed indexes.
+func newJobPlanner(job *pb.Job, atts []*pb.Attempt, now time.Time) *jobPlanner {
+	j := &jobPlanner{job: job, name: job.GetMetadata().GetName(), sh: shapeOf(job), p: summarize(job, atts),
+		old: job.GetStatus(), now: now, ts: timestamppb.New(now)}
+	if j.old == nil {
+		j.old = &pb.JobStatus{}
+	}
+	st := proto.Clone(j.old).(*pb.JobStatus)
+	st.Succeeded, st.Failed, st.Lost = j.p.succeeded, j.p.failed, j.p.lost
+	if j.sh.indexed {
 		// Indexes at or above completions (completions lowered) no longer count.
-		for i := range p.doneIndex {
-			if i < 0 || i >= sh.completions {
-				delete(p.doneIndex, i)
+		for i := range j.p.doneIndex {
+			if i < 0 || i >= j.sh.completions {
+				delete(j.p.doneIndex, i)
 			}
 		}
-		st.Succeeded = int32(len(p.doneIndex))
-		st.CompletedIndexes = formatIndexes(p.doneIndex)
+		st.Succeeded = int32(len(j.p.doneIndex))
+		st.CompletedIndexes = formatIndexes(j.p.doneIndex)
 	}
-	ts := timestamppb.New(now)
-
-	kill := func(reason, message string) int32 {
-		var stillActive int32
-		for _, a := range p.live {
-			plan.cmds = append(plan.cmds, killCommand(a, reason, message, now))
-			if a.GetState() != pb.AttemptPending {
-				stillActive++ // ends when its worker reports
-			}
-		}
-		for _, a := range p.unfinished {
-			if a.GetKillRequested() {
-				stillActive++
-			}
-		}
-		return stillActive
-	}
-	finish := func(typ, reason, message string) {
-		kill(killReasonFor(reason), fmt.Sprintf("Job %s %s: %s", name, strings.ToLower(typ), message))
-		st.Active = 0
-		setCondition(st, typ, pb.ConditionTrue, reason, message, ts)
-		if typ == pb.ConditionComplete {
-			st.CompletionTime = ts
-		}
-		plan.cmds = append(plan.cmds, statusCommand(job, st, old)...)
-		if cj := job.GetStatus().GetCronJob(); typ == pb.ConditionComplete && cj != "" {
-			// The CronJob's lastSuccessfulTime answers "when did it last succeed".
-			plan.cmds = append(plan.cmds, &pb.Command{Op: &pb.Command_UpdateCronJobStatus{UpdateCronJobStatus: &pb.UpdateCronJobStatus{
-				Namespace: job.GetMetadata().GetNamespace(), Name: cj, LastSuccessfulTime: ts,
-			}}})
-		}
-	}
-
-	if job.GetSpec().GetSuspend() {
-		st.Active = kill(ReasonSuspended, fmt.Sprintf("Job %s is suspended", name))
-		st.StartTime = nil
-		setCondition(st, pb.ConditionSuspended, pb.ConditionTrue, ReasonJobSuspended, "Job suspended", ts)
-		plan.cmds = append(plan.cmds, statusCommand(job, st, old)...)
-		return plan
-	}
-	if c := findCondition(st, pb.ConditionSuspended); c != nil && c.GetStatus() == pb.ConditionTrue {
-		setCondition(st, pb.ConditionSuspended, "False", ReasonJobResumed, "Job resumed", ts)
-	}
-
-	// activeDeadlineSeconds wins over every other way to end.
-	var deadline time.Time
+	j.st = st
 	if ads := job.GetSpec().ActiveDeadlineSeconds; ads != nil && st.GetStartTime() != nil {
-		deadline = st.GetStartTime().AsTime().Add(time.Duration(*ads) * time.Second)
+		j.deadline = st.GetStartTime().AsTime().Add(time.Duration(*ads) * time.Second)
 	}
-	if (!deadline.IsZero() && !now.Before(deadline)) || p.deadline {
-		finish(pb.ConditionFailed, ReasonDeadlineExceeded,
-			fmt.Sprintf("Job was active longer than its activeDeadlineSeconds (%ds)", job.GetSpec().GetActiveDeadlineSeconds()))
-		return plan
+	return j
+}
+
+// kill asks to stop every live attempt and returns how many stay active
+// until their workers report them ended.
+func (j *jobPlanner) kill(reason, message string) int32 {
+	var stillActive int32
+	for _, a := range j.p.live {
+		j.plan.cmds = append(j.plan.cmds, killCommand(a, reason, message, j.now))
+		if a.GetState() != pb.AttemptPending {
+			stillActive++ // ends when its worker reports
+		}
 	}
-	if p.failJob != "" {
-		finish(pb.ConditionFailed, ReasonPodFailurePolicy, p.failJob)
-		return plan
+	for _, a := range j.p.unfinished {
+		if a.GetKillRequested() {
+			stillActive++
+		}
 	}
-	if p.failed > sh.backoffLimit {
+	return stillActive
+}
+
+// finish ends the Job with a Complete or Failed condition.
+func (j *jobPlanner) finish(typ, reason, message string) {
+	j.kill(killReasonFor(reason), fmt.Sprintf("Job %s %s: %s", j.name, strings.ToLower(typ), message))
+	j.st.Active = 0
+	setCondition(j.st, typ, pb.ConditionTrue, reason, message, j.ts)
+	if typ == pb.ConditionComplete {
+		j.st.CompletionTime = j.ts
+	}
+	j.plan.cmds = append(j.plan.cmds, statusCommand(j.job, j.st, j.old)...)
+	if cj := j.job.GetStatus().GetCronJob(); typ == pb.ConditionComplete && cj != "" {
+		// The CronJob's lastSuccessfulTime answers "when did it last succeed".
+		j.plan.cmds = append(j.plan.cmds, &pb.Command{Op: &pb.Command_UpdateCronJobStatus{UpdateCronJobStatus: &pb.UpdateCronJobStatus{
+			Namespace: j.job.GetMetadata().GetNamespace(), Name: cj, LastSuccessfulTime: j.ts,
+		}}})
+	}
+}
+
+// suspend handles spec.suspend: true when the Job is suspended (its
+// attempts are stopped and nothing else happens); a resumed Job gets its
+// Suspended condition set False.
+func (j *jobPlanner) suspend() bool {
+	if j.job.GetSpec().GetSuspend() {
+		j.st.Active = j.kill(ReasonSuspended, fmt.Sprintf("Job %s is suspended", j.name))
+		j.st.StartTime = nil
+		setCondition(j.st, pb.ConditionSuspended, pb.ConditionTrue, ReasonJobSuspended, "Job suspended", j.ts)
+		j.plan.cmds = append(j.plan.cmds, statusCommand(j.job, j.st, j.old)...)
+		return true
+	}
+	if c := findCondition(j.st, pb.ConditionSuspended); c != nil && c.GetStatus() == pb.ConditionTrue {
+		setCondition(j.st, pb.ConditionSuspended, "False", ReasonJobResumed, "Job resumed", j.ts)
+	}
+	return false
+}
+
+// finished ends the Job by the first rule that applies; activeDeadlineSeconds
+// wins over every other way to end.
+func (j *jobPlanner) finished() bool {
+	p, sh := j.p, j.sh
+	switch {
+	case (!j.deadline.IsZero() && !j.now.Before(j.deadline)) || p.deadline:
+		j.finish(pb.ConditionFailed, ReasonDeadlineExceeded,
+			fmt.Sprintf("Job was active longer than its activeDeadlineSeconds (%ds)", j.job.GetSpec().GetActiveDeadlineSeconds()))
+	case p.failJob != "":
+		j.finish(pb.ConditionFailed, ReasonPodFailurePolicy, p.failJob)
+	case p.failed > sh.backoffLimit:
 		msg := fmt.Sprintf("Job has reached the specified backoff limit: %d failed attempts, backoffLimit %d", p.failed, sh.backoffLimit)
 		if p.lastCount != nil {
 			msg += "; last: " + describeAttempt(p.lastCount)
 		}
-		finish(pb.ConditionFailed, ReasonBackoffLimitExceeded, msg)
-		return plan
+		j.finish(pb.ConditionFailed, ReasonBackoffLimitExceeded, msg)
+	default:
+		complete, msg := isComplete(sh, p)
+		if !complete {
+			return false
+		}
+		j.finish(pb.ConditionComplete, ReasonCompletionsReached, msg)
 	}
-	if complete, msg := isComplete(sh, p); complete {
-		finish(pb.ConditionComplete, ReasonCompletionsReached, msg)
-		return plan
-	}
+	return true
+}
 
-	// How many attempts should be active now.
+// wantActive is how many attempts should be active now.
+func (j *jobPlanner) wantActive() int32 {
+	p, sh := j.p, j.sh
 	var want int32
 	switch {
 	case sh.indexed:
@@ -517,32 +568,41 @@ func planJob(job *pb.Job, atts []*pb.Attempt, connected map[string]bool, now tim
 	default:
 		want = sh.parallelism
 	}
-	want = max(want, 0)
+	return max(want, 0)
+}
 
-	// Too many (parallelism lowered): stop the newest first, Pending before
-	// placed ones.
-	stopping := map[*pb.Attempt]bool{}
-	killedPending := 0
-	if excess := int32(len(p.live)) - want; excess > 0 {
-		victims := append([]*pb.Attempt(nil), p.live...)
-		sort.SliceStable(victims, func(i, j int) bool {
-			pi, pj := victims[i].GetState() == pb.AttemptPending, victims[j].GetState() == pb.AttemptPending
-			if pi != pj {
-				return pi
-			}
-			return lessCreated(victims[j], victims[i])
-		})
-		for _, a := range victims[:excess] {
-			stopping[a] = true
-			if a.GetState() == pb.AttemptPending {
-				killedPending++ // RequestKill ends a Pending attempt at once
-			}
-			plan.cmds = append(plan.cmds, killCommand(a, ReasonKilled,
-				fmt.Sprintf("Job %s has more active attempts than parallelism %d", name, sh.parallelism), now))
-		}
+// stopExcess stops live attempts beyond want (parallelism lowered), the
+// newest first, Pending before placed ones. It returns those it stops and
+// how many of them were Pending (RequestKill ends those at once).
+func (j *jobPlanner) stopExcess(want int32) (stopping map[*pb.Attempt]bool, killedPending int) {
+	stopping = map[*pb.Attempt]bool{}
+	excess := int32(len(j.p.live)) - want
+	if excess <= 0 {
+		return stopping, 0
 	}
+	victims := append([]*pb.Attempt(nil), j.p.live...)
+	sort.SliceStable(victims, func(a, b int) bool {
+		pendingA, pendingB := victims[a].GetState() == pb.AttemptPending, victims[b].GetState() == pb.AttemptPending
+		if pendingA != pendingB {
+			return pendingA
+		}
+		return lessCreated(victims[b], victims[a])
+	})
+	for _, a := range victims[:excess] {
+		stopping[a] = true
+		if a.GetState() == pb.AttemptPending {
+			killedPending++
+		}
+		j.plan.cmds = append(j.plan.cmds, killCommand(a, ReasonKilled,
+			fmt.Sprintf("Job %s has more active attempts than parallelism %d", j.name, j.sh.parallelism), j.now))
+	}
+	return stopping, killedPending
+}
 
-	// Too few: new attempts in free slots, lowest slot first.
+// startMissing creates attempts in free slots, lowest slot first, until
+// want are unfinished; the first ones start the Job's clock.
+func (j *jobPlanner) startMissing(want int32, connected map[string]bool, opts JobOptions) []*pb.Attempt {
+	p, sh := j.p, j.sh
 	var created []*pb.Attempt
 	if n := want - int32(len(p.unfinished)); n > 0 {
 		busy := map[int32]bool{}
@@ -557,32 +617,39 @@ func planJob(job *pb.Job, atts []*pb.Attempt, connected map[string]bool, now tim
 			if busy[slot] || (sh.indexed && p.doneIndex[slot]) {
 				continue
 			}
-			created = append(created, newAttempt(job, slot, p, connected, now, opts))
+			created = append(created, newAttempt(j.job, slot, p, connected, j.now, opts))
 		}
 	}
 	if len(created) > 0 {
-		plan.cmds = append(plan.cmds, &pb.Command{Op: &pb.Command_CreateAttempts{
+		j.plan.cmds = append(j.plan.cmds, &pb.Command{Op: &pb.Command_CreateAttempts{
 			CreateAttempts: &pb.CreateAttempts{Attempts: created}}})
-		if st.StartTime == nil {
-			st.StartTime = ts
-			if ads := job.GetSpec().ActiveDeadlineSeconds; ads != nil {
-				deadline = now.Add(time.Duration(*ads) * time.Second)
+		if j.st.StartTime == nil {
+			j.st.StartTime = j.ts
+			if ads := j.job.GetSpec().ActiveDeadlineSeconds; ads != nil {
+				j.deadline = j.now.Add(time.Duration(*ads) * time.Second)
 			}
 		}
 	}
-	st.Active = int32(len(p.unfinished) + len(created) - killedPending)
-	plan.cmds = append(plan.cmds, statusCommand(job, st, old)...)
-	plan.next = deadline
+	return created
+}
 
-	for _, a := range p.live {
+// record writes the status (active count included) and when to look again.
+func (j *jobPlanner) record(created []*pb.Attempt, killedPending int) {
+	j.st.Active = int32(len(j.p.unfinished) + len(created) - killedPending)
+	j.plan.cmds = append(j.plan.cmds, statusCommand(j.job, j.st, j.old)...)
+	j.plan.next = j.deadline
+}
+
+// queuePlacement asks placement for every Pending attempt that stays.
+func (j *jobPlanner) queuePlacement(stopping map[*pb.Attempt]bool, created []*pb.Attempt) {
+	for _, a := range j.p.live {
 		if a.GetState() == pb.AttemptPending && !stopping[a] {
-			plan.place = append(plan.place, placeRequest{job: job, attempt: a})
+			j.plan.place = append(j.plan.place, placeRequest{job: j.job, attempt: a})
 		}
 	}
 	for _, a := range created {
-		plan.place = append(plan.place, placeRequest{job: job, attempt: a})
+		j.plan.place = append(j.plan.place, placeRequest{job: j.job, attempt: a})
 	}
-	return plan
 }
 
 // isComplete reports whether the Job has succeeded, with the message of its
