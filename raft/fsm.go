@@ -12,6 +12,7 @@ import (
 
 	hraft "github.com/hashicorp/raft"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
@@ -271,7 +272,7 @@ func (a *applier) applyResources(c *pb.ApplyResources) *pb.CommandResult {
 		k := nsName{ns, in.GetMetadata().GetName()}
 		old := a.t.cronJobs[k]
 		if old == nil {
-			n := proto.Clone(in).(*pb.CronJob)
+			n := in // decoded from this entry: the FSM owns it
 			n.ApiVersion, n.Kind = APIVersion, KindCronJob
 			n.Status = nil
 			md := n.Metadata
@@ -309,7 +310,7 @@ func (a *applier) applyResources(c *pb.ApplyResources) *pb.CommandResult {
 		k := nsName{ns, in.GetMetadata().GetName()}
 		old := a.t.jobs[k]
 		if old == nil {
-			n := proto.Clone(in).(*pb.Job)
+			n := in // decoded from this entry: the FSM owns it
 			n.ApiVersion, n.Kind = APIVersion, KindJob
 			n.Status = nil
 			md := n.Metadata
@@ -435,7 +436,7 @@ func (a *applier) createJobs(c *pb.CreateJobs) *pb.CommandResult {
 		if a.t.jobs[nsName{ns, in.GetMetadata().GetName()}] != nil {
 			continue // idempotent: two leaders computing one tick make one Job
 		}
-		n := proto.Clone(in).(*pb.Job)
+		n := in // decoded from this entry: the FSM owns it
 		n.ApiVersion, n.Kind = APIVersion, KindJob
 		md := n.Metadata
 		md.Namespace = ns
@@ -470,14 +471,18 @@ func (a *applier) updateCronJobStatus(c *pb.UpdateCronJobStatus) *pb.CommandResu
 	if old == nil {
 		return fail(pb.CodeNotFound, "cronjob %s/%s not found", ns, c.GetName())
 	}
-	n := proto.Clone(old).(*pb.CronJob)
-	if n.Status == nil {
+	// A new CronJob sharing the old one's spec: only metadata and status change.
+	n := shallowCopy(old)
+	n.Metadata = proto.Clone(old.GetMetadata()).(*pb.ObjectMeta)
+	if old.Status != nil {
+		n.Status = proto.Clone(old.Status).(*pb.CronJobStatus)
+	} else {
 		n.Status = &pb.CronJobStatus{}
 	}
 	st := n.Status
 	res := ok()
 	for _, d := range c.GetDecisions() {
-		d = proto.Clone(d).(*pb.ScheduleDecision)
+		// Decoded from this entry: the FSM owns it.
 		a.checkTickJob(ns, c.GetName(), d)
 		st.Decisions = append(st.Decisions, d)
 		res.Decisions = append(res.Decisions, d)
@@ -527,10 +532,12 @@ func (a *applier) putJobStatus(c *pb.PutJobStatus) *pb.CommandResult {
 	if old == nil {
 		return fail(pb.CodeNotFound, "job %s/%s not found", ns, c.GetName())
 	}
-	n := proto.Clone(old).(*pb.Job)
+	// A new Job sharing the old one's spec: only metadata and status change.
+	n := shallowCopy(old)
+	n.Metadata = proto.Clone(old.GetMetadata()).(*pb.ObjectMeta)
 	st := &pb.JobStatus{}
 	if c.GetStatus() != nil {
-		st = proto.Clone(c.GetStatus()).(*pb.JobStatus)
+		st = c.GetStatus() // decoded from this entry: the FSM owns it
 	}
 	st.CronJob = old.GetStatus().GetCronJob()
 	st.ScheduledTime = cloneTS(old.GetStatus().GetScheduledTime())
@@ -579,7 +586,7 @@ func (a *applier) createAttempts(c *pb.CreateAttempts) *pb.CommandResult {
 		if a.t.attempts[nsName{ns, in.GetName()}] != nil {
 			continue
 		}
-		n := proto.Clone(in).(*pb.Attempt)
+		n := in // decoded from this entry: the FSM owns it
 		n.Namespace = ns
 		n.State = pb.AttemptPending
 		n.Worker = ""
@@ -802,6 +809,20 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.logger.Info("restored snapshot", counts...)
 	f.notify()
 	return nil
+}
+
+// shallowCopy returns a new message whose fields are those of m: nested
+// messages, lists and maps are shared, so the caller replaces (never
+// modifies) what it changes. Stored objects are immutable, which makes
+// sharing their unchanged parts (a CronJob's spec and template) safe.
+func shallowCopy[M proto.Message](m M) M {
+	src := m.ProtoReflect()
+	dst := src.New()
+	src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		dst.Set(fd, v)
+		return true
+	})
+	return dst.Interface().(M)
 }
 
 // Compare tells what ApplyResources will do with an object: nothing when

@@ -240,8 +240,10 @@ func (t *tables) flushActive() {
 		if refsEqual(cj.GetStatus().GetActive(), active) {
 			continue
 		}
-		n := proto.Clone(cj).(*pb.CronJob)
-		if n.Status == nil {
+		n := shallowCopy(cj) // shares the spec; only status.active changes
+		if cj.Status != nil {
+			n.Status = proto.Clone(cj.Status).(*pb.CronJobStatus)
+		} else {
 			n.Status = &pb.CronJobStatus{}
 		}
 		if len(active) == 0 {

@@ -458,14 +458,22 @@ type sample struct {
 	applied uint64             // the leader's applied index
 }
 
-func (c *benchCluster) sample(leader *benchProc) sample {
-	s := sample{at: time.Now(), cpu: map[string]float64{}, rss: map[string]int64{}, hwm: map[string]int64{}}
+// sample reads the servers' CPU and memory and the leader's applied index.
+// Scraping /metrics costs the leader CPU (it lists every CronJob), so it is
+// done outside the window being measured: before reading CPU when the
+// window starts, after when it ends.
+func (c *benchCluster) sample(leader *benchProc, windowEnds bool) sample {
+	s := sample{cpu: map[string]float64{}, rss: map[string]int64{}, hwm: map[string]int64{}}
+	if leader != nil && !windowEnds {
+		s.applied = scrapeGauge(leader.httpAddr, "raftcron_raft_applied_index")
+	}
+	s.at = time.Now()
 	for _, p := range c.servers {
 		if cpu, rss, hwm, err := procStats(p.pid()); err == nil {
 			s.cpu[p.name], s.rss[p.name], s.hwm[p.name] = cpu, rss, hwm
 		}
 	}
-	if leader != nil {
+	if leader != nil && windowEnds {
 		s.applied = scrapeGauge(leader.httpAddr, "raftcron_raft_applied_index")
 	}
 	return s
@@ -568,11 +576,11 @@ func benchSteady(ctx context.Context, w io.Writer, c *benchCluster, o benchOptio
 	if err != nil {
 		return err
 	}
-	a := c.sample(leader)
+	a := c.sample(leader, false)
 	if err := sleepUntil(ctx, end); err != nil {
 		return err
 	}
-	b := c.sample(leader)
+	b := c.sample(leader, true)
 	if l, err := c.leader(ctx); err != nil || l != leader {
 		fmt.Fprintln(w, "warning: the leader changed during the window; figures mix two leaders")
 	}
@@ -700,11 +708,11 @@ func benchBurst(ctx context.Context, w io.Writer, c *benchCluster, o benchOption
 	if err != nil {
 		return err
 	}
-	a := c.sample(leader)
+	a := c.sample(leader, false)
 	if err := sleepUntil(ctx, at.Add(10*time.Second)); err != nil {
 		return err
 	}
-	b := c.sample(leader)
+	b := c.sample(leader, true)
 	rpc, closeRPC, err := c.rawClient(leader.grpcAddr)
 	if err != nil {
 		return err
@@ -756,11 +764,11 @@ func benchIdle(ctx context.Context, w io.Writer, c *benchCluster, o benchOptions
 	if err != nil {
 		return err
 	}
-	a := c.sample(leader)
+	a := c.sample(leader, false)
 	if err := sleepUntil(ctx, time.Now().Add(o.duration)); err != nil {
 		return err
 	}
-	b := c.sample(leader)
+	b := c.sample(leader, true)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	printApply(tw, took, o.cronJobs, o.applyBatch)
 	fmt.Fprintf(tw, "idle window\t%s, Raft entries %d\n", b.at.Sub(a.at).Round(time.Second), b.applied-a.applied)
