@@ -17,6 +17,8 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/raftcron/raftcron/client"
+	"google.golang.org/protobuf/types/known/durationpb"
+
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 )
 
@@ -712,4 +714,24 @@ func TestClientNeedsTLSOrInsecure(t *testing.T) {
 	t.Setenv("RAFTCRON_CLIENT_CERT", "")
 	t.Setenv("RAFTCRON_CLIENT_KEY", "")
 	cli(t, "", "get", "cronjobs", "--server", "127.0.0.1:1", "--secure-test").fails(t, "TLS is required")
+}
+
+func TestClusterSettings(t *testing.T) {
+	f := newFakeCluster(testNow)
+	f.settings = &pb.ClusterSettings{HeartbeatInterval: durationpb.New(time.Second), WorkerTtl: durationpb.New(5 * time.Second),
+		LeaseTtl: durationpb.New(10 * time.Second), ClusterId: "c0ffee"}
+	addr := f.start(t)
+	assertTable(t, table(cli(t, "", "cluster", "settings", "--server", addr).ok(t)), [][]string{
+		{"SETTING", "VALUE"}, {"cluster-id", "c0ffee"}, {"heartbeat", "1s"}, {"worker-ttl", "5s"}, {"lease-ttl", "10s"},
+	})
+	if len(f.changes) != 0 {
+		t.Fatalf("showing the settings changed them: %v", f.changes)
+	}
+	assertTable(t, table(cli(t, "", "cluster", "settings", "--lease-ttl", "30s", "--server", addr).ok(t)), [][]string{
+		{"SETTING", "VALUE"}, {"cluster-id", "c0ffee"}, {"heartbeat", "1s"}, {"worker-ttl", "5s"}, {"lease-ttl", "30s"},
+	})
+	if len(f.changes) != 1 || f.changes[0].GetLeaseTtl().AsDuration() != 30*time.Second || f.changes[0].GetWorkerTtl() != nil || f.changes[0].GetHeartbeatInterval() != nil {
+		t.Fatalf("changes sent = %v, want only the lease TTL", f.changes)
+	}
+	cli(t, "", "cluster", "settings", "--worker-ttl", "0s", "--server", addr).fails(t, "--worker-ttl: 0s is not a positive duration")
 }

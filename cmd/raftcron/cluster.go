@@ -143,6 +143,9 @@ granted under the old one has run out.`,
 			}
 			tw := newTable(cmd.OutOrStdout())
 			row(tw, "SETTING", "VALUE")
+			if cs.GetClusterId() != "" {
+				row(tw, "cluster-id", cs.GetClusterId())
+			}
 			row(tw, "heartbeat", cs.GetHeartbeatInterval().AsDuration().String())
 			row(tw, "worker-ttl", cs.GetWorkerTtl().AsDuration().String())
 			row(tw, "lease-ttl", cs.GetLeaseTtl().AsDuration().String())

@@ -40,6 +40,8 @@ type fakeCluster struct {
 	deletes   []string
 	triggers  []*pb.TriggerRequest
 	removed   []string
+	settings  *pb.ClusterSettings
+	changes   []*pb.ClusterSettings
 }
 
 func newFakeCluster(created time.Time) *fakeCluster {
@@ -277,4 +279,27 @@ func (f *fakeCluster) RemovePeer(_ context.Context, req *pb.RemovePeerRequest) (
 		}
 	}
 	return nil, status.Errorf(codes.NotFound, "server %q is not a member of the cluster", req.GetNodeId())
+}
+
+func (f *fakeCluster) GetClusterSettings(context.Context, *pb.GetClusterSettingsRequest) (*pb.ClusterSettings, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return proto.Clone(f.settings).(*pb.ClusterSettings), nil
+}
+
+func (f *fakeCluster) UpdateClusterSettings(_ context.Context, req *pb.UpdateClusterSettingsRequest) (*pb.ClusterSettings, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := req.GetSettings()
+	f.changes = append(f.changes, proto.Clone(c).(*pb.ClusterSettings))
+	if c.GetHeartbeatInterval() != nil {
+		f.settings.HeartbeatInterval = c.GetHeartbeatInterval()
+	}
+	if c.GetWorkerTtl() != nil {
+		f.settings.WorkerTtl = c.GetWorkerTtl()
+	}
+	if c.GetLeaseTtl() != nil {
+		f.settings.LeaseTtl = c.GetLeaseTtl()
+	}
+	return proto.Clone(f.settings).(*pb.ClusterSettings), nil
 }
