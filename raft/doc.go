@@ -1,6 +1,6 @@
 // Package raft owns the replicated state: the Raft command encoding, the FSM
 // (deterministic Apply, Snapshot, Restore), the in-memory tables of CronJobs,
-// Jobs, Attempts and servers with their indexes, and opening hashicorp/raft
+// Jobs, Attempts, servers and the cluster settings with their indexes, and opening hashicorp/raft
 // (imported as hraft) over raft-boltdb and a file snapshot store, with
 // bootstrap, join and remove.
 //
