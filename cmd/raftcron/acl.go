@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -37,16 +38,10 @@ func newACLBootstrapCmd() *cobra.Command {
 		Short: "Create the cluster's first management token (once) and print its secret",
 		Long: `bootstrap creates the first management token. It works once per cluster, for any holder of a
 client certificate, so run it right after the first server starts. With --secret-file the secret
-is also written to that file (mode 0600), and a file that already holds one means the work is
-done: the command then exits 0 without asking the cluster (docker-compose runs it on every up).`,
+is also written to that file (mode 0600); when the cluster was bootstrapped before and that file
+holds a secret, the command exits 0 (docker-compose runs it on every up).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if secretFile != "" {
-				if b, err := os.ReadFile(secretFile); err == nil && len(strings.TrimSpace(string(b))) > 0 {
-					fmt.Fprintf(cmd.OutOrStdout(), "ACLs already bootstrapped: the management token is in %s\n", secretFile)
-					return nil
-				}
-			}
 			c, err := dialClient(cmd)
 			if err != nil {
 				return err
@@ -56,6 +51,10 @@ done: the command then exits 0 without asking the cluster (docker-compose runs i
 			defer cancel()
 			tok, err := c.ACLBootstrap(ctx)
 			if err != nil {
+				if b, rerr := os.ReadFile(secretFile); secretFile != "" && errors.Is(err, client.ErrFailedPrecondition) && rerr == nil && len(strings.TrimSpace(string(b))) > 0 {
+					fmt.Fprintf(cmd.OutOrStdout(), "ACLs were bootstrapped before: the management token is in %s\n", secretFile)
+					return nil
+				}
 				return err
 			}
 			if secretFile != "" {
@@ -67,7 +66,7 @@ done: the command then exits 0 without asking the cluster (docker-compose runs i
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&secretFile, "secret-file", "", "also write the secret to this file (0600); skip when it already holds one")
+	cmd.Flags().StringVar(&secretFile, "secret-file", "", "also write the secret to this file (0600); a cluster bootstrapped before is fine when the file holds a secret")
 	return cmd
 }
 
