@@ -196,6 +196,41 @@ func (c *cluster) guardRecord(workerID, attempt string) (guard.Record, error) {
 	return guard.ReadRecord(filepath.Join(c.dir, "worker-"+workerID, "attempts", "default", attempt))
 }
 
+// attemptsOfCronJob lists the attempts of a CronJob's Jobs (nil on error, for polling).
+func (c *cluster) attemptsOfCronJob(cj string) []*pb.Attempt {
+	var out []*pb.Attempt
+	for _, a := range c.listAttempts("") {
+		if strings.HasPrefix(a.GetJob(), cj+"-") {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// waitCronJobRunning waits for an attempt of the CronJob Running in a
+// container on workerID ("": any worker) and returns it.
+func (c *cluster) waitCronJobRunning(cj, workerID string, timeout time.Duration) *pb.Attempt {
+	c.t.Helper()
+	var found *pb.Attempt
+	c.waitFor(timeout, "an attempt of "+cj+" Running on "+orDefault(workerID, "any worker"), func() bool {
+		for _, a := range c.attemptsOfCronJob(cj) {
+			if (workerID == "" || a.GetWorker() == workerID) && a.GetState() == "Running" && a.GetContainerId() != "" {
+				found = a
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
 // forbidCronJob is a Forbid CronJob every 5 seconds whose run lasts a minute
 // and ignores SIGTERM (only the SIGKILL at the end of a lease stops it): on
 // docker the test image, on exec a shell.
@@ -258,25 +293,7 @@ func TestWorkerGoneForbid(t *testing.T) {
 			procs := map[string]*proc{wa: c.startWorker(wa, flags...), wb: c.startWorker(wb, flags...)}
 			cj := "gone-" + tag
 			c.apply(manifest(t, forbidCronJob(cj, tc.runtime, img))...)
-			ofCronJob := func() []*pb.Attempt {
-				var out []*pb.Attempt
-				for _, a := range c.listAttempts("") {
-					if strings.HasPrefix(a.GetJob(), cj+"-") {
-						out = append(out, a)
-					}
-				}
-				return out
-			}
-			var first *pb.Attempt
-			c.waitFor(30*time.Second, "the CronJob's first attempt to run", func() bool {
-				for _, a := range ofCronJob() {
-					if a.GetState() == "Running" && a.GetContainerId() != "" {
-						first = a
-						return true
-					}
-				}
-				return false
-			})
+			first := c.waitCronJobRunning(cj, "", 30*time.Second)
 			x := first.GetWorker()
 			y := otherWorker(x, wa, wb)
 			gone := time.Now()
@@ -302,16 +319,7 @@ func TestWorkerGoneForbid(t *testing.T) {
 			if late := old.Finished.Sub(gone); late > testLeaseTTL+500*time.Millisecond {
 				t.Errorf("the old run ended %.2fs after its worker went away, later than a lease (%v)", late.Seconds(), testLeaseTTL)
 			}
-			var repl *pb.Attempt
-			c.waitFor(testLeaseTTL+testWorkerTTL+20*time.Second, "a replacement Running on "+y, func() bool {
-				for _, a := range ofCronJob() {
-					if a.GetWorker() == y && a.GetState() == "Running" && a.GetContainerId() != "" {
-						repl = a
-						return true
-					}
-				}
-				return false
-			})
+			repl := c.waitCronJobRunning(cj, y, testLeaseTTL+testWorkerTTL+20*time.Second)
 			nu := c.waitGuardStarted(y, repl.GetName())
 			gap := nu.Sub(old.Finished)
 			t.Logf("%s %s: old run %s ended %.2fs after (%s, %s); replacement %s on %s started %.2fs after; gap %.3fs (lease %v, worker TTL %v)",
@@ -337,7 +345,7 @@ func TestWorkerGoneForbid(t *testing.T) {
 					t.Errorf("containers of the Forbid CronJob ran at the same time:\n%s", strings.Join(ov, "\n"))
 				}
 			}
-			for _, a := range ofCronJob() {
+			for _, a := range c.attemptsOfCronJob(cj) {
 				if a.GetName() == first.GetName() && (a.GetState() != "Lost" || a.GetReason() != "WorkerLost") {
 					t.Errorf("the old attempt is %s (%s), want Lost (WorkerLost)", a.GetState(), a.GetReason())
 				}
@@ -351,7 +359,7 @@ func TestWorkerGoneForbid(t *testing.T) {
 			procs[x].start(t)
 			c.waitWorkerReady(x, back, 20*time.Second)
 			waitGone(t, c, dc, first.GetContainerId(), 20*time.Second, "the restarted worker to remove its dead container")
-			for _, a := range ofCronJob() {
+			for _, a := range c.attemptsOfCronJob(cj) {
 				if a.GetName() == first.GetName() && a.GetState() != "Lost" {
 					t.Errorf("after the restart the old attempt is %s (%s); want it still Lost", a.GetState(), a.GetReason())
 				}
@@ -453,46 +461,9 @@ func TestWorkerCutOffForbid(t *testing.T) {
 	cj := "forbid-" + tag
 	// The container ignores SIGTERM: only the SIGKILL at the end of the
 	// kill grace stops it, so the grace must end within the lease.
-	c.apply(manifest(t, fmt.Sprintf(`
-apiVersion: batch/v1
-kind: CronJob
-metadata: {name: %s}
-spec:
-  schedule: "*/5 * * * * *"
-  concurrencyPolicy: Forbid
-  jobTemplate:
-    spec:
-      backoffLimit: 0
-      template:
-        spec:
-          restartPolicy: Never
-          terminationGracePeriodSeconds: 2
-          containers:
-          - name: main
-            image: %s
-            imagePullPolicy: Never
-            args: [-print, "started", -ignore-term, -sleep, 60s]
-`, cj, img))...)
-
-	ofCronJob := func() []*pb.Attempt {
-		var out []*pb.Attempt
-		for _, a := range c.listAttempts("") {
-			if strings.HasPrefix(a.GetJob(), cj+"-") {
-				out = append(out, a)
-			}
-		}
-		return out
-	}
-	var first *pb.Attempt
-	c.waitFor(30*time.Second, "the CronJob's first attempt to run", func() bool {
-		for _, a := range ofCronJob() {
-			if a.GetState() == "Running" && a.GetContainerId() != "" {
-				first = a
-				return true
-			}
-		}
-		return false
-	})
+	c.apply(manifest(t, forbidCronJob(cj, "docker", img))...)
+	ofCronJob := func() []*pb.Attempt { return c.attemptsOfCronJob(cj) }
+	first := c.waitCronJobRunning(cj, "", 30*time.Second)
 	x := first.GetWorker()
 	y := otherWorker(x, wa, wb)
 	mustRun(t, "ip", "link", "set", hostEnd[x], "down")
@@ -512,16 +483,7 @@ spec:
 		t.Fatalf("worker %s exited after the cut; it should keep running", x)
 	}
 	// The replacement runs on the other worker.
-	var repl *pb.Attempt
-	c.waitFor(testLeaseTTL+testWorkerTTL+15*time.Second, "a replacement Running on "+y, func() bool {
-		for _, a := range ofCronJob() {
-			if a.GetWorker() == y && a.GetState() == "Running" && a.GetContainerId() != "" {
-				repl = a
-				return true
-			}
-		}
-		return false
-	})
+	repl := c.waitCronJobRunning(cj, y, testLeaseTTL+testWorkerTTL+15*time.Second)
 	nu, err := inspectSpan(context.Background(), dc, repl.GetContainerId())
 	if err != nil {
 		t.Fatalf("inspect the replacement's container: %v", err)

@@ -707,6 +707,19 @@ func (a *Agent) killUntilEnded(ctx context.Context, at *attempt, grace time.Dura
 	t := time.NewTimer(0)
 	defer t.Stop()
 	<-t.C
+	// pause waits d; false when the attempt ended or the worker stops (the
+	// guard then enforces the lease, which the kill cut short).
+	pause := func(d time.Duration) bool {
+		t.Reset(d)
+		select {
+		case <-at.done:
+			return false
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			return true
+		}
+	}
 	// A guard that has not yet written its record may not yet handle
 	// signals (one would kill it before it can record anything); it reads
 	// the lease, which the kill cut short, before it starts the workload.
@@ -714,13 +727,8 @@ func (a *Agent) killUntilEnded(ctx context.Context, at *attempt, grace time.Dura
 		if _, err := os.Stat(recordPath); err == nil {
 			break
 		}
-		t.Reset(20 * time.Millisecond)
-		select {
-		case <-at.done:
+		if !pause(20 * time.Millisecond) {
 			return
-		case <-ctx.Done():
-			return
-		case <-t.C:
 		}
 	}
 	for try := 1; ; try++ {
@@ -733,15 +741,8 @@ func (a *Agent) killUntilEnded(ctx context.Context, at *attempt, grace time.Dura
 		} else if try > 1 {
 			a.logger.Warn("attempt still running after its kill; SIGKILL again", "attempt", at.ref.GetName(), "id", id, "try", try)
 		}
-		t.Reset(max(wait, minBackoff))
-		select {
-		case <-at.done:
+		if !pause(max(wait, minBackoff)) {
 			return
-		case <-ctx.Done():
-			// The worker stops: the guard enforces the lease, which
-			// kill cut short.
-			return
-		case <-t.C:
 		}
 	}
 }

@@ -376,3 +376,39 @@ func TestWorkerJoinsOneCluster(t *testing.T) {
 		t.Errorf("after a restart the worker belongs to cluster %q, want aaaaaaaaaaaa", again.a.clusterID)
 	}
 }
+
+// A restarted worker re-adopts a running attempt with the lease its guard
+// holds, not a fresh one: if the cluster does not renew it, it ends when
+// that lease ends (Lost, WorkerLost), however long Config.InitialLease is.
+func TestRestartKeepsTheGuardsLease(t *testing.T) {
+	rc := runtimes()[1]
+	dir, id := t.TempDir(), workerID(t)
+	rt := rc.make(t, id, dir)
+	before := newHarness(t, rt, id, dir)
+	before.assign("held", rc.spec("-sleep", "60s"))
+	before.report("held", 10*time.Second, "Running")
+	before.cancel()
+	before.a.wg.Wait()
+	if err := rt.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// What the cluster granted last: 1.5s from now.
+	end := time.Now().Add(1500 * time.Millisecond)
+	if err := writeLease(attemptDir(dir, "test", "held"), end, 300*time.Millisecond, ""); err != nil {
+		t.Fatal(err)
+	}
+	after := newHarness(t, rc.make(t, id, dir), id, dir) // InitialLease: an hour
+	after.a.leaseTTL = time.Second
+	if err := after.a.adopt(after.ctx); err != nil {
+		t.Fatal(err)
+	}
+	after.a.wg.Add(1)
+	go func() { defer after.a.wg.Done(); after.a.enforceLeases(after.ctx) }()
+	r := after.report("held", 10*time.Second, "Succeeded", "Failed", "Lost")
+	if r.GetState() != "Lost" || r.GetReason() != "WorkerLost" {
+		t.Errorf("report = %s/%s %q, want Lost/WorkerLost (its lease ran out)", r.GetState(), r.GetReason(), r.GetMessage())
+	}
+	if late := r.GetFinishTime().AsTime().Sub(end); late > 500*time.Millisecond {
+		t.Errorf("the attempt ended %v after the lease the cluster granted", late)
+	}
+}

@@ -154,6 +154,12 @@ func ReadRecord(dir string) (Record, error) {
 	return r, nil
 }
 
+// WriteFileDurably replaces path with b: a temporary file in the same
+// directory, fsync, rename, fsync of the directory.
+func WriteFileDurably(path string, b []byte) error {
+	return writeFile(filepath.Dir(path), filepath.Base(path), b, true)
+}
+
 func writeFile(dir, name string, b []byte, durable bool) error {
 	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
 	if err != nil {
