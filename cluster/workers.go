@@ -395,7 +395,7 @@ func (s *workerSessions) reconcile(ctx context.Context, c *workerConn, log *slog
 	c.mu.Unlock()
 	for _, ref := range kills {
 		log.Info("worker runs an attempt that is not current; killing it", "attempt", ref.GetName(), "namespace", ref.GetNamespace())
-		if err := c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Kill{Kill: &pb.Kill{Attempt: ref, Reason: "Killed"}}}); err != nil {
+		if err := c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Kill{Kill: &pb.Kill{Attempt: ref, Reason: pb.ReasonKilled}}}); err != nil {
 			return err
 		}
 	}
@@ -406,7 +406,7 @@ func (s *workerSessions) reconcile(ctx context.Context, c *workerConn, log *slog
 		}
 		if a.GetState() == pb.AttemptRunning || a.GetStartTime() != nil {
 			lost = append(lost, &pb.Command{Op: &pb.Command_MarkAttemptLost{MarkAttemptLost: &pb.MarkAttemptLost{
-				Namespace: a.GetNamespace(), Name: a.GetName(), Reason: "WorkerLost",
+				Namespace: a.GetNamespace(), Name: a.GetName(), Reason: pb.ReasonWorkerLost,
 				Message: fmt.Sprintf("worker %s restarted without it", c.id), Now: timestamppb.New(s.clock.Now()),
 			}}})
 		}
@@ -432,7 +432,7 @@ func (s *workerSessions) reconcile(ctx context.Context, c *workerConn, log *slog
 // its worker was ever sent it (or started it): no container exists to report.
 func killedBeforeStart(a *pb.Attempt, now time.Time) *pb.Command {
 	return &pb.Command{Op: &pb.Command_MarkAttemptLost{MarkAttemptLost: &pb.MarkAttemptLost{
-		Namespace: a.GetNamespace(), Name: a.GetName(), Reason: "Killed",
+		Namespace: a.GetNamespace(), Name: a.GetName(), Reason: pb.ReasonKilled,
 		Message: fmt.Sprintf("killed (%s) before worker %s started it", a.GetKillReason(), a.GetWorker()), Now: timestamppb.New(now),
 	}}}
 }
@@ -476,8 +476,8 @@ func (s *workerSessions) dispatchLocked(c *workerConn, unstarted *[]*pb.Command)
 				continue
 			}
 			reason := a.GetKillReason()
-			if reason != "DeadlineExceeded" {
-				reason = "Killed"
+			if reason != pb.ReasonDeadlineExceeded {
+				reason = pb.ReasonKilled
 			}
 			if err := c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Kill{Kill: &pb.Kill{Attempt: refOf(a), Reason: reason}}}); err != nil {
 				return err

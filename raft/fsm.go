@@ -699,7 +699,7 @@ func (a *applier) markAttemptLost(c *pb.MarkAttemptLost) *pb.CommandResult {
 	n.State = pb.AttemptLost
 	n.Reason = c.GetReason()
 	if n.Reason == "" {
-		n.Reason = "WorkerLost"
+		n.Reason = pb.ReasonWorkerLost
 	}
 	n.Message = c.GetMessage()
 	n.FinishTime = cloneTS(c.GetNow())
@@ -718,7 +718,7 @@ func (a *applier) requestKill(c *pb.RequestKill) *pb.CommandResult {
 	}
 	reason := c.GetReason()
 	if reason == "" {
-		reason = "Killed"
+		reason = pb.ReasonKilled
 	}
 	switch old.GetState() {
 	case pb.AttemptPending:

@@ -17,12 +17,12 @@ import (
 const (
 	ReasonCompletionsReached     = "CompletionsReached"
 	ReasonBackoffLimitExceeded   = "BackoffLimitExceeded"
-	ReasonDeadlineExceeded       = "DeadlineExceeded"
+	ReasonDeadlineExceeded       = pb.ReasonDeadlineExceeded
 	ReasonPodFailurePolicy       = "PodFailurePolicy"
 	ReasonJobSuspended           = "JobSuspended"
 	ReasonJobResumed             = "JobResumed"
-	ReasonWorkerLost             = "WorkerLost"
-	ReasonKilled                 = "Killed"
+	ReasonWorkerLost             = pb.ReasonWorkerLost
+	ReasonKilled                 = pb.ReasonKilled
 	ReasonSuspended              = "Suspended"
 	AnnotationScheduledTimestamp = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 )
@@ -268,7 +268,7 @@ func matchFailurePolicy(job *pb.Job, a *pb.Attempt) (int, string) {
 			continue
 		}
 		for _, pc := range r.GetOnPodConditions() {
-			if (pc.GetType() == "WorkerLost" || pc.GetType() == "DisruptionTarget") &&
+			if (pc.GetType() == pb.ReasonWorkerLost || pc.GetType() == "DisruptionTarget") &&
 				(pc.GetStatus() == "" || pc.GetStatus() == pb.ConditionTrue) {
 				return i, r.GetAction()
 			}
@@ -288,7 +288,7 @@ func describeAttempt(a *pb.Attempt) string {
 		return who + " was lost with its worker"
 	case a.GetExitCode() != 0:
 		s := fmt.Sprintf("%s exited with code %d", who, a.GetExitCode())
-		if a.GetReason() != "" && a.GetReason() != "Error" {
+		if a.GetReason() != "" && a.GetReason() != pb.ReasonError {
 			s += " (" + a.GetReason() + ")"
 		}
 		return s

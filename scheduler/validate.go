@@ -508,7 +508,7 @@ func validatePodFailurePolicy(errs *fieldErrors, jp string, pfp *pb.PodFailurePo
 				continue
 			}
 			switch c.Type {
-			case "WorkerLost", "DisruptionTarget":
+			case pb.ReasonWorkerLost, "DisruptionTarget":
 			case "":
 				errs.add(cp+".type", "required: WorkerLost or DisruptionTarget")
 			default:

@@ -448,7 +448,7 @@ func (a *Agent) runAttempt(ctx context.Context, at *attempt, adopted bool) {
 			d := time.Until(dl.AsTime())
 			a.mu.Lock()
 			at.deadline = time.AfterFunc(d, func() {
-				a.kill(ctx, at, "DeadlineExceeded", "activeDeadlineSeconds exceeded", a.grace(at, nil))
+				a.kill(ctx, at, pb.ReasonDeadlineExceeded, "activeDeadlineSeconds exceeded", a.grace(at, nil))
 			})
 			a.mu.Unlock()
 		}
@@ -518,7 +518,7 @@ func (a *Agent) mayStart(at *attempt) error {
 
 // finishStartError reports an attempt that could not start.
 func (a *Agent) finishStartError(at *attempt, id string, err error) {
-	reason, state := "Error", pb.AttemptFailed
+	reason, state := pb.ReasonError, pb.AttemptFailed
 	switch {
 	case errors.Is(err, ErrRejected):
 		reason = "Rejected"
@@ -587,12 +587,12 @@ func (a *Agent) finish(ctx context.Context, at *attempt, exit ExitStatus) {
 	case killReason != "":
 		r.Reason, r.Message = killReason, joinMsg(killMessage, exit.Message)
 	case exit.OOMKilled:
-		r.Reason, r.Message = "OOMKilled", joinMsg("the container ran out of memory and was killed", exit.Message)
+		r.Reason, r.Message = pb.ReasonOOMKilled, joinMsg("the container ran out of memory and was killed", exit.Message)
 	case exit.Unknown:
 		// Nothing saw how it ended: Lost, never a counted failure.
 		r.State, r.Reason = pb.AttemptLost, ReasonWorkerLost
 	case exit.ExitCode != 0:
-		r.Reason = "Error"
+		r.Reason = pb.ReasonError
 		if r.Message == "" {
 			r.Message = fmt.Sprintf("exited with code %d", exit.ExitCode)
 		}
@@ -645,7 +645,7 @@ func (a *Agent) grace(at *attempt, d *durationpb.Duration) time.Duration {
 
 // ReasonWorkerLost is the reason of attempts killed because their lease ran
 // out, or that ended unobserved: the attempt is reported Lost.
-const ReasonWorkerLost = "WorkerLost"
+const ReasonWorkerLost = pb.ReasonWorkerLost
 
 // leaseGrace is how long before its lease ends an attempt's kill begins:
 // its kill grace, at most half a lease. Call with a.mu held.

@@ -312,7 +312,7 @@ func (a *Agent) renew(ctx context.Context, s *session, l *pb.LeaseRenewal) {
 	a.mu.Unlock()
 	a.passLeases(renewed)
 	for _, at := range drop {
-		a.kill(ctx, at, "Killed", "the cluster no longer vouches for this attempt on this worker", a.grace(at, nil))
+		a.kill(ctx, at, pb.ReasonKilled, "the cluster no longer vouches for this attempt on this worker", a.grace(at, nil))
 	}
 }
 
@@ -325,8 +325,8 @@ func (a *Agent) handleKill(ctx context.Context, k *pb.Kill) {
 		return
 	}
 	reason := k.GetReason()
-	if reason != "DeadlineExceeded" {
-		reason = "Killed"
+	if reason != pb.ReasonDeadlineExceeded {
+		reason = pb.ReasonKilled
 	}
 	a.kill(ctx, at, reason, "killed at the cluster's request", a.grace(at, k.GetGrace()))
 }

@@ -97,3 +97,13 @@ const (
 	APIVersion       = "batch/v1"
 	DefaultNamespace = "default"
 )
+
+// Attempt reasons (Attempt.reason), and the kill reasons the leader and the
+// workers use.
+const (
+	ReasonError            = "Error"            // the container exited non-zero
+	ReasonOOMKilled        = "OOMKilled"        // the container ran out of memory
+	ReasonDeadlineExceeded = "DeadlineExceeded" // activeDeadlineSeconds
+	ReasonWorkerLost       = "WorkerLost"       // its worker or lease was lost
+	ReasonKilled           = "Killed"           // stopped on purpose (suspend, Replace, delete, not current)
+)
