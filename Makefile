@@ -7,7 +7,7 @@ PROTOC_GEN_GO_GRPC_VERSION := v1.5.1
 # The whole test run is bounded well under CI's limit.
 TEST_TIMEOUT ?= 18m
 
-.PHONY: all build test test-unit vet demo bench soak proto image clean
+.PHONY: all build test test-unit vet demo bench loadtest soak proto image clean
 
 all: build
 
@@ -44,6 +44,12 @@ soak: build
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./raft/ ./scheduler/
 	$(GO) test -run '^$$' -bench Burst -benchtime 3x ./cluster/
+
+## loadtest: raftcron bench on a throwaway 3-server cluster on loopback;
+## BENCH_ARGS picks the run (figures and modes in BENCHMARKS.md)
+BENCH_ARGS ?= --cronjobs 200 --duration 60s
+loadtest: build
+	$(BIN)/raftcron bench $(BENCH_ARGS)
 
 ## image: the raftcron image, FROM scratch, built locally
 image: build

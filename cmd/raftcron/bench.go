@@ -76,7 +76,7 @@ the control plane's alone. Keep runs short on shared machines; figures are only 
 the machine is quiet.`,
 		Example: `  raftcron bench --cronjobs 200 --duration 60s
   raftcron bench --cronjobs 1000 --runtime noop --slots 1000 --duration 60s
-  raftcron bench --mode burst --cronjobs 10000 --runtime noop --slots 10000
+  raftcron bench --mode burst --cronjobs 10000 --runtime noop --workers 10 --slots 1000
   raftcron bench --mode idle --cronjobs 100000 --duration 20s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -112,8 +112,8 @@ func (o benchOptions) check() error {
 		return fmt.Errorf("--cronjobs %d: must be at least 1", o.cronJobs)
 	case o.workers < 0:
 		return fmt.Errorf("--workers %d: must not be negative", o.workers)
-	case o.slots < 1:
-		return fmt.Errorf("--slots %d: must be at least 1", o.slots)
+	case o.slots < 1 || o.slots > 1024:
+		return fmt.Errorf("--slots %d: must be 1 to 1024 (what a server accepts from a worker); for more slots start more --workers", o.slots)
 	case o.runtime != "exec" && o.runtime != "noop":
 		return fmt.Errorf("--runtime %q: want exec or noop", o.runtime)
 	case o.duration <= 0:
