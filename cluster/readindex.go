@@ -45,6 +45,7 @@ func relayIndex(ctx context.Context, mds ...metadata.MD) {
 // awaitReadIndex makes a read wait until this server has applied the index
 // of the client's last write (MetadataMinIndex), for at most maxReadWait;
 // then it answers Unavailable, which the client retries on another server.
+// The leader answers at once an index beyond its log.
 func (s *Server) awaitReadIndex(ctx context.Context) error {
 	md, _ := metadata.FromIncomingContext(ctx)
 	var want uint64
@@ -56,6 +57,12 @@ func (s *Server) awaitReadIndex(ctx context.Context) error {
 		want = max(want, n)
 	}
 	if want == 0 || s.node.StateIndex() >= want {
+		return nil
+	}
+	if s.node.IsLeader() && want > s.node.LastIndex() {
+		// No entry of this cluster's log has that index: the client saw
+		// another history (a cluster rebuilt from a backup). Waiting
+		// would never end.
 		return nil
 	}
 	wctx, cancel := context.WithTimeout(ctx, maxReadWait)

@@ -6,6 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 )
 
@@ -31,5 +37,32 @@ func TestReadYourWritesThroughAFollower(t *testing.T) {
 	}
 	if found != 30 {
 		t.Fatalf("%d of 30 writes visible to the next read on the same follower, want 30", found)
+	}
+}
+
+// A read that asks for an index the cluster never wrote (a client that saw
+// another history) waits at most a bounded time on a follower, then is sent
+// on (Unavailable); the leader answers it at once.
+func TestReadWithAnIndexBeyondTheLog(t *testing.T) {
+	tc := newTestCluster(t, 3)
+	leader := tc.waitLeader()
+	read := func(addr string) (time.Duration, error) {
+		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ctx = metadata.AppendToOutgoingContext(ctx, pb.MetadataMinIndex, "1099511627776")
+		start := time.Now()
+		_, err = pb.NewRaftCronClient(conn).Get(ctx, &pb.GetRequest{Kind: "CronJob", Name: "nope"})
+		return time.Since(start), err
+	}
+	if d, err := read(leader.grpcAddr); status.Code(err) != codes.NotFound || d > time.Second {
+		t.Fatalf("leader: %v after %v, want NotFound at once", err, d)
+	}
+	if d, err := read(tc.follower().grpcAddr); status.Code(err) != codes.Unavailable || d > 5*time.Second {
+		t.Fatalf("follower: %v after %v, want Unavailable within the bounded wait", err, d)
 	}
 }

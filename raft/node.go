@@ -438,6 +438,10 @@ func (n *Node) StateIndex() uint64 {
 	return index
 }
 
+// LastIndex is the index of the last entry in this node's log (committed
+// or not).
+func (n *Node) LastIndex() uint64 { return n.raft.LastIndex() }
+
 // WaitApplied waits until State() here shows the effects of the entry at
 // index, or ctx ends.
 func (n *Node) WaitApplied(ctx context.Context, index uint64) error {
