@@ -22,12 +22,14 @@ func attemptDir(dataDir, namespace, attempt string) string {
 }
 
 // makeAttemptDir creates an attempt's directory, writable by the guard
-// whatever user the image runs as.
+// whatever user the image runs as. It is sticky, so that no other user can
+// rename or remove the worker's lease directory (lease.d, writable only by
+// the worker) and put a lease of their own in its place.
 func makeAttemptDir(dir string) error {
 	if err := os.MkdirAll(filepath.Join(dir, guard.LeaseSubdir), 0o755); err != nil {
 		return err
 	}
-	return os.Chmod(dir, 0o777)
+	return os.Chmod(dir, os.ModeSticky|0o777)
 }
 
 // guardBinary checks that path is a statically linked executable (it runs in
