@@ -353,15 +353,17 @@ func TestWorkerIdentity(t *testing.T) {
 	if err != nil || welcome.GetWelcome() == nil {
 		t.Fatalf("w1 session: %v, %v", welcome, err)
 	}
-	// Keep w1 alive with heartbeats.
-	go func() {
-		for seq := uint64(1); ; seq++ {
-			if w1.Send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Heartbeat{Heartbeat: &pb.Heartbeat{Seq: seq}}}) != nil {
-				return
+	keepAlive := func(st pb.WorkerService_SessionClient) {
+		go func() {
+			for seq := uint64(1); ; seq++ {
+				if st.Send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Heartbeat{Heartbeat: &pb.Heartbeat{Seq: seq}}}) != nil {
+					return
+				}
+				time.Sleep(50 * time.Millisecond)
 			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}()
+		}()
+	}
+	keepAlive(w1)
 	if _, _, err := session("w1", "w1"); status.Code(err) != codes.AlreadyExists {
 		t.Fatalf("a second session for live worker w1: %v, want AlreadyExists", err)
 	}
@@ -393,6 +395,7 @@ func TestWorkerIdentity(t *testing.T) {
 	}}}); err != nil {
 		t.Fatal(err)
 	}
+	keepAlive(w2) // after the report: a stream's Send is not safe from two goroutines
 	for {
 		m, err := recvWithin(w2, 10*time.Second)
 		if err != nil {
