@@ -26,6 +26,7 @@ import (
 const (
 	KindCronJob = pb.KindCronJob
 	KindJob     = pb.KindJob
+	KindSecret  = pb.KindSecret
 )
 
 // Job condition types.
@@ -209,6 +210,35 @@ func (c *Client) GetJob(ctx context.Context, namespace, name string) (*pb.Job, e
 		return nil, fmt.Errorf("get job %q: the server answered with another kind", name)
 	}
 	return res.GetJob(), nil
+}
+
+// GetSecret reads one Secret; its data values read REDACTED (no API returns
+// them).
+func (c *Client) GetSecret(ctx context.Context, namespace, name string) (*pb.Secret, error) {
+	res, err := c.get(ctx, KindSecret, namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	if res.GetSecret() == nil {
+		return nil, fmt.Errorf("get secret %q: the server answered with another kind", name)
+	}
+	return res.GetSecret(), nil
+}
+
+// ListSecrets lists the Secrets of a namespace ("" for every namespace),
+// values redacted.
+func (c *Client) ListSecrets(ctx context.Context, namespace string) ([]*pb.Secret, error) {
+	items, err := c.list(ctx, &pb.ListRequest{Kind: KindSecret, Namespace: namespace, AllNamespaces: namespace == ""})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*pb.Secret, 0, len(items))
+	for _, it := range items {
+		if s := it.GetSecret(); s != nil {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }
 
 // list reads the objects of one kind.
@@ -537,6 +567,8 @@ func CanonicalKind(s string) string {
 		return KindCronJob
 	case "job", "jobs", "job.batch", "jobs.batch":
 		return KindJob
+	case "secret", "secrets":
+		return KindSecret
 	}
 	return s
 }

@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -186,9 +187,13 @@ func (d *manifestDecoder) decodeSingle(where string, m yaml.MapSlice) {
 	defer func() { d.problems = append(d.problems, d.objProbs...) }()
 
 	switch v := lookup(m, "apiVersion"); {
+	case v == nil && kind == pb.KindSecret:
+		d.problem("apiVersion", "required: v1")
 	case v == nil:
 		d.problem("apiVersion", "required: batch/v1")
-	case !contains(supportedAPIVersions, apiVersion):
+	case kind == pb.KindSecret && apiVersion != pb.SecretAPIVersion:
+		d.problem("apiVersion", "%s is not supported for a Secret; use v1", describeValue(v))
+	case kind != pb.KindSecret && !contains(supportedAPIVersions, apiVersion):
 		d.problem("apiVersion", "%s is not supported; use batch/v1", describeValue(v))
 	}
 	var msg proto.Message
@@ -197,11 +202,13 @@ func (d *manifestDecoder) decodeSingle(where string, m yaml.MapSlice) {
 		msg = &pb.CronJob{}
 	case "Job":
 		msg = &pb.Job{}
+	case pb.KindSecret:
+		msg = &pb.Secret{}
 	default:
 		if v := lookup(m, "kind"); v == nil {
-			d.problem("kind", "required: CronJob or Job")
+			d.problem("kind", "required: CronJob, Job or Secret")
 		} else {
-			d.problem("kind", "%s is not supported; use CronJob or Job", describeValue(v))
+			d.problem("kind", "%s is not supported; use CronJob, Job or Secret", describeValue(v))
 		}
 		return
 	}
@@ -229,6 +236,9 @@ func (d *manifestDecoder) decodeSingle(where string, m yaml.MapSlice) {
 	case *pb.Job:
 		o.Metadata = d.namespaced(o.Metadata)
 		d.resources = append(d.resources, &pb.Resource{Kind: &pb.Resource_Job{Job: o}})
+	case *pb.Secret:
+		o.Metadata = d.namespaced(o.Metadata)
+		d.resources = append(d.resources, &pb.Resource{Kind: &pb.Resource_Secret{Secret: o}})
 	}
 }
 
@@ -401,6 +411,22 @@ func (d *manifestDecoder) walkScalar(fp string, v any, fd protoreflect.FieldDesc
 			}
 		}
 		d.problem(fp, "must be a string, got %s (quote it)", describe(v))
+	case protoreflect.BytesKind:
+		// Secret data: base64, as in Kubernetes.
+		x, ok := v.(string)
+		if !ok {
+			d.problem(fp, "must be a base64 string, got %s (quote it)", describe(v))
+			return nil, false
+		}
+		if x == pb.Redacted {
+			d.problem(fp, "the value is %s (as get prints it); give the real value, base64-encoded, or use stringData", pb.Redacted)
+			return nil, false
+		}
+		if _, err := base64.StdEncoding.DecodeString(x); err != nil {
+			d.problem(fp, "is not valid base64: %v", err)
+			return nil, false
+		}
+		return x, true
 	case protoreflect.BoolKind:
 		if b, ok := v.(bool); ok {
 			return b, true
@@ -576,12 +602,22 @@ func EncodeManifest(res *pb.Resource, format string) ([]byte, error) {
 			j.Kind = "Job"
 		}
 		msg = j
+	case *pb.Resource_Secret:
+		sec := proto.Clone(k.Secret).(*pb.Secret)
+		sec.ApiVersion, sec.Kind = pb.SecretAPIVersion, pb.KindSecret
+		msg = sec
 	default:
-		return nil, fmt.Errorf("encode manifest: resource is neither a CronJob nor a Job")
+		return nil, fmt.Errorf("encode manifest: resource is neither a CronJob, a Job nor a Secret")
 	}
 	js, err := protojson.MarshalOptions{}.Marshal(msg)
 	if err != nil {
 		return nil, fmt.Errorf("encode manifest: %w", err)
+	}
+	if sec, ok := msg.(*pb.Secret); ok {
+		// Whatever the server sent, a Secret's values print as REDACTED.
+		if js, err = redactSecretJSON(js, sec); err != nil {
+			return nil, fmt.Errorf("encode manifest: %w", err)
+		}
 	}
 	switch format {
 	case "json":
@@ -600,6 +636,28 @@ func EncodeManifest(res *pb.Resource, format string) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("encode manifest: unknown format %q (want yaml or json)", format)
 	}
+}
+
+// redactSecretJSON replaces every data value of a Secret's JSON form with
+// REDACTED (DecodeManifests refuses that value back).
+func redactSecretJSON(js []byte, sec *pb.Secret) ([]byte, error) {
+	if len(sec.GetData()) == 0 {
+		return js, nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(js, &obj); err != nil {
+		return nil, err
+	}
+	data := make(map[string]string, len(sec.GetData()))
+	for k := range sec.GetData() {
+		data[k] = pb.Redacted
+	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		return nil, err
+	}
+	obj["data"] = b
+	return json.Marshal(obj)
 }
 
 // kubernetesOnlyFields are the Kubernetes fields of each message that
@@ -625,7 +683,7 @@ var kubernetesOnlyFields = map[protoreflect.FullName]map[string]bool{
 	"raftcron.v1.Container": set("ports", "envFrom", "resizePolicy", "restartPolicy",
 		"volumeDevices", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle",
 		"terminationMessagePath", "terminationMessagePolicy", "stdin", "stdinOnce", "tty"),
-	"raftcron.v1.EnvVar":               set("valueFrom"),
+	"raftcron.v1.EnvVarSource":         set("fieldRef", "resourceFieldRef", "configMapKeyRef"),
 	"raftcron.v1.ResourceRequirements": set("claims"),
 	"raftcron.v1.VolumeMount":          set("recursiveReadOnly", "subPath", "mountPropagation", "subPathExpr"),
 	"raftcron.v1.SecurityContext": set("capabilities", "seLinuxOptions", "windowsOptions",

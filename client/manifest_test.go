@@ -590,7 +590,7 @@ func TestInvalidManifests(t *testing.T) {
 		{"missing apiVersion", replace(pi, "apiVersion: batch/v1\n", ""),
 			[]string{`document 1 (Job "pi"): apiVersion: required`}},
 		{"wrong kind", replace(pi, "kind: Job", "kind: Deployment"),
-			[]string{`document 1 (Deployment "pi"): kind: "Deployment" is not supported; use CronJob or Job`}},
+			[]string{`document 1 (Deployment "pi"): kind: "Deployment" is not supported; use CronJob, Job or Secret`}},
 		{"malformed YAML in document 2", hello + "---\n" + replace(pi, "  completions: 5", "  completions: 5: 6"),
 			[]string{"document 2: malformed YAML", "line 26"}},
 		{"bad indentation", replace(pi, "  completions: 5\n", "  completions: 5\n    parallelism: 2\n"),

@@ -69,9 +69,21 @@ func (a *api) Apply(ctx context.Context, req *pb.ApplyRequest) (*pb.ApplyRespons
 			cmd.Jobs = append(cmd.Jobs, j)
 			results = append(results, &pb.ApplyResult{Kind: pb.KindJob, Namespace: j.Metadata.Namespace, Name: j.Metadata.Name,
 				Action: applyAction(old.GetMetadata(), old.GetSpec(), j.Metadata, j.Spec, old == nil)})
+		case r.GetSecret() != nil:
+			sec := r.GetSecret()
+			old := st.Secret(sec.GetMetadata().GetNamespace(), sec.GetMetadata().GetName())
+			if old == nil {
+				sec.Metadata.Uid = newUID()
+			}
+			cmd.Secrets = append(cmd.Secrets, sec)
+			results = append(results, &pb.ApplyResult{Kind: pb.KindSecret, Namespace: sec.Metadata.Namespace, Name: sec.Metadata.Name,
+				Action: a.secretAction(sec, old == nil)})
 		default:
-			return nil, fmt.Errorf("apply: a resource carries neither a CronJob nor a Job: %w", pb.ErrInvalid)
+			return nil, fmt.Errorf("apply: a resource carries neither a CronJob, a Job nor a Secret: %w", pb.ErrInvalid)
 		}
+	}
+	if err := checkSecretRefs(st, res); err != nil {
+		return nil, err
 	}
 	if req.GetDryRun() {
 		return &pb.ApplyResponse{Results: results}, nil
@@ -100,6 +112,69 @@ func applyAction(oldMeta *pb.ObjectMeta, oldSpec proto.Message, meta *pb.ObjectM
 		return "unchanged"
 	}
 	return "configured"
+}
+
+// secretAction predicts what the FSM will do with a Secret, for dry runs.
+func (a *api) secretAction(sec *pb.Secret, absent bool) string {
+	if absent {
+		return "created"
+	}
+	var same bool
+	a.s.node.State().WithSecret(sec.GetMetadata().GetNamespace(), sec.GetMetadata().GetName(), func(old *pb.Secret) {
+		sameData, sameMeta := raft.CompareSecret(old, sec)
+		same = sameData && sameMeta
+	})
+	if same {
+		return "unchanged"
+	}
+	return "configured"
+}
+
+// checkSecretRefs refuses Jobs and CronJobs whose env names a Secret (or a
+// key of one) that neither exists nor is applied with them, unless the
+// reference is optional.
+func checkSecretRefs(st *raft.State, res []*pb.Resource) error {
+	applied := map[string]*pb.Secret{}
+	for _, r := range res {
+		if sec := r.GetSecret(); sec != nil {
+			applied[sec.GetMetadata().GetNamespace()+"/"+sec.GetMetadata().GetName()] = sec
+		}
+	}
+	var errs []error
+	check := func(kind string, md *pb.ObjectMeta, refs []scheduler.SecretRef) {
+		ns := md.GetNamespace()
+		for _, ref := range refs {
+			if ref.Optional {
+				continue
+			}
+			exists, hasKey := false, false
+			if sec := applied[ns+"/"+ref.Name]; sec != nil {
+				_, hasKey = sec.GetData()[ref.Key]
+				exists = true
+			} else {
+				exists, hasKey = st.SecretExists(ns, ref.Name, ref.Key)
+			}
+			switch {
+			case !exists:
+				errs = append(errs, fmt.Errorf("%s %q is invalid: %s.name: Secret %q not found in namespace %q (apply it first, or set optional: true): %w",
+					kind, md.GetName(), ref.Field, ref.Name, ns, pb.ErrInvalid))
+			case !hasKey:
+				errs = append(errs, fmt.Errorf("%s %q is invalid: %s.key: Secret %q has no key %q: %w",
+					kind, md.GetName(), ref.Field, ref.Name, ref.Key, pb.ErrInvalid))
+			}
+		}
+	}
+	for _, r := range res {
+		switch {
+		case r.GetCronJob() != nil:
+			c := r.GetCronJob()
+			check(pb.KindCronJob, c.GetMetadata(), scheduler.SecretRefs("spec.jobTemplate.spec", c.GetSpec().GetJobTemplate().GetSpec()))
+		case r.GetJob() != nil:
+			j := r.GetJob()
+			check(pb.KindJob, j.GetMetadata(), scheduler.SecretRefs("spec", j.GetSpec()))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func newUID() string {
@@ -136,6 +211,11 @@ func (a *api) Get(ctx context.Context, req *pb.GetRequest) (*pb.Resource, error)
 			return &pb.Resource{Kind: &pb.Resource_Job{Job: j}}, nil
 		}
 		return nil, notFound("job", ns, req.GetName())
+	case pb.KindSecret:
+		if sec := st.Secret(ns, req.GetName()); sec != nil {
+			return &pb.Resource{Kind: &pb.Resource_Secret{Secret: sec}}, nil
+		}
+		return nil, notFound("secret", ns, req.GetName())
 	}
 	return nil, badKind(req.GetKind())
 }
@@ -166,6 +246,10 @@ func (a *api) List(ctx context.Context, req *pb.ListRequest) (*pb.ListResponse, 
 				continue
 			}
 			out.Items = append(out.Items, &pb.Resource{Kind: &pb.Resource_Job{Job: j}})
+		}
+	case pb.KindSecret:
+		for _, sec := range st.ListSecrets(ns) {
+			out.Items = append(out.Items, &pb.Resource{Kind: &pb.Resource_Secret{Secret: sec}})
 		}
 	default:
 		return nil, badKind(req.GetKind())
@@ -410,10 +494,12 @@ func normalKind(k string) string {
 		return pb.KindCronJob
 	case "Job", "job", "jobs":
 		return pb.KindJob
+	case "Secret", "secret", "secrets":
+		return pb.KindSecret
 	}
 	return ""
 }
 
 func badKind(k string) error {
-	return fmt.Errorf("kind %q is not CronJob or Job: %w", k, pb.ErrInvalid)
+	return fmt.Errorf("kind %q is not CronJob, Job or Secret: %w", k, pb.ErrInvalid)
 }

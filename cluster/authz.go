@@ -52,6 +52,8 @@ var accessRules = map[string]access{
 				out = append(out, namespaceOr(r.GetCronJob().GetMetadata().GetNamespace()))
 			case r.GetJob() != nil:
 				out = append(out, namespaceOr(r.GetJob().GetMetadata().GetNamespace()))
+			case r.GetSecret() != nil:
+				out = append(out, namespaceOr(r.GetSecret().GetMetadata().GetNamespace()))
 			}
 		}
 		return out

@@ -492,8 +492,11 @@ func (s *workerSessions) dispatchLocked(c *workerConn, unstarted *[]*pb.Command)
 		if job == nil {
 			continue
 		}
+		// Secret values are read only here, for the worker that runs the attempt.
+		run := scheduler.RunSpecFor(job, a)
+		scheduler.ResolveSecretEnv(run, job, st.SecretValue)
 		if err := c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Assign{Assign: &pb.Assignment{
-			Attempt: refOf(a), Job: a.GetJob(), Index: a.GetIndex(), Run: scheduler.RunSpecFor(job, a),
+			Attempt: refOf(a), Job: a.GetJob(), Index: a.GetIndex(), Run: run,
 		}}}); err != nil {
 			return err
 		}

@@ -266,6 +266,15 @@ func (a *applier) applyResources(c *pb.ApplyResources) *pb.CommandResult {
 			return fail(pb.CodeInvalid, "applyResources.jobs[%d]: metadata.name is required", i)
 		}
 	}
+	for i, sec := range c.GetSecrets() {
+		if sec.GetMetadata().GetName() == "" {
+			return fail(pb.CodeInvalid, "applyResources.secrets[%d]: metadata.name is required", i)
+		}
+		old := a.t.secrets[nsName{nsOrDefault(sec.GetMetadata().GetNamespace()), sec.GetMetadata().GetName()}]
+		if sameData, _ := CompareSecret(old, sec); old.GetImmutable() && !sameData {
+			return fail(pb.CodeInvalid, "Secret %q is immutable: its data and type cannot change; delete it and apply it again", sec.GetMetadata().GetName())
+		}
+	}
 	res := ok()
 	for _, in := range c.GetCronJobs() {
 		ns := nsOrDefault(in.GetMetadata().GetNamespace())
@@ -341,6 +350,7 @@ func (a *applier) applyResources(c *pb.ApplyResources) *pb.CommandResult {
 		a.t.putJob(n)
 		res.Actions = append(res.Actions, "configured")
 	}
+	a.applySecrets(c.GetSecrets(), res, c)
 	return res
 }
 
@@ -362,8 +372,13 @@ func (a *applier) deleteResource(c *pb.DeleteResource) *pb.CommandResult {
 			return fail(pb.CodeNotFound, "job %s/%s not found", ns, c.GetName())
 		}
 		a.t.deleteJob(k)
+	case pb.KindSecret:
+		if a.t.secrets[k] == nil {
+			return fail(pb.CodeNotFound, "secret %s/%s not found", ns, c.GetName())
+		}
+		delete(a.t.secrets, k)
 	default:
-		return fail(pb.CodeInvalid, "deleteResource.kind: %q is not CronJob or Job", c.GetKind())
+		return fail(pb.CodeInvalid, "deleteResource.kind: %q is not CronJob, Job or Secret", c.GetKind())
 	}
 	return ok()
 }
@@ -784,6 +799,9 @@ func (f *FSM) Snapshot() (hraft.FSMSnapshot, error) {
 		snap.tokens = append(snap.tokens, tok)
 	}
 	snap.aclBoot = s.t.acl.bootstrapped
+	for _, sec := range s.t.secrets {
+		snap.secrets = append(snap.secrets, sec)
+	}
 	return snap, nil
 }
 

@@ -40,6 +40,7 @@ const (
 	// says the ACLs were bootstrapped.
 	recordACLToken        = 6
 	recordACLBootstrapped = 7
+	recordSecret          = 8
 	maxRecordBytes        = 256 << 20
 )
 
@@ -51,6 +52,7 @@ type fsmSnapshot struct {
 	settings *pb.ClusterSettings
 	tokens   []*pb.ACLToken
 	aclBoot  bool
+	secrets  []*pb.Secret
 }
 
 var _ hraft.FSMSnapshot = (*fsmSnapshot)(nil)
@@ -144,6 +146,12 @@ func (s *fsmSnapshot) write(w io.Writer) error {
 	}
 	if s.aclBoot {
 		if err := record(recordACLBootstrapped, &pb.ACLBootstrap{}); err != nil {
+			return err
+		}
+	}
+	sortSecrets(s.secrets)
+	for _, m := range s.secrets {
+		if err := record(recordSecret, m); err != nil {
 			return err
 		}
 	}
@@ -249,6 +257,12 @@ func readSnapshot(r io.Reader) (tables, error) {
 			t.acl.put(m)
 		case recordACLBootstrapped:
 			t.acl.bootstrapped = true
+		case recordSecret:
+			m := &pb.Secret{}
+			if err := proto.Unmarshal(buf, m); err != nil {
+				return tables{}, fmt.Errorf("record %d: decode secret: %w", count, err)
+			}
+			t.secrets[nsName{m.GetMetadata().GetNamespace(), m.GetMetadata().GetName()}] = m
 		default:
 			return tables{}, fmt.Errorf("record %d: unknown record type %d", count, typ)
 		}

@@ -49,6 +49,7 @@ func richState(t *testing.T) *fsmHarness {
 	h.mustApply(setSuspend("CronJob", "", "backup", true))
 	h.mustApply(aclBootstrap("boot", strings.Repeat("a", 64)))
 	h.mustApply(aclUpsert("reader", strings.Repeat("b", 64), "team-a", "read"))
+	h.mustApply(applySecrets(0, secret("team-a", "db", "password", "s3cr3t")))
 	h.mustApply(createJobs(
 		cronJobRun("team-a", "report", "report-1", time.Minute),
 		cronJobRun("team-a", "report", "report-2", 2*time.Minute),
@@ -154,7 +155,7 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 	s := src.state()
 	// Sanity: the fixture really holds every kind of record and index.
 	if len(s.ListCronJobs("")) != 2 || len(s.ListJobs("")) != 4 || len(s.ListAttempts("")) != 6 || len(s.Servers()) != 2 || s.Settings().GetPreviousLeaseTtl() == nil ||
-		len(s.ACLTokens()) != 2 || !s.ACLBootstrapped() ||
+		len(s.ACLTokens()) != 2 || !s.ACLBootstrapped() || len(s.ListSecrets("")) != 1 ||
 		len(s.FinishedJobs()) != 1 || len(s.AttemptsOnWorker("w1")) != 1 || len(s.AttemptsOnWorker("w2")) != 1 ||
 		len(s.CronJob("team-a", "report").GetStatus().GetActive()) != 1 {
 		t.Fatalf("fixture incomplete: %d cronjobs, %d jobs, %d attempts, %d servers",

@@ -35,6 +35,8 @@ type tables struct {
 	// settings: the cluster settings; nil until first recorded.
 	settings *pb.ClusterSettings
 	acl      aclTable
+	// secrets: Secrets with their values; read through raft/secret.go.
+	secrets map[nsName]*pb.Secret
 
 	// jobsByCron: (namespace, cronjob name) -> names of its Jobs.
 	jobsByCron map[nsName]map[string]struct{}
@@ -65,6 +67,7 @@ func newTables() tables {
 		attempts:           map[nsName]*pb.Attempt{},
 		servers:            map[string]*pb.RegisterServer{},
 		acl:                newACLTable(),
+		secrets:            map[nsName]*pb.Secret{},
 		jobsByCron:         map[nsName]map[string]struct{}{},
 		unfinishedJobs:     map[nsName]struct{}{},
 		attemptsByJob:      map[nsName]map[string]struct{}{},
@@ -408,6 +411,13 @@ func sortCronJobs(cjs []*pb.CronJob) {
 }
 
 // sortAttempts orders attempts by namespace, job, index, number, then name.
+func sortSecrets(ss []*pb.Secret) {
+	slices.SortFunc(ss, func(a, b *pb.Secret) int {
+		return cmp.Or(cmp.Compare(a.GetMetadata().GetNamespace(), b.GetMetadata().GetNamespace()),
+			cmp.Compare(a.GetMetadata().GetName(), b.GetMetadata().GetName()))
+	})
+}
+
 func sortAttempts(as []*pb.Attempt) {
 	slices.SortFunc(as, func(a, b *pb.Attempt) int {
 		if c := cmp.Compare(a.GetNamespace(), b.GetNamespace()); c != 0 {

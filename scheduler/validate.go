@@ -149,8 +149,17 @@ func PrepareResources(res []*pb.Resource) error {
 			if err := ValidateJob(k.Job); err != nil {
 				errs = append(errs, err)
 			}
+		case *pb.Resource_Secret:
+			if k.Secret == nil {
+				errs = append(errs, fmt.Errorf("resource %d: empty Secret: %w", i+1, ErrInvalid))
+				continue
+			}
+			SetSecretDefaults(k.Secret)
+			if err := ValidateSecret(k.Secret); err != nil {
+				errs = append(errs, err)
+			}
 		default:
-			errs = append(errs, fmt.Errorf("resource %d: neither a CronJob nor a Job: %w", i+1, ErrInvalid))
+			errs = append(errs, fmt.Errorf("resource %d: neither a CronJob, a Job nor a Secret: %w", i+1, ErrInvalid))
 		}
 	}
 	return errors.Join(errs...)
@@ -401,6 +410,7 @@ func validateContainer(errs *fieldErrors, p string, c *pb.Container, volumes map
 		case !envNameRE.MatchString(e.Name):
 			errs.add(ep, "%q is not a valid environment variable name (letters, digits, '_', '-', '.'; not starting with a digit; no '=')", e.Name)
 		}
+		validateEnvSource(errs, fmt.Sprintf("%s.env[%d]", p, i), e)
 	}
 	if r := c.Resources; r != nil {
 		limits := validateQuantities(errs, p+".resources.limits", r.Limits)

@@ -367,6 +367,8 @@ func (a *Agent) allowed(spec *pb.RunSpec) error {
 	switch {
 	case spec == nil:
 		return fmt.Errorf("the assignment has no run spec: %w", ErrRejected)
+	case spec.GetRefused() != "":
+		return fmt.Errorf("%s: %w", spec.GetRefused(), ErrRejected)
 	case spec.GetPrivileged() && !a.cfg.AllowPrivileged:
 		return fmt.Errorf("privileged containers are not allowed on worker %s (allow-privileged is off): %w", a.cfg.ID, ErrRejected)
 	case spec.GetHostPid() && !a.cfg.AllowPrivileged:

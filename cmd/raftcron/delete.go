@@ -45,13 +45,15 @@ running attempts.`,
 						targets = append(targets, target{client.KindCronJob, cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()})
 					} else if j := r.GetJob(); j != nil {
 						targets = append(targets, target{client.KindJob, j.GetMetadata().GetNamespace(), j.GetMetadata().GetName()})
+					} else if sec := r.GetSecret(); sec != nil {
+						targets = append(targets, target{client.KindSecret, sec.GetMetadata().GetNamespace(), sec.GetMetadata().GetName()})
 					}
 				}
 			case len(args) == 0:
 				return fmt.Errorf("name what to delete: delete (cronjob|job) NAME... or delete -f FILE")
 			case strings.Contains(args[0], "/"):
 				for _, a := range args {
-					kind, name, err := splitTypeName([]string{a}, "")
+					kind, name, err := splitTypeNameOf([]string{a}, "", true)
 					if err != nil {
 						return err
 					}
@@ -62,7 +64,7 @@ running attempts.`,
 					return fmt.Errorf("name the %s to delete: delete %s NAME", args[0], args[0])
 				}
 				for _, name := range args[1:] {
-					kind, name, err := splitTypeName([]string{args[0], name}, "")
+					kind, name, err := splitTypeNameOf([]string{args[0], name}, "", true)
 					if err != nil {
 						return err
 					}

@@ -39,7 +39,7 @@ message says why it waits).`,
   raftcron describe job/hello-29000000`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			kind, name, err := splitTypeName(args, "")
+			kind, name, err := splitTypeNameOf(args, "", true)
 			if err != nil {
 				return err
 			}
@@ -52,6 +52,13 @@ message says why it waits).`,
 			defer cancel()
 			ns := namespaceFlag(cmd)
 			out := cmd.OutOrStdout()
+			if kind == client.KindSecret {
+				sec, err := c.GetSecret(ctx, ns, name)
+				if err != nil {
+					return err
+				}
+				return describeSecret(out, sec)
+			}
 			if kind == client.KindCronJob {
 				cj, err := c.GetCronJob(ctx, ns, name)
 				if err != nil {
@@ -75,6 +82,24 @@ message says why it waits).`,
 		},
 	}
 	return cmd
+}
+
+// describeSecret shows a Secret's keys and their sizes, never their values
+// (the server does not send them).
+func describeSecret(w io.Writer, sec *pb.Secret) error {
+	f := &fields{w: w}
+	md := sec.GetMetadata()
+	f.line("Name", md.GetName())
+	f.line("Namespace", md.GetNamespace())
+	f.list("Labels", mapLines(md.GetLabels()))
+	f.line("Type", sec.GetType())
+	keys := make([]string, 0, len(sec.GetData()))
+	for k := range sec.GetData() {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	f.list("Data", keys)
+	return f.err
 }
 
 // fields writes aligned "Key:  value" lines.

@@ -22,6 +22,7 @@ const (
 	typeJobs     = "jobs"
 	typeAttempts = "attempts"
 	typeWorkers  = "workers"
+	typeSecrets  = "secrets"
 )
 
 // getType maps what a user types (singular, plural, short) to a type.
@@ -35,6 +36,8 @@ func getType(s string) (string, bool) {
 		return typeAttempts, true
 	case "workers", "worker":
 		return typeWorkers, true
+	case "secrets", "secret":
+		return typeSecrets, true
 	}
 	return "", false
 }
@@ -51,8 +54,9 @@ func newGetCmd() *cobra.Command {
 		Short: "List CronJobs, Jobs, attempts or workers",
 		Long: `List CronJobs, Jobs, attempts or workers, or show the named ones.
 
-TYPE is cronjobs (cronjob, cj), jobs (job), attempts (attempt) or workers (worker).
-With -o yaml or -o json the output is in the manifest shape and applies back.`,
+TYPE is cronjobs (cronjob, cj), jobs (job), attempts (attempt), workers (worker)
+or secrets (secret). With -o yaml or -o json the output is in the manifest shape
+and applies back, except Secrets: their values always read REDACTED.`,
 		Example: `  raftcron get cronjobs
   raftcron get cj hello -o yaml
   raftcron get jobs --cronjob hello -o wide
@@ -71,7 +75,7 @@ With -o yaml or -o json the output is in the manifest shape and applies back.`,
 			}
 			t, ok := getType(typ)
 			if !ok {
-				return fmt.Errorf("unknown resource type %q; want cronjobs (cj), jobs, attempts or workers", typ)
+				return fmt.Errorf("unknown resource type %q; want cronjobs (cj), jobs, attempts, workers or secrets", typ)
 			}
 			format, err := outputFormat(cmd, formatTable, formatWide, formatJSON, formatYAML)
 			if err != nil {
@@ -143,6 +147,31 @@ With -o yaml or -o json the output is in the manifest shape and applies back.`,
 					return noResources(cmd, ns)
 				}
 				return printJobs(out, items, format == formatWide, allNamespaces)
+			case typeSecrets:
+				var items []*pb.Secret
+				if len(names) > 0 {
+					for _, n := range names {
+						sec, err := c.GetSecret(ctx, ns, n)
+						if err != nil {
+							return err
+						}
+						items = append(items, sec)
+					}
+				} else if items, err = c.ListSecrets(ctx, ns); err != nil {
+					return err
+				}
+				sortByNamespaceName(items, func(x *pb.Secret) *pb.ObjectMeta { return x.GetMetadata() })
+				if format == formatJSON || format == formatYAML {
+					res := make([]*pb.Resource, len(items))
+					for i, x := range items {
+						res[i] = &pb.Resource{Kind: &pb.Resource_Secret{Secret: x}}
+					}
+					return writeManifests(out, res, format, single)
+				}
+				if len(items) == 0 {
+					return noResources(cmd, ns)
+				}
+				return printSecrets(out, items, allNamespaces)
 			case typeAttempts:
 				if allNamespaces {
 					return fmt.Errorf("--all-namespaces is not supported for attempts; name the namespace with -n")
@@ -377,6 +406,25 @@ func printAttempts(w io.Writer, items []*pb.Attempt, withMessage bool) error {
 		}
 		if withMessage {
 			cells = append(cells, oneLine(a.GetMessage()))
+		}
+		row(tw, cells...)
+	}
+	return tw.Flush()
+}
+
+// printSecrets writes the Secret table (kubectl's: name, type, number of keys).
+func printSecrets(w io.Writer, items []*pb.Secret, withNamespace bool) error {
+	tw := newTable(w)
+	header := []string{"NAME", "TYPE", "DATA", "AGE"}
+	if withNamespace {
+		header = append([]string{"NAMESPACE"}, header...)
+	}
+	row(tw, header...)
+	for _, s := range items {
+		cells := []string{s.GetMetadata().GetName(), s.GetType(), strconv.Itoa(len(s.GetData())),
+			age(s.GetMetadata().GetCreationTimestamp(), "<unknown>")}
+		if withNamespace {
+			cells = append([]string{s.GetMetadata().GetNamespace()}, cells...)
 		}
 		row(tw, cells...)
 	}

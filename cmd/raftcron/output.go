@@ -292,6 +292,11 @@ func writeJSONOrYAML(w io.Writer, js []byte, format string) error {
 // "TYPE NAME" in two args. With defaultKind set a bare "NAME" is allowed.
 // The kind comes back canonical (CronJob or Job).
 func splitTypeName(args []string, defaultKind string) (kind, name string, err error) {
+	return splitTypeNameOf(args, defaultKind, false)
+}
+
+// splitTypeNameOf is splitTypeName that also takes secrets when withSecret.
+func splitTypeNameOf(args []string, defaultKind string, withSecret bool) (kind, name string, err error) {
 	switch {
 	case len(args) == 1 && strings.Contains(args[0], "/"):
 		kind, name, _ = strings.Cut(args[0], "/")
@@ -303,7 +308,10 @@ func splitTypeName(args []string, defaultKind string) (kind, name string, err er
 		return "", "", fmt.Errorf("name the object as TYPE/NAME (for example cronjob/hello) or TYPE NAME")
 	}
 	canon := client.CanonicalKind(kind)
-	if canon != client.KindCronJob && canon != client.KindJob {
+	if canon != client.KindCronJob && canon != client.KindJob && (!withSecret || canon != client.KindSecret) {
+		if withSecret {
+			return "", "", fmt.Errorf("unknown resource type %q; want cronjob (cj), job or secret", kind)
+		}
 		return "", "", fmt.Errorf("unknown resource type %q; want cronjob (cj) or job", kind)
 	}
 	if name == "" {

@@ -34,6 +34,7 @@ type Resource struct {
 	//
 	//	*Resource_CronJob
 	//	*Resource_Job
+	//	*Resource_Secret
 	Kind          isResource_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -94,6 +95,15 @@ func (x *Resource) GetJob() *Job {
 	return nil
 }
 
+func (x *Resource) GetSecret() *Secret {
+	if x != nil {
+		if x, ok := x.Kind.(*Resource_Secret); ok {
+			return x.Secret
+		}
+	}
+	return nil
+}
+
 type isResource_Kind interface {
 	isResource_Kind()
 }
@@ -106,9 +116,16 @@ type Resource_Job struct {
 	Job *Job `protobuf:"bytes,2,opt,name=job,proto3,oneof"`
 }
 
+type Resource_Secret struct {
+	// Returned with every data value redacted.
+	Secret *Secret `protobuf:"bytes,3,opt,name=secret,proto3,oneof"`
+}
+
 func (*Resource_CronJob) isResource_Kind() {}
 
 func (*Resource_Job) isResource_Kind() {}
+
+func (*Resource_Secret) isResource_Kind() {}
 
 type ApplyRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -2035,10 +2052,11 @@ var File_raftcron_v1_api_proto protoreflect.FileDescriptor
 
 const file_raftcron_v1_api_proto_rawDesc = "" +
 	"\n" +
-	"\x15raftcron/v1/api.proto\x12\vraftcron.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15raftcron/v1/acl.proto\x1a\x1braftcron/v1/resources.proto\"k\n" +
+	"\x15raftcron/v1/api.proto\x12\vraftcron.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15raftcron/v1/acl.proto\x1a\x1braftcron/v1/resources.proto\"\x9a\x01\n" +
 	"\bResource\x121\n" +
 	"\bcron_job\x18\x01 \x01(\v2\x14.raftcron.v1.CronJobH\x00R\acronJob\x12$\n" +
-	"\x03job\x18\x02 \x01(\v2\x10.raftcron.v1.JobH\x00R\x03jobB\x06\n" +
+	"\x03job\x18\x02 \x01(\v2\x10.raftcron.v1.JobH\x00R\x03job\x12-\n" +
+	"\x06secret\x18\x03 \x01(\v2\x13.raftcron.v1.SecretH\x00R\x06secretB\x06\n" +
 	"\x04kind\"\\\n" +
 	"\fApplyRequest\x123\n" +
 	"\tresources\x18\x01 \x03(\v2\x15.raftcron.v1.ResourceR\tresources\x12\x17\n" +
@@ -2232,73 +2250,75 @@ var file_raftcron_v1_api_proto_goTypes = []any{
 	(*WhoAmIResponse)(nil),               // 38: raftcron.v1.WhoAmIResponse
 	(*CronJob)(nil),                      // 39: raftcron.v1.CronJob
 	(*Job)(nil),                          // 40: raftcron.v1.Job
-	(*Attempt)(nil),                      // 41: raftcron.v1.Attempt
-	(*Worker)(nil),                       // 42: raftcron.v1.Worker
-	(*timestamppb.Timestamp)(nil),        // 43: google.protobuf.Timestamp
-	(*ClusterSettings)(nil),              // 44: raftcron.v1.ClusterSettings
-	(*ACLToken)(nil),                     // 45: raftcron.v1.ACLToken
+	(*Secret)(nil),                       // 41: raftcron.v1.Secret
+	(*Attempt)(nil),                      // 42: raftcron.v1.Attempt
+	(*Worker)(nil),                       // 43: raftcron.v1.Worker
+	(*timestamppb.Timestamp)(nil),        // 44: google.protobuf.Timestamp
+	(*ClusterSettings)(nil),              // 45: raftcron.v1.ClusterSettings
+	(*ACLToken)(nil),                     // 46: raftcron.v1.ACLToken
 }
 var file_raftcron_v1_api_proto_depIdxs = []int32{
 	39, // 0: raftcron.v1.Resource.cron_job:type_name -> raftcron.v1.CronJob
 	40, // 1: raftcron.v1.Resource.job:type_name -> raftcron.v1.Job
-	0,  // 2: raftcron.v1.ApplyRequest.resources:type_name -> raftcron.v1.Resource
-	2,  // 3: raftcron.v1.ApplyResponse.results:type_name -> raftcron.v1.ApplyResult
-	0,  // 4: raftcron.v1.ListResponse.items:type_name -> raftcron.v1.Resource
-	41, // 5: raftcron.v1.ListAttemptsResponse.attempts:type_name -> raftcron.v1.Attempt
-	42, // 6: raftcron.v1.ListWorkersResponse.workers:type_name -> raftcron.v1.Worker
-	43, // 7: raftcron.v1.Member.last_contact:type_name -> google.protobuf.Timestamp
-	19, // 8: raftcron.v1.MembersResponse.members:type_name -> raftcron.v1.Member
-	44, // 9: raftcron.v1.UpdateClusterSettingsRequest.settings:type_name -> raftcron.v1.ClusterSettings
-	45, // 10: raftcron.v1.ACLTokenSecret.token:type_name -> raftcron.v1.ACLToken
-	45, // 11: raftcron.v1.ACLTokenListResponse.tokens:type_name -> raftcron.v1.ACLToken
-	45, // 12: raftcron.v1.WhoAmIResponse.token:type_name -> raftcron.v1.ACLToken
-	1,  // 13: raftcron.v1.RaftCron.Apply:input_type -> raftcron.v1.ApplyRequest
-	4,  // 14: raftcron.v1.RaftCron.Get:input_type -> raftcron.v1.GetRequest
-	5,  // 15: raftcron.v1.RaftCron.List:input_type -> raftcron.v1.ListRequest
-	7,  // 16: raftcron.v1.RaftCron.Delete:input_type -> raftcron.v1.DeleteRequest
-	9,  // 17: raftcron.v1.RaftCron.SetSuspend:input_type -> raftcron.v1.SetSuspendRequest
-	11, // 18: raftcron.v1.RaftCron.Trigger:input_type -> raftcron.v1.TriggerRequest
-	12, // 19: raftcron.v1.RaftCron.ListAttempts:input_type -> raftcron.v1.ListAttemptsRequest
-	14, // 20: raftcron.v1.RaftCron.ListWorkers:input_type -> raftcron.v1.ListWorkersRequest
-	16, // 21: raftcron.v1.RaftCron.Logs:input_type -> raftcron.v1.LogsRequest
-	18, // 22: raftcron.v1.RaftCron.Members:input_type -> raftcron.v1.MembersRequest
-	21, // 23: raftcron.v1.RaftCron.Join:input_type -> raftcron.v1.JoinRequest
-	23, // 24: raftcron.v1.RaftCron.RemovePeer:input_type -> raftcron.v1.RemovePeerRequest
-	25, // 25: raftcron.v1.RaftCron.SnapshotSave:input_type -> raftcron.v1.SnapshotSaveRequest
-	26, // 26: raftcron.v1.RaftCron.SnapshotRestore:input_type -> raftcron.v1.SnapshotChunk
-	28, // 27: raftcron.v1.RaftCron.GetClusterSettings:input_type -> raftcron.v1.GetClusterSettingsRequest
-	29, // 28: raftcron.v1.RaftCron.UpdateClusterSettings:input_type -> raftcron.v1.UpdateClusterSettingsRequest
-	30, // 29: raftcron.v1.RaftCron.ACLBootstrap:input_type -> raftcron.v1.ACLBootstrapRequest
-	31, // 30: raftcron.v1.RaftCron.ACLTokenCreate:input_type -> raftcron.v1.ACLTokenCreateRequest
-	33, // 31: raftcron.v1.RaftCron.ACLTokenList:input_type -> raftcron.v1.ACLTokenListRequest
-	35, // 32: raftcron.v1.RaftCron.ACLTokenRevoke:input_type -> raftcron.v1.ACLTokenRevokeRequest
-	37, // 33: raftcron.v1.RaftCron.WhoAmI:input_type -> raftcron.v1.WhoAmIRequest
-	3,  // 34: raftcron.v1.RaftCron.Apply:output_type -> raftcron.v1.ApplyResponse
-	0,  // 35: raftcron.v1.RaftCron.Get:output_type -> raftcron.v1.Resource
-	6,  // 36: raftcron.v1.RaftCron.List:output_type -> raftcron.v1.ListResponse
-	8,  // 37: raftcron.v1.RaftCron.Delete:output_type -> raftcron.v1.DeleteResponse
-	10, // 38: raftcron.v1.RaftCron.SetSuspend:output_type -> raftcron.v1.SetSuspendResponse
-	40, // 39: raftcron.v1.RaftCron.Trigger:output_type -> raftcron.v1.Job
-	13, // 40: raftcron.v1.RaftCron.ListAttempts:output_type -> raftcron.v1.ListAttemptsResponse
-	15, // 41: raftcron.v1.RaftCron.ListWorkers:output_type -> raftcron.v1.ListWorkersResponse
-	17, // 42: raftcron.v1.RaftCron.Logs:output_type -> raftcron.v1.LogChunk
-	20, // 43: raftcron.v1.RaftCron.Members:output_type -> raftcron.v1.MembersResponse
-	22, // 44: raftcron.v1.RaftCron.Join:output_type -> raftcron.v1.JoinResponse
-	24, // 45: raftcron.v1.RaftCron.RemovePeer:output_type -> raftcron.v1.RemovePeerResponse
-	26, // 46: raftcron.v1.RaftCron.SnapshotSave:output_type -> raftcron.v1.SnapshotChunk
-	27, // 47: raftcron.v1.RaftCron.SnapshotRestore:output_type -> raftcron.v1.SnapshotRestoreResponse
-	44, // 48: raftcron.v1.RaftCron.GetClusterSettings:output_type -> raftcron.v1.ClusterSettings
-	44, // 49: raftcron.v1.RaftCron.UpdateClusterSettings:output_type -> raftcron.v1.ClusterSettings
-	32, // 50: raftcron.v1.RaftCron.ACLBootstrap:output_type -> raftcron.v1.ACLTokenSecret
-	32, // 51: raftcron.v1.RaftCron.ACLTokenCreate:output_type -> raftcron.v1.ACLTokenSecret
-	34, // 52: raftcron.v1.RaftCron.ACLTokenList:output_type -> raftcron.v1.ACLTokenListResponse
-	36, // 53: raftcron.v1.RaftCron.ACLTokenRevoke:output_type -> raftcron.v1.ACLTokenRevokeResponse
-	38, // 54: raftcron.v1.RaftCron.WhoAmI:output_type -> raftcron.v1.WhoAmIResponse
-	34, // [34:55] is the sub-list for method output_type
-	13, // [13:34] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	41, // 2: raftcron.v1.Resource.secret:type_name -> raftcron.v1.Secret
+	0,  // 3: raftcron.v1.ApplyRequest.resources:type_name -> raftcron.v1.Resource
+	2,  // 4: raftcron.v1.ApplyResponse.results:type_name -> raftcron.v1.ApplyResult
+	0,  // 5: raftcron.v1.ListResponse.items:type_name -> raftcron.v1.Resource
+	42, // 6: raftcron.v1.ListAttemptsResponse.attempts:type_name -> raftcron.v1.Attempt
+	43, // 7: raftcron.v1.ListWorkersResponse.workers:type_name -> raftcron.v1.Worker
+	44, // 8: raftcron.v1.Member.last_contact:type_name -> google.protobuf.Timestamp
+	19, // 9: raftcron.v1.MembersResponse.members:type_name -> raftcron.v1.Member
+	45, // 10: raftcron.v1.UpdateClusterSettingsRequest.settings:type_name -> raftcron.v1.ClusterSettings
+	46, // 11: raftcron.v1.ACLTokenSecret.token:type_name -> raftcron.v1.ACLToken
+	46, // 12: raftcron.v1.ACLTokenListResponse.tokens:type_name -> raftcron.v1.ACLToken
+	46, // 13: raftcron.v1.WhoAmIResponse.token:type_name -> raftcron.v1.ACLToken
+	1,  // 14: raftcron.v1.RaftCron.Apply:input_type -> raftcron.v1.ApplyRequest
+	4,  // 15: raftcron.v1.RaftCron.Get:input_type -> raftcron.v1.GetRequest
+	5,  // 16: raftcron.v1.RaftCron.List:input_type -> raftcron.v1.ListRequest
+	7,  // 17: raftcron.v1.RaftCron.Delete:input_type -> raftcron.v1.DeleteRequest
+	9,  // 18: raftcron.v1.RaftCron.SetSuspend:input_type -> raftcron.v1.SetSuspendRequest
+	11, // 19: raftcron.v1.RaftCron.Trigger:input_type -> raftcron.v1.TriggerRequest
+	12, // 20: raftcron.v1.RaftCron.ListAttempts:input_type -> raftcron.v1.ListAttemptsRequest
+	14, // 21: raftcron.v1.RaftCron.ListWorkers:input_type -> raftcron.v1.ListWorkersRequest
+	16, // 22: raftcron.v1.RaftCron.Logs:input_type -> raftcron.v1.LogsRequest
+	18, // 23: raftcron.v1.RaftCron.Members:input_type -> raftcron.v1.MembersRequest
+	21, // 24: raftcron.v1.RaftCron.Join:input_type -> raftcron.v1.JoinRequest
+	23, // 25: raftcron.v1.RaftCron.RemovePeer:input_type -> raftcron.v1.RemovePeerRequest
+	25, // 26: raftcron.v1.RaftCron.SnapshotSave:input_type -> raftcron.v1.SnapshotSaveRequest
+	26, // 27: raftcron.v1.RaftCron.SnapshotRestore:input_type -> raftcron.v1.SnapshotChunk
+	28, // 28: raftcron.v1.RaftCron.GetClusterSettings:input_type -> raftcron.v1.GetClusterSettingsRequest
+	29, // 29: raftcron.v1.RaftCron.UpdateClusterSettings:input_type -> raftcron.v1.UpdateClusterSettingsRequest
+	30, // 30: raftcron.v1.RaftCron.ACLBootstrap:input_type -> raftcron.v1.ACLBootstrapRequest
+	31, // 31: raftcron.v1.RaftCron.ACLTokenCreate:input_type -> raftcron.v1.ACLTokenCreateRequest
+	33, // 32: raftcron.v1.RaftCron.ACLTokenList:input_type -> raftcron.v1.ACLTokenListRequest
+	35, // 33: raftcron.v1.RaftCron.ACLTokenRevoke:input_type -> raftcron.v1.ACLTokenRevokeRequest
+	37, // 34: raftcron.v1.RaftCron.WhoAmI:input_type -> raftcron.v1.WhoAmIRequest
+	3,  // 35: raftcron.v1.RaftCron.Apply:output_type -> raftcron.v1.ApplyResponse
+	0,  // 36: raftcron.v1.RaftCron.Get:output_type -> raftcron.v1.Resource
+	6,  // 37: raftcron.v1.RaftCron.List:output_type -> raftcron.v1.ListResponse
+	8,  // 38: raftcron.v1.RaftCron.Delete:output_type -> raftcron.v1.DeleteResponse
+	10, // 39: raftcron.v1.RaftCron.SetSuspend:output_type -> raftcron.v1.SetSuspendResponse
+	40, // 40: raftcron.v1.RaftCron.Trigger:output_type -> raftcron.v1.Job
+	13, // 41: raftcron.v1.RaftCron.ListAttempts:output_type -> raftcron.v1.ListAttemptsResponse
+	15, // 42: raftcron.v1.RaftCron.ListWorkers:output_type -> raftcron.v1.ListWorkersResponse
+	17, // 43: raftcron.v1.RaftCron.Logs:output_type -> raftcron.v1.LogChunk
+	20, // 44: raftcron.v1.RaftCron.Members:output_type -> raftcron.v1.MembersResponse
+	22, // 45: raftcron.v1.RaftCron.Join:output_type -> raftcron.v1.JoinResponse
+	24, // 46: raftcron.v1.RaftCron.RemovePeer:output_type -> raftcron.v1.RemovePeerResponse
+	26, // 47: raftcron.v1.RaftCron.SnapshotSave:output_type -> raftcron.v1.SnapshotChunk
+	27, // 48: raftcron.v1.RaftCron.SnapshotRestore:output_type -> raftcron.v1.SnapshotRestoreResponse
+	45, // 49: raftcron.v1.RaftCron.GetClusterSettings:output_type -> raftcron.v1.ClusterSettings
+	45, // 50: raftcron.v1.RaftCron.UpdateClusterSettings:output_type -> raftcron.v1.ClusterSettings
+	32, // 51: raftcron.v1.RaftCron.ACLBootstrap:output_type -> raftcron.v1.ACLTokenSecret
+	32, // 52: raftcron.v1.RaftCron.ACLTokenCreate:output_type -> raftcron.v1.ACLTokenSecret
+	34, // 53: raftcron.v1.RaftCron.ACLTokenList:output_type -> raftcron.v1.ACLTokenListResponse
+	36, // 54: raftcron.v1.RaftCron.ACLTokenRevoke:output_type -> raftcron.v1.ACLTokenRevokeResponse
+	38, // 55: raftcron.v1.RaftCron.WhoAmI:output_type -> raftcron.v1.WhoAmIResponse
+	35, // [35:56] is the sub-list for method output_type
+	14, // [14:35] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_api_proto_init() }
@@ -2311,6 +2331,7 @@ func file_raftcron_v1_api_proto_init() {
 	file_raftcron_v1_api_proto_msgTypes[0].OneofWrappers = []any{
 		(*Resource_CronJob)(nil),
 		(*Resource_Job)(nil),
+		(*Resource_Secret)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

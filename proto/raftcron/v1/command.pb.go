@@ -413,10 +413,12 @@ func (x *Batch) GetCommands() []*Command {
 // absent -> created (creation_timestamp = now, generation 1); present with the same
 // spec -> unchanged; otherwise the spec is replaced and generation bumped.
 type ApplyResources struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	CronJobs      []*CronJob             `protobuf:"bytes,1,rep,name=cron_jobs,json=cronJobs,proto3" json:"cron_jobs,omitempty"`
-	Jobs          []*Job                 `protobuf:"bytes,2,rep,name=jobs,proto3" json:"jobs,omitempty"`
-	Now           *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=now,proto3" json:"now,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	CronJobs []*CronJob             `protobuf:"bytes,1,rep,name=cron_jobs,json=cronJobs,proto3" json:"cron_jobs,omitempty"`
+	Jobs     []*Job                 `protobuf:"bytes,2,rep,name=jobs,proto3" json:"jobs,omitempty"`
+	Now      *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=now,proto3" json:"now,omitempty"`
+	// Secrets, stringData already merged into data.
+	Secrets       []*Secret `protobuf:"bytes,4,rep,name=secrets,proto3" json:"secrets,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -472,10 +474,17 @@ func (x *ApplyResources) GetNow() *timestamppb.Timestamp {
 	return nil
 }
 
-// Deletes a CronJob (and its Jobs) or a Job (and its Attempts).
+func (x *ApplyResources) GetSecrets() []*Secret {
+	if x != nil {
+		return x.Secrets
+	}
+	return nil
+}
+
+// Deletes a CronJob (and its Jobs), a Job (and its Attempts) or a Secret.
 type DeleteResource struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// CronJob | Job
+	// CronJob | Job | Secret
 	Kind          string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	Namespace     string `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	Name          string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
@@ -1632,11 +1641,12 @@ const file_raftcron_v1_command_proto_rawDesc = "" +
 	"\x10acl_token_delete\x18\x12 \x01(\v2\x1b.raftcron.v1.ACLTokenDeleteH\x00R\x0eaclTokenDeleteB\x04\n" +
 	"\x02op\"9\n" +
 	"\x05Batch\x120\n" +
-	"\bcommands\x18\x01 \x03(\v2\x14.raftcron.v1.CommandR\bcommands\"\x97\x01\n" +
+	"\bcommands\x18\x01 \x03(\v2\x14.raftcron.v1.CommandR\bcommands\"\xc6\x01\n" +
 	"\x0eApplyResources\x121\n" +
 	"\tcron_jobs\x18\x01 \x03(\v2\x14.raftcron.v1.CronJobR\bcronJobs\x12$\n" +
 	"\x04jobs\x18\x02 \x03(\v2\x10.raftcron.v1.JobR\x04jobs\x12,\n" +
-	"\x03now\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x03now\"V\n" +
+	"\x03now\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x03now\x12-\n" +
+	"\asecrets\x18\x04 \x03(\v2\x13.raftcron.v1.SecretR\asecrets\"V\n" +
 	"\x0eDeleteResource\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x12\n" +
@@ -1759,11 +1769,12 @@ var file_raftcron_v1_command_proto_goTypes = []any{
 	(*CronJob)(nil),               // 20: raftcron.v1.CronJob
 	(*Job)(nil),                   // 21: raftcron.v1.Job
 	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
-	(*ScheduleDecision)(nil),      // 23: raftcron.v1.ScheduleDecision
-	(*JobStatus)(nil),             // 24: raftcron.v1.JobStatus
-	(*Attempt)(nil),               // 25: raftcron.v1.Attempt
-	(*ClusterSettings)(nil),       // 26: raftcron.v1.ClusterSettings
-	(*ACLToken)(nil),              // 27: raftcron.v1.ACLToken
+	(*Secret)(nil),                // 23: raftcron.v1.Secret
+	(*ScheduleDecision)(nil),      // 24: raftcron.v1.ScheduleDecision
+	(*JobStatus)(nil),             // 25: raftcron.v1.JobStatus
+	(*Attempt)(nil),               // 26: raftcron.v1.Attempt
+	(*ClusterSettings)(nil),       // 27: raftcron.v1.ClusterSettings
+	(*ACLToken)(nil),              // 28: raftcron.v1.ACLToken
 }
 var file_raftcron_v1_command_proto_depIdxs = []int32{
 	1,  // 0: raftcron.v1.Command.batch:type_name -> raftcron.v1.Batch
@@ -1788,28 +1799,29 @@ var file_raftcron_v1_command_proto_depIdxs = []int32{
 	20, // 19: raftcron.v1.ApplyResources.cron_jobs:type_name -> raftcron.v1.CronJob
 	21, // 20: raftcron.v1.ApplyResources.jobs:type_name -> raftcron.v1.Job
 	22, // 21: raftcron.v1.ApplyResources.now:type_name -> google.protobuf.Timestamp
-	22, // 22: raftcron.v1.SetSuspend.now:type_name -> google.protobuf.Timestamp
-	21, // 23: raftcron.v1.CreateJobs.jobs:type_name -> raftcron.v1.Job
-	23, // 24: raftcron.v1.UpdateCronJobStatus.decisions:type_name -> raftcron.v1.ScheduleDecision
-	22, // 25: raftcron.v1.UpdateCronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
-	22, // 26: raftcron.v1.UpdateCronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
-	24, // 27: raftcron.v1.PutJobStatus.status:type_name -> raftcron.v1.JobStatus
-	25, // 28: raftcron.v1.CreateAttempts.attempts:type_name -> raftcron.v1.Attempt
-	22, // 29: raftcron.v1.AssignAttempt.now:type_name -> google.protobuf.Timestamp
-	22, // 30: raftcron.v1.ReportAttempt.start_time:type_name -> google.protobuf.Timestamp
-	22, // 31: raftcron.v1.ReportAttempt.finish_time:type_name -> google.protobuf.Timestamp
-	22, // 32: raftcron.v1.MarkAttemptLost.now:type_name -> google.protobuf.Timestamp
-	22, // 33: raftcron.v1.RequestKill.now:type_name -> google.protobuf.Timestamp
-	23, // 34: raftcron.v1.CommandResult.decisions:type_name -> raftcron.v1.ScheduleDecision
-	26, // 35: raftcron.v1.SetClusterSettings.settings:type_name -> raftcron.v1.ClusterSettings
-	22, // 36: raftcron.v1.SetClusterSettings.now:type_name -> google.protobuf.Timestamp
-	27, // 37: raftcron.v1.ACLBootstrap.token:type_name -> raftcron.v1.ACLToken
-	27, // 38: raftcron.v1.ACLTokenUpsert.token:type_name -> raftcron.v1.ACLToken
-	39, // [39:39] is the sub-list for method output_type
-	39, // [39:39] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	23, // 22: raftcron.v1.ApplyResources.secrets:type_name -> raftcron.v1.Secret
+	22, // 23: raftcron.v1.SetSuspend.now:type_name -> google.protobuf.Timestamp
+	21, // 24: raftcron.v1.CreateJobs.jobs:type_name -> raftcron.v1.Job
+	24, // 25: raftcron.v1.UpdateCronJobStatus.decisions:type_name -> raftcron.v1.ScheduleDecision
+	22, // 26: raftcron.v1.UpdateCronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
+	22, // 27: raftcron.v1.UpdateCronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
+	25, // 28: raftcron.v1.PutJobStatus.status:type_name -> raftcron.v1.JobStatus
+	26, // 29: raftcron.v1.CreateAttempts.attempts:type_name -> raftcron.v1.Attempt
+	22, // 30: raftcron.v1.AssignAttempt.now:type_name -> google.protobuf.Timestamp
+	22, // 31: raftcron.v1.ReportAttempt.start_time:type_name -> google.protobuf.Timestamp
+	22, // 32: raftcron.v1.ReportAttempt.finish_time:type_name -> google.protobuf.Timestamp
+	22, // 33: raftcron.v1.MarkAttemptLost.now:type_name -> google.protobuf.Timestamp
+	22, // 34: raftcron.v1.RequestKill.now:type_name -> google.protobuf.Timestamp
+	24, // 35: raftcron.v1.CommandResult.decisions:type_name -> raftcron.v1.ScheduleDecision
+	27, // 36: raftcron.v1.SetClusterSettings.settings:type_name -> raftcron.v1.ClusterSettings
+	22, // 37: raftcron.v1.SetClusterSettings.now:type_name -> google.protobuf.Timestamp
+	28, // 38: raftcron.v1.ACLBootstrap.token:type_name -> raftcron.v1.ACLToken
+	28, // 39: raftcron.v1.ACLTokenUpsert.token:type_name -> raftcron.v1.ACLToken
+	40, // [40:40] is the sub-list for method output_type
+	40, // [40:40] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_command_proto_init() }

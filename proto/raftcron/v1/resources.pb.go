@@ -1398,9 +1398,12 @@ func (x *Container) GetSecurityContext() *SecurityContext {
 }
 
 type EnvVar struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Inline values are stored and shown as written (as in Kubernetes); use
+	// valueFrom.secretKeyRef for anything secret.
+	Value         string        `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	ValueFrom     *EnvVarSource `protobuf:"bytes,3,opt,name=value_from,json=valueFrom,proto3" json:"value_from,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1449,6 +1452,121 @@ func (x *EnvVar) GetValue() string {
 	return ""
 }
 
+func (x *EnvVar) GetValueFrom() *EnvVarSource {
+	if x != nil {
+		return x.ValueFrom
+	}
+	return nil
+}
+
+type EnvVarSource struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SecretKeyRef  *SecretKeySelector     `protobuf:"bytes,1,opt,name=secret_key_ref,json=secretKeyRef,proto3" json:"secret_key_ref,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnvVarSource) Reset() {
+	*x = EnvVarSource{}
+	mi := &file_raftcron_v1_resources_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnvVarSource) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnvVarSource) ProtoMessage() {}
+
+func (x *EnvVarSource) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_resources_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnvVarSource.ProtoReflect.Descriptor instead.
+func (*EnvVarSource) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *EnvVarSource) GetSecretKeyRef() *SecretKeySelector {
+	if x != nil {
+		return x.SecretKeyRef
+	}
+	return nil
+}
+
+// A key of a Secret in the Job's namespace. The leader reads the value only
+// when it sends the attempt to its worker.
+type SecretKeySelector struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Key   string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	// The variable is left out when the Secret or key does not exist,
+	// instead of the attempt being refused.
+	Optional      *bool `protobuf:"varint,3,opt,name=optional,proto3,oneof" json:"optional,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SecretKeySelector) Reset() {
+	*x = SecretKeySelector{}
+	mi := &file_raftcron_v1_resources_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SecretKeySelector) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SecretKeySelector) ProtoMessage() {}
+
+func (x *SecretKeySelector) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_resources_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SecretKeySelector.ProtoReflect.Descriptor instead.
+func (*SecretKeySelector) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *SecretKeySelector) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SecretKeySelector) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *SecretKeySelector) GetOptional() bool {
+	if x != nil && x.Optional != nil {
+		return *x.Optional
+	}
+	return false
+}
+
 type ResourceRequirements struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// "cpu": "500m", "memory": "64Mi"
@@ -1460,7 +1578,7 @@ type ResourceRequirements struct {
 
 func (x *ResourceRequirements) Reset() {
 	*x = ResourceRequirements{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[19]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1472,7 +1590,7 @@ func (x *ResourceRequirements) String() string {
 func (*ResourceRequirements) ProtoMessage() {}
 
 func (x *ResourceRequirements) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[19]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1485,7 +1603,7 @@ func (x *ResourceRequirements) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceRequirements.ProtoReflect.Descriptor instead.
 func (*ResourceRequirements) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{19}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ResourceRequirements) GetLimits() map[string]string {
@@ -1513,7 +1631,7 @@ type VolumeMount struct {
 
 func (x *VolumeMount) Reset() {
 	*x = VolumeMount{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[20]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1525,7 +1643,7 @@ func (x *VolumeMount) String() string {
 func (*VolumeMount) ProtoMessage() {}
 
 func (x *VolumeMount) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[20]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1538,7 +1656,7 @@ func (x *VolumeMount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VolumeMount.ProtoReflect.Descriptor instead.
 func (*VolumeMount) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{20}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *VolumeMount) GetName() string {
@@ -1571,7 +1689,7 @@ type SecurityContext struct {
 
 func (x *SecurityContext) Reset() {
 	*x = SecurityContext{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[21]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1583,7 +1701,7 @@ func (x *SecurityContext) String() string {
 func (*SecurityContext) ProtoMessage() {}
 
 func (x *SecurityContext) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[21]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1596,7 +1714,7 @@ func (x *SecurityContext) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SecurityContext.ProtoReflect.Descriptor instead.
 func (*SecurityContext) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{21}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SecurityContext) GetPrivileged() bool {
@@ -1629,7 +1747,7 @@ type JobStatus struct {
 
 func (x *JobStatus) Reset() {
 	*x = JobStatus{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[22]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1641,7 +1759,7 @@ func (x *JobStatus) String() string {
 func (*JobStatus) ProtoMessage() {}
 
 func (x *JobStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[22]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1654,7 +1772,7 @@ func (x *JobStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobStatus.ProtoReflect.Descriptor instead.
 func (*JobStatus) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{22}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *JobStatus) GetConditions() []*JobCondition {
@@ -1749,7 +1867,7 @@ type JobCondition struct {
 
 func (x *JobCondition) Reset() {
 	*x = JobCondition{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[23]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1761,7 +1879,7 @@ func (x *JobCondition) String() string {
 func (*JobCondition) ProtoMessage() {}
 
 func (x *JobCondition) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[23]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1774,7 +1892,7 @@ func (x *JobCondition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobCondition.ProtoReflect.Descriptor instead.
 func (*JobCondition) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{23}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *JobCondition) GetType() string {
@@ -1810,6 +1928,101 @@ func (x *JobCondition) GetMessage() string {
 		return x.Message
 	}
 	return ""
+}
+
+// A Secret (Kubernetes v1 Secret shape). stringData is merged into data when
+// applied and never stored; no API returns data values (they read REDACTED).
+type Secret struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	ApiVersion string                 `protobuf:"bytes,1,opt,name=api_version,json=apiVersion,proto3" json:"api_version,omitempty"`
+	Kind       string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	Metadata   *ObjectMeta            `protobuf:"bytes,3,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	Data       map[string][]byte      `protobuf:"bytes,4,rep,name=data,proto3" json:"data,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	StringData map[string]string      `protobuf:"bytes,5,rep,name=string_data,json=stringData,proto3" json:"string_data,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Opaque (default); other types are stored as given.
+	Type          string `protobuf:"bytes,6,opt,name=type,proto3" json:"type,omitempty"`
+	Immutable     *bool  `protobuf:"varint,7,opt,name=immutable,proto3,oneof" json:"immutable,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Secret) Reset() {
+	*x = Secret{}
+	mi := &file_raftcron_v1_resources_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Secret) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Secret) ProtoMessage() {}
+
+func (x *Secret) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_resources_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Secret.ProtoReflect.Descriptor instead.
+func (*Secret) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *Secret) GetApiVersion() string {
+	if x != nil {
+		return x.ApiVersion
+	}
+	return ""
+}
+
+func (x *Secret) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Secret) GetMetadata() *ObjectMeta {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+func (x *Secret) GetData() map[string][]byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *Secret) GetStringData() map[string]string {
+	if x != nil {
+		return x.StringData
+	}
+	return nil
+}
+
+func (x *Secret) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *Secret) GetImmutable() bool {
+	if x != nil && x.Immutable != nil {
+		return *x.Immutable
+	}
+	return false
 }
 
 // One execution of one index of a Job on one worker (Kubernetes: a pod).
@@ -1851,7 +2064,7 @@ type Attempt struct {
 
 func (x *Attempt) Reset() {
 	*x = Attempt{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[24]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1863,7 +2076,7 @@ func (x *Attempt) String() string {
 func (*Attempt) ProtoMessage() {}
 
 func (x *Attempt) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[24]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1876,7 +2089,7 @@ func (x *Attempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attempt.ProtoReflect.Descriptor instead.
 func (*Attempt) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{24}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Attempt) GetNamespace() string {
@@ -2046,7 +2259,7 @@ type Worker struct {
 
 func (x *Worker) Reset() {
 	*x = Worker{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[25]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2058,7 +2271,7 @@ func (x *Worker) String() string {
 func (*Worker) ProtoMessage() {}
 
 func (x *Worker) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[25]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2071,7 +2284,7 @@ func (x *Worker) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Worker.ProtoReflect.Descriptor instead.
 func (*Worker) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{25}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Worker) GetId() string {
@@ -2172,7 +2385,7 @@ type ClusterSettings struct {
 
 func (x *ClusterSettings) Reset() {
 	*x = ClusterSettings{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[26]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2184,7 +2397,7 @@ func (x *ClusterSettings) String() string {
 func (*ClusterSettings) ProtoMessage() {}
 
 func (x *ClusterSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[26]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2197,7 +2410,7 @@ func (x *ClusterSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterSettings.ProtoReflect.Descriptor instead.
 func (*ClusterSettings) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{26}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ClusterSettings) GetHeartbeatInterval() *durationpb.Duration {
@@ -2387,10 +2600,19 @@ const file_raftcron_v1_resources_proto_rawDesc = "" +
 	"\tresources\x18\b \x01(\v2!.raftcron.v1.ResourceRequirementsR\tresources\x12=\n" +
 	"\rvolume_mounts\x18\t \x03(\v2\x18.raftcron.v1.VolumeMountR\fvolumeMounts\x12G\n" +
 	"\x10security_context\x18\n" +
-	" \x01(\v2\x1c.raftcron.v1.SecurityContextR\x0fsecurityContext\"2\n" +
+	" \x01(\v2\x1c.raftcron.v1.SecurityContextR\x0fsecurityContext\"l\n" +
 	"\x06EnvVar\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"\xa2\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\x128\n" +
+	"\n" +
+	"value_from\x18\x03 \x01(\v2\x19.raftcron.v1.EnvVarSourceR\tvalueFrom\"T\n" +
+	"\fEnvVarSource\x12D\n" +
+	"\x0esecret_key_ref\x18\x01 \x01(\v2\x1e.raftcron.v1.SecretKeySelectorR\fsecretKeyRef\"g\n" +
+	"\x11SecretKeySelector\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1f\n" +
+	"\boptional\x18\x03 \x01(\bH\x00R\boptional\x88\x01\x01B\v\n" +
+	"\t_optional\"\xa2\x02\n" +
 	"\x14ResourceRequirements\x12E\n" +
 	"\x06limits\x18\x01 \x03(\v2-.raftcron.v1.ResourceRequirements.LimitsEntryR\x06limits\x12K\n" +
 	"\brequests\x18\x02 \x03(\v2/.raftcron.v1.ResourceRequirements.RequestsEntryR\brequests\x1a9\n" +
@@ -2431,7 +2653,25 @@ const file_raftcron_v1_resources_proto_rawDesc = "" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12L\n" +
 	"\x14last_transition_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x12lastTransitionTime\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x18\n" +
-	"\amessage\x18\x05 \x01(\tR\amessage\"\xfe\x05\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\"\xa8\x03\n" +
+	"\x06Secret\x12\x1f\n" +
+	"\vapi_version\x18\x01 \x01(\tR\n" +
+	"apiVersion\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x123\n" +
+	"\bmetadata\x18\x03 \x01(\v2\x17.raftcron.v1.ObjectMetaR\bmetadata\x121\n" +
+	"\x04data\x18\x04 \x03(\v2\x1d.raftcron.v1.Secret.DataEntryR\x04data\x12D\n" +
+	"\vstring_data\x18\x05 \x03(\v2#.raftcron.v1.Secret.StringDataEntryR\n" +
+	"stringData\x12\x12\n" +
+	"\x04type\x18\x06 \x01(\tR\x04type\x12!\n" +
+	"\timmutable\x18\a \x01(\bH\x00R\timmutable\x88\x01\x01\x1a7\n" +
+	"\tDataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value:\x028\x01\x1a=\n" +
+	"\x0fStringDataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\f\n" +
+	"\n" +
+	"_immutable\"\xfe\x05\n" +
 	"\aAttempt\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x10\n" +
 	"\x03job\x18\x02 \x01(\tR\x03job\x12\x14\n" +
@@ -2497,7 +2737,7 @@ func file_raftcron_v1_resources_proto_rawDescGZIP() []byte {
 	return file_raftcron_v1_resources_proto_rawDescData
 }
 
-var file_raftcron_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_raftcron_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_raftcron_v1_resources_proto_goTypes = []any{
 	(*ObjectMeta)(nil),                             // 0: raftcron.v1.ObjectMeta
 	(*ObjectReference)(nil),                        // 1: raftcron.v1.ObjectReference
@@ -2518,41 +2758,46 @@ var file_raftcron_v1_resources_proto_goTypes = []any{
 	(*HostPathVolumeSource)(nil),                   // 16: raftcron.v1.HostPathVolumeSource
 	(*Container)(nil),                              // 17: raftcron.v1.Container
 	(*EnvVar)(nil),                                 // 18: raftcron.v1.EnvVar
-	(*ResourceRequirements)(nil),                   // 19: raftcron.v1.ResourceRequirements
-	(*VolumeMount)(nil),                            // 20: raftcron.v1.VolumeMount
-	(*SecurityContext)(nil),                        // 21: raftcron.v1.SecurityContext
-	(*JobStatus)(nil),                              // 22: raftcron.v1.JobStatus
-	(*JobCondition)(nil),                           // 23: raftcron.v1.JobCondition
-	(*Attempt)(nil),                                // 24: raftcron.v1.Attempt
-	(*Worker)(nil),                                 // 25: raftcron.v1.Worker
-	(*ClusterSettings)(nil),                        // 26: raftcron.v1.ClusterSettings
-	nil,                                            // 27: raftcron.v1.ObjectMeta.LabelsEntry
-	nil,                                            // 28: raftcron.v1.ObjectMeta.AnnotationsEntry
-	nil,                                            // 29: raftcron.v1.PodSpec.NodeSelectorEntry
-	nil,                                            // 30: raftcron.v1.ResourceRequirements.LimitsEntry
-	nil,                                            // 31: raftcron.v1.ResourceRequirements.RequestsEntry
-	nil,                                            // 32: raftcron.v1.Worker.LabelsEntry
-	(*timestamppb.Timestamp)(nil),                  // 33: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),                    // 34: google.protobuf.Duration
+	(*EnvVarSource)(nil),                           // 19: raftcron.v1.EnvVarSource
+	(*SecretKeySelector)(nil),                      // 20: raftcron.v1.SecretKeySelector
+	(*ResourceRequirements)(nil),                   // 21: raftcron.v1.ResourceRequirements
+	(*VolumeMount)(nil),                            // 22: raftcron.v1.VolumeMount
+	(*SecurityContext)(nil),                        // 23: raftcron.v1.SecurityContext
+	(*JobStatus)(nil),                              // 24: raftcron.v1.JobStatus
+	(*JobCondition)(nil),                           // 25: raftcron.v1.JobCondition
+	(*Secret)(nil),                                 // 26: raftcron.v1.Secret
+	(*Attempt)(nil),                                // 27: raftcron.v1.Attempt
+	(*Worker)(nil),                                 // 28: raftcron.v1.Worker
+	(*ClusterSettings)(nil),                        // 29: raftcron.v1.ClusterSettings
+	nil,                                            // 30: raftcron.v1.ObjectMeta.LabelsEntry
+	nil,                                            // 31: raftcron.v1.ObjectMeta.AnnotationsEntry
+	nil,                                            // 32: raftcron.v1.PodSpec.NodeSelectorEntry
+	nil,                                            // 33: raftcron.v1.ResourceRequirements.LimitsEntry
+	nil,                                            // 34: raftcron.v1.ResourceRequirements.RequestsEntry
+	nil,                                            // 35: raftcron.v1.Secret.DataEntry
+	nil,                                            // 36: raftcron.v1.Secret.StringDataEntry
+	nil,                                            // 37: raftcron.v1.Worker.LabelsEntry
+	(*timestamppb.Timestamp)(nil),                  // 38: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),                    // 39: google.protobuf.Duration
 }
 var file_raftcron_v1_resources_proto_depIdxs = []int32{
-	27, // 0: raftcron.v1.ObjectMeta.labels:type_name -> raftcron.v1.ObjectMeta.LabelsEntry
-	28, // 1: raftcron.v1.ObjectMeta.annotations:type_name -> raftcron.v1.ObjectMeta.AnnotationsEntry
-	33, // 2: raftcron.v1.ObjectMeta.creation_timestamp:type_name -> google.protobuf.Timestamp
+	30, // 0: raftcron.v1.ObjectMeta.labels:type_name -> raftcron.v1.ObjectMeta.LabelsEntry
+	31, // 1: raftcron.v1.ObjectMeta.annotations:type_name -> raftcron.v1.ObjectMeta.AnnotationsEntry
+	38, // 2: raftcron.v1.ObjectMeta.creation_timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 3: raftcron.v1.CronJob.metadata:type_name -> raftcron.v1.ObjectMeta
 	3,  // 4: raftcron.v1.CronJob.spec:type_name -> raftcron.v1.CronJobSpec
 	4,  // 5: raftcron.v1.CronJob.status:type_name -> raftcron.v1.CronJobStatus
 	7,  // 6: raftcron.v1.CronJobSpec.job_template:type_name -> raftcron.v1.JobTemplateSpec
 	1,  // 7: raftcron.v1.CronJobStatus.active:type_name -> raftcron.v1.ObjectReference
-	33, // 8: raftcron.v1.CronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
-	33, // 9: raftcron.v1.CronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
+	38, // 8: raftcron.v1.CronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
+	38, // 9: raftcron.v1.CronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
 	5,  // 10: raftcron.v1.CronJobStatus.decisions:type_name -> raftcron.v1.ScheduleDecision
-	33, // 11: raftcron.v1.ScheduleDecision.scheduled_time:type_name -> google.protobuf.Timestamp
-	33, // 12: raftcron.v1.ScheduleDecision.decided_time:type_name -> google.protobuf.Timestamp
-	33, // 13: raftcron.v1.ScheduleDecision.first_scheduled_time:type_name -> google.protobuf.Timestamp
+	38, // 11: raftcron.v1.ScheduleDecision.scheduled_time:type_name -> google.protobuf.Timestamp
+	38, // 12: raftcron.v1.ScheduleDecision.decided_time:type_name -> google.protobuf.Timestamp
+	38, // 13: raftcron.v1.ScheduleDecision.first_scheduled_time:type_name -> google.protobuf.Timestamp
 	0,  // 14: raftcron.v1.Job.metadata:type_name -> raftcron.v1.ObjectMeta
 	8,  // 15: raftcron.v1.Job.spec:type_name -> raftcron.v1.JobSpec
-	22, // 16: raftcron.v1.Job.status:type_name -> raftcron.v1.JobStatus
+	24, // 16: raftcron.v1.Job.status:type_name -> raftcron.v1.JobStatus
 	0,  // 17: raftcron.v1.JobTemplateSpec.metadata:type_name -> raftcron.v1.ObjectMeta
 	8,  // 18: raftcron.v1.JobTemplateSpec.spec:type_name -> raftcron.v1.JobSpec
 	13, // 19: raftcron.v1.JobSpec.template:type_name -> raftcron.v1.PodTemplateSpec
@@ -2563,38 +2808,43 @@ var file_raftcron_v1_resources_proto_depIdxs = []int32{
 	0,  // 24: raftcron.v1.PodTemplateSpec.metadata:type_name -> raftcron.v1.ObjectMeta
 	14, // 25: raftcron.v1.PodTemplateSpec.spec:type_name -> raftcron.v1.PodSpec
 	17, // 26: raftcron.v1.PodSpec.containers:type_name -> raftcron.v1.Container
-	29, // 27: raftcron.v1.PodSpec.node_selector:type_name -> raftcron.v1.PodSpec.NodeSelectorEntry
+	32, // 27: raftcron.v1.PodSpec.node_selector:type_name -> raftcron.v1.PodSpec.NodeSelectorEntry
 	15, // 28: raftcron.v1.PodSpec.volumes:type_name -> raftcron.v1.Volume
 	16, // 29: raftcron.v1.Volume.host_path:type_name -> raftcron.v1.HostPathVolumeSource
 	18, // 30: raftcron.v1.Container.env:type_name -> raftcron.v1.EnvVar
-	19, // 31: raftcron.v1.Container.resources:type_name -> raftcron.v1.ResourceRequirements
-	20, // 32: raftcron.v1.Container.volume_mounts:type_name -> raftcron.v1.VolumeMount
-	21, // 33: raftcron.v1.Container.security_context:type_name -> raftcron.v1.SecurityContext
-	30, // 34: raftcron.v1.ResourceRequirements.limits:type_name -> raftcron.v1.ResourceRequirements.LimitsEntry
-	31, // 35: raftcron.v1.ResourceRequirements.requests:type_name -> raftcron.v1.ResourceRequirements.RequestsEntry
-	23, // 36: raftcron.v1.JobStatus.conditions:type_name -> raftcron.v1.JobCondition
-	33, // 37: raftcron.v1.JobStatus.start_time:type_name -> google.protobuf.Timestamp
-	33, // 38: raftcron.v1.JobStatus.completion_time:type_name -> google.protobuf.Timestamp
-	33, // 39: raftcron.v1.JobStatus.scheduled_time:type_name -> google.protobuf.Timestamp
-	33, // 40: raftcron.v1.JobCondition.last_transition_time:type_name -> google.protobuf.Timestamp
-	33, // 41: raftcron.v1.Attempt.created_time:type_name -> google.protobuf.Timestamp
-	33, // 42: raftcron.v1.Attempt.assigned_time:type_name -> google.protobuf.Timestamp
-	33, // 43: raftcron.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
-	33, // 44: raftcron.v1.Attempt.finish_time:type_name -> google.protobuf.Timestamp
-	33, // 45: raftcron.v1.Attempt.not_before:type_name -> google.protobuf.Timestamp
-	32, // 46: raftcron.v1.Worker.labels:type_name -> raftcron.v1.Worker.LabelsEntry
-	33, // 47: raftcron.v1.Worker.last_heartbeat:type_name -> google.protobuf.Timestamp
-	33, // 48: raftcron.v1.Worker.connected_time:type_name -> google.protobuf.Timestamp
-	34, // 49: raftcron.v1.ClusterSettings.heartbeat_interval:type_name -> google.protobuf.Duration
-	34, // 50: raftcron.v1.ClusterSettings.worker_ttl:type_name -> google.protobuf.Duration
-	34, // 51: raftcron.v1.ClusterSettings.lease_ttl:type_name -> google.protobuf.Duration
-	34, // 52: raftcron.v1.ClusterSettings.previous_lease_ttl:type_name -> google.protobuf.Duration
-	33, // 53: raftcron.v1.ClusterSettings.lease_ttl_changed:type_name -> google.protobuf.Timestamp
-	54, // [54:54] is the sub-list for method output_type
-	54, // [54:54] is the sub-list for method input_type
-	54, // [54:54] is the sub-list for extension type_name
-	54, // [54:54] is the sub-list for extension extendee
-	0,  // [0:54] is the sub-list for field type_name
+	21, // 31: raftcron.v1.Container.resources:type_name -> raftcron.v1.ResourceRequirements
+	22, // 32: raftcron.v1.Container.volume_mounts:type_name -> raftcron.v1.VolumeMount
+	23, // 33: raftcron.v1.Container.security_context:type_name -> raftcron.v1.SecurityContext
+	19, // 34: raftcron.v1.EnvVar.value_from:type_name -> raftcron.v1.EnvVarSource
+	20, // 35: raftcron.v1.EnvVarSource.secret_key_ref:type_name -> raftcron.v1.SecretKeySelector
+	33, // 36: raftcron.v1.ResourceRequirements.limits:type_name -> raftcron.v1.ResourceRequirements.LimitsEntry
+	34, // 37: raftcron.v1.ResourceRequirements.requests:type_name -> raftcron.v1.ResourceRequirements.RequestsEntry
+	25, // 38: raftcron.v1.JobStatus.conditions:type_name -> raftcron.v1.JobCondition
+	38, // 39: raftcron.v1.JobStatus.start_time:type_name -> google.protobuf.Timestamp
+	38, // 40: raftcron.v1.JobStatus.completion_time:type_name -> google.protobuf.Timestamp
+	38, // 41: raftcron.v1.JobStatus.scheduled_time:type_name -> google.protobuf.Timestamp
+	38, // 42: raftcron.v1.JobCondition.last_transition_time:type_name -> google.protobuf.Timestamp
+	0,  // 43: raftcron.v1.Secret.metadata:type_name -> raftcron.v1.ObjectMeta
+	35, // 44: raftcron.v1.Secret.data:type_name -> raftcron.v1.Secret.DataEntry
+	36, // 45: raftcron.v1.Secret.string_data:type_name -> raftcron.v1.Secret.StringDataEntry
+	38, // 46: raftcron.v1.Attempt.created_time:type_name -> google.protobuf.Timestamp
+	38, // 47: raftcron.v1.Attempt.assigned_time:type_name -> google.protobuf.Timestamp
+	38, // 48: raftcron.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
+	38, // 49: raftcron.v1.Attempt.finish_time:type_name -> google.protobuf.Timestamp
+	38, // 50: raftcron.v1.Attempt.not_before:type_name -> google.protobuf.Timestamp
+	37, // 51: raftcron.v1.Worker.labels:type_name -> raftcron.v1.Worker.LabelsEntry
+	38, // 52: raftcron.v1.Worker.last_heartbeat:type_name -> google.protobuf.Timestamp
+	38, // 53: raftcron.v1.Worker.connected_time:type_name -> google.protobuf.Timestamp
+	39, // 54: raftcron.v1.ClusterSettings.heartbeat_interval:type_name -> google.protobuf.Duration
+	39, // 55: raftcron.v1.ClusterSettings.worker_ttl:type_name -> google.protobuf.Duration
+	39, // 56: raftcron.v1.ClusterSettings.lease_ttl:type_name -> google.protobuf.Duration
+	39, // 57: raftcron.v1.ClusterSettings.previous_lease_ttl:type_name -> google.protobuf.Duration
+	38, // 58: raftcron.v1.ClusterSettings.lease_ttl_changed:type_name -> google.protobuf.Timestamp
+	59, // [59:59] is the sub-list for method output_type
+	59, // [59:59] is the sub-list for method input_type
+	59, // [59:59] is the sub-list for extension type_name
+	59, // [59:59] is the sub-list for extension extendee
+	0,  // [0:59] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_resources_proto_init() }
@@ -2606,14 +2856,16 @@ func file_raftcron_v1_resources_proto_init() {
 	file_raftcron_v1_resources_proto_msgTypes[8].OneofWrappers = []any{}
 	file_raftcron_v1_resources_proto_msgTypes[11].OneofWrappers = []any{}
 	file_raftcron_v1_resources_proto_msgTypes[14].OneofWrappers = []any{}
-	file_raftcron_v1_resources_proto_msgTypes[21].OneofWrappers = []any{}
+	file_raftcron_v1_resources_proto_msgTypes[20].OneofWrappers = []any{}
+	file_raftcron_v1_resources_proto_msgTypes[23].OneofWrappers = []any{}
+	file_raftcron_v1_resources_proto_msgTypes[26].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftcron_v1_resources_proto_rawDesc), len(file_raftcron_v1_resources_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   33,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

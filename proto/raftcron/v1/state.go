@@ -92,9 +92,16 @@ func (x *Job) MadeFor(cronJob string, scheduled *timestamppb.Timestamp) bool {
 // Kinds, the API version stamped on stored resources and the namespace of
 // objects that name none.
 const (
-	KindCronJob      = "CronJob"
-	KindJob          = "Job"
-	APIVersion       = "batch/v1"
+	KindCronJob = "CronJob"
+	KindJob     = "Job"
+	KindSecret  = "Secret"
+	APIVersion  = "batch/v1"
+	// SecretAPIVersion is the API version of Secrets (Kubernetes core v1).
+	SecretAPIVersion = "v1"
+	// SecretTypeOpaque is a Secret's type when none is given.
+	SecretTypeOpaque = "Opaque"
+	// Redacted replaces every Secret value an API answer would carry.
+	Redacted         = "REDACTED"
 	DefaultNamespace = "default"
 )
 

@@ -772,8 +772,12 @@ type RunSpec struct {
 	// SIGTERM, then SIGKILL after this long.
 	KillGrace *durationpb.Duration `protobuf:"bytes,13,opt,name=kill_grace,json=killGrace,proto3" json:"kill_grace,omitempty"`
 	// Kill with reason DeadlineExceeded at this time (activeDeadlineSeconds); unset = none.
-	Deadline      *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=deadline,proto3" json:"deadline,omitempty"`
-	Labels        map[string]string      `protobuf:"bytes,15,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Deadline *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	Labels   map[string]string      `protobuf:"bytes,15,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Set by the leader when the attempt must not run (a Secret it needs is
+	// missing): the worker reports it Failed with reason Rejected and this
+	// message, without starting anything.
+	Refused       string `protobuf:"bytes,16,opt,name=refused,proto3" json:"refused,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -911,6 +915,13 @@ func (x *RunSpec) GetLabels() map[string]string {
 		return x.Labels
 	}
 	return nil
+}
+
+func (x *RunSpec) GetRefused() string {
+	if x != nil {
+		return x.Refused
+	}
+	return ""
 }
 
 type Mount struct {
@@ -1384,7 +1395,7 @@ const file_raftcron_v1_worker_proto_rawDesc = "" +
 	"\aattempt\x18\x01 \x01(\v2\x17.raftcron.v1.AttemptRefR\aattempt\x12\x10\n" +
 	"\x03job\x18\x02 \x01(\tR\x03job\x12\x14\n" +
 	"\x05index\x18\x03 \x01(\x05R\x05index\x12&\n" +
-	"\x03run\x18\x04 \x01(\v2\x14.raftcron.v1.RunSpecR\x03run\"\xb6\x05\n" +
+	"\x03run\x18\x04 \x01(\v2\x14.raftcron.v1.RunSpecR\x03run\"\xd0\x05\n" +
 	"\aRunSpec\x12\x14\n" +
 	"\x05image\x18\x01 \x01(\tR\x05image\x12*\n" +
 	"\x11image_pull_policy\x18\x02 \x01(\tR\x0fimagePullPolicy\x12\x18\n" +
@@ -1406,7 +1417,8 @@ const file_raftcron_v1_worker_proto_rawDesc = "" +
 	"\n" +
 	"kill_grace\x18\r \x01(\v2\x19.google.protobuf.DurationR\tkillGrace\x126\n" +
 	"\bdeadline\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x128\n" +
-	"\x06labels\x18\x0f \x03(\v2 .raftcron.v1.RunSpec.LabelsEntryR\x06labels\x1a6\n" +
+	"\x06labels\x18\x0f \x03(\v2 .raftcron.v1.RunSpec.LabelsEntryR\x06labels\x12\x18\n" +
+	"\arefused\x18\x10 \x01(\tR\arefused\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a9\n" +
