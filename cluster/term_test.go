@@ -259,6 +259,18 @@ func TestLeaderStepTouchesOnlyWhatChanged(t *testing.T) {
 			t.Errorf("with no free slot, the step read the waiting Job %s", name)
 		}
 	}
+
+	// A slot frees up (here: a second worker connects): the waiting Job is
+	// placed though nothing about it changed.
+	more := append(full, scheduler.WorkerInfo{ID: "w2", Slots: 1, Runtime: "docker"})
+	cmds, _ = term.decide(st, st.TakeChanges(), more, nil, time.Minute, now)
+	a.apply(cmds...)
+	if got := len(st.AttemptsOnWorker("w2")); got != 1 {
+		t.Errorf("%d attempts on w2 after it connected, want 1 (the waiting Job's)", got)
+	}
+	if len(term.waiting) != 0 {
+		t.Errorf("Jobs still waiting: %v", term.waiting)
+	}
 }
 
 // hasJobOf returns the name of a Job of cronJob that has not finished.
