@@ -42,12 +42,12 @@ func newMetrics(s *Server) *metrics {
 		}, []string{"namespace", "cronjob", "result", "reason"}),
 		startDelay: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "raftcron_run_start_delay_seconds",
-			Help:    "From a cron tick's scheduled time to its container running.",
+			Help:    "From a cron tick's scheduled time (a value, not a clock reading) to its first attempt running, read on the worker host's wall clock when the runtime had started it.",
 			Buckets: []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900},
 		}, []string{"namespace", "cronjob"}),
 		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "raftcron_run_duration_seconds",
-			Help:    "How long attempts ran, from container start to exit.",
+			Help:    "How long attempts ran, from the workload's start to its exit, both measured by its lease guard on one monotonic clock (never negative).",
 			Buckets: prometheus.ExponentialBuckets(0.1, 3, 12),
 		}, []string{"namespace", "cronjob", "result"}),
 		commitLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -103,7 +103,8 @@ func (m *metrics) observe(c *pb.Command, r *pb.CommandResult) {
 			result := map[string]string{pb.AttemptSucceeded: "succeeded", pb.AttemptFailed: "failed", pb.AttemptLost: "lost"}[rep.GetState()]
 			m.runsFinished.WithLabelValues(rep.GetNamespace(), cron, result, rep.GetReason()).Inc()
 			start := rep.GetStartTime()
-			if start == nil {
+			if start == nil && rep.GetState() != pb.AttemptLost {
+				// A Lost report without a start never ran (or nobody saw it run).
 				start = at.GetStartTime()
 			}
 			if start != nil && rep.GetFinishTime() != nil {
