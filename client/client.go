@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -27,13 +28,6 @@ const (
 	KindCronJob = pb.KindCronJob
 	KindJob     = pb.KindJob
 	KindSecret  = pb.KindSecret
-)
-
-// Job condition types.
-const (
-	ConditionComplete  = pb.ConditionComplete
-	ConditionFailed    = pb.ConditionFailed
-	ConditionSuspended = pb.ConditionSuspended
 )
 
 // Sentinel errors. Errors returned by a Client wrap one of these where the
@@ -79,6 +73,23 @@ type Config struct {
 	Insecure bool
 	// Token is the ACL token secret sent with every call.
 	Token string
+
+	// KeepAlive is how often an idle connection is pinged to find a dead
+	// server or a dropped NAT entry before a call does (default 30s;
+	// negative turns pings off). A server that does not answer a ping
+	// within KeepAliveTimeout (default 10s) is given up on.
+	KeepAlive        time.Duration
+	KeepAliveTimeout time.Duration
+	// CallTimeout bounds every unary call, retries included, whose context
+	// has no earlier deadline (default: none; the context alone decides).
+	// Streams (Logs with Follow, Watch) are not bounded by it.
+	CallTimeout time.Duration
+	// UserAgent names the program in the servers' logs (sent before
+	// grpc-go's own user agent).
+	UserAgent string
+	// Logger receives the client's retries at Debug level (a server that
+	// cannot be reached, an election in progress). Default: nothing is logged.
+	Logger *slog.Logger
 }
 
 // Client talks to a raftcron cluster. Servers forward writes to the leader;
@@ -93,6 +104,8 @@ type Client struct {
 	rpcs         []pb.RaftCronClient
 	dialTimeout  time.Duration
 	pollInterval time.Duration
+	callTimeout  time.Duration
+	logger       *slog.Logger
 	cur          atomic.Uint32
 	// index is the highest Raft index a server reported after a write;
 	// reads carry it so that they see this client's writes.
@@ -105,24 +118,28 @@ func New(cfg Config) (*Client, error) {
 	if len(cfg.Servers) == 0 {
 		return nil, errors.New("client config: servers: at least one address is required")
 	}
-	c := &Client{dialTimeout: cfg.DialTimeout, pollInterval: cfg.PollInterval}
+	c := &Client{dialTimeout: cfg.DialTimeout, pollInterval: cfg.PollInterval, callTimeout: cfg.CallTimeout, logger: cfg.Logger}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	c.logger = c.logger.With("component", "raftcron-client")
 	if c.dialTimeout <= 0 {
 		c.dialTimeout = 5 * time.Second
 	}
 	if c.pollInterval <= 0 {
 		c.pollInterval = 500 * time.Millisecond
 	}
-	var creds []grpc.DialOption
+	var dialOpts []grpc.DialOption
 	switch {
 	case cfg.TLS != nil && cfg.Insecure:
 		return nil, errors.New("client config: TLS and Insecure: choose one")
 	case cfg.TLS != nil:
-		creds = append(creds, grpc.WithTransportCredentials(credentials.NewTLS(cfg.TLS.ClientTLS())))
+		dialOpts = append(dialOpts, grpc.WithTransportCredentials(credentials.NewTLS(cfg.TLS.ClientTLS())))
 		if cfg.Token != "" {
-			creds = append(creds, grpc.WithPerRPCCredentials(auth.BearerToken(cfg.Token)))
+			dialOpts = append(dialOpts, grpc.WithPerRPCCredentials(auth.BearerToken(cfg.Token)))
 		}
 	case cfg.Insecure:
-		creds = append(creds, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		dialOpts = append(dialOpts, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	default:
 		return nil, errors.New("client config: TLS credentials are required (RAFTCRON_CACERT, RAFTCRON_CLIENT_CERT, RAFTCRON_CLIENT_KEY), or Insecure for a server started with --insecure")
 	}
@@ -130,14 +147,28 @@ func New(cfg Config) (*Client, error) {
 		Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 2 * time.Second},
 		MinConnectTimeout: c.dialTimeout,
 	}
+	dialOpts = append(dialOpts, grpc.WithConnectParams(connect),
+		grpc.WithChainUnaryInterceptor(c.readYourWrites))
+	if cfg.KeepAlive >= 0 {
+		ka := keepalive.ClientParameters{Time: cfg.KeepAlive, Timeout: cfg.KeepAliveTimeout, PermitWithoutStream: true}
+		if ka.Time == 0 {
+			ka.Time = 30 * time.Second
+		}
+		if ka.Timeout <= 0 {
+			ka.Timeout = 10 * time.Second
+		}
+		dialOpts = append(dialOpts, grpc.WithKeepaliveParams(ka))
+	}
+	if cfg.UserAgent != "" {
+		dialOpts = append(dialOpts, grpc.WithUserAgent(cfg.UserAgent))
+	}
 	for _, addr := range cfg.Servers {
 		addr = strings.TrimSpace(addr)
 		if addr == "" {
 			_ = c.Close()
 			return nil, errors.New("client config: servers: empty address")
 		}
-		conn, err := grpc.NewClient(addr, append(creds, grpc.WithConnectParams(connect),
-			grpc.WithChainUnaryInterceptor(c.readYourWrites))...)
+		conn, err := grpc.NewClient(addr, dialOpts...)
 		if err != nil {
 			_ = c.Close()
 			return nil, fmt.Errorf("dial %s: %w", addr, err)
@@ -403,39 +434,6 @@ func (c *Client) ListWorkers(ctx context.Context) ([]*pb.Worker, error) {
 		return nil
 	})
 	return out, err
-}
-
-// Logs copies the output of an attempt to w. With req.Follow it keeps
-// copying until the attempt ends or ctx is done. Opening the stream is
-// retried like any call; once output has been written, a broken stream is
-// returned as an error rather than retried, so nothing is printed twice.
-func (c *Client) Logs(ctx context.Context, req *pb.LogsRequest, w io.Writer) error {
-	return c.do(ctx, "logs", func(ctx context.Context, rpc pb.RaftCronClient, _ attemptInfo) error {
-		stream, err := rpc.Logs(ctx, req)
-		if err != nil {
-			return err
-		}
-		wrote := false
-		for {
-			chunk, err := stream.Recv()
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			if err != nil {
-				if wrote {
-					return noRetry{err}
-				}
-				return err
-			}
-			if len(chunk.GetData()) == 0 {
-				continue
-			}
-			if _, err := w.Write(chunk.GetData()); err != nil {
-				return noRetry{fmt.Errorf("write logs: %w", err)}
-			}
-			wrote = true
-		}
-	})
 }
 
 // noRetry marks an error that must not be retried even if its code says Unavailable.

@@ -1,9 +1,9 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -335,12 +335,61 @@ func TestLogsRetriesOpeningTheStream(t *testing.T) {
 	f := newFake()
 	f.fail("Logs", status.Error(codes.Unavailable, "no leader"))
 	c := dial(t, serve(t, f))
-	var buf bytes.Buffer
-	if err := c.Logs(testCtx(t), &pb.LogsRequest{Namespace: "default", Job: "j"}, &buf); err != nil {
+	if got := readLogs(t, c, LogOptions{}); got != "hello\nworld\n" {
+		t.Fatalf("logs = %q", got)
+	}
+}
+
+func TestLogsTail(t *testing.T) {
+	c := dial(t, serve(t, newFake()))
+	for _, tc := range []struct {
+		opts LogOptions
+		want string
+	}{
+		{LogOptions{Tail: 1}, "world\n"},
+		{LogOptions{Tail: 2}, "hello\nworld\n"},
+		{LogOptions{Tail: 5}, "hello\nworld\n"},
+		// Following after the tail skips what the tail already holds.
+		{LogOptions{Tail: 1, Follow: true}, "world\n"},
+	} {
+		if got := readLogs(t, c, tc.opts); got != tc.want {
+			t.Errorf("logs %+v = %q, want %q", tc.opts, got, tc.want)
+		}
+	}
+	if _, err := c.Logs(testCtx(t), "j", LogOptions{Tail: -1}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("tail -1: err = %v, want ErrInvalid", err)
+	}
+}
+
+func readLogs(t *testing.T, c *Client, opts LogOptions) string {
+	t.Helper()
+	r, err := c.Logs(testCtx(t), "j", opts)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if buf.String() != "hello\nworld\n" {
-		t.Fatalf("logs = %q", buf.String())
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestLastLines(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"", 3, ""},
+		{"a\nb\nc\n", 1, "c\n"},
+		{"a\nb\nc", 1, "c"},
+		{"a\nb\nc", 2, "b\nc"},
+		{"a\nb\n", 9, "a\nb\n"},
+	} {
+		if got := string(lastLines([]byte(tc.in), tc.n)); got != tc.want {
+			t.Errorf("lastLines(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
 	}
 }
 

@@ -33,7 +33,19 @@ type attemptInfo struct {
 // server without a leader during an election, a dropped connection) and
 // servers that cannot be reached are retried on the next server with
 // exponential backoff.
+//
+// do bounds the whole call by Config.CallTimeout; retry is do without that
+// bound, for streams that last as long as their caller wants.
 func (c *Client) do(ctx context.Context, op string, fn func(ctx context.Context, rpc pb.RaftCronClient, info attemptInfo) error) error {
+	if c.callTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.callTimeout)
+		defer cancel()
+	}
+	return c.retry(ctx, op, fn)
+}
+
+func (c *Client) retry(ctx context.Context, op string, fn func(ctx context.Context, rpc pb.RaftCronClient, info attemptInfo) error) error {
 	wait := minBackoff
 	var info attemptInfo
 	var last error
@@ -56,6 +68,7 @@ func (c *Client) do(ctx context.Context, op string, fn func(ctx context.Context,
 			return toError(err)
 		}
 		last = err
+		c.logger.Debug("retrying on the next server", "op", op, "server", c.servers[i], "attempt", attempt+1, "wait", wait, "err", err)
 		c.rotate(i)
 		if !sleep(ctx, wait) {
 			return unavailableError(op, ctx, last)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -330,6 +331,12 @@ func (a *api) Logs(req *pb.LogsRequest, stream pb.RaftCron_LogsServer) error {
 		if err != nil {
 			return err
 		}
+		// The leader's headers say the stream was accepted (see below).
+		if md, err := up.Header(); err == nil && md != nil {
+			if err := stream.SendHeader(md); err != nil {
+				return err
+			}
+		}
 		return relay(up.Recv, stream.Send)
 	}
 	ns := namespaceOr(req.GetNamespace())
@@ -350,6 +357,11 @@ func (a *api) Logs(req *pb.LogsRequest, stream pb.RaftCron_LogsServer) error {
 	}
 	if at == nil {
 		return status.Errorf(codes.NotFound, "job %q has no attempt %d of index %d yet", req.GetJob(), req.GetAttempt(), req.GetIndex())
+	}
+	// Headers now tell a client that the attempt exists, before any output
+	// (a followed attempt may print nothing for a long time).
+	if err := stream.SendHeader(metadata.MD{}); err != nil {
+		return err
 	}
 	send := func(b []byte) error {
 		return stream.Send(&pb.LogChunk{Data: b, Attempt: at.GetName()})

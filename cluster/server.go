@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
 
 	"github.com/raftcron/raftcron/auth"
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
@@ -176,6 +177,9 @@ func New(cfg Config) (*Server, error) {
 			grpc.ChainStreamInterceptor(z.stream, statusStream),
 		}
 	}
+	// Clients and workers ping idle connections (client.Config.KeepAlive,
+	// 30s by default); allow it rather than closing them as abusive.
+	opts = append(opts, grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}))
 	s.grpcSrv = grpc.NewServer(opts...)
 	pb.RegisterRaftCronServer(s.grpcSrv, &api{s: s})
 	pb.RegisterWorkerServiceServer(s.grpcSrv, s.sessions)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -10,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/raftcron/raftcron/client"
-	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 )
 
 func init() { rootCmd.AddCommand(newLogsCmd()) }
@@ -21,6 +21,7 @@ func newLogsCmd() *cobra.Command {
 		index   int32
 		attempt int32
 		follow  bool
+		tail    int
 	)
 	cmd := &cobra.Command{
 		Use:   "logs job/NAME [--index N] [--attempt N] [-f]",
@@ -30,7 +31,7 @@ latest attempt of index 0. With -f, keep printing until the attempt ends.
 When the worker is gone, the last 16 KiB stored with the attempt are printed.`,
 		Example: `  raftcron logs job/hello-29000000
   raftcron logs hello-29000000 --index 2 --attempt 1
-  raftcron logs job/backup-29000000 -f`,
+  raftcron logs job/backup-29000000 -f --tail 20`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind, name, err := splitTypeName(args, client.KindJob)
@@ -42,6 +43,9 @@ When the worker is gone, the last 16 KiB stored with the attempt are printed.`,
 			}
 			if index < 0 {
 				return fmt.Errorf("--index %d: must be 0 or more", index)
+			}
+			if tail < 0 {
+				return fmt.Errorf("--tail %d: must be 0 or more", tail)
 			}
 			if attempt < 0 {
 				return fmt.Errorf("--attempt %d: must be 1 or more (0 = the latest)", attempt)
@@ -64,8 +68,11 @@ When the worker is gone, the last 16 KiB stored with the attempt are printed.`,
 				ctx, cancel = requestContext(cmd)
 			}
 			defer cancel()
-			req := &pb.LogsRequest{Namespace: namespaceFlag(cmd), Job: name, Index: index, Attempt: attempt, Follow: follow}
-			err = c.Logs(ctx, req, cmd.OutOrStdout())
+			r, err := c.Logs(ctx, name, client.LogOptions{Namespace: namespaceFlag(cmd), Index: index, Attempt: attempt, Follow: follow, Tail: tail})
+			if err == nil {
+				_, err = io.Copy(cmd.OutOrStdout(), r)
+				r.Close()
+			}
 			if follow && ctx.Err() != nil && (cmd.Context() == nil || cmd.Context().Err() == nil) {
 				return nil // stopped by the user
 			}
@@ -75,5 +82,6 @@ When the worker is gone, the last 16 KiB stored with the attempt are printed.`,
 	cmd.Flags().Int32Var(&index, "index", 0, "completion index of an Indexed Job")
 	cmd.Flags().Int32Var(&attempt, "attempt", 0, "attempt number, 1-based (default: the latest)")
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing output until the attempt ends")
+	cmd.Flags().IntVar(&tail, "tail", 0, "start with the last N lines of output (0: all of it)")
 	return cmd
 }
