@@ -115,7 +115,7 @@ func newDevCmd() *cobra.Command {
 	f.StringVar(&httpAddr, "http-addr", "127.0.0.1:9001", "health and metrics address")
 	f.StringVar(&raftAddr, "raft-addr", "127.0.0.1:7001", "Raft address")
 	f.StringVar(&dataDir, "data-dir", "", "data dir to use and keep (default: a temporary one, removed at exit)")
-	f.StringVar(&runtime, "runtime", "", "worker runtime: docker or exec (default: docker when a daemon answers, else exec)")
+	f.StringVar(&runtime, "runtime", "", "worker runtime: docker or exec (default: docker when a daemon answers, else exec); an exec worker runs only Jobs whose nodeSelector selects raftcron.io/runtime: exec")
 	f.IntVar(&slots, "slots", 4, "how many attempts the local worker runs at once")
 	f.BoolVar(&noWorker, "no-worker", false, "run the server alone")
 	f.StringVar(&logLevel, "log-level", "warn", "debug, info, warn or error")
