@@ -115,7 +115,7 @@ A worker that itself runs in a container must see its --data-dir at the same pat
 	f.StringArrayVar(&labels, "label", nil, "same as --labels")
 	f.StringVar(&serversFlag, "servers", "", "comma-separated server gRPC addresses (same as the global --server)")
 	f.StringVar(&cfg.DataDir, "data-dir", "/var/lib/raftcron-worker", "where attempt logs and exec runtime state are kept")
-	f.StringVar(&cfg.Runtime, "runtime", "", "docker, exec, or noop (runs nothing and succeeds at once; load tests) (default: docker when a daemon answers, else exec if --allow-exec)")
+	f.StringVar(&cfg.Runtime, "runtime", "", "docker, exec, or noop (runs nothing and succeeds at once; load tests) (default: docker when a daemon answers, else exec if --allow-exec); advertised as the label raftcron.io/runtime: an exec worker runs only Jobs whose nodeSelector selects raftcron.io/runtime: exec")
 	f.BoolVar(&cfg.AllowExec, "allow-exec", false, "allow the exec runtime (attempts run as plain processes on this host)")
 	f.BoolVar(&cfg.AllowPrivileged, "allow-privileged", false, "allow privileged containers and the host PID namespace")
 	f.BoolVar(&cfg.AllowHostNetwork, "allow-host-network", false, "allow host networking")
