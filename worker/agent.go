@@ -477,9 +477,19 @@ func (a *Agent) runAttempt(ctx context.Context, at *attempt, adopted bool) {
 	}
 }
 
+// guarded says whether the runtime runs attempts under guards (every
+// runtime but the noop one, which runs nothing).
+func (a *Agent) guarded() bool {
+	_, nothing := a.rt.(interface{ runsNothing() })
+	return !nothing
+}
+
 // prepareDir creates the attempt's directory with the lease its guard
 // starts under, and without the record of any earlier incarnation.
 func (a *Agent) prepareDir(at *attempt) error {
+	if !a.guarded() {
+		return nil
+	}
 	if err := makeAttemptDir(at.dir); err != nil {
 		return fmt.Errorf("attempt directory: %w", err)
 	}
@@ -493,6 +503,9 @@ func (a *Agent) prepareDir(at *attempt) error {
 // until leaseUntil, or, once killed, until the kill's end. Writes are
 // serialized so that a renewal never overwrites a kill.
 func (a *Agent) writeGuardLease(at *attempt) error {
+	if !a.guarded() {
+		return nil
+	}
 	at.leaseMu.Lock()
 	defer at.leaseMu.Unlock()
 	a.mu.Lock()
@@ -787,6 +800,9 @@ func (a *Agent) enforceLeases(ctx context.Context) {
 // that cannot be written leaves the guard with the older one: it kills
 // early, never late.
 func (a *Agent) passLeases(ats []*attempt) {
+	if !a.guarded() {
+		return
+	}
 	for _, at := range ats {
 		a.mu.Lock()
 		stop := at.finished

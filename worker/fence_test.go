@@ -412,3 +412,16 @@ func TestRestartKeepsTheGuardsLease(t *testing.T) {
 		t.Errorf("the attempt ended %v after the lease the cluster granted", late)
 	}
 }
+
+// The noop runtime (load tests) runs nothing, so it gets no guard files.
+func TestNoopRuntimeNeedsNoGuardFiles(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, NewNoopRuntime(), "w1", dir)
+	h.assign("nothing", &pb.RunSpec{Image: "img"})
+	if r := h.report("nothing", 10*time.Second, "Succeeded", "Failed", "Lost"); r.GetState() != "Succeeded" {
+		t.Fatalf("report = %v, want Succeeded", r)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "attempts")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the noop runtime got attempt directories (%v)", err)
+	}
+}

@@ -25,6 +25,10 @@ func NewNoopRuntime() *NoopRuntime { return &NoopRuntime{insts: map[string]Insta
 
 func (n *NoopRuntime) Name() string { return "noop" }
 
+// runsNothing tells the agent that attempts need no guard, lease file or
+// attempt directory here.
+func (n *NoopRuntime) runsNothing() {}
+
 func (n *NoopRuntime) Start(_ context.Context, t *Task) (string, error) {
 	now := time.Now()
 	n.mu.Lock()
