@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -487,10 +488,13 @@ func (a *applier) updateCronJobStatus(c *pb.UpdateCronJobStatus) *pb.CommandResu
 		return fail(pb.CodeNotFound, "cronjob %s/%s not found", ns, c.GetName())
 	}
 	// A new CronJob sharing the old one's spec: only metadata and status change.
+	// Only resource_version changes in the metadata, and the status gets a
+	// new decisions slice (the stored decisions themselves are shared).
 	n := shallowCopy(old)
-	n.Metadata = proto.Clone(old.GetMetadata()).(*pb.ObjectMeta)
+	n.Metadata = shallowCopy(old.GetMetadata())
 	if old.Status != nil {
-		n.Status = proto.Clone(old.Status).(*pb.CronJobStatus)
+		n.Status = shallowCopy(old.Status)
+		n.Status.Decisions = slices.Clone(old.Status.Decisions)
 	} else {
 		n.Status = &pb.CronJobStatus{}
 	}

@@ -245,7 +245,7 @@ func (t *tables) flushActive() {
 		}
 		n := shallowCopy(cj) // shares the spec; only status.active changes
 		if cj.Status != nil {
-			n.Status = proto.Clone(cj.Status).(*pb.CronJobStatus)
+			n.Status = shallowCopy(cj.Status) // Active is replaced below, not modified
 		} else {
 			n.Status = &pb.CronJobStatus{}
 		}
