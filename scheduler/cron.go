@@ -377,14 +377,16 @@ func replacedStatus(j *pb.Job, by string, now time.Time) *pb.Command {
 		st = &pb.JobStatus{}
 	}
 	ts := timestamppb.New(now)
+	msg := "replaced by job " + by
 	st.Conditions = append(st.Conditions, &pb.JobCondition{
 		Type:               pb.ConditionFailed,
 		Status:             pb.ConditionTrue,
 		LastTransitionTime: ts,
 		Reason:             ReasonReplaced,
-		Message:            "replaced by job " + by,
+		Message:            msg,
 	})
 	st.CompletionTime = ts
+	st.Result = jobResult(st, pb.ConditionFailed, ReasonReplaced, msg, nil, ts)
 	return &pb.Command{Op: &pb.Command_PutJobStatus{PutJobStatus: &pb.PutJobStatus{
 		Namespace: j.GetMetadata().GetNamespace(), Name: j.GetMetadata().GetName(), Status: st,
 	}}}

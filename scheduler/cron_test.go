@@ -194,6 +194,10 @@ func TestCronConcurrencyPolicies(t *testing.T) {
 					old.GetStatus().GetStartTime() == nil || old.GetStatus().GetCronJob() != "c" {
 					t.Errorf("replaced job status lost fields: %v", old.GetStatus())
 				}
+				if r := old.GetStatus().GetResult(); r.GetReason() != ReasonReplaced || r.GetMessage() != "replaced by job c-29923802" ||
+					r.GetAttempt() != "" || !r.GetFinishTime().AsTime().Equal(now) {
+					t.Errorf("replaced job result = %v", r)
+				}
 			default:
 				if cronJobDone(old) {
 					t.Error("Allow touched the running job")

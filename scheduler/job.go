@@ -328,6 +328,10 @@ type progress struct {
 	lastCount  *pb.Attempt // the latest counted failure
 	failJob    string      // set when a FailJob rule matched
 	deadline   bool        // a worker enforced activeDeadlineSeconds
+	// The attempts a JobResult may name: the one a FailJob rule matched,
+	// the one a worker stopped at the deadline, the latest success and the
+	// latest to end.
+	failJobAttempt, deadlineAttempt, lastSucceeded, lastEnded *pb.Attempt
 	latest     map[int32]*pb.Attempt
 	outcomes   map[*pb.Attempt]outcome
 }
@@ -344,6 +348,9 @@ func summarize(job *pb.Job, atts []*pb.Attempt) *progress {
 		}
 		o, rule := classify(job, a)
 		p.outcomes[a] = o
+		if a.Finished() && later(a, p.lastEnded) {
+			p.lastEnded = a
+		}
 		switch o {
 		case outcomeActive:
 			p.unfinished = append(p.unfinished, a)
@@ -352,6 +359,9 @@ func summarize(job *pb.Job, atts []*pb.Attempt) *progress {
 			}
 		case outcomeSucceeded:
 			p.succeeded++
+			if later(a, p.lastSucceeded) {
+				p.lastSucceeded = a
+			}
 			p.doneIndex[a.GetIndex()] = true
 		case outcomeCounted:
 			p.failed++
@@ -363,12 +373,67 @@ func summarize(job *pb.Job, atts []*pb.Attempt) *progress {
 		case outcomeFailJob:
 			if p.failJob == "" {
 				p.failJob = fmt.Sprintf("%s, matching FailJob rule %d", describeAttempt(a), rule)
+				p.failJobAttempt = a
 			}
 		case outcomeDeadline:
 			p.deadline = true
+			if later(a, p.deadlineAttempt) {
+				p.deadlineAttempt = a
+			}
 		}
 	}
 	return p
+}
+
+// later reports whether ended attempt a finished after b (b may be nil);
+// equal times are ordered by index and number, so the choice never depends
+// on the order attempts are listed in.
+func later(a, b *pb.Attempt) bool {
+	if b == nil {
+		return true
+	}
+	fa, fb := finishTime(a), finishTime(b)
+	if !fa.Equal(fb) {
+		return fa.After(fb)
+	}
+	if a.GetIndex() != b.GetIndex() {
+		return a.GetIndex() > b.GetIndex()
+	}
+	return a.GetNumber() > b.GetNumber()
+}
+
+// decidingAttempt is the attempt a Job's end with reason is owed to (see
+// pb.JobResult), or nil.
+func (p *progress) decidingAttempt(reason string) *pb.Attempt {
+	switch reason {
+	case ReasonCompletionsReached:
+		return p.lastSucceeded
+	case ReasonBackoffLimitExceeded:
+		return p.lastCount
+	case ReasonPodFailurePolicy:
+		return p.failJobAttempt
+	case ReasonDeadlineExceeded:
+		if p.deadlineAttempt != nil {
+			return p.deadlineAttempt
+		}
+		return p.lastEnded
+	}
+	return nil
+}
+
+// jobResult is the result of a Job that ends now (ts) with condition typ,
+// decided by attempt a (nil when none decided it).
+func jobResult(st *pb.JobStatus, typ, reason, message string, a *pb.Attempt, ts *timestamppb.Timestamp) *pb.JobResult {
+	r := &pb.JobResult{
+		Condition: typ, Reason: reason, Message: message,
+		StartTime: st.GetStartTime(), FinishTime: ts,
+	}
+	if a != nil {
+		r.Attempt, r.Index, r.Worker = a.GetName(), a.GetIndex(), a.GetWorker()
+		r.ExitCode, r.AttemptState, r.AttemptReason, r.AttemptMessage = a.GetExitCode(), a.GetState(), a.GetReason(), a.GetMessage()
+		r.AttemptStartTime, r.AttemptFinishTime = a.GetStartTime(), a.GetFinishTime()
+	}
+	return r
 }
 
 func finishTime(a *pb.Attempt) time.Time {
@@ -500,6 +565,7 @@ func (j *jobPlanner) finish(typ, reason, message string) {
 	if typ == pb.ConditionComplete {
 		j.st.CompletionTime = j.ts
 	}
+	j.st.Result = jobResult(j.st, typ, reason, message, j.p.decidingAttempt(reason), j.ts)
 	j.plan.cmds = append(j.plan.cmds, statusCommand(j.job, j.st, j.old)...)
 	if cj := j.job.GetStatus().GetCronJob(); typ == pb.ConditionComplete && cj != "" {
 		// The CronJob's lastSuccessfulTime answers "when did it last succeed".

@@ -140,6 +140,18 @@ func TestJobPodFailurePolicy(t *testing.T) {
 			case tc.wantReason != "" && (c == nil || c.Reason != tc.wantReason || c.Message != tc.wantMessage):
 				t.Fatalf("condition %v\nwant reason %s message %q", c, tc.wantReason, tc.wantMessage)
 			}
+			if tc.wantReason != "" {
+				// The result names the attempt the message names: the last one.
+				last := w.attempt(AttemptName("pfp", 0, int32(len(tc.ends))))
+				r := j.GetStatus().GetResult()
+				if r.GetCondition() != pb.ConditionFailed || r.GetReason() != tc.wantReason || r.GetMessage() != tc.wantMessage ||
+					r.GetAttempt() != last.GetName() || r.GetExitCode() != tc.ends[len(tc.ends)-1].code ||
+					r.GetAttemptState() != tc.ends[len(tc.ends)-1].state || !proto.Equal(r.GetFinishTime(), c.GetLastTransitionTime()) {
+					t.Errorf("result %v\nwant Failed %s by %s (exit %d)", r, tc.wantReason, last.GetName(), tc.ends[len(tc.ends)-1].code)
+				}
+			} else if j.GetStatus().GetResult() != nil {
+				t.Errorf("an unfinished Job has a result: %v", j.GetStatus().GetResult())
+			}
 			if j.Status.Failed != tc.wantFailed || j.Status.Lost != tc.wantLost {
 				t.Errorf("failed %d lost %d, want %d %d", j.Status.Failed, j.Status.Lost, tc.wantFailed, tc.wantLost)
 			}

@@ -37,6 +37,12 @@ func TestJobCompletionsNeverExceedParallelism(t *testing.T) {
 	if c == nil || c.Status != "True" || c.Reason != ReasonCompletionsReached {
 		t.Fatalf("Complete condition = %v", c)
 	}
+	// The result names the last success (report-0-3, the fifth).
+	if r := j.Status.GetResult(); r.GetCondition() != pb.ConditionComplete || r.GetReason() != ReasonCompletionsReached ||
+		r.GetAttempt() != "report-0-3" || r.GetAttemptState() != pb.AttemptSucceeded || r.GetExitCode() != 0 ||
+		!r.GetStartTime().AsTime().Equal(t0) || !r.GetFinishTime().AsTime().Equal(lastStep) || r.GetWorker() == "" {
+		t.Errorf("result %v", r)
+	}
 	if j.Status.Succeeded != 5 || j.Status.Active != 0 || j.Status.Failed != 0 {
 		t.Errorf("counts succeeded=%d active=%d failed=%d, want 5 0 0", j.Status.Succeeded, j.Status.Active, j.Status.Failed)
 	}
@@ -206,6 +212,10 @@ func TestJobBackoffLimitExceeded(t *testing.T) {
 	if c.Message != wantMsg {
 		t.Errorf("message %q\nwant    %q", c.Message, wantMsg)
 	}
+	if r := j.Status.GetResult(); r.GetReason() != ReasonBackoffLimitExceeded || r.GetAttempt() != "limited-0-3" ||
+		r.GetExitCode() != 3 || r.GetAttemptState() != pb.AttemptFailed || r.GetMessage() != wantMsg {
+		t.Errorf("result %v", r)
+	}
 	if j.Status.Failed != 3 || j.Status.Active != 0 || j.Status.CompletionTime != nil {
 		t.Errorf("status %v", j.Status)
 	}
@@ -341,6 +351,9 @@ func TestJobDeadlineEnforcedByTheWorker(t *testing.T) {
 	w.reconcile(workers, t0.Add(29*time.Second))
 	if c := cond(w.job("wd"), pb.ConditionFailed); c == nil || c.Reason != ReasonDeadlineExceeded {
 		t.Fatalf("condition %v", c)
+	}
+	if r := w.job("wd").GetStatus().GetResult(); r.GetAttempt() != "wd-0-1" || r.GetExitCode() != 137 || r.GetAttemptReason() != ReasonDeadlineExceeded {
+		t.Errorf("result %v, want the attempt the worker stopped", r)
 	}
 	if n := len(w.Attempts("default", "wd")); n != 1 {
 		t.Errorf("%d attempts, want 1", n)

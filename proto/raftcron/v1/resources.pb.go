@@ -1740,7 +1740,9 @@ type JobStatus struct {
 	CronJob       string                 `protobuf:"bytes,10,opt,name=cron_job,json=cronJob,proto3" json:"cron_job,omitempty"`
 	ScheduledTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=scheduled_time,json=scheduledTime,proto3" json:"scheduled_time,omitempty"`
 	// raftcron: made by `raftcron trigger`, outside the schedule.
-	Manual        bool `protobuf:"varint,12,opt,name=manual,proto3" json:"manual,omitempty"`
+	Manual bool `protobuf:"varint,12,opt,name=manual,proto3" json:"manual,omitempty"`
+	// raftcron: how the Job ended, set with its Complete or Failed condition.
+	Result        *JobResult `protobuf:"bytes,13,opt,name=result,proto3" json:"result,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1852,6 +1854,175 @@ func (x *JobStatus) GetManual() bool {
 	return false
 }
 
+func (x *JobStatus) GetResult() *JobResult {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+// JobResult answers "did it succeed, and if not why" without reading
+// attempts: the final condition and the attempt that decided it. The leader
+// fills it from the replicated attempts when the Job finishes.
+type JobResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Complete | Failed
+	Condition string `protobuf:"bytes,1,opt,name=condition,proto3" json:"condition,omitempty"`
+	// The condition's reason: CompletionsReached, BackoffLimitExceeded,
+	// DeadlineExceeded, PodFailurePolicy, Replaced.
+	Reason  string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	Message string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	// The attempt that decided the result: the last success (Complete), the
+	// last counted failure (BackoffLimitExceeded), the one a FailJob rule
+	// matched, the one the deadline stopped or the last to end
+	// (DeadlineExceeded). Empty when no attempt decided it (Replaced, or a
+	// deadline that passed before any attempt ended).
+	Attempt string `protobuf:"bytes,4,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	Index   int32  `protobuf:"varint,5,opt,name=index,proto3" json:"index,omitempty"`
+	// Its end: exit code, state (Succeeded | Failed | Lost), reason (Error,
+	// OOMKilled, DeadlineExceeded, WorkerLost, Killed …) and message.
+	ExitCode          int32                  `protobuf:"varint,6,opt,name=exit_code,json=exitCode,proto3" json:"exit_code,omitempty"`
+	AttemptState      string                 `protobuf:"bytes,7,opt,name=attempt_state,json=attemptState,proto3" json:"attempt_state,omitempty"`
+	AttemptReason     string                 `protobuf:"bytes,8,opt,name=attempt_reason,json=attemptReason,proto3" json:"attempt_reason,omitempty"`
+	AttemptMessage    string                 `protobuf:"bytes,9,opt,name=attempt_message,json=attemptMessage,proto3" json:"attempt_message,omitempty"`
+	Worker            string                 `protobuf:"bytes,10,opt,name=worker,proto3" json:"worker,omitempty"`
+	AttemptStartTime  *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=attempt_start_time,json=attemptStartTime,proto3" json:"attempt_start_time,omitempty"`
+	AttemptFinishTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=attempt_finish_time,json=attemptFinishTime,proto3" json:"attempt_finish_time,omitempty"`
+	// The Job's start and the time it finished.
+	StartTime     *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	FinishTime    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=finish_time,json=finishTime,proto3" json:"finish_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JobResult) Reset() {
+	*x = JobResult{}
+	mi := &file_raftcron_v1_resources_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JobResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JobResult) ProtoMessage() {}
+
+func (x *JobResult) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_resources_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JobResult.ProtoReflect.Descriptor instead.
+func (*JobResult) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *JobResult) GetCondition() string {
+	if x != nil {
+		return x.Condition
+	}
+	return ""
+}
+
+func (x *JobResult) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *JobResult) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *JobResult) GetAttempt() string {
+	if x != nil {
+		return x.Attempt
+	}
+	return ""
+}
+
+func (x *JobResult) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *JobResult) GetExitCode() int32 {
+	if x != nil {
+		return x.ExitCode
+	}
+	return 0
+}
+
+func (x *JobResult) GetAttemptState() string {
+	if x != nil {
+		return x.AttemptState
+	}
+	return ""
+}
+
+func (x *JobResult) GetAttemptReason() string {
+	if x != nil {
+		return x.AttemptReason
+	}
+	return ""
+}
+
+func (x *JobResult) GetAttemptMessage() string {
+	if x != nil {
+		return x.AttemptMessage
+	}
+	return ""
+}
+
+func (x *JobResult) GetWorker() string {
+	if x != nil {
+		return x.Worker
+	}
+	return ""
+}
+
+func (x *JobResult) GetAttemptStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AttemptStartTime
+	}
+	return nil
+}
+
+func (x *JobResult) GetAttemptFinishTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AttemptFinishTime
+	}
+	return nil
+}
+
+func (x *JobResult) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *JobResult) GetFinishTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishTime
+	}
+	return nil
+}
+
 type JobCondition struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Complete | Failed | Suspended
@@ -1867,7 +2038,7 @@ type JobCondition struct {
 
 func (x *JobCondition) Reset() {
 	*x = JobCondition{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[25]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1879,7 +2050,7 @@ func (x *JobCondition) String() string {
 func (*JobCondition) ProtoMessage() {}
 
 func (x *JobCondition) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[25]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1892,7 +2063,7 @@ func (x *JobCondition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobCondition.ProtoReflect.Descriptor instead.
 func (*JobCondition) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{25}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *JobCondition) GetType() string {
@@ -1948,7 +2119,7 @@ type Secret struct {
 
 func (x *Secret) Reset() {
 	*x = Secret{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[26]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1960,7 +2131,7 @@ func (x *Secret) String() string {
 func (*Secret) ProtoMessage() {}
 
 func (x *Secret) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[26]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1973,7 +2144,7 @@ func (x *Secret) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Secret.ProtoReflect.Descriptor instead.
 func (*Secret) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{26}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Secret) GetApiVersion() string {
@@ -2064,7 +2235,7 @@ type Attempt struct {
 
 func (x *Attempt) Reset() {
 	*x = Attempt{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[27]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2076,7 +2247,7 @@ func (x *Attempt) String() string {
 func (*Attempt) ProtoMessage() {}
 
 func (x *Attempt) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[27]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2089,7 +2260,7 @@ func (x *Attempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attempt.ProtoReflect.Descriptor instead.
 func (*Attempt) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{27}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Attempt) GetNamespace() string {
@@ -2259,7 +2430,7 @@ type Worker struct {
 
 func (x *Worker) Reset() {
 	*x = Worker{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[28]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2271,7 +2442,7 @@ func (x *Worker) String() string {
 func (*Worker) ProtoMessage() {}
 
 func (x *Worker) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[28]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2284,7 +2455,7 @@ func (x *Worker) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Worker.ProtoReflect.Descriptor instead.
 func (*Worker) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{28}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Worker) GetId() string {
@@ -2385,7 +2556,7 @@ type ClusterSettings struct {
 
 func (x *ClusterSettings) Reset() {
 	*x = ClusterSettings{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[29]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2397,7 +2568,7 @@ func (x *ClusterSettings) String() string {
 func (*ClusterSettings) ProtoMessage() {}
 
 func (x *ClusterSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[29]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2410,7 +2581,7 @@ func (x *ClusterSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterSettings.ProtoReflect.Descriptor instead.
 func (*ClusterSettings) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{29}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ClusterSettings) GetHeartbeatInterval() *durationpb.Duration {
@@ -2631,7 +2802,7 @@ const file_raftcron_v1_resources_proto_rawDesc = "" +
 	"\n" +
 	"privileged\x18\x01 \x01(\bH\x00R\n" +
 	"privileged\x88\x01\x01B\r\n" +
-	"\v_privileged\"\xcb\x03\n" +
+	"\v_privileged\"\xfb\x03\n" +
 	"\tJobStatus\x129\n" +
 	"\n" +
 	"conditions\x18\x01 \x03(\v2\x19.raftcron.v1.JobConditionR\n" +
@@ -2647,7 +2818,26 @@ const file_raftcron_v1_resources_proto_rawDesc = "" +
 	"\bcron_job\x18\n" +
 	" \x01(\tR\acronJob\x12A\n" +
 	"\x0escheduled_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\rscheduledTime\x12\x16\n" +
-	"\x06manual\x18\f \x01(\bR\x06manual\"\xba\x01\n" +
+	"\x06manual\x18\f \x01(\bR\x06manual\x12.\n" +
+	"\x06result\x18\r \x01(\v2\x16.raftcron.v1.JobResultR\x06result\"\xc3\x04\n" +
+	"\tJobResult\x12\x1c\n" +
+	"\tcondition\x18\x01 \x01(\tR\tcondition\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\x12\x18\n" +
+	"\aattempt\x18\x04 \x01(\tR\aattempt\x12\x14\n" +
+	"\x05index\x18\x05 \x01(\x05R\x05index\x12\x1b\n" +
+	"\texit_code\x18\x06 \x01(\x05R\bexitCode\x12#\n" +
+	"\rattempt_state\x18\a \x01(\tR\fattemptState\x12%\n" +
+	"\x0eattempt_reason\x18\b \x01(\tR\rattemptReason\x12'\n" +
+	"\x0fattempt_message\x18\t \x01(\tR\x0eattemptMessage\x12\x16\n" +
+	"\x06worker\x18\n" +
+	" \x01(\tR\x06worker\x12H\n" +
+	"\x12attempt_start_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x10attemptStartTime\x12J\n" +
+	"\x13attempt_finish_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x11attemptFinishTime\x129\n" +
+	"\n" +
+	"start_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x12;\n" +
+	"\vfinish_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"finishTime\"\xba\x01\n" +
 	"\fJobCondition\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12L\n" +
@@ -2737,7 +2927,7 @@ func file_raftcron_v1_resources_proto_rawDescGZIP() []byte {
 	return file_raftcron_v1_resources_proto_rawDescData
 }
 
-var file_raftcron_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_raftcron_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_raftcron_v1_resources_proto_goTypes = []any{
 	(*ObjectMeta)(nil),                             // 0: raftcron.v1.ObjectMeta
 	(*ObjectReference)(nil),                        // 1: raftcron.v1.ObjectReference
@@ -2764,37 +2954,38 @@ var file_raftcron_v1_resources_proto_goTypes = []any{
 	(*VolumeMount)(nil),                            // 22: raftcron.v1.VolumeMount
 	(*SecurityContext)(nil),                        // 23: raftcron.v1.SecurityContext
 	(*JobStatus)(nil),                              // 24: raftcron.v1.JobStatus
-	(*JobCondition)(nil),                           // 25: raftcron.v1.JobCondition
-	(*Secret)(nil),                                 // 26: raftcron.v1.Secret
-	(*Attempt)(nil),                                // 27: raftcron.v1.Attempt
-	(*Worker)(nil),                                 // 28: raftcron.v1.Worker
-	(*ClusterSettings)(nil),                        // 29: raftcron.v1.ClusterSettings
-	nil,                                            // 30: raftcron.v1.ObjectMeta.LabelsEntry
-	nil,                                            // 31: raftcron.v1.ObjectMeta.AnnotationsEntry
-	nil,                                            // 32: raftcron.v1.PodSpec.NodeSelectorEntry
-	nil,                                            // 33: raftcron.v1.ResourceRequirements.LimitsEntry
-	nil,                                            // 34: raftcron.v1.ResourceRequirements.RequestsEntry
-	nil,                                            // 35: raftcron.v1.Secret.DataEntry
-	nil,                                            // 36: raftcron.v1.Secret.StringDataEntry
-	nil,                                            // 37: raftcron.v1.Worker.LabelsEntry
-	(*timestamppb.Timestamp)(nil),                  // 38: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),                    // 39: google.protobuf.Duration
+	(*JobResult)(nil),                              // 25: raftcron.v1.JobResult
+	(*JobCondition)(nil),                           // 26: raftcron.v1.JobCondition
+	(*Secret)(nil),                                 // 27: raftcron.v1.Secret
+	(*Attempt)(nil),                                // 28: raftcron.v1.Attempt
+	(*Worker)(nil),                                 // 29: raftcron.v1.Worker
+	(*ClusterSettings)(nil),                        // 30: raftcron.v1.ClusterSettings
+	nil,                                            // 31: raftcron.v1.ObjectMeta.LabelsEntry
+	nil,                                            // 32: raftcron.v1.ObjectMeta.AnnotationsEntry
+	nil,                                            // 33: raftcron.v1.PodSpec.NodeSelectorEntry
+	nil,                                            // 34: raftcron.v1.ResourceRequirements.LimitsEntry
+	nil,                                            // 35: raftcron.v1.ResourceRequirements.RequestsEntry
+	nil,                                            // 36: raftcron.v1.Secret.DataEntry
+	nil,                                            // 37: raftcron.v1.Secret.StringDataEntry
+	nil,                                            // 38: raftcron.v1.Worker.LabelsEntry
+	(*timestamppb.Timestamp)(nil),                  // 39: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),                    // 40: google.protobuf.Duration
 }
 var file_raftcron_v1_resources_proto_depIdxs = []int32{
-	30, // 0: raftcron.v1.ObjectMeta.labels:type_name -> raftcron.v1.ObjectMeta.LabelsEntry
-	31, // 1: raftcron.v1.ObjectMeta.annotations:type_name -> raftcron.v1.ObjectMeta.AnnotationsEntry
-	38, // 2: raftcron.v1.ObjectMeta.creation_timestamp:type_name -> google.protobuf.Timestamp
+	31, // 0: raftcron.v1.ObjectMeta.labels:type_name -> raftcron.v1.ObjectMeta.LabelsEntry
+	32, // 1: raftcron.v1.ObjectMeta.annotations:type_name -> raftcron.v1.ObjectMeta.AnnotationsEntry
+	39, // 2: raftcron.v1.ObjectMeta.creation_timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 3: raftcron.v1.CronJob.metadata:type_name -> raftcron.v1.ObjectMeta
 	3,  // 4: raftcron.v1.CronJob.spec:type_name -> raftcron.v1.CronJobSpec
 	4,  // 5: raftcron.v1.CronJob.status:type_name -> raftcron.v1.CronJobStatus
 	7,  // 6: raftcron.v1.CronJobSpec.job_template:type_name -> raftcron.v1.JobTemplateSpec
 	1,  // 7: raftcron.v1.CronJobStatus.active:type_name -> raftcron.v1.ObjectReference
-	38, // 8: raftcron.v1.CronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
-	38, // 9: raftcron.v1.CronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
+	39, // 8: raftcron.v1.CronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
+	39, // 9: raftcron.v1.CronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
 	5,  // 10: raftcron.v1.CronJobStatus.decisions:type_name -> raftcron.v1.ScheduleDecision
-	38, // 11: raftcron.v1.ScheduleDecision.scheduled_time:type_name -> google.protobuf.Timestamp
-	38, // 12: raftcron.v1.ScheduleDecision.decided_time:type_name -> google.protobuf.Timestamp
-	38, // 13: raftcron.v1.ScheduleDecision.first_scheduled_time:type_name -> google.protobuf.Timestamp
+	39, // 11: raftcron.v1.ScheduleDecision.scheduled_time:type_name -> google.protobuf.Timestamp
+	39, // 12: raftcron.v1.ScheduleDecision.decided_time:type_name -> google.protobuf.Timestamp
+	39, // 13: raftcron.v1.ScheduleDecision.first_scheduled_time:type_name -> google.protobuf.Timestamp
 	0,  // 14: raftcron.v1.Job.metadata:type_name -> raftcron.v1.ObjectMeta
 	8,  // 15: raftcron.v1.Job.spec:type_name -> raftcron.v1.JobSpec
 	24, // 16: raftcron.v1.Job.status:type_name -> raftcron.v1.JobStatus
@@ -2808,7 +2999,7 @@ var file_raftcron_v1_resources_proto_depIdxs = []int32{
 	0,  // 24: raftcron.v1.PodTemplateSpec.metadata:type_name -> raftcron.v1.ObjectMeta
 	14, // 25: raftcron.v1.PodTemplateSpec.spec:type_name -> raftcron.v1.PodSpec
 	17, // 26: raftcron.v1.PodSpec.containers:type_name -> raftcron.v1.Container
-	32, // 27: raftcron.v1.PodSpec.node_selector:type_name -> raftcron.v1.PodSpec.NodeSelectorEntry
+	33, // 27: raftcron.v1.PodSpec.node_selector:type_name -> raftcron.v1.PodSpec.NodeSelectorEntry
 	15, // 28: raftcron.v1.PodSpec.volumes:type_name -> raftcron.v1.Volume
 	16, // 29: raftcron.v1.Volume.host_path:type_name -> raftcron.v1.HostPathVolumeSource
 	18, // 30: raftcron.v1.Container.env:type_name -> raftcron.v1.EnvVar
@@ -2817,34 +3008,39 @@ var file_raftcron_v1_resources_proto_depIdxs = []int32{
 	23, // 33: raftcron.v1.Container.security_context:type_name -> raftcron.v1.SecurityContext
 	19, // 34: raftcron.v1.EnvVar.value_from:type_name -> raftcron.v1.EnvVarSource
 	20, // 35: raftcron.v1.EnvVarSource.secret_key_ref:type_name -> raftcron.v1.SecretKeySelector
-	33, // 36: raftcron.v1.ResourceRequirements.limits:type_name -> raftcron.v1.ResourceRequirements.LimitsEntry
-	34, // 37: raftcron.v1.ResourceRequirements.requests:type_name -> raftcron.v1.ResourceRequirements.RequestsEntry
-	25, // 38: raftcron.v1.JobStatus.conditions:type_name -> raftcron.v1.JobCondition
-	38, // 39: raftcron.v1.JobStatus.start_time:type_name -> google.protobuf.Timestamp
-	38, // 40: raftcron.v1.JobStatus.completion_time:type_name -> google.protobuf.Timestamp
-	38, // 41: raftcron.v1.JobStatus.scheduled_time:type_name -> google.protobuf.Timestamp
-	38, // 42: raftcron.v1.JobCondition.last_transition_time:type_name -> google.protobuf.Timestamp
-	0,  // 43: raftcron.v1.Secret.metadata:type_name -> raftcron.v1.ObjectMeta
-	35, // 44: raftcron.v1.Secret.data:type_name -> raftcron.v1.Secret.DataEntry
-	36, // 45: raftcron.v1.Secret.string_data:type_name -> raftcron.v1.Secret.StringDataEntry
-	38, // 46: raftcron.v1.Attempt.created_time:type_name -> google.protobuf.Timestamp
-	38, // 47: raftcron.v1.Attempt.assigned_time:type_name -> google.protobuf.Timestamp
-	38, // 48: raftcron.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
-	38, // 49: raftcron.v1.Attempt.finish_time:type_name -> google.protobuf.Timestamp
-	38, // 50: raftcron.v1.Attempt.not_before:type_name -> google.protobuf.Timestamp
-	37, // 51: raftcron.v1.Worker.labels:type_name -> raftcron.v1.Worker.LabelsEntry
-	38, // 52: raftcron.v1.Worker.last_heartbeat:type_name -> google.protobuf.Timestamp
-	38, // 53: raftcron.v1.Worker.connected_time:type_name -> google.protobuf.Timestamp
-	39, // 54: raftcron.v1.ClusterSettings.heartbeat_interval:type_name -> google.protobuf.Duration
-	39, // 55: raftcron.v1.ClusterSettings.worker_ttl:type_name -> google.protobuf.Duration
-	39, // 56: raftcron.v1.ClusterSettings.lease_ttl:type_name -> google.protobuf.Duration
-	39, // 57: raftcron.v1.ClusterSettings.previous_lease_ttl:type_name -> google.protobuf.Duration
-	38, // 58: raftcron.v1.ClusterSettings.lease_ttl_changed:type_name -> google.protobuf.Timestamp
-	59, // [59:59] is the sub-list for method output_type
-	59, // [59:59] is the sub-list for method input_type
-	59, // [59:59] is the sub-list for extension type_name
-	59, // [59:59] is the sub-list for extension extendee
-	0,  // [0:59] is the sub-list for field type_name
+	34, // 36: raftcron.v1.ResourceRequirements.limits:type_name -> raftcron.v1.ResourceRequirements.LimitsEntry
+	35, // 37: raftcron.v1.ResourceRequirements.requests:type_name -> raftcron.v1.ResourceRequirements.RequestsEntry
+	26, // 38: raftcron.v1.JobStatus.conditions:type_name -> raftcron.v1.JobCondition
+	39, // 39: raftcron.v1.JobStatus.start_time:type_name -> google.protobuf.Timestamp
+	39, // 40: raftcron.v1.JobStatus.completion_time:type_name -> google.protobuf.Timestamp
+	39, // 41: raftcron.v1.JobStatus.scheduled_time:type_name -> google.protobuf.Timestamp
+	25, // 42: raftcron.v1.JobStatus.result:type_name -> raftcron.v1.JobResult
+	39, // 43: raftcron.v1.JobResult.attempt_start_time:type_name -> google.protobuf.Timestamp
+	39, // 44: raftcron.v1.JobResult.attempt_finish_time:type_name -> google.protobuf.Timestamp
+	39, // 45: raftcron.v1.JobResult.start_time:type_name -> google.protobuf.Timestamp
+	39, // 46: raftcron.v1.JobResult.finish_time:type_name -> google.protobuf.Timestamp
+	39, // 47: raftcron.v1.JobCondition.last_transition_time:type_name -> google.protobuf.Timestamp
+	0,  // 48: raftcron.v1.Secret.metadata:type_name -> raftcron.v1.ObjectMeta
+	36, // 49: raftcron.v1.Secret.data:type_name -> raftcron.v1.Secret.DataEntry
+	37, // 50: raftcron.v1.Secret.string_data:type_name -> raftcron.v1.Secret.StringDataEntry
+	39, // 51: raftcron.v1.Attempt.created_time:type_name -> google.protobuf.Timestamp
+	39, // 52: raftcron.v1.Attempt.assigned_time:type_name -> google.protobuf.Timestamp
+	39, // 53: raftcron.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
+	39, // 54: raftcron.v1.Attempt.finish_time:type_name -> google.protobuf.Timestamp
+	39, // 55: raftcron.v1.Attempt.not_before:type_name -> google.protobuf.Timestamp
+	38, // 56: raftcron.v1.Worker.labels:type_name -> raftcron.v1.Worker.LabelsEntry
+	39, // 57: raftcron.v1.Worker.last_heartbeat:type_name -> google.protobuf.Timestamp
+	39, // 58: raftcron.v1.Worker.connected_time:type_name -> google.protobuf.Timestamp
+	40, // 59: raftcron.v1.ClusterSettings.heartbeat_interval:type_name -> google.protobuf.Duration
+	40, // 60: raftcron.v1.ClusterSettings.worker_ttl:type_name -> google.protobuf.Duration
+	40, // 61: raftcron.v1.ClusterSettings.lease_ttl:type_name -> google.protobuf.Duration
+	40, // 62: raftcron.v1.ClusterSettings.previous_lease_ttl:type_name -> google.protobuf.Duration
+	39, // 63: raftcron.v1.ClusterSettings.lease_ttl_changed:type_name -> google.protobuf.Timestamp
+	64, // [64:64] is the sub-list for method output_type
+	64, // [64:64] is the sub-list for method input_type
+	64, // [64:64] is the sub-list for extension type_name
+	64, // [64:64] is the sub-list for extension extendee
+	0,  // [0:64] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_resources_proto_init() }
@@ -2858,14 +3054,14 @@ func file_raftcron_v1_resources_proto_init() {
 	file_raftcron_v1_resources_proto_msgTypes[14].OneofWrappers = []any{}
 	file_raftcron_v1_resources_proto_msgTypes[20].OneofWrappers = []any{}
 	file_raftcron_v1_resources_proto_msgTypes[23].OneofWrappers = []any{}
-	file_raftcron_v1_resources_proto_msgTypes[26].OneofWrappers = []any{}
+	file_raftcron_v1_resources_proto_msgTypes[27].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftcron_v1_resources_proto_rawDesc), len(file_raftcron_v1_resources_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   38,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
