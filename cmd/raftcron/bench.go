@@ -588,12 +588,7 @@ func benchSteady(ctx context.Context, w io.Writer, c *benchCluster, o benchOptio
 	if err := sleepUntil(ctx, time.Now().Add(5*time.Second)); err != nil {
 		return err
 	}
-	rpc, closeRPC, err := c.rawClient(leader.grpcAddr)
-	if err != nil {
-		return err
-	}
-	defer closeRPC()
-	jobs, attempts, err := listRuns(ctx, rpc)
+	jobs, attempts, err := c.listRuns(ctx, leader)
 	if err != nil {
 		return err
 	}
@@ -641,7 +636,12 @@ func benchSteady(ctx context.Context, w io.Writer, c *benchCluster, o benchOptio
 
 // listRuns returns the Jobs of the bench namespace by name and, per Job, its
 // first attempt (index 0, number 1).
-func listRuns(ctx context.Context, rpc pb.RaftCronClient) (map[string]*pb.Job, map[string]*pb.Attempt, error) {
+func (c *benchCluster) listRuns(ctx context.Context, server *benchProc) (map[string]*pb.Job, map[string]*pb.Attempt, error) {
+	rpc, closeRPC, err := c.rawClient(server.grpcAddr)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer closeRPC()
 	lctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	jl, err := rpc.List(lctx, &pb.ListRequest{Kind: client.KindJob, Namespace: benchNamespace})
@@ -713,12 +713,7 @@ func benchBurst(ctx context.Context, w io.Writer, c *benchCluster, o benchOption
 		return err
 	}
 	b := c.sample(leader, true)
-	rpc, closeRPC, err := c.rawClient(leader.grpcAddr)
-	if err != nil {
-		return err
-	}
-	defer closeRPC()
-	jobs, attempts, err := listRuns(ctx, rpc)
+	jobs, attempts, err := c.listRuns(ctx, leader)
 	if err != nil {
 		return err
 	}
