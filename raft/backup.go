@@ -76,6 +76,9 @@ func (a *applier) restoreState(c *pb.RestoreState) *pb.CommandResult {
 	fresh.settings = a.t.settings
 	fresh.acl = a.t.acl // a backup never brings back revoked tokens
 	fresh.cronJobsVersion = a.t.cronJobsVersion + 1
+	fresh.events = a.t.events // what happened stays what happened
+	fresh.rec = a.t.rec
+	fresh.rec.reset = true // watchers read the state again
 	if a.t.changed != nil {
 		fresh.changed = newChangeSet(true) // everything may have changed
 	}

@@ -144,6 +144,8 @@ func (f *FSM) Apply(l *hraft.Log) any {
 		res = a.apply(&cmd)
 	}
 	s.t.flushActive()
+	evs, reset := s.t.rec.take()
+	s.watch.commit(l.Index, evs, reset)
 	s.mu.Unlock()
 	f.applied.Store(l.Index)
 	f.restored.Store(false)
@@ -175,7 +177,8 @@ func checkOps(cmd *pb.Command, depth int) error {
 		*pb.Command_CreateAttempts, *pb.Command_AssignAttempt, *pb.Command_ReportAttempt,
 		*pb.Command_MarkAttemptLost, *pb.Command_RequestKill, *pb.Command_RegisterServer,
 		*pb.Command_RestoreState, *pb.Command_SetClusterSettings,
-		*pb.Command_AclBootstrap, *pb.Command_AclTokenUpsert, *pb.Command_AclTokenDelete:
+		*pb.Command_AclBootstrap, *pb.Command_AclTokenUpsert, *pb.Command_AclTokenDelete,
+		*pb.Command_PruneEvents:
 	default:
 		return fmt.Errorf("unknown command op %T", op)
 	}
@@ -188,6 +191,7 @@ type applier struct {
 	index uint64
 	rv    string // resource_version for every object changed by this entry
 	seq   int    // objects given a uid by this entry so far
+	eseq  int    // events recorded by this entry so far
 }
 
 // uid gives an object that arrived without one a deterministic uid unique
@@ -248,6 +252,8 @@ func (a *applier) apply(cmd *pb.Command) *pb.CommandResult {
 		return a.aclTokenUpsert(op.AclTokenUpsert)
 	case *pb.Command_AclTokenDelete:
 		return a.aclTokenDelete(op.AclTokenDelete)
+	case *pb.Command_PruneEvents:
+		return a.pruneEvents(op.PruneEvents)
 	default:
 		// checkOps ran first; reaching here is a programming error.
 		panic(fmt.Sprintf("raft fsm: unknown command op %T", op))
@@ -332,6 +338,7 @@ func (a *applier) applyResources(c *pb.ApplyResources) *pb.CommandResult {
 				md.Uid = a.uid()
 			}
 			a.t.putJob(n)
+			a.jobCreated(n, c.GetNow())
 			res.Actions = append(res.Actions, "created")
 			continue
 		}
@@ -408,6 +415,7 @@ func (a *applier) setSuspend(c *pb.SetSuspend) *pb.CommandResult {
 		n.Metadata.ResourceVersion = a.rv
 		a.t.putCronJob(n)
 		a.t.cronJobsVersion++
+		a.suspendEvent(c, KindCronJob, c.GetName())
 	case KindJob:
 		old := a.t.jobs[k]
 		if old == nil {
@@ -424,6 +432,7 @@ func (a *applier) setSuspend(c *pb.SetSuspend) *pb.CommandResult {
 		n.Metadata.Generation++
 		n.Metadata.ResourceVersion = a.rv
 		a.t.putJob(n)
+		a.suspendEvent(c, KindJob, n.GetStatus().GetCronJob())
 	default:
 		return fail(pb.CodeInvalid, "setSuspend.kind: %q is not CronJob or Job", c.GetKind())
 	}
@@ -462,6 +471,7 @@ func (a *applier) createJobs(c *pb.CreateJobs) *pb.CommandResult {
 			md.Uid = a.uid()
 		}
 		a.t.putJob(n)
+		a.jobCreated(n, md.GetCreationTimestamp())
 		res.Created = append(res.Created, md.Name)
 	}
 	return res
@@ -505,6 +515,7 @@ func (a *applier) updateCronJobStatus(c *pb.UpdateCronJobStatus) *pb.CommandResu
 		a.checkTickJob(ns, c.GetName(), d)
 		st.Decisions = append(st.Decisions, d)
 		res.Decisions = append(res.Decisions, d)
+		a.skipEvent(ns, c.GetName(), d)
 	}
 	if extra := len(st.Decisions) - DecisionHistoryLimit; extra > 0 {
 		st.Decisions = append([]*pb.ScheduleDecision(nil), st.Decisions[extra:]...)
@@ -577,6 +588,7 @@ func (a *applier) putJobStatus(c *pb.PutJobStatus) *pb.CommandResult {
 	n.Status = st
 	n.Metadata.ResourceVersion = a.rv
 	a.t.putJob(n)
+	a.jobStatusChanged(old, n)
 	return ok()
 }
 
@@ -611,6 +623,7 @@ func (a *applier) createAttempts(c *pb.CreateAttempts) *pb.CommandResult {
 		n.Worker = ""
 		n.Incarnation = 0
 		a.t.putAttempt(n)
+		a.attemptCreated(n)
 		res.Created = append(res.Created, n.Name)
 	}
 	return res
@@ -637,6 +650,7 @@ func (a *applier) assignAttempt(c *pb.AssignAttempt) *pb.CommandResult {
 	n.AssignedTime = cloneTS(c.GetNow())
 	n.Incarnation = a.index
 	a.t.putAttempt(n)
+	a.attemptEvent(n, c.GetNow(), pb.EventNormal, pb.EventAssigned, "Assigned attempt %s to worker %s", n.GetName(), n.GetWorker())
 	return ok()
 }
 
@@ -699,6 +713,11 @@ func (a *applier) reportAttempt(c *pb.ReportAttempt) *pb.CommandResult {
 		n.OutputTail = c.GetOutputTail()
 	}
 	a.t.putAttempt(n)
+	if n.GetState() == pb.AttemptRunning {
+		a.attemptEvent(n, n.GetStartTime(), pb.EventNormal, pb.EventStarted, "Started attempt %s on worker %s", n.GetName(), n.GetWorker())
+	} else {
+		a.attemptFinished(n)
+	}
 	return ok()
 }
 
@@ -723,6 +742,8 @@ func (a *applier) markAttemptLost(c *pb.MarkAttemptLost) *pb.CommandResult {
 	n.Message = c.GetMessage()
 	n.FinishTime = cloneTS(c.GetNow())
 	a.t.putAttempt(n)
+	a.attemptEvent(n, c.GetNow(), pb.EventWarning, pb.EventWorkerLost, "Attempt %s on worker %s was lost (%s)%s",
+		n.GetName(), orDash(old.GetWorker()), n.GetReason(), colon(n.GetMessage()))
 	return ok()
 }
 
@@ -749,6 +770,7 @@ func (a *applier) requestKill(c *pb.RequestKill) *pb.CommandResult {
 		n.KillRequested = true
 		n.KillReason = reason
 		a.t.putAttempt(n)
+		a.attemptEvent(n, c.GetNow(), pb.EventWarning, pb.EventKilled, "Attempt %s killed before it was assigned: %s%s", n.GetName(), reason, colon(c.GetMessage()))
 	case pb.AttemptAssigned, pb.AttemptRunning:
 		if old.GetKillRequested() && old.GetKillReason() == reason {
 			return ok()
@@ -757,6 +779,7 @@ func (a *applier) requestKill(c *pb.RequestKill) *pb.CommandResult {
 		n.KillRequested = true
 		n.KillReason = reason
 		a.t.putAttempt(n)
+		a.attemptEvent(n, c.GetNow(), pb.EventWarning, pb.EventKilling, "Killing attempt %s on worker %s: %s%s", n.GetName(), n.GetWorker(), reason, colon(c.GetMessage()))
 	}
 	// Finished attempts: nothing to stop.
 	return ok()
@@ -806,6 +829,7 @@ func (f *FSM) Snapshot() (hraft.FSMSnapshot, error) {
 	for _, sec := range s.t.secrets {
 		snap.secrets = append(snap.secrets, sec)
 	}
+	snap.events = s.t.events.list()
 	return snap, nil
 }
 
@@ -825,7 +849,9 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if s.t.changed != nil {
 		fresh.changed = newChangeSet(true) // everything may have changed
 	}
+	fresh.rec = s.t.rec
 	s.t = fresh
+	s.watch.restored()
 	f.restored.Store(true)
 	s.mu.Unlock()
 	f.logger.Info("restored snapshot", counts...)

@@ -41,7 +41,9 @@ const (
 	recordACLToken        = 6
 	recordACLBootstrapped = 7
 	recordSecret          = 8
-	maxRecordBytes        = 256 << 20
+	// recordEvent is one event, in event order.
+	recordEvent    = 9
+	maxRecordBytes = 256 << 20
 )
 
 type fsmSnapshot struct {
@@ -53,6 +55,7 @@ type fsmSnapshot struct {
 	tokens   []*pb.ACLToken
 	aclBoot  bool
 	secrets  []*pb.Secret
+	events   []*pb.Event
 }
 
 var _ hraft.FSMSnapshot = (*fsmSnapshot)(nil)
@@ -152,6 +155,11 @@ func (s *fsmSnapshot) write(w io.Writer) error {
 	sortSecrets(s.secrets)
 	for _, m := range s.secrets {
 		if err := record(recordSecret, m); err != nil {
+			return err
+		}
+	}
+	for _, m := range s.events {
+		if err := record(recordEvent, m); err != nil {
 			return err
 		}
 	}
@@ -263,6 +271,12 @@ func readSnapshot(r io.Reader) (tables, error) {
 				return tables{}, fmt.Errorf("record %d: decode secret: %w", count, err)
 			}
 			t.secrets[nsName{m.GetMetadata().GetNamespace(), m.GetMetadata().GetName()}] = m
+		case recordEvent:
+			m := &pb.Event{}
+			if err := proto.Unmarshal(buf, m); err != nil {
+				return tables{}, fmt.Errorf("record %d: decode event: %w", count, err)
+			}
+			t.events.evs = append(t.events.evs, m)
 		default:
 			return tables{}, fmt.Errorf("record %d: unknown record type %d", count, typ)
 		}

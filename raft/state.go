@@ -37,6 +37,11 @@ type tables struct {
 	acl      aclTable
 	// secrets: Secrets with their values; read through raft/secret.go.
 	secrets map[nsName]*pb.Secret
+	// events: what happened, oldest first (raft/events.go).
+	events eventTable
+	// rec collects the current entry's changes for watchers (nil in
+	// tables read from a snapshot until they are swapped in).
+	rec *recorder
 
 	// jobsByCron: (namespace, cronjob name) -> names of its Jobs.
 	jobsByCron map[nsName]map[string]struct{}
@@ -88,11 +93,15 @@ func newTables() tables {
 type State struct {
 	mu sync.RWMutex
 	t  tables
+	// watch: the recent changes, for watchers (raft/watch.go).
+	watch watchLog
 }
 
 // NewState returns an empty State.
 func NewState() *State {
-	return &State{t: newTables()}
+	s := &State{t: newTables()}
+	s.t.rec = newRecorder()
+	return s
 }
 
 func nsOrDefault(ns string) string {
@@ -107,12 +116,14 @@ func nsOrDefault(ns string) string {
 
 func (t *tables) putCronJob(cj *pb.CronJob) {
 	k := nsName{cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()}
+	t.rec.cronJob(t.cronJobs[k], cj, k)
 	t.cronJobs[k] = cj
 	t.dirtyCrons[k] = struct{}{}
 	t.changed.cronJob(k)
 }
 
 func (t *tables) deleteCronJob(k nsName) {
+	t.rec.cronJob(t.cronJobs[k], nil, k)
 	delete(t.cronJobs, k)
 	t.changed.cronJob(k)
 	for name := range t.jobsByCron[k] {
@@ -152,9 +163,11 @@ func (t *tables) unindexJob(k nsName, j *pb.Job) {
 
 func (t *tables) putJob(j *pb.Job) {
 	k := nsName{j.GetMetadata().GetNamespace(), j.GetMetadata().GetName()}
-	if old := t.jobs[k]; old != nil {
+	old := t.jobs[k]
+	if old != nil {
 		t.unindexJob(k, old)
 	}
+	t.rec.job(old, j, k)
 	t.jobs[k] = j
 	t.changed.job(k)
 	if cron := j.GetStatus().GetCronJob(); cron != "" {
@@ -173,6 +186,7 @@ func (t *tables) deleteJob(k nsName) {
 		return
 	}
 	t.unindexJob(k, old)
+	t.rec.job(old, nil, k)
 	delete(t.jobs, k)
 	t.changed.job(k)
 	for name := range t.attemptsByJob[k] {
@@ -190,9 +204,11 @@ func (t *tables) unindexAttempt(k nsName, a *pb.Attempt) {
 
 func (t *tables) putAttempt(a *pb.Attempt) {
 	k := nsName{a.GetNamespace(), a.GetName()}
-	if old := t.attempts[k]; old != nil {
+	old := t.attempts[k]
+	if old != nil {
 		t.unindexAttempt(k, old)
 	}
+	t.rec.attempt(old, a, k)
 	t.attempts[k] = a
 	t.changed.job(nsName{k.ns, a.GetJob()})
 	addToSet(t.attemptsByJob, nsName{k.ns, a.GetJob()}, k.name)
@@ -210,6 +226,7 @@ func (t *tables) deleteAttempt(k nsName) {
 		return
 	}
 	t.unindexAttempt(k, old)
+	t.rec.attempt(old, nil, k)
 	delete(t.attempts, k)
 	t.changed.job(nsName{k.ns, old.GetJob()})
 }
@@ -254,6 +271,7 @@ func (t *tables) flushActive() {
 		} else {
 			n.Status.Active = active
 		}
+		t.rec.cronJob(cj, n, k)
 		t.cronJobs[k] = n
 	}
 	clear(t.dirtyCrons)

@@ -2048,6 +2048,335 @@ func (x *WhoAmIResponse) GetAclsDisabled() bool {
 	return false
 }
 
+type WatchRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// CronJob | Job | Attempt | Event; empty for every kind.
+	Kind          string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	Namespace     string `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	AllNamespaces bool   `protobuf:"varint,3,opt,name=all_namespaces,json=allNamespaces,proto3" json:"all_namespaces,omitempty"`
+	// Only the object of this name (of kind), when set.
+	Name string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	// 0: first the current objects as ADDED events, then a BOOKMARK at the
+	// index they were read at, then every change. Otherwise only changes
+	// applied after this index; a server that no longer holds them answers
+	// OutOfRange (watch again from 0).
+	SinceIndex    uint64 `protobuf:"varint,5,opt,name=since_index,json=sinceIndex,proto3" json:"since_index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchRequest) Reset() {
+	*x = WatchRequest{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchRequest) ProtoMessage() {}
+
+func (x *WatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchRequest.ProtoReflect.Descriptor instead.
+func (*WatchRequest) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *WatchRequest) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *WatchRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *WatchRequest) GetAllNamespaces() bool {
+	if x != nil {
+		return x.AllNamespaces
+	}
+	return false
+}
+
+func (x *WatchRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *WatchRequest) GetSinceIndex() uint64 {
+	if x != nil {
+		return x.SinceIndex
+	}
+	return 0
+}
+
+type WatchEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ADDED | MODIFIED | DELETED | BOOKMARK (no object: every change up to
+	// index has been sent)
+	Type string `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	// The Raft index of the log entry that made the change.
+	Index uint64 `protobuf:"varint,2,opt,name=index,proto3" json:"index,omitempty"`
+	// Types that are valid to be assigned to Object:
+	//
+	//	*WatchEvent_CronJob
+	//	*WatchEvent_Job
+	//	*WatchEvent_Attempt
+	//	*WatchEvent_Event
+	Object        isWatchEvent_Object `protobuf_oneof:"object"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchEvent) Reset() {
+	*x = WatchEvent{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchEvent) ProtoMessage() {}
+
+func (x *WatchEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchEvent.ProtoReflect.Descriptor instead.
+func (*WatchEvent) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *WatchEvent) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *WatchEvent) GetIndex() uint64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *WatchEvent) GetObject() isWatchEvent_Object {
+	if x != nil {
+		return x.Object
+	}
+	return nil
+}
+
+func (x *WatchEvent) GetCronJob() *CronJob {
+	if x != nil {
+		if x, ok := x.Object.(*WatchEvent_CronJob); ok {
+			return x.CronJob
+		}
+	}
+	return nil
+}
+
+func (x *WatchEvent) GetJob() *Job {
+	if x != nil {
+		if x, ok := x.Object.(*WatchEvent_Job); ok {
+			return x.Job
+		}
+	}
+	return nil
+}
+
+func (x *WatchEvent) GetAttempt() *Attempt {
+	if x != nil {
+		if x, ok := x.Object.(*WatchEvent_Attempt); ok {
+			return x.Attempt
+		}
+	}
+	return nil
+}
+
+func (x *WatchEvent) GetEvent() *Event {
+	if x != nil {
+		if x, ok := x.Object.(*WatchEvent_Event); ok {
+			return x.Event
+		}
+	}
+	return nil
+}
+
+type isWatchEvent_Object interface {
+	isWatchEvent_Object()
+}
+
+type WatchEvent_CronJob struct {
+	CronJob *CronJob `protobuf:"bytes,3,opt,name=cron_job,json=cronJob,proto3,oneof"`
+}
+
+type WatchEvent_Job struct {
+	Job *Job `protobuf:"bytes,4,opt,name=job,proto3,oneof"`
+}
+
+type WatchEvent_Attempt struct {
+	Attempt *Attempt `protobuf:"bytes,5,opt,name=attempt,proto3,oneof"`
+}
+
+type WatchEvent_Event struct {
+	Event *Event `protobuf:"bytes,6,opt,name=event,proto3,oneof"`
+}
+
+func (*WatchEvent_CronJob) isWatchEvent_Object() {}
+
+func (*WatchEvent_Job) isWatchEvent_Object() {}
+
+func (*WatchEvent_Attempt) isWatchEvent_Object() {}
+
+func (*WatchEvent_Event) isWatchEvent_Object() {}
+
+type ListEventsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Namespace     string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	AllNamespaces bool                   `protobuf:"varint,2,opt,name=all_namespaces,json=allNamespaces,proto3" json:"all_namespaces,omitempty"`
+	// Only events about this CronJob (and its Jobs and attempts).
+	CronJob string `protobuf:"bytes,3,opt,name=cron_job,json=cronJob,proto3" json:"cron_job,omitempty"`
+	// Only events about this Job (and its attempts).
+	Job           string `protobuf:"bytes,4,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEventsRequest) Reset() {
+	*x = ListEventsRequest{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEventsRequest) ProtoMessage() {}
+
+func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
+func (*ListEventsRequest) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *ListEventsRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *ListEventsRequest) GetAllNamespaces() bool {
+	if x != nil {
+		return x.AllNamespaces
+	}
+	return false
+}
+
+func (x *ListEventsRequest) GetCronJob() string {
+	if x != nil {
+		return x.CronJob
+	}
+	return ""
+}
+
+func (x *ListEventsRequest) GetJob() string {
+	if x != nil {
+		return x.Job
+	}
+	return ""
+}
+
+type ListEventsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Events        []*Event               `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEventsResponse) Reset() {
+	*x = ListEventsResponse{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEventsResponse) ProtoMessage() {}
+
+func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
+func (*ListEventsResponse) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *ListEventsResponse) GetEvents() []*Event {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
 var File_raftcron_v1_api_proto protoreflect.FileDescriptor
 
 const file_raftcron_v1_api_proto_rawDesc = "" +
@@ -2169,7 +2498,30 @@ const file_raftcron_v1_api_proto_rawDesc = "" +
 	"\x0eWhoAmIResponse\x12\x1a\n" +
 	"\bidentity\x18\x01 \x01(\tR\bidentity\x12+\n" +
 	"\x05token\x18\x02 \x01(\v2\x15.raftcron.v1.ACLTokenR\x05token\x12#\n" +
-	"\racls_disabled\x18\x03 \x01(\bR\faclsDisabled2\xb8\f\n" +
+	"\racls_disabled\x18\x03 \x01(\bR\faclsDisabled\"\x9c\x01\n" +
+	"\fWatchRequest\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1c\n" +
+	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12%\n" +
+	"\x0eall_namespaces\x18\x03 \x01(\bR\rallNamespaces\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x12\x1f\n" +
+	"\vsince_index\x18\x05 \x01(\x04R\n" +
+	"sinceIndex\"\xf7\x01\n" +
+	"\n" +
+	"WatchEvent\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x14\n" +
+	"\x05index\x18\x02 \x01(\x04R\x05index\x121\n" +
+	"\bcron_job\x18\x03 \x01(\v2\x14.raftcron.v1.CronJobH\x00R\acronJob\x12$\n" +
+	"\x03job\x18\x04 \x01(\v2\x10.raftcron.v1.JobH\x00R\x03job\x120\n" +
+	"\aattempt\x18\x05 \x01(\v2\x14.raftcron.v1.AttemptH\x00R\aattempt\x12*\n" +
+	"\x05event\x18\x06 \x01(\v2\x12.raftcron.v1.EventH\x00R\x05eventB\b\n" +
+	"\x06object\"\x85\x01\n" +
+	"\x11ListEventsRequest\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12%\n" +
+	"\x0eall_namespaces\x18\x02 \x01(\bR\rallNamespaces\x12\x19\n" +
+	"\bcron_job\x18\x03 \x01(\tR\acronJob\x12\x10\n" +
+	"\x03job\x18\x04 \x01(\tR\x03job\"@\n" +
+	"\x12ListEventsResponse\x12*\n" +
+	"\x06events\x18\x01 \x03(\v2\x12.raftcron.v1.EventR\x06events2\xc6\r\n" +
 	"\bRaftCron\x12>\n" +
 	"\x05Apply\x12\x19.raftcron.v1.ApplyRequest\x1a\x1a.raftcron.v1.ApplyResponse\x125\n" +
 	"\x03Get\x12\x17.raftcron.v1.GetRequest\x1a\x15.raftcron.v1.Resource\x12;\n" +
@@ -2180,7 +2532,10 @@ const file_raftcron_v1_api_proto_rawDesc = "" +
 	"\aTrigger\x12\x1b.raftcron.v1.TriggerRequest\x1a\x10.raftcron.v1.Job\x12S\n" +
 	"\fListAttempts\x12 .raftcron.v1.ListAttemptsRequest\x1a!.raftcron.v1.ListAttemptsResponse\x12P\n" +
 	"\vListWorkers\x12\x1f.raftcron.v1.ListWorkersRequest\x1a .raftcron.v1.ListWorkersResponse\x129\n" +
-	"\x04Logs\x12\x18.raftcron.v1.LogsRequest\x1a\x15.raftcron.v1.LogChunk0\x01\x12D\n" +
+	"\x04Logs\x12\x18.raftcron.v1.LogsRequest\x1a\x15.raftcron.v1.LogChunk0\x01\x12=\n" +
+	"\x05Watch\x12\x19.raftcron.v1.WatchRequest\x1a\x17.raftcron.v1.WatchEvent0\x01\x12M\n" +
+	"\n" +
+	"ListEvents\x12\x1e.raftcron.v1.ListEventsRequest\x1a\x1f.raftcron.v1.ListEventsResponse\x12D\n" +
 	"\aMembers\x12\x1b.raftcron.v1.MembersRequest\x1a\x1c.raftcron.v1.MembersResponse\x12;\n" +
 	"\x04Join\x12\x18.raftcron.v1.JoinRequest\x1a\x19.raftcron.v1.JoinResponse\x12M\n" +
 	"\n" +
@@ -2207,7 +2562,7 @@ func file_raftcron_v1_api_proto_rawDescGZIP() []byte {
 	return file_raftcron_v1_api_proto_rawDescData
 }
 
-var file_raftcron_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_raftcron_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_raftcron_v1_api_proto_goTypes = []any{
 	(*Resource)(nil),                     // 0: raftcron.v1.Resource
 	(*ApplyRequest)(nil),                 // 1: raftcron.v1.ApplyRequest
@@ -2248,77 +2603,91 @@ var file_raftcron_v1_api_proto_goTypes = []any{
 	(*ACLTokenRevokeResponse)(nil),       // 36: raftcron.v1.ACLTokenRevokeResponse
 	(*WhoAmIRequest)(nil),                // 37: raftcron.v1.WhoAmIRequest
 	(*WhoAmIResponse)(nil),               // 38: raftcron.v1.WhoAmIResponse
-	(*CronJob)(nil),                      // 39: raftcron.v1.CronJob
-	(*Job)(nil),                          // 40: raftcron.v1.Job
-	(*Secret)(nil),                       // 41: raftcron.v1.Secret
-	(*Attempt)(nil),                      // 42: raftcron.v1.Attempt
-	(*Worker)(nil),                       // 43: raftcron.v1.Worker
-	(*timestamppb.Timestamp)(nil),        // 44: google.protobuf.Timestamp
-	(*ClusterSettings)(nil),              // 45: raftcron.v1.ClusterSettings
-	(*ACLToken)(nil),                     // 46: raftcron.v1.ACLToken
+	(*WatchRequest)(nil),                 // 39: raftcron.v1.WatchRequest
+	(*WatchEvent)(nil),                   // 40: raftcron.v1.WatchEvent
+	(*ListEventsRequest)(nil),            // 41: raftcron.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),           // 42: raftcron.v1.ListEventsResponse
+	(*CronJob)(nil),                      // 43: raftcron.v1.CronJob
+	(*Job)(nil),                          // 44: raftcron.v1.Job
+	(*Secret)(nil),                       // 45: raftcron.v1.Secret
+	(*Attempt)(nil),                      // 46: raftcron.v1.Attempt
+	(*Worker)(nil),                       // 47: raftcron.v1.Worker
+	(*timestamppb.Timestamp)(nil),        // 48: google.protobuf.Timestamp
+	(*ClusterSettings)(nil),              // 49: raftcron.v1.ClusterSettings
+	(*ACLToken)(nil),                     // 50: raftcron.v1.ACLToken
+	(*Event)(nil),                        // 51: raftcron.v1.Event
 }
 var file_raftcron_v1_api_proto_depIdxs = []int32{
-	39, // 0: raftcron.v1.Resource.cron_job:type_name -> raftcron.v1.CronJob
-	40, // 1: raftcron.v1.Resource.job:type_name -> raftcron.v1.Job
-	41, // 2: raftcron.v1.Resource.secret:type_name -> raftcron.v1.Secret
+	43, // 0: raftcron.v1.Resource.cron_job:type_name -> raftcron.v1.CronJob
+	44, // 1: raftcron.v1.Resource.job:type_name -> raftcron.v1.Job
+	45, // 2: raftcron.v1.Resource.secret:type_name -> raftcron.v1.Secret
 	0,  // 3: raftcron.v1.ApplyRequest.resources:type_name -> raftcron.v1.Resource
 	2,  // 4: raftcron.v1.ApplyResponse.results:type_name -> raftcron.v1.ApplyResult
 	0,  // 5: raftcron.v1.ListResponse.items:type_name -> raftcron.v1.Resource
-	42, // 6: raftcron.v1.ListAttemptsResponse.attempts:type_name -> raftcron.v1.Attempt
-	43, // 7: raftcron.v1.ListWorkersResponse.workers:type_name -> raftcron.v1.Worker
-	44, // 8: raftcron.v1.Member.last_contact:type_name -> google.protobuf.Timestamp
+	46, // 6: raftcron.v1.ListAttemptsResponse.attempts:type_name -> raftcron.v1.Attempt
+	47, // 7: raftcron.v1.ListWorkersResponse.workers:type_name -> raftcron.v1.Worker
+	48, // 8: raftcron.v1.Member.last_contact:type_name -> google.protobuf.Timestamp
 	19, // 9: raftcron.v1.MembersResponse.members:type_name -> raftcron.v1.Member
-	45, // 10: raftcron.v1.UpdateClusterSettingsRequest.settings:type_name -> raftcron.v1.ClusterSettings
-	46, // 11: raftcron.v1.ACLTokenSecret.token:type_name -> raftcron.v1.ACLToken
-	46, // 12: raftcron.v1.ACLTokenListResponse.tokens:type_name -> raftcron.v1.ACLToken
-	46, // 13: raftcron.v1.WhoAmIResponse.token:type_name -> raftcron.v1.ACLToken
-	1,  // 14: raftcron.v1.RaftCron.Apply:input_type -> raftcron.v1.ApplyRequest
-	4,  // 15: raftcron.v1.RaftCron.Get:input_type -> raftcron.v1.GetRequest
-	5,  // 16: raftcron.v1.RaftCron.List:input_type -> raftcron.v1.ListRequest
-	7,  // 17: raftcron.v1.RaftCron.Delete:input_type -> raftcron.v1.DeleteRequest
-	9,  // 18: raftcron.v1.RaftCron.SetSuspend:input_type -> raftcron.v1.SetSuspendRequest
-	11, // 19: raftcron.v1.RaftCron.Trigger:input_type -> raftcron.v1.TriggerRequest
-	12, // 20: raftcron.v1.RaftCron.ListAttempts:input_type -> raftcron.v1.ListAttemptsRequest
-	14, // 21: raftcron.v1.RaftCron.ListWorkers:input_type -> raftcron.v1.ListWorkersRequest
-	16, // 22: raftcron.v1.RaftCron.Logs:input_type -> raftcron.v1.LogsRequest
-	18, // 23: raftcron.v1.RaftCron.Members:input_type -> raftcron.v1.MembersRequest
-	21, // 24: raftcron.v1.RaftCron.Join:input_type -> raftcron.v1.JoinRequest
-	23, // 25: raftcron.v1.RaftCron.RemovePeer:input_type -> raftcron.v1.RemovePeerRequest
-	25, // 26: raftcron.v1.RaftCron.SnapshotSave:input_type -> raftcron.v1.SnapshotSaveRequest
-	26, // 27: raftcron.v1.RaftCron.SnapshotRestore:input_type -> raftcron.v1.SnapshotChunk
-	28, // 28: raftcron.v1.RaftCron.GetClusterSettings:input_type -> raftcron.v1.GetClusterSettingsRequest
-	29, // 29: raftcron.v1.RaftCron.UpdateClusterSettings:input_type -> raftcron.v1.UpdateClusterSettingsRequest
-	30, // 30: raftcron.v1.RaftCron.ACLBootstrap:input_type -> raftcron.v1.ACLBootstrapRequest
-	31, // 31: raftcron.v1.RaftCron.ACLTokenCreate:input_type -> raftcron.v1.ACLTokenCreateRequest
-	33, // 32: raftcron.v1.RaftCron.ACLTokenList:input_type -> raftcron.v1.ACLTokenListRequest
-	35, // 33: raftcron.v1.RaftCron.ACLTokenRevoke:input_type -> raftcron.v1.ACLTokenRevokeRequest
-	37, // 34: raftcron.v1.RaftCron.WhoAmI:input_type -> raftcron.v1.WhoAmIRequest
-	3,  // 35: raftcron.v1.RaftCron.Apply:output_type -> raftcron.v1.ApplyResponse
-	0,  // 36: raftcron.v1.RaftCron.Get:output_type -> raftcron.v1.Resource
-	6,  // 37: raftcron.v1.RaftCron.List:output_type -> raftcron.v1.ListResponse
-	8,  // 38: raftcron.v1.RaftCron.Delete:output_type -> raftcron.v1.DeleteResponse
-	10, // 39: raftcron.v1.RaftCron.SetSuspend:output_type -> raftcron.v1.SetSuspendResponse
-	40, // 40: raftcron.v1.RaftCron.Trigger:output_type -> raftcron.v1.Job
-	13, // 41: raftcron.v1.RaftCron.ListAttempts:output_type -> raftcron.v1.ListAttemptsResponse
-	15, // 42: raftcron.v1.RaftCron.ListWorkers:output_type -> raftcron.v1.ListWorkersResponse
-	17, // 43: raftcron.v1.RaftCron.Logs:output_type -> raftcron.v1.LogChunk
-	20, // 44: raftcron.v1.RaftCron.Members:output_type -> raftcron.v1.MembersResponse
-	22, // 45: raftcron.v1.RaftCron.Join:output_type -> raftcron.v1.JoinResponse
-	24, // 46: raftcron.v1.RaftCron.RemovePeer:output_type -> raftcron.v1.RemovePeerResponse
-	26, // 47: raftcron.v1.RaftCron.SnapshotSave:output_type -> raftcron.v1.SnapshotChunk
-	27, // 48: raftcron.v1.RaftCron.SnapshotRestore:output_type -> raftcron.v1.SnapshotRestoreResponse
-	45, // 49: raftcron.v1.RaftCron.GetClusterSettings:output_type -> raftcron.v1.ClusterSettings
-	45, // 50: raftcron.v1.RaftCron.UpdateClusterSettings:output_type -> raftcron.v1.ClusterSettings
-	32, // 51: raftcron.v1.RaftCron.ACLBootstrap:output_type -> raftcron.v1.ACLTokenSecret
-	32, // 52: raftcron.v1.RaftCron.ACLTokenCreate:output_type -> raftcron.v1.ACLTokenSecret
-	34, // 53: raftcron.v1.RaftCron.ACLTokenList:output_type -> raftcron.v1.ACLTokenListResponse
-	36, // 54: raftcron.v1.RaftCron.ACLTokenRevoke:output_type -> raftcron.v1.ACLTokenRevokeResponse
-	38, // 55: raftcron.v1.RaftCron.WhoAmI:output_type -> raftcron.v1.WhoAmIResponse
-	35, // [35:56] is the sub-list for method output_type
-	14, // [14:35] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	49, // 10: raftcron.v1.UpdateClusterSettingsRequest.settings:type_name -> raftcron.v1.ClusterSettings
+	50, // 11: raftcron.v1.ACLTokenSecret.token:type_name -> raftcron.v1.ACLToken
+	50, // 12: raftcron.v1.ACLTokenListResponse.tokens:type_name -> raftcron.v1.ACLToken
+	50, // 13: raftcron.v1.WhoAmIResponse.token:type_name -> raftcron.v1.ACLToken
+	43, // 14: raftcron.v1.WatchEvent.cron_job:type_name -> raftcron.v1.CronJob
+	44, // 15: raftcron.v1.WatchEvent.job:type_name -> raftcron.v1.Job
+	46, // 16: raftcron.v1.WatchEvent.attempt:type_name -> raftcron.v1.Attempt
+	51, // 17: raftcron.v1.WatchEvent.event:type_name -> raftcron.v1.Event
+	51, // 18: raftcron.v1.ListEventsResponse.events:type_name -> raftcron.v1.Event
+	1,  // 19: raftcron.v1.RaftCron.Apply:input_type -> raftcron.v1.ApplyRequest
+	4,  // 20: raftcron.v1.RaftCron.Get:input_type -> raftcron.v1.GetRequest
+	5,  // 21: raftcron.v1.RaftCron.List:input_type -> raftcron.v1.ListRequest
+	7,  // 22: raftcron.v1.RaftCron.Delete:input_type -> raftcron.v1.DeleteRequest
+	9,  // 23: raftcron.v1.RaftCron.SetSuspend:input_type -> raftcron.v1.SetSuspendRequest
+	11, // 24: raftcron.v1.RaftCron.Trigger:input_type -> raftcron.v1.TriggerRequest
+	12, // 25: raftcron.v1.RaftCron.ListAttempts:input_type -> raftcron.v1.ListAttemptsRequest
+	14, // 26: raftcron.v1.RaftCron.ListWorkers:input_type -> raftcron.v1.ListWorkersRequest
+	16, // 27: raftcron.v1.RaftCron.Logs:input_type -> raftcron.v1.LogsRequest
+	39, // 28: raftcron.v1.RaftCron.Watch:input_type -> raftcron.v1.WatchRequest
+	41, // 29: raftcron.v1.RaftCron.ListEvents:input_type -> raftcron.v1.ListEventsRequest
+	18, // 30: raftcron.v1.RaftCron.Members:input_type -> raftcron.v1.MembersRequest
+	21, // 31: raftcron.v1.RaftCron.Join:input_type -> raftcron.v1.JoinRequest
+	23, // 32: raftcron.v1.RaftCron.RemovePeer:input_type -> raftcron.v1.RemovePeerRequest
+	25, // 33: raftcron.v1.RaftCron.SnapshotSave:input_type -> raftcron.v1.SnapshotSaveRequest
+	26, // 34: raftcron.v1.RaftCron.SnapshotRestore:input_type -> raftcron.v1.SnapshotChunk
+	28, // 35: raftcron.v1.RaftCron.GetClusterSettings:input_type -> raftcron.v1.GetClusterSettingsRequest
+	29, // 36: raftcron.v1.RaftCron.UpdateClusterSettings:input_type -> raftcron.v1.UpdateClusterSettingsRequest
+	30, // 37: raftcron.v1.RaftCron.ACLBootstrap:input_type -> raftcron.v1.ACLBootstrapRequest
+	31, // 38: raftcron.v1.RaftCron.ACLTokenCreate:input_type -> raftcron.v1.ACLTokenCreateRequest
+	33, // 39: raftcron.v1.RaftCron.ACLTokenList:input_type -> raftcron.v1.ACLTokenListRequest
+	35, // 40: raftcron.v1.RaftCron.ACLTokenRevoke:input_type -> raftcron.v1.ACLTokenRevokeRequest
+	37, // 41: raftcron.v1.RaftCron.WhoAmI:input_type -> raftcron.v1.WhoAmIRequest
+	3,  // 42: raftcron.v1.RaftCron.Apply:output_type -> raftcron.v1.ApplyResponse
+	0,  // 43: raftcron.v1.RaftCron.Get:output_type -> raftcron.v1.Resource
+	6,  // 44: raftcron.v1.RaftCron.List:output_type -> raftcron.v1.ListResponse
+	8,  // 45: raftcron.v1.RaftCron.Delete:output_type -> raftcron.v1.DeleteResponse
+	10, // 46: raftcron.v1.RaftCron.SetSuspend:output_type -> raftcron.v1.SetSuspendResponse
+	44, // 47: raftcron.v1.RaftCron.Trigger:output_type -> raftcron.v1.Job
+	13, // 48: raftcron.v1.RaftCron.ListAttempts:output_type -> raftcron.v1.ListAttemptsResponse
+	15, // 49: raftcron.v1.RaftCron.ListWorkers:output_type -> raftcron.v1.ListWorkersResponse
+	17, // 50: raftcron.v1.RaftCron.Logs:output_type -> raftcron.v1.LogChunk
+	40, // 51: raftcron.v1.RaftCron.Watch:output_type -> raftcron.v1.WatchEvent
+	42, // 52: raftcron.v1.RaftCron.ListEvents:output_type -> raftcron.v1.ListEventsResponse
+	20, // 53: raftcron.v1.RaftCron.Members:output_type -> raftcron.v1.MembersResponse
+	22, // 54: raftcron.v1.RaftCron.Join:output_type -> raftcron.v1.JoinResponse
+	24, // 55: raftcron.v1.RaftCron.RemovePeer:output_type -> raftcron.v1.RemovePeerResponse
+	26, // 56: raftcron.v1.RaftCron.SnapshotSave:output_type -> raftcron.v1.SnapshotChunk
+	27, // 57: raftcron.v1.RaftCron.SnapshotRestore:output_type -> raftcron.v1.SnapshotRestoreResponse
+	49, // 58: raftcron.v1.RaftCron.GetClusterSettings:output_type -> raftcron.v1.ClusterSettings
+	49, // 59: raftcron.v1.RaftCron.UpdateClusterSettings:output_type -> raftcron.v1.ClusterSettings
+	32, // 60: raftcron.v1.RaftCron.ACLBootstrap:output_type -> raftcron.v1.ACLTokenSecret
+	32, // 61: raftcron.v1.RaftCron.ACLTokenCreate:output_type -> raftcron.v1.ACLTokenSecret
+	34, // 62: raftcron.v1.RaftCron.ACLTokenList:output_type -> raftcron.v1.ACLTokenListResponse
+	36, // 63: raftcron.v1.RaftCron.ACLTokenRevoke:output_type -> raftcron.v1.ACLTokenRevokeResponse
+	38, // 64: raftcron.v1.RaftCron.WhoAmI:output_type -> raftcron.v1.WhoAmIResponse
+	42, // [42:65] is the sub-list for method output_type
+	19, // [19:42] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_api_proto_init() }
@@ -2333,13 +2702,19 @@ func file_raftcron_v1_api_proto_init() {
 		(*Resource_Job)(nil),
 		(*Resource_Secret)(nil),
 	}
+	file_raftcron_v1_api_proto_msgTypes[40].OneofWrappers = []any{
+		(*WatchEvent_CronJob)(nil),
+		(*WatchEvent_Job)(nil),
+		(*WatchEvent_Attempt)(nil),
+		(*WatchEvent_Event)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftcron_v1_api_proto_rawDesc), len(file_raftcron_v1_api_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   39,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -34,6 +34,8 @@ const (
 	RaftCron_ListAttempts_FullMethodName          = "/raftcron.v1.RaftCron/ListAttempts"
 	RaftCron_ListWorkers_FullMethodName           = "/raftcron.v1.RaftCron/ListWorkers"
 	RaftCron_Logs_FullMethodName                  = "/raftcron.v1.RaftCron/Logs"
+	RaftCron_Watch_FullMethodName                 = "/raftcron.v1.RaftCron/Watch"
+	RaftCron_ListEvents_FullMethodName            = "/raftcron.v1.RaftCron/ListEvents"
 	RaftCron_Members_FullMethodName               = "/raftcron.v1.RaftCron/Members"
 	RaftCron_Join_FullMethodName                  = "/raftcron.v1.RaftCron/Join"
 	RaftCron_RemovePeer_FullMethodName            = "/raftcron.v1.RaftCron/RemovePeer"
@@ -61,6 +63,13 @@ type RaftCronClient interface {
 	ListAttempts(ctx context.Context, in *ListAttemptsRequest, opts ...grpc.CallOption) (*ListAttemptsResponse, error)
 	ListWorkers(ctx context.Context, in *ListWorkersRequest, opts ...grpc.CallOption) (*ListWorkersResponse, error)
 	Logs(ctx context.Context, in *LogsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LogChunk], error)
+	// Watch streams changes as they are applied to the serving replica, from
+	// the FSM's change log (not polling). Resumable: since_index names the
+	// last Raft index the caller has seen.
+	Watch(ctx context.Context, in *WatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEvent], error)
+	// What happened and why (Job created, tick skipped, attempt started,
+	// exited, killed …), from the replicated, bounded event table.
+	ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error)
 	Members(ctx context.Context, in *MembersRequest, opts ...grpc.CallOption) (*MembersResponse, error)
 	Join(ctx context.Context, in *JoinRequest, opts ...grpc.CallOption) (*JoinResponse, error)
 	RemovePeer(ctx context.Context, in *RemovePeerRequest, opts ...grpc.CallOption) (*RemovePeerResponse, error)
@@ -190,6 +199,35 @@ func (c *raftCronClient) Logs(ctx context.Context, in *LogsRequest, opts ...grpc
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type RaftCron_LogsClient = grpc.ServerStreamingClient[LogChunk]
 
+func (c *raftCronClient) Watch(ctx context.Context, in *WatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEvent], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &RaftCron_ServiceDesc.Streams[1], RaftCron_Watch_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchRequest, WatchEvent]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type RaftCron_WatchClient = grpc.ServerStreamingClient[WatchEvent]
+
+func (c *raftCronClient) ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListEventsResponse)
+	err := c.cc.Invoke(ctx, RaftCron_ListEvents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *raftCronClient) Members(ctx context.Context, in *MembersRequest, opts ...grpc.CallOption) (*MembersResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(MembersResponse)
@@ -222,7 +260,7 @@ func (c *raftCronClient) RemovePeer(ctx context.Context, in *RemovePeerRequest, 
 
 func (c *raftCronClient) SnapshotSave(ctx context.Context, in *SnapshotSaveRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SnapshotChunk], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &RaftCron_ServiceDesc.Streams[1], RaftCron_SnapshotSave_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &RaftCron_ServiceDesc.Streams[2], RaftCron_SnapshotSave_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +279,7 @@ type RaftCron_SnapshotSaveClient = grpc.ServerStreamingClient[SnapshotChunk]
 
 func (c *raftCronClient) SnapshotRestore(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[SnapshotChunk, SnapshotRestoreResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &RaftCron_ServiceDesc.Streams[2], RaftCron_SnapshotRestore_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &RaftCron_ServiceDesc.Streams[3], RaftCron_SnapshotRestore_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -335,6 +373,13 @@ type RaftCronServer interface {
 	ListAttempts(context.Context, *ListAttemptsRequest) (*ListAttemptsResponse, error)
 	ListWorkers(context.Context, *ListWorkersRequest) (*ListWorkersResponse, error)
 	Logs(*LogsRequest, grpc.ServerStreamingServer[LogChunk]) error
+	// Watch streams changes as they are applied to the serving replica, from
+	// the FSM's change log (not polling). Resumable: since_index names the
+	// last Raft index the caller has seen.
+	Watch(*WatchRequest, grpc.ServerStreamingServer[WatchEvent]) error
+	// What happened and why (Job created, tick skipped, attempt started,
+	// exited, killed …), from the replicated, bounded event table.
+	ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error)
 	Members(context.Context, *MembersRequest) (*MembersResponse, error)
 	Join(context.Context, *JoinRequest) (*JoinResponse, error)
 	RemovePeer(context.Context, *RemovePeerRequest) (*RemovePeerResponse, error)
@@ -391,6 +436,12 @@ func (UnimplementedRaftCronServer) ListWorkers(context.Context, *ListWorkersRequ
 }
 func (UnimplementedRaftCronServer) Logs(*LogsRequest, grpc.ServerStreamingServer[LogChunk]) error {
 	return status.Errorf(codes.Unimplemented, "method Logs not implemented")
+}
+func (UnimplementedRaftCronServer) Watch(*WatchRequest, grpc.ServerStreamingServer[WatchEvent]) error {
+	return status.Errorf(codes.Unimplemented, "method Watch not implemented")
+}
+func (UnimplementedRaftCronServer) ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListEvents not implemented")
 }
 func (UnimplementedRaftCronServer) Members(context.Context, *MembersRequest) (*MembersResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Members not implemented")
@@ -603,6 +654,35 @@ func _RaftCron_Logs_Handler(srv interface{}, stream grpc.ServerStream) error {
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type RaftCron_LogsServer = grpc.ServerStreamingServer[LogChunk]
+
+func _RaftCron_Watch_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(RaftCronServer).Watch(m, &grpc.GenericServerStream[WatchRequest, WatchEvent]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type RaftCron_WatchServer = grpc.ServerStreamingServer[WatchEvent]
+
+func _RaftCron_ListEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListEventsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RaftCronServer).ListEvents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RaftCron_ListEvents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RaftCronServer).ListEvents(ctx, req.(*ListEventsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
 
 func _RaftCron_Members_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(MembersRequest)
@@ -842,6 +922,10 @@ var RaftCron_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _RaftCron_ListWorkers_Handler,
 		},
 		{
+			MethodName: "ListEvents",
+			Handler:    _RaftCron_ListEvents_Handler,
+		},
+		{
 			MethodName: "Members",
 			Handler:    _RaftCron_Members_Handler,
 		},
@@ -886,6 +970,11 @@ var RaftCron_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Logs",
 			Handler:       _RaftCron_Logs_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "Watch",
+			Handler:       _RaftCron_Watch_Handler,
 			ServerStreams: true,
 		},
 		{

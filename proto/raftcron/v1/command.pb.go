@@ -48,6 +48,7 @@ type Command struct {
 	//	*Command_AclBootstrap
 	//	*Command_AclTokenUpsert
 	//	*Command_AclTokenDelete
+	//	*Command_PruneEvents
 	Op            isCommand_Op `protobuf_oneof:"op"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -252,6 +253,15 @@ func (x *Command) GetAclTokenDelete() *ACLTokenDelete {
 	return nil
 }
 
+func (x *Command) GetPruneEvents() *PruneEvents {
+	if x != nil {
+		if x, ok := x.Op.(*Command_PruneEvents); ok {
+			return x.PruneEvents
+		}
+	}
+	return nil
+}
+
 type isCommand_Op interface {
 	isCommand_Op()
 }
@@ -328,6 +338,10 @@ type Command_AclTokenDelete struct {
 	AclTokenDelete *ACLTokenDelete `protobuf:"bytes,18,opt,name=acl_token_delete,json=aclTokenDelete,proto3,oneof"`
 }
 
+type Command_PruneEvents struct {
+	PruneEvents *PruneEvents `protobuf:"bytes,19,opt,name=prune_events,json=pruneEvents,proto3,oneof"`
+}
+
 func (*Command_Batch) isCommand_Op() {}
 
 func (*Command_ApplyResources) isCommand_Op() {}
@@ -363,6 +377,8 @@ func (*Command_AclBootstrap) isCommand_Op() {}
 func (*Command_AclTokenUpsert) isCommand_Op() {}
 
 func (*Command_AclTokenDelete) isCommand_Op() {}
+
+func (*Command_PruneEvents) isCommand_Op() {}
 
 // Many commands in one log entry; each is applied in order and has its own result.
 type Batch struct {
@@ -1612,11 +1628,67 @@ func (x *ACLTokenDelete) GetAccessorId() string {
 	return ""
 }
 
+// Leader: drops the oldest events, every event up to and including
+// (through_index, through_seq) in event order (scheduler.EventsToPrune
+// decides by count and age).
+type PruneEvents struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ThroughIndex  uint64                 `protobuf:"varint,1,opt,name=through_index,json=throughIndex,proto3" json:"through_index,omitempty"`
+	ThroughSeq    uint32                 `protobuf:"varint,2,opt,name=through_seq,json=throughSeq,proto3" json:"through_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PruneEvents) Reset() {
+	*x = PruneEvents{}
+	mi := &file_raftcron_v1_command_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PruneEvents) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PruneEvents) ProtoMessage() {}
+
+func (x *PruneEvents) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_command_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PruneEvents.ProtoReflect.Descriptor instead.
+func (*PruneEvents) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_command_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *PruneEvents) GetThroughIndex() uint64 {
+	if x != nil {
+		return x.ThroughIndex
+	}
+	return 0
+}
+
+func (x *PruneEvents) GetThroughSeq() uint32 {
+	if x != nil {
+		return x.ThroughSeq
+	}
+	return 0
+}
+
 var File_raftcron_v1_command_proto protoreflect.FileDescriptor
 
 const file_raftcron_v1_command_proto_rawDesc = "" +
 	"\n" +
-	"\x19raftcron/v1/command.proto\x12\vraftcron.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15raftcron/v1/acl.proto\x1a\x1braftcron/v1/resources.proto\"\xef\t\n" +
+	"\x19raftcron/v1/command.proto\x12\vraftcron.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15raftcron/v1/acl.proto\x1a\x1braftcron/v1/resources.proto\"\xae\n" +
+	"\n" +
 	"\aCommand\x12*\n" +
 	"\x05batch\x18\x01 \x01(\v2\x12.raftcron.v1.BatchH\x00R\x05batch\x12F\n" +
 	"\x0fapply_resources\x18\x02 \x01(\v2\x1b.raftcron.v1.ApplyResourcesH\x00R\x0eapplyResources\x12F\n" +
@@ -1638,7 +1710,8 @@ const file_raftcron_v1_command_proto_rawDesc = "" +
 	"\x14set_cluster_settings\x18\x0f \x01(\v2\x1f.raftcron.v1.SetClusterSettingsH\x00R\x12setClusterSettings\x12@\n" +
 	"\racl_bootstrap\x18\x10 \x01(\v2\x19.raftcron.v1.ACLBootstrapH\x00R\faclBootstrap\x12G\n" +
 	"\x10acl_token_upsert\x18\x11 \x01(\v2\x1b.raftcron.v1.ACLTokenUpsertH\x00R\x0eaclTokenUpsert\x12G\n" +
-	"\x10acl_token_delete\x18\x12 \x01(\v2\x1b.raftcron.v1.ACLTokenDeleteH\x00R\x0eaclTokenDeleteB\x04\n" +
+	"\x10acl_token_delete\x18\x12 \x01(\v2\x1b.raftcron.v1.ACLTokenDeleteH\x00R\x0eaclTokenDelete\x12=\n" +
+	"\fprune_events\x18\x13 \x01(\v2\x18.raftcron.v1.PruneEventsH\x00R\vpruneEventsB\x04\n" +
 	"\x02op\"9\n" +
 	"\x05Batch\x120\n" +
 	"\bcommands\x18\x01 \x03(\v2\x14.raftcron.v1.CommandR\bcommands\"\xc6\x01\n" +
@@ -1730,7 +1803,11 @@ const file_raftcron_v1_command_proto_rawDesc = "" +
 	"\x05token\x18\x01 \x01(\v2\x15.raftcron.v1.ACLTokenR\x05token\"1\n" +
 	"\x0eACLTokenDelete\x12\x1f\n" +
 	"\vaccessor_id\x18\x01 \x01(\tR\n" +
-	"accessorIdB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
+	"accessorId\"S\n" +
+	"\vPruneEvents\x12#\n" +
+	"\rthrough_index\x18\x01 \x01(\x04R\fthroughIndex\x12\x1f\n" +
+	"\vthrough_seq\x18\x02 \x01(\rR\n" +
+	"throughSeqB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
 
 var (
 	file_raftcron_v1_command_proto_rawDescOnce sync.Once
@@ -1744,7 +1821,7 @@ func file_raftcron_v1_command_proto_rawDescGZIP() []byte {
 	return file_raftcron_v1_command_proto_rawDescData
 }
 
-var file_raftcron_v1_command_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_raftcron_v1_command_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_raftcron_v1_command_proto_goTypes = []any{
 	(*Command)(nil),               // 0: raftcron.v1.Command
 	(*Batch)(nil),                 // 1: raftcron.v1.Batch
@@ -1766,15 +1843,16 @@ var file_raftcron_v1_command_proto_goTypes = []any{
 	(*ACLBootstrap)(nil),          // 17: raftcron.v1.ACLBootstrap
 	(*ACLTokenUpsert)(nil),        // 18: raftcron.v1.ACLTokenUpsert
 	(*ACLTokenDelete)(nil),        // 19: raftcron.v1.ACLTokenDelete
-	(*CronJob)(nil),               // 20: raftcron.v1.CronJob
-	(*Job)(nil),                   // 21: raftcron.v1.Job
-	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
-	(*Secret)(nil),                // 23: raftcron.v1.Secret
-	(*ScheduleDecision)(nil),      // 24: raftcron.v1.ScheduleDecision
-	(*JobStatus)(nil),             // 25: raftcron.v1.JobStatus
-	(*Attempt)(nil),               // 26: raftcron.v1.Attempt
-	(*ClusterSettings)(nil),       // 27: raftcron.v1.ClusterSettings
-	(*ACLToken)(nil),              // 28: raftcron.v1.ACLToken
+	(*PruneEvents)(nil),           // 20: raftcron.v1.PruneEvents
+	(*CronJob)(nil),               // 21: raftcron.v1.CronJob
+	(*Job)(nil),                   // 22: raftcron.v1.Job
+	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
+	(*Secret)(nil),                // 24: raftcron.v1.Secret
+	(*ScheduleDecision)(nil),      // 25: raftcron.v1.ScheduleDecision
+	(*JobStatus)(nil),             // 26: raftcron.v1.JobStatus
+	(*Attempt)(nil),               // 27: raftcron.v1.Attempt
+	(*ClusterSettings)(nil),       // 28: raftcron.v1.ClusterSettings
+	(*ACLToken)(nil),              // 29: raftcron.v1.ACLToken
 }
 var file_raftcron_v1_command_proto_depIdxs = []int32{
 	1,  // 0: raftcron.v1.Command.batch:type_name -> raftcron.v1.Batch
@@ -1795,33 +1873,34 @@ var file_raftcron_v1_command_proto_depIdxs = []int32{
 	17, // 15: raftcron.v1.Command.acl_bootstrap:type_name -> raftcron.v1.ACLBootstrap
 	18, // 16: raftcron.v1.Command.acl_token_upsert:type_name -> raftcron.v1.ACLTokenUpsert
 	19, // 17: raftcron.v1.Command.acl_token_delete:type_name -> raftcron.v1.ACLTokenDelete
-	0,  // 18: raftcron.v1.Batch.commands:type_name -> raftcron.v1.Command
-	20, // 19: raftcron.v1.ApplyResources.cron_jobs:type_name -> raftcron.v1.CronJob
-	21, // 20: raftcron.v1.ApplyResources.jobs:type_name -> raftcron.v1.Job
-	22, // 21: raftcron.v1.ApplyResources.now:type_name -> google.protobuf.Timestamp
-	23, // 22: raftcron.v1.ApplyResources.secrets:type_name -> raftcron.v1.Secret
-	22, // 23: raftcron.v1.SetSuspend.now:type_name -> google.protobuf.Timestamp
-	21, // 24: raftcron.v1.CreateJobs.jobs:type_name -> raftcron.v1.Job
-	24, // 25: raftcron.v1.UpdateCronJobStatus.decisions:type_name -> raftcron.v1.ScheduleDecision
-	22, // 26: raftcron.v1.UpdateCronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
-	22, // 27: raftcron.v1.UpdateCronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
-	25, // 28: raftcron.v1.PutJobStatus.status:type_name -> raftcron.v1.JobStatus
-	26, // 29: raftcron.v1.CreateAttempts.attempts:type_name -> raftcron.v1.Attempt
-	22, // 30: raftcron.v1.AssignAttempt.now:type_name -> google.protobuf.Timestamp
-	22, // 31: raftcron.v1.ReportAttempt.start_time:type_name -> google.protobuf.Timestamp
-	22, // 32: raftcron.v1.ReportAttempt.finish_time:type_name -> google.protobuf.Timestamp
-	22, // 33: raftcron.v1.MarkAttemptLost.now:type_name -> google.protobuf.Timestamp
-	22, // 34: raftcron.v1.RequestKill.now:type_name -> google.protobuf.Timestamp
-	24, // 35: raftcron.v1.CommandResult.decisions:type_name -> raftcron.v1.ScheduleDecision
-	27, // 36: raftcron.v1.SetClusterSettings.settings:type_name -> raftcron.v1.ClusterSettings
-	22, // 37: raftcron.v1.SetClusterSettings.now:type_name -> google.protobuf.Timestamp
-	28, // 38: raftcron.v1.ACLBootstrap.token:type_name -> raftcron.v1.ACLToken
-	28, // 39: raftcron.v1.ACLTokenUpsert.token:type_name -> raftcron.v1.ACLToken
-	40, // [40:40] is the sub-list for method output_type
-	40, // [40:40] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	20, // 18: raftcron.v1.Command.prune_events:type_name -> raftcron.v1.PruneEvents
+	0,  // 19: raftcron.v1.Batch.commands:type_name -> raftcron.v1.Command
+	21, // 20: raftcron.v1.ApplyResources.cron_jobs:type_name -> raftcron.v1.CronJob
+	22, // 21: raftcron.v1.ApplyResources.jobs:type_name -> raftcron.v1.Job
+	23, // 22: raftcron.v1.ApplyResources.now:type_name -> google.protobuf.Timestamp
+	24, // 23: raftcron.v1.ApplyResources.secrets:type_name -> raftcron.v1.Secret
+	23, // 24: raftcron.v1.SetSuspend.now:type_name -> google.protobuf.Timestamp
+	22, // 25: raftcron.v1.CreateJobs.jobs:type_name -> raftcron.v1.Job
+	25, // 26: raftcron.v1.UpdateCronJobStatus.decisions:type_name -> raftcron.v1.ScheduleDecision
+	23, // 27: raftcron.v1.UpdateCronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
+	23, // 28: raftcron.v1.UpdateCronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
+	26, // 29: raftcron.v1.PutJobStatus.status:type_name -> raftcron.v1.JobStatus
+	27, // 30: raftcron.v1.CreateAttempts.attempts:type_name -> raftcron.v1.Attempt
+	23, // 31: raftcron.v1.AssignAttempt.now:type_name -> google.protobuf.Timestamp
+	23, // 32: raftcron.v1.ReportAttempt.start_time:type_name -> google.protobuf.Timestamp
+	23, // 33: raftcron.v1.ReportAttempt.finish_time:type_name -> google.protobuf.Timestamp
+	23, // 34: raftcron.v1.MarkAttemptLost.now:type_name -> google.protobuf.Timestamp
+	23, // 35: raftcron.v1.RequestKill.now:type_name -> google.protobuf.Timestamp
+	25, // 36: raftcron.v1.CommandResult.decisions:type_name -> raftcron.v1.ScheduleDecision
+	28, // 37: raftcron.v1.SetClusterSettings.settings:type_name -> raftcron.v1.ClusterSettings
+	23, // 38: raftcron.v1.SetClusterSettings.now:type_name -> google.protobuf.Timestamp
+	29, // 39: raftcron.v1.ACLBootstrap.token:type_name -> raftcron.v1.ACLToken
+	29, // 40: raftcron.v1.ACLTokenUpsert.token:type_name -> raftcron.v1.ACLToken
+	41, // [41:41] is the sub-list for method output_type
+	41, // [41:41] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_command_proto_init() }
@@ -1850,6 +1929,7 @@ func file_raftcron_v1_command_proto_init() {
 		(*Command_AclBootstrap)(nil),
 		(*Command_AclTokenUpsert)(nil),
 		(*Command_AclTokenDelete)(nil),
+		(*Command_PruneEvents)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1857,7 +1937,7 @@ func file_raftcron_v1_command_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftcron_v1_command_proto_rawDesc), len(file_raftcron_v1_command_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -2626,6 +2626,140 @@ func (x *ClusterSettings) GetClusterId() string {
 	return ""
 }
 
+// Something that happened to a CronJob, Job or attempt, recorded by the FSM
+// from the command that made it happen (its time comes from that command).
+type Event struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Raft index of the entry that recorded it, and its position in that
+	// entry: together they order events and name them.
+	Index     uint64                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	Seq       uint32                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	Time      *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
+	Namespace string                 `protobuf:"bytes,4,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// Normal | Warning
+	Type string `protobuf:"bytes,5,opt,name=type,proto3" json:"type,omitempty"`
+	// Created | Skipped | Assigned | Started | Exited | NeverStarted |
+	// RetryScheduled | Completed | Failed | DeadlineExceeded | WorkerLost |
+	// Killed | Suspended | Resumed
+	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The object the event is about: CronJob, Job or Attempt, and its name.
+	Kind    string `protobuf:"bytes,7,opt,name=kind,proto3" json:"kind,omitempty"`
+	Name    string `protobuf:"bytes,8,opt,name=name,proto3" json:"name,omitempty"`
+	Message string `protobuf:"bytes,9,opt,name=message,proto3" json:"message,omitempty"`
+	// The CronJob and the Job it concerns ("" when none), for filtering.
+	CronJob       string `protobuf:"bytes,10,opt,name=cron_job,json=cronJob,proto3" json:"cron_job,omitempty"`
+	Job           string `protobuf:"bytes,11,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Event) Reset() {
+	*x = Event{}
+	mi := &file_raftcron_v1_resources_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Event) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Event) ProtoMessage() {}
+
+func (x *Event) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_resources_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Event.ProtoReflect.Descriptor instead.
+func (*Event) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *Event) GetIndex() uint64 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *Event) GetSeq() uint32 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *Event) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *Event) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *Event) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *Event) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Event) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Event) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Event) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *Event) GetCronJob() string {
+	if x != nil {
+		return x.CronJob
+	}
+	return ""
+}
+
+func (x *Event) GetJob() string {
+	if x != nil {
+		return x.Job
+	}
+	return ""
+}
+
 var File_raftcron_v1_resources_proto protoreflect.FileDescriptor
 
 const file_raftcron_v1_resources_proto_rawDesc = "" +
@@ -2913,7 +3047,20 @@ const file_raftcron_v1_resources_proto_rawDesc = "" +
 	"\x12previous_lease_ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x10previousLeaseTtl\x12F\n" +
 	"\x11lease_ttl_changed\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0fleaseTtlChanged\x12\x1d\n" +
 	"\n" +
-	"cluster_id\x18\x06 \x01(\tR\tclusterIdB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
+	"cluster_id\x18\x06 \x01(\tR\tclusterId\"\x98\x02\n" +
+	"\x05Event\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x04R\x05index\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\rR\x03seq\x12.\n" +
+	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1c\n" +
+	"\tnamespace\x18\x04 \x01(\tR\tnamespace\x12\x12\n" +
+	"\x04type\x18\x05 \x01(\tR\x04type\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x12\x12\n" +
+	"\x04kind\x18\a \x01(\tR\x04kind\x12\x12\n" +
+	"\x04name\x18\b \x01(\tR\x04name\x12\x18\n" +
+	"\amessage\x18\t \x01(\tR\amessage\x12\x19\n" +
+	"\bcron_job\x18\n" +
+	" \x01(\tR\acronJob\x12\x10\n" +
+	"\x03job\x18\v \x01(\tR\x03jobB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
 
 var (
 	file_raftcron_v1_resources_proto_rawDescOnce sync.Once
@@ -2927,7 +3074,7 @@ func file_raftcron_v1_resources_proto_rawDescGZIP() []byte {
 	return file_raftcron_v1_resources_proto_rawDescData
 }
 
-var file_raftcron_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_raftcron_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_raftcron_v1_resources_proto_goTypes = []any{
 	(*ObjectMeta)(nil),                             // 0: raftcron.v1.ObjectMeta
 	(*ObjectReference)(nil),                        // 1: raftcron.v1.ObjectReference
@@ -2960,32 +3107,33 @@ var file_raftcron_v1_resources_proto_goTypes = []any{
 	(*Attempt)(nil),                                // 28: raftcron.v1.Attempt
 	(*Worker)(nil),                                 // 29: raftcron.v1.Worker
 	(*ClusterSettings)(nil),                        // 30: raftcron.v1.ClusterSettings
-	nil,                                            // 31: raftcron.v1.ObjectMeta.LabelsEntry
-	nil,                                            // 32: raftcron.v1.ObjectMeta.AnnotationsEntry
-	nil,                                            // 33: raftcron.v1.PodSpec.NodeSelectorEntry
-	nil,                                            // 34: raftcron.v1.ResourceRequirements.LimitsEntry
-	nil,                                            // 35: raftcron.v1.ResourceRequirements.RequestsEntry
-	nil,                                            // 36: raftcron.v1.Secret.DataEntry
-	nil,                                            // 37: raftcron.v1.Secret.StringDataEntry
-	nil,                                            // 38: raftcron.v1.Worker.LabelsEntry
-	(*timestamppb.Timestamp)(nil),                  // 39: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),                    // 40: google.protobuf.Duration
+	(*Event)(nil),                                  // 31: raftcron.v1.Event
+	nil,                                            // 32: raftcron.v1.ObjectMeta.LabelsEntry
+	nil,                                            // 33: raftcron.v1.ObjectMeta.AnnotationsEntry
+	nil,                                            // 34: raftcron.v1.PodSpec.NodeSelectorEntry
+	nil,                                            // 35: raftcron.v1.ResourceRequirements.LimitsEntry
+	nil,                                            // 36: raftcron.v1.ResourceRequirements.RequestsEntry
+	nil,                                            // 37: raftcron.v1.Secret.DataEntry
+	nil,                                            // 38: raftcron.v1.Secret.StringDataEntry
+	nil,                                            // 39: raftcron.v1.Worker.LabelsEntry
+	(*timestamppb.Timestamp)(nil),                  // 40: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),                    // 41: google.protobuf.Duration
 }
 var file_raftcron_v1_resources_proto_depIdxs = []int32{
-	31, // 0: raftcron.v1.ObjectMeta.labels:type_name -> raftcron.v1.ObjectMeta.LabelsEntry
-	32, // 1: raftcron.v1.ObjectMeta.annotations:type_name -> raftcron.v1.ObjectMeta.AnnotationsEntry
-	39, // 2: raftcron.v1.ObjectMeta.creation_timestamp:type_name -> google.protobuf.Timestamp
+	32, // 0: raftcron.v1.ObjectMeta.labels:type_name -> raftcron.v1.ObjectMeta.LabelsEntry
+	33, // 1: raftcron.v1.ObjectMeta.annotations:type_name -> raftcron.v1.ObjectMeta.AnnotationsEntry
+	40, // 2: raftcron.v1.ObjectMeta.creation_timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 3: raftcron.v1.CronJob.metadata:type_name -> raftcron.v1.ObjectMeta
 	3,  // 4: raftcron.v1.CronJob.spec:type_name -> raftcron.v1.CronJobSpec
 	4,  // 5: raftcron.v1.CronJob.status:type_name -> raftcron.v1.CronJobStatus
 	7,  // 6: raftcron.v1.CronJobSpec.job_template:type_name -> raftcron.v1.JobTemplateSpec
 	1,  // 7: raftcron.v1.CronJobStatus.active:type_name -> raftcron.v1.ObjectReference
-	39, // 8: raftcron.v1.CronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
-	39, // 9: raftcron.v1.CronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
+	40, // 8: raftcron.v1.CronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
+	40, // 9: raftcron.v1.CronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
 	5,  // 10: raftcron.v1.CronJobStatus.decisions:type_name -> raftcron.v1.ScheduleDecision
-	39, // 11: raftcron.v1.ScheduleDecision.scheduled_time:type_name -> google.protobuf.Timestamp
-	39, // 12: raftcron.v1.ScheduleDecision.decided_time:type_name -> google.protobuf.Timestamp
-	39, // 13: raftcron.v1.ScheduleDecision.first_scheduled_time:type_name -> google.protobuf.Timestamp
+	40, // 11: raftcron.v1.ScheduleDecision.scheduled_time:type_name -> google.protobuf.Timestamp
+	40, // 12: raftcron.v1.ScheduleDecision.decided_time:type_name -> google.protobuf.Timestamp
+	40, // 13: raftcron.v1.ScheduleDecision.first_scheduled_time:type_name -> google.protobuf.Timestamp
 	0,  // 14: raftcron.v1.Job.metadata:type_name -> raftcron.v1.ObjectMeta
 	8,  // 15: raftcron.v1.Job.spec:type_name -> raftcron.v1.JobSpec
 	24, // 16: raftcron.v1.Job.status:type_name -> raftcron.v1.JobStatus
@@ -2999,7 +3147,7 @@ var file_raftcron_v1_resources_proto_depIdxs = []int32{
 	0,  // 24: raftcron.v1.PodTemplateSpec.metadata:type_name -> raftcron.v1.ObjectMeta
 	14, // 25: raftcron.v1.PodTemplateSpec.spec:type_name -> raftcron.v1.PodSpec
 	17, // 26: raftcron.v1.PodSpec.containers:type_name -> raftcron.v1.Container
-	33, // 27: raftcron.v1.PodSpec.node_selector:type_name -> raftcron.v1.PodSpec.NodeSelectorEntry
+	34, // 27: raftcron.v1.PodSpec.node_selector:type_name -> raftcron.v1.PodSpec.NodeSelectorEntry
 	15, // 28: raftcron.v1.PodSpec.volumes:type_name -> raftcron.v1.Volume
 	16, // 29: raftcron.v1.Volume.host_path:type_name -> raftcron.v1.HostPathVolumeSource
 	18, // 30: raftcron.v1.Container.env:type_name -> raftcron.v1.EnvVar
@@ -3008,39 +3156,40 @@ var file_raftcron_v1_resources_proto_depIdxs = []int32{
 	23, // 33: raftcron.v1.Container.security_context:type_name -> raftcron.v1.SecurityContext
 	19, // 34: raftcron.v1.EnvVar.value_from:type_name -> raftcron.v1.EnvVarSource
 	20, // 35: raftcron.v1.EnvVarSource.secret_key_ref:type_name -> raftcron.v1.SecretKeySelector
-	34, // 36: raftcron.v1.ResourceRequirements.limits:type_name -> raftcron.v1.ResourceRequirements.LimitsEntry
-	35, // 37: raftcron.v1.ResourceRequirements.requests:type_name -> raftcron.v1.ResourceRequirements.RequestsEntry
+	35, // 36: raftcron.v1.ResourceRequirements.limits:type_name -> raftcron.v1.ResourceRequirements.LimitsEntry
+	36, // 37: raftcron.v1.ResourceRequirements.requests:type_name -> raftcron.v1.ResourceRequirements.RequestsEntry
 	26, // 38: raftcron.v1.JobStatus.conditions:type_name -> raftcron.v1.JobCondition
-	39, // 39: raftcron.v1.JobStatus.start_time:type_name -> google.protobuf.Timestamp
-	39, // 40: raftcron.v1.JobStatus.completion_time:type_name -> google.protobuf.Timestamp
-	39, // 41: raftcron.v1.JobStatus.scheduled_time:type_name -> google.protobuf.Timestamp
+	40, // 39: raftcron.v1.JobStatus.start_time:type_name -> google.protobuf.Timestamp
+	40, // 40: raftcron.v1.JobStatus.completion_time:type_name -> google.protobuf.Timestamp
+	40, // 41: raftcron.v1.JobStatus.scheduled_time:type_name -> google.protobuf.Timestamp
 	25, // 42: raftcron.v1.JobStatus.result:type_name -> raftcron.v1.JobResult
-	39, // 43: raftcron.v1.JobResult.attempt_start_time:type_name -> google.protobuf.Timestamp
-	39, // 44: raftcron.v1.JobResult.attempt_finish_time:type_name -> google.protobuf.Timestamp
-	39, // 45: raftcron.v1.JobResult.start_time:type_name -> google.protobuf.Timestamp
-	39, // 46: raftcron.v1.JobResult.finish_time:type_name -> google.protobuf.Timestamp
-	39, // 47: raftcron.v1.JobCondition.last_transition_time:type_name -> google.protobuf.Timestamp
+	40, // 43: raftcron.v1.JobResult.attempt_start_time:type_name -> google.protobuf.Timestamp
+	40, // 44: raftcron.v1.JobResult.attempt_finish_time:type_name -> google.protobuf.Timestamp
+	40, // 45: raftcron.v1.JobResult.start_time:type_name -> google.protobuf.Timestamp
+	40, // 46: raftcron.v1.JobResult.finish_time:type_name -> google.protobuf.Timestamp
+	40, // 47: raftcron.v1.JobCondition.last_transition_time:type_name -> google.protobuf.Timestamp
 	0,  // 48: raftcron.v1.Secret.metadata:type_name -> raftcron.v1.ObjectMeta
-	36, // 49: raftcron.v1.Secret.data:type_name -> raftcron.v1.Secret.DataEntry
-	37, // 50: raftcron.v1.Secret.string_data:type_name -> raftcron.v1.Secret.StringDataEntry
-	39, // 51: raftcron.v1.Attempt.created_time:type_name -> google.protobuf.Timestamp
-	39, // 52: raftcron.v1.Attempt.assigned_time:type_name -> google.protobuf.Timestamp
-	39, // 53: raftcron.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
-	39, // 54: raftcron.v1.Attempt.finish_time:type_name -> google.protobuf.Timestamp
-	39, // 55: raftcron.v1.Attempt.not_before:type_name -> google.protobuf.Timestamp
-	38, // 56: raftcron.v1.Worker.labels:type_name -> raftcron.v1.Worker.LabelsEntry
-	39, // 57: raftcron.v1.Worker.last_heartbeat:type_name -> google.protobuf.Timestamp
-	39, // 58: raftcron.v1.Worker.connected_time:type_name -> google.protobuf.Timestamp
-	40, // 59: raftcron.v1.ClusterSettings.heartbeat_interval:type_name -> google.protobuf.Duration
-	40, // 60: raftcron.v1.ClusterSettings.worker_ttl:type_name -> google.protobuf.Duration
-	40, // 61: raftcron.v1.ClusterSettings.lease_ttl:type_name -> google.protobuf.Duration
-	40, // 62: raftcron.v1.ClusterSettings.previous_lease_ttl:type_name -> google.protobuf.Duration
-	39, // 63: raftcron.v1.ClusterSettings.lease_ttl_changed:type_name -> google.protobuf.Timestamp
-	64, // [64:64] is the sub-list for method output_type
-	64, // [64:64] is the sub-list for method input_type
-	64, // [64:64] is the sub-list for extension type_name
-	64, // [64:64] is the sub-list for extension extendee
-	0,  // [0:64] is the sub-list for field type_name
+	37, // 49: raftcron.v1.Secret.data:type_name -> raftcron.v1.Secret.DataEntry
+	38, // 50: raftcron.v1.Secret.string_data:type_name -> raftcron.v1.Secret.StringDataEntry
+	40, // 51: raftcron.v1.Attempt.created_time:type_name -> google.protobuf.Timestamp
+	40, // 52: raftcron.v1.Attempt.assigned_time:type_name -> google.protobuf.Timestamp
+	40, // 53: raftcron.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
+	40, // 54: raftcron.v1.Attempt.finish_time:type_name -> google.protobuf.Timestamp
+	40, // 55: raftcron.v1.Attempt.not_before:type_name -> google.protobuf.Timestamp
+	39, // 56: raftcron.v1.Worker.labels:type_name -> raftcron.v1.Worker.LabelsEntry
+	40, // 57: raftcron.v1.Worker.last_heartbeat:type_name -> google.protobuf.Timestamp
+	40, // 58: raftcron.v1.Worker.connected_time:type_name -> google.protobuf.Timestamp
+	41, // 59: raftcron.v1.ClusterSettings.heartbeat_interval:type_name -> google.protobuf.Duration
+	41, // 60: raftcron.v1.ClusterSettings.worker_ttl:type_name -> google.protobuf.Duration
+	41, // 61: raftcron.v1.ClusterSettings.lease_ttl:type_name -> google.protobuf.Duration
+	41, // 62: raftcron.v1.ClusterSettings.previous_lease_ttl:type_name -> google.protobuf.Duration
+	40, // 63: raftcron.v1.ClusterSettings.lease_ttl_changed:type_name -> google.protobuf.Timestamp
+	40, // 64: raftcron.v1.Event.time:type_name -> google.protobuf.Timestamp
+	65, // [65:65] is the sub-list for method output_type
+	65, // [65:65] is the sub-list for method input_type
+	65, // [65:65] is the sub-list for extension type_name
+	65, // [65:65] is the sub-list for extension extendee
+	0,  // [0:65] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_resources_proto_init() }
@@ -3061,7 +3210,7 @@ func file_raftcron_v1_resources_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftcron_v1_resources_proto_rawDesc), len(file_raftcron_v1_resources_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   39,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
