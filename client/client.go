@@ -63,7 +63,8 @@ type Config struct {
 	// DialTimeout bounds how long the client waits for one server's
 	// connection before it tries the next (default 5s).
 	DialTimeout time.Duration
-	// PollInterval is how often WaitJob reads the Job (default 500ms).
+	// PollInterval is unused: WaitJob watches the Job (kept so that
+	// existing configs still compile).
 	PollInterval time.Duration
 
 	// TLS is the client's certificate (role client) and the cluster CA, as
@@ -468,39 +469,32 @@ func (c *Client) RemovePeer(ctx context.Context, nodeID string) error {
 	})
 }
 
-// WaitJob polls a Job until its condition (Complete, Failed or Suspended) is
-// True and returns the Job. Waiting for Complete ends with an error wrapping
-// ErrJobFailed when the Job fails instead; waiting for Failed ends with such
-// an error when the Job completes. It gives up when ctx is done.
+// WaitJob watches a Job until its condition (Complete, Failed or Suspended)
+// is True and returns the Job. Waiting for Complete ends with an error
+// wrapping ErrJobFailed when the Job fails instead; waiting for Failed ends
+// with such an error when the Job completes. A Job that does not exist, or is
+// deleted while waiting, is ErrNotFound. It gives up when ctx is done.
 func (c *Client) WaitJob(ctx context.Context, namespace, name, condition string) (*pb.Job, error) {
 	cond, ok := canonicalCondition(condition)
 	if !ok {
 		return nil, fmt.Errorf("wait job %q: condition %q: %w: want Complete, Failed or Suspended", name, condition, ErrInvalid)
 	}
-	t := time.NewTimer(0)
-	defer t.Stop()
 	var last *pb.Job
-	for {
-		select {
-		case <-ctx.Done():
-			if last == nil {
-				return nil, fmt.Errorf("wait job %q for condition %s: %w", name, cond, ctx.Err())
-			}
-			return last, fmt.Errorf("wait job %q for condition %s: %w (status: %s)", name, cond, ctx.Err(), JobStatusText(last))
-		case <-t.C:
-		}
-		job, err := c.GetJob(ctx, namespace, name)
+	for ev, err := range c.Watch(ctx, KindJob, WatchOptions{Namespace: namespace, Name: name}) {
 		if err != nil {
-			// The RPC's own deadline may fire a moment before ctx reports it.
-			if last != nil && (ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded)) {
-				cause := ctx.Err()
-				if cause == nil {
-					cause = context.DeadlineExceeded
-				}
-				return last, fmt.Errorf("wait job %q for condition %s: %w (status: %s)", name, cond, cause, JobStatusText(last))
-			}
-			return nil, err
+			return last, err
 		}
+		switch {
+		case ev.GetType() == Bookmark && last == nil, ev.GetType() == Deleted:
+			ns := namespace
+			if ns == "" {
+				ns = pb.DefaultNamespace
+			}
+			return last, fmt.Errorf("wait job: job %q not found in namespace %q: %w", name, ns, ErrNotFound)
+		case ev.GetJob() == nil:
+			continue
+		}
+		job := ev.GetJob()
 		last = job
 		if c := FindCondition(job, cond); c != nil {
 			return job, nil
@@ -515,8 +509,12 @@ func (c *Client) WaitJob(ctx context.Context, namespace, name, condition string)
 				return job, fmt.Errorf("job %q completed; it will not fail: %w", name, ErrJobFailed)
 			}
 		}
-		t.Reset(c.pollInterval)
 	}
+	// The watch ends without an error only when ctx is done.
+	if last == nil {
+		return nil, fmt.Errorf("wait job %q for condition %s: %w", name, cond, ctx.Err())
+	}
+	return last, fmt.Errorf("wait job %q for condition %s: %w (status: %s)", name, cond, ctx.Err(), JobStatusText(last))
 }
 
 // FindCondition returns the Job's condition of type typ when its status is

@@ -26,6 +26,10 @@ type fakeServer struct {
 	failures map[string][]error // per method: errors to answer before succeeding
 	jobs     []*pb.Job          // GetJob answers these in turn, then repeats the last
 	deletes  int
+	// Watch: the since_index of each call; breakAfter > 0 ends the first
+	// stream Unavailable after that many events.
+	watchSince []uint64
+	breakAfter int
 }
 
 func newFake() *fakeServer {
@@ -82,6 +86,45 @@ func (f *fakeServer) Get(_ context.Context, req *pb.GetRequest) (*pb.Resource, e
 		f.jobs = f.jobs[1:]
 	}
 	return &pb.Resource{Kind: &pb.Resource_Job{Job: j}}, nil
+}
+
+// Watch sends the scripted jobs: the first as ADDED at index 1 with a
+// BOOKMARK, the others as MODIFIED at index 2, 3 …; a watch from index n
+// starts with the job of index n+1. Then it waits for the caller to go.
+func (f *fakeServer) Watch(req *pb.WatchRequest, stream grpc.ServerStreamingServer[pb.WatchEvent]) error {
+	if err := f.next("Watch"); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.watchSince = append(f.watchSince, req.GetSinceIndex())
+	jobs := f.jobs
+	breakAfter := f.breakAfter
+	f.breakAfter = 0
+	f.mu.Unlock()
+	var evs []*pb.WatchEvent
+	for i, j := range jobs {
+		idx := uint64(i + 1)
+		switch {
+		case i == 0 && req.GetSinceIndex() == 0:
+			evs = append(evs, &pb.WatchEvent{Type: pb.WatchAdded, Index: idx, Object: &pb.WatchEvent_Job{Job: j}},
+				&pb.WatchEvent{Type: pb.WatchBookmark, Index: idx})
+		case idx > req.GetSinceIndex():
+			evs = append(evs, &pb.WatchEvent{Type: pb.WatchModified, Index: idx, Object: &pb.WatchEvent_Job{Job: j}})
+		}
+	}
+	if len(jobs) == 0 && req.GetSinceIndex() == 0 {
+		evs = append(evs, &pb.WatchEvent{Type: pb.WatchBookmark, Index: 1})
+	}
+	for i, ev := range evs {
+		if breakAfter > 0 && i == breakAfter {
+			return status.Error(codes.Unavailable, "server going away")
+		}
+		if err := stream.Send(ev); err != nil {
+			return err
+		}
+	}
+	<-stream.Context().Done()
+	return nil
 }
 
 func (f *fakeServer) Delete(_ context.Context, req *pb.DeleteRequest) (*pb.DeleteResponse, error) {
@@ -291,8 +334,31 @@ func TestWaitJob(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if JobStatusText(j) != "Complete" || f.count("Get") != 3 {
-			t.Fatalf("status %s after %d polls, want Complete after 3", JobStatusText(j), f.count("Get"))
+		if JobStatusText(j) != "Complete" || f.count("Get") != 0 || f.count("Watch") != 1 {
+			t.Fatalf("status %s after %d gets and %d watches, want Complete from one watch", JobStatusText(j), f.count("Get"), f.count("Watch"))
+		}
+	})
+	t.Run("resumes on a broken stream from the last index", func(t *testing.T) {
+		f := newFake()
+		f.jobs = []*pb.Job{job(), job(), job(complete)}
+		f.breakAfter = 3 // ADDED, BOOKMARK, MODIFIED@2, then Unavailable
+		c := dial(t, serve(t, f))
+		j, err := c.WaitJob(testCtx(t), "default", "j", "complete")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.mu.Lock()
+		since := f.watchSince
+		f.mu.Unlock()
+		if JobStatusText(j) != "Complete" || len(since) != 2 || since[0] != 0 || since[1] != 2 {
+			t.Fatalf("status %s, watches from %v; want Complete after a watch from 0 and one resumed from 2", JobStatusText(j), since)
+		}
+	})
+	t.Run("not found", func(t *testing.T) {
+		f := newFake()
+		c := dial(t, serve(t, f))
+		if _, err := c.WaitJob(testCtx(t), "default", "j", "complete"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("err = %v, want ErrNotFound", err)
 		}
 	})
 	t.Run("failed while waiting for complete", func(t *testing.T) {

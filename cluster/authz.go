@@ -82,6 +82,18 @@ var accessRules = map[string]access{
 	pb.RaftCron_Logs_FullMethodName: {roles: apiRoles, verb: auth.VerbLogs, scope: func(req any) []string {
 		return ns(req.(*pb.LogsRequest).GetNamespace())
 	}},
+	pb.RaftCron_Watch_FullMethodName: {roles: apiRoles, verb: auth.VerbRead, scope: func(req any) []string {
+		if r := req.(*pb.WatchRequest); !r.GetAllNamespaces() {
+			return ns(r.GetNamespace())
+		}
+		return []string{auth.AllNamespaces}
+	}},
+	pb.RaftCron_ListEvents_FullMethodName: {roles: apiRoles, verb: auth.VerbRead, scope: func(req any) []string {
+		if r := req.(*pb.ListEventsRequest); !r.GetAllNamespaces() {
+			return ns(r.GetNamespace())
+		}
+		return []string{auth.AllNamespaces}
+	}},
 	pb.RaftCron_ListWorkers_FullMethodName: {roles: apiRoles, verb: auth.VerbRead},
 	pb.RaftCron_Members_FullMethodName:     {roles: apiRoles, verb: auth.VerbRead},
 	pb.RaftCron_WhoAmI_FullMethodName:      {roles: apiRoles, anyToken: true},

@@ -27,7 +27,6 @@ var testNow = time.Date(2026, 3, 7, 12, 0, 0, 0, time.UTC)
 
 func TestMain(m *testing.M) {
 	now = func() time.Time { return testNow }
-	waitPollInterval = 5 * time.Millisecond
 	os.Exit(m.Run())
 }
 

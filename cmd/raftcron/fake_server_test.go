@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -42,6 +43,11 @@ type fakeCluster struct {
 	removed   []string
 	settings  *pb.ClusterSettings
 	changes   []*pb.ClusterSettings
+	events    []*pb.Event
+	// feed: changes the test sends to watchers after their initial list.
+	feed chan *pb.WatchEvent
+	// watches: how many Watch calls the fake has served.
+	watches int
 }
 
 func newFakeCluster(created time.Time) *fakeCluster {
@@ -51,6 +57,7 @@ func newFakeCluster(created time.Time) *fakeCluster {
 		jobs:      map[string]*pb.Job{},
 		logs:      map[string]string{},
 		jobScript: map[string][]*pb.JobStatus{},
+		feed:      make(chan *pb.WatchEvent, 100),
 	}
 }
 
@@ -302,4 +309,102 @@ func (f *fakeCluster) UpdateClusterSettings(_ context.Context, req *pb.UpdateClu
 		f.settings.LeaseTtl = c.GetLeaseTtl()
 	}
 	return proto.Clone(f.settings).(*pb.ClusterSettings), nil
+}
+
+// Watch sends the matching objects as ADDED and a BOOKMARK at index 1; a
+// Job with a script then changes through the script (MODIFIED at index 2,
+// 3 …); then every event the test puts into feed is sent.
+func (f *fakeCluster) Watch(req *pb.WatchRequest, stream pb.RaftCron_WatchServer) error {
+	f.mu.Lock()
+	f.watches++
+	inNS := func(ns string) bool { return req.GetAllNamespaces() || ns == req.GetNamespace() }
+	var initial []*pb.WatchEvent
+	var script []*pb.JobStatus
+	if req.GetKind() == "" || req.GetKind() == "CronJob" {
+		for _, cj := range sortedValues(f.cronJobs) {
+			if inNS(cj.GetMetadata().GetNamespace()) && (req.GetName() == "" || req.GetName() == cj.GetMetadata().GetName()) {
+				initial = append(initial, &pb.WatchEvent{Type: "ADDED", Index: 1, Object: &pb.WatchEvent_CronJob{CronJob: cj}})
+			}
+		}
+	}
+	if req.GetKind() == "" || req.GetKind() == "Job" {
+		for _, j := range sortedValues(f.jobs) {
+			if inNS(j.GetMetadata().GetNamespace()) && (req.GetName() == "" || req.GetName() == j.GetMetadata().GetName()) {
+				if sc := f.jobScript[j.GetMetadata().GetName()]; len(sc) > 0 && req.GetName() != "" {
+					script = sc[1:]
+					j = proto.Clone(j).(*pb.Job)
+					j.Status = sc[0]
+				}
+				initial = append(initial, &pb.WatchEvent{Type: "ADDED", Index: 1, Object: &pb.WatchEvent_Job{Job: j}})
+			}
+		}
+	}
+	if req.GetKind() == "Event" {
+		for _, e := range f.events {
+			if inNS(e.GetNamespace()) {
+				initial = append(initial, &pb.WatchEvent{Type: "ADDED", Index: 1, Object: &pb.WatchEvent_Event{Event: e}})
+			}
+		}
+	}
+	var last *pb.Job
+	if n := len(initial); n > 0 {
+		last = initial[n-1].GetJob()
+	}
+	f.mu.Unlock()
+	if req.GetSinceIndex() == 0 {
+		for _, ev := range initial {
+			if err := stream.Send(ev); err != nil {
+				return err
+			}
+		}
+		if err := stream.Send(&pb.WatchEvent{Type: "BOOKMARK", Index: 1}); err != nil {
+			return err
+		}
+	}
+	for i, st := range script {
+		j := proto.Clone(last).(*pb.Job)
+		j.Status = st
+		if err := stream.Send(&pb.WatchEvent{Type: "MODIFIED", Index: uint64(2 + i), Object: &pb.WatchEvent_Job{Job: j}}); err != nil {
+			return err
+		}
+	}
+	for {
+		select {
+		case <-stream.Context().Done():
+			return nil
+		case ev := <-f.feed:
+			if err := stream.Send(ev); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (f *fakeCluster) ListEvents(_ context.Context, req *pb.ListEventsRequest) (*pb.ListEventsResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := &pb.ListEventsResponse{}
+	for _, e := range f.events {
+		switch {
+		case !req.GetAllNamespaces() && e.GetNamespace() != req.GetNamespace(),
+			req.GetCronJob() != "" && e.GetCronJob() != req.GetCronJob(),
+			req.GetJob() != "" && e.GetJob() != req.GetJob():
+			continue
+		}
+		out.Events = append(out.Events, e)
+	}
+	return out, nil
+}
+
+func sortedValues[T any](m map[string]T) []T {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]T, 0, len(m))
+	for _, k := range keys {
+		out = append(out, m[k])
+	}
+	return out
 }

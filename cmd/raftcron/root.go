@@ -16,9 +16,6 @@ import (
 // defaultServer is used when neither --server nor RAFTCRON_ADDR is set.
 const defaultServer = "127.0.0.1:8001"
 
-// waitPollInterval is how often `wait` reads the Job; tests shorten it.
-var waitPollInterval = 500 * time.Millisecond
-
 // rootCmd is the raftcron command. Other files register their verbs on it
 // from an init function: `func init() { rootCmd.AddCommand(...) }`.
 var rootCmd = &cobra.Command{
@@ -143,7 +140,7 @@ func dialClient(cmd *cobra.Command) (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.New(client.Config{Servers: servers, DialTimeout: 5 * time.Second, PollInterval: waitPollInterval,
+	c, err := client.New(client.Config{Servers: servers, DialTimeout: 5 * time.Second,
 		TLS: sec.creds, Insecure: sec.insecure, Token: tokenFlag(cmd)})
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", strings.Join(servers, ","), err)
