@@ -98,7 +98,7 @@ func (c *Client) Watch(ctx context.Context, kind string, opts WatchOptions) iter
 				}
 			}
 		})
-		if err == nil || errors.Is(err, errStopped) || ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		if err == nil || errors.Is(err, errStopped) || ctx.Err() != nil {
 			return
 		}
 		yield(nil, err)
