@@ -1,0 +1,179 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/raftcron/raftcron/client"
+)
+
+// A WaitJob that is under way when the leader stops keeps waiting through
+// the election and returns the Job's result; the API groups work against
+// the new leader.
+func TestWaitJobAcrossALeaderChange(t *testing.T) {
+	c := dial(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	job := client.NewJob("through-election", client.Container{
+		Image: "busybox", Command: []string{"sh", "-c", "echo started; sleep 3; echo done"},
+	}).Namespace("failover").Exec().Label("suite", "failover").Build()
+	if _, err := c.Jobs().Apply(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		job *client.Job
+		err error
+	}
+	waited := make(chan result, 1)
+	go func() {
+		j, err := c.Jobs().Wait(ctx, "failover", "through-election", client.ConditionComplete)
+		waited <- result{j, err}
+	}()
+	// Once the attempt runs, stop the leader.
+	if err := testbed.waitFor(20*time.Second, func() bool {
+		as, err := c.Attempts().List(ctx, "failover", "through-election")
+		return err == nil && len(as) == 1 && as[0].GetState() == client.AttemptRunning
+	}); err != nil {
+		t.Fatalf("the attempt never ran: %v", err)
+	}
+	old := testbed.leader()
+	if old == nil {
+		t.Fatal("no leader")
+	}
+	testbed.stopNode(old)
+	t.Cleanup(func() {
+		// Give the other tests their three servers back.
+		if err := testbed.start(old); err != nil {
+			t.Errorf("restart %s: %v", old.id, err)
+			return
+		}
+		if err := testbed.waitFor(20*time.Second, func() bool { return testbed.leaderAll(3) }); err != nil {
+			t.Errorf("after restarting %s: %v", old.id, err)
+		}
+	})
+	select {
+	case r := <-waited:
+		t.Fatalf("WaitJob returned before the Job could end: %v, %v", r.job.GetStatus(), r.err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	if err := testbed.waitFor(20*time.Second, func() bool { l := testbed.leader(); return l != nil && l != old }); err != nil {
+		t.Fatalf("no new leader: %v", err)
+	}
+	r := <-waited
+	if r.err != nil {
+		t.Fatalf("WaitJob across the election: %v", r.err)
+	}
+	res := r.job.GetStatus().GetResult()
+	as, err := c.Jobs().Attempts(ctx, "failover", "through-election")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The attempt that decided it is the last one, and it succeeded (an
+	// attempt lost in the election is replaced: at least once).
+	last := as[len(as)-1]
+	if res.GetCondition() != client.ConditionComplete || res.GetAttempt() != last.GetName() || res.GetAttemptState() != client.AttemptSucceeded || res.GetExitCode() != 0 {
+		t.Fatalf("result %v, want Complete by %s with exit code 0", res, last.GetName())
+	}
+	for _, a := range as[:len(as)-1] {
+		t.Logf("an earlier attempt: %s %s %s: %s", a.GetName(), a.GetState(), a.GetReason(), a.GetMessage())
+	}
+	logs, err := c.Logs(ctx, "through-election", client.LogOptions{Namespace: "failover", Attempt: last.GetNumber()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, logs); got != "started\ndone\n" {
+		t.Fatalf("logs %q", got)
+	}
+	jobs, err := c.Jobs().List(ctx, client.ListOptions{Namespace: "failover", LabelSelector: "suite=failover"})
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("list by label: %d jobs, %v", len(jobs), err)
+	}
+	if l, err := c.Cluster().Leader(ctx); err != nil || l.GetId() == old.id {
+		t.Fatalf("leader %v, %v; want one other than %s", l, err, old.id)
+	}
+}
+
+// Every group of calls, against the cluster: list with namespaces and label
+// selectors, suspend and resume, delete, and the errors a caller handles.
+func TestGroupsAgainstTheCluster(t *testing.T) {
+	c := dial(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, cj := range []*client.CronJob{
+		client.NewCronJob("a", "@hourly", client.Container{Image: "busybox"}).Namespace("groups").Label("team", "data").Build(),
+		client.NewCronJob("b", "@daily", client.Container{Image: "busybox"}).Namespace("groups").Label("team", "web").Build(),
+		client.NewCronJob("c", "@daily", client.Container{Image: "busybox"}).Namespace("groups-other").Label("team", "data").Build(),
+	} {
+		if _, err := c.CronJobs().Apply(ctx, cj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := func(opts client.ListOptions) string {
+		t.Helper()
+		cjs, err := c.CronJobs().List(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, cj := range cjs {
+			if strings.HasPrefix(cj.GetMetadata().GetNamespace(), "groups") {
+				out = append(out, cj.GetMetadata().GetNamespace()+"/"+cj.GetMetadata().GetName())
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	for opts, want := range map[client.ListOptions]string{
+		{Namespace: "groups"}:                                     "groups/a groups/b",
+		{Namespace: "groups", LabelSelector: "team=data"}:         "groups/a",
+		{Namespace: "groups", LabelSelector: "team notin (data)"}: "groups/b",
+		{AllNamespaces: true, LabelSelector: "team=data"}:         "groups/a groups-other/c",
+	} {
+		if got := names(opts); got != want {
+			t.Errorf("list %+v = %q, want %q", opts, got, want)
+		}
+	}
+	if _, err := c.CronJobs().List(ctx, client.ListOptions{LabelSelector: "team in data"}); !errors.Is(err, client.ErrInvalid) {
+		t.Errorf("bad selector: err = %v, want ErrInvalid", err)
+	}
+
+	if err := c.CronJobs().Suspend(ctx, "groups", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if cj, err := c.CronJobs().Get(ctx, "groups", "a"); err != nil || !cj.GetSpec().GetSuspend() {
+		t.Fatalf("after Suspend: %v, %v", cj.GetSpec(), err)
+	}
+	if err := c.CronJobs().Resume(ctx, "groups", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if cj, err := c.CronJobs().Get(ctx, "groups", "a"); err != nil || cj.GetSpec().GetSuspend() {
+		t.Fatalf("after Resume: %v, %v", cj.GetSpec(), err)
+	}
+	if res, err := c.CronJobs().DryRun(ctx, client.NewCronJob("a", "@daily", client.Container{Image: "busybox"}).Namespace("groups").Build()); err != nil || res.GetAction() != "configured" {
+		t.Fatalf("dry run: %v, %v", res, err)
+	}
+	if err := c.CronJobs().Delete(ctx, "groups", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CronJobs().Get(ctx, "groups", "b"); !errors.Is(err, client.ErrNotFound) {
+		t.Fatalf("get after delete: err = %v, want ErrNotFound", err)
+	}
+	if _, err := c.CronJobs().Trigger(ctx, "groups", "b", client.TriggerOptions{}); !errors.Is(err, client.ErrNotFound) {
+		t.Fatalf("trigger of a deleted CronJob: err = %v, want ErrNotFound", err)
+	}
+	if _, err := c.Logs(ctx, "no-such-job", client.LogOptions{Namespace: "groups"}); !errors.Is(err, client.ErrNotFound) {
+		t.Fatalf("logs of no job: err = %v, want ErrNotFound", err)
+	}
+	ms, err := c.Cluster().Members(ctx)
+	if err != nil || len(ms) != 3 {
+		t.Fatalf("members: %d, %v", len(ms), err)
+	}
+	if ws, err := c.Workers().List(ctx, client.LabelRuntime+"="+client.RuntimeExec); err != nil || len(ws) != 1 {
+		t.Fatalf("workers: %v, %v", ws, err)
+	}
+	if _, err := c.Cluster().Settings(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
