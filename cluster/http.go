@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
@@ -10,11 +11,15 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/raftcron/raftcron/client"
+	"github.com/raftcron/raftcron/ui"
 )
 
 // httpHandler serves /healthz (the process and its data dir work), /readyz
-// (a member of a cluster with a known leader), /metrics and, with
-// Config.Pprof, the profiles of net/http/pprof under /debug/pprof/.
+// (a member of a cluster with a known leader), /metrics, the dashboard
+// under /ui/ and, with Config.Pprof, the profiles of net/http/pprof under
+// /debug/pprof/.
 func (s *Server) httpHandler() http.Handler {
 	mux := http.NewServeMux()
 	var disk diskCheck
@@ -45,10 +50,34 @@ func (s *Server) httpHandler() http.Handler {
 		http.Error(w, "not ready: not a member of the cluster yet", http.StatusServiceUnavailable)
 	})
 	mux.Handle("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	mux.Handle(ui.Prefix, s.ui)
+	mux.Handle("GET /{$}", http.RedirectHandler(ui.Prefix, http.StatusFound))
 	if s.cfg.Pprof {
 		RegisterPprof(mux)
 	}
 	return mux
+}
+
+// newUI builds the dashboard. It reads the cluster through this server's own
+// gRPC API, as a client: with TLS it dials with the server's certificate and
+// sends each viewer's ACL token, so ACLs apply to the dashboard as to the CLI.
+func (s *Server) newUI() (*ui.Handler, error) {
+	addr := s.cfg.GRPCAdvertise
+	if host, port, err := net.SplitHostPort(s.grpcLis.Addr().String()); err == nil {
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		} else {
+			addr = s.grpcLis.Addr().String()
+		}
+	}
+	return ui.New(ui.Config{
+		NewClient: func(token string) (*client.Client, error) {
+			return client.New(client.Config{Servers: []string{addr}, TLS: s.cfg.TLS, Insecure: s.cfg.TLS == nil, Token: token, DialTimeout: 2 * time.Second})
+		},
+		ACLs:   s.cfg.TLS != nil,
+		Logger: s.cfg.Logger,
+		Now:    s.cfg.Clock.Now,
+	})
 }
 
 // diskCheck writes, syncs and removes a small file in the data dir, at most

@@ -19,6 +19,7 @@ import (
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 	"github.com/raftcron/raftcron/raft"
 	"github.com/raftcron/raftcron/scheduler"
+	"github.com/raftcron/raftcron/ui"
 )
 
 // Config is one server's configuration.
@@ -89,6 +90,7 @@ type Server struct {
 	grpcSrv  *grpc.Server
 	httpLis  net.Listener
 	httpSrv  *http.Server
+	ui       *ui.Handler
 	sessions *workerSessions
 	leader   *leadership
 
@@ -184,6 +186,12 @@ func New(cfg Config) (*Server, error) {
 	pb.RegisterRaftCronServer(s.grpcSrv, &api{s: s})
 	pb.RegisterWorkerServiceServer(s.grpcSrv, s.sessions)
 	if s.httpLis != nil {
+		if s.ui, err = s.newUI(); err != nil {
+			s.grpcLis.Close()
+			s.httpLis.Close()
+			_ = s.node.Shutdown()
+			return nil, err
+		}
 		s.httpSrv = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 5 * time.Second}
 	}
 	return s, nil
@@ -243,6 +251,7 @@ func (s *Server) Stop() error {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			_ = s.httpSrv.Shutdown(ctx)
 			cancel()
+			_ = s.ui.Close()
 		}
 		s.wg.Wait()
 		s.peersMu.Lock()

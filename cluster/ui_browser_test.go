@@ -1,0 +1,360 @@
+package cluster_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/raftcron/raftcron/auth"
+	"github.com/raftcron/raftcron/client"
+	"github.com/raftcron/raftcron/cluster"
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/worker"
+)
+
+// chromium finds Debian's chromium, installing it when missing. It skips
+// the test, loudly, only when it cannot be had.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Log("chromium is missing: apt-get update && apt-get install -y chromium")
+	out, err := exec.Command("sh", "-c", "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium").CombinedOutput()
+	if p, lerr := exec.LookPath("chromium"); err == nil && lerr == nil {
+		return p
+	}
+	msg := fmt.Sprintf("SKIPPING THE BROWSER TEST: chromium could not be installed (%v):\n%s", err, out)
+	fmt.Fprintln(os.Stderr, msg)
+	t.Skip(msg)
+	return ""
+}
+
+// screenshotDir is where the test keeps its screenshots: $RAFTCRON_UI_SCREENSHOTS,
+// or a new directory under the temp dir that outlives the test.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("RAFTCRON_UI_SCREENSHOTS")
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "raftcron-ui-screenshots-"); err != nil {
+			t.Fatal(err)
+		}
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots in %s", dir)
+	return dir
+}
+
+func reportCronJob(privileged bool) *pb.Resource {
+	backoff := int32(0)
+	return &pb.Resource{Kind: &pb.Resource_CronJob{CronJob: &pb.CronJob{
+		ApiVersion: "batch/v1", Kind: "CronJob",
+		Metadata: &pb.ObjectMeta{Name: "report", Namespace: "default", Labels: map[string]string{"team": "data"}},
+		Spec: &pb.CronJobSpec{
+			Schedule: "* * * * * *",
+			JobTemplate: &pb.JobTemplateSpec{Spec: &pb.JobSpec{BackoffLimit: &backoff, Template: &pb.PodTemplateSpec{Spec: &pb.PodSpec{
+				RestartPolicy: "Never",
+				Containers: []*pb.Container{{Name: "main", Image: "busybox:1.36", Command: []string{"sh", "-c", "echo nightly report"},
+					SecurityContext: &pb.SecurityContext{Privileged: &privileged}}},
+			}}}},
+		},
+	}}}
+}
+
+// TestDashboardInBrowser starts a secure one-server cluster with a worker,
+// gives a CronJob a failed, a succeeded and a skipped tick, and drives the
+// dashboard in headless chromium: log in, each page shows what happened, a
+// read token gets no buttons and is refused a trigger, a token that may
+// trigger clicks "Trigger now" and sees the new Job.
+func TestDashboardInBrowser(t *testing.T) {
+	chrome := chromium(t)
+	shots := screenshotDir(t)
+	pki := newTestPKI(t)
+
+	srv, err := cluster.New(cluster.Config{
+		NodeID: "n1", DataDir: filepath.Join(t.TempDir(), "n1"), RaftAddr: freeAddr(t), GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+		Bootstrap: true, HeartbeatTimeout: 300 * time.Millisecond, ElectionTimeout: 300 * time.Millisecond,
+		LeaderLeaseTimeout: 150 * time.Millisecond, CommitTimeout: 10 * time.Millisecond,
+		Worker: cluster.WorkerConfig{HeartbeatInterval: 100 * time.Millisecond, WorkerTTL: time.Second, LeaseTTL: 2 * time.Second},
+		Logger: testLogger(t), TLS: pki.serverCreds("n1"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	t.Cleanup(func() { _ = srv.Stop() })
+	addr := srv.GRPCAddr()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	agent, err := worker.New(worker.Config{Servers: []string{addr}, ID: "w1", Slots: 2, DataDir: filepath.Join(t.TempDir(), "w1"), Runtime: "noop",
+		Logger:      testLogger(t),
+		DialOptions: []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(pki.creds(auth.RoleWorker, "w1").ClientTLS()))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = agent.Run(ctx) }()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+
+	// ACLs: a management token, a read token and an operator token.
+	boot := pki.client(t, "", auth.RoleClient, "admin", addr)
+	var mgmt *pb.ACLTokenSecret
+	waitUntil(t, 20*time.Second, "ACL bootstrap", func() bool {
+		mgmt, err = boot.ACLBootstrap(shortCtx(t))
+		return err == nil
+	})
+	admin := pki.client(t, mgmt.GetSecret(), auth.RoleClient, "admin", addr)
+	reader, err := admin.ACLTokenCreate(shortCtx(t), client.ACLTokenSpec{Name: "viewer", Namespaces: []string{"default"}, Verbs: []string{"read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	operator, err := admin.ACLTokenCreate(shortCtx(t), client.ACLTokenSpec{Name: "oncall", Namespaces: []string{"default"},
+		Verbs: []string{"read", "write", "trigger", "logs"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A failure (the worker refuses a privileged container), then a
+	// success, then skips (suspended).
+	apply := func(privileged bool) {
+		t.Helper()
+		if _, err := admin.Apply(shortCtx(t), []*pb.Resource{reportCronJob(privileged)}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jobWith := func(result string) string {
+		jobs, err := admin.ListJobs(shortCtx(t), "default", "report")
+		if err != nil {
+			return ""
+		}
+		for _, j := range jobs {
+			if client.JobStatusText(j) == result {
+				return j.GetMetadata().GetName()
+			}
+		}
+		return ""
+	}
+	apply(true)
+	var failedJob string
+	waitUntil(t, 20*time.Second, "a failed Job", func() bool { failedJob = jobWith(client.ConditionFailed); return failedJob != "" })
+	apply(false)
+	waitUntil(t, 20*time.Second, "a succeeded Job", func() bool { return jobWith(client.ConditionComplete) != "" })
+	if err := admin.SetSuspend(shortCtx(t), client.KindCronJob, "default", "report", true); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 20*time.Second, "a skipped tick", func() bool {
+		cj, err := admin.GetCronJob(shortCtx(t), "default", "report")
+		if err != nil {
+			return false
+		}
+		ds := cj.GetStatus().GetDecisions()
+		return len(ds) > 0 && ds[len(ds)-1].GetDecision() == "skip"
+	})
+	// The failed Job stays (failedJobsHistoryLimit 1) while the CronJob is
+	// suspended; read it again in case a later failure replaced it.
+	failedJob = jobWith(client.ConditionFailed)
+
+	base := "http://" + srv.HTTPAddr()
+	t.Logf("dashboard at %s/ui/", base)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox,
+		chromedp.WindowSize(1280, 1000), chromedp.Flag("disable-gpu", true))
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+	if _, err := chromedp.Run(bctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	run := func(what string, a chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		c, cancel := context.WithTimeout(bctx, 15*time.Second)
+		defer cancel()
+		if err := chromedp.Do(c, a); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		c, cancel := context.WithTimeout(bctx, 10*time.Second)
+		defer cancel()
+		s, err := chromedp.Run(c, chromedp.Text(sel))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	eval := func(js string, out any) {
+		t.Helper()
+		c, cancel := context.WithTimeout(bctx, 10*time.Second)
+		defer cancel()
+		v, err := chromedp.Run(c, chromedp.Evaluate[any](js, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", js, err)
+		}
+		switch o := out.(type) {
+		case *string:
+			*o = fmt.Sprint(v)
+		case *float64:
+			f, _ := v.(float64)
+			*o = f
+		}
+	}
+	shot := func(name string) {
+		t.Helper()
+		c, cancel := context.WithTimeout(bctx, 15*time.Second)
+		defer cancel()
+		png, err := chromedp.Run(c, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustContain := func(what, got string, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				t.Fatalf("%s shows %q; want it to contain %q", what, got, w)
+			}
+		}
+	}
+	login := func(secret string) {
+		t.Helper()
+		run("log in", chromedp.Steps(chromedp.Navigate(base+"/ui/"), chromedp.WaitVisible("#token"),
+			chromedp.SendKeys("#token", secret), chromedp.Click("#login"), chromedp.WaitVisible("#servers")))
+	}
+
+	// Without a token the dashboard asks for one.
+	run("open without a token", chromedp.Steps(chromedp.Navigate(base+"/ui/cronjobs"), chromedp.WaitVisible("#token")))
+	shot("01-login")
+	// A wrong token is refused.
+	run("wrong token", chromedp.Steps(chromedp.SendKeys("#token", "not-a-token"), chromedp.Click("#login"), chromedp.WaitVisible("#error")))
+	mustContain("login error", text("#error"), "not valid")
+
+	// Read token: overview.
+	login(reader.GetSecret())
+	mustContain("overview servers", text("#servers"), "n1", "leader")
+	mustContain("overview workers", text("#workers"), "w1", "Ready", "noop", "used")
+	mustContain("viewer", text("#viewer"), "viewer", "read")
+	for _, c := range []string{"#count-succeeded", "#count-failed", "#count-skipped"} {
+		if n := text(c); n == "0" {
+			t.Errorf("overview %s shows 0; want at least 1", c)
+		}
+	}
+	shot("02-overview")
+
+	// CronJobs list: schedule in words, the strip with all three results.
+	run("cronjobs", chromedp.Steps(chromedp.Navigate(base+"/ui/cronjobs?namespace=default&label=team%3Ddata"), chromedp.WaitVisible("#cronjobs")))
+	row := text(`#cronjobs tr[data-name="report"]`)
+	mustContain("cronjob row", row, "default/report", "every second", "suspended", "skipped")
+	var results string
+	eval(`Array.from(new Set(Array.from(document.querySelectorAll('tr[data-name="report"] .strip .tick')).map(e => e.dataset.result))).sort().join(",")`, &results)
+	mustContain("tick strip results", results, "failed", "skipped", "succeeded")
+	shot("03-cronjobs")
+	// A label that matches nothing filters the row out.
+	run("cronjobs filtered", chromedp.Steps(chromedp.Navigate(base+"/ui/cronjobs?label=team%3Dweb"), chromedp.WaitVisible("#cronjobs")))
+	mustContain("filtered list", text("#cronjobs"), "No CronJob matches")
+
+	// A CronJob, read-only.
+	run("cronjob", chromedp.Steps(chromedp.Navigate(base+"/ui/cronjobs/default/report"), chromedp.WaitVisible("#timeline svg")))
+	mustContain("read-only note", text("#readonly"), "read-only")
+	var buttons float64
+	eval(`document.querySelectorAll('#trigger, #suspend, #resume').length`, &buttons)
+	if buttons != 0 {
+		t.Fatalf("a read token sees %v action buttons; want none", buttons)
+	}
+	mustContain("decisions", text("#decisions"), "skipped", "Suspended", "failed", "succeeded")
+	var marks string
+	eval(`Array.from(new Set(Array.from(document.querySelectorAll('#timeline rect')).map(e => e.getAttribute('class')))).sort().join(",")`, &marks)
+	mustContain("timeline marks", marks, "t-failed", "t-skipped", "t-succeeded")
+	var bars float64
+	eval(`document.querySelectorAll('#delay-chart rect, #duration-chart rect').length`, &bars)
+	if bars == 0 {
+		t.Error("the start delay and duration charts draw no bars")
+	}
+	shot("04-cronjob-readonly")
+
+	// The read token is refused a trigger even when it posts the form itself.
+	var status string
+	eval(`fetch('/ui/cronjobs/default/report/trigger', {method: 'POST', body: new URLSearchParams({csrf: document.querySelector('input[name=csrf]').value})}).then(r => r.status + ' ' + r.statusText)`, &status)
+	mustContain("trigger with a read token", status, "403")
+	// And a POST without the CSRF token is refused before anything else.
+	eval(`fetch('/ui/cronjobs/default/report/trigger', {method: 'POST', body: new URLSearchParams({csrf: 'forged'})}).then(r => r.text())`, &status)
+	mustContain("trigger without CSRF token", status, "CSRF")
+	if jobs, _ := admin.ListJobs(shortCtx(t), "default", "report"); hasManual(jobs) {
+		t.Fatal("a refused trigger created a Job")
+	}
+
+	// A Job: the failed attempt with its worker and reason.
+	if failedJob == "" {
+		t.Fatal("no failed Job kept")
+	}
+	run("job", chromedp.Steps(chromedp.Navigate(base+"/ui/jobs/default/"+failedJob), chromedp.WaitVisible("#attempts")))
+	mustContain("job status", text("#job-status"), "Failed")
+	mustContain("attempts", text("#attempts"), "Failed", "w1", "Rejected")
+	shot("05-job")
+
+	// Workers.
+	run("workers", chromedp.Steps(chromedp.Navigate(base+"/ui/workers"), chromedp.WaitVisible("#worker-w1")))
+	mustContain("worker card", text("#worker-w1"), "w1", "noop", "Recently")
+	shot("06-workers")
+
+	// Operator token: the buttons, a confirmation, and the triggered Job.
+	run("log out", chromedp.Steps(chromedp.Navigate(base+"/ui/"), chromedp.WaitVisible("#servers"), chromedp.Click("button.link"), chromedp.WaitVisible("#token")))
+	login(operator.GetSecret())
+	run("cronjob as operator", chromedp.Steps(chromedp.Navigate(base+"/ui/cronjobs/default/report"), chromedp.WaitVisible("#trigger"), chromedp.WaitVisible("#resume")))
+	var confirmText string
+	eval(`document.querySelector('#trigger').form.dataset.confirm`, &confirmText)
+	mustContain("trigger confirmation", confirmText, "Run default/report now")
+	eval(`window.__asked = ''; window.confirm = function (m) { window.__asked = m; return true; }; 'ok'`, &status)
+	run("trigger now", chromedp.Steps(chromedp.Click("#trigger"), chromedp.WaitVisible("#flash")))
+	flash := text("#flash")
+	mustContain("trigger flash", flash, "Triggered: Job report-manual-")
+	job := strings.TrimSuffix(strings.TrimPrefix(flash, "Triggered: Job "), " created")
+	waitUntil(t, 15*time.Second, "the triggered Job on the page", func() bool {
+		run("reload", chromedp.Steps(chromedp.Reload(), chromedp.WaitVisible("#jobs")))
+		return strings.Contains(text(`#jobs`), job) && strings.Contains(text(fmt.Sprintf(`#jobs tr[data-job=%q]`, job)), "Complete")
+	})
+	shot("07-cronjob-triggered")
+	if jobs, _ := admin.ListJobs(shortCtx(t), "default", "report"); !hasManual(jobs) {
+		t.Fatal("the trigger made no manual Job")
+	}
+}
+
+func hasManual(jobs []*pb.Job) bool {
+	for _, j := range jobs {
+		if j.GetStatus().GetManual() {
+			return true
+		}
+	}
+	return false
+}
+
+// waitUntil polls cond every 50ms until it holds or the timeout passes.
+func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

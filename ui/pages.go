@@ -1,0 +1,802 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/raftcron/raftcron/auth"
+	"github.com/raftcron/raftcron/client"
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/scheduler"
+)
+
+const (
+	pageSize   = 50
+	stripTicks = 30
+	// recentJobs bounds the Jobs a CronJob page reads attempts for.
+	recentJobs = 20
+	// pendingShown bounds the unfinished Jobs the overview asks about.
+	pendingShown = 20
+)
+
+func cronJobURL(ns, name string) string {
+	return "/ui/cronjobs/" + url.PathEscape(ns) + "/" + url.PathEscape(name)
+}
+
+func jobURL(ns, name string) string {
+	return "/ui/jobs/" + url.PathEscape(ns) + "/" + url.PathEscape(name)
+}
+
+func ts(t interface{ AsTime() time.Time }) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.AsTime()
+}
+
+// namespaces are what the viewer may list: nil for every namespace.
+func (s *session) namespaces() []string {
+	tok := s.who.GetToken()
+	if s.who.GetAclsDisabled() || tok == nil || tok.GetManagement() {
+		return nil
+	}
+	for _, n := range tok.GetNamespaces() {
+		if n == auth.AllNamespaces {
+			return nil
+		}
+	}
+	return tok.GetNamespaces()
+}
+
+// listCronJobs lists the CronJobs of ns, or of every namespace the viewer may read.
+func (s *session) listCronJobs(ns string) ([]*pb.CronJob, error) {
+	if ns != "" {
+		return s.c.ListCronJobs(s.ctx, ns)
+	}
+	names := s.namespaces()
+	if names == nil {
+		return s.c.ListCronJobs(s.ctx, "")
+	}
+	var out []*pb.CronJob
+	for _, n := range names {
+		l, err := s.c.ListCronJobs(s.ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l...)
+	}
+	return out, nil
+}
+
+func (s *session) listJobs() ([]*pb.Job, error) {
+	names := s.namespaces()
+	if names == nil {
+		return s.c.ListJobs(s.ctx, "", "")
+	}
+	var out []*pb.Job
+	for _, n := range names {
+		l, err := s.c.ListJobs(s.ctx, n, "")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l...)
+	}
+	return out, nil
+}
+
+// parallel runs f for 0..n-1 with at most 8 at once.
+func parallel(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			f(i)
+		}()
+	}
+	wg.Wait()
+}
+
+// ---------------------------------------------------------------- CronJobs
+
+type cronJobRow struct {
+	Namespace, Name string
+	URL             string
+	Words, Expr     string
+	Suspended       bool
+	Next            time.Time
+	Last            *tick
+	Strip           []tick
+	Labels          string
+	Error           string
+}
+
+type cronJobsBody struct {
+	Namespace, Label string
+	Rows             []cronJobRow
+	Total            int
+	Page, Pages      int
+	Prev, Next       string
+}
+
+func (h *Handler) cronJobs(s *session, r *http.Request) (string, *pageData, error) {
+	q := r.URL.Query()
+	ns := strings.TrimSpace(q.Get("namespace"))
+	sel, err := parseSelector(q.Get("label"))
+	if err != nil {
+		return "", nil, fmt.Errorf("label: %v: %w", err, client.ErrInvalid)
+	}
+	page, err := parseIntParam(q.Get("page"), "page")
+	if err != nil {
+		return "", nil, err
+	}
+	if page < 1 {
+		page = 1
+	}
+	all, err := s.listCronJobs(ns)
+	if err != nil {
+		return "", nil, err
+	}
+	var cjs []*pb.CronJob
+	for _, cj := range all {
+		if sel.matches(cj.GetMetadata().GetLabels()) {
+			cjs = append(cjs, cj)
+		}
+	}
+	sort.Slice(cjs, func(i, j int) bool {
+		a, b := cjs[i].GetMetadata(), cjs[j].GetMetadata()
+		if a.GetNamespace() != b.GetNamespace() {
+			return a.GetNamespace() < b.GetNamespace()
+		}
+		return a.GetName() < b.GetName()
+	})
+	body := &cronJobsBody{Namespace: ns, Label: q.Get("label"), Total: len(cjs), Page: page}
+	body.Pages = (len(cjs) + pageSize - 1) / pageSize
+	if body.Pages == 0 {
+		body.Pages = 1
+	}
+	lo := (page - 1) * pageSize
+	if lo > len(cjs) {
+		lo = len(cjs)
+	}
+	hi := min(lo+pageSize, len(cjs))
+	shown := cjs[lo:hi]
+	body.Rows = make([]cronJobRow, len(shown))
+	now := h.cfg.Now()
+	parallel(len(shown), func(i int) {
+		cj := shown[i]
+		md := cj.GetMetadata()
+		row := cronJobRow{Namespace: md.GetNamespace(), Name: md.GetName(), URL: cronJobURL(md.GetNamespace(), md.GetName()),
+			Expr: cj.GetSpec().GetSchedule(), Suspended: cj.GetSpec().GetSuspend(), Labels: labelText(md.GetLabels())}
+		row.Words, row.Next = scheduleInfo(cj, now)
+		jobs, err := s.c.ListJobs(s.ctx, md.GetNamespace(), md.GetName())
+		if err != nil {
+			row.Error = err.Error()
+		}
+		ticks := ticksOf(cj, jobsByName(jobs))
+		row.Strip = lastTicks(ticks, stripTicks)
+		if len(ticks) > 0 {
+			row.Last = &ticks[len(ticks)-1]
+		}
+		body.Rows[i] = row
+	})
+	link := func(p int) string {
+		v := url.Values{}
+		if ns != "" {
+			v.Set("namespace", ns)
+		}
+		if body.Label != "" {
+			v.Set("label", body.Label)
+		}
+		v.Set("page", strconv.Itoa(p))
+		return "/ui/cronjobs?" + v.Encode()
+	}
+	if page > 1 {
+		body.Prev = link(page - 1)
+	}
+	if page < body.Pages {
+		body.Next = link(page + 1)
+	}
+	return "cronjobs", &pageData{Title: "CronJobs", Nav: "cronjobs", Refresh: refreshSeconds, Body: body}, nil
+}
+
+// scheduleInfo is a CronJob's schedule in words and its next tick.
+func scheduleInfo(cj *pb.CronJob, now time.Time) (string, time.Time) {
+	spec := cj.GetSpec()
+	sch, err := scheduler.ScheduleOf(cj)
+	if err != nil {
+		return spec.GetSchedule() + " (invalid: " + err.Error() + ")", time.Time{}
+	}
+	var next time.Time
+	if !spec.GetSuspend() {
+		next = sch.Next(now)
+	}
+	return scheduleWords(spec.GetSchedule(), sch.Resolved(), spec.GetTimeZone()), next
+}
+
+func labelText(l map[string]string) string {
+	keys := make([]string, 0, len(l))
+	for k := range l {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		keys[i] = k + "=" + l[k]
+	}
+	return strings.Join(keys, ", ")
+}
+
+// selector is a label filter: "team=data,tier" (key=value, key!=value, or key present).
+type selector []struct {
+	key, value string
+	op         string
+}
+
+func parseSelector(s string) (selector, error) {
+	var out selector
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		var k, v, op string
+		if a, b, ok := strings.Cut(part, "!="); ok {
+			k, v, op = a, b, "!="
+		} else if a, b, ok := strings.Cut(part, "="); ok {
+			k, v, op = a, strings.TrimPrefix(b, "="), "="
+		} else {
+			k, op = part, "exists"
+		}
+		k = strings.TrimSpace(k)
+		if k == "" {
+			return nil, fmt.Errorf("%q has no key (write key=value, key!=value or key)", part)
+		}
+		out = append(out, struct{ key, value, op string }{k, strings.TrimSpace(v), op})
+	}
+	return out, nil
+}
+
+func (sel selector) matches(l map[string]string) bool {
+	for _, r := range sel {
+		v, ok := l[r.key]
+		switch r.op {
+		case "=":
+			if !ok || v != r.value {
+				return false
+			}
+		case "!=":
+			if ok && v == r.value {
+				return false
+			}
+		default:
+			if !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func parseIntParam(s, name string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s: %q is not a whole number ≥ 0: %w", name, s, client.ErrInvalid)
+	}
+	return n, nil
+}
+
+// ---------------------------------------------------------------- A CronJob
+
+type jobRow struct {
+	Name, URL  string
+	Result     string
+	Status     string
+	Scheduled  time.Time
+	Started    time.Time
+	Finished   time.Time
+	Duration   time.Duration
+	StartDelay time.Duration
+	HasDelay   bool
+	Manual     bool
+}
+
+type windowOpt struct {
+	Label, Value string
+	Selected     bool
+}
+
+type cronJobBody struct {
+	Namespace, Name                        string
+	Words, Expr, Zone, Policy, CatchUp     string
+	Suspended                              bool
+	Next, LastSchedule, LastSuccess        time.Time
+	Deadline                               string
+	Labels                                 string
+	Timeline, DelayChart, DurationChart    template.HTML
+	Windows                                []windowOpt
+	Window                                 string
+	Decisions                              []tick
+	Jobs                                   []jobRow
+	CanTrigger, CanWrite                   bool
+	TriggerURL, SuspendURL, ResumeURL      string
+	Active                                 []string
+	Succeeded, Failed, Skipped, RunningNow int
+}
+
+var windows = []struct {
+	label, value string
+	d            time.Duration
+}{
+	{"10 minutes", "10m", 10 * time.Minute},
+	{"1 hour", "1h", time.Hour},
+	{"6 hours", "6h", 6 * time.Hour},
+	{"24 hours", "24h", 24 * time.Hour},
+	{"7 days", "7d", 7 * 24 * time.Hour},
+}
+
+func (h *Handler) cronJob(s *session, r *http.Request) (string, *pageData, error) {
+	ns, name := r.PathValue("ns"), r.PathValue("name")
+	cj, err := s.c.GetCronJob(s.ctx, ns, name)
+	if err != nil {
+		return "", nil, err
+	}
+	jobs, err := s.c.ListJobs(s.ctx, ns, name)
+	if err != nil {
+		return "", nil, err
+	}
+	now := h.cfg.Now()
+	win := r.URL.Query().Get("window")
+	var d time.Duration
+	for _, w := range windows {
+		if w.value == win {
+			d = w.d
+		}
+	}
+	if d == 0 {
+		win, d = "24h", 24*time.Hour
+	}
+	spec := cj.GetSpec()
+	b := &cronJobBody{Namespace: ns, Name: name, Expr: spec.GetSchedule(), Zone: spec.GetTimeZone(), Policy: spec.GetConcurrencyPolicy(),
+		CatchUp: spec.GetCatchUp(), Suspended: spec.GetSuspend(), Window: win, Labels: labelText(cj.GetMetadata().GetLabels()),
+		LastSchedule: ts(cj.GetStatus().GetLastScheduleTime()), LastSuccess: ts(cj.GetStatus().GetLastSuccessfulTime()),
+		CanTrigger: s.can(auth.VerbTrigger, ns), CanWrite: s.can(auth.VerbWrite, ns)}
+	if b.Policy == "" {
+		b.Policy = "Allow"
+	}
+	if b.CatchUp == "" {
+		b.CatchUp = "Latest"
+	}
+	if spec.StartingDeadlineSeconds != nil {
+		b.Deadline = humanDuration(time.Duration(spec.GetStartingDeadlineSeconds()) * time.Second)
+	}
+	for _, a := range cj.GetStatus().GetActive() {
+		b.Active = append(b.Active, a.GetName())
+	}
+	base := cronJobURL(ns, name)
+	b.TriggerURL, b.SuspendURL, b.ResumeURL = base+"/trigger", base+"/suspend", base+"/resume"
+	b.Words, b.Next = scheduleInfo(cj, now)
+	for _, w := range windows {
+		b.Windows = append(b.Windows, windowOpt{Label: w.label, Value: w.value, Selected: w.value == win})
+	}
+	ticks := ticksOf(cj, jobsByName(jobs))
+	from := now.Add(-d)
+	b.Timeline = timelineSVG(ticks, b.Next, from, now.Add(d/20))
+	for i := len(ticks) - 1; i >= 0 && len(b.Decisions) < 100; i-- {
+		if !ticks[i].Time.Before(from) {
+			b.Decisions = append(b.Decisions, ticks[i])
+		}
+	}
+	for _, t := range ticks {
+		if t.Time.Before(from) {
+			continue
+		}
+		switch t.Result {
+		case resultSucceeded:
+			b.Succeeded++
+		case resultFailed:
+			b.Failed++
+		case resultSkipped:
+			b.Skipped += t.Count
+		case resultRunning:
+			b.RunningNow++
+		}
+	}
+	// Newest Jobs first; their attempts give start delays.
+	sort.Slice(jobs, func(i, j int) bool { return jobTime(jobs[i]).After(jobTime(jobs[j])) })
+	if len(jobs) > recentJobs {
+		jobs = jobs[:recentJobs]
+	}
+	b.Jobs = make([]jobRow, len(jobs))
+	parallel(len(jobs), func(i int) {
+		atts, _ := s.c.ListAttempts(s.ctx, ns, jobs[i].GetMetadata().GetName())
+		b.Jobs[i] = jobRowOf(jobs[i], atts)
+	})
+	var delays, durs []bar
+	for i := len(b.Jobs) - 1; i >= 0; i-- {
+		j := b.Jobs[i]
+		label := j.Scheduled.UTC().Format("15:04:05")
+		if j.Scheduled.IsZero() {
+			label = j.Started.UTC().Format("15:04:05")
+		}
+		if j.HasDelay {
+			delays = append(delays, bar{Label: label, Value: j.StartDelay, Class: j.Result, Title: j.Name + " start delay"})
+		}
+		if !j.Finished.IsZero() {
+			durs = append(durs, bar{Label: label, Value: j.Duration, Class: j.Result, Title: j.Name + " duration"})
+		}
+	}
+	b.DelayChart = barChartSVG("start delay", delays)
+	b.DurationChart = barChartSVG("duration", durs)
+	return "cronjob", &pageData{Title: "CronJob " + ns + "/" + name, Nav: "cronjobs", Refresh: refreshSeconds, Body: b}, nil
+}
+
+// jobTime orders Jobs: scheduled time, else creation.
+func jobTime(j *pb.Job) time.Time {
+	if t := ts(j.GetStatus().GetScheduledTime()); !t.IsZero() {
+		return t
+	}
+	if t := ts(j.GetStatus().GetStartTime()); !t.IsZero() {
+		return t
+	}
+	return ts(j.GetMetadata().GetCreationTimestamp())
+}
+
+func jobRowOf(j *pb.Job, atts []*pb.Attempt) jobRow {
+	md, st := j.GetMetadata(), j.GetStatus()
+	row := jobRow{Name: md.GetName(), URL: jobURL(md.GetNamespace(), md.GetName()), Result: jobResult(j), Status: client.JobStatusText(j),
+		Scheduled: ts(st.GetScheduledTime()), Started: ts(st.GetStartTime()), Finished: ts(st.GetCompletionTime()), Manual: st.GetManual()}
+	if row.Finished.IsZero() {
+		for _, c := range st.GetConditions() {
+			if c.GetType() == client.ConditionFailed && c.GetStatus() == "True" {
+				row.Finished = ts(c.GetLastTransitionTime())
+			}
+		}
+	}
+	var firstRun time.Time
+	for _, a := range atts {
+		if t := ts(a.GetStartTime()); !t.IsZero() && (firstRun.IsZero() || t.Before(firstRun)) {
+			firstRun = t
+		}
+	}
+	origin := row.Scheduled
+	if origin.IsZero() {
+		origin = row.Started
+	}
+	if !firstRun.IsZero() && !origin.IsZero() {
+		row.StartDelay, row.HasDelay = max(firstRun.Sub(origin), 0), true
+	}
+	if !row.Finished.IsZero() {
+		start := firstRun
+		if start.IsZero() {
+			start = row.Started
+		}
+		row.Duration = max(row.Finished.Sub(start), 0)
+	}
+	return row
+}
+
+// ---------------------------------------------------------------- A Job
+
+type attemptRow struct {
+	Name, State, Worker, Reason, Message string
+	Index, Number, ExitCode              int32
+	Created, Started, Finished           time.Time
+	Duration                             time.Duration
+	Output                               string
+	LogURL                               string
+	Class                                string
+}
+
+type jobBody struct {
+	Namespace, Name, Status, Result string
+	CronJob, CronJobURL             string
+	Scheduled, Started, Finished    time.Time
+	Manual                          bool
+	Active, Succeeded, Failed, Lost int32
+	Conditions                      []*pb.JobCondition
+	Image, Command                  string
+	Attempts                        []attemptRow
+	CanLogs                         bool
+}
+
+func (h *Handler) job(s *session, r *http.Request) (string, *pageData, error) {
+	ns, name := r.PathValue("ns"), r.PathValue("name")
+	j, err := s.c.GetJob(s.ctx, ns, name)
+	if err != nil {
+		return "", nil, err
+	}
+	atts, err := s.c.ListAttempts(s.ctx, ns, name)
+	if err != nil {
+		return "", nil, err
+	}
+	st := j.GetStatus()
+	b := &jobBody{Namespace: ns, Name: name, Status: client.JobStatusText(j), Result: jobResult(j), CronJob: st.GetCronJob(),
+		Scheduled: ts(st.GetScheduledTime()), Started: ts(st.GetStartTime()), Finished: ts(st.GetCompletionTime()), Manual: st.GetManual(),
+		Active: st.GetActive(), Succeeded: st.GetSucceeded(), Failed: st.GetFailed(), Lost: st.GetLost(), Conditions: st.GetConditions(),
+		CanLogs: s.can(auth.VerbLogs, ns)}
+	if b.CronJob != "" {
+		b.CronJobURL = cronJobURL(ns, b.CronJob)
+	}
+	if cs := j.GetSpec().GetTemplate().GetSpec().GetContainers(); len(cs) > 0 {
+		b.Image = cs[0].GetImage()
+		b.Command = strings.Join(append(append([]string{}, cs[0].GetCommand()...), cs[0].GetArgs()...), " ")
+	}
+	sort.Slice(atts, func(i, k int) bool {
+		if atts[i].GetIndex() != atts[k].GetIndex() {
+			return atts[i].GetIndex() < atts[k].GetIndex()
+		}
+		return atts[i].GetNumber() > atts[k].GetNumber()
+	})
+	for _, a := range atts {
+		row := attemptRow{Name: a.GetName(), State: a.GetState(), Worker: a.GetWorker(), Reason: a.GetReason(), Message: a.GetMessage(),
+			Index: a.GetIndex(), Number: a.GetNumber(), ExitCode: a.GetExitCode(), Created: ts(a.GetCreatedTime()),
+			Started: ts(a.GetStartTime()), Finished: ts(a.GetFinishTime()), Output: a.GetOutputTail(), Class: attemptClass(a.GetState())}
+		if !row.Started.IsZero() && !row.Finished.IsZero() {
+			row.Duration = row.Finished.Sub(row.Started)
+		}
+		v := url.Values{"index": {strconv.Itoa(int(a.GetIndex()))}, "attempt": {strconv.Itoa(int(a.GetNumber()))}}
+		if row.Finished.IsZero() {
+			v.Set("follow", "1")
+		}
+		row.LogURL = jobURL(ns, name) + "/log?" + v.Encode()
+		b.Attempts = append(b.Attempts, row)
+	}
+	return "job", &pageData{Title: "Job " + ns + "/" + name, Nav: "cronjobs", Refresh: refreshSeconds, Body: b}, nil
+}
+
+func attemptClass(state string) string {
+	switch state {
+	case "Succeeded":
+		return resultSucceeded
+	case "Failed", "Lost":
+		return resultFailed
+	}
+	return resultRunning
+}
+
+// ---------------------------------------------------------------- Overview
+
+type serverRow struct {
+	ID, RaftAddr, GRPCAddr string
+	Voter, Leader          bool
+	Health                 string
+	Class                  string
+	LastContact            time.Time
+}
+
+type workerRow struct {
+	ID, Runtime, State, Labels, Version, Address string
+	Slots, Used, Free                            int32
+	LastHeartbeat, Connected                     time.Time
+	Class                                        string
+	Now, Recent                                  []runRow
+}
+
+type runRow struct {
+	Job, JobURL, Attempt, State, Class string
+	Started, Finished                  time.Time
+}
+
+type pendingRow struct {
+	Job, JobURL, Attempt, Why string
+}
+
+type overviewBody struct {
+	Servers                             []serverRow
+	ServersError                        string
+	Workers                             []workerRow
+	WorkersError                        string
+	CronJobs, Suspended                 int
+	Succeeded, Failed, Skipped, Running int
+	Pending                             []pendingRow
+	CountsError                         string
+	SlotsUsed, SlotsFree                int32
+}
+
+func (h *Handler) overview(s *session, r *http.Request) (string, *pageData, error) {
+	now := h.cfg.Now()
+	b := &overviewBody{}
+	members, err := s.c.Members(s.ctx)
+	if err != nil {
+		b.ServersError = err.Error()
+	}
+	for _, m := range members {
+		row := serverRow{ID: m.GetId(), RaftAddr: m.GetRaftAddress(), GRPCAddr: m.GetGrpcAddress(), Voter: m.GetVoter(), Leader: m.GetLeader(),
+			LastContact: ts(m.GetLastContact())}
+		switch {
+		case m.GetLeader():
+			row.Health, row.Class = "leader", resultSucceeded
+		case row.LastContact.IsZero():
+			row.Health, row.Class = "no contact known", resultGone
+		case now.Sub(row.LastContact) < 5*time.Second:
+			row.Health, row.Class = "healthy", resultSucceeded
+		default:
+			row.Health, row.Class = "no contact for "+humanDuration(now.Sub(row.LastContact)), resultFailed
+		}
+		b.Servers = append(b.Servers, row)
+	}
+	ws, err := s.c.ListWorkers(s.ctx)
+	if err != nil {
+		b.WorkersError = err.Error()
+	}
+	b.Workers = workerRows(ws)
+	for _, w := range b.Workers {
+		if w.State != "Lost" {
+			b.SlotsUsed += w.Used
+			b.SlotsFree += w.Free
+		}
+	}
+	since := now.Add(-24 * time.Hour)
+	cjs, err := s.listCronJobs("")
+	if err != nil {
+		b.CountsError = err.Error()
+	}
+	for _, cj := range cjs {
+		b.CronJobs++
+		if cj.GetSpec().GetSuspend() {
+			b.Suspended++
+		}
+		for _, d := range cj.GetStatus().GetDecisions() {
+			if d.GetDecision() == "skip" && !ts(d.GetScheduledTime()).Before(since) {
+				b.Skipped += max(int(d.GetCount()), 1)
+			}
+		}
+	}
+	jobs, err := s.listJobs()
+	if err != nil && b.CountsError == "" {
+		b.CountsError = err.Error()
+	}
+	var unfinished []*pb.Job
+	for _, j := range jobs {
+		switch jobResult(j) {
+		case resultSucceeded:
+			if !ts(j.GetStatus().GetCompletionTime()).Before(since) {
+				b.Succeeded++
+			}
+		case resultFailed:
+			if !jobTime(j).Before(since) {
+				b.Failed++
+			}
+		default:
+			b.Running++
+			unfinished = append(unfinished, j)
+		}
+	}
+	sort.Slice(unfinished, func(i, k int) bool { return jobTime(unfinished[i]).Before(jobTime(unfinished[k])) })
+	if len(unfinished) > pendingShown {
+		unfinished = unfinished[:pendingShown]
+	}
+	pend := make([][]pendingRow, len(unfinished))
+	parallel(len(unfinished), func(i int) {
+		j := unfinished[i]
+		md := j.GetMetadata()
+		atts, err := s.c.ListAttempts(s.ctx, md.GetNamespace(), md.GetName())
+		if err != nil {
+			return
+		}
+		for _, a := range atts {
+			if a.GetState() != "Pending" {
+				continue
+			}
+			why := a.GetMessage()
+			if nb := ts(a.GetNotBefore()); nb.After(now) {
+				why = strings.TrimSpace(why + " (backing off until " + nb.UTC().Format("15:04:05Z") + ")")
+			}
+			if why == "" {
+				why = "waiting for a worker with a free slot that matches its nodeSelector"
+				if len(ws) == 0 {
+					why = "no worker is connected"
+				}
+			}
+			pend[i] = append(pend[i], pendingRow{Job: md.GetNamespace() + "/" + md.GetName(), JobURL: jobURL(md.GetNamespace(), md.GetName()), Attempt: a.GetName(), Why: why})
+		}
+		if len(atts) == 0 && client.JobStatusText(j) == "Pending" {
+			why := "no attempt created yet"
+			if j.GetSpec().GetSuspend() {
+				why = "the Job is suspended"
+			}
+			pend[i] = append(pend[i], pendingRow{Job: md.GetNamespace() + "/" + md.GetName(), JobURL: jobURL(md.GetNamespace(), md.GetName()), Why: why})
+		}
+	})
+	for _, p := range pend {
+		b.Pending = append(b.Pending, p...)
+	}
+	return "overview", &pageData{Title: "Overview", Nav: "overview", Refresh: refreshSeconds, Body: b}, nil
+}
+
+func workerRows(ws []*pb.Worker) []workerRow {
+	sort.Slice(ws, func(i, j int) bool { return ws[i].GetId() < ws[j].GetId() })
+	out := make([]workerRow, 0, len(ws))
+	for _, w := range ws {
+		row := workerRow{ID: w.GetId(), Runtime: w.GetRuntime(), State: w.GetState(), Labels: labelText(w.GetLabels()), Version: w.GetVersion(),
+			Address: w.GetAddress(), Slots: w.GetSlots(), Used: w.GetUsed(), Free: max(w.GetSlots()-w.GetUsed(), 0),
+			LastHeartbeat: ts(w.GetLastHeartbeat()), Connected: ts(w.GetConnectedTime()), Class: resultSucceeded}
+		if row.State != "Ready" {
+			row.Class = resultFailed
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// ---------------------------------------------------------------- Workers
+
+type workersBody struct {
+	Workers []workerRow
+	Note    string
+}
+
+func (h *Handler) workers(s *session, r *http.Request) (string, *pageData, error) {
+	ws, err := s.c.ListWorkers(s.ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	b := &workersBody{Workers: workerRows(ws)}
+	jobs, err := s.listJobs()
+	if err != nil {
+		b.Note = "runs are not shown: " + err.Error()
+	}
+	// Runs now: attempts of unfinished Jobs; recently: those of the Jobs
+	// that finished last. Both bounded, so the page never reads every attempt.
+	var unfinished, finished []*pb.Job
+	for _, j := range jobs {
+		if jobResult(j) == resultRunning {
+			unfinished = append(unfinished, j)
+		} else {
+			finished = append(finished, j)
+		}
+	}
+	sort.Slice(finished, func(i, k int) bool {
+		return ts(finished[i].GetStatus().GetCompletionTime()).After(ts(finished[k].GetStatus().GetCompletionTime()))
+	})
+	if len(unfinished) > 2*pendingShown {
+		unfinished = unfinished[:2*pendingShown]
+	}
+	if len(finished) > pendingShown {
+		finished = finished[:pendingShown]
+	}
+	pick := append(append([]*pb.Job{}, unfinished...), finished...)
+	lists := make([][]*pb.Attempt, len(pick))
+	ctx, cancel := context.WithTimeout(s.ctx, callTimeout)
+	defer cancel()
+	parallel(len(pick), func(i int) {
+		md := pick[i].GetMetadata()
+		lists[i], _ = s.c.ListAttempts(ctx, md.GetNamespace(), md.GetName())
+	})
+	byWorker := map[string]*workerRow{}
+	for i := range b.Workers {
+		byWorker[b.Workers[i].ID] = &b.Workers[i]
+	}
+	for _, l := range lists {
+		for _, a := range l {
+			w := byWorker[a.GetWorker()]
+			if w == nil {
+				continue
+			}
+			run := runRow{Job: a.GetNamespace() + "/" + a.GetJob(), JobURL: jobURL(a.GetNamespace(), a.GetJob()), Attempt: a.GetName(),
+				State: a.GetState(), Class: attemptClass(a.GetState()), Started: ts(a.GetStartTime()), Finished: ts(a.GetFinishTime())}
+			if run.Finished.IsZero() {
+				w.Now = append(w.Now, run)
+			} else if len(w.Recent) < 10 {
+				w.Recent = append(w.Recent, run)
+			}
+		}
+	}
+	for i := range b.Workers {
+		sort.Slice(b.Workers[i].Recent, func(x, y int) bool { return b.Workers[i].Recent[x].Finished.After(b.Workers[i].Recent[y].Finished) })
+	}
+	return "workers", &pageData{Title: "Workers", Nav: "workers", Refresh: refreshSeconds, Body: b}, nil
+}
