@@ -132,9 +132,9 @@ type cronJobsBody struct {
 func (h *Handler) cronJobs(s *session, r *http.Request) (string, *pageData, error) {
 	q := r.URL.Query()
 	ns := strings.TrimSpace(q.Get("namespace"))
-	sel, err := parseSelector(q.Get("label"))
+	sel, err := client.ParseSelector(q.Get("label"))
 	if err != nil {
-		return "", nil, fmt.Errorf("label: %v: %w", err, client.ErrInvalid)
+		return "", nil, fmt.Errorf("label: %w", err)
 	}
 	page, err := parseIntParam(q.Get("page"), "page")
 	if err != nil {
@@ -149,7 +149,7 @@ func (h *Handler) cronJobs(s *session, r *http.Request) (string, *pageData, erro
 	}
 	var cjs []*pb.CronJob
 	for _, cj := range all {
-		if sel.matches(cj.GetMetadata().GetLabels()) {
+		if sel.Matches(cj.GetMetadata().GetLabels()) {
 			cjs = append(cjs, cj)
 		}
 	}
@@ -234,57 +234,6 @@ func labelText(l map[string]string) string {
 		keys[i] = k + "=" + l[k]
 	}
 	return strings.Join(keys, ", ")
-}
-
-// selector is a label filter: "team=data,tier" (key=value, key!=value, or key present).
-type selector []struct {
-	key, value string
-	op         string
-}
-
-func parseSelector(s string) (selector, error) {
-	var out selector
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		var k, v, op string
-		if a, b, ok := strings.Cut(part, "!="); ok {
-			k, v, op = a, b, "!="
-		} else if a, b, ok := strings.Cut(part, "="); ok {
-			k, v, op = a, strings.TrimPrefix(b, "="), "="
-		} else {
-			k, op = part, "exists"
-		}
-		k = strings.TrimSpace(k)
-		if k == "" {
-			return nil, fmt.Errorf("%q has no key (write key=value, key!=value or key)", part)
-		}
-		out = append(out, struct{ key, value, op string }{k, strings.TrimSpace(v), op})
-	}
-	return out, nil
-}
-
-func (sel selector) matches(l map[string]string) bool {
-	for _, r := range sel {
-		v, ok := l[r.key]
-		switch r.op {
-		case "=":
-			if !ok || v != r.value {
-				return false
-			}
-		case "!=":
-			if ok && v == r.value {
-				return false
-			}
-		default:
-			if !ok {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 func parseIntParam(s, name string) (int, error) {

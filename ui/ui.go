@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -487,41 +488,43 @@ func (h *Handler) jobLog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	req := &pb.LogsRequest{Namespace: r.PathValue("ns"), Job: r.PathValue("name"), Follow: q.Get("follow") == "1"}
-	if v, err := parseIntParam(q.Get("index"), "index"); err != nil {
-		h.renderError(w, http.StatusBadRequest, err.Error())
-		return
-	} else {
-		req.Index = int32(v)
-	}
-	if v, err := parseIntParam(q.Get("attempt"), "attempt"); err != nil {
-		h.renderError(w, http.StatusBadRequest, err.Error())
-		return
-	} else {
-		req.Attempt = int32(v)
+	opts := client.LogOptions{Namespace: r.PathValue("ns"), Follow: q.Get("follow") == "1"}
+	for _, p := range []struct {
+		name string
+		to   *int32
+	}{{"index", &opts.Index}, {"attempt", &opts.Attempt}} {
+		v, err := parseIntParam(q.Get(p.name), p.name)
+		if err != nil {
+			h.renderError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		*p.to = int32(v)
 	}
 	ctx := r.Context()
-	if !req.Follow {
+	if !opts.Follow {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, callTimeout)
 		defer cancel()
 	}
+	rc, err := s.c.Logs(ctx, r.PathValue("name"), opts)
+	if err != nil {
+		h.renderError(w, statusOf(err), err.Error())
+		return
+	}
+	defer rc.Close()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	fw := &flushWriter{w: w}
-	if err := s.c.Logs(ctx, req, fw); err != nil && !fw.wrote {
-		http.Error(w, err.Error(), statusOf(err))
-	} else if err != nil {
+	if _, err := io.Copy(fw, rc); err != nil {
 		fmt.Fprintf(fw, "\n[log stream ended: %v]\n", err)
 	}
 }
 
+// flushWriter sends each piece of a followed log at once.
 type flushWriter struct {
-	w     http.ResponseWriter
-	wrote bool
+	w http.ResponseWriter
 }
 
 func (f *flushWriter) Write(p []byte) (int, error) {
-	f.wrote = true
 	n, err := f.w.Write(p)
 	if fl, ok := f.w.(http.Flusher); ok {
 		fl.Flush()
