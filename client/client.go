@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/raftcron/raftcron/auth"
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
@@ -52,6 +53,9 @@ var (
 	ErrPermissionDenied = auth.ErrPermissionDenied
 	// ErrJobFailed: WaitJob waited for a Job that failed or can no longer reach the condition.
 	ErrJobFailed = errors.New("job failed")
+	// ErrLimitExceeded: a server limit or quota refused the call
+	// (codes.ResourceExhausted); the message names the limit.
+	ErrLimitExceeded = pb.ErrLimitExceeded
 )
 
 // Config says how to reach a raftcron cluster.
@@ -91,6 +95,9 @@ type Config struct {
 	// Logger receives the client's retries at Debug level (a server that
 	// cannot be reached, an election in progress). Default: nothing is logged.
 	Logger *slog.Logger
+	// ChunkSize is how many items each List call asks for; lists are read
+	// page by page with continue tokens (0 = the server's page size).
+	ChunkSize int32
 }
 
 // Client talks to a raftcron cluster. Servers forward writes to the leader;
@@ -104,6 +111,7 @@ type Client struct {
 	conns        []*grpc.ClientConn
 	rpcs         []pb.RaftCronClient
 	dialTimeout  time.Duration
+	chunkSize    int32
 	pollInterval time.Duration
 	callTimeout  time.Duration
 	logger       *slog.Logger
@@ -119,7 +127,7 @@ func New(cfg Config) (*Client, error) {
 	if len(cfg.Servers) == 0 {
 		return nil, errors.New("client config: servers: at least one address is required")
 	}
-	c := &Client{dialTimeout: cfg.DialTimeout, pollInterval: cfg.PollInterval, callTimeout: cfg.CallTimeout, logger: cfg.Logger}
+	c := &Client{dialTimeout: cfg.DialTimeout, pollInterval: cfg.PollInterval, callTimeout: cfg.CallTimeout, chunkSize: cfg.ChunkSize, logger: cfg.Logger}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
@@ -277,12 +285,20 @@ func (c *Client) ListSecrets(ctx context.Context, namespace string) ([]*pb.Secre
 func (c *Client) list(ctx context.Context, req *pb.ListRequest) ([]*pb.Resource, error) {
 	var out []*pb.Resource
 	err := c.do(ctx, "list "+strings.ToLower(req.GetKind())+"s", func(ctx context.Context, rpc pb.RaftCronClient, _ attemptInfo) error {
-		resp, err := rpc.List(ctx, req)
-		if err != nil {
-			return err
+		out = nil
+		req := proto.Clone(req).(*pb.ListRequest)
+		req.Limit = c.chunkSize
+		for {
+			resp, err := rpc.List(ctx, req)
+			if err != nil {
+				return err
+			}
+			out = append(out, resp.GetItems()...)
+			if resp.GetContinue() == "" {
+				return nil
+			}
+			req.Continue = resp.GetContinue()
 		}
-		out = resp.GetItems()
-		return nil
 	})
 	return out, err
 }
@@ -413,12 +429,19 @@ func (c *Client) sawIndex(n uint64) {
 func (c *Client) ListAttempts(ctx context.Context, namespace, job string) ([]*pb.Attempt, error) {
 	var out []*pb.Attempt
 	err := c.do(ctx, "list attempts", func(ctx context.Context, rpc pb.RaftCronClient, _ attemptInfo) error {
-		resp, err := rpc.ListAttempts(ctx, &pb.ListAttemptsRequest{Namespace: namespace, Job: job})
-		if err != nil {
-			return err
+		out = nil
+		req := &pb.ListAttemptsRequest{Namespace: namespace, Job: job, Limit: c.chunkSize}
+		for {
+			resp, err := rpc.ListAttempts(ctx, req)
+			if err != nil {
+				return err
+			}
+			out = append(out, resp.GetAttempts()...)
+			if resp.GetContinue() == "" {
+				return nil
+			}
+			req.Continue = resp.GetContinue()
 		}
-		out = resp.GetAttempts()
-		return nil
 	})
 	return out, err
 }
@@ -612,6 +635,8 @@ func toError(err error) error {
 		sentinel = ErrUnauthenticated
 	case codes.PermissionDenied:
 		sentinel = ErrPermissionDenied
+	case codes.ResourceExhausted:
+		sentinel = ErrLimitExceeded
 	case codes.DeadlineExceeded:
 		sentinel = context.DeadlineExceeded
 	case codes.Canceled:

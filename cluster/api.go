@@ -43,6 +43,9 @@ func (a *api) Apply(ctx context.Context, req *pb.ApplyRequest) (*pb.ApplyRespons
 		return nil, err
 	}
 	st := a.s.node.State()
+	if err := scheduler.CheckLimits(res, a.s.cfg.Limits, st.CountIn); err != nil {
+		return nil, err
+	}
 	cmd := &pb.ApplyResources{Now: timestamppb.New(a.s.cfg.Clock.Now())}
 	var results []*pb.ApplyResult
 	for _, r := range res {
@@ -227,11 +230,11 @@ func (a *api) List(ctx context.Context, req *pb.ListRequest) (*pb.ListResponse, 
 		ns = ""
 	}
 	st := a.s.node.State()
-	out := &pb.ListResponse{}
+	var items []*pb.Resource
 	switch normalKind(req.GetKind()) {
 	case pb.KindCronJob:
 		for _, c := range st.ListCronJobs(ns) {
-			out.Items = append(out.Items, &pb.Resource{Kind: &pb.Resource_CronJob{CronJob: c}})
+			items = append(items, &pb.Resource{Kind: &pb.Resource_CronJob{CronJob: c}})
 		}
 	case pb.KindJob:
 		var jobs []*pb.Job
@@ -246,16 +249,33 @@ func (a *api) List(ctx context.Context, req *pb.ListRequest) (*pb.ListResponse, 
 			if req.GetCronJob() != "" && j.GetStatus().GetCronJob() != req.GetCronJob() {
 				continue
 			}
-			out.Items = append(out.Items, &pb.Resource{Kind: &pb.Resource_Job{Job: j}})
+			items = append(items, &pb.Resource{Kind: &pb.Resource_Job{Job: j}})
 		}
 	case pb.KindSecret:
 		for _, sec := range st.ListSecrets(ns) {
-			out.Items = append(out.Items, &pb.Resource{Kind: &pb.Resource_Secret{Secret: sec}})
+			items = append(items, &pb.Resource{Kind: &pb.Resource_Secret{Secret: sec}})
 		}
 	default:
 		return nil, badKind(req.GetKind())
 	}
-	return out, nil
+	out, next, err := page(items, resourceKey, req.GetLimit(), req.GetContinue())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ListResponse{Items: out, Continue: next}, nil
+}
+
+// resourceKey is a listed resource's sort key for paging.
+func resourceKey(r *pb.Resource) string {
+	switch k := r.GetKind().(type) {
+	case *pb.Resource_CronJob:
+		return metaKey(k.CronJob.GetMetadata())
+	case *pb.Resource_Job:
+		return metaKey(k.Job.GetMetadata())
+	case *pb.Resource_Secret:
+		return metaKey(k.Secret.GetMetadata())
+	}
+	return ""
 }
 
 func (a *api) Delete(ctx context.Context, req *pb.DeleteRequest) (*pb.DeleteResponse, error) {
@@ -301,8 +321,12 @@ func (a *api) ListAttempts(ctx context.Context, req *pb.ListAttemptsRequest) (*p
 	} else {
 		list = st.ListAttempts(ns)
 	}
+	list, next, err := page(list, attemptSortKey, req.GetLimit(), req.GetContinue())
+	if err != nil {
+		return nil, err
+	}
 	pending := a.s.leader.pendingReasons()
-	out := &pb.ListAttemptsResponse{Attempts: make([]*pb.Attempt, 0, len(list))}
+	out := &pb.ListAttemptsResponse{Attempts: make([]*pb.Attempt, 0, len(list)), Continue: next}
 	for _, at := range list {
 		if why, ok := pending[scheduler.PendingKey(at.GetNamespace(), at.GetName())]; ok && at.GetState() == pb.AttemptPending && at.GetMessage() == "" {
 			at = proto.Clone(at).(*pb.Attempt)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -114,9 +115,11 @@ var accessRules = map[string]access{
 	pb.WorkerService_Session_FullMethodName: {roles: workerRoles, noToken: true},
 }
 
-// authorizer enforces certificates' roles and ACL tokens on every call.
+// authorizer enforces certificates' roles and ACL tokens on every call,
+// and each token's request rate.
 type authorizer struct {
-	s *Server
+	s     *Server
+	rates *tokenRates
 }
 
 // rule returns what a method needs; unknown methods need management.
@@ -154,6 +157,10 @@ func (z *authorizer) check(ctx context.Context, method string, req any) error {
 		return err
 	}
 	now := z.s.cfg.Clock.Now()
+	if z.rates != nil && !forwardedByServer(ctx, id) && !z.rates.allow(tok.GetAccessorId(), now) {
+		return status.Errorf(codes.ResourceExhausted, "rate limit: token %q made more than %g requests per second (burst %d; server flags --token-rate-limit, --token-rate-burst); retry later",
+			tok.GetName(), z.rates.rate, int(z.rates.burst))
+	}
 	switch {
 	case r.anyToken:
 		if auth.Expired(tok, now) {
@@ -303,4 +310,57 @@ func (c *checkedStream) RecvMsg(m any) error {
 		}
 	}
 	return nil
+}
+
+// Default per-token request rate (cluster.Config.RateLimit, --token-rate-limit).
+const (
+	DefaultTokenRateLimit = 100.0
+	DefaultTokenRateBurst = 200
+)
+
+// tokenRates is a token bucket per ACL token (by accessor id): each holds
+// up to burst requests and refills at rate per second.
+type tokenRates struct {
+	rate, burst float64
+	mu          sync.Mutex
+	buckets     map[string]*rateBucket
+}
+
+type rateBucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// newTokenRates returns nil (no limit) for a negative rate.
+func newTokenRates(rate float64, burst int) *tokenRates {
+	if rate == 0 {
+		rate = DefaultTokenRateLimit
+	}
+	if rate < 0 {
+		return nil
+	}
+	if burst <= 0 {
+		burst = DefaultTokenRateBurst
+	}
+	return &tokenRates{rate: rate, burst: float64(burst), buckets: map[string]*rateBucket{}}
+}
+
+// allow takes one request from key's bucket, if it holds one.
+func (r *tokenRates) allow(key string, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b := r.buckets[key]
+	if b == nil {
+		b = &rateBucket{tokens: r.burst, last: now}
+		r.buckets[key] = b
+	}
+	if el := now.Sub(b.last).Seconds(); el > 0 {
+		b.tokens = min(r.burst, b.tokens+el*r.rate)
+		b.last = now
+	}
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }

@@ -33,7 +33,9 @@ type testNode struct {
 	join               []string
 	// worker overrides the cluster's usual worker timing flags.
 	worker *cluster.WorkerConfig
-	mu     sync.Mutex
+	// tune, when set, changes the server's config before it starts.
+	tune func(*cluster.Config)
+	mu   sync.Mutex
 }
 
 type testCluster struct {
@@ -152,7 +154,7 @@ func (tc *testCluster) tryStart(nd *testNode) error {
 	if nd.worker != nil {
 		worker = *nd.worker
 	}
-	s, err := cluster.New(cluster.Config{
+	cfg := cluster.Config{
 		NodeID: nd.id, DataDir: nd.dir, RaftAddr: nd.raftAddr, GRPCAddr: nd.grpcAddr,
 		Bootstrap: nd.bootstrap, Join: nd.join,
 		HeartbeatTimeout: 300 * time.Millisecond, ElectionTimeout: 300 * time.Millisecond,
@@ -160,7 +162,11 @@ func (tc *testCluster) tryStart(nd *testNode) error {
 		Worker: worker,
 		Logger: testLogger(tc.t).With("node", nd.id),
 		TLS:    tc.pki.serverCreds(nd.id), Insecure: tc.pki == nil,
-	})
+	}
+	if nd.tune != nil {
+		nd.tune(&cfg)
+	}
+	s, err := cluster.New(cfg)
 	if err != nil {
 		return err
 	}

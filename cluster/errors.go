@@ -25,6 +25,7 @@ var statusCodes = []struct {
 	{pb.ErrAlreadyExists, codes.AlreadyExists},
 	{pb.ErrInvalid, codes.InvalidArgument},
 	{pb.ErrConflict, codes.FailedPrecondition},
+	{pb.ErrLimitExceeded, codes.ResourceExhausted},
 	{auth.ErrUnauthenticated, codes.Unauthenticated},
 	{auth.ErrPermissionDenied, codes.PermissionDenied},
 	{context.DeadlineExceeded, codes.DeadlineExceeded},

@@ -65,7 +65,7 @@ func newMetrics(s *Server) *metrics {
 		}),
 		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "raftcron_auth_failures_total",
-			Help: "Calls refused for a missing or wrong certificate role or ACL token; code is Unauthenticated or PermissionDenied.",
+			Help: "Calls refused for a missing or wrong certificate role or ACL token; code is Unauthenticated, PermissionDenied, or ResourceExhausted (over the token's request rate).",
 		}, []string{"method", "code"}),
 	}
 	m.reg.MustRegister(m.decisions, m.authFailures, m.runsStarted, m.runsFinished, m.startDelay, m.runDuration,

@@ -55,6 +55,13 @@ type Config struct {
 	Worker WorkerConfig
 	Jobs   scheduler.JobOptions
 	Cron   scheduler.CronOptions
+	// Limits are the quotas checked before a user write is proposed.
+	Limits scheduler.Limits
+	// RateLimit is how many API requests per second each ACL token may
+	// make (burst RateBurst); 0 uses DefaultTokenRateLimit, negative is
+	// unlimited.
+	RateLimit float64
+	RateBurst int
 	// MaxCommandsPerEntry bounds how many scheduler commands one Raft entry carries.
 	MaxCommandsPerEntry int
 
@@ -172,7 +179,7 @@ func New(cfg Config) (*Server, error) {
 
 	opts := []grpc.ServerOption{grpc.ChainUnaryInterceptor(s.forwardUnary), grpc.ChainStreamInterceptor(statusStream)}
 	if cfg.TLS != nil {
-		z := &authorizer{s: s}
+		z := &authorizer{s: s, rates: newTokenRates(cfg.RateLimit, cfg.RateBurst)}
 		opts = []grpc.ServerOption{
 			grpc.Creds(credentials.NewTLS(cfg.TLS.ServerTLS(auth.RoleServer, auth.RoleWorker, auth.RoleClient))),
 			grpc.ChainUnaryInterceptor(z.unary, s.forwardUnary),

@@ -51,6 +51,8 @@ type tables struct {
 	attemptsByJob map[nsName]map[string]struct{}
 	// unfinishedAttempts: attempts that are Unfinished (Pending, Assigned or Running).
 	unfinishedAttempts map[nsName]struct{}
+	// unfinishedByNS: how many of them each namespace holds.
+	unfinishedByNS map[string]int
 	// attemptsByWorker: worker -> the attempts it holds (OnWorker: Assigned or Running).
 	attemptsByWorker map[string]map[nsName]struct{}
 
@@ -77,6 +79,7 @@ func newTables() tables {
 		unfinishedJobs:     map[nsName]struct{}{},
 		attemptsByJob:      map[nsName]map[string]struct{}{},
 		unfinishedAttempts: map[nsName]struct{}{},
+		unfinishedByNS:     map[string]int{},
 		attemptsByWorker:   map[string]map[nsName]struct{}{},
 		dirtyCrons:         map[nsName]struct{}{},
 	}
@@ -196,7 +199,12 @@ func (t *tables) deleteJob(k nsName) {
 
 func (t *tables) unindexAttempt(k nsName, a *pb.Attempt) {
 	removeFromSet(t.attemptsByJob, nsName{k.ns, a.GetJob()}, k.name)
-	delete(t.unfinishedAttempts, k)
+	if _, ok := t.unfinishedAttempts[k]; ok {
+		delete(t.unfinishedAttempts, k)
+		if t.unfinishedByNS[k.ns]--; t.unfinishedByNS[k.ns] <= 0 {
+			delete(t.unfinishedByNS, k.ns)
+		}
+	}
 	if w := a.GetWorker(); w != "" {
 		removeFromSet(t.attemptsByWorker, w, k)
 	}
@@ -214,6 +222,7 @@ func (t *tables) putAttempt(a *pb.Attempt) {
 	addToSet(t.attemptsByJob, nsName{k.ns, a.GetJob()}, k.name)
 	if a.Unfinished() {
 		t.unfinishedAttempts[k] = struct{}{}
+		t.unfinishedByNS[k.ns]++
 	}
 	if w := a.GetWorker(); w != "" && a.OnWorker() {
 		addToSet(t.attemptsByWorker, w, k)
@@ -428,7 +437,6 @@ func sortCronJobs(cjs []*pb.CronJob) {
 	})
 }
 
-// sortAttempts orders attempts by namespace, job, index, number, then name.
 func sortSecrets(ss []*pb.Secret) {
 	slices.SortFunc(ss, func(a, b *pb.Secret) int {
 		return cmp.Or(cmp.Compare(a.GetMetadata().GetNamespace(), b.GetMetadata().GetNamespace()),
@@ -436,6 +444,7 @@ func sortSecrets(ss []*pb.Secret) {
 	})
 }
 
+// sortAttempts orders attempts by namespace, job, index, number, then name.
 func sortAttempts(as []*pb.Attempt) {
 	slices.SortFunc(as, func(a, b *pb.Attempt) int {
 		if c := cmp.Compare(a.GetNamespace(), b.GetNamespace()); c != 0 {
@@ -592,6 +601,45 @@ func (s *State) ListAttempts(namespace string) []*pb.Attempt {
 	s.mu.RUnlock()
 	sortAttempts(out)
 	return out
+}
+
+// UnfinishedAttemptsIn counts the unfinished attempts of a namespace.
+func (s *State) UnfinishedAttemptsIn(namespace string) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.t.unfinishedByNS[namespace]
+}
+
+// CountIn counts the objects of a kind (CronJob, Job or Secret) in a
+// namespace, and says whether one named name exists.
+func (s *State) CountIn(kind, namespace, name string) (count int, exists bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	k := nsName{nsOrDefault(namespace), name}
+	switch kind {
+	case KindCronJob:
+		_, exists = s.t.cronJobs[k]
+		for key := range s.t.cronJobs {
+			if key.ns == k.ns {
+				count++
+			}
+		}
+	case KindJob:
+		_, exists = s.t.jobs[k]
+		for key := range s.t.jobs {
+			if key.ns == k.ns {
+				count++
+			}
+		}
+	case pb.KindSecret:
+		_, exists = s.t.secrets[k]
+		for key := range s.t.secrets {
+			if key.ns == k.ns {
+				count++
+			}
+		}
+	}
+	return count, exists
 }
 
 // UnfinishedAttempts returns every attempt in Pending, Assigned or Running,

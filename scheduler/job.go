@@ -34,6 +34,15 @@ type JobOptions struct {
 	BackoffBase time.Duration
 	// BackoffCap bounds that delay (DefaultBackoffCap).
 	BackoffCap time.Duration
+	// MaxPendingAttemptsPerJob: a Job gets new attempts only while it has
+	// fewer Pending ones, so a huge parallelism creates attempts as slots
+	// take them (DefaultMaxPendingAttemptsPerJob).
+	MaxPendingAttemptsPerJob int32
+	// MaxUnfinishedAttemptsPerNamespace: no attempt is created in a
+	// namespace holding this many unfinished attempts
+	// (DefaultMaxUnfinishedAttemptsPerNamespace). Enforced when the View
+	// counts them (UnfinishedAttemptsIn).
+	MaxUnfinishedAttemptsPerNamespace int
 }
 
 func (o JobOptions) withDefaults() JobOptions {
@@ -42,6 +51,12 @@ func (o JobOptions) withDefaults() JobOptions {
 	}
 	if o.BackoffCap <= 0 {
 		o.BackoffCap = DefaultBackoffCap
+	}
+	if o.MaxPendingAttemptsPerJob <= 0 {
+		o.MaxPendingAttemptsPerJob = DefaultMaxPendingAttemptsPerJob
+	}
+	if o.MaxUnfinishedAttemptsPerNamespace <= 0 {
+		o.MaxUnfinishedAttemptsPerNamespace = DefaultMaxUnfinishedAttemptsPerNamespace
 	}
 	return o
 }
@@ -138,17 +153,31 @@ func ReconcileSome(v View, jobs []*pb.Job, workers []WorkerInfo, now time.Time, 
 	}
 	out := Reconciliation{Wake: map[Ref]time.Time{}}
 	var toPlace []placeRequest
+	counter, counts := v.(unfinishedCounter)
+	budgets := map[string]*int{} // namespace -> attempts it may still get
+	var capped []Ref
 	for _, job := range jobs {
 		ns, name := job.GetMetadata().GetNamespace(), job.GetMetadata().GetName()
 		if job.Finished() {
 			out.Commands = append(out.Commands, killAttemptsOfFinishedJob(v, job, now)...)
 			continue
 		}
-		p := planJob(job, v.Attempts(ns, name), connected, now, opts)
+		var budget *int
+		if counts {
+			if budget = budgets[ns]; budget == nil {
+				b := opts.MaxUnfinishedAttemptsPerNamespace - counter.UnfinishedAttemptsIn(ns)
+				budget = &b
+				budgets[ns] = budget
+			}
+		}
+		p := planJob(job, v.Attempts(ns, name), connected, now, opts, budget)
 		out.Commands = append(out.Commands, p.cmds...)
 		toPlace = append(toPlace, p.place...)
 		if !p.next.IsZero() {
 			out.Wake[Ref{ns, name}] = p.next
+		}
+		if p.capped {
+			capped = append(capped, Ref{ns, name})
 		}
 	}
 	assigns, pending, wake := placeAttempts(v, workers, toPlace, now)
@@ -159,6 +188,11 @@ func ReconcileSome(v View, jobs []*pb.Job, workers []WorkerInfo, now time.Time, 
 	}
 	for ref := range pending {
 		out.Waiting = append(out.Waiting, ref)
+	}
+	for _, ref := range capped {
+		if _, ok := pending[ref]; !ok {
+			out.Waiting = append(out.Waiting, ref)
+		}
 	}
 	sort.Slice(out.Waiting, func(i, j int) bool {
 		if out.Waiting[i].Namespace != out.Waiting[j].Namespace {
@@ -309,6 +343,14 @@ type jobPlan struct {
 	cmds  []*pb.Command
 	place []placeRequest
 	next  time.Time
+	// capped: the namespace's unfinished-attempt quota held back attempts
+	// the Job wants; look again when slots free up.
+	capped bool
+}
+
+// unfinishedCounter is a View that counts a namespace's unfinished attempts.
+type unfinishedCounter interface {
+	UnfinishedAttemptsIn(namespace string) int
 }
 
 // placeRequest is a Pending attempt the placement step should try to assign.
@@ -483,7 +525,7 @@ func shapeOf(job *pb.Job) jobShape {
 //     attempts in free slots;
 //  5. record the status and when to look again, and ask placement for the
 //     Pending attempts.
-func planJob(job *pb.Job, atts []*pb.Attempt, connected map[string]bool, now time.Time, opts JobOptions) jobPlan {
+func planJob(job *pb.Job, atts []*pb.Attempt, connected map[string]bool, now time.Time, opts JobOptions, budget *int) jobPlan {
 	j := newJobPlanner(job, atts, now)
 	if j.suspend() {
 		return j.plan
@@ -493,7 +535,7 @@ func planJob(job *pb.Job, atts []*pb.Attempt, connected map[string]bool, now tim
 	}
 	want := j.wantActive()
 	stopping, killedPending := j.stopExcess(want)
-	created := j.startMissing(want, connected, opts)
+	created := j.startMissing(want, connected, opts, budget)
 	j.record(created, killedPending)
 	j.queuePlacement(stopping, created)
 	return j.plan
@@ -667,10 +709,25 @@ func (j *jobPlanner) stopExcess(want int32) (stopping map[*pb.Attempt]bool, kill
 
 // startMissing creates attempts in free slots, lowest slot first, until
 // want are unfinished; the first ones start the Job's clock.
-func (j *jobPlanner) startMissing(want int32, connected map[string]bool, opts JobOptions) []*pb.Attempt {
+func (j *jobPlanner) startMissing(want int32, connected map[string]bool, opts JobOptions, budget *int) []*pb.Attempt {
 	p, sh := j.p, j.sh
 	var created []*pb.Attempt
-	if n := want - int32(len(p.unfinished)); n > 0 {
+	n := want - int32(len(p.unfinished))
+	if n > 0 {
+		// Pending attempts are created as they are placed, not all at once.
+		pending := int32(0)
+		for _, a := range p.unfinished {
+			if a.GetState() == pb.AttemptPending {
+				pending++
+			}
+		}
+		n = min(n, max(opts.MaxPendingAttemptsPerJob-pending, 0))
+		if budget != nil && int(n) > *budget {
+			n = int32(max(*budget, 0))
+			j.plan.capped = true
+		}
+	}
+	if n > 0 {
 		busy := map[int32]bool{}
 		for _, a := range p.unfinished {
 			busy[a.GetIndex()] = true
@@ -684,6 +741,9 @@ func (j *jobPlanner) startMissing(want int32, connected map[string]bool, opts Jo
 				continue
 			}
 			created = append(created, newAttempt(j.job, slot, p, connected, j.now, opts))
+		}
+		if budget != nil {
+			*budget -= len(created)
 		}
 	}
 	if len(created) > 0 {

@@ -494,7 +494,7 @@ func TestPrepareResources(t *testing.T) {
 	for _, s := range []string{
 		`Job "bad-one" is invalid: spec.template.spec.containers[0].image: required`,
 		`CronJob "bad-two" is invalid: spec.schedule: unparsable schedule "nonsense"`,
-		"resource 4: neither a CronJob nor a Job",
+		"resource 4: neither a CronJob, a Job nor a Secret",
 	} {
 		if !strings.Contains(err.Error(), s) {
 			t.Errorf("error lacks %q:\n%v", s, err)

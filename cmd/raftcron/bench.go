@@ -28,6 +28,7 @@ import (
 	"github.com/raftcron/raftcron/auth"
 	"github.com/raftcron/raftcron/client"
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/scheduler"
 )
 
 func init() { rootCmd.AddCommand(newBenchCmd()) }
@@ -246,7 +247,11 @@ func startBenchCluster(ctx context.Context, w io.Writer, o benchOptions, dir str
 		}
 		id := fmt.Sprintf("n%d", i)
 		args := []string{"server", "--node-id", id, "--data-dir", filepath.Join(dir, id),
-			"--raft-addr", raftAddr, "--grpc-addr", grpcAddr, "--http-addr", httpAddr, "--log-level", "warn"}
+			"--raft-addr", raftAddr, "--grpc-addr", grpcAddr, "--http-addr", httpAddr, "--log-level", "warn",
+			// The bench is one namespace and one token by design: lift the quotas that bound them.
+			"--max-cronjobs-per-namespace", strconv.Itoa(max(o.cronJobs, scheduler.DefaultMaxCronJobsPerNamespace)),
+			"--max-unfinished-attempts-per-namespace", strconv.Itoa(max(2*o.cronJobs, scheduler.DefaultMaxUnfinishedAttemptsPerNamespace)),
+			"--token-rate-limit", "-1"}
 		tlsFlags, err := pki.flags(auth.RoleServer, id)
 		if err != nil {
 			return c, err

@@ -219,6 +219,7 @@ and applies back, except Secrets: their values always read REDACTED.`,
 	cmd.Flags().BoolVarP(&allNamespaces, "all-namespaces", "A", false, "list objects of every namespace")
 	cmd.Flags().StringVar(&cronJob, "cronjob", "", "jobs: only those made by this CronJob")
 	cmd.Flags().StringVar(&job, "job", "", "attempts: only those of this Job")
+	cmd.Flags().Int32("chunk-size", 500, "read lists in pages of this many items (continue tokens), so no answer outgrows a message")
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -130,6 +131,16 @@ func timeoutFlag(cmd *cobra.Command) time.Duration {
 	return d
 }
 
+// chunkSizeFlag is get's --chunk-size (0 for commands without it).
+func chunkSizeFlag(cmd *cobra.Command) int32 {
+	if f := cmd.Flags().Lookup("chunk-size"); f != nil {
+		if n, err := strconv.ParseInt(f.Value.String(), 10, 32); err == nil && n > 0 {
+			return int32(n)
+		}
+	}
+	return 0
+}
+
 // dialClient dials the servers named by --server.
 func dialClient(cmd *cobra.Command) (*client.Client, error) {
 	servers, err := serverList(cmd)
@@ -141,7 +152,7 @@ func dialClient(cmd *cobra.Command) (*client.Client, error) {
 		return nil, err
 	}
 	c, err := client.New(client.Config{Servers: servers, DialTimeout: 5 * time.Second,
-		TLS: sec.creds, Insecure: sec.insecure, Token: tokenFlag(cmd)})
+		TLS: sec.creds, Insecure: sec.insecure, Token: tokenFlag(cmd), ChunkSize: chunkSizeFlag(cmd)})
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", strings.Join(servers, ","), err)
 	}

@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/raftcron/raftcron/auth"
 	"github.com/raftcron/raftcron/cluster"
@@ -74,6 +75,7 @@ func newServerCmd() *cobra.Command {
 	f.StringVar(&cfg.Worker.JoinToken, "worker-join-token", os.Getenv("RAFTCRON_WORKER_JOIN_TOKEN"), "token workers must present (env RAFTCRON_WORKER_JOIN_TOKEN; empty accepts any worker)")
 	f.DurationVar(&cfg.Jobs.BackoffBase, "backoff-base", scheduler.DefaultBackoffBase, "delay before the first retry of a failed attempt; doubles per failure")
 	f.DurationVar(&cfg.Jobs.BackoffCap, "backoff-cap", scheduler.DefaultBackoffCap, "longest delay between retries")
+	addLimitFlags(f, &cfg)
 	f.DurationVar(&cfg.HeartbeatTimeout, "raft-heartbeat-timeout", 0, "Raft heartbeat timeout (default hashicorp/raft's 1s)")
 	f.DurationVar(&cfg.ElectionTimeout, "raft-election-timeout", 0, "Raft election timeout (default hashicorp/raft's 1s)")
 	f.DurationVar(&cfg.LeaderLeaseTimeout, "raft-leader-lease-timeout", 0, "Raft leader lease timeout (default 500ms)")
@@ -106,4 +108,18 @@ func addProcessTLSFlags(cmd *cobra.Command, role string) {
 	f.String("tls-ca", "", "the cluster CA certificate (PEM; may hold several CAs during a rotation)")
 	f.String("tls-cert", "", "this "+role+"'s certificate (from `raftcron tls cert create --"+role+"`)")
 	f.String("tls-key", "", "this "+role+"'s key")
+}
+
+// addLimitFlags are the quotas and limits of docs/security.md ("Limits").
+func addLimitFlags(f *pflag.FlagSet, cfg *cluster.Config) {
+	f.IntVar(&cfg.Limits.MaxObjectBytes, "max-object-size", scheduler.DefaultMaxObjectBytes, "largest CronJob, Job or Secret accepted, in bytes as encoded")
+	f.IntVar(&cfg.Limits.MaxCronJobsPerNamespace, "max-cronjobs-per-namespace", scheduler.DefaultMaxCronJobsPerNamespace, "most CronJobs one namespace may hold")
+	f.IntVar(&cfg.Limits.MaxJobsPerNamespace, "max-jobs-per-namespace", scheduler.DefaultMaxJobsPerNamespace, "most Jobs one namespace may hold before applying another is refused")
+	f.IntVar(&cfg.Limits.MaxSecretsPerNamespace, "max-secrets-per-namespace", scheduler.DefaultMaxSecretsPerNamespace, "most Secrets one namespace may hold")
+	f.Int32Var(&cfg.Limits.MaxParallelism, "max-parallelism", scheduler.DefaultMaxParallelism, "largest spec.parallelism a Job may ask for")
+	f.Int32Var(&cfg.Limits.MaxCompletions, "max-completions", scheduler.DefaultMaxCompletions, "largest spec.completions a Job may ask for")
+	f.Int32Var(&cfg.Jobs.MaxPendingAttemptsPerJob, "max-pending-attempts-per-job", scheduler.DefaultMaxPendingAttemptsPerJob, "most Pending attempts one Job has at once; more are created as these are placed")
+	f.IntVar(&cfg.Jobs.MaxUnfinishedAttemptsPerNamespace, "max-unfinished-attempts-per-namespace", scheduler.DefaultMaxUnfinishedAttemptsPerNamespace, "no attempt is created in a namespace holding this many unfinished attempts")
+	f.Float64Var(&cfg.RateLimit, "token-rate-limit", cluster.DefaultTokenRateLimit, "API requests per second allowed to each ACL token (0 = unlimited)")
+	f.IntVar(&cfg.RateBurst, "token-rate-burst", cluster.DefaultTokenRateBurst, "requests an ACL token may make at once above its rate")
 }

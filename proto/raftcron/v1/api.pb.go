@@ -360,7 +360,12 @@ type ListRequest struct {
 	Namespace     string                 `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	AllNamespaces bool                   `protobuf:"varint,3,opt,name=all_namespaces,json=allNamespaces,proto3" json:"all_namespaces,omitempty"`
 	// Jobs only: those made by this CronJob.
-	CronJob       string `protobuf:"bytes,4,opt,name=cron_job,json=cronJob,proto3" json:"cron_job,omitempty"`
+	CronJob string `protobuf:"bytes,4,opt,name=cron_job,json=cronJob,proto3" json:"cron_job,omitempty"`
+	// Paging: at most limit items (0 = the server's page size); continue is
+	// the token of the previous response. A page also ends before it would
+	// grow past the server's message budget.
+	Limit         int32  `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
+	Continue      string `protobuf:"bytes,6,opt,name=continue,proto3" json:"continue,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -423,9 +428,25 @@ func (x *ListRequest) GetCronJob() string {
 	return ""
 }
 
+func (x *ListRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListRequest) GetContinue() string {
+	if x != nil {
+		return x.Continue
+	}
+	return ""
+}
+
 type ListResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Items         []*Resource            `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Items []*Resource            `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	// Set when more items follow: pass it as the next request's continue.
+	Continue      string `protobuf:"bytes,2,opt,name=continue,proto3" json:"continue,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -465,6 +486,13 @@ func (x *ListResponse) GetItems() []*Resource {
 		return x.Items
 	}
 	return nil
+}
+
+func (x *ListResponse) GetContinue() string {
+	if x != nil {
+		return x.Continue
+	}
+	return ""
 }
 
 type DeleteRequest struct {
@@ -732,7 +760,10 @@ type ListAttemptsRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	// All attempts of this Job; empty for every attempt in the namespace.
-	Job           string `protobuf:"bytes,2,opt,name=job,proto3" json:"job,omitempty"`
+	Job string `protobuf:"bytes,2,opt,name=job,proto3" json:"job,omitempty"`
+	// Paging, as in ListRequest.
+	Limit         int32  `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	Continue      string `protobuf:"bytes,4,opt,name=continue,proto3" json:"continue,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -781,9 +812,24 @@ func (x *ListAttemptsRequest) GetJob() string {
 	return ""
 }
 
+func (x *ListAttemptsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListAttemptsRequest) GetContinue() string {
+	if x != nil {
+		return x.Continue
+	}
+	return ""
+}
+
 type ListAttemptsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Attempts      []*Attempt             `protobuf:"bytes,1,rep,name=attempts,proto3" json:"attempts,omitempty"`
+	Continue      string                 `protobuf:"bytes,2,opt,name=continue,proto3" json:"continue,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -823,6 +869,13 @@ func (x *ListAttemptsResponse) GetAttempts() []*Attempt {
 		return x.Attempts
 	}
 	return nil
+}
+
+func (x *ListAttemptsResponse) GetContinue() string {
+	if x != nil {
+		return x.Continue
+	}
+	return ""
 }
 
 type ListWorkersRequest struct {
@@ -2401,14 +2454,17 @@ const file_raftcron_v1_api_proto_rawDesc = "" +
 	"GetRequest\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x12\n" +
-	"\x04name\x18\x03 \x01(\tR\x04name\"\x81\x01\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\"\xb3\x01\n" +
 	"\vListRequest\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12%\n" +
 	"\x0eall_namespaces\x18\x03 \x01(\bR\rallNamespaces\x12\x19\n" +
-	"\bcron_job\x18\x04 \x01(\tR\acronJob\";\n" +
+	"\bcron_job\x18\x04 \x01(\tR\acronJob\x12\x14\n" +
+	"\x05limit\x18\x05 \x01(\x05R\x05limit\x12\x1a\n" +
+	"\bcontinue\x18\x06 \x01(\tR\bcontinue\"W\n" +
 	"\fListResponse\x12+\n" +
-	"\x05items\x18\x01 \x03(\v2\x15.raftcron.v1.ResourceR\x05items\"U\n" +
+	"\x05items\x18\x01 \x03(\v2\x15.raftcron.v1.ResourceR\x05items\x12\x1a\n" +
+	"\bcontinue\x18\x02 \x01(\tR\bcontinue\"U\n" +
 	"\rDeleteRequest\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x12\n" +
@@ -2423,12 +2479,15 @@ const file_raftcron_v1_api_proto_rawDesc = "" +
 	"\x0eTriggerRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x19\n" +
 	"\bcron_job\x18\x02 \x01(\tR\acronJob\x12\x19\n" +
-	"\bjob_name\x18\x03 \x01(\tR\ajobName\"E\n" +
+	"\bjob_name\x18\x03 \x01(\tR\ajobName\"w\n" +
 	"\x13ListAttemptsRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x10\n" +
-	"\x03job\x18\x02 \x01(\tR\x03job\"H\n" +
+	"\x03job\x18\x02 \x01(\tR\x03job\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\x12\x1a\n" +
+	"\bcontinue\x18\x04 \x01(\tR\bcontinue\"d\n" +
 	"\x14ListAttemptsResponse\x120\n" +
-	"\battempts\x18\x01 \x03(\v2\x14.raftcron.v1.AttemptR\battempts\"\x14\n" +
+	"\battempts\x18\x01 \x03(\v2\x14.raftcron.v1.AttemptR\battempts\x12\x1a\n" +
+	"\bcontinue\x18\x02 \x01(\tR\bcontinue\"\x14\n" +
 	"\x12ListWorkersRequest\"D\n" +
 	"\x13ListWorkersResponse\x12-\n" +
 	"\aworkers\x18\x01 \x03(\v2\x13.raftcron.v1.WorkerR\aworkers\"\x85\x01\n" +

@@ -18,6 +18,10 @@ var (
 	// ErrConflict: the state does not allow the change: a stale or duplicate
 	// report, an attempt in another state (codes.FailedPrecondition).
 	ErrConflict = errors.New("conflict")
+	// ErrLimitExceeded: a quota or limit refused the request; the wrapping
+	// error names the limit, its value and the flag that sets it
+	// (codes.ResourceExhausted).
+	ErrLimitExceeded = errors.New("limit exceeded")
 )
 
 // Codes of CommandResult.code.

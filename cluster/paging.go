@@ -1,0 +1,68 @@
+package cluster
+
+import (
+	"encoding/base64"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+)
+
+// List paging. A list answer holds at most DefaultPageSize items (or the
+// request's smaller limit) and stops before it grows past maxPageBytes, well
+// under gRPC's 4 MB message limit, so no list fails however many objects
+// there are. The continue token is the sort key of the last item sent: the
+// next page starts after it, even if that item was deleted meanwhile.
+const (
+	// DefaultPageSize is the most items one List or ListAttempts answer holds.
+	DefaultPageSize = 500
+	maxPageBytes    = 2 << 20
+)
+
+// page cuts one page out of items, which are sorted by key.
+func page[T proto.Message](items []T, key func(T) string, limit int32, token string) ([]T, string, error) {
+	start := 0
+	if token != "" {
+		after, err := base64.RawURLEncoding.DecodeString(token)
+		if err != nil {
+			return nil, "", fmt.Errorf("continue: %q is not a token from a previous answer: %w", token, pb.ErrInvalid)
+		}
+		start = sort.Search(len(items), func(i int) bool { return key(items[i]) > string(after) })
+	}
+	n := DefaultPageSize
+	if limit > 0 && int(limit) < n {
+		n = int(limit)
+	}
+	end, size := start, 0
+	for end < len(items) && end-start < n {
+		size += proto.Size(items[end])
+		if size > maxPageBytes && end > start {
+			break
+		}
+		end++
+	}
+	if end >= len(items) {
+		return items[start:], "", nil
+	}
+	return items[start:end], base64.RawURLEncoding.EncodeToString([]byte(key(items[end-1]))), nil
+}
+
+// metaKey orders objects by namespace, then name (the State's list order).
+func metaKey(m *pb.ObjectMeta) string { return m.GetNamespace() + "\x00" + m.GetName() }
+
+// attemptKey orders attempts as the State lists them: namespace, job,
+// index, number, name (index and number are not negative).
+func attemptSortKey(a *pb.Attempt) string {
+	return a.GetNamespace() + "\x00" + a.GetJob() + "\x00" + pad(a.GetIndex()) + "\x00" + pad(a.GetNumber()) + "\x00" + a.GetName()
+}
+
+func pad(n int32) string {
+	s := strconv.FormatInt(int64(n), 10)
+	for len(s) < 10 {
+		s = "0" + s
+	}
+	return s
+}
