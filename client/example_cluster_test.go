@@ -151,3 +151,47 @@ func Example_errors() {
 	// true
 	// true true
 }
+
+// Watch a CronJob's Jobs: the Jobs that exist come first (as Added), then a
+// Bookmark, then every change as the cluster commits it. Here the CronJob
+// is triggered once the watch has started, and the watch stops when its Job
+// has finished.
+func ExampleJobsAPI_Watch() {
+	c, err := client.New(client.Config{Servers: servers, Insecure: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	ticker := client.NewCronJob("ticker", "*/5 * * * *", client.Container{
+		Image: "busybox", Command: []string{"sh", "-c", "echo tick"},
+	}).Namespace("watching").Exec().Build()
+	if _, err := c.CronJobs().Apply(ctx, ticker); err != nil {
+		log.Fatal(err)
+	}
+	opts := client.TypedWatchOptions{WatchOptions: client.WatchOptions{Namespace: "watching"}, CronJob: "ticker"}
+	triggered := false
+	for ev, err := range c.Jobs().Watch(ctx, opts) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		switch {
+		case ev.Type == client.Bookmark && !triggered:
+			triggered = true
+			if _, err := c.CronJobs().Trigger(ctx, "watching", "ticker", client.TriggerOptions{JobName: "ticker-now"}); err != nil {
+				log.Fatal(err)
+			}
+		case ev.Type == client.Added:
+			fmt.Println("added", ev.Object.GetMetadata().GetName())
+		case ev.Object.Finished():
+			r := ev.Object.GetStatus().GetResult()
+			fmt.Println(ev.Object.GetMetadata().GetName(), r.GetCondition(), "exit code", r.GetExitCode())
+			return // stops the watch
+		}
+	}
+	// Output:
+	// added ticker-now
+	// ticker-now Complete exit code 0
+}

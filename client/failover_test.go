@@ -177,3 +177,109 @@ func TestGroupsAgainstTheCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A watch whose server stops resumes on another server from the last index
+// it saw: it misses no change and repeats none.
+func TestWatchAcrossALeaderChange(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	old := testbed.leader()
+	if old == nil {
+		t.Fatal("no leader")
+	}
+	// The watch starts on the leader: the client tries its servers in order.
+	addrs := []string{old.grpcAddr}
+	for _, a := range servers {
+		if a != old.grpcAddr {
+			addrs = append(addrs, a)
+		}
+	}
+	c, err := client.New(client.Config{Servers: addrs, Insecure: true, DialTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	apply := func(name string) {
+		t.Helper()
+		cj := client.NewCronJob(name, "@yearly", client.Container{Image: "busybox"}).Namespace("watch-failover").Build()
+		if _, err := c.CronJobs().Apply(ctx, cj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply("before")
+
+	type seen struct {
+		typ, name string
+		index     uint64
+	}
+	events := make(chan seen, 100)
+	wctx, stopWatch := context.WithCancel(ctx)
+	watchErr := make(chan error, 1)
+	go func() {
+		defer close(events)
+		for ev, err := range c.CronJobs().Watch(wctx, client.TypedWatchOptions{WatchOptions: client.WatchOptions{Namespace: "watch-failover"}}) {
+			if err != nil {
+				watchErr <- err
+				return
+			}
+			events <- seen{ev.Type, ev.Object.GetMetadata().GetName(), ev.Index}
+		}
+		watchErr <- nil
+	}()
+	next := func() seen {
+		t.Helper()
+		select {
+		case s := <-events:
+			return s
+		case <-time.After(20 * time.Second):
+			t.Fatal("no watch event in 20s")
+		}
+		return seen{}
+	}
+	if s := next(); s.typ != client.Added || s.name != "before" {
+		t.Fatalf("first event %+v, want the CronJob that exists", s)
+	}
+	if s := next(); s.typ != client.Bookmark {
+		t.Fatalf("second event %+v, want the bookmark that ends the list", s)
+	}
+	apply("during")
+	s := next()
+	if s.typ != client.Added || s.name != "during" {
+		t.Fatalf("event %+v, want during added", s)
+	}
+	lastIndex := s.index
+
+	testbed.stopNode(old)
+	t.Cleanup(func() {
+		if err := testbed.start(old); err != nil {
+			t.Errorf("restart %s: %v", old.id, err)
+			return
+		}
+		if err := testbed.waitFor(20*time.Second, func() bool { return testbed.leaderAll(3) }); err != nil {
+			t.Errorf("after restarting %s: %v", old.id, err)
+		}
+	})
+	if err := testbed.waitFor(20*time.Second, func() bool { l := testbed.leader(); return l != nil && l != old }); err != nil {
+		t.Fatalf("no new leader: %v", err)
+	}
+	apply("after")
+	for {
+		s := next()
+		if s.typ == client.Bookmark {
+			continue
+		}
+		if s.index <= lastIndex {
+			t.Fatalf("event %+v repeats index %d or goes back", s, lastIndex)
+		}
+		if s.typ != client.Added || s.name != "after" {
+			t.Fatalf("event %+v, want after added (and nothing else since during)", s)
+		}
+		break
+	}
+	stopWatch()
+	for range events {
+	}
+	if err := <-watchErr; err != nil {
+		t.Fatalf("the watch ended with %v", err)
+	}
+}
