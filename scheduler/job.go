@@ -374,8 +374,8 @@ type progress struct {
 	// the one a worker stopped at the deadline, the latest success and the
 	// latest to end.
 	failJobAttempt, deadlineAttempt, lastSucceeded, lastEnded *pb.Attempt
-	latest     map[int32]*pb.Attempt
-	outcomes   map[*pb.Attempt]outcome
+	latest                                                    map[int32]*pb.Attempt
+	outcomes                                                  map[*pb.Attempt]outcome
 }
 
 func summarize(job *pb.Job, atts []*pb.Attempt) *progress {
