@@ -68,6 +68,9 @@ const (
 	defaultRetention = 24 * time.Hour
 	// pruneEvery: how often ended attempts' files are looked at for deletion.
 	pruneEvery = time.Minute
+	// guardReady: how long after its start a guard may take to write its
+	// record (and so to handle signals).
+	guardReady = 2 * time.Second
 	// killConfirm: a kill the runtime has not confirmed (the attempt has
 	// not ended) this long after its SIGKILL was due is sent again.
 	killConfirm = 2 * time.Second
@@ -716,7 +719,7 @@ func (a *Agent) sendKillGrace(ctx context.Context, at *attempt, grace time.Durat
 
 func (a *Agent) killUntilEnded(ctx context.Context, at *attempt, grace time.Duration) {
 	a.mu.Lock()
-	id := at.id
+	id, started := at.id, at.started
 	a.mu.Unlock()
 	sigkillAt := time.Now().Add(grace)
 	t := time.NewTimer(0)
@@ -738,7 +741,13 @@ func (a *Agent) killUntilEnded(ctx context.Context, at *attempt, grace time.Dura
 	// A guard that has not yet written its record may not yet handle
 	// signals (one would kill it before it can record anything); it reads
 	// the lease, which the kill cut short, before it starts the workload.
-	for recordPath := filepath.Join(at.dir, guard.RecordFile); time.Now().Before(sigkillAt); {
+	// A guard writes its record within moments of its start: an attempt
+	// without one after guardReady (one from before guards) is not waited for.
+	waitUntil := started.Add(guardReady)
+	if sigkillAt.Before(waitUntil) {
+		waitUntil = sigkillAt
+	}
+	for recordPath := filepath.Join(at.dir, guard.RecordFile); time.Now().Before(waitUntil); {
 		if _, err := os.Stat(recordPath); err == nil {
 			break
 		}
