@@ -21,6 +21,9 @@
 // when PID 1 of a container exits the kernel kills the rest of the
 // container, and on the host the guard SIGKILLs the workload's process group
 // before it exits.
+// (A process of an exec workload that leaves that group, with setsid for
+// instance, escapes this last kill on the host; in a container nothing
+// escapes PID 1's end.)
 //
 // # The lease (a file, renewed by the worker)
 //
