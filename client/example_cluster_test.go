@@ -114,6 +114,7 @@ func ExampleJobsAPI_Wait() {
 		r := job.GetStatus().GetResult()
 		fmt.Println(r.GetReason())
 		fmt.Println("attempt", r.GetAttempt(), r.GetAttemptState(), "with exit code", r.GetExitCode())
+		fmt.Println(client.ResultText(job)) // the same, in one line
 	} else if err != nil {
 		log.Fatal(err)
 	}
@@ -127,6 +128,7 @@ func ExampleJobsAPI_Wait() {
 	// Output:
 	// BackoffLimitExceeded
 	// attempt migrate-0-1 Failed with exit code 3
+	// Failed (BackoffLimitExceeded): attempt migrate-0-1 Failed with exit code 3 on w1
 	// disk full
 }
 

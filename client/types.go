@@ -1,6 +1,8 @@
 package client
 
 import (
+	"fmt"
+
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 	"github.com/raftcron/raftcron/scheduler"
 )
@@ -161,3 +163,37 @@ func Bool(v bool) *bool { return &v }
 
 // String returns a pointer to v, for optional fields such as TimeZone.
 func String(v string) *string { return &v }
+
+// JobResult says how a finished Job ended (Job.Status.Result).
+type JobResult = pb.JobResult
+
+// ResultText is a Job's result in one line, as `raftcron describe job`
+// shows it: "Failed (BackoffLimitExceeded): attempt x-0-3 Failed with exit
+// code 3 (OOMKilled) on w1", or "" while the Job has not finished.
+func ResultText(job *Job) string {
+	r := job.GetStatus().GetResult()
+	if r == nil {
+		return ""
+	}
+	s := r.GetCondition()
+	if r.GetReason() != "" {
+		s += " (" + r.GetReason() + ")"
+	}
+	if r.GetAttempt() == "" {
+		if r.GetMessage() != "" {
+			s += ": " + r.GetMessage()
+		}
+		return s
+	}
+	s += fmt.Sprintf(": attempt %s %s", r.GetAttempt(), r.GetAttemptState())
+	if r.GetAttemptState() != AttemptLost {
+		s += fmt.Sprintf(" with exit code %d", r.GetExitCode())
+	}
+	if reason := r.GetAttemptReason(); reason != "" && reason != pb.ReasonError {
+		s += " (" + reason + ")"
+	}
+	if r.GetWorker() != "" {
+		s += " on " + r.GetWorker()
+	}
+	return s
+}

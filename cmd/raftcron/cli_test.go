@@ -241,6 +241,8 @@ func seed(t *testing.T) (*fakeCluster, string) {
 			StartTime: timestamppb.New(testNow.Add(-10 * time.Minute)), CompletionTime: timestamppb.New(testNow.Add(-10*time.Minute + 45*time.Second)),
 			Succeeded:  1,
 			Conditions: []*pb.JobCondition{{Type: "Complete", Status: "True"}},
+			Result: &pb.JobResult{Condition: "Complete", Reason: "CompletionsReached", Attempt: "hello-29548070-0-1",
+				AttemptState: "Succeeded", Worker: "w1"},
 		},
 	}
 	running := proto.Clone(done).(*pb.Job)
@@ -433,6 +435,13 @@ func TestDescribeJob(t *testing.T) {
 	rows := table(attempts)
 	if len(rows) != 3 || rows[2][4] != "Pending" || rows[2][len(rows[2])-1] != "no worker has a free slot matching nodeSelector disk=ssd" {
 		t.Fatalf("attempts in describe should say why the Pending one waits:\n%s", attempts)
+	}
+	if strings.Contains(out, "Result:") {
+		t.Errorf("a running Job has no result:\n%s", out)
+	}
+	out = cli(t, "", "describe", "job/hello-29548070", "--server", addr).ok(t)
+	if want := "Result:                       Complete (CompletionsReached): attempt hello-29548070-0-1 Succeeded with exit code 0 on w1\n"; !strings.Contains(out, want) {
+		t.Errorf("describe job lacks %q:\n%s", want, out)
 	}
 	cli(t, "", "describe", "job", "nope", "--server", addr).fails(t, `job "nope" not found`)
 	cli(t, "", "describe", "hello", "--server", addr).fails(t, "TYPE/NAME")

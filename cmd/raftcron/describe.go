@@ -432,6 +432,9 @@ func describeJob(w io.Writer, job *pb.Job, attempts []*pb.Attempt) error {
 	}
 	f.line("Suspend", boolText(job.GetSpec().GetSuspend()))
 	f.line("Status", client.JobStatusText(job))
+	if r := client.ResultText(job); r != "" {
+		f.line("Result", r)
+	}
 	f.line("Start Time", timestampAge(st.GetStartTime(), none))
 	f.line("Completed At", timestampAge(st.GetCompletionTime(), none))
 	f.line("Duration", span(st.GetStartTime(), st.GetCompletionTime(), none))
