@@ -27,7 +27,13 @@ type leadership struct {
 
 	mu      sync.Mutex
 	pending map[string]string // "namespace/attempt" -> why it is still Pending
+
+	// nextPrune: when the leader next applies the event retention.
+	nextPrune time.Time
 }
+
+// eventPruneEvery is how often the leader applies the event retention.
+const eventPruneEvery = time.Minute
 
 type triggerRequest struct {
 	namespace, cronJob, jobName string
@@ -208,6 +214,15 @@ func (l *leadership) step(ctx context.Context, t *term) (next, now time.Time) {
 	lost := l.s.sessions.LastHeard(t.since)
 	cmds, next := t.decide(st, st.TakeChanges(), l.s.sessions.Ready(), lost, l.s.sessions.lostAfter(now), now)
 	l.setPending(t.pendingReasons())
+	if !now.Before(l.nextPrune) || st.EventCount() > l.s.cfg.Events.Count && l.s.cfg.Events.Count > 0 {
+		l.nextPrune = now.Add(eventPruneEvery)
+		if c := scheduler.EventsToPrune(st.Events("", "", ""), l.s.cfg.Events, now); c != nil {
+			cmds = append(cmds, c)
+		}
+		if next.IsZero() || next.After(l.nextPrune) {
+			next = l.nextPrune
+		}
+	}
 	if err := l.proposeAll(ctx, cmds); err != nil {
 		if ctx.Err() == nil {
 			l.log.Warn("propose scheduler commands", "commands", len(cmds), "err", err)

@@ -64,6 +64,8 @@ type Config struct {
 	RateBurst int
 	// MaxCommandsPerEntry bounds how many scheduler commands one Raft entry carries.
 	MaxCommandsPerEntry int
+	// Events: how many events the leader keeps, and for how long.
+	Events scheduler.EventRetention
 
 	Clock  scheduler.Clock
 	Logger *slog.Logger

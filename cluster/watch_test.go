@@ -3,13 +3,16 @@ package cluster_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/raftcron/raftcron/auth"
 	"github.com/raftcron/raftcron/client"
+	"github.com/raftcron/raftcron/cluster"
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/scheduler"
 )
 
 // TestWatchStreamsCommittedChangesAndEvents watches CronJobs through a
@@ -143,4 +146,34 @@ func TestWatchStreamsCommittedChangesAndEvents(t *testing.T) {
 	if _, err := a.ListEvents(shortCtx(t), "default", false, "", ""); !errors.Is(err, client.ErrPermissionDenied) {
 		t.Fatalf("team-a listing events of default: %v, want PermissionDenied", err)
 	}
+}
+
+// TestLeaderPrunesEventsBeyondTheRetention: a leader told to keep 3 events
+// drops the oldest as new ones are recorded, on every server.
+func TestLeaderPrunesEventsBeyondTheRetention(t *testing.T) {
+	if testing.Short() {
+		t.Skip("in-process cluster test")
+	}
+	tc := newTestClusterWith(t, 3, func(_ int, nd *testNode) {
+		nd.tune = func(c *cluster.Config) { c.Events = scheduler.EventRetention{Count: 3} }
+	})
+	c := dial(t, tc.leader().grpcAddr)
+	ctx := shortCtx(t)
+	for i := 0; i < 6; i++ {
+		if _, err := c.Apply(ctx, []*pb.Resource{yearlyCronJob(fmt.Sprintf("cj%d", i))}, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.SetSuspend(ctx, client.KindCronJob, "default", fmt.Sprintf("cj%d", i), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tc.waitFor(10*time.Second, "every server keeps the 3 newest events", func() bool {
+		for _, nd := range tc.nodes {
+			evs := nd.server().Node().State().Events("", "", "")
+			if len(evs) != 3 || evs[2].GetName() != "cj5" || evs[0].GetName() != "cj3" {
+				return false
+			}
+		}
+		return true
+	})
 }

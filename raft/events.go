@@ -52,6 +52,13 @@ func (t *eventTable) prune(index uint64, seq uint32) int {
 	return n
 }
 
+// EventCount is how many events the table holds.
+func (s *State) EventCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.t.events.evs)
+}
+
 // Events returns the events of one namespace ("" = all), oldest first,
 // optionally only those about one CronJob (its Jobs and attempts included)
 // or one Job (its attempts included).

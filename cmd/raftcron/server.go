@@ -41,6 +41,12 @@ func newServerCmd() *cobra.Command {
 					cfg.Join = append(cfg.Join, j)
 				}
 			}
+			if cfg.Events.Count < 1 {
+				return fmt.Errorf("--event-retention-count %d: must be 1 or more", cfg.Events.Count)
+			}
+			if cfg.Events.Age <= 0 {
+				return fmt.Errorf("--event-retention-age %s: must be more than 0", cfg.Events.Age)
+			}
 			if cfg.Bootstrap && len(cfg.Join) > 0 {
 				return fmt.Errorf("--bootstrap and --join: choose one (bootstrap the first server, join the others to it)")
 			}
@@ -76,6 +82,8 @@ func newServerCmd() *cobra.Command {
 	f.DurationVar(&cfg.Jobs.BackoffBase, "backoff-base", scheduler.DefaultBackoffBase, "delay before the first retry of a failed attempt; doubles per failure")
 	f.DurationVar(&cfg.Jobs.BackoffCap, "backoff-cap", scheduler.DefaultBackoffCap, "longest delay between retries")
 	addLimitFlags(f, &cfg)
+	f.IntVar(&cfg.Events.Count, "event-retention-count", scheduler.DefaultEventRetentionCount, "how many events (`raftcron events`) the cluster keeps; the oldest go first")
+	f.DurationVar(&cfg.Events.Age, "event-retention-age", scheduler.DefaultEventRetentionAge, "how long the cluster keeps an event")
 	f.DurationVar(&cfg.HeartbeatTimeout, "raft-heartbeat-timeout", 0, "Raft heartbeat timeout (default hashicorp/raft's 1s)")
 	f.DurationVar(&cfg.ElectionTimeout, "raft-election-timeout", 0, "Raft election timeout (default hashicorp/raft's 1s)")
 	f.DurationVar(&cfg.LeaderLeaseTimeout, "raft-leader-lease-timeout", 0, "Raft leader lease timeout (default 500ms)")
