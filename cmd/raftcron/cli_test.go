@@ -400,6 +400,7 @@ func TestDescribeCronJob(t *testing.T) {
 	if !ok {
 		t.Fatalf("no Scheduling Decisions section:\n%s", out)
 	}
+	decisions, _, _ = strings.Cut(decisions, "Events:")
 	assertTable(t, table(decisions), [][]string{
 		{"TIME", "TICKS", "DECISION", "REASON", "JOB", "MESSAGE"},
 		{"2026-03-07T11:50:00Z", "1", "invoke", "Scheduled", "hello-29548070", "<none>"},
@@ -432,6 +433,7 @@ func TestDescribeJob(t *testing.T) {
 		}
 	}
 	_, attempts, _ := strings.Cut(out, "Attempts:\n")
+	attempts, _, _ = strings.Cut(attempts, "Events:")
 	rows := table(attempts)
 	if len(rows) != 3 || rows[2][4] != "Pending" || rows[2][len(rows[2])-1] != "no worker has a free slot matching nodeSelector disk=ssd" {
 		t.Fatalf("attempts in describe should say why the Pending one waits:\n%s", attempts)

@@ -68,7 +68,11 @@ message says why it waits).`,
 				if err != nil {
 					return err
 				}
-				return describeCronJob(out, cj, jobs)
+				evs, err := c.ListEvents(ctx, ns, false, name, "")
+				if err != nil {
+					return err
+				}
+				return describeCronJob(out, cj, jobs, evs)
 			}
 			job, err := c.GetJob(ctx, ns, name)
 			if err != nil {
@@ -78,7 +82,11 @@ message says why it waits).`,
 			if err != nil {
 				return err
 			}
-			return describeJob(out, job, attempts)
+			evs, err := c.ListEvents(ctx, ns, false, "", name)
+			if err != nil {
+				return err
+			}
+			return describeJob(out, job, attempts, evs)
 		},
 	}
 	return cmd
@@ -192,7 +200,7 @@ func mapLines(m map[string]string) []string {
 }
 
 // describeCronJob writes the CronJob's description.
-func describeCronJob(w io.Writer, cj *pb.CronJob, jobs []*pb.Job) error {
+func describeCronJob(w io.Writer, cj *pb.CronJob, jobs []*pb.Job, events []*pb.Event) error {
 	f := &fields{w: w}
 	meta, spec, st := cj.GetMetadata(), cj.GetSpec(), cj.GetStatus()
 	f.line("Name", meta.GetName())
@@ -243,6 +251,7 @@ func describeCronJob(w io.Writer, cj *pb.CronJob, jobs []*pb.Job) error {
 	} else {
 		f.sub(func(w io.Writer) error { return printDecisions(w, st.GetDecisions(), time.UTC, true) })
 	}
+	describeEvents(f, events)
 	return f.err
 }
 
@@ -413,7 +422,7 @@ func decisionTicks(d *pb.ScheduleDecision) string {
 }
 
 // describeJob writes the Job's description.
-func describeJob(w io.Writer, job *pb.Job, attempts []*pb.Attempt) error {
+func describeJob(w io.Writer, job *pb.Job, attempts []*pb.Attempt, events []*pb.Event) error {
 	f := &fields{w: w}
 	meta, st := job.GetMetadata(), job.GetStatus()
 	f.line("Name", meta.GetName())
@@ -468,5 +477,6 @@ func describeJob(w io.Writer, job *pb.Job, attempts []*pb.Attempt) error {
 		sortAttempts(sorted)
 		f.sub(func(w io.Writer) error { return printAttempts(w, sorted, true) })
 	}
+	describeEvents(f, events)
 	return f.err
 }

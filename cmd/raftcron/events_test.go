@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+)
+
+// syncBuffer is a bytes.Buffer safe for a command writing while a test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// cliFollow runs a command that follows changes (--watch, -f) until stop
+// is called; stop returns its exit code.
+func cliFollow(t *testing.T, args ...string) (out *syncBuffer, stop func() int) {
+	t.Helper()
+	resetCommands(rootCmd)
+	ctx, cancel := context.WithCancel(context.Background())
+	out = &syncBuffer{}
+	var errw syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, append(args, "--insecure"), strings.NewReader(""), out, &errw) }()
+	var once sync.Once
+	code := 0
+	stop = func() int {
+		once.Do(func() {
+			cancel()
+			select {
+			case code = <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the command did not stop within 10s of its context ending")
+			}
+		})
+		return code
+	}
+	t.Cleanup(func() { stop() })
+	return out, stop
+}
+
+// waitOutput waits until out contains want.
+func waitOutput(t *testing.T, out *syncBuffer, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("output lacks %q after 10s:\n%s", want, out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func seedEvents(f *fakeCluster) {
+	at := func(d time.Duration) *timestamppb.Timestamp { return timestamppb.New(testNow.Add(-d)) }
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.events = []*pb.Event{
+		{Index: 10, Seq: 1, Time: at(10 * time.Minute), Namespace: "default", Type: "Normal", Reason: "Created", Kind: "CronJob", Name: "hello", CronJob: "hello", Job: "hello-29548070",
+			Message: "Created job hello-29548070 for the tick at 2026-03-07T11:50:00Z"},
+		{Index: 11, Seq: 1, Time: at(5 * time.Minute), Namespace: "default", Type: "Warning", Reason: "Skipped", Kind: "CronJob", Name: "hello", CronJob: "hello", Job: "hello-29548070",
+			Message: "Skipped the tick at 2026-03-07T11:55:00Z: ConcurrencyPolicy: job hello-29548070 has not finished"},
+		{Index: 12, Seq: 1, Time: at(3 * time.Minute), Namespace: "default", Type: "Warning", Reason: "Exited", Kind: "Attempt", Name: "hello-29548075-0-1", CronJob: "hello", Job: "hello-29548075",
+			Message: "Attempt hello-29548075-0-1 exited with code 3 (Error)"},
+		{Index: 13, Seq: 1, Time: at(time.Minute), Namespace: "team-a", Type: "Normal", Reason: "Created", Kind: "Job", Name: "adhoc", Job: "adhoc",
+			Message: "Created job adhoc"},
+	}
+}
+
+func TestEvents(t *testing.T) {
+	f, addr := seed(t)
+	seedEvents(f)
+	out := cli(t, "", "events", "--server", addr).ok(t)
+	assertTable(t, table(out), [][]string{
+		{"LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"},
+		{"10m", "Normal", "Created", "cronjob/hello", "Created job hello-29548070 for the tick at 2026-03-07T11:50:00Z"},
+		{"5m", "Warning", "Skipped", "cronjob/hello", "Skipped the tick at 2026-03-07T11:55:00Z: ConcurrencyPolicy: job hello-29548070 has not finished"},
+		{"3m", "Warning", "Exited", "attempt/hello-29548075-0-1", "Attempt hello-29548075-0-1 exited with code 3 (Error)"},
+	})
+	out = cli(t, "", "events", "--for", "job/hello-29548075", "--server", addr).ok(t)
+	if rows := table(out); len(rows) != 2 || rows[1][2] != "Exited" {
+		t.Fatalf("events --for job/hello-29548075:\n%s", out)
+	}
+	out = cli(t, "", "events", "-A", "--server", addr).ok(t)
+	if rows := table(out); len(rows) != 5 || rows[0][0] != "NAMESPACE" || rows[4][0] != "team-a" {
+		t.Fatalf("events -A:\n%s", out)
+	}
+	cli(t, "", "events", "--for", "pod/x", "--server", addr).fails(t, `--for "pod/x": want cronjob/NAME or job/NAME`)
+	r := cli(t, "", "events", "-n", "empty", "--server", addr)
+	if r.ok(t) != "" || !strings.Contains(r.stderr, "No resources found in empty namespace.") {
+		t.Fatalf("events in an empty namespace: %+v", r)
+	}
+
+	// describe ends with the object's events, as kubectl does.
+	out = cli(t, "", "describe", "cronjob/hello", "--server", addr).ok(t)
+	_, evs, ok := strings.Cut(out, "Events:\n")
+	if !ok {
+		t.Fatalf("describe cronjob lacks an Events section:\n%s", out)
+	}
+	rows := table(evs)
+	if len(rows) != 5 || rows[0][0] != "TYPE" || rows[2][1] != "Created" || rows[4][1] != "Exited" {
+		t.Fatalf("describe cronjob events:\n%s", evs)
+	}
+	out = cli(t, "", "describe", "job/pi", "--server", addr).ok(t)
+	if !strings.Contains(out, "Events:                       <none>\n") {
+		t.Fatalf("describe of a Job without events should say Events: <none>:\n%s", out)
+	}
+}
+
+func TestEventsWatch(t *testing.T) {
+	f, addr := seed(t)
+	seedEvents(f)
+	out, stop := cliFollow(t, "events", "--for", "cronjob/hello", "--watch", "--server", addr)
+	waitOutput(t, out, "exited with code 3")
+	f.feed <- &pb.WatchEvent{Type: "ADDED", Index: 20, Object: &pb.WatchEvent_Event{Event: &pb.Event{
+		Index: 20, Seq: 1, Time: timestamppb.New(testNow), Namespace: "default", Type: "Normal", Reason: "Started", Kind: "Attempt",
+		Name: "hello-29548075-0-2", CronJob: "hello", Job: "hello-29548075", Message: "Started attempt hello-29548075-0-2 on worker w1"}}}
+	f.feed <- &pb.WatchEvent{Type: "ADDED", Index: 21, Object: &pb.WatchEvent_Event{Event: &pb.Event{
+		Index: 21, Seq: 1, Time: timestamppb.New(testNow), Namespace: "default", Type: "Normal", Reason: "Created", Kind: "Job",
+		Name: "other", Job: "other", Message: "Created job other"}}}
+	f.feed <- &pb.WatchEvent{Type: "BOOKMARK", Index: 22}
+	waitOutput(t, out, "Started attempt hello-29548075-0-2 on worker w1")
+	if code := stop(); code != 0 {
+		t.Fatalf("events --watch stopped with exit code %d", code)
+	}
+	got := out.String()
+	if strings.Contains(got, "Created job other") || strings.Count(got, "LAST SEEN") != 1 || strings.Count(got, "\n") != 5 {
+		t.Fatalf("events --watch printed:\n%s\nwant one header, the 3 events of cronjob/hello so far and the new one", got)
+	}
+}
