@@ -202,6 +202,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 		s.httpSrv = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 5 * time.Second}
+		s.httpSrv.RegisterOnShutdown(s.ui.StopStreams)
 	}
 	return s, nil
 }

@@ -59,13 +59,20 @@ func screenshotDir(t *testing.T) string {
 	return dir
 }
 
-func reportCronJob(privileged bool) *pb.Resource {
+// reportCronJob runs every second, or, quiet, at 03:00 in Berlin and
+// suspended (so that the pages stop changing while the browser reads them).
+func reportCronJob(privileged, quiet bool) *pb.Resource {
 	backoff := int32(0)
+	schedule, zone, suspend := "* * * * * *", (*string)(nil), false
+	if quiet {
+		berlin := "Europe/Berlin"
+		schedule, zone, suspend = "0 3 * * *", &berlin, true
+	}
 	return &pb.Resource{Kind: &pb.Resource_CronJob{CronJob: &pb.CronJob{
 		ApiVersion: "batch/v1", Kind: "CronJob",
 		Metadata: &pb.ObjectMeta{Name: "report", Namespace: "default", Labels: map[string]string{"team": "data"}},
 		Spec: &pb.CronJobSpec{
-			Schedule: "* * * * * *",
+			Schedule: schedule, TimeZone: zone, Suspend: &suspend,
 			JobTemplate: &pb.JobTemplateSpec{Spec: &pb.JobSpec{BackoffLimit: &backoff, Template: &pb.PodTemplateSpec{Spec: &pb.PodSpec{
 				RestartPolicy: "Never",
 				Containers: []*pb.Container{{Name: "main", Image: "busybox:1.36", Command: []string{"sh", "-c", "echo nightly report"},
@@ -131,9 +138,9 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	// A failure (the worker refuses a privileged container), then a
 	// success, then skips (suspended).
-	apply := func(privileged bool) {
+	apply := func(privileged, quiet bool) {
 		t.Helper()
-		if _, err := admin.Apply(shortCtx(t), []*pb.Resource{reportCronJob(privileged)}, false); err != nil {
+		if _, err := admin.Apply(shortCtx(t), []*pb.Resource{reportCronJob(privileged, quiet)}, false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -149,10 +156,10 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 		return ""
 	}
-	apply(true)
+	apply(true, false)
 	var failedJob string
 	waitUntil(t, 20*time.Second, "a failed Job", func() bool { failedJob = jobWith(client.ConditionFailed); return failedJob != "" })
-	apply(false)
+	apply(false, false)
 	waitUntil(t, 20*time.Second, "a succeeded Job", func() bool { return jobWith(client.ConditionComplete) != "" })
 	if err := admin.SetSuspend(shortCtx(t), client.KindCronJob, "default", "report", true); err != nil {
 		t.Fatal(err)
@@ -165,6 +172,9 @@ func TestDashboardInBrowser(t *testing.T) {
 		ds := cj.GetStatus().GetDecisions()
 		return len(ds) > 0 && ds[len(ds)-1].GetDecision() == "skip"
 	})
+	// Quiet from here on: no more ticks, so the pages change only when the
+	// test acts.
+	apply(false, true)
 	// The failed Job stays (failedJobsHistoryLimit 1) while the CronJob is
 	// suspended; read it again in case a later failure replaced it.
 	failedJob = jobWith(client.ConditionFailed)
@@ -263,7 +273,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	// CronJobs list: schedule in words, the strip with all three results.
 	run("cronjobs", chromedp.Steps(chromedp.Navigate(base+"/ui/cronjobs?namespace=default&label=team%3Ddata"), chromedp.WaitVisible("#cronjobs")))
 	row := text(`#cronjobs tr[data-name="report"]`)
-	mustContain("cronjob row", row, "default/report", "every second", "suspended", "skipped")
+	mustContain("cronjob row", row, "default/report", "at 03:00 every day, Europe/Berlin", "suspended", "skipped")
 	var results string
 	eval(`Array.from(new Set(Array.from(document.querySelectorAll('tr[data-name="report"] .strip .tick')).map(e => e.dataset.result))).sort().join(",")`, &results)
 	mustContain("tick strip results", results, "failed", "skipped", "succeeded")
@@ -309,6 +319,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	run("job", chromedp.Steps(chromedp.Navigate(base+"/ui/jobs/default/"+failedJob), chromedp.WaitVisible("#attempts")))
 	mustContain("job status", text("#job-status"), "Failed")
 	mustContain("attempts", text("#attempts"), "Failed", "w1", "Rejected")
+	mustContain("what decided the Job", text("#decided"), "w1", "Rejected")
 	shot("05-job")
 
 	// Workers.
@@ -328,10 +339,21 @@ func TestDashboardInBrowser(t *testing.T) {
 	flash := text("#flash")
 	mustContain("trigger flash", flash, "Triggered: Job report-manual-")
 	job := strings.TrimSuffix(strings.TrimPrefix(flash, "Triggered: Job "), " created")
-	waitUntil(t, 15*time.Second, "the triggered Job on the page", func() bool {
-		run("reload", chromedp.Steps(chromedp.Reload(), chromedp.WaitVisible("#jobs")))
-		return strings.Contains(text(`#jobs`), job) && strings.Contains(text(fmt.Sprintf(`#jobs tr[data-job=%q]`, job)), "Complete")
+	mustContain("jobs after the trigger", text("#jobs"), job)
+	// The page follows the Watch stream (server-sent events) and reloads
+	// itself when the Job completes: no reload from the test.
+	waitUntil(t, 15*time.Second, "the triggered Job to show Complete", func() bool {
+		c, cancel := context.WithTimeout(bctx, 2*time.Second)
+		defer cancel()
+		row, err := chromedp.Run(c, chromedp.Text(fmt.Sprintf(`#jobs tr[data-job=%q]`, job)))
+		return err == nil && strings.Contains(row, "Complete")
 	})
+	var live string
+	eval(`window.__raftcronLive`, &live)
+	if live != "live" {
+		t.Errorf("the page's live updates are %q; want live (the Watch stream as server-sent events)", live)
+	}
+	mustContain("events", text("#events"), "Created")
 	shot("07-cronjob-triggered")
 	if jobs, _ := admin.ListJobs(shortCtx(t), "default", "report"); !hasManual(jobs) {
 		t.Fatal("the trigger made no manual Job")

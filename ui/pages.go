@@ -207,7 +207,7 @@ func (h *Handler) cronJobs(s *session, r *http.Request) (string, *pageData, erro
 	if page < body.Pages {
 		body.Next = link(page + 1)
 	}
-	return "cronjobs", &pageData{Title: "CronJobs", Nav: "cronjobs", Refresh: refreshSeconds, Body: body}, nil
+	return "cronjobs", &pageData{Title: "CronJobs", Nav: "cronjobs", Refresh: refreshSeconds, Live: url.Values{"namespace": {ns}}, Body: body}, nil
 }
 
 // scheduleInfo is a CronJob's schedule in words and its next tick.
@@ -283,6 +283,8 @@ type cronJobBody struct {
 	TriggerURL, SuspendURL, ResumeURL      string
 	Active                                 []string
 	Succeeded, Failed, Skipped, RunningNow int
+	Events                                 []*pb.Event
+	EventsError                            string
 }
 
 var windows = []struct {
@@ -314,8 +316,16 @@ func (h *Handler) cronJob(s *session, r *http.Request) (string, *pageData, error
 			d = w.d
 		}
 	}
+	ticks := ticksOf(cj, jobsByName(jobs))
 	if d == 0 {
-		win, d = "24h", 24*time.Hour
+		// By default the smallest window that shows every recorded decision.
+		win, d = windows[len(windows)-1].value, windows[len(windows)-1].d
+		for _, w := range windows {
+			if len(ticks) == 0 || !ticks[0].First.Before(now.Add(-w.d)) {
+				win, d = w.value, w.d
+				break
+			}
+		}
 	}
 	spec := cj.GetSpec()
 	b := &cronJobBody{Namespace: ns, Name: name, Expr: spec.GetSchedule(), Zone: spec.GetTimeZone(), Policy: spec.GetConcurrencyPolicy(),
@@ -340,7 +350,6 @@ func (h *Handler) cronJob(s *session, r *http.Request) (string, *pageData, error
 	for _, w := range windows {
 		b.Windows = append(b.Windows, windowOpt{Label: w.label, Value: w.value, Selected: w.value == win})
 	}
-	ticks := ticksOf(cj, jobsByName(jobs))
 	from := now.Add(-d)
 	b.Timeline = timelineSVG(ticks, b.Next, from, now.Add(d/20))
 	for i := len(ticks) - 1; i >= 0 && len(b.Decisions) < 100; i-- {
@@ -387,9 +396,17 @@ func (h *Handler) cronJob(s *session, r *http.Request) (string, *pageData, error
 			durs = append(durs, bar{Label: label, Value: j.Duration, Class: j.Result, Title: j.Name + " duration"})
 		}
 	}
+	if evs, err := s.c.ListEvents(s.ctx, ns, false, name, ""); err != nil {
+		b.EventsError = err.Error()
+	} else {
+		for i := len(evs) - 1; i >= 0 && len(b.Events) < 30; i-- {
+			b.Events = append(b.Events, evs[i])
+		}
+	}
 	b.DelayChart = barChartSVG("start delay", delays)
 	b.DurationChart = barChartSVG("duration", durs)
-	return "cronjob", &pageData{Title: "CronJob " + ns + "/" + name, Nav: "cronjobs", Refresh: refreshSeconds, Body: b}, nil
+	return "cronjob", &pageData{Title: "CronJob " + ns + "/" + name, Nav: "cronjobs", Refresh: refreshSeconds,
+		Live: url.Values{"namespace": {ns}, "cronjob": {name}}, Body: b}, nil
 }
 
 // jobTime orders Jobs: scheduled time, else creation.
@@ -459,6 +476,8 @@ type jobBody struct {
 	Image, Command                  string
 	Attempts                        []attemptRow
 	CanLogs                         bool
+	// Decided: what decided the Job's result (JobStatus.result).
+	Decided *pb.JobResult
 }
 
 func (h *Handler) job(s *session, r *http.Request) (string, *pageData, error) {
@@ -475,7 +494,7 @@ func (h *Handler) job(s *session, r *http.Request) (string, *pageData, error) {
 	b := &jobBody{Namespace: ns, Name: name, Status: client.JobStatusText(j), Result: jobResult(j), CronJob: st.GetCronJob(),
 		Scheduled: ts(st.GetScheduledTime()), Started: ts(st.GetStartTime()), Finished: ts(st.GetCompletionTime()), Manual: st.GetManual(),
 		Active: st.GetActive(), Succeeded: st.GetSucceeded(), Failed: st.GetFailed(), Lost: st.GetLost(), Conditions: st.GetConditions(),
-		CanLogs: s.can(auth.VerbLogs, ns)}
+		CanLogs: s.can(auth.VerbLogs, ns), Decided: st.GetResult()}
 	if b.CronJob != "" {
 		b.CronJobURL = cronJobURL(ns, b.CronJob)
 	}
@@ -503,7 +522,8 @@ func (h *Handler) job(s *session, r *http.Request) (string, *pageData, error) {
 		row.LogURL = jobURL(ns, name) + "/log?" + v.Encode()
 		b.Attempts = append(b.Attempts, row)
 	}
-	return "job", &pageData{Title: "Job " + ns + "/" + name, Nav: "cronjobs", Refresh: refreshSeconds, Body: b}, nil
+	return "job", &pageData{Title: "Job " + ns + "/" + name, Nav: "cronjobs", Refresh: refreshSeconds,
+		Live: url.Values{"namespace": {ns}, "job": {name}}, Body: b}, nil
 }
 
 func attemptClass(state string) string {
@@ -550,6 +570,7 @@ type overviewBody struct {
 	WorkersError                        string
 	CronJobs, Suspended                 int
 	Succeeded, Failed, Skipped, Running int
+	Invoked                             int
 	Pending                             []pendingRow
 	CountsError                         string
 	SlotsUsed, SlotsFree                int32
@@ -599,8 +620,13 @@ func (h *Handler) overview(s *session, r *http.Request) (string, *pageData, erro
 			b.Suspended++
 		}
 		for _, d := range cj.GetStatus().GetDecisions() {
-			if d.GetDecision() == "skip" && !ts(d.GetScheduledTime()).Before(since) {
+			if ts(d.GetScheduledTime()).Before(since) {
+				continue
+			}
+			if d.GetDecision() == "skip" {
 				b.Skipped += max(int(d.GetCount()), 1)
+			} else {
+				b.Invoked++
 			}
 		}
 	}

@@ -91,11 +91,13 @@ type bar struct {
 // barChartSVG draws durations as vertical bars, oldest left, with the
 // largest value labelled on the y axis.
 func barChartSVG(label string, bars []bar) template.HTML {
-	const height, top, bottom = 160, 12, 128
+	const height, top, bottom = 170, 12, 140
+	const width = 480
+	const plotWidth = width - svgLeft - svgRight
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart bars" viewBox="0 0 %d %d" width="100%%" role="img" aria-label="%s">`, svgWidth, height, html.EscapeString(label))
+	fmt.Fprintf(&b, `<svg class="chart bars" viewBox="0 0 %d %d" width="100%%" role="img" aria-label="%s">`, width, height, html.EscapeString(label))
 	if len(bars) == 0 {
-		fmt.Fprintf(&b, `<text x="%d" y="70" text-anchor="middle" class="empty">no runs to chart yet</text></svg>`, svgWidth/2)
+		fmt.Fprintf(&b, `<text x="%d" y="80" text-anchor="middle" class="empty">no runs to chart yet</text></svg>`, width/2)
 		return template.HTML(b.String())
 	}
 	var max time.Duration
@@ -124,7 +126,7 @@ func barChartSVG(label string, bars []bar) template.HTML {
 		xx := svgLeft + slot*float64(i) + (slot-w)/2
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" class="t-%s"><title>%s: %s</title></rect>`,
 			xx, float64(bottom)-h, w, h, v.Class, html.EscapeString(v.Title), humanDuration(v.Value))
-		if len(bars) <= 16 {
+		if len(bars) <= 8 || (len(bars) <= 16 && i%2 == 0) {
 			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" class="tl">%s</text>`, xx+w/2, bottom+16, html.EscapeString(v.Label))
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 var funcs = template.FuncMap{
@@ -18,6 +20,13 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04:05Z")
 	},
 	"dur": humanDuration,
+	// pbtime reads a protobuf timestamp; nil is the zero time.
+	"pbtime": func(t *timestamppb.Timestamp) time.Time {
+		if t == nil {
+			return time.Time{}
+		}
+		return t.AsTime()
+	},
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {

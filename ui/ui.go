@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -70,6 +71,10 @@ type Handler struct {
 	mu      sync.Mutex
 	clients map[string]*cachedClient // by SHA-256 of the token
 	closed  bool
+
+	// streams is closed by StopStreams: open live-update streams end.
+	streams     chan struct{}
+	stopStreams sync.Once
 }
 
 type cachedClient struct {
@@ -88,7 +93,7 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	h := &Handler{cfg: cfg, log: cfg.Logger.With("component", "ui"), clients: map[string]*cachedClient{}}
+	h := &Handler{cfg: cfg, log: cfg.Logger.With("component", "ui"), clients: map[string]*cachedClient{}, streams: make(chan struct{})}
 	h.csrfKey = make([]byte, 32)
 	if _, err := rand.Read(h.csrfKey); err != nil {
 		return nil, fmt.Errorf("ui: csrf key: %w", err)
@@ -112,6 +117,7 @@ func New(cfg Config) (*Handler, error) {
 	m.HandleFunc("GET /ui/jobs/{ns}/{name}", h.page(h.job))
 	m.HandleFunc("GET /ui/jobs/{ns}/{name}/log", h.jobLog)
 	m.HandleFunc("GET /ui/workers", h.page(h.workers))
+	m.HandleFunc("GET /ui/live", h.live)
 	h.mux = m
 	return h, nil
 }
@@ -130,8 +136,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
-// Close closes the cached API clients.
+// StopStreams ends the open live-update streams (register it with
+// http.Server.RegisterOnShutdown, so a shutdown need not wait for them).
+func (h *Handler) StopStreams() { h.stopStreams.Do(func() { close(h.streams) }) }
+
+// Close ends the live-update streams and closes the cached API clients.
 func (h *Handler) Close() error {
+	h.StopStreams()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.closed = true
@@ -292,10 +303,14 @@ type pageData struct {
 	CSRF    string
 	ACLs    bool
 	Refresh int
-	Now     time.Time
-	Flash   string
-	Error   string
-	Body    any
+	// Live narrows the page's live updates: namespace, cronjob, job.
+	Live url.Values
+	// LiveURL is the page's stream of live updates.
+	LiveURL string
+	Now           time.Time
+	Flash         string
+	Error         string
+	Body          any
 }
 
 // page wraps a page builder: it opens the session, builds the page's data
@@ -317,6 +332,11 @@ func (h *Handler) page(build func(s *session, r *http.Request) (string, *pageDat
 			return
 		}
 		d.Viewer, d.CSRF, d.ACLs, d.Now = s.viewer(), s.csrf, h.cfg.ACLs, h.cfg.Now()
+		if d.Live == nil {
+			d.Live = url.Values{}
+		}
+		d.Live.Set("at", strconv.FormatInt(d.Now.UnixMilli(), 10))
+		d.LiveURL = "/ui/live?" + d.Live.Encode()
 		if d.Flash == "" {
 			d.Flash = r.URL.Query().Get("flash")
 		}

@@ -1,7 +1,10 @@
 // Progressive enhancement only: the pages work without it.
-// 1. Pages with data-refresh="N" on <body> reload every N seconds while
-//    visible and while no form field has focus.
-// 2. Forms with data-confirm ask before they are sent.
+// 1. Forms with data-confirm ask before they are sent.
+// 2. Pages with data-live="URL" on <body> listen to the server-sent events
+//    at URL (the API's Watch of Events) and reload when something changed.
+//    Without EventSource, or when the stream fails, pages with
+//    data-refresh="N" reload every N seconds instead.
+// A page never reloads while a form field has focus or the tab is hidden.
 (function () {
   "use strict";
   document.addEventListener("submit", function (ev) {
@@ -10,19 +13,63 @@
       ev.preventDefault();
     }
   });
-  var secs = parseInt(document.body.getAttribute("data-refresh") || "0", 10);
-  if (!secs) {
-    return;
-  }
+  var body = document.body;
+  var secs = parseInt(body.getAttribute("data-refresh") || "0", 10);
+  var live = body.getAttribute("data-live");
   var note = document.getElementById("refresh-note");
-  if (note) {
-    note.textContent = "refreshes every " + secs + "s";
-  }
-  setInterval(function () {
+  var timer = null;
+  window.__raftcronLive = "off";
+
+  function idle() {
     var a = document.activeElement;
-    if (document.hidden || (a && (a.tagName === "INPUT" || a.tagName === "SELECT" || a.tagName === "TEXTAREA"))) {
+    return !document.hidden && !(a && (a.tagName === "INPUT" || a.tagName === "SELECT" || a.tagName === "TEXTAREA"));
+  }
+  function reloadWhenIdle() {
+    if (idle()) {
+      window.location.reload();
+    } else {
+      setTimeout(reloadWhenIdle, 1000);
+    }
+  }
+  function poll() {
+    if (!secs || timer) {
       return;
     }
-    window.location.reload();
-  }, secs * 1000);
+    if (note) {
+      note.textContent = "refreshes every " + secs + "s";
+    }
+    timer = setInterval(function () {
+      if (idle()) {
+        window.location.reload();
+      }
+    }, secs * 1000);
+  }
+  if (!live || !window.EventSource) {
+    poll();
+    return;
+  }
+  var es = new EventSource(live);
+  es.addEventListener("ready", function () {
+    window.__raftcronLive = "live";
+    if (note) {
+      note.textContent = "live: updates as the cluster changes";
+    }
+  });
+  es.addEventListener("change", function () {
+    es.close();
+    reloadWhenIdle();
+  });
+  es.addEventListener("failed", function () {
+    es.close();
+    window.__raftcronLive = "failed";
+    poll();
+  });
+  es.onerror = function () {
+    if (es.readyState === EventSource.CLOSED) {
+      window.__raftcronLive = "closed";
+      poll();
+    }
+  };
+  // Relative times ("3s ago") age even when nothing changes.
+  setTimeout(reloadWhenIdle, 60000);
 })();
