@@ -307,10 +307,10 @@ type pageData struct {
 	Live url.Values
 	// LiveURL is the page's stream of live updates.
 	LiveURL string
-	Now           time.Time
-	Flash         string
-	Error         string
-	Body          any
+	Now     time.Time
+	Flash   string
+	Error   string
+	Body    any
 }
 
 // page wraps a page builder: it opens the session, builds the page's data
