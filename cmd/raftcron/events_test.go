@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
@@ -38,9 +39,14 @@ func cliFollow(t *testing.T, args ...string) (out *syncBuffer, stop func() int) 
 	resetCommands(rootCmd)
 	ctx, cancel := context.WithCancel(context.Background())
 	out = &syncBuffer{}
-	var errw syncBuffer
+	errw := &syncBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("stderr:\n%s", errw.String())
+		}
+	})
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, append(args, "--insecure"), strings.NewReader(""), out, &errw) }()
+	go func() { done <- run(ctx, append(args, "--insecure"), strings.NewReader(""), out, errw) }()
 	var once sync.Once
 	code := 0
 	stop = func() int {
@@ -146,4 +152,34 @@ func TestEventsWatch(t *testing.T) {
 	if strings.Contains(got, "Created job other") || strings.Count(got, "LAST SEEN") != 1 || strings.Count(got, "\n") != 5 {
 		t.Fatalf("events --watch printed:\n%s\nwant one header, the 3 events of cronjob/hello so far and the new one", got)
 	}
+}
+
+func TestGetWatch(t *testing.T) {
+	f, addr := seed(t)
+	out, stop := cliFollow(t, "get", "jobs", "--cronjob", "hello", "-w", "--server", addr)
+	waitOutput(t, out, "hello-29548075")
+	f.mu.Lock()
+	done := proto.Clone(f.jobs["default/hello-29548075"]).(*pb.Job)
+	f.mu.Unlock()
+	done.Status.Active = 0
+	done.Status.Succeeded = 1
+	done.Status.CompletionTime = timestamppb.New(testNow)
+	done.Status.Conditions = []*pb.JobCondition{{Type: "Complete", Status: "True"}}
+	other := proto.Clone(done).(*pb.Job)
+	other.Metadata.Name = "pi-2"
+	other.Status.CronJob = ""
+	f.feed <- &pb.WatchEvent{Type: "MODIFIED", Index: 30, Object: &pb.WatchEvent_Job{Job: other}}
+	f.feed <- &pb.WatchEvent{Type: "MODIFIED", Index: 31, Object: &pb.WatchEvent_Job{Job: done}}
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(out.String(), "Complete") < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("get -w stopped with exit code %d", code)
+	}
+	rows := table(out.String())
+	if len(rows) != 4 || rows[0][0] != "NAME" || rows[3][0] != "hello-29548075" || rows[3][1] != "Complete" {
+		t.Fatalf("get jobs --cronjob hello -w printed:\n%s\nwant the header, the 2 jobs of hello and the completed one's new row", out.String())
+	}
+	cli(t, "", "get", "workers", "-w", "--server", addr).fails(t, "--watch works with cronjobs, jobs and attempts")
 }

@@ -48,6 +48,7 @@ func newGetCmd() *cobra.Command {
 		allNamespaces bool
 		cronJob       string
 		job           string
+		watch         bool
 	)
 	cmd := &cobra.Command{
 		Use:   "get TYPE [NAME...]",
@@ -61,6 +62,7 @@ and applies back, except Secrets: their values always read REDACTED.`,
   raftcron get cj hello -o yaml
   raftcron get jobs --cronjob hello -o wide
   raftcron get attempts --job hello-29000000
+  raftcron get jobs -w
   raftcron get workers`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -99,6 +101,9 @@ and applies back, except Secrets: their values always read REDACTED.`,
 				return err
 			}
 			defer c.Close()
+			if watch {
+				return getWatch(cmd, c, t, ns, allNamespaces, names, cronJob, job, format)
+			}
 			ctx, cancel := requestContext(cmd)
 			defer cancel()
 			out := cmd.OutOrStdout()
@@ -219,6 +224,7 @@ and applies back, except Secrets: their values always read REDACTED.`,
 	cmd.Flags().BoolVarP(&allNamespaces, "all-namespaces", "A", false, "list objects of every namespace")
 	cmd.Flags().StringVar(&cronJob, "cronjob", "", "jobs: only those made by this CronJob")
 	cmd.Flags().StringVar(&job, "job", "", "attempts: only those of this Job")
+	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "after listing, print a row for every change as the cluster commits it (cronjobs, jobs, attempts; Ctrl-C stops)")
 	cmd.Flags().Int32("chunk-size", 500, "read lists in pages of this many items (continue tokens), so no answer outgrows a message")
 	return cmd
 }
