@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -32,36 +33,58 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// cliFollow runs a command that follows changes (--watch, -f) until stop
-// is called; stop returns its exit code.
-func cliFollow(t *testing.T, args ...string) (out *syncBuffer, stop func() int) {
+// following is a command that follows changes (--watch, -f), run by cliFollow.
+type following struct {
+	t      *testing.T
+	cancel context.CancelFunc
+	done   chan int
+	once   sync.Once
+	code   int
+}
+
+// cliFollow starts a command that follows changes; stop or wait ends it.
+func cliFollow(t *testing.T, args ...string) (out *syncBuffer, f *following) {
 	t.Helper()
 	resetCommands(rootCmd)
 	ctx, cancel := context.WithCancel(context.Background())
 	out = &syncBuffer{}
 	errw := &syncBuffer{}
+	f = &following{t: t, cancel: cancel, done: make(chan int, 1)}
+	go func() { f.done <- run(ctx, append(args, "--insecure"), strings.NewReader(""), out, errw) }()
 	t.Cleanup(func() {
+		f.stop()
 		if t.Failed() {
 			t.Logf("stderr:\n%s", errw.String())
 		}
 	})
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, append(args, "--insecure"), strings.NewReader(""), out, errw) }()
-	var once sync.Once
-	code := 0
-	stop = func() int {
-		once.Do(func() {
-			cancel()
-			select {
-			case code = <-done:
-			case <-time.After(10 * time.Second):
-				t.Fatal("the command did not stop within 10s of its context ending")
-			}
-		})
-		return code
-	}
-	t.Cleanup(func() { stop() })
-	return out, stop
+	return out, f
+}
+
+// stop interrupts the command (Ctrl-C) and returns its exit code.
+func (f *following) stop() int {
+	f.once.Do(func() {
+		f.cancel()
+		select {
+		case f.code = <-f.done:
+		case <-time.After(10 * time.Second):
+			f.t.Fatal("the command did not stop within 10s of its context ending")
+		}
+	})
+	return f.code
+}
+
+// wait waits for the command to end by itself and returns its exit code.
+func (f *following) wait() int {
+	f.once.Do(func() {
+		select {
+		case f.code = <-f.done:
+		case <-time.After(10 * time.Second):
+			f.cancel()
+			f.t.Fatal("the command did not end by itself within 10s")
+		}
+		f.cancel()
+	})
+	return f.code
 }
 
 // waitOutput waits until out contains want.
@@ -135,7 +158,7 @@ func TestEvents(t *testing.T) {
 func TestEventsWatch(t *testing.T) {
 	f, addr := seed(t)
 	seedEvents(f)
-	out, stop := cliFollow(t, "events", "--for", "cronjob/hello", "--watch", "--server", addr)
+	out, cmd := cliFollow(t, "events", "--for", "cronjob/hello", "--watch", "--server", addr)
 	waitOutput(t, out, "exited with code 3")
 	f.feed <- &pb.WatchEvent{Type: "ADDED", Index: 20, Object: &pb.WatchEvent_Event{Event: &pb.Event{
 		Index: 20, Seq: 1, Time: timestamppb.New(testNow), Namespace: "default", Type: "Normal", Reason: "Started", Kind: "Attempt",
@@ -145,7 +168,7 @@ func TestEventsWatch(t *testing.T) {
 		Name: "other", Job: "other", Message: "Created job other"}}}
 	f.feed <- &pb.WatchEvent{Type: "BOOKMARK", Index: 22}
 	waitOutput(t, out, "Started attempt hello-29548075-0-2 on worker w1")
-	if code := stop(); code != 0 {
+	if code := cmd.stop(); code != 0 {
 		t.Fatalf("events --watch stopped with exit code %d", code)
 	}
 	got := out.String()
@@ -156,7 +179,7 @@ func TestEventsWatch(t *testing.T) {
 
 func TestGetWatch(t *testing.T) {
 	f, addr := seed(t)
-	out, stop := cliFollow(t, "get", "jobs", "--cronjob", "hello", "-w", "--server", addr)
+	out, cmd := cliFollow(t, "get", "jobs", "--cronjob", "hello", "-w", "--server", addr)
 	waitOutput(t, out, "hello-29548075")
 	f.mu.Lock()
 	done := proto.Clone(f.jobs["default/hello-29548075"]).(*pb.Job)
@@ -174,7 +197,7 @@ func TestGetWatch(t *testing.T) {
 	for strings.Count(out.String(), "Complete") < 2 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if code := stop(); code != 0 {
+	if code := cmd.stop(); code != 0 {
 		t.Fatalf("get -w stopped with exit code %d", code)
 	}
 	rows := table(out.String())
@@ -182,4 +205,39 @@ func TestGetWatch(t *testing.T) {
 		t.Fatalf("get jobs --cronjob hello -w printed:\n%s\nwant the header, the 2 jobs of hello and the completed one's new row", out.String())
 	}
 	cli(t, "", "get", "workers", "-w", "--server", addr).fails(t, "--watch works with cronjobs, jobs and attempts")
+}
+
+// TestLogsFollowWaitsForTheAttemptAndFollowsRetries: `logs -f` right after
+// a Job is created waits for its first attempt to start, prints it, prints
+// the retry, and ends when the Job has finished.
+func TestLogsFollowWaitsForTheAttemptAndFollowsRetries(t *testing.T) {
+	f, addr := seed(t)
+	f.mu.Lock()
+	job := proto.Clone(f.jobs["default/pi"]).(*pb.Job)
+	job.Metadata.Name = "backup-1"
+	job.Status = &pb.JobStatus{}
+	f.jobs["default/backup-1"] = job
+	f.logs["backup-1#1"] = "first try\n"
+	f.logs["backup-1#2"] = "second try\n"
+	f.mu.Unlock()
+	att := func(n int32, state string) *pb.WatchEvent {
+		return &pb.WatchEvent{Type: "MODIFIED", Index: uint64(40 + n), Object: &pb.WatchEvent_Attempt{Attempt: &pb.Attempt{
+			Namespace: "default", Job: "backup-1", Number: n, Name: fmt.Sprintf("backup-1-0-%d", n), State: state}}}
+	}
+	out, cmd := cliFollow(t, "logs", "-f", "job/backup-1", "--server", addr)
+	f.feed <- att(1, pb.AttemptPending)
+	f.feed <- &pb.WatchEvent{Type: "BOOKMARK", Index: 41}
+	f.feed <- att(1, pb.AttemptRunning)
+	waitOutput(t, out, "first try\n")
+	f.feed <- att(1, pb.AttemptFailed)
+	f.feed <- att(2, pb.AttemptPending)
+	f.feed <- att(2, pb.AttemptRunning)
+	waitOutput(t, out, "second try\n")
+	done := proto.Clone(job).(*pb.Job)
+	done.Status = &pb.JobStatus{Succeeded: 1, Conditions: []*pb.JobCondition{{Type: "Complete", Status: "True"}}}
+	f.feed <- &pb.WatchEvent{Type: "MODIFIED", Index: 50, Object: &pb.WatchEvent_Job{Job: done}}
+	if code := cmd.wait(); code != 0 || out.String() != "first try\nsecond try\n" {
+		t.Fatalf("logs -f: exit %d, printed %q", code, out.String())
+	}
+	cli(t, "", "logs", "-f", "job/nope", "--server", addr).fails(t, `job "nope" not found`)
 }

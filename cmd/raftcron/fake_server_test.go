@@ -261,7 +261,10 @@ func (f *fakeCluster) ListWorkers(context.Context, *pb.ListWorkersRequest) (*pb.
 
 func (f *fakeCluster) Logs(req *pb.LogsRequest, stream grpc.ServerStreamingServer[pb.LogChunk]) error {
 	f.mu.Lock()
-	out, ok := f.logs[req.GetJob()]
+	out, ok := f.logs[fmt.Sprintf("%s#%d", req.GetJob(), req.GetAttempt())] // one attempt's output
+	if !ok {
+		out, ok = f.logs[req.GetJob()]
+	}
 	f.mu.Unlock()
 	if !ok {
 		return status.Errorf(codes.NotFound, "job %q has no attempt with index %d", req.GetJob(), req.GetIndex())
@@ -336,6 +339,13 @@ func (f *fakeCluster) Watch(req *pb.WatchRequest, stream pb.RaftCron_WatchServer
 					j.Status = sc[0]
 				}
 				initial = append(initial, &pb.WatchEvent{Type: "ADDED", Index: 1, Object: &pb.WatchEvent_Job{Job: j}})
+			}
+		}
+	}
+	if req.GetKind() == "" || req.GetKind() == "Attempt" {
+		for _, a := range f.attempts {
+			if inNS(a.GetNamespace()) && (req.GetName() == "" || req.GetName() == a.GetName()) {
+				initial = append(initial, &pb.WatchEvent{Type: "ADDED", Index: 1, Object: &pb.WatchEvent_Attempt{Attempt: a}})
 			}
 		}
 	}

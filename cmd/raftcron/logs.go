@@ -27,7 +27,9 @@ func newLogsCmd() *cobra.Command {
 		Use:   "logs job/NAME [--index N] [--attempt N] [-f]",
 		Short: "Print the output of a Job's attempt",
 		Long: `Print the output (stdout and stderr) of one attempt of a Job: by default the
-latest attempt of index 0. With -f, keep printing until the attempt ends.
+latest attempt of index 0. With -f, wait for an attempt to start, print its
+output as it comes, then each retry's, until the Job finishes (with --attempt,
+that attempt only).
 When the worker is gone, the last 16 KiB stored with the attempt are printed.`,
 		Example: `  raftcron logs job/hello-29000000
   raftcron logs hello-29000000 --index 2 --attempt 1
@@ -68,7 +70,15 @@ When the worker is gone, the last 16 KiB stored with the attempt are printed.`,
 				ctx, cancel = requestContext(cmd)
 			}
 			defer cancel()
-			r, err := c.Logs(ctx, name, client.LogOptions{Namespace: namespaceFlag(cmd), Index: index, Attempt: attempt, Follow: follow, Tail: tail})
+			opts := client.LogOptions{Namespace: namespaceFlag(cmd), Index: index, Attempt: attempt, Follow: follow, Tail: tail}
+			if follow {
+				err := followLogs(ctx, cmd, c, name, opts)
+				if ctx.Err() != nil && (cmd.Context() == nil || cmd.Context().Err() == nil) {
+					return nil // stopped by the user
+				}
+				return err
+			}
+			r, err := c.Logs(ctx, name, opts)
 			if err == nil {
 				_, err = io.Copy(cmd.OutOrStdout(), r)
 				r.Close()
@@ -81,7 +91,7 @@ When the worker is gone, the last 16 KiB stored with the attempt are printed.`,
 	}
 	cmd.Flags().Int32Var(&index, "index", 0, "completion index of an Indexed Job")
 	cmd.Flags().Int32Var(&attempt, "attempt", 0, "attempt number, 1-based (default: the latest)")
-	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing output until the attempt ends")
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "wait for the attempt to start and keep printing output, retries included, until the Job finishes")
 	cmd.Flags().IntVar(&tail, "tail", 0, "start with the last N lines of output (0: all of it)")
 	return cmd
 }
