@@ -327,7 +327,7 @@ func TestReplicatedWritesSurviveLeaderLossAndRestarts(t *testing.T) {
 	if newLeader == old {
 		t.Fatal("the stopped server is still the leader")
 	}
-	tc.waitFor(20*time.Second, "writes acknowledged by the new leader", func() bool {
+	tc.waitFor(60*time.Second, "writes acknowledged by the new leader", func() bool {
 		ackMu.Lock()
 		defer ackMu.Unlock()
 		return len(acked) > 20

@@ -33,7 +33,7 @@ func TestStateIndexFollowsAppliesAndSnapshotRestores(t *testing.T) {
 	if err := n.WaitApplied(ctx, last); err != nil {
 		t.Fatalf("WaitApplied(%d) on a node that applied it: %v", last, err)
 	}
-	waitFor(t, 10*time.Second, "a snapshot covering every write", func() bool {
+	waitFor(t, 60*time.Second, "a snapshot covering every write", func() bool {
 		s, _ := strconv.ParseUint(n.Stats()["last_snapshot_index"], 10, 64)
 		return s >= last
 	})
