@@ -1,9 +1,11 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
@@ -30,6 +33,8 @@ type fakeServer struct {
 	// stream Unavailable after that many events.
 	watchSince []uint64
 	breakAfter int
+	// userAgent: the user-agent of the last Apply.
+	userAgent string
 }
 
 func newFake() *fakeServer {
@@ -61,7 +66,12 @@ func (f *fakeServer) next(method string) error {
 	return nil
 }
 
-func (f *fakeServer) Apply(_ context.Context, req *pb.ApplyRequest) (*pb.ApplyResponse, error) {
+func (f *fakeServer) Apply(ctx context.Context, req *pb.ApplyRequest) (*pb.ApplyResponse, error) {
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		f.mu.Lock()
+		f.userAgent = strings.Join(md.Get("user-agent"), " ")
+		f.mu.Unlock()
+	}
 	if err := f.next("Apply"); err != nil {
 		return nil, err
 	}
@@ -479,5 +489,42 @@ func TestClosedClientFailsFast(t *testing.T) {
 	_, err := c.ListWorkers(testCtx(t))
 	if err == nil || !strings.Contains(err.Error(), "closed") {
 		t.Fatalf("err = %v, want one saying the client is closed", err)
+	}
+}
+
+func TestConnectionOptions(t *testing.T) {
+	f := newFake()
+	unavailable := make([]error, 1000)
+	for i := range unavailable {
+		unavailable[i] = status.Error(codes.Unavailable, "no leader")
+	}
+	f.fail("Apply", unavailable...)
+	var logs bytes.Buffer
+	c, err := New(Config{
+		Servers: []string{serve(t, f)}, Insecure: true,
+		CallTimeout: 300 * time.Millisecond, UserAgent: "tenant-scheduler/2.3",
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	// No deadline on the context: CallTimeout bounds the call, retries included.
+	_, err = c.Apply(context.Background(), []*pb.Resource{cronJob("a")}, false)
+	if took := time.Since(start); !errors.Is(err, context.DeadlineExceeded) || took > 3*time.Second {
+		t.Fatalf("after %s: err = %v, want DeadlineExceeded after about 300ms", took, err)
+	}
+	f.mu.Lock()
+	ua := f.userAgent
+	f.mu.Unlock()
+	if !strings.HasPrefix(ua, "tenant-scheduler/2.3 ") {
+		t.Errorf("user-agent %q, want it to start with the configured one", ua)
+	}
+	if !strings.Contains(logs.String(), "retrying on the next server") || !strings.Contains(logs.String(), "op=apply") {
+		t.Errorf("the logger saw no retry:\n%s", logs.String())
+	}
+	if _, err := New(Config{Servers: []string{"x:1"}, Insecure: true, KeepAlive: -1}); err != nil {
+		t.Errorf("keepalive off: %v", err)
 	}
 }
