@@ -329,6 +329,25 @@ func TestGetJobsAndAttemptsAndWorkers(t *testing.T) {
 		{"ID", "LABELS", "SLOTS", "RUNTIME", "LAST HEARTBEAT", "STATE"},
 		{"w1", "disk=hdd,zone=a", "1/4", "docker", "2s", "Ready"},
 	})
+
+	// -l filters by labels (through the client's ListOptions and ParseSelector).
+	f.workers = append(f.workers, &pb.Worker{Id: "w2", Labels: map[string]string{"zone": "b"}, Slots: 1, Runtime: "exec", State: "Ready"})
+	rows = table(cli(t, "", "get", "workers", "-l", "zone in (a,c),disk", "--server", addr).ok(t))
+	if len(rows) != 2 || rows[1][0] != "w1" {
+		t.Fatalf("workers -l zone in (a,c),disk = %v, want w1 alone", rows)
+	}
+	f.jobs["default/hello-29548070"].Metadata.Labels = map[string]string{"team": "data"}
+	rows = table(cli(t, "", "get", "jobs", "--selector", "team=data", "--server", addr).ok(t))
+	if len(rows) != 2 || rows[1][0] != "hello-29548070" {
+		t.Fatalf("jobs -l team=data = %v, want hello-29548070 alone", rows)
+	}
+	r := cli(t, "", "get", "cj", "-l", "team=nobody", "--server", addr)
+	if r.ok(t) != "" || !strings.Contains(r.stderr, "No resources found") {
+		t.Fatalf("cronjobs -l team=nobody: %q %q", r.stdout, r.stderr)
+	}
+	cli(t, "", "get", "cj", "-l", "team in data", "--server", addr).fails(t, `label selector "team in data"`)
+	cli(t, "", "get", "attempts", "-l", "a=b", "--server", addr).fails(t, "--selector filters cronjobs, jobs and workers only")
+	cli(t, "", "get", "cj", "hello", "-l", "a=b", "--server", addr).fails(t, "cannot be combined with names")
 }
 
 func TestGetErrors(t *testing.T) {

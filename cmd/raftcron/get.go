@@ -49,6 +49,7 @@ func newGetCmd() *cobra.Command {
 		cronJob       string
 		job           string
 		watch         bool
+		selector      string
 	)
 	cmd := &cobra.Command{
 		Use:   "get TYPE [NAME...]",
@@ -61,6 +62,7 @@ and applies back, except Secrets: their values always read REDACTED.`,
 		Example: `  raftcron get cronjobs
   raftcron get cj hello -o yaml
   raftcron get jobs --cronjob hello -o wide
+  raftcron get cronjobs -A -l team=data,tier!=batch
   raftcron get attempts --job hello-29000000
   raftcron get jobs -w
   raftcron get workers`,
@@ -88,6 +90,17 @@ and applies back, except Secrets: their values always read REDACTED.`,
 			}
 			if job != "" && t != typeAttempts {
 				return fmt.Errorf("--job filters attempts only")
+			}
+			if selector != "" {
+				if t == typeAttempts || t == typeSecrets {
+					return fmt.Errorf("--selector filters cronjobs, jobs and workers only")
+				}
+				if len(names) > 0 {
+					return fmt.Errorf("--selector lists; it cannot be combined with names")
+				}
+				if watch {
+					return fmt.Errorf("--selector cannot be combined with --watch yet")
+				}
 			}
 			ns := namespaceFlag(cmd)
 			if allNamespaces {
@@ -120,7 +133,7 @@ and applies back, except Secrets: their values always read REDACTED.`,
 						}
 						items = append(items, cj)
 					}
-				} else if items, err = c.ListCronJobs(ctx, ns); err != nil {
+				} else if items, err = c.CronJobs().List(ctx, client.ListOptions{Namespace: ns, AllNamespaces: allNamespaces, LabelSelector: selector}); err != nil {
 					return err
 				}
 				sortByNamespaceName(items, func(x *pb.CronJob) *pb.ObjectMeta { return x.GetMetadata() })
@@ -141,7 +154,7 @@ and applies back, except Secrets: their values always read REDACTED.`,
 						}
 						items = append(items, j)
 					}
-				} else if items, err = c.ListJobs(ctx, ns, cronJob); err != nil {
+				} else if items, err = c.Jobs().List(ctx, client.ListOptions{Namespace: ns, AllNamespaces: allNamespaces, LabelSelector: selector, CronJob: cronJob}); err != nil {
 					return err
 				}
 				sortByNamespaceName(items, func(x *pb.Job) *pb.ObjectMeta { return x.GetMetadata() })
@@ -199,7 +212,7 @@ and applies back, except Secrets: their values always read REDACTED.`,
 				}
 				return printAttempts(out, items, false)
 			default: // workers
-				items, err := c.ListWorkers(ctx)
+				items, err := c.Workers().List(ctx, selector)
 				if err != nil {
 					return err
 				}
@@ -225,6 +238,7 @@ and applies back, except Secrets: their values always read REDACTED.`,
 	cmd.Flags().StringVar(&cronJob, "cronjob", "", "jobs: only those made by this CronJob")
 	cmd.Flags().StringVar(&job, "job", "", "attempts: only those of this Job")
 	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "after listing, print a row for every change as the cluster commits it (cronjobs, jobs, attempts; Ctrl-C stops)")
+	cmd.Flags().StringVarP(&selector, "selector", "l", "", "cronjobs, jobs, workers: only those whose labels match (team=data,tier!=batch,env in (a,b),!legacy)")
 	cmd.Flags().Int32("chunk-size", 500, "read lists in pages of this many items (continue tokens), so no answer outgrows a message")
 	return cmd
 }
