@@ -12,7 +12,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/raftcron/raftcron/client"
 	"github.com/raftcron/raftcron/ui"
 )
 
@@ -70,14 +69,7 @@ func (s *Server) newUI() (*ui.Handler, error) {
 			addr = s.grpcLis.Addr().String()
 		}
 	}
-	return ui.New(ui.Config{
-		NewClient: func(token string) (*client.Client, error) {
-			return client.New(client.Config{Servers: []string{addr}, TLS: s.cfg.TLS, Insecure: s.cfg.TLS == nil, Token: token, DialTimeout: 2 * time.Second})
-		},
-		ACLs:   s.cfg.TLS != nil,
-		Logger: s.cfg.Logger,
-		Now:    s.cfg.Clock.Now,
-	})
+	return ui.New(ui.Config{Addr: addr, TLS: s.cfg.TLS, Logger: s.cfg.Logger, Now: s.cfg.Clock.Now})
 }
 
 // diskCheck writes, syncs and removes a small file in the data dir, at most

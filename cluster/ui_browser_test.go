@@ -3,6 +3,8 @@ package cluster_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -378,5 +380,105 @@ func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() boo
 			t.Fatalf("timed out after %s waiting for %s", timeout, what)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestDashboardOpenWithoutACLs: on an --insecure server the dashboard needs
+// no login, still refuses a POST without its CSRF token, and its cookies are
+// Secure, HttpOnly and SameSite=Strict.
+func TestDashboardOpenWithoutACLs(t *testing.T) {
+	srv, err := cluster.New(cluster.Config{
+		NodeID: "n1", DataDir: filepath.Join(t.TempDir(), "n1"), RaftAddr: freeAddr(t), GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+		Bootstrap: true, HeartbeatTimeout: 300 * time.Millisecond, ElectionTimeout: 300 * time.Millisecond,
+		LeaderLeaseTimeout: 150 * time.Millisecond, CommitTimeout: 10 * time.Millisecond,
+		Logger: testLogger(t), Insecure: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	t.Cleanup(func() { _ = srv.Stop() })
+	c := dial(t, srv.GRPCAddr())
+	waitUntil(t, 20*time.Second, "a leader that takes writes", func() bool {
+		_, err := c.Apply(shortCtx(t), []*pb.Resource{reportCronJob(false, true)}, false)
+		return err == nil
+	})
+	base := "http://" + srv.HTTPAddr()
+	hc := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	resp, err := hc.Get(base + "/ui/cronjobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /ui/cronjobs without a token: %s; want 200 (ACLs are off)", resp.Status)
+	}
+	for _, want := range []string{"default/report", "at 03:00 every day, Europe/Berlin", "ACLs off"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the CronJobs page does not show %q", want)
+		}
+	}
+	var sid *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "raftcron_sid" {
+			sid = ck
+		}
+	}
+	if sid == nil || !sid.Secure || !sid.HttpOnly || sid.SameSite != http.SameSiteStrictMode || sid.Path != "/ui/" {
+		t.Fatalf("session cookie %+v; want Secure, HttpOnly, SameSite=Strict, Path /ui/", sid)
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+		t.Errorf("Content-Security-Policy %q", csp)
+	}
+
+	// A POST without the page's CSRF token (a cross-site form) is refused
+	// and triggers nothing.
+	req, _ := http.NewRequest(http.MethodPost, base+"/ui/cronjobs/default/report/trigger", strings.NewReader("csrf=guess"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(sid)
+	resp, err = hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("POST trigger with a wrong CSRF token: %s; want 403", resp.Status)
+	}
+	if jobs, _ := c.ListJobs(shortCtx(t), "default", "report"); len(jobs) != 0 {
+		t.Fatalf("a refused trigger made %d Jobs", len(jobs))
+	}
+	// With the CSRF token of the CronJob page's form it runs.
+	req, _ = http.NewRequest(http.MethodGet, base+"/ui/cronjobs/default/report", nil)
+	req.AddCookie(sid)
+	resp, err = hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `id="trigger"`) {
+		t.Fatal("with ACLs off the CronJob page has no Trigger now button")
+	}
+	i := strings.Index(string(body), `name="csrf" value="`)
+	if i < 0 {
+		t.Fatal("the page has no CSRF field")
+	}
+	token := string(body)[i+len(`name="csrf" value="`):]
+	token = token[:strings.IndexByte(token, '"')]
+	req, _ = http.NewRequest(http.MethodPost, base+"/ui/cronjobs/default/report/trigger", strings.NewReader("csrf="+token))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(sid)
+	resp, err = hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "Triggered") {
+		t.Fatalf("POST trigger with the CSRF token: %s to %q; want 303 to the CronJob with a flash", resp.Status, resp.Header.Get("Location"))
+	}
+	if jobs, _ := c.ListJobs(shortCtx(t), "default", "report"); !hasManual(jobs) {
+		t.Fatal("the trigger made no manual Job")
 	}
 }

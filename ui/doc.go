@@ -5,8 +5,9 @@
 // confirmations.
 //
 // The dashboard reads and acts through the same client-facing API as the CLI:
-// every request goes through a client.Client dialled with the viewer's ACL
-// token (cluster/ builds it with the server's own TLS credentials), so the
-// server's ACLs decide what a viewer sees and may do. It never reads the
+// every request goes through a client.Client that dials its server's gRPC
+// address with the server's own certificate (Config.TLS) and carries the
+// viewer's ACL token, so the server's ACLs decide what a viewer sees and
+// may do. Live updates follow the API's Watch stream (server-sent events). It never reads the
 // replicated state directly: it must not import cluster/, raft/ or worker/.
 package ui

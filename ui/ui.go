@@ -48,12 +48,14 @@ const (
 
 // Config says how the dashboard reaches the API.
 type Config struct {
-	// NewClient returns a client of the cluster's API that sends token as
-	// its ACL token ("" for none).
-	NewClient func(token string) (*client.Client, error)
-	// ACLs: the server checks ACL tokens, so viewers log in with one. Off
-	// (--insecure servers), the dashboard is open.
-	ACLs   bool
+	// Addr is the gRPC address of the API the dashboard reads through
+	// (its own server's).
+	Addr string
+	// TLS is the certificate the dashboard dials with (its server's own)
+	// and the cluster CA. With TLS the server checks ACL tokens, so
+	// viewers log in with one, which every call then carries. Without it
+	// (--insecure servers) the dashboard dials plaintext and is open.
+	TLS    *auth.Credentials
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -84,8 +86,8 @@ type cachedClient struct {
 
 // New builds the dashboard.
 func New(cfg Config) (*Handler, error) {
-	if cfg.NewClient == nil {
-		return nil, errors.New("ui: NewClient is required")
+	if cfg.Addr == "" {
+		return nil, errors.New("ui: the API address is required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -154,6 +156,9 @@ func (h *Handler) Close() error {
 	return errors.Join(errs...)
 }
 
+// acls: viewers must log in with an ACL token.
+func (h *Handler) acls() bool { return h.cfg.TLS != nil }
+
 // clientFor returns the cached client of a token, making it on first use
 // and closing the least recently used one beyond maxClients.
 func (h *Handler) clientFor(token string) (*client.Client, error) {
@@ -169,7 +174,7 @@ func (h *Handler) clientFor(token string) (*client.Client, error) {
 		c.used = now
 		return c.c, nil
 	}
-	c, err := h.cfg.NewClient(token)
+	c, err := client.New(client.Config{Servers: []string{h.cfg.Addr}, TLS: h.cfg.TLS, Insecure: h.cfg.TLS == nil, Token: token, DialTimeout: 2 * time.Second})
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +273,7 @@ var errLogin = errors.New("log in with an ACL token")
 // session opens the viewer's session: their token's client and WhoAmI.
 func (h *Handler) session(w http.ResponseWriter, r *http.Request) (*session, error) {
 	token := ""
-	if h.cfg.ACLs {
+	if h.acls() {
 		c, err := r.Cookie(tokenCookie)
 		if err != nil || c.Value == "" {
 			return nil, errLogin
@@ -289,7 +294,7 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request) (*session, err
 		}
 		return nil, err
 	}
-	if h.cfg.ACLs && who.GetToken() == nil && !who.GetAclsDisabled() {
+	if h.acls() && who.GetToken() == nil && !who.GetAclsDisabled() {
 		return nil, errLogin
 	}
 	return &session{c: cl, who: who, csrf: h.csrfFor(h.sid(w, r)), ctx: ctx}, nil
@@ -331,7 +336,7 @@ func (h *Handler) page(build func(s *session, r *http.Request) (string, *pageDat
 			h.renderError(w, statusOf(err), err.Error())
 			return
 		}
-		d.Viewer, d.CSRF, d.ACLs, d.Now = s.viewer(), s.csrf, h.cfg.ACLs, h.cfg.Now()
+		d.Viewer, d.CSRF, d.ACLs, d.Now = s.viewer(), s.csrf, h.acls(), h.cfg.Now()
 		if d.Live == nil {
 			d.Live = url.Values{}
 		}
@@ -376,7 +381,7 @@ func (h *Handler) render(w http.ResponseWriter, code int, name string, d *pageDa
 }
 
 func (h *Handler) renderError(w http.ResponseWriter, code int, msg string) {
-	h.render(w, code, "error", &pageData{Title: http.StatusText(code), Error: msg, ACLs: h.cfg.ACLs, Now: h.cfg.Now()})
+	h.render(w, code, "error", &pageData{Title: http.StatusText(code), Error: msg, ACLs: h.acls(), Now: h.cfg.Now()})
 }
 
 type loginBody struct {
@@ -384,7 +389,7 @@ type loginBody struct {
 }
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
-	if !h.cfg.ACLs {
+	if !h.acls() {
 		http.Redirect(w, r, Prefix, http.StatusSeeOther)
 		return
 	}
@@ -396,7 +401,7 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 
 // login checks the token with WhoAmI and keeps it in the token cookie.
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
-	if !h.cfg.ACLs {
+	if !h.acls() {
 		http.Redirect(w, r, Prefix, http.StatusSeeOther)
 		return
 	}

@@ -142,10 +142,12 @@ func humanDuration(d time.Duration) string {
 	return trimZero(fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24))
 }
 
+// trimZero drops a zero last unit: "5m0s" → "5m" (but "3m20s" stays).
 func trimZero(s string) string {
 	for _, z := range []string{"0s", "0m", "0h"} {
-		if strings.HasSuffix(s, z) && len(s) > len(z) {
-			return strings.TrimSuffix(s, z)
+		rest, ok := strings.CutSuffix(s, z)
+		if ok && rest != "" && (rest[len(rest)-1] < '0' || rest[len(rest)-1] > '9') {
+			return rest
 		}
 	}
 	return s

@@ -89,6 +89,7 @@ func newDevCmd() *cobra.Command {
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "raftcron dev: one server at %s (data in %s)\n", srv.GRPCAddr(), dataDir)
 			if h := srv.HTTPAddr(); h != "" {
+				fmt.Fprintf(out, "  dashboard: http://%s/ui/\n", h)
 				fmt.Fprintf(out, "  health and metrics: http://%s/healthz  http://%s/metrics\n", h, h)
 			}
 			if pki == nil {
