@@ -241,3 +241,25 @@ func TestLogsFollowWaitsForTheAttemptAndFollowsRetries(t *testing.T) {
 	}
 	cli(t, "", "logs", "-f", "job/nope", "--server", addr).fails(t, `job "nope" not found`)
 }
+
+func TestHistory(t *testing.T) {
+	_, addr := seed(t)
+	out := cli(t, "", "history", "cronjob/hello", "--server", addr).ok(t)
+	assertTable(t, table(out), [][]string{
+		{"TICK", "TICKS", "DECISION", "REASON", "JOB", "RESULT", "START DELAY", "DURATION", "MESSAGE"},
+		{"2026-03-07T10:00:00Z..2026-03-07T11:45:00Z", "22", "skip", "Suspended", "<none>", "<none>", "<none>", "<none>", "the CronJob is suspended"},
+		{"2026-03-07T11:50:00Z", "1", "invoke", "Scheduled", "hello-29548070", "Complete", "<none>", "45s", "<none>"},
+		{"2026-03-07T11:55:00Z", "1", "skip", "ConcurrencyPolicy", "hello-29548070", "<none>", "<none>", "<none>", "concurrencyPolicy Forbid: job hello-29548070 has not finished"},
+		{"2026-03-07T11:55:00Z", "1", "invoke", "Scheduled", "hello-29548075", "Running", "2m", "3m", "<none>"},
+	})
+	rows := table(cli(t, "", "history", "cj/hello", "--since", "6m", "--server", addr).ok(t))
+	if len(rows) != 3 || rows[1][3] != "ConcurrencyPolicy" {
+		t.Fatalf("history --since 6m: %v", rows)
+	}
+	r := cli(t, "", "history", "cronjob/hello", "--since", "1s", "--server", addr)
+	if r.ok(t) != "" || !strings.Contains(r.stderr, "No ticks of cronjob/hello in the last 1s.") {
+		t.Fatalf("history --since 1s: %+v", r)
+	}
+	cli(t, "", "history", "cronjob/nope", "--server", addr).fails(t, `cronjob "nope" not found`)
+	cli(t, "", "history", "job/x", "--server", addr).fails(t, "history is kept per CronJob")
+}
