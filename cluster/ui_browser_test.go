@@ -301,6 +301,9 @@ func TestDashboardInBrowser(t *testing.T) {
 	if bars == 0 {
 		t.Error("the start delay and duration charts draw no bars")
 	}
+	if page := text("main"); strings.Contains(page, "1970") {
+		t.Errorf("the CronJob page shows an unset time as 1970: %s", page)
+	}
 	shot("04-cronjob-readonly")
 
 	// The read token is refused a trigger even when it posts the form itself.
@@ -322,6 +325,9 @@ func TestDashboardInBrowser(t *testing.T) {
 	mustContain("job status", text("#job-status"), "Failed")
 	mustContain("attempts", text("#attempts"), "Failed", "w1", "Rejected")
 	mustContain("what decided the Job", text("#decided"), "w1", "Rejected")
+	if page := text("main"); strings.Contains(page, "1970") {
+		t.Errorf("the Job page shows an unset time as 1970: %s", page)
+	}
 	shot("05-job")
 
 	// Workers.

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/raftcron/raftcron/auth"
 	"github.com/raftcron/raftcron/client"
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
@@ -35,7 +37,8 @@ func jobURL(ns, name string) string {
 	return "/ui/jobs/" + url.PathEscape(ns) + "/" + url.PathEscape(name)
 }
 
-func ts(t interface{ AsTime() time.Time }) time.Time {
+// ts reads a protobuf timestamp; unset is the zero time (not 1970).
+func ts(t *timestamppb.Timestamp) time.Time {
 	if t == nil {
 		return time.Time{}
 	}
@@ -425,11 +428,7 @@ func jobRowOf(j *pb.Job, atts []*pb.Attempt) jobRow {
 	row := jobRow{Name: md.GetName(), URL: jobURL(md.GetNamespace(), md.GetName()), Result: jobResult(j), Status: client.JobStatusText(j),
 		Scheduled: ts(st.GetScheduledTime()), Started: ts(st.GetStartTime()), Finished: ts(st.GetCompletionTime()), Manual: st.GetManual()}
 	if row.Finished.IsZero() {
-		for _, c := range st.GetConditions() {
-			if c.GetType() == client.ConditionFailed && c.GetStatus() == "True" {
-				row.Finished = ts(c.GetLastTransitionTime())
-			}
-		}
+		row.Finished = jobFinished(j)
 	}
 	var firstRun time.Time
 	for _, a := range atts {
@@ -452,6 +451,21 @@ func jobRowOf(j *pb.Job, atts []*pb.Attempt) jobRow {
 		row.Duration = max(row.Finished.Sub(start), 0)
 	}
 	return row
+}
+
+// jobFinished is when a Job ended, Complete or Failed (zero while it runs).
+func jobFinished(j *pb.Job) time.Time {
+	st := j.GetStatus()
+	if t := ts(st.GetCompletionTime()); !t.IsZero() {
+		return t
+	}
+	if t := ts(st.GetResult().GetFinishTime()); !t.IsZero() {
+		return t
+	}
+	if c := client.FindCondition(j, client.ConditionFailed); c != nil && c.GetStatus() == "True" {
+		return ts(c.GetLastTransitionTime())
+	}
+	return time.Time{}
 }
 
 // ---------------------------------------------------------------- A Job
@@ -492,7 +506,7 @@ func (h *Handler) job(s *session, r *http.Request) (string, *pageData, error) {
 	}
 	st := j.GetStatus()
 	b := &jobBody{Namespace: ns, Name: name, Status: client.JobStatusText(j), Result: jobResult(j), CronJob: st.GetCronJob(),
-		Scheduled: ts(st.GetScheduledTime()), Started: ts(st.GetStartTime()), Finished: ts(st.GetCompletionTime()), Manual: st.GetManual(),
+		Scheduled: ts(st.GetScheduledTime()), Started: ts(st.GetStartTime()), Finished: jobFinished(j), Manual: st.GetManual(),
 		Active: st.GetActive(), Succeeded: st.GetSucceeded(), Failed: st.GetFailed(), Lost: st.GetLost(), Conditions: st.GetConditions(),
 		CanLogs: s.can(auth.VerbLogs, ns), Decided: st.GetResult()}
 	if b.CronJob != "" {

@@ -7,8 +7,6 @@ import (
 	"path"
 	"strings"
 	"time"
-
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 var funcs = template.FuncMap{
@@ -21,12 +19,7 @@ var funcs = template.FuncMap{
 	},
 	"dur": humanDuration,
 	// pbtime reads a protobuf timestamp; nil is the zero time.
-	"pbtime": func(t *timestamppb.Timestamp) time.Time {
-		if t == nil {
-			return time.Time{}
-		}
-		return t.AsTime()
-	},
+	"pbtime": ts,
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {
