@@ -27,7 +27,7 @@ type HistoryEntry struct {
 	// StartDelay is from the tick to the first container running (0 if
 	// none ran yet); Duration from the Job's start to its end (or now).
 	StartDelay, Duration time.Duration
-	Started                 bool
+	Started              bool
 }
 
 // History lists the ticks of a CronJob scheduled at or after since, oldest
@@ -109,6 +109,8 @@ func History(cj *pb.CronJob, jobs []*pb.Job, attempts []*pb.Attempt, since, now 
 		run(&e, j)
 		out = append(out, e)
 	}
-	slices.SortStableFunc(out, func(a, b HistoryEntry) int { return cmp.Compare(a.ScheduledTime.UnixNano(), b.ScheduledTime.UnixNano()) })
+	slices.SortStableFunc(out, func(a, b HistoryEntry) int {
+		return cmp.Compare(a.ScheduledTime.UnixNano(), b.ScheduledTime.UnixNano())
+	})
 	return out
 }
