@@ -48,12 +48,12 @@ func newMetrics(s *Server) *metrics {
 		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "raftcron_run_duration_seconds",
 			Help:    "How long attempts ran, from the workload's start to its exit, both measured by its lease guard on one monotonic clock (never negative).",
-			Buckets: prometheus.ExponentialBuckets(0.1, 3, 12),
+			Buckets: roundedBuckets(0.1, 3, 12),
 		}, []string{"namespace", "cronjob", "result"}),
 		commitLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "raftcron_raft_commit_seconds",
 			Help:    "Time to commit and apply one Raft entry proposed by this server.",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+			Buckets: roundedBuckets(0.0005, 2, 14),
 		}),
 		clockJumps: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "raftcron_clock_jumps_total",
@@ -69,7 +69,7 @@ func newMetrics(s *Server) *metrics {
 		}, []string{"method", "code"}),
 	}
 	m.reg.MustRegister(m.decisions, m.authFailures, m.runsStarted, m.runsFinished, m.startDelay, m.runDuration,
-		m.commitLatency, m.leaderChanges, m.clockJumps, stateCollector{s},
+		m.commitLatency, m.leaderChanges, m.clockJumps, stateCollector{s}, buildInfoGauge(),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

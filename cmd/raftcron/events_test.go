@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -262,4 +263,11 @@ func TestHistory(t *testing.T) {
 	}
 	cli(t, "", "history", "cronjob/nope", "--server", addr).fails(t, `cronjob "nope" not found`)
 	cli(t, "", "history", "job/x", "--server", addr).fails(t, "history is kept per CronJob")
+}
+
+func TestVersion(t *testing.T) {
+	out := cli(t, "", "version").ok(t)
+	if !regexp.MustCompile(`^raftcron \S+\nrevision: \S+.*\ngo: go1\.\S+\n$`).MatchString(out) {
+		t.Fatalf("version printed %q", out)
+	}
 }
