@@ -130,10 +130,11 @@ var (
 	descLastSched   = prometheus.NewDesc("raftcron_cronjob_last_schedule_timestamp_seconds", "When the CronJob's most recent tick was handled.", []string{"namespace", "cronjob"}, nil)
 	descLastSuccess = prometheus.NewDesc("raftcron_cronjob_last_successful_timestamp_seconds", "When a Job of the CronJob last completed successfully.", []string{"namespace", "cronjob"}, nil)
 	descSuspended   = prometheus.NewDesc("raftcron_cronjob_suspended", "1 if the CronJob is suspended.", []string{"namespace", "cronjob"}, nil)
+	descUnplaceable = prometheus.NewDesc("raftcron_attempts_unplaceable", "Pending attempts the leader found no fitting worker (or no free slot) for at its last step (0 on followers).", nil, nil)
 )
 
 func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descActive, descWorkers, descLeader, descApplied, descLastSched, descLastSuccess, descSuspended} {
+	for _, d := range []*prometheus.Desc{descActive, descWorkers, descLeader, descApplied, descLastSched, descLastSuccess, descSuspended, descUnplaceable} {
 		ch <- d
 	}
 }
@@ -153,6 +154,11 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 		leader = 1
 	}
 	ch <- prometheus.MustNewConstMetric(descLeader, prometheus.GaugeValue, leader)
+	unplaceable := 0
+	if leader == 1 {
+		unplaceable = len(c.s.leader.pendingReasons())
+	}
+	ch <- prometheus.MustNewConstMetric(descUnplaceable, prometheus.GaugeValue, float64(unplaceable))
 	ch <- prometheus.MustNewConstMetric(descApplied, prometheus.GaugeValue, float64(c.s.node.AppliedIndex()))
 	for _, cj := range st.CronJobs() {
 		ns, name := cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()
