@@ -40,6 +40,17 @@ DURATION ?= 30m
 soak: build
 	RAFTCRON_SOAK=$(DURATION) $(GO) test -count=1 -v -timeout 0 -run TestSoak ./integration/ 2>&1 | grep -E 'soak|PASS|FAIL|ok'
 
+## fuzz: each fuzz target for FUZZTIME (default 30s); `make test` runs only
+## their seed corpora (in the code and testdata/fuzz). A crash found is
+## written to the package's testdata/fuzz/<target>/: commit it as a test case.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := FuzzFSMApply:./raft FuzzParseCronJobSchedule:./scheduler FuzzValidateManifests:./client FuzzDecodeManifests:./client
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $${t%%:*} ($(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) $${t##*:}; \
+	done
+
 ## bench: benchmarks (figures recorded in BENCHMARKS.md)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./raft/ ./scheduler/

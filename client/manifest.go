@@ -686,14 +686,13 @@ var kubernetesOnlyFields = map[protoreflect.FullName]map[string]bool{
 	"raftcron.v1.EnvVarSource":         set("fieldRef", "resourceFieldRef", "configMapKeyRef"),
 	"raftcron.v1.ResourceRequirements": set("claims"),
 	"raftcron.v1.VolumeMount":          set("recursiveReadOnly", "subPath", "mountPropagation", "subPathExpr"),
-	"raftcron.v1.SecurityContext": set("capabilities", "seLinuxOptions", "windowsOptions",
-		"runAsUser", "runAsGroup", "runAsNonRoot", "readOnlyRootFilesystem",
-		"allowPrivilegeEscalation", "procMount", "seccompProfile", "appArmorProfile"),
+	"raftcron.v1.SecurityContext": set("seLinuxOptions", "windowsOptions",
+		"procMount", "seccompProfile", "appArmorProfile"),
 }
 
 var unsupportedHint = map[protoreflect.FullName]string{
 	"raftcron.v1.Volume":          " (raftcron supports hostPath volumes only)",
-	"raftcron.v1.SecurityContext": " (only privileged is supported)",
+	"raftcron.v1.SecurityContext": " (privileged, runAsUser, runAsGroup, runAsNonRoot, readOnlyRootFilesystem, allowPrivilegeEscalation and capabilities are)",
 }
 
 func set(names ...string) map[string]bool {

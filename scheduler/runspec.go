@@ -40,6 +40,9 @@ const (
 //     unparsable quantity, which validation rejects, also gives 0);
 //   - mounts from hostPath volumes named by volumeMounts (other volumes are
 //     skipped), privileged, hostNetwork, hostPID;
+//   - the securityContext's user, group, runAsNonRoot,
+//     readOnlyRootFilesystem, allowPrivilegeEscalation (false unless set or
+//     privileged) and capabilities;
 //   - kill_grace from terminationGracePeriodSeconds (default 30s);
 //   - deadline = status.start_time + activeDeadlineSeconds, when both are set;
 //   - labels: the template's labels, then raftcron.io/job, /namespace, /index
@@ -62,6 +65,14 @@ func RunSpecFor(job *pb.Job, a *pb.Attempt) *pb.RunSpec {
 		HostNetwork:     pod.GetHostNetwork(),
 		HostPid:         pod.GetHostPid(),
 		Labels:          map[string]string{},
+	}
+	if sc := c.GetSecurityContext(); sc != nil {
+		rs.RunAsUser, rs.RunAsGroup = sc.RunAsUser, sc.RunAsGroup
+		rs.RunAsNonRoot = sc.GetRunAsNonRoot()
+		rs.ReadOnlyRootFilesystem = sc.GetReadOnlyRootFilesystem()
+		rs.AllowPrivilegeEscalation = sc.GetAllowPrivilegeEscalation() || sc.GetPrivileged()
+		rs.CapAdd = append([]string(nil), sc.GetCapabilities().GetAdd()...)
+		rs.CapDrop = append([]string(nil), sc.GetCapabilities().GetDrop()...)
 	}
 	if rs.ImagePullPolicy == "" {
 		rs.ImagePullPolicy = DefaultImagePullPolicy(rs.Image)

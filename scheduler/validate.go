@@ -412,6 +412,7 @@ func validateContainer(errs *fieldErrors, p string, c *pb.Container, volumes map
 		}
 		validateEnvSource(errs, fmt.Sprintf("%s.env[%d]", p, i), e)
 	}
+	validateSecurityContext(errs, p+".securityContext", c.SecurityContext)
 	if r := c.Resources; r != nil {
 		limits := validateQuantities(errs, p+".resources.limits", r.Limits)
 		requests := validateQuantities(errs, p+".resources.requests", r.Requests)
@@ -598,6 +599,33 @@ func validateAnnotations(errs *fieldErrors, p string, ann map[string]string) {
 	for _, k := range slices.Sorted(maps.Keys(ann)) {
 		if pr := qualifiedNameProblem(k); pr != "" {
 			errs.add(p, "%s", pr)
+		}
+	}
+}
+
+var capabilityRE = regexp.MustCompile(`^(CAP_)?[A-Z][A-Z_]*$`)
+
+func validateSecurityContext(errs *fieldErrors, p string, sc *pb.SecurityContext) {
+	if sc == nil {
+		return
+	}
+	if sc.RunAsUser != nil && *sc.RunAsUser < 0 {
+		errs.add(p+".runAsUser", "must be >= 0, got %d", *sc.RunAsUser)
+	}
+	if sc.RunAsGroup != nil && *sc.RunAsGroup < 0 {
+		errs.add(p+".runAsGroup", "must be >= 0, got %d", *sc.RunAsGroup)
+	}
+	if sc.GetRunAsNonRoot() && sc.RunAsUser != nil && *sc.RunAsUser == 0 {
+		errs.add(p+".runAsNonRoot", "runAsUser 0 is root; drop one of them")
+	}
+	if sc.GetPrivileged() && sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation {
+		errs.add(p+".allowPrivilegeEscalation", "cannot be false when privileged is true")
+	}
+	for field, caps := range map[string][]string{"add": sc.GetCapabilities().GetAdd(), "drop": sc.GetCapabilities().GetDrop()} {
+		for i, c := range caps {
+			if c != "ALL" && !capabilityRE.MatchString(c) {
+				errs.add(fmt.Sprintf("%s.capabilities.%s[%d]", p, field, i), "%q is not a capability name (such as NET_ADMIN, or ALL)", c)
+			}
 		}
 	}
 }

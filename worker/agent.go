@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,10 +38,19 @@ type Config struct {
 	DataDir string
 	// Runtime is "docker", "exec", "noop" (load tests) or "" (docker when a daemon answers, else
 	// exec if AllowExec).
-	Runtime                                                       string
-	AllowExec, AllowPrivileged, AllowHostNetwork, AllowHostMounts bool
-	JoinToken                                                     string
-	Logger                                                        *slog.Logger
+	Runtime                                      string
+	AllowExec, AllowPrivileged, AllowHostNetwork bool
+	// AllowHostPaths are the host path prefixes hostPath volumes may name
+	// (--allow-host-path); none by default. The Docker socket is refused
+	// under any prefix.
+	AllowHostPaths []string
+	// Docker holds the limits and defaults of docker runs.
+	Docker DockerOptions
+	// ExecUser is the unprivileged user exec runs run as (--exec-user,
+	// DefaultExecUser); never root. "" keeps the worker's own user.
+	ExecUser  string
+	JoinToken string
+	Logger    *slog.Logger
 	// DialOptions are added to the gRPC dial (TLS credentials); without
 	// transport credentials among them the connection is plaintext.
 	DialOptions []grpc.DialOption
@@ -191,6 +201,7 @@ func New(cfg Config) (*Agent, error) {
 		if err != nil {
 			return nil, fmt.Errorf("worker config: runtime docker: %w", err)
 		}
+		d.Options = cfg.Docker
 		rt = d
 	case "exec":
 		if !cfg.AllowExec {
@@ -200,6 +211,7 @@ func New(cfg Config) (*Agent, error) {
 		if err != nil {
 			return nil, fmt.Errorf("worker config: runtime exec: %w", err)
 		}
+		e.User = cfg.ExecUser
 		rt = e
 	case "noop":
 		logger.Warn("runtime: noop: attempts run nothing and succeed at once (load tests only)")
@@ -211,6 +223,7 @@ func New(cfg Config) (*Agent, error) {
 		switch {
 		case derr == nil:
 			logger.Info("runtime: docker (a Docker daemon answered)")
+			d.Options = cfg.Docker
 			rt = d
 		case cfg.AllowExec:
 			logger.Info("runtime: exec (no Docker daemon answered)", "docker_err", derr)
@@ -218,6 +231,7 @@ func New(cfg Config) (*Agent, error) {
 			if err != nil {
 				return nil, fmt.Errorf("worker config: runtime exec: %w", err)
 			}
+			e.User = cfg.ExecUser
 			rt = e
 		default:
 			return nil, fmt.Errorf("worker config: runtime: no Docker daemon answers (%v) and the exec runtime is not allowed", derr)
@@ -378,10 +392,48 @@ func (a *Agent) allowed(spec *pb.RunSpec) error {
 		return fmt.Errorf("the host PID namespace is not allowed on worker %s (needs allow-privileged): %w", a.cfg.ID, ErrRejected)
 	case spec.GetHostNetwork() && !a.cfg.AllowHostNetwork:
 		return fmt.Errorf("host networking is not allowed on worker %s (allow-host-network is off): %w", a.cfg.ID, ErrRejected)
-	case len(spec.GetMounts()) > 0 && !a.cfg.AllowHostMounts:
-		return fmt.Errorf("host mount %q is not allowed on worker %s (allow-host-mounts is off): %w", spec.GetMounts()[0].GetHostPath(), a.cfg.ID, ErrRejected)
+	}
+	for _, m := range spec.GetMounts() {
+		if err := hostPathAllowed(m.GetHostPath(), a.cfg.AllowHostPaths); err != nil {
+			return fmt.Errorf("host mount %q is not allowed on worker %s: %v: %w", m.GetHostPath(), a.cfg.ID, err, ErrRejected)
+		}
 	}
 	return nil
+}
+
+// dockerSockets are never mounted into a run, whatever the allowlist says:
+// the Docker socket is root on the host.
+var dockerSockets = []string{"/var/run/docker.sock", "/run/docker.sock"}
+
+// hostPathAllowed checks a hostPath against the worker's allowlist of path
+// prefixes: the path, with every symbolic link resolved, must lie under
+// one, and must not be (or hold) the Docker socket.
+func hostPathAllowed(p string, prefixes []string) error {
+	if !filepath.IsAbs(p) {
+		return fmt.Errorf("not an absolute path")
+	}
+	clean := filepath.Clean(p)
+	if real, err := filepath.EvalSymlinks(clean); err == nil {
+		clean = real
+	}
+	for _, sock := range dockerSockets {
+		if clean == sock || strings.HasPrefix(sock, clean+"/") || clean == "/" {
+			return fmt.Errorf("it is or holds the Docker socket")
+		}
+	}
+	if fi, err := os.Stat(clean); err == nil && fi.Mode()&os.ModeSocket != 0 {
+		return fmt.Errorf("it is a socket")
+	}
+	if len(prefixes) == 0 {
+		return fmt.Errorf("this worker allows no host paths (--allow-host-path PREFIX)")
+	}
+	for _, pre := range prefixes {
+		pre = filepath.Clean(pre)
+		if clean == pre || strings.HasPrefix(clean, strings.TrimSuffix(pre, "/")+"/") {
+			return nil
+		}
+	}
+	return fmt.Errorf("it is not under an allowed prefix (%s)", strings.Join(prefixes, ", "))
 }
 
 // assign starts an attempt unless it is already known (duplicates are ignored).

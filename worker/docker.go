@@ -34,6 +34,8 @@ type DockerRuntime struct {
 	cli      *client.Client
 	workerID string
 	logger   *slog.Logger
+	// Options are the worker's limits for docker runs (zero: defaults).
+	Options DockerOptions
 
 	mu        sync.Mutex
 	clusterID string
@@ -143,13 +145,16 @@ func (d *DockerRuntime) ensureImage(ctx context.Context, ref, policy string) (*i
 }
 
 // imageCommand is an image's default entrypoint and cmd.
-type imageCommand struct{ entry, cmd []string }
+type imageCommand struct {
+	entry, cmd []string
+	user       string
+}
 
 func commandOf(insp image.InspectResponse) *imageCommand {
 	if insp.Config == nil {
 		return &imageCommand{}
 	}
-	return &imageCommand{entry: insp.Config.Entrypoint, cmd: insp.Config.Cmd}
+	return &imageCommand{entry: insp.Config.Entrypoint, cmd: insp.Config.Cmd, user: insp.Config.User}
 }
 
 // commandLine is what the container runs, as Kubernetes reads command and
@@ -200,6 +205,37 @@ func (d *DockerRuntime) pull(ctx context.Context, ref string) error {
 	}
 }
 
+// DockerOptions bound what a docker run may take.
+type DockerOptions struct {
+	// PidsLimit caps the processes of one run (--docker-pids-limit).
+	PidsLimit int64
+	// Memory is the memory limit of a run whose Job sets none
+	// (--docker-default-memory), in bytes.
+	Memory int64
+}
+
+// Defaults of DockerOptions.
+const (
+	DefaultDockerPidsLimit = 1024
+	DefaultDockerMemory    = 512 << 20
+)
+
+func (o DockerOptions) withDefaults() DockerOptions {
+	if o.PidsLimit <= 0 {
+		o.PidsLimit = DefaultDockerPidsLimit
+	}
+	if o.Memory <= 0 {
+		o.Memory = DefaultDockerMemory
+	}
+	return o
+}
+
+// isRootUser reports whether an image's or a spec's user string names root.
+func isRootUser(u string) bool {
+	name, _, _ := strings.Cut(u, ":")
+	return name == "" || name == "root" || name == "0"
+}
+
 func orDefault(s, def string) string {
 	if s == "" {
 		return def
@@ -238,6 +274,18 @@ func (d *DockerRuntime) Start(ctx context.Context, t *Task) (string, error) {
 	for k, v := range spec.GetEnv() {
 		env = append(env, k+"="+v)
 	}
+	opts := d.Options.withDefaults()
+	user := ""
+	if spec.RunAsUser != nil {
+		user = strconv.FormatInt(spec.GetRunAsUser(), 10)
+		if spec.RunAsGroup != nil {
+			user += ":" + strconv.FormatInt(spec.GetRunAsGroup(), 10)
+		}
+	}
+	if spec.GetRunAsNonRoot() && isRootUser(orDefault(user, img.user)) {
+		return "", fmt.Errorf("securityContext.runAsNonRoot: the container would run as root (image %q user %q; set runAsUser): %w",
+			spec.GetImage(), img.user, ErrRejected)
+	}
 	cfg := &container.Config{
 		Image:      spec.GetImage(),
 		Entrypoint: guardEntrypoint(),
@@ -245,16 +293,27 @@ func (d *DockerRuntime) Start(ctx context.Context, t *Task) (string, error) {
 		Env:        env,
 		WorkingDir: spec.GetWorkingDir(),
 		Labels:     labels,
+		User:       user,
 	}
+	memory := spec.GetMemoryBytes()
+	if memory <= 0 {
+		memory = opts.Memory
+	}
+	pids := opts.PidsLimit
 	host := &container.HostConfig{
-		Privileged: spec.GetPrivileged(),
+		Privileged:     spec.GetPrivileged(),
+		ReadonlyRootfs: spec.GetReadOnlyRootFilesystem(),
+		CapAdd:         spec.GetCapAdd(),
+		CapDrop:        spec.GetCapDrop(),
 		Resources: container.Resources{
-			NanoCPUs: spec.GetCpuMillis() * 1_000_000,
-			Memory:   spec.GetMemoryBytes(),
+			NanoCPUs:  spec.GetCpuMillis() * 1_000_000,
+			Memory:    memory,
+			PidsLimit: &pids,
 		},
 	}
-	if spec.GetMemoryBytes() > 0 {
-		host.Resources.MemorySwap = spec.GetMemoryBytes() // no swap, so the OOM killer acts at the limit
+	host.Resources.MemorySwap = memory // no swap, so the OOM killer acts at the limit
+	if !spec.GetAllowPrivilegeEscalation() {
+		host.SecurityOpt = append(host.SecurityOpt, "no-new-privileges")
 	}
 	if spec.GetHostNetwork() {
 		host.NetworkMode = "host"

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -42,6 +43,10 @@ type ExecRuntime struct {
 	workerID string
 	stateDir string
 	logger   *slog.Logger
+	// User is the unprivileged user runs run as (the worker's --exec-user,
+	// DefaultExecUser); "" keeps the worker's own user (tests). The guard
+	// stays the worker's user; only the command switches.
+	User string
 
 	mu     sync.Mutex
 	procs  map[string]*execProc // by id (the pid as text)
@@ -89,6 +94,38 @@ func NewExecRuntime(workerID, dataDir string, logger *slog.Logger) (*ExecRuntime
 
 func (e *ExecRuntime) Name() string { return "exec" }
 
+// DefaultExecUser is the user exec runs run as on a root worker.
+const DefaultExecUser = "nobody"
+
+// execPath is the PATH of exec runs.
+const execPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// credential is the user runs switch to: nil to stay the worker's own user
+// (allowed only when that is not root); never root.
+func (e *ExecRuntime) credential() (*syscall.Credential, error) {
+	name := e.User
+	if name == "" {
+		return nil, nil
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		return nil, fmt.Errorf("exec user %q: %v: %w", name, err, ErrRejected)
+	}
+	uid, err1 := strconv.ParseUint(u.Uid, 10, 32)
+	gid, err2 := strconv.ParseUint(u.Gid, 10, 32)
+	switch {
+	case err1 != nil || err2 != nil:
+		return nil, fmt.Errorf("exec user %q: uid %q gid %q are not numbers: %w", name, u.Uid, u.Gid, ErrRejected)
+	case uid == 0:
+		return nil, fmt.Errorf("exec user %q is root; exec runs never run as root (--exec-user): %w", name, ErrRejected)
+	case int(uid) == os.Geteuid():
+		return nil, nil
+	case os.Geteuid() != 0:
+		return nil, fmt.Errorf("exec user %q: this worker runs as uid %d and cannot switch users; run it as root or drop --exec-user: %w", name, os.Geteuid(), ErrRejected)
+	}
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}, nil
+}
+
 // Close lets go of the processes without touching them, as a worker that
 // exits does: they keep running, and an ExecRuntime on the same DataDir
 // adopts them. Exits seen after Close are not recorded.
@@ -129,15 +166,37 @@ func (e *ExecRuntime) Start(ctx context.Context, t *Task) (string, error) {
 			return "", err
 		}
 	}
-	cmd := exec.Command(t.Guard, append([]string{"guard", "--dir", t.Dir, "--lease", guard.LeasePath(t.Dir),
-		"--output", t.LogPath, "--output-limit", strconv.FormatInt(MaxLogSize, 10), "--"}, argv...)...)
+	cred, err := e.credential()
+	if err != nil {
+		return "", err
+	}
+	guardArgs := []string{"guard", "--dir", t.Dir, "--lease", guard.LeasePath(t.Dir),
+		"--output", t.LogPath, "--output-limit", strconv.FormatInt(MaxLogSize, 10)}
+	if cred != nil {
+		guardArgs = append(guardArgs, "--uid", strconv.FormatUint(uint64(cred.Uid), 10), "--gid", strconv.FormatUint(uint64(cred.Gid), 10))
+	}
+	cmd := exec.Command(t.Guard, append(append(guardArgs, "--"), argv...)...)
+	// A clean environment: the Job's variables and a PATH, nothing of the
+	// worker's own (its tokens and keys stay with it).
+	work := filepath.Join(t.Dir, "work")
+	if err := os.MkdirAll(work, 0o700); err != nil {
+		return "", fmt.Errorf("attempt work directory: %w", err)
+	}
 	cmd.Dir = spec.GetWorkingDir()
-	cmd.Env = os.Environ()
+	if cmd.Dir == "" {
+		cmd.Dir = work
+	}
+	cmd.Env = []string{"PATH=" + execPath, "HOME=" + work}
 	for k, v := range spec.GetEnv() {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if cred != nil {
+		if err := os.Chown(work, int(cred.Uid), int(cred.Gid)); err != nil {
+			return "", fmt.Errorf("give the work directory to the exec user: %w", err)
+		}
+	}
 	if err := cmd.Start(); err != nil {
 		return "", fmt.Errorf("start the guard of %q: %v: %w", argv[0], err, ErrRejected)
 	}

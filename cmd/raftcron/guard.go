@@ -35,5 +35,7 @@ renewing the lease in FILE. It exits with COMMAND's exit code.`,
 	f.DurationVar(&cfg.Poll, "poll", guard.DefaultPoll, "how often the lease is read")
 	f.StringVar(&cfg.Output, "output", "", "append the command's stdout and stderr to this file (default: the guard's own stdout and stderr)")
 	f.Int64Var(&cfg.OutputLimit, "output-limit", 0, "with --output, keep at most this many bytes of output (0: no limit)")
+	f.IntVar(&cfg.UID, "uid", 0, "run the command as this user id (0: the guard's own)")
+	f.IntVar(&cfg.GID, "gid", 0, "with --uid, the command's group id")
 	return cmd
 }

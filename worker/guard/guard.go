@@ -31,6 +31,9 @@ type Config struct {
 	// exec runtime: the guard keeps copying while the worker restarts).
 	Output      string
 	OutputLimit int64
+	// UID and GID, when UID > 0, are the user the workload runs as (the
+	// exec runtime's --exec-user); the guard keeps its own.
+	UID, GID int
 }
 
 // DefaultPoll is how often the guard reads its lease: a lease is enforced at
@@ -140,6 +143,9 @@ func Run(cfg Config) int {
 	cmd := exec.Command(cfg.Argv[0], cfg.Argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if cfg.UID > 0 {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(cfg.UID), Gid: uint32(cfg.GID), NoSetGroups: true}
+	}
 	var copied chan struct{}
 	if cfg.Output != "" {
 		out, err := os.OpenFile(cfg.Output, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)

@@ -1091,10 +1091,11 @@ type PodSpec struct {
 	NodeSelector                  map[string]string `protobuf:"bytes,3,rep,name=node_selector,json=nodeSelector,proto3" json:"node_selector,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	TerminationGracePeriodSeconds *int32            `protobuf:"varint,4,opt,name=termination_grace_period_seconds,json=terminationGracePeriodSeconds,proto3,oneof" json:"termination_grace_period_seconds,omitempty"`
 	HostNetwork                   bool              `protobuf:"varint,5,opt,name=host_network,json=hostNetwork,proto3" json:"host_network,omitempty"`
-	HostPid                       bool              `protobuf:"varint,6,opt,name=host_pid,json=hostPid,proto3" json:"host_pid,omitempty"`
-	Volumes                       []*Volume         `protobuf:"bytes,7,rep,name=volumes,proto3" json:"volumes,omitempty"`
-	unknownFields                 protoimpl.UnknownFields
-	sizeCache                     protoimpl.SizeCache
+	// Kubernetes spells it hostPID.
+	HostPid       bool      `protobuf:"varint,6,opt,name=host_pid,json=hostPID,proto3" json:"host_pid,omitempty"`
+	Volumes       []*Volume `protobuf:"bytes,7,rep,name=volumes,proto3" json:"volumes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PodSpec) Reset() {
@@ -1681,10 +1682,19 @@ func (x *VolumeMount) GetReadOnly() bool {
 }
 
 type SecurityContext struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Privileged    *bool                  `protobuf:"varint,1,opt,name=privileged,proto3,oneof" json:"privileged,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Privileged *bool                  `protobuf:"varint,1,opt,name=privileged,proto3,oneof" json:"privileged,omitempty"`
+	RunAsUser  *int64                 `protobuf:"varint,2,opt,name=run_as_user,json=runAsUser,proto3,oneof" json:"run_as_user,omitempty"`
+	RunAsGroup *int64                 `protobuf:"varint,3,opt,name=run_as_group,json=runAsGroup,proto3,oneof" json:"run_as_group,omitempty"`
+	// The worker refuses to start the container as uid 0 (the image's user
+	// included, when runAsUser is unset).
+	RunAsNonRoot           *bool `protobuf:"varint,4,opt,name=run_as_non_root,json=runAsNonRoot,proto3,oneof" json:"run_as_non_root,omitempty"`
+	ReadOnlyRootFilesystem *bool `protobuf:"varint,5,opt,name=read_only_root_filesystem,json=readOnlyRootFilesystem,proto3,oneof" json:"read_only_root_filesystem,omitempty"`
+	// false (or unset: raftcron's default) runs with no-new-privileges.
+	AllowPrivilegeEscalation *bool         `protobuf:"varint,6,opt,name=allow_privilege_escalation,json=allowPrivilegeEscalation,proto3,oneof" json:"allow_privilege_escalation,omitempty"`
+	Capabilities             *Capabilities `protobuf:"bytes,7,opt,name=capabilities,proto3" json:"capabilities,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *SecurityContext) Reset() {
@@ -1724,6 +1734,100 @@ func (x *SecurityContext) GetPrivileged() bool {
 	return false
 }
 
+func (x *SecurityContext) GetRunAsUser() int64 {
+	if x != nil && x.RunAsUser != nil {
+		return *x.RunAsUser
+	}
+	return 0
+}
+
+func (x *SecurityContext) GetRunAsGroup() int64 {
+	if x != nil && x.RunAsGroup != nil {
+		return *x.RunAsGroup
+	}
+	return 0
+}
+
+func (x *SecurityContext) GetRunAsNonRoot() bool {
+	if x != nil && x.RunAsNonRoot != nil {
+		return *x.RunAsNonRoot
+	}
+	return false
+}
+
+func (x *SecurityContext) GetReadOnlyRootFilesystem() bool {
+	if x != nil && x.ReadOnlyRootFilesystem != nil {
+		return *x.ReadOnlyRootFilesystem
+	}
+	return false
+}
+
+func (x *SecurityContext) GetAllowPrivilegeEscalation() bool {
+	if x != nil && x.AllowPrivilegeEscalation != nil {
+		return *x.AllowPrivilegeEscalation
+	}
+	return false
+}
+
+func (x *SecurityContext) GetCapabilities() *Capabilities {
+	if x != nil {
+		return x.Capabilities
+	}
+	return nil
+}
+
+type Capabilities struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Add           []string               `protobuf:"bytes,1,rep,name=add,proto3" json:"add,omitempty"`
+	Drop          []string               `protobuf:"bytes,2,rep,name=drop,proto3" json:"drop,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Capabilities) Reset() {
+	*x = Capabilities{}
+	mi := &file_raftcron_v1_resources_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Capabilities) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Capabilities) ProtoMessage() {}
+
+func (x *Capabilities) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_resources_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Capabilities.ProtoReflect.Descriptor instead.
+func (*Capabilities) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *Capabilities) GetAdd() []string {
+	if x != nil {
+		return x.Add
+	}
+	return nil
+}
+
+func (x *Capabilities) GetDrop() []string {
+	if x != nil {
+		return x.Drop
+	}
+	return nil
+}
+
 type JobStatus struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	Conditions     []*JobCondition        `protobuf:"bytes,1,rep,name=conditions,proto3" json:"conditions,omitempty"`
@@ -1749,7 +1853,7 @@ type JobStatus struct {
 
 func (x *JobStatus) Reset() {
 	*x = JobStatus{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[24]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1761,7 +1865,7 @@ func (x *JobStatus) String() string {
 func (*JobStatus) ProtoMessage() {}
 
 func (x *JobStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[24]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1774,7 +1878,7 @@ func (x *JobStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobStatus.ProtoReflect.Descriptor instead.
 func (*JobStatus) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{24}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *JobStatus) GetConditions() []*JobCondition {
@@ -1897,7 +2001,7 @@ type JobResult struct {
 
 func (x *JobResult) Reset() {
 	*x = JobResult{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[25]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1909,7 +2013,7 @@ func (x *JobResult) String() string {
 func (*JobResult) ProtoMessage() {}
 
 func (x *JobResult) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[25]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1922,7 +2026,7 @@ func (x *JobResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobResult.ProtoReflect.Descriptor instead.
 func (*JobResult) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{25}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *JobResult) GetCondition() string {
@@ -2038,7 +2142,7 @@ type JobCondition struct {
 
 func (x *JobCondition) Reset() {
 	*x = JobCondition{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[26]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2050,7 +2154,7 @@ func (x *JobCondition) String() string {
 func (*JobCondition) ProtoMessage() {}
 
 func (x *JobCondition) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[26]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2063,7 +2167,7 @@ func (x *JobCondition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobCondition.ProtoReflect.Descriptor instead.
 func (*JobCondition) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{26}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *JobCondition) GetType() string {
@@ -2119,7 +2223,7 @@ type Secret struct {
 
 func (x *Secret) Reset() {
 	*x = Secret{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[27]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2131,7 +2235,7 @@ func (x *Secret) String() string {
 func (*Secret) ProtoMessage() {}
 
 func (x *Secret) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[27]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2144,7 +2248,7 @@ func (x *Secret) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Secret.ProtoReflect.Descriptor instead.
 func (*Secret) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{27}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Secret) GetApiVersion() string {
@@ -2235,7 +2339,7 @@ type Attempt struct {
 
 func (x *Attempt) Reset() {
 	*x = Attempt{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[28]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2247,7 +2351,7 @@ func (x *Attempt) String() string {
 func (*Attempt) ProtoMessage() {}
 
 func (x *Attempt) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[28]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2260,7 +2364,7 @@ func (x *Attempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attempt.ProtoReflect.Descriptor instead.
 func (*Attempt) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{28}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Attempt) GetNamespace() string {
@@ -2430,7 +2534,7 @@ type Worker struct {
 
 func (x *Worker) Reset() {
 	*x = Worker{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[29]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2442,7 +2546,7 @@ func (x *Worker) String() string {
 func (*Worker) ProtoMessage() {}
 
 func (x *Worker) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[29]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2455,7 +2559,7 @@ func (x *Worker) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Worker.ProtoReflect.Descriptor instead.
 func (*Worker) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{29}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Worker) GetId() string {
@@ -2556,7 +2660,7 @@ type ClusterSettings struct {
 
 func (x *ClusterSettings) Reset() {
 	*x = ClusterSettings{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[30]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2568,7 +2672,7 @@ func (x *ClusterSettings) String() string {
 func (*ClusterSettings) ProtoMessage() {}
 
 func (x *ClusterSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[30]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2581,7 +2685,7 @@ func (x *ClusterSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterSettings.ProtoReflect.Descriptor instead.
 func (*ClusterSettings) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{30}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ClusterSettings) GetHeartbeatInterval() *durationpb.Duration {
@@ -2655,7 +2759,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[31]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2667,7 +2771,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[31]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2680,7 +2784,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{31}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Event) GetIndex() uint64 {
@@ -2881,7 +2985,7 @@ const file_raftcron_v1_resources_proto_rawDesc = "" +
 	"\rnode_selector\x18\x03 \x03(\v2&.raftcron.v1.PodSpec.NodeSelectorEntryR\fnodeSelector\x12L\n" +
 	" termination_grace_period_seconds\x18\x04 \x01(\x05H\x00R\x1dterminationGracePeriodSeconds\x88\x01\x01\x12!\n" +
 	"\fhost_network\x18\x05 \x01(\bR\vhostNetwork\x12\x19\n" +
-	"\bhost_pid\x18\x06 \x01(\bR\ahostPid\x12-\n" +
+	"\bhost_pid\x18\x06 \x01(\bR\ahostPID\x12-\n" +
 	"\avolumes\x18\a \x03(\v2\x13.raftcron.v1.VolumeR\avolumes\x1a?\n" +
 	"\x11NodeSelectorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -2931,12 +3035,27 @@ const file_raftcron_v1_resources_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
 	"mount_path\x18\x02 \x01(\tR\tmountPath\x12\x1b\n" +
-	"\tread_only\x18\x03 \x01(\bR\breadOnly\"E\n" +
+	"\tread_only\x18\x03 \x01(\bR\breadOnly\"\xf1\x03\n" +
 	"\x0fSecurityContext\x12#\n" +
 	"\n" +
 	"privileged\x18\x01 \x01(\bH\x00R\n" +
-	"privileged\x88\x01\x01B\r\n" +
-	"\v_privileged\"\xfb\x03\n" +
+	"privileged\x88\x01\x01\x12#\n" +
+	"\vrun_as_user\x18\x02 \x01(\x03H\x01R\trunAsUser\x88\x01\x01\x12%\n" +
+	"\frun_as_group\x18\x03 \x01(\x03H\x02R\n" +
+	"runAsGroup\x88\x01\x01\x12*\n" +
+	"\x0frun_as_non_root\x18\x04 \x01(\bH\x03R\frunAsNonRoot\x88\x01\x01\x12>\n" +
+	"\x19read_only_root_filesystem\x18\x05 \x01(\bH\x04R\x16readOnlyRootFilesystem\x88\x01\x01\x12A\n" +
+	"\x1aallow_privilege_escalation\x18\x06 \x01(\bH\x05R\x18allowPrivilegeEscalation\x88\x01\x01\x12=\n" +
+	"\fcapabilities\x18\a \x01(\v2\x19.raftcron.v1.CapabilitiesR\fcapabilitiesB\r\n" +
+	"\v_privilegedB\x0e\n" +
+	"\f_run_as_userB\x0f\n" +
+	"\r_run_as_groupB\x12\n" +
+	"\x10_run_as_non_rootB\x1c\n" +
+	"\x1a_read_only_root_filesystemB\x1d\n" +
+	"\x1b_allow_privilege_escalation\"4\n" +
+	"\fCapabilities\x12\x10\n" +
+	"\x03add\x18\x01 \x03(\tR\x03add\x12\x12\n" +
+	"\x04drop\x18\x02 \x03(\tR\x04drop\"\xfb\x03\n" +
 	"\tJobStatus\x129\n" +
 	"\n" +
 	"conditions\x18\x01 \x03(\v2\x19.raftcron.v1.JobConditionR\n" +
@@ -3074,7 +3193,7 @@ func file_raftcron_v1_resources_proto_rawDescGZIP() []byte {
 	return file_raftcron_v1_resources_proto_rawDescData
 }
 
-var file_raftcron_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_raftcron_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_raftcron_v1_resources_proto_goTypes = []any{
 	(*ObjectMeta)(nil),                             // 0: raftcron.v1.ObjectMeta
 	(*ObjectReference)(nil),                        // 1: raftcron.v1.ObjectReference
@@ -3100,43 +3219,44 @@ var file_raftcron_v1_resources_proto_goTypes = []any{
 	(*ResourceRequirements)(nil),                   // 21: raftcron.v1.ResourceRequirements
 	(*VolumeMount)(nil),                            // 22: raftcron.v1.VolumeMount
 	(*SecurityContext)(nil),                        // 23: raftcron.v1.SecurityContext
-	(*JobStatus)(nil),                              // 24: raftcron.v1.JobStatus
-	(*JobResult)(nil),                              // 25: raftcron.v1.JobResult
-	(*JobCondition)(nil),                           // 26: raftcron.v1.JobCondition
-	(*Secret)(nil),                                 // 27: raftcron.v1.Secret
-	(*Attempt)(nil),                                // 28: raftcron.v1.Attempt
-	(*Worker)(nil),                                 // 29: raftcron.v1.Worker
-	(*ClusterSettings)(nil),                        // 30: raftcron.v1.ClusterSettings
-	(*Event)(nil),                                  // 31: raftcron.v1.Event
-	nil,                                            // 32: raftcron.v1.ObjectMeta.LabelsEntry
-	nil,                                            // 33: raftcron.v1.ObjectMeta.AnnotationsEntry
-	nil,                                            // 34: raftcron.v1.PodSpec.NodeSelectorEntry
-	nil,                                            // 35: raftcron.v1.ResourceRequirements.LimitsEntry
-	nil,                                            // 36: raftcron.v1.ResourceRequirements.RequestsEntry
-	nil,                                            // 37: raftcron.v1.Secret.DataEntry
-	nil,                                            // 38: raftcron.v1.Secret.StringDataEntry
-	nil,                                            // 39: raftcron.v1.Worker.LabelsEntry
-	(*timestamppb.Timestamp)(nil),                  // 40: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),                    // 41: google.protobuf.Duration
+	(*Capabilities)(nil),                           // 24: raftcron.v1.Capabilities
+	(*JobStatus)(nil),                              // 25: raftcron.v1.JobStatus
+	(*JobResult)(nil),                              // 26: raftcron.v1.JobResult
+	(*JobCondition)(nil),                           // 27: raftcron.v1.JobCondition
+	(*Secret)(nil),                                 // 28: raftcron.v1.Secret
+	(*Attempt)(nil),                                // 29: raftcron.v1.Attempt
+	(*Worker)(nil),                                 // 30: raftcron.v1.Worker
+	(*ClusterSettings)(nil),                        // 31: raftcron.v1.ClusterSettings
+	(*Event)(nil),                                  // 32: raftcron.v1.Event
+	nil,                                            // 33: raftcron.v1.ObjectMeta.LabelsEntry
+	nil,                                            // 34: raftcron.v1.ObjectMeta.AnnotationsEntry
+	nil,                                            // 35: raftcron.v1.PodSpec.NodeSelectorEntry
+	nil,                                            // 36: raftcron.v1.ResourceRequirements.LimitsEntry
+	nil,                                            // 37: raftcron.v1.ResourceRequirements.RequestsEntry
+	nil,                                            // 38: raftcron.v1.Secret.DataEntry
+	nil,                                            // 39: raftcron.v1.Secret.StringDataEntry
+	nil,                                            // 40: raftcron.v1.Worker.LabelsEntry
+	(*timestamppb.Timestamp)(nil),                  // 41: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),                    // 42: google.protobuf.Duration
 }
 var file_raftcron_v1_resources_proto_depIdxs = []int32{
-	32, // 0: raftcron.v1.ObjectMeta.labels:type_name -> raftcron.v1.ObjectMeta.LabelsEntry
-	33, // 1: raftcron.v1.ObjectMeta.annotations:type_name -> raftcron.v1.ObjectMeta.AnnotationsEntry
-	40, // 2: raftcron.v1.ObjectMeta.creation_timestamp:type_name -> google.protobuf.Timestamp
+	33, // 0: raftcron.v1.ObjectMeta.labels:type_name -> raftcron.v1.ObjectMeta.LabelsEntry
+	34, // 1: raftcron.v1.ObjectMeta.annotations:type_name -> raftcron.v1.ObjectMeta.AnnotationsEntry
+	41, // 2: raftcron.v1.ObjectMeta.creation_timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 3: raftcron.v1.CronJob.metadata:type_name -> raftcron.v1.ObjectMeta
 	3,  // 4: raftcron.v1.CronJob.spec:type_name -> raftcron.v1.CronJobSpec
 	4,  // 5: raftcron.v1.CronJob.status:type_name -> raftcron.v1.CronJobStatus
 	7,  // 6: raftcron.v1.CronJobSpec.job_template:type_name -> raftcron.v1.JobTemplateSpec
 	1,  // 7: raftcron.v1.CronJobStatus.active:type_name -> raftcron.v1.ObjectReference
-	40, // 8: raftcron.v1.CronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
-	40, // 9: raftcron.v1.CronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
+	41, // 8: raftcron.v1.CronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
+	41, // 9: raftcron.v1.CronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
 	5,  // 10: raftcron.v1.CronJobStatus.decisions:type_name -> raftcron.v1.ScheduleDecision
-	40, // 11: raftcron.v1.ScheduleDecision.scheduled_time:type_name -> google.protobuf.Timestamp
-	40, // 12: raftcron.v1.ScheduleDecision.decided_time:type_name -> google.protobuf.Timestamp
-	40, // 13: raftcron.v1.ScheduleDecision.first_scheduled_time:type_name -> google.protobuf.Timestamp
+	41, // 11: raftcron.v1.ScheduleDecision.scheduled_time:type_name -> google.protobuf.Timestamp
+	41, // 12: raftcron.v1.ScheduleDecision.decided_time:type_name -> google.protobuf.Timestamp
+	41, // 13: raftcron.v1.ScheduleDecision.first_scheduled_time:type_name -> google.protobuf.Timestamp
 	0,  // 14: raftcron.v1.Job.metadata:type_name -> raftcron.v1.ObjectMeta
 	8,  // 15: raftcron.v1.Job.spec:type_name -> raftcron.v1.JobSpec
-	24, // 16: raftcron.v1.Job.status:type_name -> raftcron.v1.JobStatus
+	25, // 16: raftcron.v1.Job.status:type_name -> raftcron.v1.JobStatus
 	0,  // 17: raftcron.v1.JobTemplateSpec.metadata:type_name -> raftcron.v1.ObjectMeta
 	8,  // 18: raftcron.v1.JobTemplateSpec.spec:type_name -> raftcron.v1.JobSpec
 	13, // 19: raftcron.v1.JobSpec.template:type_name -> raftcron.v1.PodTemplateSpec
@@ -3147,7 +3267,7 @@ var file_raftcron_v1_resources_proto_depIdxs = []int32{
 	0,  // 24: raftcron.v1.PodTemplateSpec.metadata:type_name -> raftcron.v1.ObjectMeta
 	14, // 25: raftcron.v1.PodTemplateSpec.spec:type_name -> raftcron.v1.PodSpec
 	17, // 26: raftcron.v1.PodSpec.containers:type_name -> raftcron.v1.Container
-	34, // 27: raftcron.v1.PodSpec.node_selector:type_name -> raftcron.v1.PodSpec.NodeSelectorEntry
+	35, // 27: raftcron.v1.PodSpec.node_selector:type_name -> raftcron.v1.PodSpec.NodeSelectorEntry
 	15, // 28: raftcron.v1.PodSpec.volumes:type_name -> raftcron.v1.Volume
 	16, // 29: raftcron.v1.Volume.host_path:type_name -> raftcron.v1.HostPathVolumeSource
 	18, // 30: raftcron.v1.Container.env:type_name -> raftcron.v1.EnvVar
@@ -3156,40 +3276,41 @@ var file_raftcron_v1_resources_proto_depIdxs = []int32{
 	23, // 33: raftcron.v1.Container.security_context:type_name -> raftcron.v1.SecurityContext
 	19, // 34: raftcron.v1.EnvVar.value_from:type_name -> raftcron.v1.EnvVarSource
 	20, // 35: raftcron.v1.EnvVarSource.secret_key_ref:type_name -> raftcron.v1.SecretKeySelector
-	35, // 36: raftcron.v1.ResourceRequirements.limits:type_name -> raftcron.v1.ResourceRequirements.LimitsEntry
-	36, // 37: raftcron.v1.ResourceRequirements.requests:type_name -> raftcron.v1.ResourceRequirements.RequestsEntry
-	26, // 38: raftcron.v1.JobStatus.conditions:type_name -> raftcron.v1.JobCondition
-	40, // 39: raftcron.v1.JobStatus.start_time:type_name -> google.protobuf.Timestamp
-	40, // 40: raftcron.v1.JobStatus.completion_time:type_name -> google.protobuf.Timestamp
-	40, // 41: raftcron.v1.JobStatus.scheduled_time:type_name -> google.protobuf.Timestamp
-	25, // 42: raftcron.v1.JobStatus.result:type_name -> raftcron.v1.JobResult
-	40, // 43: raftcron.v1.JobResult.attempt_start_time:type_name -> google.protobuf.Timestamp
-	40, // 44: raftcron.v1.JobResult.attempt_finish_time:type_name -> google.protobuf.Timestamp
-	40, // 45: raftcron.v1.JobResult.start_time:type_name -> google.protobuf.Timestamp
-	40, // 46: raftcron.v1.JobResult.finish_time:type_name -> google.protobuf.Timestamp
-	40, // 47: raftcron.v1.JobCondition.last_transition_time:type_name -> google.protobuf.Timestamp
-	0,  // 48: raftcron.v1.Secret.metadata:type_name -> raftcron.v1.ObjectMeta
-	37, // 49: raftcron.v1.Secret.data:type_name -> raftcron.v1.Secret.DataEntry
-	38, // 50: raftcron.v1.Secret.string_data:type_name -> raftcron.v1.Secret.StringDataEntry
-	40, // 51: raftcron.v1.Attempt.created_time:type_name -> google.protobuf.Timestamp
-	40, // 52: raftcron.v1.Attempt.assigned_time:type_name -> google.protobuf.Timestamp
-	40, // 53: raftcron.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
-	40, // 54: raftcron.v1.Attempt.finish_time:type_name -> google.protobuf.Timestamp
-	40, // 55: raftcron.v1.Attempt.not_before:type_name -> google.protobuf.Timestamp
-	39, // 56: raftcron.v1.Worker.labels:type_name -> raftcron.v1.Worker.LabelsEntry
-	40, // 57: raftcron.v1.Worker.last_heartbeat:type_name -> google.protobuf.Timestamp
-	40, // 58: raftcron.v1.Worker.connected_time:type_name -> google.protobuf.Timestamp
-	41, // 59: raftcron.v1.ClusterSettings.heartbeat_interval:type_name -> google.protobuf.Duration
-	41, // 60: raftcron.v1.ClusterSettings.worker_ttl:type_name -> google.protobuf.Duration
-	41, // 61: raftcron.v1.ClusterSettings.lease_ttl:type_name -> google.protobuf.Duration
-	41, // 62: raftcron.v1.ClusterSettings.previous_lease_ttl:type_name -> google.protobuf.Duration
-	40, // 63: raftcron.v1.ClusterSettings.lease_ttl_changed:type_name -> google.protobuf.Timestamp
-	40, // 64: raftcron.v1.Event.time:type_name -> google.protobuf.Timestamp
-	65, // [65:65] is the sub-list for method output_type
-	65, // [65:65] is the sub-list for method input_type
-	65, // [65:65] is the sub-list for extension type_name
-	65, // [65:65] is the sub-list for extension extendee
-	0,  // [0:65] is the sub-list for field type_name
+	36, // 36: raftcron.v1.ResourceRequirements.limits:type_name -> raftcron.v1.ResourceRequirements.LimitsEntry
+	37, // 37: raftcron.v1.ResourceRequirements.requests:type_name -> raftcron.v1.ResourceRequirements.RequestsEntry
+	24, // 38: raftcron.v1.SecurityContext.capabilities:type_name -> raftcron.v1.Capabilities
+	27, // 39: raftcron.v1.JobStatus.conditions:type_name -> raftcron.v1.JobCondition
+	41, // 40: raftcron.v1.JobStatus.start_time:type_name -> google.protobuf.Timestamp
+	41, // 41: raftcron.v1.JobStatus.completion_time:type_name -> google.protobuf.Timestamp
+	41, // 42: raftcron.v1.JobStatus.scheduled_time:type_name -> google.protobuf.Timestamp
+	26, // 43: raftcron.v1.JobStatus.result:type_name -> raftcron.v1.JobResult
+	41, // 44: raftcron.v1.JobResult.attempt_start_time:type_name -> google.protobuf.Timestamp
+	41, // 45: raftcron.v1.JobResult.attempt_finish_time:type_name -> google.protobuf.Timestamp
+	41, // 46: raftcron.v1.JobResult.start_time:type_name -> google.protobuf.Timestamp
+	41, // 47: raftcron.v1.JobResult.finish_time:type_name -> google.protobuf.Timestamp
+	41, // 48: raftcron.v1.JobCondition.last_transition_time:type_name -> google.protobuf.Timestamp
+	0,  // 49: raftcron.v1.Secret.metadata:type_name -> raftcron.v1.ObjectMeta
+	38, // 50: raftcron.v1.Secret.data:type_name -> raftcron.v1.Secret.DataEntry
+	39, // 51: raftcron.v1.Secret.string_data:type_name -> raftcron.v1.Secret.StringDataEntry
+	41, // 52: raftcron.v1.Attempt.created_time:type_name -> google.protobuf.Timestamp
+	41, // 53: raftcron.v1.Attempt.assigned_time:type_name -> google.protobuf.Timestamp
+	41, // 54: raftcron.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
+	41, // 55: raftcron.v1.Attempt.finish_time:type_name -> google.protobuf.Timestamp
+	41, // 56: raftcron.v1.Attempt.not_before:type_name -> google.protobuf.Timestamp
+	40, // 57: raftcron.v1.Worker.labels:type_name -> raftcron.v1.Worker.LabelsEntry
+	41, // 58: raftcron.v1.Worker.last_heartbeat:type_name -> google.protobuf.Timestamp
+	41, // 59: raftcron.v1.Worker.connected_time:type_name -> google.protobuf.Timestamp
+	42, // 60: raftcron.v1.ClusterSettings.heartbeat_interval:type_name -> google.protobuf.Duration
+	42, // 61: raftcron.v1.ClusterSettings.worker_ttl:type_name -> google.protobuf.Duration
+	42, // 62: raftcron.v1.ClusterSettings.lease_ttl:type_name -> google.protobuf.Duration
+	42, // 63: raftcron.v1.ClusterSettings.previous_lease_ttl:type_name -> google.protobuf.Duration
+	41, // 64: raftcron.v1.ClusterSettings.lease_ttl_changed:type_name -> google.protobuf.Timestamp
+	41, // 65: raftcron.v1.Event.time:type_name -> google.protobuf.Timestamp
+	66, // [66:66] is the sub-list for method output_type
+	66, // [66:66] is the sub-list for method input_type
+	66, // [66:66] is the sub-list for extension type_name
+	66, // [66:66] is the sub-list for extension extendee
+	0,  // [0:66] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_resources_proto_init() }
@@ -3203,14 +3324,14 @@ func file_raftcron_v1_resources_proto_init() {
 	file_raftcron_v1_resources_proto_msgTypes[14].OneofWrappers = []any{}
 	file_raftcron_v1_resources_proto_msgTypes[20].OneofWrappers = []any{}
 	file_raftcron_v1_resources_proto_msgTypes[23].OneofWrappers = []any{}
-	file_raftcron_v1_resources_proto_msgTypes[27].OneofWrappers = []any{}
+	file_raftcron_v1_resources_proto_msgTypes[28].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftcron_v1_resources_proto_rawDesc), len(file_raftcron_v1_resources_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   40,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -777,9 +777,18 @@ type RunSpec struct {
 	// Set by the leader when the attempt must not run (a Secret it needs is
 	// missing): the worker reports it Failed with reason Rejected and this
 	// message, without starting anything.
-	Refused       string `protobuf:"bytes,16,opt,name=refused,proto3" json:"refused,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Refused string `protobuf:"bytes,16,opt,name=refused,proto3" json:"refused,omitempty"`
+	// securityContext: the user (and group) to run as; unset = the image's.
+	RunAsUser              *int64 `protobuf:"varint,17,opt,name=run_as_user,json=runAsUser,proto3,oneof" json:"run_as_user,omitempty"`
+	RunAsGroup             *int64 `protobuf:"varint,18,opt,name=run_as_group,json=runAsGroup,proto3,oneof" json:"run_as_group,omitempty"`
+	RunAsNonRoot           bool   `protobuf:"varint,19,opt,name=run_as_non_root,json=runAsNonRoot,proto3" json:"run_as_non_root,omitempty"`
+	ReadOnlyRootFilesystem bool   `protobuf:"varint,20,opt,name=read_only_root_filesystem,json=readOnlyRootFilesystem,proto3" json:"read_only_root_filesystem,omitempty"`
+	// Without it the container runs with no-new-privileges.
+	AllowPrivilegeEscalation bool     `protobuf:"varint,21,opt,name=allow_privilege_escalation,json=allowPrivilegeEscalation,proto3" json:"allow_privilege_escalation,omitempty"`
+	CapAdd                   []string `protobuf:"bytes,22,rep,name=cap_add,json=capAdd,proto3" json:"cap_add,omitempty"`
+	CapDrop                  []string `protobuf:"bytes,23,rep,name=cap_drop,json=capDrop,proto3" json:"cap_drop,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *RunSpec) Reset() {
@@ -922,6 +931,55 @@ func (x *RunSpec) GetRefused() string {
 		return x.Refused
 	}
 	return ""
+}
+
+func (x *RunSpec) GetRunAsUser() int64 {
+	if x != nil && x.RunAsUser != nil {
+		return *x.RunAsUser
+	}
+	return 0
+}
+
+func (x *RunSpec) GetRunAsGroup() int64 {
+	if x != nil && x.RunAsGroup != nil {
+		return *x.RunAsGroup
+	}
+	return 0
+}
+
+func (x *RunSpec) GetRunAsNonRoot() bool {
+	if x != nil {
+		return x.RunAsNonRoot
+	}
+	return false
+}
+
+func (x *RunSpec) GetReadOnlyRootFilesystem() bool {
+	if x != nil {
+		return x.ReadOnlyRootFilesystem
+	}
+	return false
+}
+
+func (x *RunSpec) GetAllowPrivilegeEscalation() bool {
+	if x != nil {
+		return x.AllowPrivilegeEscalation
+	}
+	return false
+}
+
+func (x *RunSpec) GetCapAdd() []string {
+	if x != nil {
+		return x.CapAdd
+	}
+	return nil
+}
+
+func (x *RunSpec) GetCapDrop() []string {
+	if x != nil {
+		return x.CapDrop
+	}
+	return nil
 }
 
 type Mount struct {
@@ -1395,7 +1453,7 @@ const file_raftcron_v1_worker_proto_rawDesc = "" +
 	"\aattempt\x18\x01 \x01(\v2\x17.raftcron.v1.AttemptRefR\aattempt\x12\x10\n" +
 	"\x03job\x18\x02 \x01(\tR\x03job\x12\x14\n" +
 	"\x05index\x18\x03 \x01(\x05R\x05index\x12&\n" +
-	"\x03run\x18\x04 \x01(\v2\x14.raftcron.v1.RunSpecR\x03run\"\xd0\x05\n" +
+	"\x03run\x18\x04 \x01(\v2\x14.raftcron.v1.RunSpecR\x03run\"\x91\b\n" +
 	"\aRunSpec\x12\x14\n" +
 	"\x05image\x18\x01 \x01(\tR\x05image\x12*\n" +
 	"\x11image_pull_policy\x18\x02 \x01(\tR\x0fimagePullPolicy\x12\x18\n" +
@@ -1418,13 +1476,23 @@ const file_raftcron_v1_worker_proto_rawDesc = "" +
 	"kill_grace\x18\r \x01(\v2\x19.google.protobuf.DurationR\tkillGrace\x126\n" +
 	"\bdeadline\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x128\n" +
 	"\x06labels\x18\x0f \x03(\v2 .raftcron.v1.RunSpec.LabelsEntryR\x06labels\x12\x18\n" +
-	"\arefused\x18\x10 \x01(\tR\arefused\x1a6\n" +
+	"\arefused\x18\x10 \x01(\tR\arefused\x12#\n" +
+	"\vrun_as_user\x18\x11 \x01(\x03H\x00R\trunAsUser\x88\x01\x01\x12%\n" +
+	"\frun_as_group\x18\x12 \x01(\x03H\x01R\n" +
+	"runAsGroup\x88\x01\x01\x12%\n" +
+	"\x0frun_as_non_root\x18\x13 \x01(\bR\frunAsNonRoot\x129\n" +
+	"\x19read_only_root_filesystem\x18\x14 \x01(\bR\x16readOnlyRootFilesystem\x12<\n" +
+	"\x1aallow_privilege_escalation\x18\x15 \x01(\bR\x18allowPrivilegeEscalation\x12\x17\n" +
+	"\acap_add\x18\x16 \x03(\tR\x06capAdd\x12\x19\n" +
+	"\bcap_drop\x18\x17 \x03(\tR\acapDrop\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"h\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x0e\n" +
+	"\f_run_as_userB\x0f\n" +
+	"\r_run_as_group\"h\n" +
 	"\x05Mount\x12\x1b\n" +
 	"\thost_path\x18\x01 \x01(\tR\bhostPath\x12%\n" +
 	"\x0econtainer_path\x18\x02 \x01(\tR\rcontainerPath\x12\x1b\n" +
@@ -1562,6 +1630,7 @@ func file_raftcron_v1_worker_proto_init() {
 		(*ServerMessage_Ack)(nil),
 		(*ServerMessage_LogRequest)(nil),
 	}
+	file_raftcron_v1_worker_proto_msgTypes[9].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
