@@ -1,6 +1,8 @@
 // Package raft owns the replicated state: the Raft command encoding, the FSM
 // (deterministic Apply, Snapshot, Restore), the in-memory tables of CronJobs,
-// Jobs, Attempts, servers and the cluster settings with their indexes, and opening hashicorp/raft
+// Jobs, Attempts, servers, the cluster settings, ACL tokens and Secrets (whose
+// values leave the State only through SecretValue, for the leader's run specs)
+// with their indexes, and opening hashicorp/raft
 // (imported as hraft) over raft-boltdb and a file snapshot store, with
 // bootstrap, join and remove.
 //
