@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -161,7 +162,7 @@ func (tc *inProcessCluster) start(n *testServer) error {
 		Bootstrap: n.bootstrap, Join: n.join,
 		HeartbeatTimeout: 300 * time.Millisecond, ElectionTimeout: 300 * time.Millisecond,
 		LeaderLeaseTimeout: 150 * time.Millisecond, CommitTimeout: 10 * time.Millisecond,
-		Worker: cluster.WorkerConfig{HeartbeatInterval: 100 * time.Millisecond, WorkerTTL: 2 * time.Second, LeaseTTL: 3 * time.Second},
+		Worker: cluster.WorkerConfig{HeartbeatInterval: 100 * time.Millisecond, WorkerTTL: 5 * time.Second, LeaseTTL: 10 * time.Second},
 		Logger: quietLogger().With("node", n.id), Insecure: true,
 	})
 	if err != nil {
@@ -264,4 +265,12 @@ func readAll(t *testing.T, r io.ReadCloser) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+var namespaces atomic.Int32
+
+// namespace is a namespace no earlier test of this process used, so that a
+// test can run again (-count) on the same cluster.
+func namespace(prefix string) string {
+	return fmt.Sprintf("%s-%d", prefix, namespaces.Add(1))
 }

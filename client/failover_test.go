@@ -17,9 +17,10 @@ func TestWaitJobAcrossALeaderChange(t *testing.T) {
 	c := dial(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	ns := namespace("failover")
 	job := client.NewJob("through-election", client.Container{
 		Image: "busybox", Command: []string{"sh", "-c", "echo started; sleep 3; echo done"},
-	}).Namespace("failover").Exec().Label("suite", "failover").Build()
+	}).Namespace(ns).Exec().Label("suite", "failover").Build()
 	if _, err := c.Jobs().Apply(ctx, job); err != nil {
 		t.Fatal(err)
 	}
@@ -29,12 +30,12 @@ func TestWaitJobAcrossALeaderChange(t *testing.T) {
 	}
 	waited := make(chan result, 1)
 	go func() {
-		j, err := c.Jobs().Wait(ctx, "failover", "through-election", client.ConditionComplete)
+		j, err := c.Jobs().Wait(ctx, ns, "through-election", client.ConditionComplete)
 		waited <- result{j, err}
 	}()
 	// Once the attempt runs, stop the leader.
 	if err := testbed.waitFor(20*time.Second, func() bool {
-		as, err := c.Attempts().List(ctx, "failover", "through-election")
+		as, err := c.Attempts().List(ctx, ns, "through-election")
 		return err == nil && len(as) == 1 && as[0].GetState() == client.AttemptRunning
 	}); err != nil {
 		t.Fatalf("the attempt never ran: %v", err)
@@ -67,7 +68,7 @@ func TestWaitJobAcrossALeaderChange(t *testing.T) {
 		t.Fatalf("WaitJob across the election: %v", r.err)
 	}
 	res := r.job.GetStatus().GetResult()
-	as, err := c.Jobs().Attempts(ctx, "failover", "through-election")
+	as, err := c.Jobs().Attempts(ctx, ns, "through-election")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,14 +81,14 @@ func TestWaitJobAcrossALeaderChange(t *testing.T) {
 	for _, a := range as[:len(as)-1] {
 		t.Logf("an earlier attempt: %s %s %s: %s", a.GetName(), a.GetState(), a.GetReason(), a.GetMessage())
 	}
-	logs, err := c.Logs(ctx, "through-election", client.LogOptions{Namespace: "failover", Attempt: last.GetNumber()})
+	logs, err := c.Logs(ctx, "through-election", client.LogOptions{Namespace: ns, Attempt: last.GetNumber()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := readAll(t, logs); got != "started\ndone\n" {
 		t.Fatalf("logs %q", got)
 	}
-	jobs, err := c.Jobs().List(ctx, client.ListOptions{Namespace: "failover", LabelSelector: "suite=failover"})
+	jobs, err := c.Jobs().List(ctx, client.ListOptions{Namespace: ns, LabelSelector: "suite=failover"})
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("list by label: %d jobs, %v", len(jobs), err)
 	}
@@ -102,10 +103,11 @@ func TestGroupsAgainstTheCluster(t *testing.T) {
 	c := dial(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	groups, other := namespace("groups"), namespace("groups")
 	for _, cj := range []*client.CronJob{
-		client.NewCronJob("a", "@hourly", client.Container{Image: "busybox"}).Namespace("groups").Label("team", "data").Build(),
-		client.NewCronJob("b", "@daily", client.Container{Image: "busybox"}).Namespace("groups").Label("team", "web").Build(),
-		client.NewCronJob("c", "@daily", client.Container{Image: "busybox"}).Namespace("groups-other").Label("team", "data").Build(),
+		client.NewCronJob("a", "@hourly", client.Container{Image: "busybox"}).Namespace(groups).Label("team", "data").Build(),
+		client.NewCronJob("b", "@daily", client.Container{Image: "busybox"}).Namespace(groups).Label("team", "web").Build(),
+		client.NewCronJob("c", "@daily", client.Container{Image: "busybox"}).Namespace(other).Label("team", "data").Build(),
 	} {
 		if _, err := c.CronJobs().Apply(ctx, cj); err != nil {
 			t.Fatal(err)
@@ -119,17 +121,17 @@ func TestGroupsAgainstTheCluster(t *testing.T) {
 		}
 		var out []string
 		for _, cj := range cjs {
-			if strings.HasPrefix(cj.GetMetadata().GetNamespace(), "groups") {
+			if ns := cj.GetMetadata().GetNamespace(); ns == groups || ns == other {
 				out = append(out, cj.GetMetadata().GetNamespace()+"/"+cj.GetMetadata().GetName())
 			}
 		}
 		return strings.Join(out, " ")
 	}
 	for opts, want := range map[client.ListOptions]string{
-		{Namespace: "groups"}:                                     "groups/a groups/b",
-		{Namespace: "groups", LabelSelector: "team=data"}:         "groups/a",
-		{Namespace: "groups", LabelSelector: "team notin (data)"}: "groups/b",
-		{AllNamespaces: true, LabelSelector: "team=data"}:         "groups/a groups-other/c",
+		{Namespace: groups}:                                     groups + "/a " + groups + "/b",
+		{Namespace: groups, LabelSelector: "team=data"}:         groups + "/a",
+		{Namespace: groups, LabelSelector: "team notin (data)"}: groups + "/b",
+		{AllNamespaces: true, LabelSelector: "team=data"}:       groups + "/a " + other + "/c",
 	} {
 		if got := names(opts); got != want {
 			t.Errorf("list %+v = %q, want %q", opts, got, want)
@@ -139,31 +141,31 @@ func TestGroupsAgainstTheCluster(t *testing.T) {
 		t.Errorf("bad selector: err = %v, want ErrInvalid", err)
 	}
 
-	if err := c.CronJobs().Suspend(ctx, "groups", "a"); err != nil {
+	if err := c.CronJobs().Suspend(ctx, groups, "a"); err != nil {
 		t.Fatal(err)
 	}
-	if cj, err := c.CronJobs().Get(ctx, "groups", "a"); err != nil || !cj.GetSpec().GetSuspend() {
+	if cj, err := c.CronJobs().Get(ctx, groups, "a"); err != nil || !cj.GetSpec().GetSuspend() {
 		t.Fatalf("after Suspend: %v, %v", cj.GetSpec(), err)
 	}
-	if err := c.CronJobs().Resume(ctx, "groups", "a"); err != nil {
+	if err := c.CronJobs().Resume(ctx, groups, "a"); err != nil {
 		t.Fatal(err)
 	}
-	if cj, err := c.CronJobs().Get(ctx, "groups", "a"); err != nil || cj.GetSpec().GetSuspend() {
+	if cj, err := c.CronJobs().Get(ctx, groups, "a"); err != nil || cj.GetSpec().GetSuspend() {
 		t.Fatalf("after Resume: %v, %v", cj.GetSpec(), err)
 	}
-	if res, err := c.CronJobs().DryRun(ctx, client.NewCronJob("a", "@daily", client.Container{Image: "busybox"}).Namespace("groups").Build()); err != nil || res.GetAction() != "configured" {
+	if res, err := c.CronJobs().DryRun(ctx, client.NewCronJob("a", "@daily", client.Container{Image: "busybox"}).Namespace(groups).Build()); err != nil || res.GetAction() != "configured" {
 		t.Fatalf("dry run: %v, %v", res, err)
 	}
-	if err := c.CronJobs().Delete(ctx, "groups", "b"); err != nil {
+	if err := c.CronJobs().Delete(ctx, groups, "b"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CronJobs().Get(ctx, "groups", "b"); !errors.Is(err, client.ErrNotFound) {
+	if _, err := c.CronJobs().Get(ctx, groups, "b"); !errors.Is(err, client.ErrNotFound) {
 		t.Fatalf("get after delete: err = %v, want ErrNotFound", err)
 	}
-	if _, err := c.CronJobs().Trigger(ctx, "groups", "b", client.TriggerOptions{}); !errors.Is(err, client.ErrNotFound) {
+	if _, err := c.CronJobs().Trigger(ctx, groups, "b", client.TriggerOptions{}); !errors.Is(err, client.ErrNotFound) {
 		t.Fatalf("trigger of a deleted CronJob: err = %v, want ErrNotFound", err)
 	}
-	if _, err := c.Logs(ctx, "no-such-job", client.LogOptions{Namespace: "groups"}); !errors.Is(err, client.ErrNotFound) {
+	if _, err := c.Logs(ctx, "no-such-job", client.LogOptions{Namespace: groups}); !errors.Is(err, client.ErrNotFound) {
 		t.Fatalf("logs of no job: err = %v, want ErrNotFound", err)
 	}
 	ms, err := c.Cluster().Members(ctx)
@@ -199,9 +201,10 @@ func TestWatchAcrossALeaderChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	ns := namespace("watch-failover")
 	apply := func(name string) {
 		t.Helper()
-		cj := client.NewCronJob(name, "@yearly", client.Container{Image: "busybox"}).Namespace("watch-failover").Build()
+		cj := client.NewCronJob(name, "@yearly", client.Container{Image: "busybox"}).Namespace(ns).Build()
 		if _, err := c.CronJobs().Apply(ctx, cj); err != nil {
 			t.Fatal(err)
 		}
@@ -217,7 +220,7 @@ func TestWatchAcrossALeaderChange(t *testing.T) {
 	watchErr := make(chan error, 1)
 	go func() {
 		defer close(events)
-		for ev, err := range c.CronJobs().Watch(wctx, client.TypedWatchOptions{WatchOptions: client.WatchOptions{Namespace: "watch-failover"}}) {
+		for ev, err := range c.CronJobs().Watch(wctx, client.TypedWatchOptions{WatchOptions: client.WatchOptions{Namespace: ns}}) {
 			if err != nil {
 				watchErr <- err
 				return
