@@ -505,7 +505,10 @@ func (c *Client) WaitJob(ctx context.Context, namespace, name, condition string)
 	var last *pb.Job
 	for ev, err := range c.Watch(ctx, KindJob, WatchOptions{Namespace: namespace, Name: name}) {
 		if err != nil {
-			return last, err
+			if !endsAtDeadline(ctx, err) {
+				return last, err
+			}
+			break // ctx is done: report the timeout below
 		}
 		switch {
 		case ev.GetType() == Bookmark && last == nil, ev.GetType() == Deleted:
@@ -538,6 +541,26 @@ func (c *Client) WaitJob(ctx context.Context, namespace, name, condition string)
 		return nil, fmt.Errorf("wait job %q for condition %s: %w", name, cond, ctx.Err())
 	}
 	return last, fmt.Errorf("wait job %q for condition %s: %w (status: %s)", name, cond, ctx.Err(), JobStatusText(last))
+}
+
+// endsAtDeadline reports whether err is a stream cancelled by its server
+// just before ctx's deadline, and then waits until ctx is done. The deadline
+// a server is sent is rounded down, so its end of a stream may come a
+// moment before the caller's context reports it.
+func endsAtDeadline(ctx context.Context, err error) bool {
+	d, ok := ctx.Deadline()
+	if !ok || time.Until(d) > time.Second {
+		return false
+	}
+	switch status.Code(err) {
+	case codes.Canceled, codes.DeadlineExceeded:
+	default:
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			return false
+		}
+	}
+	sleep(ctx, time.Until(d)+100*time.Millisecond)
+	return ctx.Err() != nil
 }
 
 // FindCondition returns the Job's condition of type typ when its status is

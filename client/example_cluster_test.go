@@ -167,7 +167,8 @@ func ExampleJobsAPI_Watch() {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	ticker := client.NewCronJob("ticker", "*/5 * * * *", client.Container{
+	// Yearly, so that no scheduled run comes between the watch and the trigger.
+	ticker := client.NewCronJob("ticker", "@yearly", client.Container{
 		Image: "busybox", Command: []string{"sh", "-c", "echo tick"},
 	}).Namespace("watching").Exec().Build()
 	if _, err := c.CronJobs().Apply(ctx, ticker); err != nil {

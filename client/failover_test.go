@@ -92,8 +92,13 @@ func TestWaitJobAcrossALeaderChange(t *testing.T) {
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("list by label: %d jobs, %v", len(jobs), err)
 	}
-	if l, err := c.Cluster().Leader(ctx); err != nil || l.GetId() == old.id {
-		t.Fatalf("leader %v, %v; want one other than %s", l, err, old.id)
+	// The server that answers may learn of the new leader a moment later.
+	var leader *client.Member
+	if err := testbed.waitFor(10*time.Second, func() bool {
+		leader, err = c.Cluster().Leader(ctx)
+		return err == nil && leader.GetId() != old.id
+	}); err != nil {
+		t.Fatalf("Cluster().Leader: %v, %v; want one other than %s", leader, err, old.id)
 	}
 }
 

@@ -219,8 +219,8 @@ func (c *Client) Cluster() *ClusterAPI { return &ClusterAPI{c} }
 // Members lists the servers of the Raft configuration and which one leads.
 func (a *ClusterAPI) Members(ctx context.Context) ([]*Member, error) { return a.c.Members(ctx) }
 
-// Leader is the member that leads now, or an error matching ErrNotFound
-// while the cluster has none.
+// Leader is the member that leads now, as the answering server sees it, or
+// an error matching ErrNotFound while it knows of none (during an election).
 func (a *ClusterAPI) Leader(ctx context.Context) (*Member, error) {
 	ms, err := a.c.Members(ctx)
 	if err != nil {
