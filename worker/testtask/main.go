@@ -4,11 +4,14 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -22,7 +25,18 @@ func main() {
 	ignoreTerm := flag.Bool("ignore-term", false, "ignore SIGTERM")
 	marker := flag.String("marker", "", "create this file when started (its content: the pid)")
 	env := flag.Bool("env", false, "print the environment, sorted")
+	wantEnv := flag.String("want-env-sha256", "", "NAME=HEX: exit 7 unless $NAME's SHA-256 is HEX (checks a secret arrived without printing it)")
 	flag.Parse()
+
+	if *wantEnv != "" {
+		name, want, _ := strings.Cut(*wantEnv, "=")
+		sum := sha256.Sum256([]byte(os.Getenv(name)))
+		if hex.EncodeToString(sum[:]) != want {
+			fmt.Printf("%s does not have the expected value\n", name)
+			os.Exit(7)
+		}
+		fmt.Printf("%s has the expected value\n", name)
+	}
 
 	if *ignoreTerm {
 		signal.Ignore(syscall.SIGTERM)
