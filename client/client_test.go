@@ -528,3 +528,25 @@ func TestConnectionOptions(t *testing.T) {
 		t.Errorf("keepalive off: %v", err)
 	}
 }
+
+// TestNoServerReachableFailsFastNamingEveryAddress: with every server down a
+// call fails within about 3s, saying so and naming each address tried.
+func TestNoServerReachableFailsFastNamingEveryAddress(t *testing.T) {
+	a, b := deadAddr(t), deadAddr(t)
+	c, err := New(Config{Servers: []string{a, b}, Insecure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err = c.ListCronJobs(ctx, "default")
+	took := time.Since(start)
+	if !errors.Is(err, ErrNoServer) || !strings.Contains(err.Error(), a) || !strings.Contains(err.Error(), b) {
+		t.Fatalf("err = %v, want ErrNoServer naming %s and %s", err, a, b)
+	}
+	if took > 3500*time.Millisecond {
+		t.Fatalf("gave up after %s, want about 3s", took)
+	}
+}

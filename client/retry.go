@@ -49,9 +49,28 @@ func (c *Client) retry(ctx context.Context, op string, fn func(ctx context.Conte
 	wait := minBackoff
 	var info attemptInfo
 	var last error
+	start := time.Now()
+	// unreached: the servers this call could not connect to, while it has
+	// reached none; once it has tried them all for unreachableAfter, no
+	// server is up (or the addresses are wrong) and retrying longer only hides it.
+	unreached := map[int]bool{}
 	for attempt := 0; ; attempt++ {
 		i := c.current()
-		err := c.ready(ctx, i)
+		timeout := c.dialTimeout
+		if unreached != nil {
+			// Nothing reached yet: spend no more than the budget left.
+			timeout = min(timeout, max(unreachableAfter-time.Since(start), 100*time.Millisecond))
+		}
+		err := c.ready(ctx, i, timeout)
+		var ce *connError
+		if errors.As(err, &ce) && unreached != nil {
+			unreached[i] = true
+			if len(unreached) == len(c.servers) && time.Since(start)+wait >= unreachableAfter {
+				return fmt.Errorf("%s: %w: tried %s for %s", op, ErrNoServer, strings.Join(c.servers, ", "), time.Since(start).Round(100*time.Millisecond))
+			}
+		} else if err == nil {
+			unreached = nil // a server answered: the cluster is there
+		}
 		if err == nil {
 			err = fn(ctx, c.rpcs[i], info)
 			if err == nil {
@@ -76,6 +95,13 @@ func (c *Client) retry(ctx context.Context, op string, fn func(ctx context.Conte
 		wait = min(wait*2, maxBackoff)
 	}
 }
+
+// unreachableAfter is how long a call tries servers none of which it can
+// connect to before it fails with ErrNoServer.
+const unreachableAfter = 3 * time.Second
+
+// ErrNoServer: none of the configured servers could be connected to.
+var ErrNoServer = errors.New("no raftcron server could be reached")
 
 // retryable reports whether err is worth another attempt on some server.
 func retryable(ctx context.Context, err error) bool {
@@ -106,9 +132,9 @@ func (e *connError) Error() string {
 // ready waits until the connection to server i is usable, for at most the
 // dial timeout. A connection that failed or does not come up in time is a
 // *connError, and the caller moves on to the next server.
-func (c *Client) ready(ctx context.Context, i int) error {
+func (c *Client) ready(ctx context.Context, i int, timeout time.Duration) error {
 	conn := c.conns[i]
-	wctx, cancel := context.WithTimeout(ctx, c.dialTimeout)
+	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
 		st := conn.GetState()
