@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -174,4 +176,72 @@ spec:
 			}
 		}
 	})
+}
+
+// TestExecRunsAsExecUserWithItsOwnEnv: an exec run sees only its Job's env
+// (and PATH, HOME), none of the worker's, and runs as --exec-user.
+func TestExecRunsAsExecUserWithItsOwnEnv(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("SKIPPED: needs root to create a user (useradd) and to switch to it; run as root to check --exec-user")
+	}
+	const name = "raftcron-exec-it"
+	if _, err := user.Lookup(name); err != nil {
+		if out, err := exec.Command("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name).CombinedOutput(); err != nil {
+			t.Fatalf("useradd %s: %v: %s", name, err, out)
+		}
+		t.Cleanup(func() { _ = exec.Command("userdel", name).Run() })
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("WORKER_ONLY_SENTINEL", "must-not-reach-jobs")
+	c := startCluster(t, clusterOptions{})
+	// The exec user must be able to reach its work directory under the worker's data dir.
+	for d := c.dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.startWorker("we", "--runtime", "exec", "--allow-exec", "--exec-user", name, "--slots", "2")
+	c.apply(manifest(t, `
+apiVersion: batch/v1
+kind: Job
+metadata: {name: whoami}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      nodeSelector: {raftcron.io/runtime: exec}
+      containers:
+      - name: main
+        image: none
+        command: [/bin/sh, -c, 'echo "uid=$(id -u)"; env | sort']
+        env: [{name: MINE, value: "job-value"}]
+`)...)
+	j := c.waitJob("whoami", 60*time.Second)
+	if _, ok := condition(j, "Complete"); !ok {
+		t.Fatalf("whoami: %v; attempts %v", j.GetStatus(), c.attempts("whoami"))
+	}
+	out, err := c.cli("logs", "job/whoami")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "uid="+u.Uid+"\n") {
+		t.Errorf("the run did not run as %s (uid %s):\n%s", name, u.Uid, out)
+	}
+	for _, want := range []string{"MINE=job-value", "PATH=", "RAFTCRON_JOB=whoami"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the run's env lacks %s:\n%s", want, out)
+		}
+	}
+	for _, leak := range []string{"WORKER_ONLY_SENTINEL", "RAFTCRON_TOKEN", "RAFTCRON_WORKER_JOIN_TOKEN", "GOPATH"} {
+		if strings.Contains(out, leak) {
+			t.Errorf("the worker's %s reached the run:\n%s", leak, out)
+		}
+	}
 }
