@@ -177,3 +177,17 @@ func TestLeaderPrunesEventsBeyondTheRetention(t *testing.T) {
 		return true
 	})
 }
+
+// TestTriggerMissingCronJobSaysNotFound: `trigger cronjob/nope` through a
+// follower is a NotFound naming the CronJob, not a bare error.
+func TestTriggerMissingCronJobSaysNotFound(t *testing.T) {
+	if testing.Short() {
+		t.Skip("in-process cluster test")
+	}
+	tc := newTestCluster(t, 3)
+	c := dial(t, tc.follower().grpcAddr)
+	_, err := c.Trigger(shortCtx(t), "default", "nope", "")
+	if !errors.Is(err, client.ErrNotFound) || !strings.Contains(err.Error(), "nope") || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("trigger of a missing CronJob: %v, want ErrNotFound naming it", err)
+	}
+}

@@ -403,7 +403,8 @@ var jobNameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 func (c *CronController) Trigger(v View, namespace, cronJob, jobName string, now time.Time) ([]*pb.Command, *pb.Job, error) {
 	cj := v.CronJob(namespace, cronJob)
 	if cj == nil {
-		return nil, nil, fmt.Errorf("trigger cronjob %s/%s: %w", namespace, cronJob, ErrNotFound)
+		// The API strips the sentinel's text: the message says it itself.
+		return nil, nil, fmt.Errorf("trigger: cronjob %q not found in namespace %q: %w", cronJob, namespace, ErrNotFound)
 	}
 	if jobName == "" {
 		suffix := "-manual-" + strconv.FormatInt(now.Unix(), 10)
