@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
@@ -73,6 +74,11 @@ func newDevCmd() *cobra.Command {
 			defer stop()
 			errc := make(chan error, 1)
 			if !noWorker {
+				// A worker that dials before the server leads only logs
+				// warnings and retries: start it once the leader loop runs.
+				if err := waitLeading(ctx, srv, srvCfg.NodeID); err != nil {
+					return err
+				}
 				wcfg := worker.Config{
 					Servers: []string{srv.GRPCAddr()}, ID: "dev-worker", Slots: slots,
 					DataDir: filepath.Join(dataDir, "worker"), Runtime: runtime, AllowExec: true, Logger: logger,
@@ -122,4 +128,24 @@ func newDevCmd() *cobra.Command {
 	f.StringVar(&logLevel, "log-level", "warn", "debug, info, warn or error")
 	// --insecure is the global flag: plaintext and no ACLs, by name only.
 	return cmd
+}
+
+// waitLeading waits (on the FSM's notifications) until the dev server leads
+// and its leader loop has registered the server's address, the step before
+// it accepts worker sessions.
+func waitLeading(ctx context.Context, srv *cluster.Server, nodeID string) error {
+	changes, cancel := srv.Node().FSM().Subscribe()
+	defer cancel()
+	limit := time.NewTimer(30 * time.Second)
+	defer limit.Stop()
+	for !srv.IsLeader() || srv.Node().State().Server(nodeID) == nil {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-limit.C:
+			return fmt.Errorf("raftcron dev: the server did not become leader within 30s")
+		case <-changes:
+		}
+	}
+	return nil
 }
