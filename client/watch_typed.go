@@ -8,7 +8,7 @@ import (
 )
 
 // Event is an object of the API's event table: something that happened to
-// a CronJob, Job or attempt, and why (ListEvents, Client.Events().Watch).
+// a CronJob, Job or attempt, and why (ListEvents; Watch of KindEvent).
 type Event = pb.Event
 
 // WatchEvent is one typed change from a watch: Type is Added, Modified,
