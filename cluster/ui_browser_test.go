@@ -350,7 +350,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	mustContain("jobs after the trigger", text("#jobs"), job)
 	// The page follows the Watch stream (server-sent events) and reloads
 	// itself when the Job completes: no reload from the test.
-	waitUntil(t, 15*time.Second, "the triggered Job to show Complete", func() bool {
+	waitUntil(t, 60*time.Second, "the triggered Job to show Complete", func() bool {
 		c, cancel := context.WithTimeout(bctx, 2*time.Second)
 		defer cancel()
 		row, err := chromedp.Run(c, chromedp.Text(fmt.Sprintf(`#jobs tr[data-job=%q]`, job)))
