@@ -331,6 +331,9 @@ func (h *Handler) page(build func(s *session, r *http.Request) (string, *pageDat
 			h.renderError(w, http.StatusBadGateway, "The cluster's API did not answer: "+err.Error())
 			return
 		}
+		// Changes after readAt may be missing from what build reads: the
+		// page's live stream reports those it lists when it starts.
+		readAt := h.cfg.Now().Add(-100 * time.Millisecond)
 		tmpl, d, err := build(s, r)
 		if err != nil {
 			h.renderError(w, statusOf(err), err.Error())
@@ -340,7 +343,7 @@ func (h *Handler) page(build func(s *session, r *http.Request) (string, *pageDat
 		if d.Live == nil {
 			d.Live = url.Values{}
 		}
-		d.Live.Set("at", strconv.FormatInt(d.Now.UnixMilli(), 10))
+		d.Live.Set("at", strconv.FormatInt(readAt.UnixMilli(), 10))
 		d.LiveURL = "/ui/live?" + d.Live.Encode()
 		if d.Flash == "" {
 			d.Flash = r.URL.Query().Get("flash")
