@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -368,11 +369,41 @@ func TestDashboardInBrowser(t *testing.T) {
 	run("log out", chromedp.Steps(chromedp.Navigate(base+"/ui/"), chromedp.WaitVisible("#servers"), chromedp.Click("button.link"), chromedp.WaitVisible("#token")))
 	login(operator.GetSecret())
 	run("cronjob as operator", chromedp.Steps(chromedp.Navigate(base+"/ui/cronjobs/default/report"), chromedp.WaitVisible("#trigger"), chromedp.WaitVisible("#resume")))
-	var confirmText string
-	eval(`document.querySelector('#trigger').form.dataset.confirm`, &confirmText)
-	mustContain("trigger confirmation", confirmText, "Run default/report now")
-	eval(`window.__asked = ''; window.confirm = function (m) { window.__asked = m; return true; }; 'ok'`, &status)
-	run("trigger now", chromedp.Steps(chromedp.Click("#trigger"), chromedp.WaitVisible("#flash")))
+	// The browser's own confirmation dialog asks first; the test accepts it.
+	asked := make(chan string, 4)
+	if err := chromedp.Listen(bctx, func(ev any) {
+		if d, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			select {
+			case asked <- d.Message:
+			default:
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The click returns only once the dialog is answered: answer it from
+	// another goroutine.
+	confirmed := make(chan string, 1)
+	go func() {
+		select {
+		case msg := <-asked:
+			_, err := chromedp.Call(bctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+			if err != nil {
+				msg = "accept failed: " + err.Error()
+			}
+			confirmed <- msg
+		case <-bctx.Done():
+		}
+	}()
+	settled()
+	run("click trigger now", chromedp.Click("#trigger"))
+	select {
+	case msg := <-confirmed:
+		mustContain("trigger confirmation", msg, "Run default/report now")
+	case <-time.After(10 * time.Second):
+		t.Fatal("Trigger now asked for no confirmation")
+	}
+	run("trigger now", chromedp.WaitVisible("#flash"))
 	flash := text("#flash")
 	mustContain("trigger flash", flash, "Triggered: Job report-manual-")
 	job := strings.TrimSuffix(strings.TrimPrefix(flash, "Triggered: Job "), " created")
