@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os/exec"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,5 +67,25 @@ func TestDockerRunHardening(t *testing.T) {
 	// the run ends with its own exit.
 	if r := h.report("hardened", 60*time.Second, "Failed", "Succeeded", "Lost"); r.GetState() != "Succeeded" {
 		t.Fatalf("final report = %v", r)
+	}
+}
+
+// runAsNonRoot without runAsUser on an image that runs as root is refused,
+// with the reason in the report.
+func TestDockerRunAsNonRootRefusesRootImage(t *testing.T) {
+	needDocker(t)
+	dir, id := t.TempDir(), workerID(t)
+	d, err := NewDockerRuntime(context.Background(), id, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	h := newHarness(t, d, id, dir)
+	spec := dockerSpec("-print", "ran")
+	spec.RunAsNonRoot = true
+	h.assign("nonroot", spec)
+	r := h.report("nonroot", 60*time.Second, "Running", "Failed", "Succeeded", "Lost")
+	if r.GetState() != "Failed" || r.GetReason() != "Rejected" || !strings.Contains(r.GetMessage(), "runAsNonRoot: the container would run as root") {
+		t.Fatalf("report = %v", r)
 	}
 }
