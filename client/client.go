@@ -427,10 +427,20 @@ func (c *Client) sawIndex(n uint64) {
 
 // ListAttempts lists the attempts of a Job; job "" lists every attempt of the namespace.
 func (c *Client) ListAttempts(ctx context.Context, namespace, job string) ([]*pb.Attempt, error) {
+	return c.listAttempts(ctx, &pb.ListAttemptsRequest{Namespace: namespace, Job: job})
+}
+
+// ListAttemptsAllNamespaces lists the attempts of every namespace.
+func (c *Client) ListAttemptsAllNamespaces(ctx context.Context) ([]*pb.Attempt, error) {
+	return c.listAttempts(ctx, &pb.ListAttemptsRequest{AllNamespaces: true})
+}
+
+func (c *Client) listAttempts(ctx context.Context, first *pb.ListAttemptsRequest) ([]*pb.Attempt, error) {
 	var out []*pb.Attempt
 	err := c.do(ctx, "list attempts", func(ctx context.Context, rpc pb.RaftCronClient, _ attemptInfo) error {
 		out = nil
-		req := &pb.ListAttemptsRequest{Namespace: namespace, Job: job, Limit: c.chunkSize}
+		req := proto.Clone(first).(*pb.ListAttemptsRequest)
+		req.Limit = c.chunkSize
 		for {
 			resp, err := rpc.ListAttempts(ctx, req)
 			if err != nil {

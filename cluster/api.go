@@ -313,7 +313,12 @@ func (a *api) ListAttempts(ctx context.Context, req *pb.ListAttemptsRequest) (*p
 	ns := namespaceOr(req.GetNamespace())
 	st := a.s.node.State()
 	var list []*pb.Attempt
-	if req.GetJob() != "" {
+	if req.GetAllNamespaces() {
+		if req.GetJob() != "" {
+			return nil, fmt.Errorf("list attempts: job %q names a Job of one namespace; drop all_namespaces: %w", req.GetJob(), pb.ErrInvalid)
+		}
+		list = st.ListAttempts("")
+	} else if req.GetJob() != "" {
 		if st.Job(ns, req.GetJob()) == nil {
 			return nil, notFound("job", ns, req.GetJob())
 		}

@@ -78,7 +78,10 @@ var accessRules = map[string]access{
 		return ns(req.(*pb.TriggerRequest).GetNamespace())
 	}},
 	pb.RaftCron_ListAttempts_FullMethodName: {roles: apiRoles, verb: auth.VerbRead, scope: func(req any) []string {
-		return ns(req.(*pb.ListAttemptsRequest).GetNamespace())
+		if r := req.(*pb.ListAttemptsRequest); !r.GetAllNamespaces() {
+			return ns(r.GetNamespace())
+		}
+		return []string{auth.AllNamespaces}
 	}},
 	pb.RaftCron_Logs_FullMethodName: {roles: apiRoles, verb: auth.VerbLogs, scope: func(req any) []string {
 		return ns(req.(*pb.LogsRequest).GetNamespace())

@@ -271,3 +271,18 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("version printed %q", out)
 	}
 }
+
+func TestGetAttemptsAllNamespaces(t *testing.T) {
+	f, addr := seed(t)
+	f.mu.Lock()
+	f.attempts = append(f.attempts, &pb.Attempt{Namespace: "team-a", Job: "adhoc", Name: "adhoc-0-1", Number: 1, State: "Running", Worker: "w2"})
+	f.mu.Unlock()
+	rows := table(cli(t, "", "get", "attempts", "-A", "--server", addr).ok(t))
+	if len(rows) != 4 || rows[0][0] != "NAMESPACE" || rows[1][0] != "default" || rows[3][0] != "team-a" || rows[3][1] != "adhoc-0-1" {
+		t.Fatalf("get attempts -A: %v", rows)
+	}
+	if rows := table(cli(t, "", "get", "attempts", "--server", addr).ok(t)); len(rows) != 3 || rows[0][0] != "NAME" {
+		t.Fatalf("get attempts (default namespace): %v", rows)
+	}
+	cli(t, "", "get", "attempts", "-A", "--job", "x", "--server", addr).fails(t, "--job names a Job of one namespace")
+}

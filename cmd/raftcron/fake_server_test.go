@@ -246,7 +246,7 @@ func (f *fakeCluster) ListAttempts(_ context.Context, req *pb.ListAttemptsReques
 	defer f.mu.Unlock()
 	out := &pb.ListAttemptsResponse{}
 	for _, a := range f.attempts {
-		if a.GetNamespace() == req.GetNamespace() && (req.GetJob() == "" || a.GetJob() == req.GetJob()) {
+		if (req.GetAllNamespaces() || a.GetNamespace() == req.GetNamespace()) && (req.GetJob() == "" || a.GetJob() == req.GetJob()) {
 			out.Attempts = append(out.Attempts, a)
 		}
 	}

@@ -191,10 +191,14 @@ and applies back, except Secrets: their values always read REDACTED.`,
 				}
 				return printSecrets(out, items, allNamespaces)
 			case typeAttempts:
-				if allNamespaces {
-					return fmt.Errorf("--all-namespaces is not supported for attempts; name the namespace with -n")
+				if allNamespaces && job != "" {
+					return fmt.Errorf("--job names a Job of one namespace; drop -A or --job")
 				}
-				items, err := c.ListAttempts(ctx, ns, job)
+				list := func() ([]*pb.Attempt, error) { return c.ListAttempts(ctx, ns, job) }
+				if allNamespaces {
+					list = func() ([]*pb.Attempt, error) { return c.ListAttemptsAllNamespaces(ctx) }
+				}
+				items, err := list()
 				if err != nil {
 					return err
 				}
@@ -210,7 +214,7 @@ and applies back, except Secrets: their values always read REDACTED.`,
 				if len(items) == 0 {
 					return noResources(cmd, ns)
 				}
-				return printAttempts(out, items, false)
+				return printAttemptsIn(out, items, false, allNamespaces)
 			default: // workers
 				items, err := c.Workers().List(ctx, selector)
 				if err != nil {
@@ -271,6 +275,9 @@ func sortByNamespaceName[T any](items []T, meta func(T) *pb.ObjectMeta) {
 func sortAttempts(items []*pb.Attempt) {
 	sort.SliceStable(items, func(i, j int) bool {
 		a, b := items[i], items[j]
+		if a.GetNamespace() != b.GetNamespace() {
+			return a.GetNamespace() < b.GetNamespace()
+		}
 		if a.GetJob() != b.GetJob() {
 			return a.GetJob() < b.GetJob()
 		}
@@ -403,10 +410,18 @@ func printJobs(w io.Writer, items []*pb.Job, wide, withNamespace bool) error {
 // printAttempts writes the attempt table; withMessage adds the MESSAGE
 // column (describe job uses it to say why a Pending attempt waits).
 func printAttempts(w io.Writer, items []*pb.Attempt, withMessage bool) error {
+	return printAttemptsIn(w, items, withMessage, false)
+}
+
+// printAttemptsIn is printAttempts with a NAMESPACE column (get -A).
+func printAttemptsIn(w io.Writer, items []*pb.Attempt, withMessage, withNamespace bool) error {
 	tw := newTable(w)
 	header := []string{"NAME", "INDEX", "ATTEMPT", "WORKER", "STATE", "EXIT", "REASON", "STARTED", "DURATION"}
 	if withMessage {
 		header = append(header, "MESSAGE")
+	}
+	if withNamespace {
+		header = append([]string{"NAMESPACE"}, header...)
 	}
 	row(tw, header...)
 	for _, a := range items {
@@ -427,6 +442,9 @@ func printAttempts(w io.Writer, items []*pb.Attempt, withMessage bool) error {
 		}
 		if withMessage {
 			cells = append(cells, oneLine(a.GetMessage()))
+		}
+		if withNamespace {
+			cells = append([]string{a.GetNamespace()}, cells...)
 		}
 		row(tw, cells...)
 	}

@@ -762,8 +762,10 @@ type ListAttemptsRequest struct {
 	// All attempts of this Job; empty for every attempt in the namespace.
 	Job string `protobuf:"bytes,2,opt,name=job,proto3" json:"job,omitempty"`
 	// Paging, as in ListRequest.
-	Limit         int32  `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
-	Continue      string `protobuf:"bytes,4,opt,name=continue,proto3" json:"continue,omitempty"`
+	Limit    int32  `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	Continue string `protobuf:"bytes,4,opt,name=continue,proto3" json:"continue,omitempty"`
+	// Every attempt of every namespace (namespace and job must be empty).
+	AllNamespaces bool `protobuf:"varint,5,opt,name=all_namespaces,json=allNamespaces,proto3" json:"all_namespaces,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -824,6 +826,13 @@ func (x *ListAttemptsRequest) GetContinue() string {
 		return x.Continue
 	}
 	return ""
+}
+
+func (x *ListAttemptsRequest) GetAllNamespaces() bool {
+	if x != nil {
+		return x.AllNamespaces
+	}
+	return false
 }
 
 type ListAttemptsResponse struct {
@@ -2479,12 +2488,13 @@ const file_raftcron_v1_api_proto_rawDesc = "" +
 	"\x0eTriggerRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x19\n" +
 	"\bcron_job\x18\x02 \x01(\tR\acronJob\x12\x19\n" +
-	"\bjob_name\x18\x03 \x01(\tR\ajobName\"w\n" +
+	"\bjob_name\x18\x03 \x01(\tR\ajobName\"\x9e\x01\n" +
 	"\x13ListAttemptsRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x10\n" +
 	"\x03job\x18\x02 \x01(\tR\x03job\x12\x14\n" +
 	"\x05limit\x18\x03 \x01(\x05R\x05limit\x12\x1a\n" +
-	"\bcontinue\x18\x04 \x01(\tR\bcontinue\"d\n" +
+	"\bcontinue\x18\x04 \x01(\tR\bcontinue\x12%\n" +
+	"\x0eall_namespaces\x18\x05 \x01(\bR\rallNamespaces\"d\n" +
 	"\x14ListAttemptsResponse\x120\n" +
 	"\battempts\x18\x01 \x03(\v2\x14.raftcron.v1.AttemptR\battempts\x12\x1a\n" +
 	"\bcontinue\x18\x02 \x01(\tR\bcontinue\"\x14\n" +
