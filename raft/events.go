@@ -131,7 +131,7 @@ func (a *applier) attemptFinished(n *pb.Attempt) {
 	switch {
 	case n.GetState() == pb.AttemptLost:
 		a.attemptEvent(n, n.GetFinishTime(), pb.EventWarning, pb.EventWorkerLost, "Attempt %s on worker %s was lost: %s", n.GetName(), n.GetWorker(), orDash(why))
-	case n.GetStartTime() == nil && n.GetState() == pb.AttemptFailed:
+	case n.NeverStarted():
 		a.attemptEvent(n, n.GetFinishTime(), pb.EventWarning, pb.EventNeverStarted, "Attempt %s never started on worker %s: %s", n.GetName(), n.GetWorker(), orDash(why))
 	case n.GetKillRequested() && n.GetState() == pb.AttemptFailed:
 		a.attemptEvent(n, n.GetFinishTime(), pb.EventWarning, pb.EventKilled, "Attempt %s was killed (%s), exit code %d", n.GetName(), orDash(n.GetKillReason()), n.GetExitCode())

@@ -320,6 +320,12 @@ func describeAttempt(a *pb.Attempt) string {
 			return fmt.Sprintf("%s was lost with worker %s", who, a.GetWorker())
 		}
 		return who + " was lost with its worker"
+	case a.NeverStarted():
+		why := a.GetMessage()
+		if why == "" {
+			why = a.GetReason()
+		}
+		return who + " never started: " + why
 	case a.GetExitCode() != 0:
 		s := fmt.Sprintf("%s exited with code %d", who, a.GetExitCode())
 		if a.GetReason() != "" && a.GetReason() != pb.ReasonError {

@@ -392,6 +392,8 @@ func TestDescribeAttempt(t *testing.T) {
 		{&pb.Attempt{Number: 1, State: pb.AttemptFailed, Reason: "Rejected", Message: "privileged containers are not allowed"},
 			"attempt 1 of index 0 failed: Rejected: privileged containers are not allowed"},
 		{&pb.Attempt{Number: 2, State: pb.AttemptLost}, "attempt 2 of index 0 was lost with its worker"},
+		{&pb.Attempt{Number: 1, State: pb.AttemptFailed, ExitCode: -1, Reason: "Error", Message: `pull image "nope:1": pull access denied`},
+			`attempt 1 of index 0 never started: pull image "nope:1": pull access denied`},
 	}
 	for _, tc := range tests {
 		if got := describeAttempt(tc.a); got != tc.want {

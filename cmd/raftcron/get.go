@@ -426,7 +426,7 @@ func printAttemptsIn(w io.Writer, items []*pb.Attempt, withMessage, withNamespac
 	row(tw, header...)
 	for _, a := range items {
 		exit := none
-		if a.GetState() == pb.AttemptSucceeded || a.GetState() == pb.AttemptFailed {
+		if a.GetState() == pb.AttemptSucceeded || a.GetState() == pb.AttemptFailed && !a.NeverStarted() {
 			exit = strconv.Itoa(int(a.GetExitCode()))
 		}
 		cells := []string{

@@ -90,3 +90,10 @@ func (x *WatchEvent) ObjectName() string {
 func EventName(e *Event) string {
 	return strconv.FormatUint(e.GetIndex(), 10) + "." + strconv.FormatUint(uint64(e.GetSeq()), 10)
 }
+
+// NeverStarted reports whether the worker could not start the attempt (an
+// image that cannot be pulled, a refused spec …): it failed without a start
+// time and with no exit code (-1).
+func (x *Attempt) NeverStarted() bool {
+	return x.GetState() == AttemptFailed && x.GetStartTime() == nil && x.GetExitCode() == -1
+}
