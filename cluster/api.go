@@ -43,7 +43,7 @@ func (a *api) Apply(ctx context.Context, req *pb.ApplyRequest) (*pb.ApplyRespons
 		return nil, err
 	}
 	st := a.s.node.State()
-	if err := scheduler.CheckLimits(res, a.s.cfg.Limits, st.CountIn); err != nil {
+	if err := scheduler.CheckLimits(res, a.s.cfg.Limits, st); err != nil {
 		return nil, err
 	}
 	cmd := &pb.ApplyResources{Now: timestamppb.New(a.s.cfg.Clock.Now())}

@@ -611,35 +611,48 @@ func (s *State) UnfinishedAttemptsIn(namespace string) int {
 }
 
 // CountIn counts the objects of a kind (CronJob, Job or Secret) in a
-// namespace, and says whether one named name exists.
-func (s *State) CountIn(kind, namespace, name string) (count int, exists bool) {
+// namespace.
+func (s *State) CountIn(kind, namespace string) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ns, n := nsOrDefault(namespace), 0
+	count := func(k nsName) {
+		if k.ns == ns {
+			n++
+		}
+	}
+	switch kind {
+	case KindCronJob:
+		for k := range s.t.cronJobs {
+			count(k)
+		}
+	case KindJob:
+		for k := range s.t.jobs {
+			count(k)
+		}
+	case pb.KindSecret:
+		for k := range s.t.secrets {
+			count(k)
+		}
+	}
+	return n
+}
+
+// Exists reports whether an object of a kind (CronJob, Job or Secret) exists.
+func (s *State) Exists(kind, namespace, name string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	k := nsName{nsOrDefault(namespace), name}
+	var ok bool
 	switch kind {
 	case KindCronJob:
-		_, exists = s.t.cronJobs[k]
-		for key := range s.t.cronJobs {
-			if key.ns == k.ns {
-				count++
-			}
-		}
+		_, ok = s.t.cronJobs[k]
 	case KindJob:
-		_, exists = s.t.jobs[k]
-		for key := range s.t.jobs {
-			if key.ns == k.ns {
-				count++
-			}
-		}
+		_, ok = s.t.jobs[k]
 	case pb.KindSecret:
-		_, exists = s.t.secrets[k]
-		for key := range s.t.secrets {
-			if key.ns == k.ns {
-				count++
-			}
-		}
+		_, ok = s.t.secrets[k]
 	}
-	return count, exists
+	return ok
 }
 
 // UnfinishedAttempts returns every attempt in Pending, Assigned or Running,

@@ -70,9 +70,13 @@ func (l Limits) WithDefaults() Limits {
 	return l
 }
 
-// Counter tells how many objects of a kind a namespace holds, and whether
-// one of that name exists already (an update, which adds nothing).
-type Counter func(kind, namespace, name string) (count int, exists bool)
+// Counter tells how many objects of a kind (CronJob, Job or Secret) a
+// namespace holds, and whether one of a name exists already (an update,
+// which adds nothing). CheckLimits counts each namespace once per call.
+type Counter interface {
+	CountIn(kind, namespace string) int
+	Exists(kind, namespace, name string) bool
+}
 
 // CheckLimits refuses resources (prepared by PrepareResources) that break a
 // limit, with an error wrapping pb.ErrLimitExceeded that names the object,
@@ -81,6 +85,7 @@ func CheckLimits(res []*pb.Resource, l Limits, count Counter) error {
 	l = l.WithDefaults()
 	type key struct{ kind, ns string }
 	added := map[key]int{}
+	held := map[key]int{}
 	for _, r := range res {
 		kind, md, size := "", (*pb.ObjectMeta)(nil), proto.Size(r)
 		var spec *pb.JobSpec
@@ -107,11 +112,15 @@ func CheckLimits(res []*pb.Resource, l Limits, count Counter) error {
 				return fmt.Errorf("%s: completions %d is over the limit of %d (--max-completions): %w", what, c, l.MaxCompletions, pb.ErrLimitExceeded)
 			}
 		}
-		n, exists := count(kind, md.GetNamespace(), md.GetName())
-		if exists {
+		if count.Exists(kind, md.GetNamespace(), md.GetName()) {
 			continue
 		}
 		k := key{kind, md.GetNamespace()}
+		n, ok := held[k]
+		if !ok {
+			n = count.CountIn(kind, md.GetNamespace())
+			held[k] = n
+		}
 		added[k]++
 		max, flag := l.MaxJobsPerNamespace, "--max-jobs-per-namespace"
 		switch kind {

@@ -12,8 +12,7 @@ import (
 
 func TestCheckLimits(t *testing.T) {
 	lim := Limits{MaxObjectBytes: 4096, MaxCronJobsPerNamespace: 2, MaxParallelism: 10, MaxCompletions: 20}
-	held := map[string]int{pb.KindCronJob: 1}
-	count := func(kind, ns, name string) (int, bool) { return held[kind], name == "exists" }
+	count := fakeCounter{pb.KindCronJob: 1}
 	job := func(name string, mutate ...func(*pb.JobSpec)) *pb.Resource {
 		return &pb.Resource{Kind: &pb.Resource_Job{Job: testJob(name, mutate...)}}
 	}
@@ -117,3 +116,9 @@ func TestNamespaceUnfinishedAttemptQuota(t *testing.T) {
 		t.Fatalf("waiting = %v, want job c looked at again when slots free up", r.Waiting)
 	}
 }
+
+// fakeCounter holds n objects of each kind in every namespace; "exists" exists.
+type fakeCounter map[string]int
+
+func (f fakeCounter) CountIn(kind, ns string) int       { return f[kind] }
+func (f fakeCounter) Exists(kind, ns, name string) bool { return name == "exists" }
