@@ -263,7 +263,11 @@ func TestReplicatedWritesSurviveLeaderLossAndRestarts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("in-process cluster test")
 	}
-	tc := newTestCluster(t, 3)
+	// 1,000 CronJobs and more while the leader dies: above the default
+	// quota of CronJobs per namespace.
+	tc := newTestClusterWith(t, 3, func(_ int, nd *testNode) {
+		nd.tune = func(c *cluster.Config) { c.Limits.MaxCronJobsPerNamespace = 100000 }
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
