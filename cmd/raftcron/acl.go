@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -42,28 +43,23 @@ is also written to that file (mode 0600); when the cluster was bootstrapped befo
 holds a secret, the command exits 0 (docker-compose runs it on every up).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := dialClient(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := requestContext(cmd)
-			defer cancel()
-			tok, err := c.ACLBootstrap(ctx)
-			if err != nil {
-				if b, rerr := os.ReadFile(secretFile); secretFile != "" && errors.Is(err, client.ErrFailedPrecondition) && rerr == nil && len(strings.TrimSpace(string(b))) > 0 {
-					fmt.Fprintf(cmd.OutOrStdout(), "ACLs were bootstrapped before: the management token is in %s\n", secretFile)
-					return nil
+			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				tok, err := c.ACLBootstrap(ctx)
+				if err != nil {
+					if b, rerr := os.ReadFile(secretFile); secretFile != "" && errors.Is(err, client.ErrFailedPrecondition) && rerr == nil && len(strings.TrimSpace(string(b))) > 0 {
+						fmt.Fprintf(cmd.OutOrStdout(), "ACLs were bootstrapped before: the management token is in %s\n", secretFile)
+						return nil
+					}
+					return err
 				}
-				return err
-			}
-			if secretFile != "" {
-				if err := writeFileAtomic(secretFile, []byte(tok.GetSecret()+"\n")); err != nil {
-					return fmt.Errorf("--secret-file: %w", err)
+				if secretFile != "" {
+					if err := writeFileAtomic(secretFile, []byte(tok.GetSecret()+"\n")); err != nil {
+						return fmt.Errorf("--secret-file: %w", err)
+					}
 				}
-			}
-			printSecret(cmd, tok)
-			return nil
+				printSecret(cmd, tok)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&secretFile, "secret-file", "", "also write the secret to this file (0600); a cluster bootstrapped before is fine when the file holds a secret")
@@ -101,19 +97,14 @@ func newACLTokenCreateCmd() *cobra.Command {
   raftcron acl token create --name dashboard --namespace '*' --verbs read --ttl 720h`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := dialClient(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := requestContext(cmd)
-			defer cancel()
-			tok, err := c.ACLTokenCreate(ctx, spec)
-			if err != nil {
-				return err
-			}
-			printSecret(cmd, tok)
-			return nil
+			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				tok, err := c.ACLTokenCreate(ctx, spec)
+				if err != nil {
+					return err
+				}
+				printSecret(cmd, tok)
+				return nil
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -132,24 +123,19 @@ func newACLTokenListCmd() *cobra.Command {
 		Short: "List tokens (never their secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := dialClient(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := requestContext(cmd)
-			defer cancel()
-			toks, err := c.ACLTokens(ctx)
-			if err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 3, ' ', 0)
-			fmt.Fprintln(tw, "ACCESSOR\tNAME\tSCOPE\tCREATED\tEXPIRES")
-			for _, t := range toks {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.GetAccessorId(), t.GetName(), tokenScope(t),
-					t.GetCreateTime().AsTime().UTC().Format(time.RFC3339), tokenExpiry(t))
-			}
-			return tw.Flush()
+			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				toks, err := c.ACLTokens(ctx)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 3, ' ', 0)
+				fmt.Fprintln(tw, "ACCESSOR\tNAME\tSCOPE\tCREATED\tEXPIRES")
+				for _, t := range toks {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.GetAccessorId(), t.GetName(), tokenScope(t),
+						t.GetCreateTime().AsTime().UTC().Format(time.RFC3339), tokenExpiry(t))
+				}
+				return tw.Flush()
+			})
 		},
 	}
 }
@@ -160,18 +146,13 @@ func newACLTokenRevokeCmd() *cobra.Command {
 		Short: "Revoke a token at once, on every server",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := dialClient(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := requestContext(cmd)
-			defer cancel()
-			if err := c.ACLTokenRevoke(ctx, args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "token %s revoked\n", args[0])
-			return nil
+			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				if err := c.ACLTokenRevoke(ctx, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "token %s revoked\n", args[0])
+				return nil
+			})
 		},
 	}
 }
@@ -182,25 +163,33 @@ func newACLWhoAmICmd() *cobra.Command {
 		Short: "Show the certificate and token this CLI uses",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := dialClient(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := requestContext(cmd)
-			defer cancel()
-			who, err := c.WhoAmI(ctx)
-			if err != nil {
-				return err
-			}
-			if who.GetAclsDisabled() {
-				fmt.Fprintln(cmd.OutOrStdout(), "this server runs with --insecure: no certificates, no ACLs")
+			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				who, err := c.WhoAmI(ctx)
+				if err != nil {
+					return err
+				}
+				if who.GetAclsDisabled() {
+					fmt.Fprintln(cmd.OutOrStdout(), "this server runs with --insecure: no certificates, no ACLs")
+					return nil
+				}
+				t := who.GetToken()
+				fmt.Fprintf(cmd.OutOrStdout(), "Certificate: %s\nToken:       %s (%s)\nScope:       %s\nExpires:     %s\n",
+					who.GetIdentity(), t.GetName(), t.GetAccessorId(), tokenScope(t), tokenExpiry(t))
 				return nil
-			}
-			t := who.GetToken()
-			fmt.Fprintf(cmd.OutOrStdout(), "Certificate: %s\nToken:       %s (%s)\nScope:       %s\nExpires:     %s\n",
-				who.GetIdentity(), t.GetName(), t.GetAccessorId(), tokenScope(t), tokenExpiry(t))
-			return nil
+			})
 		},
 	}
+}
+
+// withClient runs fn with a client dialed from the command's flags and the
+// context of one request, and closes the client afterwards.
+func withClient(cmd *cobra.Command, fn func(ctx context.Context, c *client.Client) error) error {
+	c, err := dialClient(cmd)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, cancel := requestContext(cmd)
+	defer cancel()
+	return fn(ctx, c)
 }

@@ -764,3 +764,28 @@ func TestClusterSettings(t *testing.T) {
 	}
 	cli(t, "", "cluster", "settings", "--worker-ttl", "0s", "--server", addr).fails(t, "--worker-ttl: 0s is not a positive duration")
 }
+
+// tls init makes what is missing and leaves what exists; cert create names
+// its problems.
+func TestTLSVerbs(t *testing.T) {
+	dir := t.TempDir()
+	out := cli(t, "", "tls", "init", "--out", dir, "--server", "s1,s2", "--worker", "w1", "--client", "me").ok(t)
+	for _, f := range []string{"ca/ca.pem", "ca/ca-key.pem", "server/s1.pem", "server/s2-key.pem", "worker/w1.pem", "client/me.pem"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Fatalf("tls init did not make %s: %v\n%s", f, err, out)
+		}
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, "server/s1.pem"))
+	cli(t, "", "tls", "init", "--out", dir, "--server", "s1").ok(t)
+	if after, _ := os.ReadFile(filepath.Join(dir, "server/s1.pem")); string(after) != string(before) {
+		t.Fatal("a second tls init replaced an existing certificate")
+	}
+	cli(t, "", "tls", "ca", "create", "--out", filepath.Join(dir, "ca")).fails(t, "refusing to overwrite")
+	cli(t, "", "tls", "cert", "create", "--ca", filepath.Join(dir, "ca"), "--name", "x", "--out", dir).fails(t, "exactly one of --server, --worker and --client")
+	cli(t, "", "tls", "cert", "create", "--ca", filepath.Join(dir, "ca"), "--client", "--name", "../x", "--out", dir).fails(t, "--name")
+	cli(t, "", "tls", "cert", "create", "--ca", filepath.Join(dir, "ca"), "--server", "--name", "s9", "--ip", "nope", "--out", dir).fails(t, `--ip "nope"`)
+	// A server refuses a certificate of another role, or one for another node id.
+	w1, w1key := filepath.Join(dir, "worker/w1.pem"), filepath.Join(dir, "worker/w1-key.pem")
+	cli(t, "", "server", "--node-id", "s1", "--data-dir", filepath.Join(dir, "d"), "--tls-ca", filepath.Join(dir, "ca/ca.pem"),
+		"--tls-cert", w1, "--tls-key", w1key).fails(t, "a server needs a server certificate")
+}
