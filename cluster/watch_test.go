@@ -37,6 +37,11 @@ func TestWatchStreamsCommittedChangesAndEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	follower := tc.follower()
+	// The watcher is another client (it has not seen the write's index):
+	// start it once the follower holds the write, so the list has it.
+	tc.waitFor(10*time.Second, "the follower to hold the first CronJob", func() bool {
+		return follower.server().Node().State().CronJob("default", "first") != nil
+	})
 	watcher := pki.client(t, boot.GetSecret(), auth.RoleClient, "alice", follower.grpcAddr)
 
 	wctx, wcancel := context.WithCancel(ctx)
