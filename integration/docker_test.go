@@ -56,7 +56,10 @@ func TestDockerJobs(t *testing.T) {
 		t.Skip("integration")
 	}
 	img := needDocker(t)
-	c := startCluster(t, clusterOptions{})
+	// These runs test Job outcomes, not fencing: a lease longer than the
+	// suite's 3s keeps a slow Docker create (5-7s seen on a loaded
+	// machine) from turning into a lost, retried attempt.
+	c := startCluster(t, clusterOptions{serverFlags: []string{"--worker-ttl", "5s", "--lease-ttl", "15s"}})
 	c.startWorker("wa", "--runtime", "docker", "--slots", "4")
 	c.startWorker("wb", "--runtime", "docker", "--slots", "4")
 
