@@ -257,9 +257,11 @@ func (d *manifestDecoder) namespaced(m *pb.ObjectMeta) *pb.ObjectMeta {
 
 const objectMetaName protoreflect.FullName = "raftcron.v1.ObjectMeta"
 
-// readOnlyMeta are ObjectMeta fields the server sets; they are dropped on
-// input so that `get -o yaml` output applies back.
-var readOnlyMeta = map[string]bool{"resourceVersion": true, "uid": true, "generation": true, "creationTimestamp": true}
+// readOnlyMeta are ObjectMeta fields the server sets (raftcron's, and
+// Kubernetes' bookkeeping that `kubectl get -o yaml` prints); they are
+// dropped on input so that exported objects apply back.
+var readOnlyMeta = map[string]bool{"resourceVersion": true, "uid": true, "generation": true, "creationTimestamp": true,
+	"managedFields": true, "selfLink": true}
 
 // walkMessage checks a YAML mapping against a message descriptor and returns
 // the JSON tree protojson takes: unknown and unsupported keys reported (or
@@ -287,7 +289,7 @@ func (d *manifestDecoder) walkMessage(path string, m yaml.MapSlice, md protorefl
 		}
 		fd := md.Fields().ByJSONName(key)
 		if fd == nil {
-			d.unknownField(fp, key, item.Value, md)
+			d.unknownField(fp, key, item.Value, md, m)
 			continue
 		}
 		if item.Value == nil {
@@ -300,8 +302,12 @@ func (d *manifestDecoder) walkMessage(path string, m yaml.MapSlice, md protorefl
 	return out
 }
 
-func (d *manifestDecoder) unknownField(fp, key string, value any, md protoreflect.MessageDescriptor) {
+func (d *manifestDecoder) unknownField(fp, key string, value any, md protoreflect.MessageDescriptor, parent yaml.MapSlice) {
 	if known := kubernetesOnlyFields[md.FullName()]; known[key] {
+		def, hasDefault := kubernetesDefaults[md.FullName()][key]
+		if hasDefault && def.is(value, parent) {
+			return // Kubernetes' default, as `kubectl get -o yaml` prints it: no effect here
+		}
 		if isEmpty(value) {
 			if value != nil {
 				d.warnings = append(d.warnings, fmt.Sprintf("%s: %s: field not supported by raftcron; empty, ignored", d.label, fp))
@@ -310,6 +316,10 @@ func (d *manifestDecoder) unknownField(fp, key string, value any, md protoreflec
 		}
 		if d.opts.IgnoreUnsupported {
 			d.warnings = append(d.warnings, fmt.Sprintf("%s: %s: field not supported by raftcron; ignored", d.label, fp))
+			return
+		}
+		if hasDefault {
+			d.problem(fp, "field not supported by raftcron; only Kubernetes' default (%s) is accepted, got %s", def.text, describe(value))
 			return
 		}
 		d.problem(fp, "field not supported by raftcron%s", unsupportedHint[md.FullName()])
@@ -664,8 +674,8 @@ func redactSecretJSON(js []byte, sec *pb.Secret) ([]byte, error) {
 // raftcron has no field for: they say "not supported by raftcron", while any
 // other missing key says "unknown field".
 var kubernetesOnlyFields = map[protoreflect.FullName]map[string]bool{
-	"raftcron.v1.ObjectMeta": set("generateName", "selfLink", "deletionTimestamp",
-		"deletionGracePeriodSeconds", "ownerReferences", "finalizers", "managedFields"),
+	"raftcron.v1.ObjectMeta": set("generateName", "deletionTimestamp",
+		"deletionGracePeriodSeconds", "ownerReferences", "finalizers"),
 	"raftcron.v1.JobSpec": set("successPolicy", "backoffLimitPerIndex", "maxFailedIndexes",
 		"selector", "manualSelector", "podReplacementPolicy", "managedBy"),
 	"raftcron.v1.PodSpec": set("initContainers", "ephemeralContainers", "activeDeadlineSeconds",
@@ -688,6 +698,75 @@ var kubernetesOnlyFields = map[protoreflect.FullName]map[string]bool{
 	"raftcron.v1.VolumeMount":          set("recursiveReadOnly", "subPath", "mountPropagation", "subPathExpr"),
 	"raftcron.v1.SecurityContext": set("seLinuxOptions", "windowsOptions",
 		"procMount", "seccompProfile", "appArmorProfile"),
+}
+
+// kubernetesDefault is the value Kubernetes gives a field raftcron has no
+// field for, where that value changes nothing here. Objects exported with
+// `kubectl get -o yaml` carry these; they apply without a word, while any
+// other value stays an error.
+type kubernetesDefault struct {
+	text string                                 // for the error message
+	is   func(v any, parent yaml.MapSlice) bool // v is the default
+}
+
+func defaultValue(want any) kubernetesDefault {
+	return kubernetesDefault{text: describeValue(want), is: func(v any, _ yaml.MapSlice) bool { return v == want }}
+}
+
+// emptyDefault: {} (or []), as `securityContext: {}` is printed.
+var emptyDefault = kubernetesDefault{text: "empty", is: func(v any, _ yaml.MapSlice) bool { return isEmpty(v) }}
+
+var kubernetesDefaults = map[protoreflect.FullName]map[string]kubernetesDefault{
+	"raftcron.v1.PodSpec": {
+		"dnsPolicy":             defaultValue("ClusterFirst"),
+		"schedulerName":         defaultValue("default-scheduler"),
+		"securityContext":       emptyDefault,
+		"hostIPC":               defaultValue(false),
+		"shareProcessNamespace": defaultValue(false),
+		"setHostnameAsFQDN":     defaultValue(false),
+		"enableServiceLinks":    defaultValue(true),
+	},
+	"raftcron.v1.Container": {
+		"terminationMessagePath":   defaultValue("/dev/termination-log"),
+		"terminationMessagePolicy": defaultValue("File"),
+		"stdin":                    defaultValue(false),
+		"stdinOnce":                defaultValue(false),
+		"tty":                      defaultValue(false),
+	},
+	"raftcron.v1.VolumeMount": {
+		"mountPropagation": defaultValue("None"),
+	},
+	"raftcron.v1.JobSpec": {
+		"manualSelector": defaultValue(false),
+		// TerminatingOrFailed, or Failed with a podFailurePolicy: a retry
+		// here always starts after the attempt before it has ended.
+		"podReplacementPolicy": {text: `"TerminatingOrFailed" ("Failed" with a podFailurePolicy)`, is: func(v any, parent yaml.MapSlice) bool {
+			if lookup(parent, "podFailurePolicy") != nil {
+				return v == "Failed"
+			}
+			return v == "TerminatingOrFailed" || v == "Failed"
+		}},
+		// The selector Kubernetes generates for a Job: its own controller-uid.
+		"selector": {text: "the generated controller-uid selector", is: func(v any, parent yaml.MapSlice) bool {
+			if b, _ := lookup(parent, "manualSelector").(bool); b {
+				return false
+			}
+			sel, ok := v.(yaml.MapSlice)
+			if !ok || len(sel) != 1 {
+				return false
+			}
+			ml, ok := lookup(sel, "matchLabels").(yaml.MapSlice)
+			if !ok || len(ml) == 0 {
+				return false
+			}
+			for _, it := range ml {
+				if k, _ := it.Key.(string); k != "batch.kubernetes.io/controller-uid" && k != "controller-uid" {
+					return false
+				}
+			}
+			return true
+		}},
+	},
 }
 
 var unsupportedHint = map[protoreflect.FullName]string{

@@ -834,3 +834,56 @@ func setTypeMeta(r *pb.Resource) {
 		s.ApiVersion, s.Kind = "v1", "Secret"
 	}
 }
+
+// TestDecodeKubernetesExports: objects exported with `kubectl get -o yaml`
+// apply as they are (no --ignore-unsupported, no warning): Kubernetes'
+// defaults for fields raftcron lacks, managedFields and status are dropped.
+// The same fields with values raftcron cannot honour stay errors that name
+// the field.
+func TestDecodeKubernetesExports(t *testing.T) {
+	cj := decodeFile(t, "testdata/kubectl-export-cronjob.yaml")
+	job := decodeFile(t, "testdata/kubectl-export-job.yaml")
+	if err := scheduler.PrepareResources(append(cj, job...)); err != nil {
+		t.Fatalf("the server would refuse the exports: %v", err)
+	}
+	c := cj[0].GetCronJob()
+	pod := c.GetSpec().GetJobTemplate().GetSpec().GetTemplate().GetSpec()
+	if c.GetMetadata().GetName() != "hello" || c.GetSpec().GetSchedule() != "* * * * *" ||
+		pod.GetContainers()[0].GetImage() != "busybox:1.28" || pod.GetTerminationGracePeriodSeconds() != 30 ||
+		c.GetMetadata().GetUid() != "" || c.GetStatus() != nil {
+		t.Errorf("CronJob decoded as %v", c)
+	}
+	if j := job[0].GetJob(); j.GetSpec().GetBackoffLimit() != 4 || j.GetSpec().GetCompletionMode() != "NonIndexed" ||
+		j.GetSpec().GetTemplate().GetSpec().GetRestartPolicy() != "Never" || j.GetStatus() != nil {
+		t.Errorf("Job decoded as %v", j)
+	}
+
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for _, tc := range []struct{ file, from, to, want string }{
+		{"kubectl-export-cronjob.yaml", "dnsPolicy: ClusterFirst", "dnsPolicy: None",
+			`document 1 (CronJob "hello"): spec.jobTemplate.spec.template.spec.dnsPolicy: field not supported by raftcron; only Kubernetes' default ("ClusterFirst") is accepted, got string "None"`},
+		{"kubectl-export-cronjob.yaml", "schedulerName: default-scheduler", "schedulerName: volcano",
+			`spec.jobTemplate.spec.template.spec.schedulerName: field not supported by raftcron; only Kubernetes' default ("default-scheduler") is accepted`},
+		{"kubectl-export-cronjob.yaml", "\n          securityContext: {}", "\n          securityContext: {fsGroup: 2000}",
+			`spec.jobTemplate.spec.template.spec.securityContext: field not supported by raftcron; only Kubernetes' default (empty) is accepted, got a mapping`},
+		{"kubectl-export-cronjob.yaml", "terminationMessagePolicy: File", "terminationMessagePolicy: FallbackToLogsOnError",
+			`spec.jobTemplate.spec.template.spec.containers[0].terminationMessagePolicy: field not supported by raftcron`},
+		{"kubectl-export-job.yaml", "manualSelector: false", "manualSelector: true",
+			`document 1 (Job "pi"): spec.manualSelector: field not supported by raftcron`},
+		{"kubectl-export-job.yaml", "    matchLabels:\n      batch.kubernetes.io/controller-uid", "    matchLabels:\n      app",
+			`document 1 (Job "pi"): spec.selector: field not supported by raftcron; only Kubernetes' default (the generated controller-uid selector) is accepted`},
+	} {
+		in := read(tc.file)
+		if !strings.Contains(in, tc.from) {
+			t.Fatalf("%s lacks %q", tc.file, tc.from)
+		}
+		_, _, err := decodeString(t, strings.Replace(in, tc.from, tc.to, 1), DecodeOptions{})
+		wantErr(t, err, tc.want)
+	}
+}
