@@ -89,6 +89,9 @@ func (a *api) Apply(ctx context.Context, req *pb.ApplyRequest) (*pb.ApplyRespons
 	if err := checkSecretRefs(st, res); err != nil {
 		return nil, err
 	}
+	if err := st.CheckDependsOn(cmd.CronJobs); err != nil {
+		return nil, fmt.Errorf("%w: %w", err, pb.ErrInvalid)
+	}
 	if req.GetDryRun() {
 		return &pb.ApplyResponse{Results: results}, nil
 	}
@@ -306,7 +309,7 @@ func (a *api) SetSuspend(ctx context.Context, req *pb.SetSuspendRequest) (*pb.Se
 }
 
 func (a *api) Trigger(ctx context.Context, req *pb.TriggerRequest) (*pb.Job, error) {
-	return a.s.leader.trigger(ctx, namespaceOr(req.GetNamespace()), req.GetCronJob(), req.GetJobName())
+	return a.s.leader.trigger(ctx, namespaceOr(req.GetNamespace()), req.GetCronJob(), req.GetJobName(), req.GetWithUpstreams())
 }
 
 func (a *api) ListAttempts(ctx context.Context, req *pb.ListAttemptsRequest) (*pb.ListAttemptsResponse, error) {

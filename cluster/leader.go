@@ -37,6 +37,7 @@ const eventPruneEvery = time.Minute
 
 type triggerRequest struct {
 	namespace, cronJob, jobName string
+	withUpstreams               bool
 	reply                       chan triggerReply
 }
 
@@ -287,13 +288,17 @@ func (l *leadership) proposeAll(ctx context.Context, cmds []*pb.Command) error {
 }
 
 func (l *leadership) triggerCommands(cron *scheduler.CronController, req triggerRequest) (*pb.Job, []*pb.Command, error) {
-	cmds, job, err := cron.Trigger(l.s.node.State(), req.namespace, req.cronJob, req.jobName, l.s.cfg.Clock.Now())
+	trigger := cron.Trigger
+	if req.withUpstreams {
+		trigger = cron.TriggerWithUpstreams
+	}
+	cmds, job, err := trigger(l.s.node.State(), req.namespace, req.cronJob, req.jobName, l.s.cfg.Clock.Now())
 	return job, cmds, err
 }
 
 // trigger asks the leader loop to run a CronJob now.
-func (l *leadership) trigger(ctx context.Context, namespace, cronJob, jobName string) (*pb.Job, error) {
-	req := triggerRequest{namespace: namespace, cronJob: cronJob, jobName: jobName, reply: make(chan triggerReply, 1)}
+func (l *leadership) trigger(ctx context.Context, namespace, cronJob, jobName string, withUpstreams bool) (*pb.Job, error) {
+	req := triggerRequest{namespace: namespace, cronJob: cronJob, jobName: jobName, withUpstreams: withUpstreams, reply: make(chan triggerReply, 1)}
 	if !l.s.node.IsLeader() {
 		return nil, raft.ErrNotLeader
 	}

@@ -30,7 +30,7 @@ func newMetrics(s *Server) *metrics {
 		s:   s,
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "raftcron_schedule_decisions_total",
-			Help: "Scheduling decisions per cron tick: decision is invoke or skip; reason says why (Scheduled, CatchUp, Manual, ConcurrencyPolicy, MissedDeadline, Suspended, CatchUpPolicy, Error).",
+			Help: "Scheduling decisions per cron tick: decision is invoke or skip; reason says why (Scheduled, CatchUp, Manual, ConcurrencyPolicy, MissedDeadline, Suspended, CatchUpPolicy, Error, JobNameTaken, ClockJump, UpstreamFailed, UpstreamNotReady).",
 		}, []string{"namespace", "cronjob", "decision", "reason"}),
 		runsStarted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "raftcron_runs_started_total",
@@ -130,11 +130,12 @@ var (
 	descLastSched   = prometheus.NewDesc("raftcron_cronjob_last_schedule_timestamp_seconds", "When the CronJob's most recent tick was handled.", []string{"namespace", "cronjob"}, nil)
 	descLastSuccess = prometheus.NewDesc("raftcron_cronjob_last_successful_timestamp_seconds", "When a Job of the CronJob last completed successfully.", []string{"namespace", "cronjob"}, nil)
 	descSuspended   = prometheus.NewDesc("raftcron_cronjob_suspended", "1 if the CronJob is suspended.", []string{"namespace", "cronjob"}, nil)
+	descWaiting     = prometheus.NewDesc("raftcron_cronjob_waiting_ticks", "Ticks of the CronJob waiting for their upstreams (spec.dependsOn).", []string{"namespace", "cronjob"}, nil)
 	descUnplaceable = prometheus.NewDesc("raftcron_attempts_unplaceable", "Pending attempts the leader found no fitting worker (or no free slot) for at its last step (0 on followers).", nil, nil)
 )
 
 func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descActive, descWorkers, descLeader, descApplied, descLastSched, descLastSuccess, descSuspended, descUnplaceable} {
+	for _, d := range []*prometheus.Desc{descActive, descWorkers, descLeader, descApplied, descLastSched, descLastSuccess, descSuspended, descWaiting, descUnplaceable} {
 		ch <- d
 	}
 }
@@ -173,6 +174,9 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 			susp = 1
 		}
 		ch <- prometheus.MustNewConstMetric(descSuspended, prometheus.GaugeValue, susp, ns, name)
+		if len(cj.GetSpec().GetDependsOn()) > 0 || len(cj.GetStatus().GetWaiting()) > 0 {
+			ch <- prometheus.MustNewConstMetric(descWaiting, prometheus.GaugeValue, float64(len(cj.GetStatus().GetWaiting())), ns, name)
+		}
 	}
 }
 

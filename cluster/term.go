@@ -65,6 +65,8 @@ func (t *term) decide(v scheduler.View, ch raft.Changes, workers []scheduler.Wor
 		t.cron.Rebuild(v)
 	} else {
 		t.cron.Update(v, refs(ch.CronJobs))
+		// A finished upstream Job wakes the ticks waiting for it.
+		t.cron.JobsChanged(v, refs(ch.Jobs))
 	}
 	cronCmds, next = t.cron.Tick(v, now)
 	lostCmds := scheduler.LostAttempts(v, lost, now, lostAfter)

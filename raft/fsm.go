@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -282,6 +283,9 @@ func (a *applier) applyResources(c *pb.ApplyResources) *pb.CommandResult {
 			return fail(pb.CodeInvalid, "Secret %q is immutable: its data and type cannot change; delete it and apply it again", sec.GetMetadata().GetName())
 		}
 	}
+	if err := checkDependsOn(func(ns, name string) *pb.CronJob { return a.t.cronJobs[nsName{ns, name}] }, c.GetCronJobs()); err != nil {
+		return fail(pb.CodeInvalid, "%v", err)
+	}
 	res := ok()
 	for _, in := range c.GetCronJobs() {
 		ns := nsOrDefault(in.GetMetadata().GetNamespace())
@@ -372,6 +376,10 @@ func (a *applier) deleteResource(c *pb.DeleteResource) *pb.CommandResult {
 	case KindCronJob:
 		if a.t.cronJobs[k] == nil {
 			return fail(pb.CodeNotFound, "cronjob %s/%s not found", ns, c.GetName())
+		}
+		if down := a.t.downstreamsOf(k); len(down) > 0 {
+			return fail(pb.CodeInvalid, "cronjob %s/%s is an upstream of %s (spec.dependsOn); delete those first or remove it from their dependsOn",
+				ns, c.GetName(), strings.Join(down, ", "))
 		}
 		a.t.deleteCronJob(k)
 		a.t.cronJobsVersion++
@@ -526,6 +534,9 @@ func (a *applier) updateCronJobStatus(c *pb.UpdateCronJobStatus) *pb.CommandResu
 		st.LastScheduleTime = laterOf(st.LastScheduleTime, c.GetLastScheduleTime())
 	}
 	st.LastSuccessfulTime = laterOf(st.LastSuccessfulTime, c.GetLastSuccessfulTime())
+	if c.GetSetWaiting() {
+		st.Waiting = c.GetWaiting() // decoded from this entry: the FSM owns it
+	}
 	n.Metadata.ResourceVersion = a.rv
 	a.t.putCronJob(n)
 	return res

@@ -112,8 +112,12 @@ type CronController struct {
 	logger  *slog.Logger
 	entries map[string]*cronEntry
 	queue   cronQueue
-	version uint64
-	built   bool
+	// downstreams: upstream key -> keys of the CronJobs whose
+	// spec.dependsOn names it (a reverse index: an upstream's change wakes
+	// only those).
+	downstreams map[string]map[string]bool
+	version     uint64
+	built       bool
 	// now is the time of the latest Tick, for refresh.
 	now time.Time
 }
@@ -126,6 +130,11 @@ type cronEntry struct {
 	expr, zone string
 	sched      *Schedule
 	err        error
+
+	// deps: keys of its upstreams (spec.dependsOn).
+	deps []string
+	// waitFrom: the scheduled time of its oldest waiting tick (zero: none).
+	waitFrom time.Time
 }
 
 // NewCronController returns a controller with an empty heap; call Rebuild
@@ -135,9 +144,10 @@ func NewCronController(opts CronOptions, logger *slog.Logger) *CronController {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &CronController{
-		opts:    opts.withDefaults(),
-		logger:  logger.With("component", "cron"),
-		entries: map[string]*cronEntry{},
+		opts:        opts.withDefaults(),
+		logger:      logger.With("component", "cron"),
+		entries:     map[string]*cronEntry{},
+		downstreams: map[string]map[string]bool{},
 	}
 }
 
@@ -145,6 +155,7 @@ func NewCronController(opts CronOptions, logger *slog.Logger) *CronController {
 // gaining leadership, and after commands from Tick failed to apply.
 func (c *CronController) Rebuild(v View) {
 	c.entries = map[string]*cronEntry{}
+	c.downstreams = map[string]map[string]bool{}
 	c.queue = c.queue[:0]
 	c.resync(v)
 }
@@ -162,8 +173,7 @@ func (c *CronController) resync(v View) {
 	}
 	for key, e := range c.entries {
 		if !seen[key] {
-			c.setNext(e, time.Time{})
-			delete(c.entries, key)
+			c.remove(e)
 		}
 	}
 }
@@ -179,16 +189,22 @@ func (c *CronController) Update(v View, changed []Ref) {
 	}
 	c.version = v.CronJobsVersion()
 	for _, ref := range changed {
+		key := cronKey(ref.Namespace, ref.Name)
 		if cj := v.CronJob(ref.Namespace, ref.Name); cj != nil {
 			c.refresh(cj)
-			continue
+		} else if e := c.entries[key]; e != nil {
+			c.remove(e)
 		}
-		key := cronKey(ref.Namespace, ref.Name)
-		if e := c.entries[key]; e != nil {
-			c.setNext(e, time.Time{})
-			delete(c.entries, key)
-		}
+		// Its status may say what a downstream waits for (a skip).
+		c.wakeDownstreams(key)
 	}
+}
+
+// remove takes a deleted CronJob's entry out of the heap and the indexes.
+func (c *CronController) remove(e *cronEntry) {
+	c.setNext(e, time.Time{})
+	c.unsetDeps(e)
+	delete(c.entries, cronKey(e.namespace, e.name))
 }
 
 // refresh adds or updates the entry of one CronJob: its parsed schedule and
@@ -206,6 +222,11 @@ func (c *CronController) refresh(cj *pb.CronJob) {
 		e.expr, e.zone = expr, zone
 		e.sched, e.err = ScheduleOf(cj)
 	}
+	c.setDeps(e, cj)
+	e.waitFrom = time.Time{}
+	if w := cj.GetStatus().GetWaiting(); len(w) > 0 {
+		e.waitFrom = w[0].GetScheduledTime().AsTime()
+	}
 	var next time.Time
 	switch {
 	case e.err != nil:
@@ -219,7 +240,9 @@ func (c *CronController) refresh(cj *pb.CronJob) {
 	default:
 		next = e.sched.Next(cronBase(cj))
 	}
-	c.setNext(e, next)
+	// Waiting ticks are looked at once now (a new leader, or a status
+	// that changed), then at their deadlines or when an upstream changes.
+	c.setNext(e, earliest(next, e.waitFrom))
 }
 
 // scheduledAhead reports whether the CronJob's lastScheduleTime lies more
@@ -283,7 +306,7 @@ func (c *CronController) Tick(v View, now time.Time) (cmds []*pb.Command, next t
 		e := heap.Pop(&c.queue).(*cronEntry)
 		cj := v.CronJob(e.namespace, e.name)
 		if cj == nil {
-			delete(c.entries, cronKey(e.namespace, e.name))
+			c.remove(e)
 			continue
 		}
 		out, wake := c.handle(v, e, cj, now)
@@ -325,6 +348,9 @@ func (c *CronController) handle(v View, e *cronEntry, cj *pb.CronJob, now time.T
 		return c.rewind(cj, now), e.sched.Next(now)
 	}
 	in := planInputFor(cj, e.sched, unfinishedJobsOf(v, ns, name), now, c.opts)
+	if len(cj.GetSpec().GetDependsOn()) > 0 || len(cj.GetStatus().GetWaiting()) > 0 {
+		return c.handleWaiting(v, e, cj, in, now)
+	}
 	plan := planTicks(in, c.opts)
 	cmds := c.commandsFor(v, cj, e.sched, plan, now)
 	for _, d := range plan.decisions {
@@ -406,21 +432,9 @@ func (c *CronController) Trigger(v View, namespace, cronJob, jobName string, now
 		// The API strips the sentinel's text: the message says it itself.
 		return nil, nil, fmt.Errorf("trigger: cronjob %q not found in namespace %q: %w", cronJob, namespace, ErrNotFound)
 	}
-	if jobName == "" {
-		suffix := "-manual-" + strconv.FormatInt(now.Unix(), 10)
-		base := cronJob
-		if len(base)+len(suffix) > 63 {
-			base = strings.TrimRight(base[:63-len(suffix)], "-")
-		}
-		jobName = base + suffix
-	}
-	if len(jobName) > 63 || !jobNameRE.MatchString(jobName) {
-		return nil, nil, fmt.Errorf("trigger cronjob %s/%s: job name %q: must be at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit: %w",
-			namespace, cronJob, jobName, ErrInvalid)
-	}
-	if v.Job(namespace, jobName) != nil {
-		return nil, nil, fmt.Errorf("trigger cronjob %s/%s: job %q already exists; name the run with a different job name: %w",
-			namespace, cronJob, jobName, ErrAlreadyExists)
+	jobName, err := manualJobName(v, namespace, cronJob, jobName, now)
+	if err != nil {
+		return nil, nil, err
 	}
 	loc := time.UTC
 	if s, err := ScheduleOf(cj); err == nil {
@@ -444,6 +458,28 @@ func (c *CronController) Trigger(v View, namespace, cronJob, jobName string, now
 	}
 	c.logger.Info("cronjob triggered", "namespace", namespace, "cronjob", cronJob, "job", jobName)
 	return cmds, job, nil
+}
+
+// manualJobName is the name of a manual run: jobName, or
+// <cronjob>-manual-<unix seconds>; it must be a free, valid Job name.
+func manualJobName(v View, namespace, cronJob, jobName string, now time.Time) (string, error) {
+	if jobName == "" {
+		suffix := "-manual-" + strconv.FormatInt(now.Unix(), 10)
+		base := cronJob
+		if len(base)+len(suffix) > 63 {
+			base = strings.TrimRight(base[:63-len(suffix)], "-")
+		}
+		jobName = base + suffix
+	}
+	if len(jobName) > 63 || !jobNameRE.MatchString(jobName) {
+		return "", fmt.Errorf("trigger cronjob %s/%s: job name %q: must be at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit: %w",
+			namespace, cronJob, jobName, ErrInvalid)
+	}
+	if v.Job(namespace, jobName) != nil {
+		return "", fmt.Errorf("trigger cronjob %s/%s: job %q already exists; name the run with a different job name: %w",
+			namespace, cronJob, jobName, ErrAlreadyExists)
+	}
+	return jobName, nil
 }
 
 // jobFromTemplate builds the Job for one run of a CronJob.
@@ -541,6 +577,10 @@ type planInput struct {
 	suspended   bool
 	limit       int
 	active      []string // unfinished Jobs of the CronJob, oldest first
+	// waits: the ticks that may run wait for upstreams (spec.dependsOn);
+	// the concurrency policy applies when they run, and no invoke
+	// decision is made yet.
+	waits bool
 }
 
 func planInputFor(cj *pb.CronJob, sched *Schedule, active []string, now time.Time, opts CronOptions) planInput {
@@ -564,8 +604,9 @@ func planInputFor(cj *pb.CronJob, sched *Schedule, active []string, now time.Tim
 }
 
 type plannedRun struct {
-	scheduled time.Time
-	name      string
+	scheduled       time.Time
+	name            string
+	reason, message string // the invoke decision's
 }
 
 type replacedJob struct{ name, by string }
@@ -669,8 +710,10 @@ func planTicks(in planInput, opts CronOptions) tickPlan {
 	}
 	plan.last = ticks[len(ticks)-1]
 	tp := tickPlanner{in: in, opts: opts, ticks: ticks, verdicts: make([]tickVerdict, len(ticks))}
-	candidates := tp.timing(more)                 // rules 1–3
-	plan.replace = tp.concurrency(candidates)     // rule 4
+	candidates := tp.timing(more) // rules 1–3
+	if !in.waits {
+		plan.replace = tp.concurrency(candidates) // rule 4
+	}
 	plan.decisions, plan.runs = tp.decisions(gap) // what is recorded and run
 	return plan
 }
@@ -833,7 +876,10 @@ func (tp *tickPlanner) decisions(gap *tickRange) (decisions []*pb.ScheduleDecisi
 			reason, message = InvokeCatchUp, "started "+in.now.Sub(t).Round(time.Second).String()+" after its scheduled time"
 		}
 		n := tp.name(i)
-		runs = append(runs, plannedRun{scheduled: t, name: n})
+		runs = append(runs, plannedRun{scheduled: t, name: n, reason: reason, message: message})
+		if in.waits {
+			continue
+		}
 		decisions = append(decisions, &pb.ScheduleDecision{
 			ScheduledTime:      timestamppb.New(t),
 			FirstScheduledTime: timestamppb.New(t),

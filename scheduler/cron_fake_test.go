@@ -140,6 +140,10 @@ func (v *cronFakeView) apply(cmds []*pb.Command) {
 			if l := u.GetLastScheduleTime(); l != nil && (n.Status.LastScheduleTime == nil || u.GetRewindLastScheduleTime() || l.AsTime().After(n.Status.LastScheduleTime.AsTime())) {
 				n.Status.LastScheduleTime = l
 			}
+			if u.GetSetWaiting() {
+				n.Status = proto.Clone(n.Status).(*pb.CronJobStatus)
+				n.Status.Waiting = u.GetWaiting()
+			}
 			v.cronJobs[k] = n // status only: the version does not change
 		case *pb.Command_PutJobStatus:
 			p := op.PutJobStatus
@@ -165,6 +169,18 @@ func (v *cronFakeView) finish(namespace, name string, now time.Time) {
 	n := proto.Clone(v.jobs[k]).(*pb.Job)
 	n.Status.Conditions = append(n.Status.Conditions, &pb.JobCondition{
 		Type: "Complete", Status: "True", LastTransitionTime: timestamppb.New(now), Reason: "CompletionsReached",
+	})
+	n.Status.CompletionTime = timestamppb.New(now)
+	v.jobs[k] = n
+}
+
+// failJob marks a Job Failed (BackoffLimitExceeded).
+func (v *cronFakeView) failJob(namespace, name string, now time.Time) {
+	k := fvKey(namespace, name)
+	n := proto.Clone(v.jobs[k]).(*pb.Job)
+	n.Status.Conditions = append(n.Status.Conditions, &pb.JobCondition{
+		Type: "Failed", Status: "True", LastTransitionTime: timestamppb.New(now), Reason: "BackoffLimitExceeded",
+		Message: "Job has reached the specified backoff limit",
 	})
 	n.Status.CompletionTime = timestamppb.New(now)
 	v.jobs[k] = n

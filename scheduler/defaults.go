@@ -62,6 +62,7 @@ func SetCronJobDefaults(c *pb.CronJob) {
 	if s.CatchUp == "" {
 		s.CatchUp = DefaultCatchUp
 	}
+	dependsOnFromAnnotation(c)
 	if s.CatchUpLimit == nil {
 		s.CatchUpLimit = proto.Int32(DefaultCatchUpLimit)
 	}

@@ -94,6 +94,7 @@ func ValidateCronJob(c *pb.CronJob) error {
 	}
 	validateEnum(&errs, "spec.concurrencyPolicy", s.ConcurrencyPolicy, ConcurrencyAllow, ConcurrencyForbid, ConcurrencyReplace)
 	validateEnum(&errs, "spec.catchUp", s.CatchUp, CatchUpLatest, CatchUpAll, CatchUpNone)
+	validateDependsOn(&errs, c)
 	if s.JobTemplate == nil || s.JobTemplate.Spec == nil {
 		errs.add("spec.jobTemplate.spec", "required")
 	} else {

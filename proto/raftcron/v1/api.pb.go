@@ -700,7 +700,12 @@ type TriggerRequest struct {
 	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	CronJob   string                 `protobuf:"bytes,2,opt,name=cron_job,json=cronJob,proto3" json:"cron_job,omitempty"`
 	// Defaults to <cronjob>-manual-<unix seconds>.
-	JobName       string `protobuf:"bytes,3,opt,name=job_name,json=jobName,proto3" json:"job_name,omitempty"`
+	JobName string `protobuf:"bytes,3,opt,name=job_name,json=jobName,proto3" json:"job_name,omitempty"`
+	// Run the CronJob's upstreams (spec.dependsOn, transitively) first, in
+	// order, each only once its own upstreams succeeded, and the CronJob only
+	// if they all succeed. The Job returned is the CronJob's, not created yet:
+	// it waits in status.waiting.
+	WithUpstreams bool `protobuf:"varint,4,opt,name=with_upstreams,json=withUpstreams,proto3" json:"with_upstreams,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -754,6 +759,13 @@ func (x *TriggerRequest) GetJobName() string {
 		return x.JobName
 	}
 	return ""
+}
+
+func (x *TriggerRequest) GetWithUpstreams() bool {
+	if x != nil {
+		return x.WithUpstreams
+	}
+	return false
 }
 
 type ListAttemptsRequest struct {
@@ -2484,11 +2496,12 @@ const file_raftcron_v1_api_proto_rawDesc = "" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x18\n" +
 	"\asuspend\x18\x04 \x01(\bR\asuspend\"\x14\n" +
-	"\x12SetSuspendResponse\"d\n" +
+	"\x12SetSuspendResponse\"\x8b\x01\n" +
 	"\x0eTriggerRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x19\n" +
 	"\bcron_job\x18\x02 \x01(\tR\acronJob\x12\x19\n" +
-	"\bjob_name\x18\x03 \x01(\tR\ajobName\"\x9e\x01\n" +
+	"\bjob_name\x18\x03 \x01(\tR\ajobName\x12%\n" +
+	"\x0ewith_upstreams\x18\x04 \x01(\bR\rwithUpstreams\"\x9e\x01\n" +
 	"\x13ListAttemptsRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x10\n" +
 	"\x03job\x18\x02 \x01(\tR\x03job\x12\x14\n" +

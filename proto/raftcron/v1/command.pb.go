@@ -695,8 +695,12 @@ type UpdateCronJobStatus struct {
 	// recorded one lies ahead of the leader's clock (a clock that jumped
 	// forward and back), and ticks would otherwise wait for that bogus time.
 	RewindLastScheduleTime bool `protobuf:"varint,6,opt,name=rewind_last_schedule_time,json=rewindLastScheduleTime,proto3" json:"rewind_last_schedule_time,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// With set_waiting, status.waiting becomes waiting (an empty list clears
+	// it); without, it is kept.
+	Waiting       []*WaitingTick `protobuf:"bytes,7,rep,name=waiting,proto3" json:"waiting,omitempty"`
+	SetWaiting    bool           `protobuf:"varint,8,opt,name=set_waiting,json=setWaiting,proto3" json:"set_waiting,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UpdateCronJobStatus) Reset() {
@@ -767,6 +771,20 @@ func (x *UpdateCronJobStatus) GetLastSuccessfulTime() *timestamppb.Timestamp {
 func (x *UpdateCronJobStatus) GetRewindLastScheduleTime() bool {
 	if x != nil {
 		return x.RewindLastScheduleTime
+	}
+	return false
+}
+
+func (x *UpdateCronJobStatus) GetWaiting() []*WaitingTick {
+	if x != nil {
+		return x.Waiting
+	}
+	return nil
+}
+
+func (x *UpdateCronJobStatus) GetSetWaiting() bool {
+	if x != nil {
+		return x.SetWaiting
 	}
 	return false
 }
@@ -1733,14 +1751,17 @@ const file_raftcron_v1_command_proto_rawDesc = "" +
 	"\x03now\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x03now\"2\n" +
 	"\n" +
 	"CreateJobs\x12$\n" +
-	"\x04jobs\x18\x01 \x03(\v2\x10.raftcron.v1.JobR\x04jobs\"\xd7\x02\n" +
+	"\x04jobs\x18\x01 \x03(\v2\x10.raftcron.v1.JobR\x04jobs\"\xac\x03\n" +
 	"\x13UpdateCronJobStatus\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12;\n" +
 	"\tdecisions\x18\x03 \x03(\v2\x1d.raftcron.v1.ScheduleDecisionR\tdecisions\x12H\n" +
 	"\x12last_schedule_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x10lastScheduleTime\x12L\n" +
 	"\x14last_successful_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x12lastSuccessfulTime\x129\n" +
-	"\x19rewind_last_schedule_time\x18\x06 \x01(\bR\x16rewindLastScheduleTime\"p\n" +
+	"\x19rewind_last_schedule_time\x18\x06 \x01(\bR\x16rewindLastScheduleTime\x122\n" +
+	"\awaiting\x18\a \x03(\v2\x18.raftcron.v1.WaitingTickR\awaiting\x12\x1f\n" +
+	"\vset_waiting\x18\b \x01(\bR\n" +
+	"setWaiting\"p\n" +
 	"\fPutJobStatus\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12.\n" +
@@ -1849,10 +1870,11 @@ var file_raftcron_v1_command_proto_goTypes = []any{
 	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
 	(*Secret)(nil),                // 24: raftcron.v1.Secret
 	(*ScheduleDecision)(nil),      // 25: raftcron.v1.ScheduleDecision
-	(*JobStatus)(nil),             // 26: raftcron.v1.JobStatus
-	(*Attempt)(nil),               // 27: raftcron.v1.Attempt
-	(*ClusterSettings)(nil),       // 28: raftcron.v1.ClusterSettings
-	(*ACLToken)(nil),              // 29: raftcron.v1.ACLToken
+	(*WaitingTick)(nil),           // 26: raftcron.v1.WaitingTick
+	(*JobStatus)(nil),             // 27: raftcron.v1.JobStatus
+	(*Attempt)(nil),               // 28: raftcron.v1.Attempt
+	(*ClusterSettings)(nil),       // 29: raftcron.v1.ClusterSettings
+	(*ACLToken)(nil),              // 30: raftcron.v1.ACLToken
 }
 var file_raftcron_v1_command_proto_depIdxs = []int32{
 	1,  // 0: raftcron.v1.Command.batch:type_name -> raftcron.v1.Batch
@@ -1884,23 +1906,24 @@ var file_raftcron_v1_command_proto_depIdxs = []int32{
 	25, // 26: raftcron.v1.UpdateCronJobStatus.decisions:type_name -> raftcron.v1.ScheduleDecision
 	23, // 27: raftcron.v1.UpdateCronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
 	23, // 28: raftcron.v1.UpdateCronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
-	26, // 29: raftcron.v1.PutJobStatus.status:type_name -> raftcron.v1.JobStatus
-	27, // 30: raftcron.v1.CreateAttempts.attempts:type_name -> raftcron.v1.Attempt
-	23, // 31: raftcron.v1.AssignAttempt.now:type_name -> google.protobuf.Timestamp
-	23, // 32: raftcron.v1.ReportAttempt.start_time:type_name -> google.protobuf.Timestamp
-	23, // 33: raftcron.v1.ReportAttempt.finish_time:type_name -> google.protobuf.Timestamp
-	23, // 34: raftcron.v1.MarkAttemptLost.now:type_name -> google.protobuf.Timestamp
-	23, // 35: raftcron.v1.RequestKill.now:type_name -> google.protobuf.Timestamp
-	25, // 36: raftcron.v1.CommandResult.decisions:type_name -> raftcron.v1.ScheduleDecision
-	28, // 37: raftcron.v1.SetClusterSettings.settings:type_name -> raftcron.v1.ClusterSettings
-	23, // 38: raftcron.v1.SetClusterSettings.now:type_name -> google.protobuf.Timestamp
-	29, // 39: raftcron.v1.ACLBootstrap.token:type_name -> raftcron.v1.ACLToken
-	29, // 40: raftcron.v1.ACLTokenUpsert.token:type_name -> raftcron.v1.ACLToken
-	41, // [41:41] is the sub-list for method output_type
-	41, // [41:41] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	26, // 29: raftcron.v1.UpdateCronJobStatus.waiting:type_name -> raftcron.v1.WaitingTick
+	27, // 30: raftcron.v1.PutJobStatus.status:type_name -> raftcron.v1.JobStatus
+	28, // 31: raftcron.v1.CreateAttempts.attempts:type_name -> raftcron.v1.Attempt
+	23, // 32: raftcron.v1.AssignAttempt.now:type_name -> google.protobuf.Timestamp
+	23, // 33: raftcron.v1.ReportAttempt.start_time:type_name -> google.protobuf.Timestamp
+	23, // 34: raftcron.v1.ReportAttempt.finish_time:type_name -> google.protobuf.Timestamp
+	23, // 35: raftcron.v1.MarkAttemptLost.now:type_name -> google.protobuf.Timestamp
+	23, // 36: raftcron.v1.RequestKill.now:type_name -> google.protobuf.Timestamp
+	25, // 37: raftcron.v1.CommandResult.decisions:type_name -> raftcron.v1.ScheduleDecision
+	29, // 38: raftcron.v1.SetClusterSettings.settings:type_name -> raftcron.v1.ClusterSettings
+	23, // 39: raftcron.v1.SetClusterSettings.now:type_name -> google.protobuf.Timestamp
+	30, // 40: raftcron.v1.ACLBootstrap.token:type_name -> raftcron.v1.ACLToken
+	30, // 41: raftcron.v1.ACLTokenUpsert.token:type_name -> raftcron.v1.ACLToken
+	42, // [42:42] is the sub-list for method output_type
+	42, // [42:42] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_command_proto_init() }

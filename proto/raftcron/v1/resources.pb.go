@@ -290,7 +290,11 @@ type CronJobSpec struct {
 	// Latest (default, as Kubernetes) | All | None
 	CatchUp string `protobuf:"bytes,9,opt,name=catch_up,json=catchUp,proto3" json:"catch_up,omitempty"`
 	// raftcron: at most this many Jobs for one catch-up with catchUp All (default 100).
-	CatchUpLimit  *int32 `protobuf:"varint,10,opt,name=catch_up_limit,json=catchUpLimit,proto3,oneof" json:"catch_up_limit,omitempty"`
+	CatchUpLimit *int32 `protobuf:"varint,10,opt,name=catch_up_limit,json=catchUpLimit,proto3,oneof" json:"catch_up_limit,omitempty"`
+	// raftcron: CronJobs (same namespace) whose run for the same window must
+	// have succeeded before a tick of this one runs (docs/pipelines.md). Also
+	// read from the annotation raftcron.io/depends-on.
+	DependsOn     []*CronJobDependency `protobuf:"bytes,11,rep,name=depends_on,json=dependsOn,proto3" json:"depends_on,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -395,6 +399,69 @@ func (x *CronJobSpec) GetCatchUpLimit() int32 {
 	return 0
 }
 
+func (x *CronJobSpec) GetDependsOn() []*CronJobDependency {
+	if x != nil {
+		return x.DependsOn
+	}
+	return nil
+}
+
+// One upstream of a CronJob (spec.dependsOn).
+type CronJobDependency struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The upstream CronJob's name, in the same namespace.
+	CronJob string `protobuf:"bytes,1,opt,name=cron_job,json=cronJob,proto3" json:"cron_job,omitempty"`
+	// How long after its scheduled time a tick waits for this upstream, as a
+	// Go duration ("2h", "90m"). Empty: until the CronJob's next tick.
+	Within        string `protobuf:"bytes,2,opt,name=within,proto3" json:"within,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CronJobDependency) Reset() {
+	*x = CronJobDependency{}
+	mi := &file_raftcron_v1_resources_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CronJobDependency) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CronJobDependency) ProtoMessage() {}
+
+func (x *CronJobDependency) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_resources_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CronJobDependency.ProtoReflect.Descriptor instead.
+func (*CronJobDependency) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *CronJobDependency) GetCronJob() string {
+	if x != nil {
+		return x.CronJob
+	}
+	return ""
+}
+
+func (x *CronJobDependency) GetWithin() string {
+	if x != nil {
+		return x.Within
+	}
+	return ""
+}
+
 type CronJobStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Derived when read: the Jobs of this CronJob that have not finished.
@@ -402,14 +469,17 @@ type CronJobStatus struct {
 	LastScheduleTime   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=last_schedule_time,json=lastScheduleTime,proto3" json:"last_schedule_time,omitempty"`
 	LastSuccessfulTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_successful_time,json=lastSuccessfulTime,proto3" json:"last_successful_time,omitempty"`
 	// The most recent scheduling decisions, oldest first (bounded).
-	Decisions     []*ScheduleDecision `protobuf:"bytes,4,rep,name=decisions,proto3" json:"decisions,omitempty"`
+	Decisions []*ScheduleDecision `protobuf:"bytes,4,rep,name=decisions,proto3" json:"decisions,omitempty"`
+	// raftcron: ticks waiting for their upstreams (spec.dependsOn), oldest
+	// first (bounded). Each ends as an invoke or a skip decision.
+	Waiting       []*WaitingTick `protobuf:"bytes,5,rep,name=waiting,proto3" json:"waiting,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CronJobStatus) Reset() {
 	*x = CronJobStatus{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[4]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -421,7 +491,7 @@ func (x *CronJobStatus) String() string {
 func (*CronJobStatus) ProtoMessage() {}
 
 func (x *CronJobStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[4]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -434,7 +504,7 @@ func (x *CronJobStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CronJobStatus.ProtoReflect.Descriptor instead.
 func (*CronJobStatus) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{4}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CronJobStatus) GetActive() []*ObjectReference {
@@ -465,6 +535,203 @@ func (x *CronJobStatus) GetDecisions() []*ScheduleDecision {
 	return nil
 }
 
+func (x *CronJobStatus) GetWaiting() []*WaitingTick {
+	if x != nil {
+		return x.Waiting
+	}
+	return nil
+}
+
+// A tick of a CronJob with dependsOn that waits for its upstreams. It is
+// replicated: a new leader resolves it, neither losing nor running it twice.
+type WaitingTick struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ScheduledTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=scheduled_time,json=scheduledTime,proto3" json:"scheduled_time,omitempty"`
+	// When it began waiting.
+	Since *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=since,proto3" json:"since,omitempty"`
+	// The Job it creates once its upstreams succeeded.
+	Job string `protobuf:"bytes,3,opt,name=job,proto3" json:"job,omitempty"`
+	// The invoke reason it runs with: Scheduled | CatchUp | Manual.
+	Reason  string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	Message string `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	// Each upstream, as last looked at.
+	Upstreams     []*UpstreamState `protobuf:"bytes,6,rep,name=upstreams,proto3" json:"upstreams,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WaitingTick) Reset() {
+	*x = WaitingTick{}
+	mi := &file_raftcron_v1_resources_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WaitingTick) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WaitingTick) ProtoMessage() {}
+
+func (x *WaitingTick) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_resources_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WaitingTick.ProtoReflect.Descriptor instead.
+func (*WaitingTick) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *WaitingTick) GetScheduledTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ScheduledTime
+	}
+	return nil
+}
+
+func (x *WaitingTick) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+func (x *WaitingTick) GetJob() string {
+	if x != nil {
+		return x.Job
+	}
+	return ""
+}
+
+func (x *WaitingTick) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *WaitingTick) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *WaitingTick) GetUpstreams() []*UpstreamState {
+	if x != nil {
+		return x.Upstreams
+	}
+	return nil
+}
+
+// What one upstream was, for one waiting tick or decision.
+type UpstreamState struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	CronJob string                 `protobuf:"bytes,1,opt,name=cron_job,json=cronJob,proto3" json:"cron_job,omitempty"`
+	// The upstream's tick the window asks for (its latest tick at or before the
+	// downstream's); unset for a run made by trigger --with-upstreams.
+	ScheduledTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=scheduled_time,json=scheduledTime,proto3" json:"scheduled_time,omitempty"`
+	// The Job that decides: the tick's Job, a manual re-run, or the Job made by
+	// trigger --with-upstreams.
+	Job string `protobuf:"bytes,3,opt,name=job,proto3" json:"job,omitempty"`
+	// Waiting | Succeeded | Failed
+	State   string `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
+	Message string `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	// The tick stops waiting for this upstream at this time.
+	Deadline *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	// When the deciding Job finished.
+	FinishedTime  *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=finished_time,json=finishedTime,proto3" json:"finished_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpstreamState) Reset() {
+	*x = UpstreamState{}
+	mi := &file_raftcron_v1_resources_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpstreamState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpstreamState) ProtoMessage() {}
+
+func (x *UpstreamState) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_resources_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpstreamState.ProtoReflect.Descriptor instead.
+func (*UpstreamState) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *UpstreamState) GetCronJob() string {
+	if x != nil {
+		return x.CronJob
+	}
+	return ""
+}
+
+func (x *UpstreamState) GetScheduledTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ScheduledTime
+	}
+	return nil
+}
+
+func (x *UpstreamState) GetJob() string {
+	if x != nil {
+		return x.Job
+	}
+	return ""
+}
+
+func (x *UpstreamState) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *UpstreamState) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *UpstreamState) GetDeadline() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Deadline
+	}
+	return nil
+}
+
+func (x *UpstreamState) GetFinishedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishedTime
+	}
+	return nil
+}
+
 // One scheduling decision: a tick was invoked (a Job was created) or skipped.
 type ScheduleDecision struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -472,6 +739,7 @@ type ScheduleDecision struct {
 	// invoke | skip
 	Decision string `protobuf:"bytes,2,opt,name=decision,proto3" json:"decision,omitempty"`
 	// invoke: Scheduled | CatchUp | Manual; skip: ConcurrencyPolicy | MissedDeadline | Suspended | CatchUpPolicy | Error
+	// | UpstreamFailed | UpstreamNotReady
 	Reason  string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	Message string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
 	// The Job created (invoke) or the Job that blocked the tick (skip under Forbid).
@@ -484,13 +752,17 @@ type ScheduleDecision struct {
 	// (more than the scheduler's MaxTicksExamined); every tick in it was skipped.
 	Count              int32                  `protobuf:"varint,7,opt,name=count,proto3" json:"count,omitempty"`
 	FirstScheduledTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=first_scheduled_time,json=firstScheduledTime,proto3" json:"first_scheduled_time,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// raftcron: a tick that waited for its upstreams (spec.dependsOn): since
+	// when, and what each upstream was when it was decided.
+	WaitingSince  *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=waiting_since,json=waitingSince,proto3" json:"waiting_since,omitempty"`
+	Upstreams     []*UpstreamState       `protobuf:"bytes,10,rep,name=upstreams,proto3" json:"upstreams,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ScheduleDecision) Reset() {
 	*x = ScheduleDecision{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[5]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -502,7 +774,7 @@ func (x *ScheduleDecision) String() string {
 func (*ScheduleDecision) ProtoMessage() {}
 
 func (x *ScheduleDecision) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[5]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -515,7 +787,7 @@ func (x *ScheduleDecision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScheduleDecision.ProtoReflect.Descriptor instead.
 func (*ScheduleDecision) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{5}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ScheduleDecision) GetScheduledTime() *timestamppb.Timestamp {
@@ -574,6 +846,20 @@ func (x *ScheduleDecision) GetFirstScheduledTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ScheduleDecision) GetWaitingSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WaitingSince
+	}
+	return nil
+}
+
+func (x *ScheduleDecision) GetUpstreams() []*UpstreamState {
+	if x != nil {
+		return x.Upstreams
+	}
+	return nil
+}
+
 type Job struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ApiVersion    string                 `protobuf:"bytes,1,opt,name=api_version,json=apiVersion,proto3" json:"api_version,omitempty"`
@@ -587,7 +873,7 @@ type Job struct {
 
 func (x *Job) Reset() {
 	*x = Job{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[6]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -599,7 +885,7 @@ func (x *Job) String() string {
 func (*Job) ProtoMessage() {}
 
 func (x *Job) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[6]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -612,7 +898,7 @@ func (x *Job) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Job.ProtoReflect.Descriptor instead.
 func (*Job) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{6}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Job) GetApiVersion() string {
@@ -660,7 +946,7 @@ type JobTemplateSpec struct {
 
 func (x *JobTemplateSpec) Reset() {
 	*x = JobTemplateSpec{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[7]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -672,7 +958,7 @@ func (x *JobTemplateSpec) String() string {
 func (*JobTemplateSpec) ProtoMessage() {}
 
 func (x *JobTemplateSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[7]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -685,7 +971,7 @@ func (x *JobTemplateSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobTemplateSpec.ProtoReflect.Descriptor instead.
 func (*JobTemplateSpec) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{7}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *JobTemplateSpec) GetMetadata() *ObjectMeta {
@@ -720,7 +1006,7 @@ type JobSpec struct {
 
 func (x *JobSpec) Reset() {
 	*x = JobSpec{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[8]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -732,7 +1018,7 @@ func (x *JobSpec) String() string {
 func (*JobSpec) ProtoMessage() {}
 
 func (x *JobSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[8]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -745,7 +1031,7 @@ func (x *JobSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobSpec.ProtoReflect.Descriptor instead.
 func (*JobSpec) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{8}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *JobSpec) GetParallelism() int32 {
@@ -820,7 +1106,7 @@ type PodFailurePolicy struct {
 
 func (x *PodFailurePolicy) Reset() {
 	*x = PodFailurePolicy{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[9]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -832,7 +1118,7 @@ func (x *PodFailurePolicy) String() string {
 func (*PodFailurePolicy) ProtoMessage() {}
 
 func (x *PodFailurePolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[9]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -845,7 +1131,7 @@ func (x *PodFailurePolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PodFailurePolicy.ProtoReflect.Descriptor instead.
 func (*PodFailurePolicy) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{9}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PodFailurePolicy) GetRules() []*PodFailurePolicyRule {
@@ -867,7 +1153,7 @@ type PodFailurePolicyRule struct {
 
 func (x *PodFailurePolicyRule) Reset() {
 	*x = PodFailurePolicyRule{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[10]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -879,7 +1165,7 @@ func (x *PodFailurePolicyRule) String() string {
 func (*PodFailurePolicyRule) ProtoMessage() {}
 
 func (x *PodFailurePolicyRule) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[10]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -892,7 +1178,7 @@ func (x *PodFailurePolicyRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PodFailurePolicyRule.ProtoReflect.Descriptor instead.
 func (*PodFailurePolicyRule) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{10}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PodFailurePolicyRule) GetAction() string {
@@ -928,7 +1214,7 @@ type PodFailurePolicyOnExitCodesRequirement struct {
 
 func (x *PodFailurePolicyOnExitCodesRequirement) Reset() {
 	*x = PodFailurePolicyOnExitCodesRequirement{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[11]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -940,7 +1226,7 @@ func (x *PodFailurePolicyOnExitCodesRequirement) String() string {
 func (*PodFailurePolicyOnExitCodesRequirement) ProtoMessage() {}
 
 func (x *PodFailurePolicyOnExitCodesRequirement) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[11]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -953,7 +1239,7 @@ func (x *PodFailurePolicyOnExitCodesRequirement) ProtoReflect() protoreflect.Mes
 
 // Deprecated: Use PodFailurePolicyOnExitCodesRequirement.ProtoReflect.Descriptor instead.
 func (*PodFailurePolicyOnExitCodesRequirement) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{11}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *PodFailurePolicyOnExitCodesRequirement) GetContainerName() string {
@@ -988,7 +1274,7 @@ type PodFailurePolicyOnPodConditionsPattern struct {
 
 func (x *PodFailurePolicyOnPodConditionsPattern) Reset() {
 	*x = PodFailurePolicyOnPodConditionsPattern{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[12]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1000,7 +1286,7 @@ func (x *PodFailurePolicyOnPodConditionsPattern) String() string {
 func (*PodFailurePolicyOnPodConditionsPattern) ProtoMessage() {}
 
 func (x *PodFailurePolicyOnPodConditionsPattern) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[12]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1013,7 +1299,7 @@ func (x *PodFailurePolicyOnPodConditionsPattern) ProtoReflect() protoreflect.Mes
 
 // Deprecated: Use PodFailurePolicyOnPodConditionsPattern.ProtoReflect.Descriptor instead.
 func (*PodFailurePolicyOnPodConditionsPattern) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{12}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *PodFailurePolicyOnPodConditionsPattern) GetType() string {
@@ -1040,7 +1326,7 @@ type PodTemplateSpec struct {
 
 func (x *PodTemplateSpec) Reset() {
 	*x = PodTemplateSpec{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[13]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1052,7 +1338,7 @@ func (x *PodTemplateSpec) String() string {
 func (*PodTemplateSpec) ProtoMessage() {}
 
 func (x *PodTemplateSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[13]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1065,7 +1351,7 @@ func (x *PodTemplateSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PodTemplateSpec.ProtoReflect.Descriptor instead.
 func (*PodTemplateSpec) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{13}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *PodTemplateSpec) GetMetadata() *ObjectMeta {
@@ -1100,7 +1386,7 @@ type PodSpec struct {
 
 func (x *PodSpec) Reset() {
 	*x = PodSpec{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[14]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1112,7 +1398,7 @@ func (x *PodSpec) String() string {
 func (*PodSpec) ProtoMessage() {}
 
 func (x *PodSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[14]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1125,7 +1411,7 @@ func (x *PodSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PodSpec.ProtoReflect.Descriptor instead.
 func (*PodSpec) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{14}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PodSpec) GetContainers() []*Container {
@@ -1187,7 +1473,7 @@ type Volume struct {
 
 func (x *Volume) Reset() {
 	*x = Volume{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[15]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1199,7 +1485,7 @@ func (x *Volume) String() string {
 func (*Volume) ProtoMessage() {}
 
 func (x *Volume) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[15]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1212,7 +1498,7 @@ func (x *Volume) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Volume.ProtoReflect.Descriptor instead.
 func (*Volume) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{15}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Volume) GetName() string {
@@ -1239,7 +1525,7 @@ type HostPathVolumeSource struct {
 
 func (x *HostPathVolumeSource) Reset() {
 	*x = HostPathVolumeSource{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[16]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1251,7 +1537,7 @@ func (x *HostPathVolumeSource) String() string {
 func (*HostPathVolumeSource) ProtoMessage() {}
 
 func (x *HostPathVolumeSource) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[16]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1264,7 +1550,7 @@ func (x *HostPathVolumeSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostPathVolumeSource.ProtoReflect.Descriptor instead.
 func (*HostPathVolumeSource) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{16}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *HostPathVolumeSource) GetPath() string {
@@ -1300,7 +1586,7 @@ type Container struct {
 
 func (x *Container) Reset() {
 	*x = Container{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[17]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1312,7 +1598,7 @@ func (x *Container) String() string {
 func (*Container) ProtoMessage() {}
 
 func (x *Container) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[17]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1325,7 +1611,7 @@ func (x *Container) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Container.ProtoReflect.Descriptor instead.
 func (*Container) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{17}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Container) GetName() string {
@@ -1411,7 +1697,7 @@ type EnvVar struct {
 
 func (x *EnvVar) Reset() {
 	*x = EnvVar{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[18]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1423,7 +1709,7 @@ func (x *EnvVar) String() string {
 func (*EnvVar) ProtoMessage() {}
 
 func (x *EnvVar) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[18]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1436,7 +1722,7 @@ func (x *EnvVar) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnvVar.ProtoReflect.Descriptor instead.
 func (*EnvVar) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{18}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *EnvVar) GetName() string {
@@ -1469,7 +1755,7 @@ type EnvVarSource struct {
 
 func (x *EnvVarSource) Reset() {
 	*x = EnvVarSource{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[19]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1481,7 +1767,7 @@ func (x *EnvVarSource) String() string {
 func (*EnvVarSource) ProtoMessage() {}
 
 func (x *EnvVarSource) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[19]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1494,7 +1780,7 @@ func (x *EnvVarSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnvVarSource.ProtoReflect.Descriptor instead.
 func (*EnvVarSource) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{19}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *EnvVarSource) GetSecretKeyRef() *SecretKeySelector {
@@ -1519,7 +1805,7 @@ type SecretKeySelector struct {
 
 func (x *SecretKeySelector) Reset() {
 	*x = SecretKeySelector{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[20]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1531,7 +1817,7 @@ func (x *SecretKeySelector) String() string {
 func (*SecretKeySelector) ProtoMessage() {}
 
 func (x *SecretKeySelector) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[20]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1544,7 +1830,7 @@ func (x *SecretKeySelector) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SecretKeySelector.ProtoReflect.Descriptor instead.
 func (*SecretKeySelector) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{20}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SecretKeySelector) GetName() string {
@@ -1579,7 +1865,7 @@ type ResourceRequirements struct {
 
 func (x *ResourceRequirements) Reset() {
 	*x = ResourceRequirements{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[21]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1591,7 +1877,7 @@ func (x *ResourceRequirements) String() string {
 func (*ResourceRequirements) ProtoMessage() {}
 
 func (x *ResourceRequirements) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[21]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1604,7 +1890,7 @@ func (x *ResourceRequirements) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceRequirements.ProtoReflect.Descriptor instead.
 func (*ResourceRequirements) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{21}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ResourceRequirements) GetLimits() map[string]string {
@@ -1632,7 +1918,7 @@ type VolumeMount struct {
 
 func (x *VolumeMount) Reset() {
 	*x = VolumeMount{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[22]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1644,7 +1930,7 @@ func (x *VolumeMount) String() string {
 func (*VolumeMount) ProtoMessage() {}
 
 func (x *VolumeMount) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[22]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1657,7 +1943,7 @@ func (x *VolumeMount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VolumeMount.ProtoReflect.Descriptor instead.
 func (*VolumeMount) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{22}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *VolumeMount) GetName() string {
@@ -1699,7 +1985,7 @@ type SecurityContext struct {
 
 func (x *SecurityContext) Reset() {
 	*x = SecurityContext{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[23]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1711,7 +1997,7 @@ func (x *SecurityContext) String() string {
 func (*SecurityContext) ProtoMessage() {}
 
 func (x *SecurityContext) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[23]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1724,7 +2010,7 @@ func (x *SecurityContext) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SecurityContext.ProtoReflect.Descriptor instead.
 func (*SecurityContext) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{23}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SecurityContext) GetPrivileged() bool {
@@ -1786,7 +2072,7 @@ type Capabilities struct {
 
 func (x *Capabilities) Reset() {
 	*x = Capabilities{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[24]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1798,7 +2084,7 @@ func (x *Capabilities) String() string {
 func (*Capabilities) ProtoMessage() {}
 
 func (x *Capabilities) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[24]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1811,7 +2097,7 @@ func (x *Capabilities) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Capabilities.ProtoReflect.Descriptor instead.
 func (*Capabilities) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{24}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Capabilities) GetAdd() []string {
@@ -1853,7 +2139,7 @@ type JobStatus struct {
 
 func (x *JobStatus) Reset() {
 	*x = JobStatus{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[25]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1865,7 +2151,7 @@ func (x *JobStatus) String() string {
 func (*JobStatus) ProtoMessage() {}
 
 func (x *JobStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[25]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1878,7 +2164,7 @@ func (x *JobStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobStatus.ProtoReflect.Descriptor instead.
 func (*JobStatus) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{25}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *JobStatus) GetConditions() []*JobCondition {
@@ -2001,7 +2287,7 @@ type JobResult struct {
 
 func (x *JobResult) Reset() {
 	*x = JobResult{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[26]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2013,7 +2299,7 @@ func (x *JobResult) String() string {
 func (*JobResult) ProtoMessage() {}
 
 func (x *JobResult) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[26]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2026,7 +2312,7 @@ func (x *JobResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobResult.ProtoReflect.Descriptor instead.
 func (*JobResult) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{26}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *JobResult) GetCondition() string {
@@ -2142,7 +2428,7 @@ type JobCondition struct {
 
 func (x *JobCondition) Reset() {
 	*x = JobCondition{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[27]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2154,7 +2440,7 @@ func (x *JobCondition) String() string {
 func (*JobCondition) ProtoMessage() {}
 
 func (x *JobCondition) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[27]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2167,7 +2453,7 @@ func (x *JobCondition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobCondition.ProtoReflect.Descriptor instead.
 func (*JobCondition) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{27}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *JobCondition) GetType() string {
@@ -2223,7 +2509,7 @@ type Secret struct {
 
 func (x *Secret) Reset() {
 	*x = Secret{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[28]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2235,7 +2521,7 @@ func (x *Secret) String() string {
 func (*Secret) ProtoMessage() {}
 
 func (x *Secret) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[28]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2248,7 +2534,7 @@ func (x *Secret) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Secret.ProtoReflect.Descriptor instead.
 func (*Secret) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{28}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Secret) GetApiVersion() string {
@@ -2339,7 +2625,7 @@ type Attempt struct {
 
 func (x *Attempt) Reset() {
 	*x = Attempt{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[29]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2351,7 +2637,7 @@ func (x *Attempt) String() string {
 func (*Attempt) ProtoMessage() {}
 
 func (x *Attempt) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[29]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2364,7 +2650,7 @@ func (x *Attempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attempt.ProtoReflect.Descriptor instead.
 func (*Attempt) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{29}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Attempt) GetNamespace() string {
@@ -2534,7 +2820,7 @@ type Worker struct {
 
 func (x *Worker) Reset() {
 	*x = Worker{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[30]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2546,7 +2832,7 @@ func (x *Worker) String() string {
 func (*Worker) ProtoMessage() {}
 
 func (x *Worker) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[30]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2559,7 +2845,7 @@ func (x *Worker) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Worker.ProtoReflect.Descriptor instead.
 func (*Worker) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{30}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Worker) GetId() string {
@@ -2660,7 +2946,7 @@ type ClusterSettings struct {
 
 func (x *ClusterSettings) Reset() {
 	*x = ClusterSettings{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[31]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2672,7 +2958,7 @@ func (x *ClusterSettings) String() string {
 func (*ClusterSettings) ProtoMessage() {}
 
 func (x *ClusterSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[31]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2685,7 +2971,7 @@ func (x *ClusterSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterSettings.ProtoReflect.Descriptor instead.
 func (*ClusterSettings) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{31}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ClusterSettings) GetHeartbeatInterval() *durationpb.Duration {
@@ -2759,7 +3045,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_raftcron_v1_resources_proto_msgTypes[32]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2771,7 +3057,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_resources_proto_msgTypes[32]
+	mi := &file_raftcron_v1_resources_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2784,7 +3070,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{32}
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Event) GetIndex() uint64 {
@@ -2898,7 +3184,7 @@ const file_raftcron_v1_resources_proto_rawDesc = "" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x123\n" +
 	"\bmetadata\x18\x03 \x01(\v2\x17.raftcron.v1.ObjectMetaR\bmetadata\x12,\n" +
 	"\x04spec\x18\x04 \x01(\v2\x18.raftcron.v1.CronJobSpecR\x04spec\x122\n" +
-	"\x06status\x18\x05 \x01(\v2\x1a.raftcron.v1.CronJobStatusR\x06status\"\xf4\x04\n" +
+	"\x06status\x18\x05 \x01(\v2\x1a.raftcron.v1.CronJobStatusR\x06status\"\xb3\x05\n" +
 	"\vCronJobSpec\x12\x1a\n" +
 	"\bschedule\x18\x01 \x01(\tR\bschedule\x12 \n" +
 	"\ttime_zone\x18\x02 \x01(\tH\x00R\btimeZone\x88\x01\x01\x12?\n" +
@@ -2910,7 +3196,9 @@ const file_raftcron_v1_resources_proto_rawDesc = "" +
 	"\x19failed_jobs_history_limit\x18\b \x01(\x05H\x04R\x16failedJobsHistoryLimit\x88\x01\x01\x12\x19\n" +
 	"\bcatch_up\x18\t \x01(\tR\acatchUp\x12)\n" +
 	"\x0ecatch_up_limit\x18\n" +
-	" \x01(\x05H\x05R\fcatchUpLimit\x88\x01\x01B\f\n" +
+	" \x01(\x05H\x05R\fcatchUpLimit\x88\x01\x01\x12=\n" +
+	"\n" +
+	"depends_on\x18\v \x03(\v2\x1e.raftcron.v1.CronJobDependencyR\tdependsOnB\f\n" +
 	"\n" +
 	"_time_zoneB\x1c\n" +
 	"\x1a_starting_deadline_secondsB\n" +
@@ -2918,12 +3206,31 @@ const file_raftcron_v1_resources_proto_rawDesc = "" +
 	"\b_suspendB \n" +
 	"\x1e_successful_jobs_history_limitB\x1c\n" +
 	"\x1a_failed_jobs_history_limitB\x11\n" +
-	"\x0f_catch_up_limit\"\x9a\x02\n" +
+	"\x0f_catch_up_limit\"F\n" +
+	"\x11CronJobDependency\x12\x19\n" +
+	"\bcron_job\x18\x01 \x01(\tR\acronJob\x12\x16\n" +
+	"\x06within\x18\x02 \x01(\tR\x06within\"\xce\x02\n" +
 	"\rCronJobStatus\x124\n" +
 	"\x06active\x18\x01 \x03(\v2\x1c.raftcron.v1.ObjectReferenceR\x06active\x12H\n" +
 	"\x12last_schedule_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x10lastScheduleTime\x12L\n" +
 	"\x14last_successful_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x12lastSuccessfulTime\x12;\n" +
-	"\tdecisions\x18\x04 \x03(\v2\x1d.raftcron.v1.ScheduleDecisionR\tdecisions\"\xd8\x02\n" +
+	"\tdecisions\x18\x04 \x03(\v2\x1d.raftcron.v1.ScheduleDecisionR\tdecisions\x122\n" +
+	"\awaiting\x18\x05 \x03(\v2\x18.raftcron.v1.WaitingTickR\awaiting\"\x80\x02\n" +
+	"\vWaitingTick\x12A\n" +
+	"\x0escheduled_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\rscheduledTime\x120\n" +
+	"\x05since\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x10\n" +
+	"\x03job\x18\x03 \x01(\tR\x03job\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x18\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\x128\n" +
+	"\tupstreams\x18\x06 \x03(\v2\x1a.raftcron.v1.UpstreamStateR\tupstreams\"\xa8\x02\n" +
+	"\rUpstreamState\x12\x19\n" +
+	"\bcron_job\x18\x01 \x01(\tR\acronJob\x12A\n" +
+	"\x0escheduled_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\rscheduledTime\x12\x10\n" +
+	"\x03job\x18\x03 \x01(\tR\x03job\x12\x14\n" +
+	"\x05state\x18\x04 \x01(\tR\x05state\x12\x18\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\x126\n" +
+	"\bdeadline\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12?\n" +
+	"\rfinished_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\ffinishedTime\"\xd3\x03\n" +
 	"\x10ScheduleDecision\x12A\n" +
 	"\x0escheduled_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\rscheduledTime\x12\x1a\n" +
 	"\bdecision\x18\x02 \x01(\tR\bdecision\x12\x16\n" +
@@ -2932,7 +3239,10 @@ const file_raftcron_v1_resources_proto_rawDesc = "" +
 	"\x03job\x18\x05 \x01(\tR\x03job\x12=\n" +
 	"\fdecided_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vdecidedTime\x12\x14\n" +
 	"\x05count\x18\a \x01(\x05R\x05count\x12L\n" +
-	"\x14first_scheduled_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x12firstScheduledTime\"\xc9\x01\n" +
+	"\x14first_scheduled_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x12firstScheduledTime\x12?\n" +
+	"\rwaiting_since\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\fwaitingSince\x128\n" +
+	"\tupstreams\x18\n" +
+	" \x03(\v2\x1a.raftcron.v1.UpstreamStateR\tupstreams\"\xc9\x01\n" +
 	"\x03Job\x12\x1f\n" +
 	"\vapi_version\x18\x01 \x01(\tR\n" +
 	"apiVersion\x12\x12\n" +
@@ -3193,124 +3503,137 @@ func file_raftcron_v1_resources_proto_rawDescGZIP() []byte {
 	return file_raftcron_v1_resources_proto_rawDescData
 }
 
-var file_raftcron_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_raftcron_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_raftcron_v1_resources_proto_goTypes = []any{
 	(*ObjectMeta)(nil),                             // 0: raftcron.v1.ObjectMeta
 	(*ObjectReference)(nil),                        // 1: raftcron.v1.ObjectReference
 	(*CronJob)(nil),                                // 2: raftcron.v1.CronJob
 	(*CronJobSpec)(nil),                            // 3: raftcron.v1.CronJobSpec
-	(*CronJobStatus)(nil),                          // 4: raftcron.v1.CronJobStatus
-	(*ScheduleDecision)(nil),                       // 5: raftcron.v1.ScheduleDecision
-	(*Job)(nil),                                    // 6: raftcron.v1.Job
-	(*JobTemplateSpec)(nil),                        // 7: raftcron.v1.JobTemplateSpec
-	(*JobSpec)(nil),                                // 8: raftcron.v1.JobSpec
-	(*PodFailurePolicy)(nil),                       // 9: raftcron.v1.PodFailurePolicy
-	(*PodFailurePolicyRule)(nil),                   // 10: raftcron.v1.PodFailurePolicyRule
-	(*PodFailurePolicyOnExitCodesRequirement)(nil), // 11: raftcron.v1.PodFailurePolicyOnExitCodesRequirement
-	(*PodFailurePolicyOnPodConditionsPattern)(nil), // 12: raftcron.v1.PodFailurePolicyOnPodConditionsPattern
-	(*PodTemplateSpec)(nil),                        // 13: raftcron.v1.PodTemplateSpec
-	(*PodSpec)(nil),                                // 14: raftcron.v1.PodSpec
-	(*Volume)(nil),                                 // 15: raftcron.v1.Volume
-	(*HostPathVolumeSource)(nil),                   // 16: raftcron.v1.HostPathVolumeSource
-	(*Container)(nil),                              // 17: raftcron.v1.Container
-	(*EnvVar)(nil),                                 // 18: raftcron.v1.EnvVar
-	(*EnvVarSource)(nil),                           // 19: raftcron.v1.EnvVarSource
-	(*SecretKeySelector)(nil),                      // 20: raftcron.v1.SecretKeySelector
-	(*ResourceRequirements)(nil),                   // 21: raftcron.v1.ResourceRequirements
-	(*VolumeMount)(nil),                            // 22: raftcron.v1.VolumeMount
-	(*SecurityContext)(nil),                        // 23: raftcron.v1.SecurityContext
-	(*Capabilities)(nil),                           // 24: raftcron.v1.Capabilities
-	(*JobStatus)(nil),                              // 25: raftcron.v1.JobStatus
-	(*JobResult)(nil),                              // 26: raftcron.v1.JobResult
-	(*JobCondition)(nil),                           // 27: raftcron.v1.JobCondition
-	(*Secret)(nil),                                 // 28: raftcron.v1.Secret
-	(*Attempt)(nil),                                // 29: raftcron.v1.Attempt
-	(*Worker)(nil),                                 // 30: raftcron.v1.Worker
-	(*ClusterSettings)(nil),                        // 31: raftcron.v1.ClusterSettings
-	(*Event)(nil),                                  // 32: raftcron.v1.Event
-	nil,                                            // 33: raftcron.v1.ObjectMeta.LabelsEntry
-	nil,                                            // 34: raftcron.v1.ObjectMeta.AnnotationsEntry
-	nil,                                            // 35: raftcron.v1.PodSpec.NodeSelectorEntry
-	nil,                                            // 36: raftcron.v1.ResourceRequirements.LimitsEntry
-	nil,                                            // 37: raftcron.v1.ResourceRequirements.RequestsEntry
-	nil,                                            // 38: raftcron.v1.Secret.DataEntry
-	nil,                                            // 39: raftcron.v1.Secret.StringDataEntry
-	nil,                                            // 40: raftcron.v1.Worker.LabelsEntry
-	(*timestamppb.Timestamp)(nil),                  // 41: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),                    // 42: google.protobuf.Duration
+	(*CronJobDependency)(nil),                      // 4: raftcron.v1.CronJobDependency
+	(*CronJobStatus)(nil),                          // 5: raftcron.v1.CronJobStatus
+	(*WaitingTick)(nil),                            // 6: raftcron.v1.WaitingTick
+	(*UpstreamState)(nil),                          // 7: raftcron.v1.UpstreamState
+	(*ScheduleDecision)(nil),                       // 8: raftcron.v1.ScheduleDecision
+	(*Job)(nil),                                    // 9: raftcron.v1.Job
+	(*JobTemplateSpec)(nil),                        // 10: raftcron.v1.JobTemplateSpec
+	(*JobSpec)(nil),                                // 11: raftcron.v1.JobSpec
+	(*PodFailurePolicy)(nil),                       // 12: raftcron.v1.PodFailurePolicy
+	(*PodFailurePolicyRule)(nil),                   // 13: raftcron.v1.PodFailurePolicyRule
+	(*PodFailurePolicyOnExitCodesRequirement)(nil), // 14: raftcron.v1.PodFailurePolicyOnExitCodesRequirement
+	(*PodFailurePolicyOnPodConditionsPattern)(nil), // 15: raftcron.v1.PodFailurePolicyOnPodConditionsPattern
+	(*PodTemplateSpec)(nil),                        // 16: raftcron.v1.PodTemplateSpec
+	(*PodSpec)(nil),                                // 17: raftcron.v1.PodSpec
+	(*Volume)(nil),                                 // 18: raftcron.v1.Volume
+	(*HostPathVolumeSource)(nil),                   // 19: raftcron.v1.HostPathVolumeSource
+	(*Container)(nil),                              // 20: raftcron.v1.Container
+	(*EnvVar)(nil),                                 // 21: raftcron.v1.EnvVar
+	(*EnvVarSource)(nil),                           // 22: raftcron.v1.EnvVarSource
+	(*SecretKeySelector)(nil),                      // 23: raftcron.v1.SecretKeySelector
+	(*ResourceRequirements)(nil),                   // 24: raftcron.v1.ResourceRequirements
+	(*VolumeMount)(nil),                            // 25: raftcron.v1.VolumeMount
+	(*SecurityContext)(nil),                        // 26: raftcron.v1.SecurityContext
+	(*Capabilities)(nil),                           // 27: raftcron.v1.Capabilities
+	(*JobStatus)(nil),                              // 28: raftcron.v1.JobStatus
+	(*JobResult)(nil),                              // 29: raftcron.v1.JobResult
+	(*JobCondition)(nil),                           // 30: raftcron.v1.JobCondition
+	(*Secret)(nil),                                 // 31: raftcron.v1.Secret
+	(*Attempt)(nil),                                // 32: raftcron.v1.Attempt
+	(*Worker)(nil),                                 // 33: raftcron.v1.Worker
+	(*ClusterSettings)(nil),                        // 34: raftcron.v1.ClusterSettings
+	(*Event)(nil),                                  // 35: raftcron.v1.Event
+	nil,                                            // 36: raftcron.v1.ObjectMeta.LabelsEntry
+	nil,                                            // 37: raftcron.v1.ObjectMeta.AnnotationsEntry
+	nil,                                            // 38: raftcron.v1.PodSpec.NodeSelectorEntry
+	nil,                                            // 39: raftcron.v1.ResourceRequirements.LimitsEntry
+	nil,                                            // 40: raftcron.v1.ResourceRequirements.RequestsEntry
+	nil,                                            // 41: raftcron.v1.Secret.DataEntry
+	nil,                                            // 42: raftcron.v1.Secret.StringDataEntry
+	nil,                                            // 43: raftcron.v1.Worker.LabelsEntry
+	(*timestamppb.Timestamp)(nil),                  // 44: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),                    // 45: google.protobuf.Duration
 }
 var file_raftcron_v1_resources_proto_depIdxs = []int32{
-	33, // 0: raftcron.v1.ObjectMeta.labels:type_name -> raftcron.v1.ObjectMeta.LabelsEntry
-	34, // 1: raftcron.v1.ObjectMeta.annotations:type_name -> raftcron.v1.ObjectMeta.AnnotationsEntry
-	41, // 2: raftcron.v1.ObjectMeta.creation_timestamp:type_name -> google.protobuf.Timestamp
+	36, // 0: raftcron.v1.ObjectMeta.labels:type_name -> raftcron.v1.ObjectMeta.LabelsEntry
+	37, // 1: raftcron.v1.ObjectMeta.annotations:type_name -> raftcron.v1.ObjectMeta.AnnotationsEntry
+	44, // 2: raftcron.v1.ObjectMeta.creation_timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 3: raftcron.v1.CronJob.metadata:type_name -> raftcron.v1.ObjectMeta
 	3,  // 4: raftcron.v1.CronJob.spec:type_name -> raftcron.v1.CronJobSpec
-	4,  // 5: raftcron.v1.CronJob.status:type_name -> raftcron.v1.CronJobStatus
-	7,  // 6: raftcron.v1.CronJobSpec.job_template:type_name -> raftcron.v1.JobTemplateSpec
-	1,  // 7: raftcron.v1.CronJobStatus.active:type_name -> raftcron.v1.ObjectReference
-	41, // 8: raftcron.v1.CronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
-	41, // 9: raftcron.v1.CronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
-	5,  // 10: raftcron.v1.CronJobStatus.decisions:type_name -> raftcron.v1.ScheduleDecision
-	41, // 11: raftcron.v1.ScheduleDecision.scheduled_time:type_name -> google.protobuf.Timestamp
-	41, // 12: raftcron.v1.ScheduleDecision.decided_time:type_name -> google.protobuf.Timestamp
-	41, // 13: raftcron.v1.ScheduleDecision.first_scheduled_time:type_name -> google.protobuf.Timestamp
-	0,  // 14: raftcron.v1.Job.metadata:type_name -> raftcron.v1.ObjectMeta
-	8,  // 15: raftcron.v1.Job.spec:type_name -> raftcron.v1.JobSpec
-	25, // 16: raftcron.v1.Job.status:type_name -> raftcron.v1.JobStatus
-	0,  // 17: raftcron.v1.JobTemplateSpec.metadata:type_name -> raftcron.v1.ObjectMeta
-	8,  // 18: raftcron.v1.JobTemplateSpec.spec:type_name -> raftcron.v1.JobSpec
-	13, // 19: raftcron.v1.JobSpec.template:type_name -> raftcron.v1.PodTemplateSpec
-	9,  // 20: raftcron.v1.JobSpec.pod_failure_policy:type_name -> raftcron.v1.PodFailurePolicy
-	10, // 21: raftcron.v1.PodFailurePolicy.rules:type_name -> raftcron.v1.PodFailurePolicyRule
-	11, // 22: raftcron.v1.PodFailurePolicyRule.on_exit_codes:type_name -> raftcron.v1.PodFailurePolicyOnExitCodesRequirement
-	12, // 23: raftcron.v1.PodFailurePolicyRule.on_pod_conditions:type_name -> raftcron.v1.PodFailurePolicyOnPodConditionsPattern
-	0,  // 24: raftcron.v1.PodTemplateSpec.metadata:type_name -> raftcron.v1.ObjectMeta
-	14, // 25: raftcron.v1.PodTemplateSpec.spec:type_name -> raftcron.v1.PodSpec
-	17, // 26: raftcron.v1.PodSpec.containers:type_name -> raftcron.v1.Container
-	35, // 27: raftcron.v1.PodSpec.node_selector:type_name -> raftcron.v1.PodSpec.NodeSelectorEntry
-	15, // 28: raftcron.v1.PodSpec.volumes:type_name -> raftcron.v1.Volume
-	16, // 29: raftcron.v1.Volume.host_path:type_name -> raftcron.v1.HostPathVolumeSource
-	18, // 30: raftcron.v1.Container.env:type_name -> raftcron.v1.EnvVar
-	21, // 31: raftcron.v1.Container.resources:type_name -> raftcron.v1.ResourceRequirements
-	22, // 32: raftcron.v1.Container.volume_mounts:type_name -> raftcron.v1.VolumeMount
-	23, // 33: raftcron.v1.Container.security_context:type_name -> raftcron.v1.SecurityContext
-	19, // 34: raftcron.v1.EnvVar.value_from:type_name -> raftcron.v1.EnvVarSource
-	20, // 35: raftcron.v1.EnvVarSource.secret_key_ref:type_name -> raftcron.v1.SecretKeySelector
-	36, // 36: raftcron.v1.ResourceRequirements.limits:type_name -> raftcron.v1.ResourceRequirements.LimitsEntry
-	37, // 37: raftcron.v1.ResourceRequirements.requests:type_name -> raftcron.v1.ResourceRequirements.RequestsEntry
-	24, // 38: raftcron.v1.SecurityContext.capabilities:type_name -> raftcron.v1.Capabilities
-	27, // 39: raftcron.v1.JobStatus.conditions:type_name -> raftcron.v1.JobCondition
-	41, // 40: raftcron.v1.JobStatus.start_time:type_name -> google.protobuf.Timestamp
-	41, // 41: raftcron.v1.JobStatus.completion_time:type_name -> google.protobuf.Timestamp
-	41, // 42: raftcron.v1.JobStatus.scheduled_time:type_name -> google.protobuf.Timestamp
-	26, // 43: raftcron.v1.JobStatus.result:type_name -> raftcron.v1.JobResult
-	41, // 44: raftcron.v1.JobResult.attempt_start_time:type_name -> google.protobuf.Timestamp
-	41, // 45: raftcron.v1.JobResult.attempt_finish_time:type_name -> google.protobuf.Timestamp
-	41, // 46: raftcron.v1.JobResult.start_time:type_name -> google.protobuf.Timestamp
-	41, // 47: raftcron.v1.JobResult.finish_time:type_name -> google.protobuf.Timestamp
-	41, // 48: raftcron.v1.JobCondition.last_transition_time:type_name -> google.protobuf.Timestamp
-	0,  // 49: raftcron.v1.Secret.metadata:type_name -> raftcron.v1.ObjectMeta
-	38, // 50: raftcron.v1.Secret.data:type_name -> raftcron.v1.Secret.DataEntry
-	39, // 51: raftcron.v1.Secret.string_data:type_name -> raftcron.v1.Secret.StringDataEntry
-	41, // 52: raftcron.v1.Attempt.created_time:type_name -> google.protobuf.Timestamp
-	41, // 53: raftcron.v1.Attempt.assigned_time:type_name -> google.protobuf.Timestamp
-	41, // 54: raftcron.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
-	41, // 55: raftcron.v1.Attempt.finish_time:type_name -> google.protobuf.Timestamp
-	41, // 56: raftcron.v1.Attempt.not_before:type_name -> google.protobuf.Timestamp
-	40, // 57: raftcron.v1.Worker.labels:type_name -> raftcron.v1.Worker.LabelsEntry
-	41, // 58: raftcron.v1.Worker.last_heartbeat:type_name -> google.protobuf.Timestamp
-	41, // 59: raftcron.v1.Worker.connected_time:type_name -> google.protobuf.Timestamp
-	42, // 60: raftcron.v1.ClusterSettings.heartbeat_interval:type_name -> google.protobuf.Duration
-	42, // 61: raftcron.v1.ClusterSettings.worker_ttl:type_name -> google.protobuf.Duration
-	42, // 62: raftcron.v1.ClusterSettings.lease_ttl:type_name -> google.protobuf.Duration
-	42, // 63: raftcron.v1.ClusterSettings.previous_lease_ttl:type_name -> google.protobuf.Duration
-	41, // 64: raftcron.v1.ClusterSettings.lease_ttl_changed:type_name -> google.protobuf.Timestamp
-	41, // 65: raftcron.v1.Event.time:type_name -> google.protobuf.Timestamp
-	66, // [66:66] is the sub-list for method output_type
-	66, // [66:66] is the sub-list for method input_type
-	66, // [66:66] is the sub-list for extension type_name
-	66, // [66:66] is the sub-list for extension extendee
-	0,  // [0:66] is the sub-list for field type_name
+	5,  // 5: raftcron.v1.CronJob.status:type_name -> raftcron.v1.CronJobStatus
+	10, // 6: raftcron.v1.CronJobSpec.job_template:type_name -> raftcron.v1.JobTemplateSpec
+	4,  // 7: raftcron.v1.CronJobSpec.depends_on:type_name -> raftcron.v1.CronJobDependency
+	1,  // 8: raftcron.v1.CronJobStatus.active:type_name -> raftcron.v1.ObjectReference
+	44, // 9: raftcron.v1.CronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
+	44, // 10: raftcron.v1.CronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
+	8,  // 11: raftcron.v1.CronJobStatus.decisions:type_name -> raftcron.v1.ScheduleDecision
+	6,  // 12: raftcron.v1.CronJobStatus.waiting:type_name -> raftcron.v1.WaitingTick
+	44, // 13: raftcron.v1.WaitingTick.scheduled_time:type_name -> google.protobuf.Timestamp
+	44, // 14: raftcron.v1.WaitingTick.since:type_name -> google.protobuf.Timestamp
+	7,  // 15: raftcron.v1.WaitingTick.upstreams:type_name -> raftcron.v1.UpstreamState
+	44, // 16: raftcron.v1.UpstreamState.scheduled_time:type_name -> google.protobuf.Timestamp
+	44, // 17: raftcron.v1.UpstreamState.deadline:type_name -> google.protobuf.Timestamp
+	44, // 18: raftcron.v1.UpstreamState.finished_time:type_name -> google.protobuf.Timestamp
+	44, // 19: raftcron.v1.ScheduleDecision.scheduled_time:type_name -> google.protobuf.Timestamp
+	44, // 20: raftcron.v1.ScheduleDecision.decided_time:type_name -> google.protobuf.Timestamp
+	44, // 21: raftcron.v1.ScheduleDecision.first_scheduled_time:type_name -> google.protobuf.Timestamp
+	44, // 22: raftcron.v1.ScheduleDecision.waiting_since:type_name -> google.protobuf.Timestamp
+	7,  // 23: raftcron.v1.ScheduleDecision.upstreams:type_name -> raftcron.v1.UpstreamState
+	0,  // 24: raftcron.v1.Job.metadata:type_name -> raftcron.v1.ObjectMeta
+	11, // 25: raftcron.v1.Job.spec:type_name -> raftcron.v1.JobSpec
+	28, // 26: raftcron.v1.Job.status:type_name -> raftcron.v1.JobStatus
+	0,  // 27: raftcron.v1.JobTemplateSpec.metadata:type_name -> raftcron.v1.ObjectMeta
+	11, // 28: raftcron.v1.JobTemplateSpec.spec:type_name -> raftcron.v1.JobSpec
+	16, // 29: raftcron.v1.JobSpec.template:type_name -> raftcron.v1.PodTemplateSpec
+	12, // 30: raftcron.v1.JobSpec.pod_failure_policy:type_name -> raftcron.v1.PodFailurePolicy
+	13, // 31: raftcron.v1.PodFailurePolicy.rules:type_name -> raftcron.v1.PodFailurePolicyRule
+	14, // 32: raftcron.v1.PodFailurePolicyRule.on_exit_codes:type_name -> raftcron.v1.PodFailurePolicyOnExitCodesRequirement
+	15, // 33: raftcron.v1.PodFailurePolicyRule.on_pod_conditions:type_name -> raftcron.v1.PodFailurePolicyOnPodConditionsPattern
+	0,  // 34: raftcron.v1.PodTemplateSpec.metadata:type_name -> raftcron.v1.ObjectMeta
+	17, // 35: raftcron.v1.PodTemplateSpec.spec:type_name -> raftcron.v1.PodSpec
+	20, // 36: raftcron.v1.PodSpec.containers:type_name -> raftcron.v1.Container
+	38, // 37: raftcron.v1.PodSpec.node_selector:type_name -> raftcron.v1.PodSpec.NodeSelectorEntry
+	18, // 38: raftcron.v1.PodSpec.volumes:type_name -> raftcron.v1.Volume
+	19, // 39: raftcron.v1.Volume.host_path:type_name -> raftcron.v1.HostPathVolumeSource
+	21, // 40: raftcron.v1.Container.env:type_name -> raftcron.v1.EnvVar
+	24, // 41: raftcron.v1.Container.resources:type_name -> raftcron.v1.ResourceRequirements
+	25, // 42: raftcron.v1.Container.volume_mounts:type_name -> raftcron.v1.VolumeMount
+	26, // 43: raftcron.v1.Container.security_context:type_name -> raftcron.v1.SecurityContext
+	22, // 44: raftcron.v1.EnvVar.value_from:type_name -> raftcron.v1.EnvVarSource
+	23, // 45: raftcron.v1.EnvVarSource.secret_key_ref:type_name -> raftcron.v1.SecretKeySelector
+	39, // 46: raftcron.v1.ResourceRequirements.limits:type_name -> raftcron.v1.ResourceRequirements.LimitsEntry
+	40, // 47: raftcron.v1.ResourceRequirements.requests:type_name -> raftcron.v1.ResourceRequirements.RequestsEntry
+	27, // 48: raftcron.v1.SecurityContext.capabilities:type_name -> raftcron.v1.Capabilities
+	30, // 49: raftcron.v1.JobStatus.conditions:type_name -> raftcron.v1.JobCondition
+	44, // 50: raftcron.v1.JobStatus.start_time:type_name -> google.protobuf.Timestamp
+	44, // 51: raftcron.v1.JobStatus.completion_time:type_name -> google.protobuf.Timestamp
+	44, // 52: raftcron.v1.JobStatus.scheduled_time:type_name -> google.protobuf.Timestamp
+	29, // 53: raftcron.v1.JobStatus.result:type_name -> raftcron.v1.JobResult
+	44, // 54: raftcron.v1.JobResult.attempt_start_time:type_name -> google.protobuf.Timestamp
+	44, // 55: raftcron.v1.JobResult.attempt_finish_time:type_name -> google.protobuf.Timestamp
+	44, // 56: raftcron.v1.JobResult.start_time:type_name -> google.protobuf.Timestamp
+	44, // 57: raftcron.v1.JobResult.finish_time:type_name -> google.protobuf.Timestamp
+	44, // 58: raftcron.v1.JobCondition.last_transition_time:type_name -> google.protobuf.Timestamp
+	0,  // 59: raftcron.v1.Secret.metadata:type_name -> raftcron.v1.ObjectMeta
+	41, // 60: raftcron.v1.Secret.data:type_name -> raftcron.v1.Secret.DataEntry
+	42, // 61: raftcron.v1.Secret.string_data:type_name -> raftcron.v1.Secret.StringDataEntry
+	44, // 62: raftcron.v1.Attempt.created_time:type_name -> google.protobuf.Timestamp
+	44, // 63: raftcron.v1.Attempt.assigned_time:type_name -> google.protobuf.Timestamp
+	44, // 64: raftcron.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
+	44, // 65: raftcron.v1.Attempt.finish_time:type_name -> google.protobuf.Timestamp
+	44, // 66: raftcron.v1.Attempt.not_before:type_name -> google.protobuf.Timestamp
+	43, // 67: raftcron.v1.Worker.labels:type_name -> raftcron.v1.Worker.LabelsEntry
+	44, // 68: raftcron.v1.Worker.last_heartbeat:type_name -> google.protobuf.Timestamp
+	44, // 69: raftcron.v1.Worker.connected_time:type_name -> google.protobuf.Timestamp
+	45, // 70: raftcron.v1.ClusterSettings.heartbeat_interval:type_name -> google.protobuf.Duration
+	45, // 71: raftcron.v1.ClusterSettings.worker_ttl:type_name -> google.protobuf.Duration
+	45, // 72: raftcron.v1.ClusterSettings.lease_ttl:type_name -> google.protobuf.Duration
+	45, // 73: raftcron.v1.ClusterSettings.previous_lease_ttl:type_name -> google.protobuf.Duration
+	44, // 74: raftcron.v1.ClusterSettings.lease_ttl_changed:type_name -> google.protobuf.Timestamp
+	44, // 75: raftcron.v1.Event.time:type_name -> google.protobuf.Timestamp
+	76, // [76:76] is the sub-list for method output_type
+	76, // [76:76] is the sub-list for method input_type
+	76, // [76:76] is the sub-list for extension type_name
+	76, // [76:76] is the sub-list for extension extendee
+	0,  // [0:76] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_resources_proto_init() }
@@ -3319,19 +3642,19 @@ func file_raftcron_v1_resources_proto_init() {
 		return
 	}
 	file_raftcron_v1_resources_proto_msgTypes[3].OneofWrappers = []any{}
-	file_raftcron_v1_resources_proto_msgTypes[8].OneofWrappers = []any{}
 	file_raftcron_v1_resources_proto_msgTypes[11].OneofWrappers = []any{}
 	file_raftcron_v1_resources_proto_msgTypes[14].OneofWrappers = []any{}
-	file_raftcron_v1_resources_proto_msgTypes[20].OneofWrappers = []any{}
+	file_raftcron_v1_resources_proto_msgTypes[17].OneofWrappers = []any{}
 	file_raftcron_v1_resources_proto_msgTypes[23].OneofWrappers = []any{}
-	file_raftcron_v1_resources_proto_msgTypes[28].OneofWrappers = []any{}
+	file_raftcron_v1_resources_proto_msgTypes[26].OneofWrappers = []any{}
+	file_raftcron_v1_resources_proto_msgTypes[31].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftcron_v1_resources_proto_rawDesc), len(file_raftcron_v1_resources_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   41,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
