@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -17,82 +18,114 @@ func newDeleteCmd() *cobra.Command {
 	var (
 		files          []string
 		ignoreNotFound bool
+		selector       string
+		all            bool
 	)
 	cmd := &cobra.Command{
-		Use:   "delete (cronjob|job) NAME... | delete -f FILE",
+		Use:   "delete (cronjob|job|secret) NAME... | delete TYPE[,TYPE] -l SELECTOR | delete -f FILE",
 		Short: "Delete CronJobs and Jobs",
 		Long: `Delete CronJobs and Jobs, named on the command line or by the manifests that
-created them. Deleting a CronJob deletes its Jobs; deleting a Job stops its
-running attempts.`,
+created them, or all those of a type whose labels match -l (or --all of them).
+Deleting a CronJob deletes its Jobs; deleting a Job stops its running attempts.`,
 		Example: `  raftcron delete cronjob hello
   raftcron delete job/hello-29000000
-  raftcron delete -f hello.yaml`,
+  raftcron delete -f hello.yaml
+  raftcron delete cronjobs,jobs -l team=data
+  raftcron delete jobs --all -n scratch`,
+		ValidArgsFunction: completeObjects(true, false, typeCronJobs, typeJobs, typeSecrets),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			type target struct{ kind, ns, name string }
 			var targets []target
 			ns := namespaceFlag(cmd)
-			switch {
-			case len(files) > 0:
-				if len(args) > 0 {
-					return fmt.Errorf("name objects either with -f or as arguments, not both")
-				}
-				res, err := readManifests(cmd, files, true)
-				if err != nil {
-					return err
-				}
-				for _, r := range res {
-					if cj := r.GetCronJob(); cj != nil {
-						targets = append(targets, target{client.KindCronJob, cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()})
-					} else if j := r.GetJob(); j != nil {
-						targets = append(targets, target{client.KindJob, j.GetMetadata().GetNamespace(), j.GetMetadata().GetName()})
-					} else if sec := r.GetSecret(); sec != nil {
-						targets = append(targets, target{client.KindSecret, sec.GetMetadata().GetNamespace(), sec.GetMetadata().GetName()})
+			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				switch {
+				case selector != "" || all:
+					if len(files) > 0 || len(args) != 1 || strings.Contains(args[0], "/") {
+						return fmt.Errorf("-l and --all name a type, not objects: delete TYPE[,TYPE] -l SELECTOR")
 					}
-				}
-			case len(args) == 0:
-				return fmt.Errorf("name what to delete: delete (cronjob|job) NAME... or delete -f FILE")
-			case strings.Contains(args[0], "/"):
-				for _, a := range args {
-					kind, name, err := splitTypeNameOf([]string{a}, "", true)
+					if selector != "" && all {
+						return fmt.Errorf("-l and --all: choose one")
+					}
+					reqs, err := parseGetArgs(args)
 					if err != nil {
 						return err
 					}
-					targets = append(targets, target{kind, ns, name})
-				}
-			default:
-				if len(args) < 2 {
-					return fmt.Errorf("name the %s to delete: delete %s NAME", args[0], args[0])
-				}
-				for _, name := range args[1:] {
-					kind, name, err := splitTypeNameOf([]string{args[0], name}, "", true)
+					g := getter{c: c, ctx: ctx, ns: ns, selector: selector}
+					for _, r := range reqs {
+						kind := map[string]string{typeCronJobs: client.KindCronJob, typeJobs: client.KindJob, typeSecrets: client.KindSecret}[r.typ]
+						if kind == "" || (selector != "" && kind == client.KindSecret) {
+							return fmt.Errorf("delete %s: -l deletes cronjobs and jobs, --all also secrets", r.typ)
+						}
+						l, err := g.get(r.typ, nil)
+						if err != nil {
+							return err
+						}
+						for _, it := range l.items {
+							targets = append(targets, target{kind, it.namespace, it.name})
+						}
+					}
+					if len(targets) == 0 {
+						return noResources(cmd, ns)
+					}
+					// A Job listed here may go with its CronJob before its turn.
+					ignoreNotFound = true
+				case len(files) > 0:
+					if len(args) > 0 {
+						return fmt.Errorf("name objects either with -f or as arguments, not both")
+					}
+					res, err := readManifests(cmd, files, true)
 					if err != nil {
 						return err
 					}
-					targets = append(targets, target{kind, ns, name})
+					for _, r := range res {
+						if cj := r.GetCronJob(); cj != nil {
+							targets = append(targets, target{client.KindCronJob, cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()})
+						} else if j := r.GetJob(); j != nil {
+							targets = append(targets, target{client.KindJob, j.GetMetadata().GetNamespace(), j.GetMetadata().GetName()})
+						} else if sec := r.GetSecret(); sec != nil {
+							targets = append(targets, target{client.KindSecret, sec.GetMetadata().GetNamespace(), sec.GetMetadata().GetName()})
+						}
+					}
+				case len(args) == 0:
+					return fmt.Errorf("name what to delete: delete (cronjob|job) NAME... or delete -f FILE")
+				case strings.Contains(args[0], "/"):
+					for _, a := range args {
+						kind, name, err := splitTypeNameOf([]string{a}, "", true)
+						if err != nil {
+							return err
+						}
+						targets = append(targets, target{kind, ns, name})
+					}
+				default:
+					if len(args) < 2 {
+						return fmt.Errorf("name the %s to delete: delete %s NAME", args[0], args[0])
+					}
+					for _, name := range args[1:] {
+						kind, name, err := splitTypeNameOf([]string{args[0], name}, "", true)
+						if err != nil {
+							return err
+						}
+						targets = append(targets, target{kind, ns, name})
+					}
 				}
-			}
 
-			c, err := dialClient(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := requestContext(cmd)
-			defer cancel()
-			for _, t := range targets {
-				err := c.Delete(ctx, t.kind, t.ns, t.name)
-				if ignoreNotFound && errors.Is(err, client.ErrNotFound) {
-					continue
+				for _, t := range targets {
+					err := c.Delete(ctx, t.kind, t.ns, t.name)
+					if ignoreNotFound && errors.Is(err, client.ErrNotFound) {
+						continue
+					}
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "%s %q deleted\n", resourceName(t.kind), t.name)
 				}
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s %q deleted\n", resourceName(t.kind), t.name)
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "delete the objects named in this manifest file, directory, or - (repeatable)")
 	cmd.Flags().BoolVar(&ignoreNotFound, "ignore-not-found", false, "treat objects that do not exist as deleted")
+	cmd.Flags().StringVarP(&selector, "selector", "l", "", "delete the objects of the type whose labels match (team=data,tier!=batch)")
+	cmd.Flags().BoolVar(&all, "all", false, "delete every object of the type in the namespace")
 	return cmd
 }

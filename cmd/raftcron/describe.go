@@ -37,7 +37,8 @@ For a Job: its spec, status, conditions and every attempt (a Pending attempt's
 message says why it waits).`,
 		Example: `  raftcron describe cronjob hello
   raftcron describe job/hello-29000000`,
-		Args: cobra.RangeArgs(1, 2),
+		Args:              cobra.RangeArgs(1, 2),
+		ValidArgsFunction: completeObjects(false, false, typeCronJobs, typeJobs, typeSecrets),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind, name, err := splitTypeNameOf(args, "", true)
 			if err != nil {

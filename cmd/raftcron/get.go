@@ -1,28 +1,28 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/raftcron/raftcron/client"
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
-	"github.com/raftcron/raftcron/scheduler"
 )
 
 func init() { rootCmd.AddCommand(newGetCmd()) }
 
 // Resource types `get` knows, in the user's words.
 const (
-	typeCronJobs = "cronjobs"
-	typeJobs     = "jobs"
-	typeAttempts = "attempts"
-	typeWorkers  = "workers"
-	typeSecrets  = "secrets"
+	typeCronJobs   = "cronjobs"
+	typeJobs       = "jobs"
+	typeAttempts   = "attempts"
+	typeWorkers    = "workers"
+	typeSecrets    = "secrets"
+	typeNamespaces = "namespaces"
 )
 
 // getType maps what a user types (singular, plural, short) to a type.
@@ -38,8 +38,75 @@ func getType(s string) (string, bool) {
 		return typeWorkers, true
 	case "secrets", "secret":
 		return typeSecrets, true
+	case "namespaces", "namespace", "ns":
+		return typeNamespaces, true
 	}
 	return "", false
+}
+
+// allTypes is what `get all` lists.
+var allTypes = []string{typeCronJobs, typeJobs}
+
+const knownTypes = "cronjobs (cj), jobs, attempts, workers, secrets, namespaces (ns) or all"
+
+// getRequest is one type to get, with the names asked for (none: list).
+type getRequest struct {
+	typ   string
+	names []string
+}
+
+// parseGetArgs reads get's arguments: TYPE[,TYPE…] [NAME…], all, or
+// TYPE/NAME… .
+func parseGetArgs(args []string) ([]getRequest, error) {
+	if len(args) == 0 {
+		return nil, fmt.Errorf("name a resource type: %s", knownTypes)
+	}
+	var reqs []getRequest
+	if strings.Contains(args[0], "/") {
+		for _, a := range args {
+			typ, name, ok := strings.Cut(a, "/")
+			if !ok {
+				return nil, fmt.Errorf("%q: name every object as TYPE/NAME once one is (there is no need to name a type twice)", a)
+			}
+			t, ok := getType(typ)
+			if !ok {
+				return nil, fmt.Errorf("unknown resource type %q; want %s", typ, knownTypes)
+			}
+			if name == "" {
+				return nil, fmt.Errorf("%q: the name is empty", a)
+			}
+			if n := len(reqs); n > 0 && reqs[n-1].typ == t {
+				reqs[n-1].names = append(reqs[n-1].names, name)
+			} else {
+				reqs = append(reqs, getRequest{typ: t, names: []string{name}})
+			}
+		}
+		return reqs, nil
+	}
+	seen := map[string]bool{}
+	for _, typ := range strings.Split(args[0], ",") {
+		types := []string{typ}
+		if strings.EqualFold(typ, "all") {
+			types = allTypes
+		}
+		for _, typ := range types {
+			t, ok := getType(typ)
+			if !ok {
+				return nil, fmt.Errorf("unknown resource type %q; want %s", typ, knownTypes)
+			}
+			if !seen[t] {
+				seen[t] = true
+				reqs = append(reqs, getRequest{typ: t})
+			}
+		}
+	}
+	if names := args[1:]; len(names) > 0 {
+		if len(reqs) > 1 {
+			return nil, fmt.Errorf("names need one resource type; use TYPE/NAME to name objects of several types")
+		}
+		reqs[0].names = names
+	}
+	return reqs, nil
 }
 
 // newGetCmd is `raftcron get TYPE [NAME...]`.
@@ -52,62 +119,77 @@ func newGetCmd() *cobra.Command {
 		selector      string
 	)
 	cmd := &cobra.Command{
-		Use:   "get TYPE [NAME...]",
-		Short: "List CronJobs, Jobs, attempts or workers",
-		Long: `List CronJobs, Jobs, attempts or workers, or show the named ones.
+		Use:   "get TYPE[,TYPE...] [NAME...] | TYPE/NAME...",
+		Short: "List CronJobs, Jobs, attempts, workers, Secrets or namespaces",
+		Long: `List CronJobs, Jobs, attempts, workers, Secrets or namespaces, or show the named ones.
 
-TYPE is cronjobs (cronjob, cj), jobs (job), attempts (attempt), workers (worker)
-or secrets (secret). With -o yaml or -o json the output is in the manifest shape
-and applies back, except Secrets: their values always read REDACTED.`,
+TYPE is cronjobs (cronjob, cj), jobs (job), attempts (attempt), workers (worker),
+secrets (secret) or namespaces (namespace, ns); several types are separated by
+commas (cronjobs,jobs), and all is cronjobs,jobs. Namespaces are the ones that
+hold CronJobs or Jobs, and default.
+
+-o is table (the default), wide, json, yaml, name (TYPE/NAME lines),
+jsonpath=TEMPLATE (kubectl's JSONPath, over a List unless one object is named)
+or custom-columns=HEADER:PATH,... With -o yaml or -o json the output is in the
+manifest shape and applies back, except Secrets: their values always read
+REDACTED. --sort-by orders by a field (a JSONPath such as .metadata.name or
+.status.lastScheduleTime), --no-headers drops the header line.`,
 		Example: `  raftcron get cronjobs
   raftcron get cj hello -o yaml
-  raftcron get jobs --cronjob hello -o wide
-  raftcron get cronjobs -A -l team=data,tier!=batch
+  raftcron get cronjobs,jobs
+  raftcron get all -A -l team=data
+  raftcron get jobs --cronjob hello -o wide --sort-by .status.startTime
+  raftcron get cronjobs -o name
+  raftcron get cronjobs -o jsonpath='{.items[*].metadata.name}'
+  raftcron get cronjobs -o custom-columns=NAME:.metadata.name,SCHEDULE:.spec.schedule --no-headers
   raftcron get attempts --job hello-29000000
-  raftcron get jobs -w
+  raftcron get jobs -w -l team=data
+  raftcron get namespaces
   raftcron get workers`,
+		ValidArgsFunction: completeGetArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return fmt.Errorf("name a resource type: cronjobs (cj), jobs, attempts or workers")
-			}
-			typ, names := args[0], args[1:]
-			if strings.Contains(typ, "/") {
-				if len(args) > 1 {
-					return fmt.Errorf("there is no need to name a type twice: use TYPE/NAME or TYPE NAME")
-				}
-				typ, names = splitSlash(typ)
-			}
-			t, ok := getType(typ)
-			if !ok {
-				return fmt.Errorf("unknown resource type %q; want cronjobs (cj), jobs, attempts, workers or secrets", typ)
-			}
-			format, err := outputFormat(cmd, formatTable, formatWide, formatJSON, formatYAML)
+			reqs, err := parseGetArgs(args)
 			if err != nil {
 				return err
 			}
-			if cronJob != "" && t != typeJobs {
-				return fmt.Errorf("--cronjob filters jobs only")
+			p, err := getPrintSpec(cmd)
+			if err != nil {
+				return err
 			}
-			if job != "" && t != typeAttempts {
-				return fmt.Errorf("--job filters attempts only")
-			}
-			if selector != "" {
-				if t == typeAttempts || t == typeSecrets {
+			named := false
+			for _, r := range reqs {
+				named = named || len(r.names) > 0
+				t := r.typ
+				if cronJob != "" && t != typeJobs {
+					return fmt.Errorf("--cronjob filters jobs only")
+				}
+				if job != "" && t != typeAttempts {
+					return fmt.Errorf("--job filters attempts only")
+				}
+				if selector != "" && t != typeCronJobs && t != typeJobs && t != typeWorkers {
 					return fmt.Errorf("--selector filters cronjobs, jobs and workers only")
 				}
-				if len(names) > 0 {
+			}
+			if selector != "" {
+				if named {
 					return fmt.Errorf("--selector lists; it cannot be combined with names")
 				}
-				if watch {
-					return fmt.Errorf("--selector cannot be combined with --watch yet")
+				if _, err := client.ParseSelector(selector); err != nil {
+					return fmt.Errorf("--selector: %w", err)
 				}
 			}
 			ns := namespaceFlag(cmd)
 			if allNamespaces {
-				if len(names) > 0 {
+				if named {
 					return fmt.Errorf("a resource cannot be retrieved by name across all namespaces; drop -A or the names")
 				}
 				ns = ""
+			}
+			if watch && len(reqs) > 1 {
+				return fmt.Errorf("--watch follows one resource type at a time")
+			}
+			if watch && p.sortBy != "" {
+				return fmt.Errorf("--sort-by cannot be combined with --watch")
 			}
 			c, err := dialClient(cmd)
 			if err != nil {
@@ -115,141 +197,196 @@ and applies back, except Secrets: their values always read REDACTED.`,
 			}
 			defer c.Close()
 			if watch {
-				return getWatch(cmd, c, t, ns, allNamespaces, names, cronJob, job, format)
+				return getWatch(cmd, c, watchRequest{typ: reqs[0].typ, ns: ns, allNamespaces: allNamespaces,
+					names: reqs[0].names, cronJob: cronJob, job: job, selector: selector, print: p})
 			}
 			ctx, cancel := requestContext(cmd)
 			defer cancel()
-			out := cmd.OutOrStdout()
-			single := len(names) == 1
-
-			switch t {
-			case typeCronJobs:
-				var items []*pb.CronJob
-				if len(names) > 0 {
-					for _, n := range names {
-						cj, err := c.GetCronJob(ctx, ns, n)
-						if err != nil {
-							return err
-						}
-						items = append(items, cj)
-					}
-				} else if items, err = c.CronJobs().List(ctx, client.ListOptions{Namespace: ns, AllNamespaces: allNamespaces, LabelSelector: selector}); err != nil {
-					return err
-				}
-				sortByNamespaceName(items, func(x *pb.CronJob) *pb.ObjectMeta { return x.GetMetadata() })
-				if format == formatJSON || format == formatYAML {
-					return writeManifests(out, cronJobResources(items), format, single)
-				}
-				if len(items) == 0 {
-					return noResources(cmd, ns)
-				}
-				return printCronJobs(out, items, format == formatWide, allNamespaces)
-			case typeJobs:
-				var items []*pb.Job
-				if len(names) > 0 {
-					for _, n := range names {
-						j, err := c.GetJob(ctx, ns, n)
-						if err != nil {
-							return err
-						}
-						items = append(items, j)
-					}
-				} else if items, err = c.Jobs().List(ctx, client.ListOptions{Namespace: ns, AllNamespaces: allNamespaces, LabelSelector: selector, CronJob: cronJob}); err != nil {
-					return err
-				}
-				sortByNamespaceName(items, func(x *pb.Job) *pb.ObjectMeta { return x.GetMetadata() })
-				if format == formatJSON || format == formatYAML {
-					return writeManifests(out, jobResources(items), format, single)
-				}
-				if len(items) == 0 {
-					return noResources(cmd, ns)
-				}
-				return printJobs(out, items, format == formatWide, allNamespaces)
-			case typeSecrets:
-				var items []*pb.Secret
-				if len(names) > 0 {
-					for _, n := range names {
-						sec, err := c.GetSecret(ctx, ns, n)
-						if err != nil {
-							return err
-						}
-						items = append(items, sec)
-					}
-				} else if items, err = c.ListSecrets(ctx, ns); err != nil {
-					return err
-				}
-				sortByNamespaceName(items, func(x *pb.Secret) *pb.ObjectMeta { return x.GetMetadata() })
-				if format == formatJSON || format == formatYAML {
-					res := make([]*pb.Resource, len(items))
-					for i, x := range items {
-						res[i] = &pb.Resource{Kind: &pb.Resource_Secret{Secret: x}}
-					}
-					return writeManifests(out, res, format, single)
-				}
-				if len(items) == 0 {
-					return noResources(cmd, ns)
-				}
-				return printSecrets(out, items, allNamespaces)
-			case typeAttempts:
-				if allNamespaces && job != "" {
-					return fmt.Errorf("--job names a Job of one namespace; drop -A or --job")
-				}
-				list := func() ([]*pb.Attempt, error) { return c.ListAttempts(ctx, ns, job) }
-				if allNamespaces {
-					list = func() ([]*pb.Attempt, error) { return c.ListAttemptsAllNamespaces(ctx) }
-				}
-				items, err := list()
+			g := getter{c: c, ctx: ctx, ns: ns, all: allNamespaces, selector: selector, cronJob: cronJob, job: job, wide: p.format == formatWide}
+			var lists []*getList
+			total := 0
+			for _, r := range reqs {
+				l, err := g.get(r.typ, r.names)
 				if err != nil {
 					return err
 				}
-				if len(names) > 0 {
-					if items, err = pickAttempts(items, names, ns); err != nil {
-						return err
-					}
-				}
-				sortAttempts(items)
-				if format == formatJSON || format == formatYAML {
-					return writeMessages(out, items, format, single)
-				}
-				if len(items) == 0 {
-					return noResources(cmd, ns)
-				}
-				return printAttemptsIn(out, items, false, allNamespaces)
-			default: // workers
-				items, err := c.Workers().List(ctx, selector)
-				if err != nil {
+				if err := l.sortBy(p.sortBy); err != nil {
 					return err
 				}
-				if len(names) > 0 {
-					if items, err = pickWorkers(items, names); err != nil {
-						return err
-					}
-				}
-				sort.Slice(items, func(i, j int) bool { return items[i].GetId() < items[j].GetId() })
-				if format == formatJSON || format == formatYAML {
-					return writeMessages(out, items, format, single)
-				}
-				if len(items) == 0 {
+				lists = append(lists, l)
+				total += len(l.items)
+			}
+			single := len(reqs) == 1 && len(reqs[0].names) == 1
+			if total == 0 && !p.manifestFormat() && p.format != formatJSONPath {
+				if len(reqs) == 1 && reqs[0].typ == typeWorkers {
 					fmt.Fprintln(cmd.ErrOrStderr(), "No workers found.")
 					return nil
 				}
-				return printWorkers(out, items)
+				return noResources(cmd, ns)
 			}
+			return writeGetLists(cmd.OutOrStdout(), lists, p, allNamespaces, single)
 		},
 	}
-	addOutputFlag(cmd, formatTable, formatWide, formatJSON, formatYAML)
+	addOutputFlag(cmd, formatTable, formatWide, formatJSON, formatYAML, formatName, "jsonpath=TEMPLATE", "custom-columns=SPEC")
 	cmd.Flags().BoolVarP(&allNamespaces, "all-namespaces", "A", false, "list objects of every namespace")
 	cmd.Flags().StringVar(&cronJob, "cronjob", "", "jobs: only those made by this CronJob")
 	cmd.Flags().StringVar(&job, "job", "", "attempts: only those of this Job")
 	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "after listing, print a row for every change as the cluster commits it (cronjobs, jobs, attempts; Ctrl-C stops)")
-	cmd.Flags().StringVarP(&selector, "selector", "l", "", "cronjobs, jobs, workers: only those whose labels match (team=data,tier!=batch,env in (a,b),!legacy)")
+	cmd.Flags().StringVarP(&selector, "selector", "l", "", "cronjobs, jobs, workers: only those whose labels match (team=data,tier!=batch,env in (a,b),!legacy); with --watch, changes too")
+	cmd.Flags().Bool("no-headers", false, "print tables (and custom columns) without the header line")
+	cmd.Flags().String("sort-by", "", "order the list by this field, a JSONPath into the object as -o json prints it (.metadata.name, .spec.schedule, .status.startTime)")
 	cmd.Flags().Int32("chunk-size", 500, "read lists in pages of this many items (continue tokens), so no answer outgrows a message")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{formatTable, formatWide, formatJSON, formatYAML, formatName, "jsonpath=", "custom-columns="}, cobra.ShellCompDirectiveNoSpace))
 	return cmd
 }
 
-func splitSlash(s string) (string, []string) {
-	typ, name, _ := strings.Cut(s, "/")
-	return typ, []string{name}
+// getter reads one type of object for get.
+type getter struct {
+	c                      *client.Client
+	ctx                    context.Context
+	ns                     string // "" with -A
+	all                    bool
+	selector, cronJob, job string
+	wide                   bool
+}
+
+// get reads the named objects of type t, or lists them, sorted by
+// namespace and name.
+func (g getter) get(t string, names []string) (*getList, error) {
+	c, ctx, ns := g.c, g.ctx, g.ns
+	switch t {
+	case typeCronJobs:
+		items, err := namedOrListed(names, func(n string) (*pb.CronJob, error) { return c.GetCronJob(ctx, ns, n) }, func() ([]*pb.CronJob, error) {
+			return c.CronJobs().List(ctx, client.ListOptions{Namespace: ns, AllNamespaces: g.all, LabelSelector: g.selector})
+		})
+		if err != nil {
+			return nil, err
+		}
+		return cronJobList(items, g.wide)
+	case typeJobs:
+		items, err := namedOrListed(names, func(n string) (*pb.Job, error) { return c.GetJob(ctx, ns, n) }, func() ([]*pb.Job, error) {
+			return c.Jobs().List(ctx, client.ListOptions{Namespace: ns, AllNamespaces: g.all, LabelSelector: g.selector, CronJob: g.cronJob})
+		})
+		if err != nil {
+			return nil, err
+		}
+		return jobList(items, g.wide)
+	case typeSecrets:
+		items, err := namedOrListed(names, func(n string) (*pb.Secret, error) { return c.GetSecret(ctx, ns, n) }, func() ([]*pb.Secret, error) {
+			return c.ListSecrets(ctx, ns)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return secretList(items)
+	case typeAttempts:
+		if g.all && g.job != "" {
+			return nil, fmt.Errorf("--job names a Job of one namespace; drop -A or --job")
+		}
+		list := func() ([]*pb.Attempt, error) { return c.ListAttempts(ctx, ns, g.job) }
+		if g.all {
+			list = func() ([]*pb.Attempt, error) { return c.ListAttemptsAllNamespaces(ctx) }
+		}
+		items, err := list()
+		if err != nil {
+			return nil, err
+		}
+		if len(names) > 0 {
+			if items, err = pickAttempts(items, names, ns); err != nil {
+				return nil, err
+			}
+		}
+		sortAttempts(items)
+		return attemptList(items, false)
+	case typeNamespaces:
+		items, err := listNamespaces(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		if len(names) > 0 {
+			byName := map[string]namespace{}
+			for _, n := range items {
+				byName[n.name] = n
+			}
+			items = items[:0:0]
+			for _, n := range names {
+				x, ok := byName[n]
+				if !ok {
+					return nil, fmt.Errorf("namespace %q not found: no CronJob or Job is in it", n)
+				}
+				items = append(items, x)
+			}
+		}
+		return namespaceList(items, g.wide)
+	default: // workers
+		items, err := c.Workers().List(ctx, g.selector)
+		if err != nil {
+			return nil, err
+		}
+		if len(names) > 0 {
+			if items, err = pickWorkers(items, names); err != nil {
+				return nil, err
+			}
+		}
+		sort.Slice(items, func(i, j int) bool { return items[i].GetId() < items[j].GetId() })
+		return workerList(items)
+	}
+}
+
+// namedOrListed reads the named objects, or lists them all when no name is
+// given, sorted by namespace and name.
+func namedOrListed[T interface{ GetMetadata() *pb.ObjectMeta }](names []string, get func(string) (T, error), list func() ([]T, error)) ([]T, error) {
+	if len(names) == 0 {
+		items, err := list()
+		sortByNamespaceName(items, T.GetMetadata)
+		return items, err
+	}
+	items := make([]T, 0, len(names))
+	for _, n := range names {
+		x, err := get(n)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, x)
+	}
+	return items, nil
+}
+
+// listNamespaces is every namespace with a CronJob or Job in it, and
+// default, by name.
+func listNamespaces(ctx context.Context, c *client.Client) ([]namespace, error) {
+	cjs, err := c.CronJobs().List(ctx, client.ListOptions{AllNamespaces: true})
+	if err != nil {
+		return nil, err
+	}
+	jobs, err := c.Jobs().List(ctx, client.ListOptions{AllNamespaces: true})
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]*namespace{pb.DefaultNamespace: {name: pb.DefaultNamespace}}
+	at := func(m *pb.ObjectMeta) *namespace {
+		n := byName[m.GetNamespace()]
+		if n == nil {
+			n = &namespace{name: m.GetNamespace()}
+			byName[n.name] = n
+		}
+		if ts := m.GetCreationTimestamp(); ts != nil && (n.oldest == nil || ts.AsTime().Before(n.oldest.GetCreationTimestamp().AsTime())) {
+			n.oldest = m
+		}
+		return n
+	}
+	for _, cj := range cjs {
+		at(cj.GetMetadata()).cronJobs++
+	}
+	for _, j := range jobs {
+		at(j.GetMetadata()).jobs++
+	}
+	out := make([]namespace, 0, len(byName))
+	for _, n := range byName {
+		out = append(out, *n)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out, nil
 }
 
 // noResources tells, on stderr as kubectl does, that a list is empty.
@@ -320,170 +457,32 @@ func pickWorkers(items []*pb.Worker, names []string) ([]*pb.Worker, error) {
 	return out, nil
 }
 
-func cronJobResources(items []*pb.CronJob) []*pb.Resource {
-	out := make([]*pb.Resource, len(items))
-	for i, x := range items {
-		out[i] = &pb.Resource{Kind: &pb.Resource_CronJob{CronJob: x}}
-	}
-	return out
-}
-
-func jobResources(items []*pb.Job) []*pb.Resource {
-	out := make([]*pb.Resource, len(items))
-	for i, x := range items {
-		out[i] = &pb.Resource{Kind: &pb.Resource_Job{Job: x}}
-	}
-	return out
-}
-
 // printCronJobs writes the CronJob table.
 func printCronJobs(w io.Writer, items []*pb.CronJob, wide, withNamespace bool) error {
-	tw := newTable(w)
-	header := []string{"NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"}
-	if wide {
-		header = append(header, "CONCURRENCY", "CATCHUP", "IMAGE")
+	l, err := cronJobList(items, wide)
+	if err != nil {
+		return err
 	}
-	if withNamespace {
-		header = append([]string{"NAMESPACE"}, header...)
-	}
-	row(tw, header...)
-	for _, cj := range items {
-		spec := cj.GetSpec()
-		cells := []string{
-			cj.GetMetadata().GetName(),
-			spec.GetSchedule(),
-			orNone(spec.GetTimeZone()),
-			boolText(spec.GetSuspend()),
-			strconv.Itoa(len(cj.GetStatus().GetActive())),
-			age(cj.GetStatus().GetLastScheduleTime(), none),
-			age(cj.GetMetadata().GetCreationTimestamp(), "<unknown>"),
-		}
-		if wide {
-			cells = append(cells,
-				orDefault(spec.GetConcurrencyPolicy(), scheduler.DefaultConcurrencyPolicy),
-				orDefault(spec.GetCatchUp(), scheduler.DefaultCatchUp),
-				orNone(imageOf(spec.GetJobTemplate().GetSpec())))
-		}
-		if withNamespace {
-			cells = append([]string{cj.GetMetadata().GetNamespace()}, cells...)
-		}
-		row(tw, cells...)
-	}
-	return tw.Flush()
+	return l.writeTable(w, withNamespace, false, false)
 }
 
 // printJobs writes the Job table.
 func printJobs(w io.Writer, items []*pb.Job, wide, withNamespace bool) error {
-	tw := newTable(w)
-	header := []string{"NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"}
-	if wide {
-		header = append(header, "CRONJOB", "SCHEDULED")
+	l, err := jobList(items, wide)
+	if err != nil {
+		return err
 	}
-	if withNamespace {
-		header = append([]string{"NAMESPACE"}, header...)
-	}
-	row(tw, header...)
-	for _, j := range items {
-		st := j.GetStatus()
-		cells := []string{
-			j.GetMetadata().GetName(),
-			client.JobStatusText(j),
-			completionsText(j),
-			span(st.GetStartTime(), st.GetCompletionTime(), ""),
-			age(j.GetMetadata().GetCreationTimestamp(), "<unknown>"),
-		}
-		if wide {
-			scheduled := timestamp(st.GetScheduledTime(), none)
-			if st.GetManual() {
-				scheduled = "manual"
-			}
-			cells = append(cells, orNone(st.GetCronJob()), scheduled)
-		}
-		if withNamespace {
-			cells = append([]string{j.GetMetadata().GetNamespace()}, cells...)
-		}
-		row(tw, cells...)
-	}
-	return tw.Flush()
+	return l.writeTable(w, withNamespace, false, false)
 }
 
 // printAttempts writes the attempt table; withMessage adds the MESSAGE
 // column (describe job uses it to say why a Pending attempt waits).
 func printAttempts(w io.Writer, items []*pb.Attempt, withMessage bool) error {
-	return printAttemptsIn(w, items, withMessage, false)
-}
-
-// printAttemptsIn is printAttempts with a NAMESPACE column (get -A).
-func printAttemptsIn(w io.Writer, items []*pb.Attempt, withMessage, withNamespace bool) error {
-	tw := newTable(w)
-	header := []string{"NAME", "INDEX", "ATTEMPT", "WORKER", "STATE", "EXIT", "REASON", "STARTED", "DURATION"}
-	if withMessage {
-		header = append(header, "MESSAGE")
+	l, err := attemptList(items, withMessage)
+	if err != nil {
+		return err
 	}
-	if withNamespace {
-		header = append([]string{"NAMESPACE"}, header...)
-	}
-	row(tw, header...)
-	for _, a := range items {
-		exit := none
-		if a.GetState() == pb.AttemptSucceeded || a.GetState() == pb.AttemptFailed && !a.NeverStarted() {
-			exit = strconv.Itoa(int(a.GetExitCode()))
-		}
-		cells := []string{
-			a.GetName(),
-			strconv.Itoa(int(a.GetIndex())),
-			strconv.Itoa(int(a.GetNumber())),
-			orNone(a.GetWorker()),
-			a.GetState(),
-			exit,
-			orNone(a.GetReason()),
-			timestamp(a.GetStartTime(), none),
-			span(a.GetStartTime(), a.GetFinishTime(), none),
-		}
-		if withMessage {
-			cells = append(cells, oneLine(a.GetMessage()))
-		}
-		if withNamespace {
-			cells = append([]string{a.GetNamespace()}, cells...)
-		}
-		row(tw, cells...)
-	}
-	return tw.Flush()
-}
-
-// printSecrets writes the Secret table (kubectl's: name, type, number of keys).
-func printSecrets(w io.Writer, items []*pb.Secret, withNamespace bool) error {
-	tw := newTable(w)
-	header := []string{"NAME", "TYPE", "DATA", "AGE"}
-	if withNamespace {
-		header = append([]string{"NAMESPACE"}, header...)
-	}
-	row(tw, header...)
-	for _, s := range items {
-		cells := []string{s.GetMetadata().GetName(), s.GetType(), strconv.Itoa(len(s.GetData())),
-			age(s.GetMetadata().GetCreationTimestamp(), "<unknown>")}
-		if withNamespace {
-			cells = append([]string{s.GetMetadata().GetNamespace()}, cells...)
-		}
-		row(tw, cells...)
-	}
-	return tw.Flush()
-}
-
-// printWorkers writes the worker table.
-func printWorkers(w io.Writer, items []*pb.Worker) error {
-	tw := newTable(w)
-	row(tw, "ID", "LABELS", "SLOTS", "RUNTIME", "LAST HEARTBEAT", "STATE")
-	for _, wk := range items {
-		row(tw,
-			wk.GetId(),
-			labelsText(wk.GetLabels()),
-			fmt.Sprintf("%d/%d", wk.GetUsed(), wk.GetSlots()),
-			orNone(wk.GetRuntime()),
-			age(wk.GetLastHeartbeat(), none),
-			orNone(wk.GetState()))
-	}
-	return tw.Flush()
+	return l.writeTable(w, false, false, false)
 }
 
 // completionsText is kubectl's COMPLETIONS: succeeded/completions, or for

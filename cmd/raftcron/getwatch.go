@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,51 +13,63 @@ import (
 // watchKinds are the types `get --watch` follows.
 var watchKinds = map[string]string{typeCronJobs: client.KindCronJob, typeJobs: client.KindJob, typeAttempts: client.KindAttempt}
 
+// watchRequest is what `get --watch` follows and how it prints.
+type watchRequest struct {
+	typ, ns       string
+	allNamespaces bool
+	names         []string
+	cronJob, job  string
+	selector      string // label selector; "" for all
+	print         printSpec
+}
+
 // getWatch is `get TYPE --watch`: the current objects as a table, then a row
 // for every change as the cluster commits it (from the Watch stream), until
-// Ctrl-C. A deleted object's last row is printed too, as kubectl does.
-func getWatch(cmd *cobra.Command, c *client.Client, typ, ns string, allNamespaces bool, names []string, cronJob, job, format string) error {
-	kind, ok := watchKinds[typ]
+// Ctrl-C. A deleted object's last row is printed too, as kubectl does; with
+// a selector, so is the row of an object whose labels stop matching.
+func getWatch(cmd *cobra.Command, c *client.Client, req watchRequest) error {
+	kind, ok := watchKinds[req.typ]
 	if !ok {
-		return fmt.Errorf("--watch works with cronjobs, jobs and attempts, not %s", typ)
+		return fmt.Errorf("--watch works with cronjobs, jobs and attempts, not %s", req.typ)
 	}
-	opts := client.WatchOptions{Namespace: ns, AllNamespaces: allNamespaces}
+	names, p := req.names, req.print
+	opts := client.WatchOptions{Namespace: req.ns, AllNamespaces: req.allNamespaces}
 	if len(names) == 1 {
 		opts.Name = names[0]
 	}
+	sel, err := client.ParseSelector(req.selector)
+	if err != nil {
+		return fmt.Errorf("--selector: %w", err)
+	}
+	matched := map[string]bool{} // namespace/name of objects shown as matching the selector
 	keep := func(ev *pb.WatchEvent) bool {
 		switch {
 		case ev.ObjectKind() != kind,
 			len(names) > 0 && !slices.Contains(names, ev.ObjectName()),
-			cronJob != "" && ev.GetJob().GetStatus().GetCronJob() != cronJob,
-			job != "" && ev.GetAttempt().GetJob() != job:
+			req.cronJob != "" && ev.GetJob().GetStatus().GetCronJob() != req.cronJob,
+			req.job != "" && ev.GetAttempt().GetJob() != req.job:
 			return false
 		}
-		return true
+		if req.selector == "" {
+			return true
+		}
+		meta := ev.GetCronJob().GetMetadata()
+		if ev.GetJob() != nil {
+			meta = ev.GetJob().GetMetadata()
+		}
+		k := meta.GetNamespace() + "/" + meta.GetName()
+		if sel.Matches(meta.GetLabels()) && ev.GetType() != client.Deleted {
+			matched[k] = true
+			return true
+		}
+		// It leaves the selection: its last row, once.
+		was := matched[k]
+		delete(matched, k)
+		return was
 	}
 	out := cmd.OutOrStdout()
 	render := func(evs []*pb.WatchEvent, header bool) error {
-		if format == formatJSON || format == formatYAML {
-			for _, ev := range evs {
-				var err error
-				switch {
-				case ev.GetCronJob() != nil:
-					err = writeManifests(out, cronJobResources([]*pb.CronJob{ev.GetCronJob()}), format, true)
-				case ev.GetJob() != nil:
-					err = writeManifests(out, jobResources([]*pb.Job{ev.GetJob()}), format, true)
-				default:
-					err = writeMessages(out, []*pb.Attempt{ev.GetAttempt()}, format, true)
-				}
-				if err != nil {
-					return err
-				}
-				if format == formatYAML {
-					fmt.Fprintln(out, "---")
-				}
-			}
-			return nil
-		}
-		var buf bytes.Buffer
+		var l *getList
 		var err error
 		switch kind {
 		case client.KindCronJob:
@@ -68,29 +77,42 @@ func getWatch(cmd *cobra.Command, c *client.Client, typ, ns string, allNamespace
 			for i, ev := range evs {
 				items[i] = ev.GetCronJob()
 			}
-			err = printCronJobs(&buf, items, format == formatWide, allNamespaces)
+			l, err = cronJobList(items, p.format == formatWide)
 		case client.KindJob:
 			items := make([]*pb.Job, len(evs))
 			for i, ev := range evs {
 				items[i] = ev.GetJob()
 			}
-			err = printJobs(&buf, items, format == formatWide, allNamespaces)
+			l, err = jobList(items, p.format == formatWide)
 		default:
 			items := make([]*pb.Attempt, len(evs))
 			for i, ev := range evs {
 				items[i] = ev.GetAttempt()
 			}
-			err = printAttempts(&buf, items, false)
+			l, err = attemptList(items, false)
 		}
 		if err != nil {
 			return err
 		}
-		text := buf.String()
-		if !header {
-			_, text, _ = strings.Cut(text, "\n")
+		switch p.format {
+		case formatTable, formatWide:
+			return l.writeTable(out, req.allNamespaces, !header || p.noHeaders, false)
+		case formatJSON, formatYAML, formatJSONPath:
+			for _, it := range l.items {
+				one := &getList{resource: l.resource, items: []getItem{it}}
+				if err := writeGetLists(out, []*getList{one}, p, false, true); err != nil {
+					return err
+				}
+				if p.format == formatYAML {
+					fmt.Fprintln(out, "---")
+				}
+			}
+			return nil
+		default:
+			q := p
+			q.noHeaders = !header || p.noHeaders
+			return writeGetLists(out, []*getList{l}, q, req.allNamespaces, false)
 		}
-		_, err = io.WriteString(out, text)
-		return err
 	}
 	ctx, cancel := followContext(cmd)
 	defer cancel()
@@ -108,7 +130,7 @@ func getWatch(cmd *cobra.Command, c *client.Client, typ, ns string, allNamespace
 				header = false
 			}
 			if listing && len(listed) == 0 {
-				_ = noResources(cmd, ns)
+				_ = noResources(cmd, req.ns)
 			}
 			listing = false
 			continue

@@ -27,7 +27,8 @@ The CronJob keeps its latest 50 scheduling decisions; older runs are shown from
 their Jobs while the history limits keep them.`,
 		Example: `  raftcron history cronjob/backup
   raftcron history cj/report --since 168h`,
-		Args: cobra.RangeArgs(1, 2),
+		Args:              cobra.RangeArgs(1, 2),
+		ValidArgsFunction: completeObjects(false, true, typeCronJobs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind, name, err := splitTypeName(args, client.KindCronJob)
 			if err != nil {

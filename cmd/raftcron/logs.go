@@ -34,7 +34,8 @@ When the worker is gone, the last 16 KiB stored with the attempt are printed.`,
 		Example: `  raftcron logs job/hello-29000000
   raftcron logs hello-29000000 --index 2 --attempt 1
   raftcron logs job/backup-29000000 -f --tail 20`,
-		Args: cobra.RangeArgs(1, 2),
+		Args:              cobra.RangeArgs(1, 2),
+		ValidArgsFunction: completeObjects(false, true, typeJobs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind, name, err := splitTypeName(args, client.KindJob)
 			if err != nil {

@@ -21,7 +21,6 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/raftcron/raftcron/client"
-	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 )
 
 // now is the CLI's clock for ages and durations; tests replace it.
@@ -208,29 +207,6 @@ func resourceName(kind string) string {
 		return "job.batch"
 	}
 	return strings.ToLower(kind)
-}
-
-// writeManifests prints CronJobs and Jobs in the manifest shape: a single
-// object as itself, otherwise as a kind: List (as kubectl does), so that the
-// output can be applied again.
-func writeManifests(w io.Writer, items []*pb.Resource, format string, single bool) error {
-	if single && len(items) == 1 {
-		b, err := client.EncodeManifest(items[0], format)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(b)
-		return err
-	}
-	raw := make([]json.RawMessage, 0, len(items))
-	for _, it := range items {
-		b, err := client.EncodeManifest(it, formatJSON)
-		if err != nil {
-			return err
-		}
-		raw = append(raw, json.RawMessage(b))
-	}
-	return writeList(w, raw, format)
 }
 
 // writeMessages prints other messages (attempts, workers, members) as

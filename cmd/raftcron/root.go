@@ -41,6 +41,7 @@ func init() {
 	pf.String("tls-key", os.Getenv("RAFTCRON_CLIENT_KEY"), "this client's key (env RAFTCRON_CLIENT_KEY)")
 	pf.String("token", "", "ACL token secret (env RAFTCRON_TOKEN)")
 	pf.Bool("insecure", envBool("RAFTCRON_INSECURE"), "plaintext, without certificates or tokens: only for servers started with --insecure (env RAFTCRON_INSECURE=1)")
+	_ = rootCmd.RegisterFlagCompletionFunc("namespace", completeNamespaces)
 }
 
 // envBool reads a boolean environment variable (1, true, yes).

@@ -22,11 +22,12 @@ recorded as skipped (reason Suspended). Jobs already running go on.
 Suspend a Job: its running attempts are stopped until it is resumed.`
 	}
 	return &cobra.Command{
-		Use:     verb + " (cronjob|job)/NAME",
-		Short:   short,
-		Long:    long,
-		Example: fmt.Sprintf("  raftcron %s cronjob/hello\n  raftcron %s job hello-29000000", verb, verb),
-		Args:    cobra.RangeArgs(1, 2),
+		Use:               verb + " (cronjob|job)/NAME",
+		Short:             short,
+		Long:              long,
+		Example:           fmt.Sprintf("  raftcron %s cronjob/hello\n  raftcron %s job hello-29000000", verb, verb),
+		Args:              cobra.RangeArgs(1, 2),
+		ValidArgsFunction: completeObjects(false, false, typeCronJobs, typeJobs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind, name, err := splitTypeName(args, "")
 			if err != nil {

@@ -21,7 +21,8 @@ func newTriggerCmd() *cobra.Command {
 seconds> unless --name is given. The concurrency policy does not apply to it.`,
 		Example: `  raftcron trigger cronjob/hello
   raftcron trigger cronjob hello --name hello-rerun`,
-		Args: cobra.RangeArgs(1, 2),
+		Args:              cobra.RangeArgs(1, 2),
+		ValidArgsFunction: completeObjects(false, true, typeCronJobs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind, name, err := splitTypeName(args, client.KindCronJob)
 			if err != nil {

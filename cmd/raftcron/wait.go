@@ -24,7 +24,8 @@ func newWaitCmd() *cobra.Command {
 Complete (or completes while waiting for Failed).`,
 		Example: `  raftcron trigger cronjob/backup --name backup-now && \
     raftcron wait job/backup-now --for=condition=Complete --timeout 10m`,
-		Args: cobra.RangeArgs(1, 2),
+		Args:              cobra.RangeArgs(1, 2),
+		ValidArgsFunction: completeObjects(false, true, typeJobs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind, name, err := splitTypeName(args, client.KindJob)
 			if err != nil {
