@@ -11,9 +11,10 @@ TEST_TIMEOUT ?= 18m
 
 all: build
 
-## build: the raftcron binary (static) in bin/
+## build: the raftcron binary and its lease guard, raftcron-guard (static), in bin/
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/raftcron ./cmd/raftcron
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/raftcron-guard ./cmd/raftcron-guard
 
 ## vet: gofmt and go vet
 vet:
@@ -65,7 +66,7 @@ loadtest: build
 ## image: the raftcron image, FROM scratch, built locally
 image: build
 	rm -rf $(BIN)/image && mkdir -p $(BIN)/image/tmp
-	cp $(BIN)/raftcron $(BIN)/image/
+	cp $(BIN)/raftcron $(BIN)/raftcron-guard $(BIN)/image/
 	cp /etc/ssl/certs/ca-certificates.crt $(BIN)/image/ 2>/dev/null || touch $(BIN)/image/ca-certificates.crt
 	docker build -q -t raftcron/raftcron:dev -f deploy/Dockerfile $(BIN)/image
 

@@ -2,7 +2,6 @@ package client_test
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,7 +31,7 @@ func TestMain(m *testing.M) {
 	// The exec worker starts every attempt under its lease guard, which is
 	// this test binary called as `<binary> guard …` (as `raftcron guard`).
 	if len(os.Args) > 1 && os.Args[1] == "guard" {
-		os.Exit(runGuard(os.Args[2:]))
+		os.Exit(guard.Main(os.Args[1:], os.Stderr))
 	}
 	dir, err := os.MkdirTemp("", "raftcron-client-test-")
 	if err != nil {
@@ -50,22 +49,6 @@ func TestMain(m *testing.M) {
 	testbed.stop()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// runGuard parses the arguments the exec runtime gives `raftcron guard`.
-func runGuard(args []string) int {
-	var cfg guard.Config
-	fs := flag.NewFlagSet("guard", flag.ContinueOnError)
-	fs.StringVar(&cfg.Dir, "dir", "", "")
-	fs.StringVar(&cfg.LeasePath, "lease", "", "")
-	fs.DurationVar(&cfg.Poll, "poll", guard.DefaultPoll, "")
-	fs.StringVar(&cfg.Output, "output", "", "")
-	fs.Int64Var(&cfg.OutputLimit, "output-limit", 0, "")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	cfg.Argv, cfg.Stderr = fs.Args(), os.Stderr
-	return guard.Run(cfg)
 }
 
 type testServer struct {

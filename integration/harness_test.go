@@ -33,11 +33,14 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binary = filepath.Join(dir, "raftcron")
-	build := exec.Command("go", "build", "-o", binary, "../cmd/raftcron")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build raftcron: %v\n%s", err, out)
-		return 1
+	// raftcron-guard next to raftcron: the lease guard workers run attempts under.
+	for _, b := range []struct{ out, pkg string }{{binary, "../cmd/raftcron"}, {filepath.Join(dir, "raftcron-guard"), "../cmd/raftcron-guard"}} {
+		build := exec.Command("go", "build", "-o", b.out, b.pkg)
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", b.pkg, err, out)
+			return 1
+		}
 	}
 	return m.Run()
 }

@@ -247,10 +247,12 @@ func New(cfg Config) (*Agent, error) {
 	if bin == "" {
 		exe, err := os.Executable()
 		if err != nil {
+			rt.Close()
 			return nil, fmt.Errorf("worker config: guard binary: cannot find this executable (name one with --guard-binary): %w", err)
 		}
-		bin = exe
+		bin = defaultGuard(exe)
 	}
+	logger.Info("attempts run under the lease guard", "guard", bin)
 	installed, err := guardBinary(bin, cfg.DataDir, rt.Name() == "docker")
 	if err != nil {
 		rt.Close()

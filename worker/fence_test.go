@@ -425,3 +425,24 @@ func TestNoopRuntimeNeedsNoGuardFiles(t *testing.T) {
 		t.Errorf("the noop runtime got attempt directories (%v)", err)
 	}
 }
+
+func TestDefaultGuardIsTheSmallBinaryNextToTheWorker(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "raftcron")
+	if got := defaultGuard(exe); got != exe {
+		t.Fatalf("no raftcron-guard next to it: guard %s, want the worker's own binary %s", got, exe)
+	}
+	small := filepath.Join(dir, GuardName)
+	if err := os.WriteFile(small, []byte("not executable"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := defaultGuard(exe); got != exe {
+		t.Fatalf("a raftcron-guard that is not executable: guard %s, want %s", got, exe)
+	}
+	if err := os.Chmod(small, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := defaultGuard(exe); got != small {
+		t.Fatalf("guard %s, want %s", got, small)
+	}
+}

@@ -23,7 +23,7 @@ var (
 	testImage  string
 	dockerErr  error
 	testBinary string // the testtask binary for the exec runtime
-	guardBin   string // a static raftcron binary: the lease guard
+	guardBin   string // a static raftcron-guard binary: the lease guard
 )
 
 func TestMain(m *testing.M) {
@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 	}
 	testBinary, err = testimage.BinaryPath(ctx, dir)
 	if err == nil {
-		guardBin, err = testimage.RaftcronBinary(ctx, dir)
+		guardBin, err = testimage.GuardBinary(ctx, dir)
 	}
 	cancel()
 	if err != nil {

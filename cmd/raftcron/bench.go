@@ -461,6 +461,9 @@ type sample struct {
 	rss     map[string]int64   // server -> resident bytes
 	hwm     map[string]int64   // server -> peak resident bytes
 	applied uint64             // the leader's applied index
+	// CPU seconds of the workers themselves, and of the guards and runs
+	// they started (children they have reaped).
+	workerCPU, runCPU float64
 }
 
 // sample reads the servers' CPU and memory and the leader's applied index.
@@ -476,6 +479,12 @@ func (c *benchCluster) sample(leader *benchProc, windowEnds bool) sample {
 	for _, p := range c.servers {
 		if cpu, rss, hwm, err := procStats(p.pid()); err == nil {
 			s.cpu[p.name], s.rss[p.name], s.hwm[p.name] = cpu, rss, hwm
+		}
+	}
+	for _, p := range c.workers {
+		if self, children, err := procCPU(p.pid()); err == nil {
+			s.workerCPU += self
+			s.runCPU += children
 		}
 	}
 	if leader != nil && windowEnds {
@@ -559,6 +568,30 @@ func printServers(tw io.Writer, c *benchCluster, leader *benchProc, a, b sample)
 		fmt.Fprintf(tw, "server %s (%s)\tCPU %.1f%% of one core, RSS %s (peak %s)\n", p.name, role,
 			100*(b.cpu[p.name]-a.cpu[p.name])/secs, mib(b.rss[p.name]), mib(b.hwm[p.name]))
 	}
+	if len(c.workers) > 0 {
+		fmt.Fprintf(tw, "workers (%d)\tCPU %.1f%% of one core, and %.1f%% in the guards and runs they started\n",
+			len(c.workers), 100*(b.workerCPU-a.workerCPU)/secs, 100*(b.runCPU-a.runCPU)/secs)
+	}
+}
+
+// printCPUPerRun divides the CPU the processes used in the window by the
+// runs started in it: the cost of a run, which (unlike start delay) does
+// not depend much on what else the machine is doing.
+func printCPUPerRun(tw io.Writer, c *benchCluster, leader *benchProc, a, b sample, runs int) {
+	if runs == 0 {
+		return
+	}
+	per := func(sec float64) string {
+		return (time.Duration(sec * float64(time.Second) / float64(runs))).Round(10 * time.Microsecond).String()
+	}
+	var followers float64
+	for _, p := range c.servers {
+		if p != leader {
+			followers += b.cpu[p.name] - a.cpu[p.name]
+		}
+	}
+	fmt.Fprintf(tw, "CPU per run started\tleader %s, followers %s, workers %s, guards and runs %s\n",
+		per(b.cpu[leader.name]-a.cpu[leader.name]), per(followers), per(b.workerCPU-a.workerCPU), per(b.runCPU-a.runCPU))
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
@@ -600,7 +633,7 @@ func benchSteady(ctx context.Context, w io.Writer, c *benchCluster, o benchOptio
 	// Ticks in (start, end]: window seconds for every CronJob.
 	seconds := int(end.Sub(start) / time.Second)
 	asked := seconds * o.cronJobs
-	var delays, toAssign, toStart []time.Duration
+	var delays, toAssign, toStart, running, toDone []time.Duration
 	created := 0
 	for name, j := range jobs {
 		sched := j.GetStatus().GetScheduledTime().AsTime()
@@ -617,6 +650,12 @@ func benchSteady(ctx context.Context, w io.Writer, c *benchCluster, o benchOptio
 			if a.GetAssignedTime() != nil {
 				toStart = append(toStart, a.GetStartTime().AsTime().Sub(a.GetAssignedTime().AsTime()))
 			}
+			if a.GetFinishTime() != nil {
+				running = append(running, a.GetFinishTime().AsTime().Sub(a.GetStartTime().AsTime()))
+				if c := j.GetStatus().GetCompletionTime(); c != nil {
+					toDone = append(toDone, c.AsTime().Sub(a.GetFinishTime().AsTime()))
+				}
+			}
 		}
 	}
 	entries := b.applied - a.applied
@@ -632,10 +671,17 @@ func benchSteady(ctx context.Context, w io.Writer, c *benchCluster, o benchOptio
 	fmt.Fprintf(tw, "  of which tick to assigned\tp50 %s, p99 %s, max %s (leader's stamp, before commit; %d assigned)\n", p50, p99, mx, len(toAssign))
 	p50, p99, mx = percentiles(toStart)
 	fmt.Fprintf(tw, "  and assigned to started\tp50 %s, p99 %s, max %s (commit, dispatch and the worker's start)\n", p50, p99, mx)
+	// The rest of the time a run holds its slot: the run itself, then its
+	// report until the leader completes the Job (and frees the slot).
+	p50, p99, mx = percentiles(running)
+	fmt.Fprintf(tw, "run (started to finished)\tp50 %s, p99 %s, max %s (the worker's clock)\n", p50, p99, mx)
+	p50, p99, mx = percentiles(toDone)
+	fmt.Fprintf(tw, "finished to Job complete\tp50 %s, p99 %s, max %s (the report, until the leader's step; clocks of worker and leader)\n", p50, p99, mx)
 	if len(delays) > 0 {
 		fmt.Fprintf(tw, "Raft entries\t%d in the window, %.3f per run started\n", entries, float64(entries)/float64(len(delays)))
 	}
 	printServers(tw, c, leader, a, b)
+	printCPUPerRun(tw, c, leader, a, b, len(delays))
 	return tw.Flush()
 }
 

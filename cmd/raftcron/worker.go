@@ -36,8 +36,8 @@ func newWorkerCmd() *cobra.Command {
 		Short: "Run a worker: it dials the servers, follows the leader and runs attempts as containers (or processes)",
 		Long: `A worker opens one stream to the leader (it dials out; nothing dials in) and runs the attempts
 the leader assigns, as Docker containers, or as plain processes with --runtime exec --allow-exec.
-Every attempt runs under a lease guard (this binary, "raftcron guard") that kills it when the worker
-stops renewing its lease. Stopping the worker (SIGINT, SIGTERM) leaves its attempts running until
+Every attempt runs under a lease guard (raftcron-guard, found next to this binary, or else this
+binary as "raftcron guard") that kills it when the worker stops renewing its lease. Stopping the worker (SIGINT, SIGTERM) leaves its attempts running until
 their leases run out; started again in time with the same --id and --data-dir it re-adopts them.
 A worker that itself runs in a container must see its --data-dir at the same path as the host does
 (the Docker daemon mounts attempt directories and the guard from there).`,
@@ -124,7 +124,7 @@ A worker that itself runs in a container must see its --data-dir at the same pat
 	f.Int64Var(&cfg.Docker.Memory, "docker-default-memory", worker.DefaultDockerMemory, "memory limit in bytes of a docker run whose Job sets no resources.limits.memory")
 	f.StringVar(&cfg.ExecUser, "exec-user", worker.DefaultExecUser, "the unprivileged user exec runs run as (never root)")
 	f.DurationVar(&cfg.Retention, "retention", 24*time.Hour, "how long an attempt's output and guard files are kept on this worker after its result was acknowledged")
-	f.StringVar(&cfg.GuardBinary, "guard-binary", "", "the raftcron binary every attempt runs under as its lease guard (default: this executable; must be static, CGO_ENABLED=0, for the docker runtime)")
+	f.StringVar(&cfg.GuardBinary, "guard-binary", "", "the binary every attempt runs under as its lease guard: raftcron-guard, or raftcron itself (default: the raftcron-guard next to this executable, else this executable; must be static, CGO_ENABLED=0, for the docker runtime)")
 	f.StringVar(&cfg.JoinToken, "join-token", os.Getenv("RAFTCRON_WORKER_JOIN_TOKEN"), "the cluster's worker join token (env RAFTCRON_WORKER_JOIN_TOKEN)")
 	f.StringVar(&pprofAddr, "pprof", "", "serve Go profiles (net/http/pprof) under /debug/pprof/ on this address, e.g. 127.0.0.1:6061 (off by default)")
 	addProcessTLSFlags(cmd, "worker")

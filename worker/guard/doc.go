@@ -1,4 +1,4 @@
-// Package guard is the per-attempt lease guard: `raftcron guard`, the parent
+// Package guard is the per-attempt lease guard: raftcron-guard, the parent
 // of every attempt's workload. It imports nothing of the cluster or the
 // worker; the worker imports it for the file formats below.
 //
@@ -11,12 +11,15 @@
 // and kills the workload when its lease is not renewed in time. It exits with
 // the workload's exit code (128+signal when the workload was killed by one).
 //
-// Docker: the static raftcron binary is bind-mounted read-only at
+// The guard is its own small static binary, cmd/raftcron-guard (`raftcron
+// guard` runs the same code), because it starts once per run.
+//
+// Docker: the static guard binary is bind-mounted read-only at
 // /.raftcron/guard and is the container's entrypoint; the attempt's
 // directory is bind-mounted read-write at /.raftcron/run (the record) and its
 // lease.d subdirectory read-only at /.raftcron/lease (so the workload cannot
 // extend its own lease). Exec: the worker runs
-// `raftcron guard --dir <attempt dir> --lease <attempt dir>/lease.d/lease -- <command>`
+// `raftcron-guard guard --dir <attempt dir> --lease <attempt dir>/lease.d/lease -- <command>`
 // as the process it starts. Either way the workload outlives neither its lease nor its guard:
 // when PID 1 of a container exits the kernel kills the rest of the
 // container, and on the host the guard SIGKILLs the workload's process group
@@ -58,8 +61,8 @@
 //
 // # The record
 //
-// DIR/record.json (temp file + fsync + rename) is written once the workload
-// has started and again when it has ended. Start and finish come from one
+// DIR/record.json (temp file + rename) is written once the workload has
+// started and again, with an fsync, when it has ended. Start and finish come from one
 // clock: the finish time is the start time plus the duration measured on
 // the monotonic clock, so a run never has a negative duration, whatever the
 // wall clock does meanwhile.

@@ -14,7 +14,7 @@ import (
 // Paths inside a container, and the names of the files in an attempt's
 // directory.
 const (
-	// Binary is where the raftcron binary is mounted in a container.
+	// Binary is where the guard binary is mounted in a container.
 	Binary = "/.raftcron/guard"
 	// Dir is where the attempt's directory is mounted in a container
 	// (read-write: the guard writes its record there).
@@ -132,13 +132,18 @@ type Record struct {
 	Message      string `json:"message,omitempty"`
 }
 
-// WriteRecord replaces DIR/record.json durably (temp + fsync + rename).
+// WriteRecord replaces DIR/record.json (temp + rename, so a reader never
+// sees half of it). A record of an ended workload (Exited or NotStarted) is
+// written durably, with fsyncs, so that it survives a crash of the host; the
+// record of a start is not: it matters only while the host is up (it names
+// the process to kill), and two fsyncs fewer per run count at hundreds of
+// runs a second.
 func WriteRecord(dir string, r Record) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	return writeFile(dir, RecordFile, b, true)
+	return writeFile(dir, RecordFile, b, r.Exited || r.NotStarted)
 }
 
 // ReadRecord reads DIR/record.json; os.ErrNotExist when there is none.

@@ -14,11 +14,10 @@ import (
 )
 
 // The test binary doubles as the guard: with RAFTCRON_GUARD_TEST set it runs
-// Run on its arguments, as `raftcron guard` would.
+// Main on its arguments, as raftcron-guard does.
 func TestMain(m *testing.M) {
 	if os.Getenv("RAFTCRON_GUARD_TEST") == "1" {
-		dir, lease := os.Args[1], os.Args[2]
-		os.Exit(Run(Config{Dir: dir, LeasePath: lease, Poll: 10 * time.Millisecond, Argv: os.Args[3:]}))
+		os.Exit(Main(os.Args[1:], os.Stderr))
 	}
 	os.Exit(m.Run())
 }
@@ -32,7 +31,9 @@ type running struct {
 
 func startGuard(t *testing.T, dir string, argv ...string) *running {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], append([]string{dir, LeasePath(dir)}, argv...)...)
+	// The command line the worker writes.
+	args := []string{"guard", "--dir", dir, "--lease", LeasePath(dir), "--poll", "10ms", "--"}
+	cmd := exec.Command(os.Args[0], append(args, argv...)...)
 	cmd.Env = append(os.Environ(), "RAFTCRON_GUARD_TEST=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -219,4 +220,29 @@ func TestGuardLeavesNothingBehind(t *testing.T) {
 	waitFor(t, 2*time.Second, "the background process to be gone", func() bool {
 		return syscall.Kill(pid, 0) != nil
 	})
+}
+
+func TestGuardCommandLine(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := Main([]string{"guard", "--dir", t.TempDir()}, &stderr); code != 2 {
+		t.Fatalf("no command: exit %d, want 2", code)
+	}
+	if !strings.Contains(stderr.String(), "no command given") {
+		t.Errorf("no command: stderr %q does not say so", stderr.String())
+	}
+	stderr.Reset()
+	if code := Main([]string{"--polll", "1s", "--", "/bin/true"}, &stderr); code != 2 {
+		t.Fatalf("unknown flag: exit %d, want 2", code)
+	}
+	if !strings.Contains(stderr.String(), "polll") {
+		t.Errorf("unknown flag: stderr %q does not name it", stderr.String())
+	}
+	cfg, err := parseArgs([]string{"--dir", "/d", "--lease", "/l", "--output", "/o", "--output-limit", "7", "--uid", "5", "--gid", "6", "--", "sh", "-c", "exit 3"}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Dir != "/d" || cfg.LeasePath != "/l" || cfg.Output != "/o" || cfg.OutputLimit != 7 || cfg.UID != 5 || cfg.GID != 6 ||
+		strings.Join(cfg.Argv, " ") != "sh -c exit 3" || cfg.Poll != DefaultPoll {
+		t.Errorf("parsed %+v", cfg)
+	}
 }

@@ -54,20 +54,20 @@ func BinaryPath(ctx context.Context, dir string) (string, error) {
 	return bin, nil
 }
 
-// RaftcronBinary compiles cmd/raftcron statically (CGO_ENABLED=0) into dir
-// and returns the binary's path: the lease guard the worker's tests run
+// GuardBinary compiles cmd/raftcron-guard statically (CGO_ENABLED=0) into
+// dir and returns the binary's path: the lease guard the worker's tests run
 // attempts under.
-func RaftcronBinary(ctx context.Context, dir string) (string, error) {
+func GuardBinary(ctx context.Context, dir string) (string, error) {
 	src, err := sourceDir()
 	if err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "raftcron")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/raftcron")
+	bin := filepath.Join(dir, "raftcron-guard")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/raftcron-guard")
 	cmd.Dir = filepath.Join(src, "..", "..")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build raftcron: %v: %s", err, out)
+		return "", fmt.Errorf("go build raftcron-guard: %v: %s", err, out)
 	}
 	return bin, nil
 }
