@@ -271,7 +271,7 @@ func (e *ExecRuntime) finish(p *execProc, exit ExitStatus) {
 	p.state.Message = exit.Message
 	st := p.state
 	e.mu.Unlock()
-	if err := writeJSONFile(e.statePath(st.Namespace, st.Attempt), st); err != nil {
+	if err := writeExitState(e.statePath(st.Namespace, st.Attempt), st); err != nil {
 		e.logger.Warn("save exec exit status", "attempt", st.Attempt, "err", err)
 	}
 	close(p.done)
@@ -490,4 +490,16 @@ func writeJSONFile(path string, v any) error {
 		return err
 	}
 	return guard.WriteFileDurably(path, b)
+}
+
+// writeExitState records an exec run's end through a temporary file and a
+// rename, without fsyncs: the guard's record of the end is durable already
+// (List reads it through withRecord when this file still says running after
+// a crash of the host), and the run's report waits for this write.
+func writeExitState(path string, st execState) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	return guard.WriteFile(path, b)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -664,6 +665,9 @@ func benchSteady(ctx context.Context, w io.Writer, c *benchCluster, o benchOptio
 	fmt.Fprintf(tw, "window\t%s (%d every-second ticks of %d CronJobs)\n", end.Sub(start), seconds, o.cronJobs)
 	fmt.Fprintf(tw, "runs asked\t%d (%.0f/s)\n", asked, float64(asked)/end.Sub(start).Seconds())
 	fmt.Fprintf(tw, "Jobs created\t%d\n", created)
+	if skips := c.skippedTicks(ctx, leader, start, end); len(skips) > 0 {
+		fmt.Fprintf(tw, "ticks skipped\t%s\n", skips)
+	}
 	fmt.Fprintf(tw, "runs started\t%d (%.1f%%)\n", len(delays), 100*float64(len(delays))/float64(asked))
 	p50, p99, mx := percentiles(delays)
 	fmt.Fprintf(tw, "start delay\tp50 %s, p99 %s, max %s\n", p50, p99, mx)
@@ -695,27 +699,78 @@ func (c *benchCluster) listRuns(ctx context.Context, server *benchProc) (map[str
 	defer closeRPC()
 	lctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	jl, err := rpc.List(lctx, &pb.ListRequest{Kind: client.KindJob, Namespace: benchNamespace})
+	items, err := listAll(lctx, rpc, client.KindJob)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list jobs: %w", err)
 	}
 	jobs := map[string]*pb.Job{}
-	for _, it := range jl.GetItems() {
+	for _, it := range items {
 		if j := it.GetJob(); j != nil {
 			jobs[j.GetMetadata().GetName()] = j
 		}
 	}
-	al, err := rpc.ListAttempts(lctx, &pb.ListAttemptsRequest{Namespace: benchNamespace})
-	if err != nil {
-		return nil, nil, fmt.Errorf("list attempts: %w", err)
-	}
 	attempts := map[string]*pb.Attempt{}
-	for _, a := range al.GetAttempts() {
-		if a.GetIndex() == 0 && a.GetNumber() == 1 {
-			attempts[a.GetJob()] = a
+	for token := ""; ; {
+		al, err := rpc.ListAttempts(lctx, &pb.ListAttemptsRequest{Namespace: benchNamespace, Continue: token})
+		if err != nil {
+			return nil, nil, fmt.Errorf("list attempts: %w", err)
+		}
+		for _, a := range al.GetAttempts() {
+			if a.GetIndex() == 0 && a.GetNumber() == 1 {
+				attempts[a.GetJob()] = a
+			}
+		}
+		if token = al.GetContinue(); token == "" {
+			break
 		}
 	}
 	return jobs, attempts, nil
+}
+
+// listAll lists every object of a kind in the bench namespace, page by page.
+func listAll(ctx context.Context, rpc pb.RaftCronClient, kind string) ([]*pb.Resource, error) {
+	var out []*pb.Resource
+	for token := ""; ; {
+		l, err := rpc.List(ctx, &pb.ListRequest{Kind: kind, Namespace: benchNamespace, Continue: token})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l.GetItems()...)
+		if token = l.GetContinue(); token == "" {
+			return out, nil
+		}
+	}
+}
+
+// skippedTicks sums the skip decisions of the bench CronJobs for ticks in
+// (start, end], by reason ("CatchUpPolicy 12, ..."); empty when none.
+func (c *benchCluster) skippedTicks(ctx context.Context, server *benchProc, start, end time.Time) string {
+	rpc, closeRPC, err := c.rawClient(server.grpcAddr)
+	if err != nil {
+		return err.Error()
+	}
+	defer closeRPC()
+	lctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	items, err := listAll(lctx, rpc, client.KindCronJob)
+	if err != nil {
+		return "list cronjobs: " + err.Error()
+	}
+	by := map[string]int{}
+	for _, it := range items {
+		for _, d := range it.GetCronJob().GetStatus().GetDecisions() {
+			at := d.GetScheduledTime().AsTime()
+			if d.GetDecision() != pb.DecisionSkip || !at.After(start) || at.After(end) {
+				continue
+			}
+			by[d.GetReason()] += max(int(d.GetCount()), 1)
+		}
+	}
+	var parts []string
+	for _, r := range slices.Sorted(maps.Keys(by)) {
+		parts = append(parts, fmt.Sprintf("%s %d", r, by[r]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func percentiles(ds []time.Duration) (p50, p99, worst time.Duration) {
@@ -842,8 +897,8 @@ func benchIdle(ctx context.Context, w io.Writer, c *benchCluster, o benchOptions
 	err = waitFor(ctx, 2*time.Minute, "the restarted follower to serve every CronJob", func() (bool, error) {
 		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		l, err := rpc.List(lctx, &pb.ListRequest{Kind: client.KindCronJob, Namespace: benchNamespace})
-		if err != nil || len(l.GetItems()) < o.cronJobs {
+		items, err := listAll(lctx, rpc, client.KindCronJob)
+		if err != nil || len(items) < o.cronJobs {
 			return false, nil
 		}
 		served = time.Since(restarted)

@@ -165,6 +165,13 @@ func WriteFileDurably(path string, b []byte) error {
 	return writeFile(filepath.Dir(path), filepath.Base(path), b, true)
 }
 
+// WriteFile replaces path with b through a temporary file in the same
+// directory and a rename, without fsyncs: a reader sees the old or the new
+// content, and a crash of the host may leave the old.
+func WriteFile(path string, b []byte) error {
+	return writeFile(filepath.Dir(path), filepath.Base(path), b, false)
+}
+
 func writeFile(dir, name string, b []byte, durable bool) error {
 	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
 	if err != nil {
