@@ -25,6 +25,9 @@ type DecodeOptions struct {
 	// Namespace applies to objects whose metadata.namespace is empty (the
 	// CLI's -n); "default" when both are empty.
 	Namespace string
+	// EnforceNamespace makes an object whose metadata.namespace is not
+	// Namespace an error, as kubectl does when -n is given.
+	EnforceNamespace bool
 	// IgnoreUnsupported turns fields raftcron does not implement, and
 	// unknown fields, into warnings (the field is dropped) instead of errors.
 	IgnoreUnsupported bool
@@ -229,6 +232,10 @@ func (d *manifestDecoder) decodeSingle(where string, m yaml.MapSlice) {
 		d.problem("(object)", "%v", err)
 		return
 	}
+	if ns := lookupNamespace(m); d.opts.EnforceNamespace && ns != "" && ns != d.opts.Namespace {
+		d.problem("metadata.namespace", "%q does not match the namespace %q given (-n); pass -n %s or leave the namespace out of the manifest", ns, d.opts.Namespace, ns)
+		return
+	}
 	switch o := msg.(type) {
 	case *pb.CronJob:
 		o.Metadata = d.namespaced(o.Metadata)
@@ -240,6 +247,13 @@ func (d *manifestDecoder) decodeSingle(where string, m yaml.MapSlice) {
 		o.Metadata = d.namespaced(o.Metadata)
 		d.resources = append(d.resources, &pb.Resource{Kind: &pb.Resource_Secret{Secret: o}})
 	}
+}
+
+// lookupNamespace is the metadata.namespace a manifest sets, or "".
+func lookupNamespace(m yaml.MapSlice) string {
+	meta, _ := lookup(m, "metadata").(yaml.MapSlice)
+	ns, _ := lookup(meta, "namespace").(string)
+	return ns
 }
 
 func (d *manifestDecoder) namespaced(m *pb.ObjectMeta) *pb.ObjectMeta {

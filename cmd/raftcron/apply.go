@@ -31,9 +31,15 @@ func newApplyCmd() *cobra.Command {
 
 Kubernetes batch/v1 CronJob and Job manifests apply as written. A file may hold
 several documents separated by ---; -f - reads standard input; -f DIR reads
-every .yaml, .yml and .json file in DIR.`,
+every .yaml, .yml and .json file in DIR. With -n, a manifest that names
+another namespace is an error, as in kubectl.
+
+--dry-run validates on the server and changes nothing: it prints what each
+object's apply would do (created, configured, unchanged) and, below it, the
+unified diff from the stored object to the applied one (raftcron diff prints
+the diff alone).`,
 		Example: `  raftcron apply -f hello.yaml
-  raftcron apply -f jobs/ --dry-run
+  raftcron apply -f jobs/ --dry-run                 # what would change, as a unified diff
   cat cronjob.yaml | raftcron apply -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -52,20 +58,33 @@ every .yaml, .yml and .json file in DIR.`,
 			if err != nil {
 				return err
 			}
-			suffix := ""
+			var diffs map[string]client.ObjectDiff
 			if dryRun {
-				suffix = " (dry run)"
+				list, err := c.Diff(ctx, res)
+				if err != nil {
+					return err
+				}
+				diffs = make(map[string]client.ObjectDiff, len(list))
+				for _, d := range list {
+					diffs[d.Kind+"/"+d.Namespace+"/"+d.Name] = d
+				}
 			}
 			out := cmd.OutOrStdout()
 			for _, r := range results {
-				fmt.Fprintf(out, "%s/%s %s%s\n", resourceName(r.GetKind()), r.GetName(), r.GetAction(), suffix)
+				if !dryRun {
+					fmt.Fprintf(out, "%s/%s %s\n", resourceName(r.GetKind()), r.GetName(), r.GetAction())
+					continue
+				}
+				fmt.Fprintf(out, "%s/%s %s (dry run)\n", resourceName(r.GetKind()), r.GetName(), r.GetAction())
+				d := diffs[client.CanonicalKind(r.GetKind())+"/"+r.GetNamespace()+"/"+r.GetName()]
+				printDiff(out, d, r.GetAction())
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest file, directory, or - for standard input (repeatable)")
 	cmd.Flags().BoolVar(&ignoreUnsupported, "ignore-unsupported", false, "drop Kubernetes fields raftcron does not support, with a warning, instead of failing")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "validate on the server and show what would change, without changing anything")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "validate on the server and show what would change (a unified diff per object), without changing anything")
 	return cmd
 }
 
@@ -78,7 +97,8 @@ func readManifests(cmd *cobra.Command, files []string, ignoreUnsupported bool) (
 	if err != nil {
 		return nil, err
 	}
-	opts := client.DecodeOptions{Namespace: namespaceFlag(cmd), IgnoreUnsupported: ignoreUnsupported}
+	opts := client.DecodeOptions{Namespace: namespaceFlag(cmd), IgnoreUnsupported: ignoreUnsupported,
+		EnforceNamespace: cmd.Flags().Changed("namespace")}
 	var all []*pb.Resource
 	for _, p := range paths {
 		var r io.Reader

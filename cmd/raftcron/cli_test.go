@@ -171,8 +171,9 @@ func TestApply(t *testing.T) {
 
 	// -n puts objects without a namespace into that namespace.
 	out = cli(t, "", "apply", "-f", file, "-n", "team-a", "--dry-run", "--server", addr).ok(t)
-	if want := "cronjob.batch/hello created (dry run)\njob.batch/pi created (dry run)\n"; out != want {
-		t.Fatalf("dry run printed %q, want %q", out, want)
+	if !strings.HasPrefix(out, "cronjob.batch/hello created (dry run)\n--- /dev/null\n+++ applied/cronjob/team-a/hello\n") ||
+		!strings.Contains(out, "\njob.batch/pi created (dry run)\n--- /dev/null\n+++ applied/job/team-a/pi\n") {
+		t.Fatalf("dry run printed %q, want each object created, with its diff from nothing", out)
 	}
 	if _, ok := f.cronJobs["team-a/hello"]; ok {
 		t.Fatal("--dry-run stored the CronJob")

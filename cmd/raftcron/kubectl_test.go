@@ -232,3 +232,63 @@ func TestCompletion(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyDryRunDiff: apply --dry-run prints the unified diff from the
+// stored object to the applied one under each line; raftcron diff prints the
+// diff alone and exits 1 when there is one, 0 when not, 2 on error.
+func TestApplyDryRunDiff(t *testing.T) {
+	f, addr := seed(t)
+	changed := writeFile(t, "changed.yaml", strings.Replace(helloManifest, `"*/5 * * * *"`, `"*/10 * * * *"`, 1))
+	out := cli(t, "", "apply", "--dry-run", "-f", changed, "--server", addr).ok(t)
+	if !strings.HasPrefix(out, "cronjob.batch/hello configured (dry run)\n--- live/cronjob/default/hello\n+++ applied/cronjob/default/hello\n@@ ") ||
+		!strings.Contains(out, "\n-  schedule: '*/5 * * * *'\n+  schedule: '*/10 * * * *'\n") ||
+		!strings.HasSuffix(out, "\njob.batch/pi unchanged (dry run)\n") || strings.Count(out, "\n-") != 2 || strings.Count(out, "\n+") != 2 {
+		t.Fatalf("apply --dry-run printed:\n%s\nwant the schedule's change under the CronJob's line, nothing under the unchanged Job", out)
+	}
+	if got := f.cronJobs["default/hello"].GetSpec().GetSchedule(); got != "*/5 * * * *" {
+		t.Fatalf("--dry-run changed the schedule to %q", got)
+	}
+
+	r := cli(t, "", "diff", "-f", changed, "--server", addr)
+	if r.code != 1 || r.stderr != "" || !strings.HasPrefix(r.stdout, "--- live/cronjob/default/hello\n") || strings.Contains(r.stdout, "job/default/pi") {
+		t.Fatalf("diff of a change: exit %d, stdout:\n%s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	if r.stdout != out[len("cronjob.batch/hello configured (dry run)\n"):len(out)-len("job.batch/pi unchanged (dry run)\n")] {
+		t.Fatalf("diff and apply --dry-run print different diffs:\n%s", r.stdout)
+	}
+	r = cli(t, "", "diff", "-f", writeFile(t, "same.yaml", helloManifest), "--server", addr)
+	if r.code != 0 || r.stdout != "" || r.stderr != "" {
+		t.Fatalf("diff without changes: %+v", r)
+	}
+	r = cli(t, "", "diff", "-f", "/nonexistent.yaml", "--server", addr)
+	if r.code != 2 || !strings.Contains(r.stderr, "error: -f: stat /nonexistent.yaml") {
+		t.Fatalf("diff of a missing file: %+v", r)
+	}
+	r = cli(t, "", "diff", "-f", writeFile(t, "bad.yaml", strings.Replace(helloManifest, `"*/5 * * * *"`, `"every day"`, 1)), "--server", addr)
+	if r.code != 2 || !strings.Contains(r.stderr, "spec.schedule") {
+		t.Fatalf("diff of an invalid schedule: %+v", r)
+	}
+}
+
+// TestApplyNamespaceMismatch: -n team-a with a manifest in team-b is an
+// error, as in kubectl; a manifest without a namespace goes to -n's.
+func TestApplyNamespaceMismatch(t *testing.T) {
+	f := newFakeCluster(testNow)
+	addr := f.start(t)
+	inB := writeFile(t, "b.yaml", strings.Replace(helloManifest, "  name: hello\n", "  name: hello\n  namespace: team-b\n", 1))
+	cli(t, "", "apply", "-n", "team-a", "-f", inB, "--server", addr).fails(t,
+		`document 1 (CronJob "hello"): metadata.namespace: "team-b" does not match the namespace "team-a" given (-n); pass -n team-b or leave the namespace out of the manifest`)
+	if r := cli(t, "", "diff", "-n", "team-a", "-f", inB, "--server", addr); r.code != 2 || !strings.Contains(r.stderr, `"team-b" does not match the namespace "team-a"`) {
+		t.Fatalf("diff -n team-a of a team-b manifest: %+v", r)
+	}
+	cli(t, "", "delete", "-n", "team-a", "-f", inB, "--server", addr).fails(t, `"team-b" does not match the namespace "team-a"`)
+	if len(f.cronJobs) != 0 {
+		t.Fatal("a refused apply stored something")
+	}
+	out := cli(t, "", "apply", "-n", "team-b", "-f", inB, "--server", addr).ok(t)
+	if out != "cronjob.batch/hello created\njob.batch/pi created\n" || f.cronJobs["team-b/hello"] == nil || f.jobs["team-b/pi"] == nil {
+		t.Fatalf("apply -n team-b: %q; stored %v %v", out, f.cronJobs, f.jobs)
+	}
+	// Without -n the manifest's namespace is used, as before.
+	cli(t, "", "apply", "-f", inB, "--server", addr).ok(t)
+}
