@@ -211,6 +211,18 @@ func (b *CronJobBuilder) History(successful, failed int32) *CronJobBuilder {
 	return b
 }
 
+// DependsOn makes each tick wait until the upstream CronJob's run for the
+// same window succeeded, for at most within (0: until this CronJob's next
+// tick); see docs/pipelines.md. Call it once per upstream.
+func (b *CronJobBuilder) DependsOn(upstream string, within time.Duration) *CronJobBuilder {
+	d := &pb.CronJobDependency{CronJob: upstream}
+	if within > 0 {
+		d.Within = within.String()
+	}
+	b.cj.Spec.DependsOn = append(b.cj.Spec.DependsOn, d)
+	return b
+}
+
 // Suspend creates the CronJob suspended: no tick runs until it is resumed.
 func (b *CronJobBuilder) Suspend() *CronJobBuilder {
 	b.cj.Spec.Suspend = Bool(true)

@@ -367,17 +367,39 @@ func (c *Client) SetSuspend(ctx context.Context, kind, namespace, name string, s
 // a retry that finds the Job made by an earlier attempt returns it: a trigger
 // that succeeded never comes back as an error.
 func (c *Client) Trigger(ctx context.Context, namespace, cronJob, jobName string) (*pb.Job, error) {
+	return c.trigger(ctx, &pb.TriggerRequest{Namespace: namespace, CronJob: cronJob, JobName: jobName})
+}
+
+// TriggerWithUpstreams runs a CronJob's upstreams (spec.dependsOn,
+// transitively) now, in order, each once its own upstreams succeeded, and
+// the CronJob only if they all succeed. The leader holds the plan (the
+// waiting runs are replicated), so it goes on if this client goes away. The
+// Job returned is the CronJob's, not yet created: its annotation
+// raftcron.io/upstream-jobs names the Jobs it waits for. A CronJob without
+// upstreams is triggered as by Trigger.
+func (c *Client) TriggerWithUpstreams(ctx context.Context, namespace, cronJob, jobName string) (*pb.Job, error) {
+	return c.trigger(ctx, &pb.TriggerRequest{Namespace: namespace, CronJob: cronJob, JobName: jobName, WithUpstreams: true})
+}
+
+func (c *Client) trigger(ctx context.Context, req *pb.TriggerRequest) (*pb.Job, error) {
+	namespace, cronJob, jobName := req.GetNamespace(), req.GetCronJob(), req.GetJobName()
 	if jobName == "" {
 		jobName = fmt.Sprintf("%s-manual-%d", cronJob, time.Now().Unix())
+		req.JobName = jobName
 	}
 	var out *pb.Job
 	err := c.do(ctx, "trigger cronjob", func(ctx context.Context, rpc pb.RaftCronClient, info attemptInfo) error {
-		job, err := rpc.Trigger(ctx, &pb.TriggerRequest{Namespace: namespace, CronJob: cronJob, JobName: jobName})
+		job, err := rpc.Trigger(ctx, req)
 		if info.Sent && status.Code(err) == codes.AlreadyExists {
 			// An earlier attempt created it. The AlreadyExists answer
 			// carried the leader's index, so this read sees the Job (or
 			// is Unavailable, and the whole trigger is retried).
 			res, gerr := rpc.Get(ctx, &pb.GetRequest{Kind: KindJob, Namespace: namespace, Name: jobName})
+			if gerr != nil && req.GetWithUpstreams() && status.Code(gerr) == codes.NotFound {
+				// The earlier attempt's run waits for its upstreams.
+				out = &pb.Job{Metadata: &pb.ObjectMeta{Name: jobName, Namespace: namespace}}
+				return nil
+			}
 			if gerr != nil {
 				return gerr
 			}

@@ -101,11 +101,17 @@ func (a *CronJobsAPI) Resume(ctx context.Context, namespace, name string) error 
 type TriggerOptions struct {
 	// JobName names the new Job (default <cronjob>-manual-<unix seconds>).
 	JobName string
+	// WithUpstreams runs the CronJob's upstreams first (see
+	// Client.TriggerWithUpstreams).
+	WithUpstreams bool
 }
 
 // Trigger runs the CronJob's template now, outside its schedule, and
 // returns the new Job. It is safe to retry: one call makes one Job.
 func (a *CronJobsAPI) Trigger(ctx context.Context, namespace, name string, opts TriggerOptions) (*Job, error) {
+	if opts.WithUpstreams {
+		return a.c.TriggerWithUpstreams(ctx, orDefault(namespace), name, opts.JobName)
+	}
 	return a.c.Trigger(ctx, orDefault(namespace), name, opts.JobName)
 }
 

@@ -2,7 +2,9 @@ package client
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
@@ -17,7 +19,9 @@ type HistoryEntry struct {
 	FirstScheduledTime time.Time
 	Ticks              int
 	// Decision is invoke or skip, Reason why (Scheduled, CatchUp, Manual,
-	// ConcurrencyPolicy, MissedDeadline …), Message the details.
+	// ConcurrencyPolicy, MissedDeadline, UpstreamFailed …), Message the
+	// details. A tick still waiting for its upstreams (spec.dependsOn) has
+	// Decision "waiting" and Reason "Upstreams".
 	Decision, Reason, Message string
 	// Job is the Job created (or, for a skip, the one that blocked it).
 	Job string
@@ -88,6 +92,23 @@ func History(cj *pb.CronJob, jobs []*pb.Job, attempts []*pb.Attempt, since, now 
 			run(&e, byName[d.GetJob()])
 		}
 		out = append(out, e)
+	}
+	for _, w := range cj.GetStatus().GetWaiting() {
+		at := w.GetScheduledTime().AsTime()
+		if at.Before(since) {
+			continue
+		}
+		var ups []string
+		for _, u := range w.GetUpstreams() {
+			if u.GetState() != "Succeeded" {
+				ups = append(ups, u.GetCronJob()+": "+u.GetMessage()+" (until "+u.GetDeadline().AsTime().UTC().Format(time.RFC3339)+")")
+			}
+		}
+		msg := fmt.Sprintf("waiting %s for upstreams", now.Sub(w.GetSince().AsTime()).Round(time.Second))
+		if len(ups) > 0 {
+			msg += ": " + strings.Join(ups, "; ")
+		}
+		out = append(out, HistoryEntry{ScheduledTime: at, Ticks: 1, Decision: DecisionWaiting, Reason: "Upstreams", Job: w.GetJob(), Message: msg})
 	}
 	// Runs whose decision is no longer kept, and manual runs.
 	for _, j := range jobs {

@@ -135,6 +135,23 @@ const (
 const (
 	DecisionInvoke = pb.DecisionInvoke
 	DecisionSkip   = pb.DecisionSkip
+	// DecisionWaiting is HistoryEntry.Decision for a tick still waiting
+	// for its upstreams (it is no recorded decision yet).
+	DecisionWaiting = "waiting"
+
+	// Skip reasons of a CronJob with upstreams (spec.dependsOn).
+	SkipUpstreamFailed   = scheduler.SkipUpstreamFailed
+	SkipUpstreamNotReady = scheduler.SkipUpstreamNotReady
+)
+
+// Pipelines (docs/pipelines.md).
+const (
+	// AnnotationDependsOn is the annotation form of spec.dependsOn:
+	// "prepare-sales:2h, load-stock".
+	AnnotationDependsOn = scheduler.AnnotationDependsOn
+	// AnnotationUpstreamJobs, on a Job that waited for upstreams, names the
+	// Jobs it waited for: "prepare-sales=prepare-sales-29400120".
+	AnnotationUpstreamJobs = scheduler.AnnotationUpstreamJobs
 )
 
 // Labels the cluster sets or understands.

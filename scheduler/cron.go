@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -475,7 +476,8 @@ func manualJobName(v View, namespace, cronJob, jobName string, now time.Time) (s
 		return "", fmt.Errorf("trigger cronjob %s/%s: job name %q: must be at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit: %w",
 			namespace, cronJob, jobName, ErrInvalid)
 	}
-	if v.Job(namespace, jobName) != nil {
+	waiting := slices.ContainsFunc(v.CronJob(namespace, cronJob).GetStatus().GetWaiting(), func(w *pb.WaitingTick) bool { return w.GetJob() == jobName })
+	if v.Job(namespace, jobName) != nil || waiting {
 		return "", fmt.Errorf("trigger cronjob %s/%s: job %q already exists; name the run with a different job name: %w",
 			namespace, cronJob, jobName, ErrAlreadyExists)
 	}

@@ -270,6 +270,9 @@ type windowOpt struct {
 	Selected     bool
 }
 
+// dependency is one upstream of a CronJob (spec.dependsOn).
+type dependency struct{ Name, Within string }
+
 type cronJobBody struct {
 	Namespace, Name                        string
 	Words, Expr, Zone, Policy, CatchUp     string
@@ -281,6 +284,7 @@ type cronJobBody struct {
 	Windows                                []windowOpt
 	Window                                 string
 	Decisions                              []tick
+	DependsOn                              []dependency
 	Jobs                                   []jobRow
 	CanTrigger, CanWrite                   bool
 	TriggerURL, SuspendURL, ResumeURL      string
@@ -346,6 +350,13 @@ func (h *Handler) cronJob(s *session, r *http.Request) (string, *pageData, error
 	}
 	for _, a := range cj.GetStatus().GetActive() {
 		b.Active = append(b.Active, a.GetName())
+	}
+	for _, d := range spec.GetDependsOn() {
+		within := "until its next tick"
+		if d.GetWithin() != "" {
+			within = "within " + d.GetWithin()
+		}
+		b.DependsOn = append(b.DependsOn, dependency{Name: d.GetCronJob(), Within: within})
 	}
 	base := cronJobURL(ns, name)
 	b.TriggerURL, b.SuspendURL, b.ResumeURL = base+"/trigger", base+"/suspend", base+"/resume"

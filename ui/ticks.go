@@ -2,10 +2,12 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/raftcron/raftcron/client"
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/scheduler"
 )
 
 // Results a tick or a Job shows, as CSS classes.
@@ -17,6 +19,8 @@ const (
 	// resultGone: a Job was made, but it has been removed (history limits,
 	// ttlSecondsAfterFinished), so its result is no longer known.
 	resultGone = "gone"
+	// resultWaiting: the tick waits for its upstreams (spec.dependsOn).
+	resultWaiting = "waiting"
 )
 
 // tick is one scheduling decision as the dashboard draws it.
@@ -82,6 +86,21 @@ func ticksOf(cj *pb.CronJob, jobs map[string]*pb.Job) []tick {
 			t.Result = jobResult(j)
 		} else {
 			t.Result = resultGone
+		}
+		out = append(out, t)
+	}
+	for _, w := range cj.GetStatus().GetWaiting() {
+		t := tick{Time: w.GetScheduledTime().AsTime(), Count: 1, Result: resultWaiting, Reason: "Upstreams", Job: w.GetJob()}
+		t.First = t.Time
+		var msgs []string
+		for _, u := range w.GetUpstreams() {
+			if u.GetState() != scheduler.UpstreamSucceeded {
+				msgs = append(msgs, u.GetCronJob()+": "+u.GetMessage()+" (until "+u.GetDeadline().AsTime().UTC().Format("2006-01-02 15:04:05Z")+")")
+			}
+		}
+		t.Message = "waiting for upstreams since " + w.GetSince().AsTime().UTC().Format("2006-01-02 15:04:05Z")
+		if len(msgs) > 0 {
+			t.Message += ": " + strings.Join(msgs, "; ")
 		}
 		out = append(out, t)
 	}

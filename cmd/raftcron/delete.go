@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/raftcron/raftcron/client"
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/scheduler"
 )
 
 func init() { rootCmd.AddCommand(newDeleteCmd()) }
@@ -77,10 +80,19 @@ Deleting a CronJob deletes its Jobs; deleting a Job stops its running attempts.`
 					if err != nil {
 						return err
 					}
+					// CronJobs that depend on others go before their upstreams
+					// (the server refuses to delete an upstream still named).
+					var cjs []*pb.CronJob
 					for _, r := range res {
 						if cj := r.GetCronJob(); cj != nil {
-							targets = append(targets, target{client.KindCronJob, cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()})
-						} else if j := r.GetJob(); j != nil {
+							cjs = append(cjs, cj)
+						}
+					}
+					for _, cj := range slices.Backward(scheduler.DependencyOrder(cjs)) {
+						targets = append(targets, target{client.KindCronJob, cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()})
+					}
+					for _, r := range res {
+						if j := r.GetJob(); j != nil {
 							targets = append(targets, target{client.KindJob, j.GetMetadata().GetNamespace(), j.GetMetadata().GetName()})
 						} else if sec := r.GetSecret(); sec != nil {
 							targets = append(targets, target{client.KindSecret, sec.GetMetadata().GetNamespace(), sec.GetMetadata().GetName()})

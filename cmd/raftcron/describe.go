@@ -224,6 +224,13 @@ func describeCronJob(w io.Writer, cj *pb.CronJob, jobs []*pb.Job, events []*pb.E
 	f.line("Starting Deadline Seconds", optInt(spec.StartingDeadlineSeconds, "<unset>"))
 	f.line("Successful Job History Limit", optInt(spec.SuccessfulJobsHistoryLimit, "3"))
 	f.line("Failed Job History Limit", optInt(spec.FailedJobsHistoryLimit, "1"))
+	if deps := spec.GetDependsOn(); len(deps) > 0 {
+		var lines []string
+		for _, d := range deps {
+			lines = append(lines, dependencyText(d))
+		}
+		f.list("Depends On", lines)
+	}
 	f.line("Last Schedule Time", timestampAge(st.GetLastScheduleTime(), none))
 	f.line("Last Successful Time", timestampAge(st.GetLastSuccessfulTime(), none))
 	f.list("Next Schedule Times", nextTimesText(cj))
@@ -244,6 +251,15 @@ func describeCronJob(w io.Writer, cj *pb.CronJob, jobs []*pb.Job, events []*pb.E
 	} else {
 		recent := recentJobs(jobs, describeRecentJobs)
 		f.sub(func(w io.Writer) error { return printRecentJobs(w, recent) })
+	}
+
+	if len(spec.GetDependsOn()) > 0 || len(st.GetWaiting()) > 0 {
+		f.heading("Waiting For Upstreams:")
+		if len(st.GetWaiting()) == 0 {
+			f.sub(func(w io.Writer) error { _, err := fmt.Fprintln(w, none); return err })
+		} else {
+			f.sub(func(w io.Writer) error { return printWaiting(w, st.GetWaiting(), time.UTC) })
+		}
 	}
 
 	f.heading("Scheduling Decisions:")
@@ -392,6 +408,32 @@ func printDecisions(w io.Writer, ds []*pb.ScheduleDecision, loc *time.Location, 
 			cells = append(cells, orNone(d.GetJob()))
 		}
 		row(tw, append(cells, oneLine(d.GetMessage()))...)
+	}
+	return tw.Flush()
+}
+
+// printWaiting writes the ticks waiting for their upstreams: one row per
+// upstream, with how long the tick has waited and until when it waits.
+func printWaiting(w io.Writer, ws []*pb.WaitingTick, loc *time.Location) error {
+	tw := newTable(w)
+	row(tw, "TICK", "JOB", "WAITING", "UPSTREAM", "UPSTREAM TICK", "STATE", "DEADLINE", "MESSAGE")
+	for _, t := range ws {
+		waited := humanDuration(now().Sub(t.GetSince().AsTime()))
+		tick := t.GetScheduledTime().AsTime().In(loc).Format(time.RFC3339)
+		if t.GetReason() == scheduler.InvokeManual {
+			tick += " (manual)"
+		}
+		if len(t.GetUpstreams()) == 0 {
+			row(tw, tick, t.GetJob(), waited, none, none, none, none, orNone(t.GetMessage()))
+		}
+		for _, u := range t.GetUpstreams() {
+			utick := none
+			if u.GetScheduledTime() != nil {
+				utick = u.GetScheduledTime().AsTime().In(loc).Format(time.RFC3339)
+			}
+			row(tw, tick, t.GetJob(), waited, u.GetCronJob(), utick, u.GetState(),
+				u.GetDeadline().AsTime().In(loc).Format(time.RFC3339), orNone(oneLine(u.GetMessage())))
+		}
 	}
 	return tw.Flush()
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -236,6 +237,15 @@ func (f *fakeCluster) Trigger(_ context.Context, req *pb.TriggerRequest) (*pb.Jo
 		Metadata: &pb.ObjectMeta{Name: req.GetJobName(), Namespace: req.GetNamespace(), CreationTimestamp: timestamppb.New(f.created)},
 		Spec:     proto.Clone(cj.GetSpec().GetJobTemplate().GetSpec()).(*pb.JobSpec),
 		Status:   &pb.JobStatus{CronJob: req.GetCronJob(), Manual: true},
+	}
+	if req.GetWithUpstreams() && len(cj.GetSpec().GetDependsOn()) > 0 {
+		// The real leader makes the upstreams' Jobs and lets this one wait.
+		var ups []string
+		for _, d := range cj.GetSpec().GetDependsOn() {
+			ups = append(ups, d.GetCronJob()+"="+d.GetCronJob()+"-manual-1")
+		}
+		j.Metadata.Annotations = map[string]string{scheduler.AnnotationUpstreamJobs: strings.Join(ups, ",")}
+		return j, nil
 	}
 	f.jobs[key(req.GetNamespace(), req.GetJobName())] = j
 	return j, nil
