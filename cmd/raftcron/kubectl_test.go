@@ -292,3 +292,19 @@ func TestApplyNamespaceMismatch(t *testing.T) {
 	// Without -n the manifest's namespace is used, as before.
 	cli(t, "", "apply", "-f", inB, "--server", addr).ok(t)
 }
+
+// TestLogsTimestamps: --timestamps prefixes each line (the last one too,
+// without a newline) with the time the command received it; with --tail.
+func TestLogsTimestamps(t *testing.T) {
+	f, addr := seed(t)
+	f.mu.Lock()
+	f.logs["hello-29548070"] = "one\ntwo\nthree"
+	f.mu.Unlock()
+	const at = "2026-03-07T12:00:00Z "
+	if out := cli(t, "", "logs", "job/hello-29548070", "--timestamps", "--server", addr).ok(t); out != at+"one\n"+at+"two\n"+at+"three" {
+		t.Fatalf("logs --timestamps printed %q", out)
+	}
+	if out := cli(t, "", "logs", "job/hello-29548070", "--timestamps", "--tail", "1", "--server", addr).ok(t); out != at+"three" {
+		t.Fatalf("logs --timestamps --tail 1 printed %q", out)
+	}
+}

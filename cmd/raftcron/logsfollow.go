@@ -16,7 +16,7 @@ import (
 // for an attempt of the Job's index to start, prints its output until it
 // ends, then does the same for each retry, until the Job has finished and
 // every started attempt was printed. With --attempt N it follows that one only.
-func followLogs(ctx context.Context, cmd *cobra.Command, c *client.Client, job string, opts client.LogOptions) error {
+func followLogs(ctx context.Context, cmd *cobra.Command, out io.Writer, c *client.Client, job string, opts client.LogOptions) error {
 	ns := opts.Namespace
 	if _, err := c.GetJob(ctx, ns, job); err != nil {
 		return err
@@ -54,7 +54,7 @@ func followLogs(ctx context.Context, cmd *cobra.Command, c *client.Client, job s
 				if err != nil {
 					return err
 				}
-				_, err = io.Copy(cmd.OutOrStdout(), r)
+				_, err = io.Copy(out, r)
 				r.Close()
 				if err != nil {
 					return err
