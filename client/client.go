@@ -478,11 +478,18 @@ func (c *Client) listAttempts(ctx context.Context, first *pb.ListAttemptsRequest
 	return out, err
 }
 
-// ListWorkers lists the workers the cluster knows.
+// ListWorkers lists the workers the cluster knows: connected ones (Ready)
+// and lost ones, until the cluster's lost worker retention passes.
 func (c *Client) ListWorkers(ctx context.Context) ([]*pb.Worker, error) {
+	return c.ListWorkersInState(ctx, "")
+}
+
+// ListWorkersInState lists the workers in one state, pb.WorkerReady or
+// pb.WorkerLost ("" lists all).
+func (c *Client) ListWorkersInState(ctx context.Context, state string) ([]*pb.Worker, error) {
 	var out []*pb.Worker
 	err := c.do(ctx, "list workers", func(ctx context.Context, rpc pb.RaftCronClient, _ attemptInfo) error {
-		resp, err := rpc.ListWorkers(ctx, &pb.ListWorkersRequest{})
+		resp, err := rpc.ListWorkers(ctx, &pb.ListWorkersRequest{State: state})
 		if err != nil {
 			return err
 		}
@@ -490,6 +497,20 @@ func (c *Client) ListWorkers(ctx context.Context) ([]*pb.Worker, error) {
 		return nil
 	})
 	return out, err
+}
+
+// DeleteWorker forgets a lost worker, so it is no longer listed. The
+// attempts it held are handled as before (Lost once their leases run out).
+// A connected worker is refused (ErrConflict); a retried delete that finds
+// the worker already gone succeeds.
+func (c *Client) DeleteWorker(ctx context.Context, id string) error {
+	return c.do(ctx, "delete worker", func(ctx context.Context, rpc pb.RaftCronClient, info attemptInfo) error {
+		_, err := rpc.DeleteWorker(ctx, &pb.DeleteWorkerRequest{Id: id})
+		if info.Sent && status.Code(err) == codes.NotFound {
+			return nil
+		}
+		return err
+	})
 }
 
 // noRetry marks an error that must not be retried even if its code says Unavailable.

@@ -529,10 +529,42 @@ func TestConnectionOptions(t *testing.T) {
 	}
 }
 
-// TestNoServerReachableFailsFastNamingEveryAddress: with every server down a
-// call fails within about 3s, saying so and naming each address tried.
+// silentAddr is an address that accepts TCP connections and never answers,
+// as a blackholed or hung server looks to a client.
+func silentAddr(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lis.Close() })
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	return lis.Addr().String()
+}
+
+// TestNoServerReachableFailsFastNamingEveryAddress: with every server down
+// (refusing connections, or accepting them and never answering) a call
+// fails within about 3s, saying so and naming each address tried.
 func TestNoServerReachableFailsFastNamingEveryAddress(t *testing.T) {
-	a, b := deadAddr(t), deadAddr(t)
+	t.Run("refused", func(t *testing.T) { noServerReachable(t, deadAddr(t), deadAddr(t)) })
+	t.Run("silent", func(t *testing.T) { noServerReachable(t, silentAddr(t), deadAddr(t)) })
+}
+
+func noServerReachable(t *testing.T, a, b string) {
 	c, err := New(Config{Servers: []string{a, b}, Insecure: true})
 	if err != nil {
 		t.Fatal(err)

@@ -199,11 +199,24 @@ func (c *Client) Workers() *WorkersAPI { return &WorkersAPI{c} }
 // List lists the workers the cluster knows, Ready and Lost, keeping those
 // whose labels match selector ("" keeps every one).
 func (a *WorkersAPI) List(ctx context.Context, selector string) ([]*Worker, error) {
+	return a.list(ctx, "", selector)
+}
+
+// ListLost lists the lost workers the leader still remembers (for the
+// cluster setting lostWorkerRetention), keeping those whose labels match selector.
+func (a *WorkersAPI) ListLost(ctx context.Context, selector string) ([]*Worker, error) {
+	return a.list(ctx, pb.WorkerLost, selector)
+}
+
+// Delete forgets a lost worker (see Client.DeleteWorker).
+func (a *WorkersAPI) Delete(ctx context.Context, id string) error { return a.c.DeleteWorker(ctx, id) }
+
+func (a *WorkersAPI) list(ctx context.Context, state, selector string) ([]*Worker, error) {
 	sel, err := ParseSelector(selector)
 	if err != nil {
 		return nil, fmt.Errorf("list workers: %w", err)
 	}
-	all, err := a.c.ListWorkers(ctx)
+	all, err := a.c.ListWorkersInState(ctx, state)
 	if err != nil {
 		return nil, err
 	}

@@ -86,7 +86,11 @@ func (c *Client) retry(ctx context.Context, op string, fn func(ctx context.Conte
 			}
 			return toError(err)
 		}
-		last = err
+		if last == nil || !isConnError(err) || isConnError(last) {
+			// A server's answer (say, no leader elected yet) says more than
+			// failing to connect to another one, which is likely just down.
+			last = err
+		}
 		c.logger.Debug("retrying on the next server", "op", op, "server", c.servers[i], "attempt", attempt+1, "wait", wait, "err", err)
 		c.rotate(i)
 		if !sleep(ctx, wait) {
@@ -112,11 +116,12 @@ func retryable(ctx context.Context, err error) bool {
 	if errors.As(err, &nr) {
 		return false
 	}
+	return isConnError(err) || status.Code(err) == codes.Unavailable
+}
+
+func isConnError(err error) bool {
 	var ce *connError
-	if errors.As(err, &ce) {
-		return true
-	}
-	return status.Code(err) == codes.Unavailable
+	return errors.As(err, &ce)
 }
 
 // connError means a server could not be reached at all.
@@ -184,7 +189,8 @@ func sleep(ctx context.Context, d time.Duration) bool {
 func unavailableError(op string, ctx context.Context, last error) error {
 	msg := last.Error()
 	if s, ok := status.FromError(last); ok {
-		msg = s.Message()
+		// "no leader elected yet; retry": the retrying is what gave up.
+		msg = strings.TrimSuffix(s.Message(), "; retry")
 	}
 	return fmt.Errorf("%s: gave up retrying: %s: %w", op, msg, ctx.Err())
 }

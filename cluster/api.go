@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -346,7 +347,22 @@ func (a *api) ListAttempts(ctx context.Context, req *pb.ListAttemptsRequest) (*p
 }
 
 func (a *api) ListWorkers(ctx context.Context, req *pb.ListWorkersRequest) (*pb.ListWorkersResponse, error) {
-	return &pb.ListWorkersResponse{Workers: a.s.sessions.List()}, nil
+	switch req.GetState() {
+	case "", pb.WorkerReady, pb.WorkerLost:
+	default:
+		return nil, fmt.Errorf("state %q: want %s or %s: %w", req.GetState(), pb.WorkerReady, pb.WorkerLost, pb.ErrInvalid)
+	}
+	return &pb.ListWorkersResponse{Workers: a.s.sessions.List(req.GetState())}, nil
+}
+
+func (a *api) DeleteWorker(ctx context.Context, req *pb.DeleteWorkerRequest) (*pb.DeleteWorkerResponse, error) {
+	if req.GetId() == "" {
+		return nil, fmt.Errorf("delete worker: id is required: %w", pb.ErrInvalid)
+	}
+	if err := a.s.sessions.forgetLost(req.GetId()); err != nil {
+		return nil, err
+	}
+	return &pb.DeleteWorkerResponse{}, nil
 }
 
 // Logs streams an attempt's output from its worker, through the worker's own
@@ -425,48 +441,72 @@ func (a *api) Members(ctx context.Context, req *pb.MembersRequest) (*pb.MembersR
 	}
 	st := a.s.node.State()
 	out := &pb.MembersResponse{}
+	var wg sync.WaitGroup
 	for _, m := range members {
+		self := m.ID == a.s.cfg.NodeID
+		if req.GetLocal() && !self {
+			continue
+		}
 		pm := &pb.Member{Id: m.ID, RaftAddress: m.Address, Voter: m.Voter, Leader: m.Leader}
+		out.Members = append(out.Members, pm)
 		if rs := st.Server(m.ID); rs != nil {
 			pm.GrpcAddress = rs.GetGrpcAddress()
 		}
-		if m.ID == a.s.cfg.NodeID {
+		switch {
+		case self:
 			pm.GrpcAddress = a.s.cfg.GRPCAdvertise
+			pm.Status = pb.MemberAlive
 			if !m.Leader {
 				if lc := a.s.node.LastContact(); !lc.IsZero() {
 					pm.LastContact = timestamppb.New(lc)
 				}
 			}
-		} else if !req.GetLocal() && pm.GrpcAddress != "" && !m.Leader {
-			pm.LastContact = a.askLastContact(ctx, pm.GrpcAddress, m.ID)
+		case pm.GrpcAddress == "":
+			pm.Status, pm.Health = pb.MemberUnknown, "no gRPC address recorded for it"
+		default:
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				a.probeMember(ctx, pm)
+			}()
 		}
-		if req.GetLocal() && m.ID != a.s.cfg.NodeID {
-			continue
-		}
-		out.Members = append(out.Members, pm)
 	}
+	wg.Wait()
 	sort.Slice(out.Members, func(i, j int) bool { return out.Members[i].Id < out.Members[j].Id })
 	return out, nil
 }
 
-// askLastContact asks a follower when it last heard from the leader.
-func (a *api) askLastContact(ctx context.Context, addr, id string) *timestamppb.Timestamp {
-	conn, err := a.s.peer(addr)
+// memberProbeTimeout bounds how long Members waits for each other server.
+const memberProbeTimeout = 500 * time.Millisecond
+
+// probeMember asks another server for its own view (MembersRequest.local):
+// an answer makes it alive and tells when it last heard from the leader; no
+// answer within memberProbeTimeout makes it unreachable, with the leader's
+// last contact with it when this server leads.
+func (a *api) probeMember(ctx context.Context, pm *pb.Member) {
+	resp, err := func() (*pb.MembersResponse, error) {
+		conn, err := a.s.peer(pm.GetGrpcAddress())
+		if err != nil {
+			return nil, err
+		}
+		ctx, cancel := context.WithTimeout(ctx, memberProbeTimeout)
+		defer cancel()
+		return pb.NewRaftCronClient(conn).Members(ctx, &pb.MembersRequest{Local: true})
+	}()
 	if err != nil {
-		return nil
+		pm.Status = pb.MemberUnreachable
+		pm.Health = fmt.Sprintf("no answer from %s within %v: %s", pm.GetGrpcAddress(), memberProbeTimeout, status.Convert(err).Message())
+		if last, failing := a.s.node.PeerContact(pm.GetId()); failing && !last.IsZero() {
+			pm.LastContact = timestamppb.New(last)
+		}
+		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-	defer cancel()
-	resp, err := pb.NewRaftCronClient(conn).Members(ctx, &pb.MembersRequest{Local: true})
-	if err != nil {
-		return nil
-	}
+	pm.Status = pb.MemberAlive
 	for _, m := range resp.GetMembers() {
-		if m.GetId() == id {
-			return m.GetLastContact()
+		if m.GetId() == pm.GetId() && !pm.GetLeader() {
+			pm.LastContact = m.GetLastContact()
 		}
 	}
-	return nil
 }
 
 func (a *api) Join(ctx context.Context, req *pb.JoinRequest) (*pb.JoinResponse, error) {

@@ -99,8 +99,10 @@ var accessRules = map[string]access{
 		return []string{auth.AllNamespaces}
 	}},
 	pb.RaftCron_ListWorkers_FullMethodName: {roles: apiRoles, verb: auth.VerbRead},
-	pb.RaftCron_Members_FullMethodName:     {roles: apiRoles, verb: auth.VerbRead},
-	pb.RaftCron_WhoAmI_FullMethodName:      {roles: apiRoles, anyToken: true},
+	// Workers serve every namespace: forgetting one needs management (verb "").
+	pb.RaftCron_DeleteWorker_FullMethodName: {roles: apiRoles},
+	pb.RaftCron_Members_FullMethodName:      {roles: apiRoles, verb: auth.VerbRead},
+	pb.RaftCron_WhoAmI_FullMethodName:       {roles: apiRoles, anyToken: true},
 	// Cluster settings: anyone who may read sees them; changing them
 	// (UpdateClusterSettings) needs management, as every unlisted call.
 	pb.RaftCron_GetClusterSettings_FullMethodName: {roles: apiRoles, verb: auth.VerbRead},

@@ -25,6 +25,7 @@ var leaderOnly = map[string]func() proto.Message{
 	pb.RaftCron_Trigger_FullMethodName:      func() proto.Message { return new(pb.Job) },
 	pb.RaftCron_ListAttempts_FullMethodName: func() proto.Message { return new(pb.ListAttemptsResponse) },
 	pb.RaftCron_ListWorkers_FullMethodName:  func() proto.Message { return new(pb.ListWorkersResponse) },
+	pb.RaftCron_DeleteWorker_FullMethodName: func() proto.Message { return new(pb.DeleteWorkerResponse) },
 	pb.RaftCron_Join_FullMethodName:         func() proto.Message { return new(pb.JoinResponse) },
 	pb.RaftCron_RemovePeer_FullMethodName:   func() proto.Message { return new(pb.RemovePeerResponse) },
 

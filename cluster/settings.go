@@ -21,6 +21,9 @@ const (
 	DefaultHeartbeatInterval = time.Second
 	DefaultWorkerTTL         = 5 * time.Second
 	DefaultLeaseTTL          = 10 * time.Second
+	// DefaultLostWorkerRetention also applies to settings recorded before
+	// the setting existed.
+	DefaultLostWorkerRetention = 24 * time.Hour
 )
 
 // clusterSettings returns the replicated settings, or, while none are recorded
@@ -45,6 +48,14 @@ func (s *workerSessions) leaseTTL() time.Duration {
 	return s.clusterSettings().GetLeaseTtl().AsDuration()
 }
 
+// lostWorkerRetention is how long a lost worker stays listed.
+func (s *workerSessions) lostWorkerRetention() time.Duration {
+	if d := s.clusterSettings().GetLostWorkerRetention(); d != nil {
+		return d.AsDuration()
+	}
+	return DefaultLostWorkerRetention
+}
+
 // lostAfter is how long after it last heard from a worker the leader waits
 // before it treats the worker's attempts as lost.
 func (s *workerSessions) lostAfter(now time.Time) time.Duration {
@@ -55,9 +66,10 @@ func (s *workerSessions) lostAfter(now time.Time) time.Duration {
 func (c WorkerConfig) settings() *pb.ClusterSettings {
 	c = c.withDefaults()
 	return &pb.ClusterSettings{
-		HeartbeatInterval: durationpb.New(c.HeartbeatInterval),
-		WorkerTtl:         durationpb.New(c.WorkerTTL),
-		LeaseTtl:          durationpb.New(c.LeaseTTL),
+		HeartbeatInterval:   durationpb.New(c.HeartbeatInterval),
+		WorkerTtl:           durationpb.New(c.WorkerTTL),
+		LeaseTtl:            durationpb.New(c.LeaseTTL),
+		LostWorkerRetention: durationpb.New(c.LostWorkerRetention),
 	}
 }
 
@@ -100,7 +112,8 @@ func newClusterID() (string, error) {
 // so their sessions are ended to make them reconnect at once.
 func (s *Server) updateSettings(ctx context.Context, change *pb.ClusterSettings) (*pb.ClusterSettings, error) {
 	cur := proto.Clone(s.sessions.clusterSettings()).(*pb.ClusterSettings)
-	next := &pb.ClusterSettings{HeartbeatInterval: cur.GetHeartbeatInterval(), WorkerTtl: cur.GetWorkerTtl(), LeaseTtl: cur.GetLeaseTtl()}
+	next := &pb.ClusterSettings{HeartbeatInterval: cur.GetHeartbeatInterval(), WorkerTtl: cur.GetWorkerTtl(), LeaseTtl: cur.GetLeaseTtl(),
+		LostWorkerRetention: cur.GetLostWorkerRetention()}
 	if change.GetHeartbeatInterval() != nil {
 		next.HeartbeatInterval = change.GetHeartbeatInterval()
 	}
@@ -109,6 +122,9 @@ func (s *Server) updateSettings(ctx context.Context, change *pb.ClusterSettings)
 	}
 	if change.GetLeaseTtl() != nil {
 		next.LeaseTtl = change.GetLeaseTtl()
+	}
+	if change.GetLostWorkerRetention() != nil {
+		next.LostWorkerRetention = change.GetLostWorkerRetention()
 	}
 	if err := raft.ValidateClusterSettings(next); err != nil {
 		return nil, fmt.Errorf("%v: %w", err, pb.ErrInvalid)
@@ -126,6 +142,7 @@ func (s *Server) updateSettings(ctx context.Context, change *pb.ClusterSettings)
 		s.sessions.endAll()
 	}
 	s.log.Info("cluster settings changed", "heartbeat_interval", next.GetHeartbeatInterval().AsDuration(),
-		"worker_ttl", next.GetWorkerTtl().AsDuration(), "lease_ttl", next.GetLeaseTtl().AsDuration())
+		"worker_ttl", next.GetWorkerTtl().AsDuration(), "lease_ttl", next.GetLeaseTtl().AsDuration(),
+		"lost_worker_retention", s.sessions.lostWorkerRetention())
 	return s.sessions.clusterSettings(), nil
 }

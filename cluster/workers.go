@@ -40,6 +40,9 @@ type WorkerConfig struct {
 	WorkerTTL time.Duration
 	// LeaseTTL: how long a renewal lets attempts run (DefaultLeaseTTL).
 	LeaseTTL time.Duration
+	// LostWorkerRetention: how long the leader lists a lost worker after it
+	// last heard from it (DefaultLostWorkerRetention).
+	LostWorkerRetention time.Duration
 	// JoinToken, when set, must be presented in Hello.
 	JoinToken string
 	// VerifyIdentity: a worker's session must come with a worker
@@ -68,11 +71,11 @@ func (c WorkerConfig) withDefaults() WorkerConfig {
 	if c.LeaseTTL <= 0 {
 		c.LeaseTTL = DefaultLeaseTTL
 	}
+	if c.LostWorkerRetention <= 0 {
+		c.LostWorkerRetention = DefaultLostWorkerRetention
+	}
 	return c
 }
-
-// lostWorkerKept is how long a lost worker stays in List.
-const lostWorkerKept = time.Hour
 
 // workerSessions is the leader's side of worker sessions: it registers
 // workers, reconciles what they run with the state, sends assignments and
@@ -716,13 +719,29 @@ func (s *workerSessions) LastHeard(leaderSince time.Time) map[string]time.Time {
 	return out
 }
 
-// List returns connected workers (Ready) and recently lost ones (Lost).
-func (s *workerSessions) List() []*pb.Worker {
+// List returns connected workers (Ready) and lost ones (Lost) heard from
+// within the lost worker retention; state, when set, keeps only one of them.
+func (s *workerSessions) List(state string) []*pb.Worker {
 	st := s.node.State()
 	now := s.clock.Now()
+	keep := s.lostWorkerRetention()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []*pb.Worker
+	for id, w := range s.lost {
+		if now.Sub(w.GetLastHeartbeat().AsTime()) > keep {
+			s.logger.Info("lost worker forgotten", "worker", id, "last_heard", w.GetLastHeartbeat().AsTime(), "retention", keep)
+			delete(s.lost, id)
+			continue
+		}
+		if state == "" || state == pb.WorkerLost {
+			out = append(out, w)
+		}
+	}
+	if state != "" && state != pb.WorkerReady {
+		sort.Slice(out, func(i, j int) bool { return out[i].GetId() < out[j].GetId() })
+		return out
+	}
 	for _, c := range s.conns {
 		c.mu.Lock()
 		last := c.lastMessage
@@ -733,15 +752,26 @@ func (s *workerSessions) List() []*pb.Worker {
 			ConnectedTime: timestamppb.New(c.connected), Version: c.hello.GetVersion(),
 		})
 	}
-	for id, w := range s.lost {
-		if now.Sub(w.GetLastHeartbeat().AsTime()) > lostWorkerKept {
-			delete(s.lost, id)
-			continue
-		}
-		out = append(out, w)
-	}
 	sort.Slice(out, func(i, j int) bool { return out[i].GetId() < out[j].GetId() })
 	return out
+}
+
+// forgetLost removes a lost worker from the list. Its attempts are not
+// touched: they are in the state, and are marked Lost once their leases run
+// out, as for any worker that went away. A connected worker is refused.
+func (s *workerSessions) forgetLost(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.conns[id]; c != nil {
+		return fmt.Errorf("worker %q is connected (Ready, from %s): stop it first; once its session ends it is Lost and can be deleted: %w",
+			id, c.address, pb.ErrConflict)
+	}
+	if s.lost[id] == nil {
+		return fmt.Errorf("worker %q not found among lost workers: %w", id, pb.ErrNotFound)
+	}
+	delete(s.lost, id)
+	s.logger.Info("lost worker deleted", "worker", id)
+	return nil
 }
 
 // StreamLogs asks the attempt's worker for its output and passes each chunk

@@ -245,7 +245,7 @@ func TestWorkerSessionAssignLeaseReport(t *testing.T) {
 	if heard, ok := lh["w1"]; !ok || !heard.After(since) {
 		t.Errorf("LastHeard = %v, want w1 heard after %v", lh, since)
 	}
-	ws := h.sessions.List()
+	ws := h.sessions.List("")
 	if len(ws) != 1 || ws[0].GetState() != "Lost" {
 		t.Errorf("List() = %v, want w1 Lost", ws)
 	}

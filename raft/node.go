@@ -71,8 +71,14 @@ type Node struct {
 
 	notifyIn  chan bool
 	notifyOut chan bool
-	stop      chan struct{}
-	done      chan struct{}
+	// heartbeats carries the leader's failed and resumed heartbeats to
+	// followers; failing holds, per follower whose heartbeats fail, when
+	// the leader last reached it.
+	heartbeats chan hraft.Observation
+	failingMu  sync.Mutex
+	failing    map[string]time.Time
+	stop       chan struct{}
+	done       chan struct{}
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -199,17 +205,26 @@ func Open(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("open raft: %w", err)
 	}
 	n := &Node{
-		cfg:       cfg,
-		logger:    logger,
-		fsm:       fsm,
-		raft:      r,
-		trans:     trans,
-		store:     store,
-		notifyIn:  notifyIn,
-		notifyOut: make(chan bool, 1),
-		stop:      make(chan struct{}),
-		done:      make(chan struct{}),
+		cfg:        cfg,
+		logger:     logger,
+		fsm:        fsm,
+		raft:       r,
+		trans:      trans,
+		store:      store,
+		notifyIn:   notifyIn,
+		notifyOut:  make(chan bool, 1),
+		heartbeats: make(chan hraft.Observation, 16),
+		failing:    map[string]time.Time{},
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
 	}
+	r.RegisterObserver(hraft.NewObserver(n.heartbeats, false, func(o *hraft.Observation) bool {
+		switch o.Data.(type) {
+		case hraft.FailedHeartbeatObservation, hraft.ResumedHeartbeatObservation:
+			return true
+		}
+		return false
+	}))
 	go n.forwardLeadership()
 	logger.Info("raft opened", "address", string(trans.LocalAddr()), "data_dir", cfg.DataDir)
 	return n, nil
@@ -244,17 +259,30 @@ func applyTimings(rc *hraft.Config, cfg Config) {
 }
 
 // forwardLeadership drains raft's NotifyCh (raft blocks on it) into the
-// one-slot LeaderNotify channel, keeping only the latest value.
+// one-slot LeaderNotify channel, keeping only the latest value. It also
+// records the heartbeat observations (see PeerContact).
 func (n *Node) forwardLeadership() {
 	defer close(n.done)
 	for {
 		select {
+		case o := <-n.heartbeats:
+			n.failingMu.Lock()
+			switch d := o.Data.(type) {
+			case hraft.FailedHeartbeatObservation:
+				n.failing[string(d.PeerID)] = d.LastContact
+			case hraft.ResumedHeartbeatObservation:
+				delete(n.failing, string(d.PeerID))
+			}
+			n.failingMu.Unlock()
 		case v := <-n.notifyIn:
 			if v {
 				n.logger.Info("gained leadership")
 			} else {
 				n.logger.Info("lost leadership")
 			}
+			n.failingMu.Lock()
+			clear(n.failing) // a new term's leader starts from no failures
+			n.failingMu.Unlock()
 			select {
 			case n.notifyOut <- v:
 			default:
@@ -552,6 +580,15 @@ func (n *Node) AppliedIndex() uint64 { return n.raft.AppliedIndex() }
 
 // LastContact is when this node last heard from the leader (zero on the leader).
 func (n *Node) LastContact() time.Time { return n.raft.LastContact() }
+
+// PeerContact tells, on the leader, whether its heartbeats to the server id
+// are failing, and if so when it last reached it (zero: not in this term).
+func (n *Node) PeerContact(id string) (last time.Time, failing bool) {
+	n.failingMu.Lock()
+	defer n.failingMu.Unlock()
+	last, failing = n.failing[id]
+	return last, failing
+}
 
 // CommitIndex is the highest index this replica knows to be committed (on a
 // follower, as the leader last told it).

@@ -15,7 +15,8 @@ import (
 const MinHeartbeatInterval = 10 * time.Millisecond
 
 // ValidateClusterSettings checks the timing rules of cluster settings: every
-// field set, heartbeats at least MinHeartbeatInterval apart, and a worker TTL
+// timing field set (lostWorkerRetention may be left out, for the default),
+// a positive lostWorkerRetention, heartbeats at least MinHeartbeatInterval apart, and a worker TTL
 // and a lease TTL of at least two heartbeat intervals each (a single late
 // heartbeat must not lose a worker or end its runs).
 func ValidateClusterSettings(s *pb.ClusterSettings) error {
@@ -33,6 +34,8 @@ func ValidateClusterSettings(s *pb.ClusterSettings) error {
 		return fmt.Errorf("settings.workerTTL: %v must be at least two heartbeat intervals (%v)", wt.AsDuration(), 2*hb.AsDuration())
 	case lt.AsDuration() < 2*hb.AsDuration():
 		return fmt.Errorf("settings.leaseTTL: %v must be at least two heartbeat intervals (%v)", lt.AsDuration(), 2*hb.AsDuration())
+	case s.GetLostWorkerRetention() != nil && s.GetLostWorkerRetention().AsDuration() <= 0:
+		return fmt.Errorf("settings.lostWorkerRetention: %v is not a positive duration", s.GetLostWorkerRetention().AsDuration())
 	}
 	return nil
 }
@@ -63,6 +66,8 @@ func (a *applier) setClusterSettings(c *pb.SetClusterSettings) *pb.CommandResult
 		HeartbeatInterval: proto.Clone(in.GetHeartbeatInterval()).(*durationpb.Duration),
 		WorkerTtl:         proto.Clone(in.GetWorkerTtl()).(*durationpb.Duration),
 		LeaseTtl:          proto.Clone(in.GetLeaseTtl()).(*durationpb.Duration),
+		// nil: the default (records from before the setting existed).
+		LostWorkerRetention: cloneDuration(in.GetLostWorkerRetention()),
 		// The cluster id is set once: a recorded one is never replaced.
 		ClusterId: in.GetClusterId(),
 	}
@@ -93,4 +98,11 @@ func (s *State) Settings() *pb.ClusterSettings {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.t.settings
+}
+
+func cloneDuration(d *durationpb.Duration) *durationpb.Duration {
+	if d == nil {
+		return nil
+	}
+	return proto.Clone(d).(*durationpb.Duration)
 }

@@ -69,6 +69,11 @@ func TestClusterSettingsInvalidChangeNothing(t *testing.T) {
 		{setSettings(false, time.Second, time.Second, 10*time.Second, 0), "settings.workerTTL"},
 		{setSettings(false, time.Second, 5*time.Second, time.Second, 0), "settings.leaseTTL"},
 		{&pb.Command{Op: &pb.Command_SetClusterSettings{SetClusterSettings: &pb.SetClusterSettings{}}}, "settings.heartbeatInterval is required"},
+		{func() *pb.Command {
+			c := setSettings(false, time.Second, 5*time.Second, 10*time.Second, 0)
+			c.GetSetClusterSettings().GetSettings().LostWorkerRetention = durationpb.New(-time.Hour)
+			return c
+		}(), "settings.lostWorkerRetention: -1h0m0s is not a positive duration"},
 	} {
 		r := h.apply(c.cmd)
 		wantCode(t, r, pb.CodeInvalid)

@@ -541,14 +541,23 @@ func TestLogsAndCluster(t *testing.T) {
 	cli(t, "", "logs", "cronjob/hello", "--server", addr).fails(t, "name a job")
 
 	f.members = []*pb.Member{
-		{Id: "s1", RaftAddress: "10.0.0.1:7001", GrpcAddress: "10.0.0.1:8001", Voter: true, Leader: true},
-		{Id: "s2", RaftAddress: "10.0.0.2:7001", GrpcAddress: "10.0.0.2:8001", Voter: true, LastContact: timestamppb.New(testNow.Add(-time.Second))},
+		{Id: "s1", RaftAddress: "10.0.0.1:7001", GrpcAddress: "10.0.0.1:8001", Voter: true, Leader: true, Status: pb.MemberAlive},
+		{Id: "s2", RaftAddress: "10.0.0.2:7001", GrpcAddress: "10.0.0.2:8001", Voter: true, LastContact: timestamppb.New(testNow.Add(-time.Second)), Status: pb.MemberAlive},
 	}
 	assertTable(t, table(cli(t, "", "cluster", "members", "--server", addr).ok(t)), [][]string{
-		{"ID", "RAFT ADDRESS", "GRPC ADDRESS", "VOTER", "LEADER", "LAST CONTACT"},
-		{"s1", "10.0.0.1:7001", "10.0.0.1:8001", "True", "True", "-"},
-		{"s2", "10.0.0.2:7001", "10.0.0.2:8001", "True", "False", "1s"},
+		{"ID", "RAFT ADDRESS", "GRPC ADDRESS", "VOTER", "LEADER", "STATUS", "LAST CONTACT"},
+		{"s1", "10.0.0.1:7001", "10.0.0.1:8001", "True", "True", "alive", "-"},
+		{"s2", "10.0.0.2:7001", "10.0.0.2:8001", "True", "False", "alive", "1s"},
 	})
+	// An unreachable server: its status, when the leader last reached it, and why, below the table.
+	f.members = append(f.members, &pb.Member{Id: "s3", RaftAddress: "10.0.0.3:7001", GrpcAddress: "10.0.0.3:8001", Voter: true,
+		LastContact: timestamppb.New(testNow.Add(-2 * time.Minute)), Status: pb.MemberUnreachable, Health: "no answer from 10.0.0.3:8001 within 500ms: connection refused"})
+	out := cli(t, "", "cluster", "members", "--server", addr).ok(t)
+	tableText, notes, _ := strings.Cut(out, "\n\n")
+	assertTable(t, table(tableText + "\n")[3:], [][]string{{"s3", "10.0.0.3:7001", "10.0.0.3:8001", "True", "False", "unreachable", "2m"}})
+	if notes != "s3 unreachable: no answer from 10.0.0.3:8001 within 500ms: connection refused\n" {
+		t.Errorf("below the members table: %q", notes)
+	}
 	if out := cli(t, "", "cluster", "remove-peer", "s2", "--server", addr).ok(t); out != "server \"s2\" removed from the cluster\n" {
 		t.Fatalf("remove-peer printed %q", out)
 	}
@@ -753,17 +762,53 @@ func TestClusterSettings(t *testing.T) {
 	addr := f.start(t)
 	assertTable(t, table(cli(t, "", "cluster", "settings", "--server", addr).ok(t)), [][]string{
 		{"SETTING", "VALUE"}, {"cluster-id", "c0ffee"}, {"heartbeat", "1s"}, {"worker-ttl", "5s"}, {"lease-ttl", "10s"},
+		{"lost-worker-retention", "24h0m0s"},
 	})
 	if len(f.changes) != 0 {
 		t.Fatalf("showing the settings changed them: %v", f.changes)
 	}
 	assertTable(t, table(cli(t, "", "cluster", "settings", "--lease-ttl", "30s", "--server", addr).ok(t)), [][]string{
 		{"SETTING", "VALUE"}, {"cluster-id", "c0ffee"}, {"heartbeat", "1s"}, {"worker-ttl", "5s"}, {"lease-ttl", "30s"},
+		{"lost-worker-retention", "24h0m0s"},
 	})
 	if len(f.changes) != 1 || f.changes[0].GetLeaseTtl().AsDuration() != 30*time.Second || f.changes[0].GetWorkerTtl() != nil || f.changes[0].GetHeartbeatInterval() != nil {
 		t.Fatalf("changes sent = %v, want only the lease TTL", f.changes)
 	}
 	cli(t, "", "cluster", "settings", "--worker-ttl", "0s", "--server", addr).fails(t, "--worker-ttl: 0s is not a positive duration")
+	rows := table(cli(t, "", "cluster", "settings", "--lost-worker-retention", "2h", "--server", addr).ok(t))
+	if last := rows[len(rows)-1]; strings.Join(last, "|") != "lost-worker-retention|2h0m0s" {
+		t.Fatalf("after --lost-worker-retention 2h the settings end with %q", last)
+	}
+	if c := f.changes[len(f.changes)-1]; c.GetLostWorkerRetention().AsDuration() != 2*time.Hour || c.GetLeaseTtl() != nil {
+		t.Fatalf("change sent = %v, want only the lost worker retention", c)
+	}
+}
+
+// get workers --lost lists lost workers apart; delete worker forgets a lost
+// one and refuses a connected one, with the server's reason.
+func TestLostWorkersListedAndDeleted(t *testing.T) {
+	f := newFakeCluster(testNow)
+	addr := f.start(t)
+	f.workers = []*pb.Worker{
+		{Id: "w1", Slots: 2, Runtime: "docker", State: pb.WorkerReady, Address: "10.0.0.5:40000", LastHeartbeat: timestamppb.New(testNow.Add(-time.Second))},
+		{Id: "w2", Slots: 1, Runtime: "exec", State: pb.WorkerLost, LastHeartbeat: timestamppb.New(testNow.Add(-3 * time.Hour))},
+	}
+	assertTable(t, table(cli(t, "", "get", "workers", "--lost", "--server", addr).ok(t)), [][]string{
+		{"ID", "LABELS", "SLOTS", "RUNTIME", "LAST HEARTBEAT", "STATE"},
+		{"w2", "<none>", "0/1", "exec", "3h", "Lost"},
+	})
+	cli(t, "", "get", "cj", "--lost", "--server", addr).fails(t, "--lost filters workers only")
+	cli(t, "", "delete", "worker", "w1", "--server", addr).fails(t, `worker "w1" is connected (Ready, from 10.0.0.5:40000): stop it first`)
+	if out := cli(t, "", "delete", "worker/w2", "--server", addr).ok(t); out != "worker \"w2\" deleted\n" {
+		t.Fatalf("delete worker/w2 printed %q", out)
+	}
+	r := cli(t, "", "get", "workers", "--lost", "--server", addr)
+	if r.ok(t) != "" || !strings.Contains(r.stderr, "No lost workers found.") {
+		t.Fatalf("get workers --lost after the delete: %q %q", r.stdout, r.stderr)
+	}
+	cli(t, "", "delete", "worker", "w2", "--server", addr).fails(t, `worker "w2" not found`)
+	cli(t, "", "delete", "worker", "w2", "--ignore-not-found", "--server", addr).ok(t)
+	cli(t, "", "delete", "worker", "--server", addr).fails(t, "name the worker to delete")
 }
 
 // tls init makes what is missing and leaves what exists; cert create names

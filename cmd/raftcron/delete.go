@@ -25,23 +25,41 @@ func newDeleteCmd() *cobra.Command {
 		all            bool
 	)
 	cmd := &cobra.Command{
-		Use:   "delete (cronjob|job|secret) NAME... | delete TYPE[,TYPE] -l SELECTOR | delete -f FILE",
-		Short: "Delete CronJobs and Jobs",
+		Use:   "delete (cronjob|job|secret|worker) NAME... | delete TYPE[,TYPE] -l SELECTOR | delete -f FILE",
+		Short: "Delete CronJobs and Jobs, and forget lost workers",
 		Long: `Delete CronJobs and Jobs, named on the command line or by the manifests that
 created them, or all those of a type whose labels match -l (or --all of them).
-Deleting a CronJob deletes its Jobs; deleting a Job stops its running attempts.`,
+Deleting a CronJob deletes its Jobs; deleting a Job stops its running attempts.
+
+delete worker forgets a lost worker (get workers --lost), which the leader
+otherwise lists until the cluster setting lost-worker-retention passes. The
+attempts it held are not touched: they are marked Lost, and replaced, once their
+leases run out, as for any worker that went away. A connected (Ready) worker is
+refused: stop it first. A worker that connects again is listed again.`,
 		Example: `  raftcron delete cronjob hello
   raftcron delete job/hello-29000000
   raftcron delete -f hello.yaml
   raftcron delete cronjobs,jobs -l team=data
-  raftcron delete jobs --all -n scratch`,
+  raftcron delete jobs --all -n scratch
+  raftcron delete worker w3`,
 		ValidArgsFunction: completeObjects(true, false, typeCronJobs, typeJobs, typeSecrets),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			type target struct{ kind, ns, name string }
 			var targets []target
 			ns := namespaceFlag(cmd)
+			ids, workers := workerArgs(args)
 			return withClient(cmd, func(ctx context.Context, c *client.Client) error {
 				switch {
+				case workers && len(files) == 0 && selector == "" && !all:
+					if len(ids) == 0 {
+						return fmt.Errorf("name the worker to delete: delete worker NAME")
+					}
+					for _, id := range ids {
+						if id == "" {
+							return fmt.Errorf("worker: name is empty")
+						}
+						targets = append(targets, target{kindWorker, "", id})
+					}
 				case selector != "" || all:
 					if len(files) > 0 || len(args) != 1 || strings.Contains(args[0], "/") {
 						return fmt.Errorf("-l and --all name a type, not objects: delete TYPE[,TYPE] -l SELECTOR")
@@ -122,14 +140,23 @@ Deleting a CronJob deletes its Jobs; deleting a Job stops its running attempts.`
 				}
 
 				for _, t := range targets {
-					err := c.Delete(ctx, t.kind, t.ns, t.name)
+					var err error
+					if t.kind == kindWorker {
+						err = c.Workers().Delete(ctx, t.name)
+					} else {
+						err = c.Delete(ctx, t.kind, t.ns, t.name)
+					}
 					if ignoreNotFound && errors.Is(err, client.ErrNotFound) {
 						continue
 					}
 					if err != nil {
 						return err
 					}
-					fmt.Fprintf(cmd.OutOrStdout(), "%s %q deleted\n", resourceName(t.kind), t.name)
+					name := "worker"
+					if t.kind != kindWorker {
+						name = resourceName(t.kind)
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "%s %q deleted\n", name, t.name)
 				}
 				return nil
 			})
@@ -140,4 +167,23 @@ Deleting a CronJob deletes its Jobs; deleting a Job stops its running attempts.`
 	cmd.Flags().StringVarP(&selector, "selector", "l", "", "delete the objects of the type whose labels match (team=data,tier!=batch)")
 	cmd.Flags().BoolVar(&all, "all", false, "delete every object of the type in the namespace")
 	return cmd
+}
+
+// kindWorker marks a worker among the objects to delete.
+const kindWorker = "worker"
+
+// workerArgs recognises `worker ID...` and `worker/ID...`.
+func workerArgs(args []string) ([]string, bool) {
+	if len(args) > 0 && (args[0] == "worker" || args[0] == "workers") {
+		return args[1:], true
+	}
+	var ids []string
+	for _, a := range args {
+		kind, id, ok := strings.Cut(a, "/")
+		if !ok || (kind != "worker" && kind != "workers") {
+			return nil, false
+		}
+		ids = append(ids, id)
+	}
+	return ids, len(ids) > 0
 }

@@ -263,10 +263,32 @@ func (f *fakeCluster) ListAttempts(_ context.Context, req *pb.ListAttemptsReques
 	return out, nil
 }
 
-func (f *fakeCluster) ListWorkers(context.Context, *pb.ListWorkersRequest) (*pb.ListWorkersResponse, error) {
+func (f *fakeCluster) ListWorkers(_ context.Context, req *pb.ListWorkersRequest) (*pb.ListWorkersResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return &pb.ListWorkersResponse{Workers: f.workers}, nil
+	out := &pb.ListWorkersResponse{}
+	for _, w := range f.workers {
+		if req.GetState() == "" || w.GetState() == req.GetState() {
+			out.Workers = append(out.Workers, w)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeCluster) DeleteWorker(_ context.Context, req *pb.DeleteWorkerRequest) (*pb.DeleteWorkerResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, w := range f.workers {
+		if w.GetId() != req.GetId() {
+			continue
+		}
+		if w.GetState() != pb.WorkerLost {
+			return nil, status.Errorf(codes.FailedPrecondition, "worker %q is connected (Ready, from %s): stop it first", w.GetId(), w.GetAddress())
+		}
+		f.workers = append(f.workers[:i], f.workers[i+1:]...)
+		return &pb.DeleteWorkerResponse{}, nil
+	}
+	return nil, status.Errorf(codes.NotFound, "worker %q not found among lost workers", req.GetId())
 }
 
 func (f *fakeCluster) Logs(req *pb.LogsRequest, stream grpc.ServerStreamingServer[pb.LogChunk]) error {
@@ -320,6 +342,9 @@ func (f *fakeCluster) UpdateClusterSettings(_ context.Context, req *pb.UpdateClu
 	}
 	if c.GetLeaseTtl() != nil {
 		f.settings.LeaseTtl = c.GetLeaseTtl()
+	}
+	if c.GetLostWorkerRetention() != nil {
+		f.settings.LostWorkerRetention = c.GetLostWorkerRetention()
 	}
 	return proto.Clone(f.settings).(*pb.ClusterSettings), nil
 }

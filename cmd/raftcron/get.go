@@ -117,6 +117,7 @@ func newGetCmd() *cobra.Command {
 		job           string
 		watch         bool
 		selector      string
+		lost          bool
 	)
 	cmd := &cobra.Command{
 		Use:   "get TYPE[,TYPE...] [NAME...] | TYPE/NAME...",
@@ -145,7 +146,8 @@ REDACTED. --sort-by orders by a field (a JSONPath such as .metadata.name or
   raftcron get attempts --job hello-29000000
   raftcron get jobs -w -l team=data
   raftcron get namespaces
-  raftcron get workers`,
+  raftcron get workers
+  raftcron get workers --lost`,
 		ValidArgsFunction: completeGetArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			reqs, err := parseGetArgs(args)
@@ -165,6 +167,9 @@ REDACTED. --sort-by orders by a field (a JSONPath such as .metadata.name or
 				}
 				if job != "" && t != typeAttempts {
 					return fmt.Errorf("--job filters attempts only")
+				}
+				if lost && t != typeWorkers {
+					return fmt.Errorf("--lost filters workers only")
 				}
 				if selector != "" && t != typeCronJobs && t != typeJobs && t != typeWorkers {
 					return fmt.Errorf("--selector filters cronjobs, jobs and workers only")
@@ -202,7 +207,7 @@ REDACTED. --sort-by orders by a field (a JSONPath such as .metadata.name or
 			}
 			ctx, cancel := requestContext(cmd)
 			defer cancel()
-			g := getter{c: c, ctx: ctx, ns: ns, all: allNamespaces, selector: selector, cronJob: cronJob, job: job, wide: p.format == formatWide}
+			g := getter{c: c, ctx: ctx, ns: ns, all: allNamespaces, selector: selector, cronJob: cronJob, job: job, wide: p.format == formatWide, lost: lost}
 			var lists []*getList
 			total := 0
 			for _, r := range reqs {
@@ -219,6 +224,10 @@ REDACTED. --sort-by orders by a field (a JSONPath such as .metadata.name or
 			single := len(reqs) == 1 && len(reqs[0].names) == 1
 			if total == 0 && !p.manifestFormat() && p.format != formatJSONPath {
 				if len(reqs) == 1 && reqs[0].typ == typeWorkers {
+					if lost {
+						fmt.Fprintln(cmd.ErrOrStderr(), "No lost workers found.")
+						return nil
+					}
 					fmt.Fprintln(cmd.ErrOrStderr(), "No workers found.")
 					return nil
 				}
@@ -231,6 +240,7 @@ REDACTED. --sort-by orders by a field (a JSONPath such as .metadata.name or
 	cmd.Flags().BoolVarP(&allNamespaces, "all-namespaces", "A", false, "list objects of every namespace")
 	cmd.Flags().StringVar(&cronJob, "cronjob", "", "jobs: only those made by this CronJob")
 	cmd.Flags().StringVar(&job, "job", "", "attempts: only those of this Job")
+	cmd.Flags().BoolVar(&lost, "lost", false, "workers: only lost ones (the leader lists them for the cluster setting lost-worker-retention; delete worker forgets one)")
 	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "after listing, print a row for every change as the cluster commits it (cronjobs, jobs, attempts; Ctrl-C stops)")
 	cmd.Flags().StringVarP(&selector, "selector", "l", "", "cronjobs, jobs, workers: only those whose labels match (team=data,tier!=batch,env in (a,b),!legacy); with --watch, changes too")
 	cmd.Flags().Bool("no-headers", false, "print tables (and custom columns) without the header line")
@@ -248,6 +258,7 @@ type getter struct {
 	all                    bool
 	selector, cronJob, job string
 	wide                   bool
+	lost                   bool // workers: only lost ones
 }
 
 // get reads the named objects of type t, or lists them, sorted by
@@ -319,7 +330,11 @@ func (g getter) get(t string, names []string) (*getList, error) {
 		}
 		return namespaceList(items, g.wide)
 	default: // workers
-		items, err := c.Workers().List(ctx, g.selector)
+		list := c.Workers().List
+		if g.lost {
+			list = c.Workers().ListLost
+		}
+		items, err := list(ctx, g.selector)
 		if err != nil {
 			return nil, err
 		}

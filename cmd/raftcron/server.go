@@ -78,6 +78,8 @@ func newServerCmd() *cobra.Command {
 		"a worker silent this long is declared lost (a cluster setting, like --worker-heartbeat)")
 	f.DurationVar(&cfg.Worker.LeaseTTL, "lease-ttl", cluster.DefaultLeaseTTL,
 		"how long a running attempt's lease lasts past the heartbeat that renewed it; a lost worker's attempts are replaced only after it (a cluster setting, like --worker-heartbeat)")
+	f.DurationVar(&cfg.Worker.LostWorkerRetention, "lost-worker-retention", cluster.DefaultLostWorkerRetention,
+		"how long the leader keeps listing a lost worker (`raftcron get workers --lost`) before it forgets it (a cluster setting, like --worker-heartbeat)")
 	f.StringVar(&cfg.Worker.JoinToken, "worker-join-token", os.Getenv("RAFTCRON_WORKER_JOIN_TOKEN"), "token workers must present (env RAFTCRON_WORKER_JOIN_TOKEN; empty accepts any worker)")
 	f.DurationVar(&cfg.Jobs.BackoffBase, "backoff-base", scheduler.DefaultBackoffBase, "delay before the first retry of a failed attempt; doubles per failure")
 	f.DurationVar(&cfg.Jobs.BackoffCap, "backoff-cap", scheduler.DefaultBackoffCap, "longest delay between retries")

@@ -900,7 +900,9 @@ func (x *ListAttemptsResponse) GetContinue() string {
 }
 
 type ListWorkersRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only workers in this state (Ready or Lost); empty lists all.
+	State         string `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -935,6 +937,93 @@ func (*ListWorkersRequest) Descriptor() ([]byte, []int) {
 	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{14}
 }
 
+func (x *ListWorkersRequest) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+type DeleteWorkerRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteWorkerRequest) Reset() {
+	*x = DeleteWorkerRequest{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteWorkerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteWorkerRequest) ProtoMessage() {}
+
+func (x *DeleteWorkerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteWorkerRequest.ProtoReflect.Descriptor instead.
+func (*DeleteWorkerRequest) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *DeleteWorkerRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type DeleteWorkerResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteWorkerResponse) Reset() {
+	*x = DeleteWorkerResponse{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteWorkerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteWorkerResponse) ProtoMessage() {}
+
+func (x *DeleteWorkerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteWorkerResponse.ProtoReflect.Descriptor instead.
+func (*DeleteWorkerResponse) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{16}
+}
+
 type ListWorkersResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Workers       []*Worker              `protobuf:"bytes,1,rep,name=workers,proto3" json:"workers,omitempty"`
@@ -944,7 +1033,7 @@ type ListWorkersResponse struct {
 
 func (x *ListWorkersResponse) Reset() {
 	*x = ListWorkersResponse{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[15]
+	mi := &file_raftcron_v1_api_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -956,7 +1045,7 @@ func (x *ListWorkersResponse) String() string {
 func (*ListWorkersResponse) ProtoMessage() {}
 
 func (x *ListWorkersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[15]
+	mi := &file_raftcron_v1_api_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -969,7 +1058,7 @@ func (x *ListWorkersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkersResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkersResponse) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{15}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListWorkersResponse) GetWorkers() []*Worker {
@@ -993,7 +1082,7 @@ type LogsRequest struct {
 
 func (x *LogsRequest) Reset() {
 	*x = LogsRequest{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[16]
+	mi := &file_raftcron_v1_api_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1005,7 +1094,7 @@ func (x *LogsRequest) String() string {
 func (*LogsRequest) ProtoMessage() {}
 
 func (x *LogsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[16]
+	mi := &file_raftcron_v1_api_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1018,7 +1107,7 @@ func (x *LogsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogsRequest.ProtoReflect.Descriptor instead.
 func (*LogsRequest) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{16}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *LogsRequest) GetNamespace() string {
@@ -1068,7 +1157,7 @@ type LogChunk struct {
 
 func (x *LogChunk) Reset() {
 	*x = LogChunk{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[17]
+	mi := &file_raftcron_v1_api_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1080,7 +1169,7 @@ func (x *LogChunk) String() string {
 func (*LogChunk) ProtoMessage() {}
 
 func (x *LogChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[17]
+	mi := &file_raftcron_v1_api_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1093,7 +1182,7 @@ func (x *LogChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogChunk.ProtoReflect.Descriptor instead.
 func (*LogChunk) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{17}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *LogChunk) GetData() []byte {
@@ -1127,7 +1216,7 @@ type MembersRequest struct {
 
 func (x *MembersRequest) Reset() {
 	*x = MembersRequest{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[18]
+	mi := &file_raftcron_v1_api_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1139,7 +1228,7 @@ func (x *MembersRequest) String() string {
 func (*MembersRequest) ProtoMessage() {}
 
 func (x *MembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[18]
+	mi := &file_raftcron_v1_api_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1152,7 +1241,7 @@ func (x *MembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MembersRequest.ProtoReflect.Descriptor instead.
 func (*MembersRequest) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{18}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *MembersRequest) GetLocal() bool {
@@ -1169,15 +1258,22 @@ type Member struct {
 	GrpcAddress string                 `protobuf:"bytes,3,opt,name=grpc_address,json=grpcAddress,proto3" json:"grpc_address,omitempty"`
 	Voter       bool                   `protobuf:"varint,4,opt,name=voter,proto3" json:"voter,omitempty"`
 	Leader      bool                   `protobuf:"varint,5,opt,name=leader,proto3" json:"leader,omitempty"`
-	// As seen by the leader; empty for the leader itself or when unknown.
-	LastContact   *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_contact,json=lastContact,proto3" json:"last_contact,omitempty"`
+	// When the follower last heard from the leader (as the follower says, or,
+	// when it cannot be asked, as the leader saw it); empty for the leader
+	// itself or when unknown.
+	LastContact *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_contact,json=lastContact,proto3" json:"last_contact,omitempty"`
+	// Whether the answering server reached this one just now: alive,
+	// unreachable (health says why) or unknown (no gRPC address recorded).
+	Status string `protobuf:"bytes,7,opt,name=status,proto3" json:"status,omitempty"`
+	// Why the server is unreachable, empty when alive.
+	Health        string `protobuf:"bytes,8,opt,name=health,proto3" json:"health,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Member) Reset() {
 	*x = Member{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[19]
+	mi := &file_raftcron_v1_api_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1189,7 +1285,7 @@ func (x *Member) String() string {
 func (*Member) ProtoMessage() {}
 
 func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[19]
+	mi := &file_raftcron_v1_api_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1202,7 +1298,7 @@ func (x *Member) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Member.ProtoReflect.Descriptor instead.
 func (*Member) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{19}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Member) GetId() string {
@@ -1247,6 +1343,20 @@ func (x *Member) GetLastContact() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Member) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Member) GetHealth() string {
+	if x != nil {
+		return x.Health
+	}
+	return ""
+}
+
 type MembersResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Members       []*Member              `protobuf:"bytes,1,rep,name=members,proto3" json:"members,omitempty"`
@@ -1256,7 +1366,7 @@ type MembersResponse struct {
 
 func (x *MembersResponse) Reset() {
 	*x = MembersResponse{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[20]
+	mi := &file_raftcron_v1_api_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1268,7 +1378,7 @@ func (x *MembersResponse) String() string {
 func (*MembersResponse) ProtoMessage() {}
 
 func (x *MembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[20]
+	mi := &file_raftcron_v1_api_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1281,7 +1391,7 @@ func (x *MembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MembersResponse.ProtoReflect.Descriptor instead.
 func (*MembersResponse) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{20}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *MembersResponse) GetMembers() []*Member {
@@ -1302,7 +1412,7 @@ type JoinRequest struct {
 
 func (x *JoinRequest) Reset() {
 	*x = JoinRequest{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[21]
+	mi := &file_raftcron_v1_api_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1314,7 +1424,7 @@ func (x *JoinRequest) String() string {
 func (*JoinRequest) ProtoMessage() {}
 
 func (x *JoinRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[21]
+	mi := &file_raftcron_v1_api_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1327,7 +1437,7 @@ func (x *JoinRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRequest.ProtoReflect.Descriptor instead.
 func (*JoinRequest) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{21}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *JoinRequest) GetNodeId() string {
@@ -1359,7 +1469,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[22]
+	mi := &file_raftcron_v1_api_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1371,7 +1481,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[22]
+	mi := &file_raftcron_v1_api_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1384,7 +1494,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{22}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{24}
 }
 
 type RemovePeerRequest struct {
@@ -1396,7 +1506,7 @@ type RemovePeerRequest struct {
 
 func (x *RemovePeerRequest) Reset() {
 	*x = RemovePeerRequest{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[23]
+	mi := &file_raftcron_v1_api_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1408,7 +1518,7 @@ func (x *RemovePeerRequest) String() string {
 func (*RemovePeerRequest) ProtoMessage() {}
 
 func (x *RemovePeerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[23]
+	mi := &file_raftcron_v1_api_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1421,7 +1531,7 @@ func (x *RemovePeerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePeerRequest.ProtoReflect.Descriptor instead.
 func (*RemovePeerRequest) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{23}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RemovePeerRequest) GetNodeId() string {
@@ -1439,7 +1549,7 @@ type RemovePeerResponse struct {
 
 func (x *RemovePeerResponse) Reset() {
 	*x = RemovePeerResponse{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[24]
+	mi := &file_raftcron_v1_api_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1451,7 +1561,7 @@ func (x *RemovePeerResponse) String() string {
 func (*RemovePeerResponse) ProtoMessage() {}
 
 func (x *RemovePeerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[24]
+	mi := &file_raftcron_v1_api_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1464,7 +1574,7 @@ func (x *RemovePeerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePeerResponse.ProtoReflect.Descriptor instead.
 func (*RemovePeerResponse) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{24}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{26}
 }
 
 type SnapshotSaveRequest struct {
@@ -1475,7 +1585,7 @@ type SnapshotSaveRequest struct {
 
 func (x *SnapshotSaveRequest) Reset() {
 	*x = SnapshotSaveRequest{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[25]
+	mi := &file_raftcron_v1_api_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1487,7 +1597,7 @@ func (x *SnapshotSaveRequest) String() string {
 func (*SnapshotSaveRequest) ProtoMessage() {}
 
 func (x *SnapshotSaveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[25]
+	mi := &file_raftcron_v1_api_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1500,7 +1610,7 @@ func (x *SnapshotSaveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotSaveRequest.ProtoReflect.Descriptor instead.
 func (*SnapshotSaveRequest) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{25}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{27}
 }
 
 type SnapshotChunk struct {
@@ -1512,7 +1622,7 @@ type SnapshotChunk struct {
 
 func (x *SnapshotChunk) Reset() {
 	*x = SnapshotChunk{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[26]
+	mi := &file_raftcron_v1_api_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1524,7 +1634,7 @@ func (x *SnapshotChunk) String() string {
 func (*SnapshotChunk) ProtoMessage() {}
 
 func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[26]
+	mi := &file_raftcron_v1_api_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1537,7 +1647,7 @@ func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotChunk.ProtoReflect.Descriptor instead.
 func (*SnapshotChunk) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{26}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *SnapshotChunk) GetData() []byte {
@@ -1560,7 +1670,7 @@ type SnapshotRestoreResponse struct {
 
 func (x *SnapshotRestoreResponse) Reset() {
 	*x = SnapshotRestoreResponse{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[27]
+	mi := &file_raftcron_v1_api_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1572,7 +1682,7 @@ func (x *SnapshotRestoreResponse) String() string {
 func (*SnapshotRestoreResponse) ProtoMessage() {}
 
 func (x *SnapshotRestoreResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[27]
+	mi := &file_raftcron_v1_api_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1585,7 +1695,7 @@ func (x *SnapshotRestoreResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotRestoreResponse.ProtoReflect.Descriptor instead.
 func (*SnapshotRestoreResponse) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{27}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *SnapshotRestoreResponse) GetCronJobs() int64 {
@@ -1624,7 +1734,7 @@ type GetClusterSettingsRequest struct {
 
 func (x *GetClusterSettingsRequest) Reset() {
 	*x = GetClusterSettingsRequest{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[28]
+	mi := &file_raftcron_v1_api_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1636,7 +1746,7 @@ func (x *GetClusterSettingsRequest) String() string {
 func (*GetClusterSettingsRequest) ProtoMessage() {}
 
 func (x *GetClusterSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[28]
+	mi := &file_raftcron_v1_api_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1649,7 +1759,7 @@ func (x *GetClusterSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClusterSettingsRequest.ProtoReflect.Descriptor instead.
 func (*GetClusterSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{28}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{30}
 }
 
 type UpdateClusterSettingsRequest struct {
@@ -1662,7 +1772,7 @@ type UpdateClusterSettingsRequest struct {
 
 func (x *UpdateClusterSettingsRequest) Reset() {
 	*x = UpdateClusterSettingsRequest{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[29]
+	mi := &file_raftcron_v1_api_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1674,7 +1784,7 @@ func (x *UpdateClusterSettingsRequest) String() string {
 func (*UpdateClusterSettingsRequest) ProtoMessage() {}
 
 func (x *UpdateClusterSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[29]
+	mi := &file_raftcron_v1_api_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1687,7 +1797,7 @@ func (x *UpdateClusterSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateClusterSettingsRequest.ProtoReflect.Descriptor instead.
 func (*UpdateClusterSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{29}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *UpdateClusterSettingsRequest) GetSettings() *ClusterSettings {
@@ -1705,7 +1815,7 @@ type ACLBootstrapRequest struct {
 
 func (x *ACLBootstrapRequest) Reset() {
 	*x = ACLBootstrapRequest{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[30]
+	mi := &file_raftcron_v1_api_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1717,7 +1827,7 @@ func (x *ACLBootstrapRequest) String() string {
 func (*ACLBootstrapRequest) ProtoMessage() {}
 
 func (x *ACLBootstrapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[30]
+	mi := &file_raftcron_v1_api_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1730,7 +1840,7 @@ func (x *ACLBootstrapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ACLBootstrapRequest.ProtoReflect.Descriptor instead.
 func (*ACLBootstrapRequest) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{30}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{32}
 }
 
 type ACLTokenCreateRequest struct {
@@ -1747,7 +1857,7 @@ type ACLTokenCreateRequest struct {
 
 func (x *ACLTokenCreateRequest) Reset() {
 	*x = ACLTokenCreateRequest{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[31]
+	mi := &file_raftcron_v1_api_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1759,7 +1869,7 @@ func (x *ACLTokenCreateRequest) String() string {
 func (*ACLTokenCreateRequest) ProtoMessage() {}
 
 func (x *ACLTokenCreateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[31]
+	mi := &file_raftcron_v1_api_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1772,7 +1882,7 @@ func (x *ACLTokenCreateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ACLTokenCreateRequest.ProtoReflect.Descriptor instead.
 func (*ACLTokenCreateRequest) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{31}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ACLTokenCreateRequest) GetName() string {
@@ -1821,7 +1931,7 @@ type ACLTokenSecret struct {
 
 func (x *ACLTokenSecret) Reset() {
 	*x = ACLTokenSecret{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[32]
+	mi := &file_raftcron_v1_api_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1833,7 +1943,7 @@ func (x *ACLTokenSecret) String() string {
 func (*ACLTokenSecret) ProtoMessage() {}
 
 func (x *ACLTokenSecret) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[32]
+	mi := &file_raftcron_v1_api_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1846,7 +1956,7 @@ func (x *ACLTokenSecret) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ACLTokenSecret.ProtoReflect.Descriptor instead.
 func (*ACLTokenSecret) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{32}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ACLTokenSecret) GetToken() *ACLToken {
@@ -1871,7 +1981,7 @@ type ACLTokenListRequest struct {
 
 func (x *ACLTokenListRequest) Reset() {
 	*x = ACLTokenListRequest{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[33]
+	mi := &file_raftcron_v1_api_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1883,7 +1993,7 @@ func (x *ACLTokenListRequest) String() string {
 func (*ACLTokenListRequest) ProtoMessage() {}
 
 func (x *ACLTokenListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[33]
+	mi := &file_raftcron_v1_api_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1896,7 +2006,7 @@ func (x *ACLTokenListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ACLTokenListRequest.ProtoReflect.Descriptor instead.
 func (*ACLTokenListRequest) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{33}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{35}
 }
 
 // Tokens without their secret hashes.
@@ -1909,7 +2019,7 @@ type ACLTokenListResponse struct {
 
 func (x *ACLTokenListResponse) Reset() {
 	*x = ACLTokenListResponse{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[34]
+	mi := &file_raftcron_v1_api_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1921,7 +2031,7 @@ func (x *ACLTokenListResponse) String() string {
 func (*ACLTokenListResponse) ProtoMessage() {}
 
 func (x *ACLTokenListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[34]
+	mi := &file_raftcron_v1_api_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1934,7 +2044,7 @@ func (x *ACLTokenListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ACLTokenListResponse.ProtoReflect.Descriptor instead.
 func (*ACLTokenListResponse) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{34}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ACLTokenListResponse) GetTokens() []*ACLToken {
@@ -1953,7 +2063,7 @@ type ACLTokenRevokeRequest struct {
 
 func (x *ACLTokenRevokeRequest) Reset() {
 	*x = ACLTokenRevokeRequest{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[35]
+	mi := &file_raftcron_v1_api_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1965,7 +2075,7 @@ func (x *ACLTokenRevokeRequest) String() string {
 func (*ACLTokenRevokeRequest) ProtoMessage() {}
 
 func (x *ACLTokenRevokeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[35]
+	mi := &file_raftcron_v1_api_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1978,7 +2088,7 @@ func (x *ACLTokenRevokeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ACLTokenRevokeRequest.ProtoReflect.Descriptor instead.
 func (*ACLTokenRevokeRequest) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{35}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ACLTokenRevokeRequest) GetAccessorId() string {
@@ -1996,7 +2106,7 @@ type ACLTokenRevokeResponse struct {
 
 func (x *ACLTokenRevokeResponse) Reset() {
 	*x = ACLTokenRevokeResponse{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[36]
+	mi := &file_raftcron_v1_api_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2008,7 +2118,7 @@ func (x *ACLTokenRevokeResponse) String() string {
 func (*ACLTokenRevokeResponse) ProtoMessage() {}
 
 func (x *ACLTokenRevokeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[36]
+	mi := &file_raftcron_v1_api_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2021,7 +2131,7 @@ func (x *ACLTokenRevokeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ACLTokenRevokeResponse.ProtoReflect.Descriptor instead.
 func (*ACLTokenRevokeResponse) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{36}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{38}
 }
 
 type WhoAmIRequest struct {
@@ -2032,7 +2142,7 @@ type WhoAmIRequest struct {
 
 func (x *WhoAmIRequest) Reset() {
 	*x = WhoAmIRequest{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[37]
+	mi := &file_raftcron_v1_api_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2044,7 +2154,7 @@ func (x *WhoAmIRequest) String() string {
 func (*WhoAmIRequest) ProtoMessage() {}
 
 func (x *WhoAmIRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[37]
+	mi := &file_raftcron_v1_api_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2057,7 +2167,7 @@ func (x *WhoAmIRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhoAmIRequest.ProtoReflect.Descriptor instead.
 func (*WhoAmIRequest) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{37}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{39}
 }
 
 type WhoAmIResponse struct {
@@ -2073,7 +2183,7 @@ type WhoAmIResponse struct {
 
 func (x *WhoAmIResponse) Reset() {
 	*x = WhoAmIResponse{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[38]
+	mi := &file_raftcron_v1_api_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2085,7 +2195,7 @@ func (x *WhoAmIResponse) String() string {
 func (*WhoAmIResponse) ProtoMessage() {}
 
 func (x *WhoAmIResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[38]
+	mi := &file_raftcron_v1_api_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2098,7 +2208,7 @@ func (x *WhoAmIResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhoAmIResponse.ProtoReflect.Descriptor instead.
 func (*WhoAmIResponse) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{38}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *WhoAmIResponse) GetIdentity() string {
@@ -2141,7 +2251,7 @@ type WatchRequest struct {
 
 func (x *WatchRequest) Reset() {
 	*x = WatchRequest{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[39]
+	mi := &file_raftcron_v1_api_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2153,7 +2263,7 @@ func (x *WatchRequest) String() string {
 func (*WatchRequest) ProtoMessage() {}
 
 func (x *WatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[39]
+	mi := &file_raftcron_v1_api_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2166,7 +2276,7 @@ func (x *WatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRequest.ProtoReflect.Descriptor instead.
 func (*WatchRequest) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{39}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *WatchRequest) GetKind() string {
@@ -2224,7 +2334,7 @@ type WatchEvent struct {
 
 func (x *WatchEvent) Reset() {
 	*x = WatchEvent{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[40]
+	mi := &file_raftcron_v1_api_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2236,7 +2346,7 @@ func (x *WatchEvent) String() string {
 func (*WatchEvent) ProtoMessage() {}
 
 func (x *WatchEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[40]
+	mi := &file_raftcron_v1_api_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2249,7 +2359,7 @@ func (x *WatchEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEvent.ProtoReflect.Descriptor instead.
 func (*WatchEvent) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{40}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *WatchEvent) GetType() string {
@@ -2351,7 +2461,7 @@ type ListEventsRequest struct {
 
 func (x *ListEventsRequest) Reset() {
 	*x = ListEventsRequest{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[41]
+	mi := &file_raftcron_v1_api_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2363,7 +2473,7 @@ func (x *ListEventsRequest) String() string {
 func (*ListEventsRequest) ProtoMessage() {}
 
 func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[41]
+	mi := &file_raftcron_v1_api_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2376,7 +2486,7 @@ func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListEventsRequest) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{41}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListEventsRequest) GetNamespace() string {
@@ -2416,7 +2526,7 @@ type ListEventsResponse struct {
 
 func (x *ListEventsResponse) Reset() {
 	*x = ListEventsResponse{}
-	mi := &file_raftcron_v1_api_proto_msgTypes[42]
+	mi := &file_raftcron_v1_api_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2428,7 +2538,7 @@ func (x *ListEventsResponse) String() string {
 func (*ListEventsResponse) ProtoMessage() {}
 
 func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_raftcron_v1_api_proto_msgTypes[42]
+	mi := &file_raftcron_v1_api_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2441,7 +2551,7 @@ func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListEventsResponse) Descriptor() ([]byte, []int) {
-	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{42}
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListEventsResponse) GetEvents() []*Event {
@@ -2510,8 +2620,12 @@ const file_raftcron_v1_api_proto_rawDesc = "" +
 	"\x0eall_namespaces\x18\x05 \x01(\bR\rallNamespaces\"d\n" +
 	"\x14ListAttemptsResponse\x120\n" +
 	"\battempts\x18\x01 \x03(\v2\x14.raftcron.v1.AttemptR\battempts\x12\x1a\n" +
-	"\bcontinue\x18\x02 \x01(\tR\bcontinue\"\x14\n" +
-	"\x12ListWorkersRequest\"D\n" +
+	"\bcontinue\x18\x02 \x01(\tR\bcontinue\"*\n" +
+	"\x12ListWorkersRequest\x12\x14\n" +
+	"\x05state\x18\x01 \x01(\tR\x05state\"%\n" +
+	"\x13DeleteWorkerRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"\x16\n" +
+	"\x14DeleteWorkerResponse\"D\n" +
 	"\x13ListWorkersResponse\x12-\n" +
 	"\aworkers\x18\x01 \x03(\v2\x13.raftcron.v1.WorkerR\aworkers\"\x85\x01\n" +
 	"\vLogsRequest\x12\x1c\n" +
@@ -2525,14 +2639,16 @@ const file_raftcron_v1_api_proto_rawDesc = "" +
 	"\aattempt\x18\x02 \x01(\tR\aattempt\x12\x1b\n" +
 	"\tfrom_tail\x18\x03 \x01(\bR\bfromTail\"&\n" +
 	"\x0eMembersRequest\x12\x14\n" +
-	"\x05local\x18\x01 \x01(\bR\x05local\"\xcb\x01\n" +
+	"\x05local\x18\x01 \x01(\bR\x05local\"\xfb\x01\n" +
 	"\x06Member\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fraft_address\x18\x02 \x01(\tR\vraftAddress\x12!\n" +
 	"\fgrpc_address\x18\x03 \x01(\tR\vgrpcAddress\x12\x14\n" +
 	"\x05voter\x18\x04 \x01(\bR\x05voter\x12\x16\n" +
 	"\x06leader\x18\x05 \x01(\bR\x06leader\x12=\n" +
-	"\flast_contact\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vlastContact\"@\n" +
+	"\flast_contact\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vlastContact\x12\x16\n" +
+	"\x06status\x18\a \x01(\tR\x06status\x12\x16\n" +
+	"\x06health\x18\b \x01(\tR\x06health\"@\n" +
 	"\x0fMembersResponse\x12-\n" +
 	"\amembers\x18\x01 \x03(\v2\x13.raftcron.v1.MemberR\amembers\"l\n" +
 	"\vJoinRequest\x12\x17\n" +
@@ -2603,7 +2719,7 @@ const file_raftcron_v1_api_proto_rawDesc = "" +
 	"\bcron_job\x18\x03 \x01(\tR\acronJob\x12\x10\n" +
 	"\x03job\x18\x04 \x01(\tR\x03job\"@\n" +
 	"\x12ListEventsResponse\x12*\n" +
-	"\x06events\x18\x01 \x03(\v2\x12.raftcron.v1.EventR\x06events2\xc6\r\n" +
+	"\x06events\x18\x01 \x03(\v2\x12.raftcron.v1.EventR\x06events2\x9b\x0e\n" +
 	"\bRaftCron\x12>\n" +
 	"\x05Apply\x12\x19.raftcron.v1.ApplyRequest\x1a\x1a.raftcron.v1.ApplyResponse\x125\n" +
 	"\x03Get\x12\x17.raftcron.v1.GetRequest\x1a\x15.raftcron.v1.Resource\x12;\n" +
@@ -2613,7 +2729,8 @@ const file_raftcron_v1_api_proto_rawDesc = "" +
 	"SetSuspend\x12\x1e.raftcron.v1.SetSuspendRequest\x1a\x1f.raftcron.v1.SetSuspendResponse\x128\n" +
 	"\aTrigger\x12\x1b.raftcron.v1.TriggerRequest\x1a\x10.raftcron.v1.Job\x12S\n" +
 	"\fListAttempts\x12 .raftcron.v1.ListAttemptsRequest\x1a!.raftcron.v1.ListAttemptsResponse\x12P\n" +
-	"\vListWorkers\x12\x1f.raftcron.v1.ListWorkersRequest\x1a .raftcron.v1.ListWorkersResponse\x129\n" +
+	"\vListWorkers\x12\x1f.raftcron.v1.ListWorkersRequest\x1a .raftcron.v1.ListWorkersResponse\x12S\n" +
+	"\fDeleteWorker\x12 .raftcron.v1.DeleteWorkerRequest\x1a!.raftcron.v1.DeleteWorkerResponse\x129\n" +
 	"\x04Logs\x12\x18.raftcron.v1.LogsRequest\x1a\x15.raftcron.v1.LogChunk0\x01\x12=\n" +
 	"\x05Watch\x12\x19.raftcron.v1.WatchRequest\x1a\x17.raftcron.v1.WatchEvent0\x01\x12M\n" +
 	"\n" +
@@ -2644,7 +2761,7 @@ func file_raftcron_v1_api_proto_rawDescGZIP() []byte {
 	return file_raftcron_v1_api_proto_rawDescData
 }
 
-var file_raftcron_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_raftcron_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_raftcron_v1_api_proto_goTypes = []any{
 	(*Resource)(nil),                     // 0: raftcron.v1.Resource
 	(*ApplyRequest)(nil),                 // 1: raftcron.v1.ApplyRequest
@@ -2661,64 +2778,66 @@ var file_raftcron_v1_api_proto_goTypes = []any{
 	(*ListAttemptsRequest)(nil),          // 12: raftcron.v1.ListAttemptsRequest
 	(*ListAttemptsResponse)(nil),         // 13: raftcron.v1.ListAttemptsResponse
 	(*ListWorkersRequest)(nil),           // 14: raftcron.v1.ListWorkersRequest
-	(*ListWorkersResponse)(nil),          // 15: raftcron.v1.ListWorkersResponse
-	(*LogsRequest)(nil),                  // 16: raftcron.v1.LogsRequest
-	(*LogChunk)(nil),                     // 17: raftcron.v1.LogChunk
-	(*MembersRequest)(nil),               // 18: raftcron.v1.MembersRequest
-	(*Member)(nil),                       // 19: raftcron.v1.Member
-	(*MembersResponse)(nil),              // 20: raftcron.v1.MembersResponse
-	(*JoinRequest)(nil),                  // 21: raftcron.v1.JoinRequest
-	(*JoinResponse)(nil),                 // 22: raftcron.v1.JoinResponse
-	(*RemovePeerRequest)(nil),            // 23: raftcron.v1.RemovePeerRequest
-	(*RemovePeerResponse)(nil),           // 24: raftcron.v1.RemovePeerResponse
-	(*SnapshotSaveRequest)(nil),          // 25: raftcron.v1.SnapshotSaveRequest
-	(*SnapshotChunk)(nil),                // 26: raftcron.v1.SnapshotChunk
-	(*SnapshotRestoreResponse)(nil),      // 27: raftcron.v1.SnapshotRestoreResponse
-	(*GetClusterSettingsRequest)(nil),    // 28: raftcron.v1.GetClusterSettingsRequest
-	(*UpdateClusterSettingsRequest)(nil), // 29: raftcron.v1.UpdateClusterSettingsRequest
-	(*ACLBootstrapRequest)(nil),          // 30: raftcron.v1.ACLBootstrapRequest
-	(*ACLTokenCreateRequest)(nil),        // 31: raftcron.v1.ACLTokenCreateRequest
-	(*ACLTokenSecret)(nil),               // 32: raftcron.v1.ACLTokenSecret
-	(*ACLTokenListRequest)(nil),          // 33: raftcron.v1.ACLTokenListRequest
-	(*ACLTokenListResponse)(nil),         // 34: raftcron.v1.ACLTokenListResponse
-	(*ACLTokenRevokeRequest)(nil),        // 35: raftcron.v1.ACLTokenRevokeRequest
-	(*ACLTokenRevokeResponse)(nil),       // 36: raftcron.v1.ACLTokenRevokeResponse
-	(*WhoAmIRequest)(nil),                // 37: raftcron.v1.WhoAmIRequest
-	(*WhoAmIResponse)(nil),               // 38: raftcron.v1.WhoAmIResponse
-	(*WatchRequest)(nil),                 // 39: raftcron.v1.WatchRequest
-	(*WatchEvent)(nil),                   // 40: raftcron.v1.WatchEvent
-	(*ListEventsRequest)(nil),            // 41: raftcron.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),           // 42: raftcron.v1.ListEventsResponse
-	(*CronJob)(nil),                      // 43: raftcron.v1.CronJob
-	(*Job)(nil),                          // 44: raftcron.v1.Job
-	(*Secret)(nil),                       // 45: raftcron.v1.Secret
-	(*Attempt)(nil),                      // 46: raftcron.v1.Attempt
-	(*Worker)(nil),                       // 47: raftcron.v1.Worker
-	(*timestamppb.Timestamp)(nil),        // 48: google.protobuf.Timestamp
-	(*ClusterSettings)(nil),              // 49: raftcron.v1.ClusterSettings
-	(*ACLToken)(nil),                     // 50: raftcron.v1.ACLToken
-	(*Event)(nil),                        // 51: raftcron.v1.Event
+	(*DeleteWorkerRequest)(nil),          // 15: raftcron.v1.DeleteWorkerRequest
+	(*DeleteWorkerResponse)(nil),         // 16: raftcron.v1.DeleteWorkerResponse
+	(*ListWorkersResponse)(nil),          // 17: raftcron.v1.ListWorkersResponse
+	(*LogsRequest)(nil),                  // 18: raftcron.v1.LogsRequest
+	(*LogChunk)(nil),                     // 19: raftcron.v1.LogChunk
+	(*MembersRequest)(nil),               // 20: raftcron.v1.MembersRequest
+	(*Member)(nil),                       // 21: raftcron.v1.Member
+	(*MembersResponse)(nil),              // 22: raftcron.v1.MembersResponse
+	(*JoinRequest)(nil),                  // 23: raftcron.v1.JoinRequest
+	(*JoinResponse)(nil),                 // 24: raftcron.v1.JoinResponse
+	(*RemovePeerRequest)(nil),            // 25: raftcron.v1.RemovePeerRequest
+	(*RemovePeerResponse)(nil),           // 26: raftcron.v1.RemovePeerResponse
+	(*SnapshotSaveRequest)(nil),          // 27: raftcron.v1.SnapshotSaveRequest
+	(*SnapshotChunk)(nil),                // 28: raftcron.v1.SnapshotChunk
+	(*SnapshotRestoreResponse)(nil),      // 29: raftcron.v1.SnapshotRestoreResponse
+	(*GetClusterSettingsRequest)(nil),    // 30: raftcron.v1.GetClusterSettingsRequest
+	(*UpdateClusterSettingsRequest)(nil), // 31: raftcron.v1.UpdateClusterSettingsRequest
+	(*ACLBootstrapRequest)(nil),          // 32: raftcron.v1.ACLBootstrapRequest
+	(*ACLTokenCreateRequest)(nil),        // 33: raftcron.v1.ACLTokenCreateRequest
+	(*ACLTokenSecret)(nil),               // 34: raftcron.v1.ACLTokenSecret
+	(*ACLTokenListRequest)(nil),          // 35: raftcron.v1.ACLTokenListRequest
+	(*ACLTokenListResponse)(nil),         // 36: raftcron.v1.ACLTokenListResponse
+	(*ACLTokenRevokeRequest)(nil),        // 37: raftcron.v1.ACLTokenRevokeRequest
+	(*ACLTokenRevokeResponse)(nil),       // 38: raftcron.v1.ACLTokenRevokeResponse
+	(*WhoAmIRequest)(nil),                // 39: raftcron.v1.WhoAmIRequest
+	(*WhoAmIResponse)(nil),               // 40: raftcron.v1.WhoAmIResponse
+	(*WatchRequest)(nil),                 // 41: raftcron.v1.WatchRequest
+	(*WatchEvent)(nil),                   // 42: raftcron.v1.WatchEvent
+	(*ListEventsRequest)(nil),            // 43: raftcron.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),           // 44: raftcron.v1.ListEventsResponse
+	(*CronJob)(nil),                      // 45: raftcron.v1.CronJob
+	(*Job)(nil),                          // 46: raftcron.v1.Job
+	(*Secret)(nil),                       // 47: raftcron.v1.Secret
+	(*Attempt)(nil),                      // 48: raftcron.v1.Attempt
+	(*Worker)(nil),                       // 49: raftcron.v1.Worker
+	(*timestamppb.Timestamp)(nil),        // 50: google.protobuf.Timestamp
+	(*ClusterSettings)(nil),              // 51: raftcron.v1.ClusterSettings
+	(*ACLToken)(nil),                     // 52: raftcron.v1.ACLToken
+	(*Event)(nil),                        // 53: raftcron.v1.Event
 }
 var file_raftcron_v1_api_proto_depIdxs = []int32{
-	43, // 0: raftcron.v1.Resource.cron_job:type_name -> raftcron.v1.CronJob
-	44, // 1: raftcron.v1.Resource.job:type_name -> raftcron.v1.Job
-	45, // 2: raftcron.v1.Resource.secret:type_name -> raftcron.v1.Secret
+	45, // 0: raftcron.v1.Resource.cron_job:type_name -> raftcron.v1.CronJob
+	46, // 1: raftcron.v1.Resource.job:type_name -> raftcron.v1.Job
+	47, // 2: raftcron.v1.Resource.secret:type_name -> raftcron.v1.Secret
 	0,  // 3: raftcron.v1.ApplyRequest.resources:type_name -> raftcron.v1.Resource
 	2,  // 4: raftcron.v1.ApplyResponse.results:type_name -> raftcron.v1.ApplyResult
 	0,  // 5: raftcron.v1.ListResponse.items:type_name -> raftcron.v1.Resource
-	46, // 6: raftcron.v1.ListAttemptsResponse.attempts:type_name -> raftcron.v1.Attempt
-	47, // 7: raftcron.v1.ListWorkersResponse.workers:type_name -> raftcron.v1.Worker
-	48, // 8: raftcron.v1.Member.last_contact:type_name -> google.protobuf.Timestamp
-	19, // 9: raftcron.v1.MembersResponse.members:type_name -> raftcron.v1.Member
-	49, // 10: raftcron.v1.UpdateClusterSettingsRequest.settings:type_name -> raftcron.v1.ClusterSettings
-	50, // 11: raftcron.v1.ACLTokenSecret.token:type_name -> raftcron.v1.ACLToken
-	50, // 12: raftcron.v1.ACLTokenListResponse.tokens:type_name -> raftcron.v1.ACLToken
-	50, // 13: raftcron.v1.WhoAmIResponse.token:type_name -> raftcron.v1.ACLToken
-	43, // 14: raftcron.v1.WatchEvent.cron_job:type_name -> raftcron.v1.CronJob
-	44, // 15: raftcron.v1.WatchEvent.job:type_name -> raftcron.v1.Job
-	46, // 16: raftcron.v1.WatchEvent.attempt:type_name -> raftcron.v1.Attempt
-	51, // 17: raftcron.v1.WatchEvent.event:type_name -> raftcron.v1.Event
-	51, // 18: raftcron.v1.ListEventsResponse.events:type_name -> raftcron.v1.Event
+	48, // 6: raftcron.v1.ListAttemptsResponse.attempts:type_name -> raftcron.v1.Attempt
+	49, // 7: raftcron.v1.ListWorkersResponse.workers:type_name -> raftcron.v1.Worker
+	50, // 8: raftcron.v1.Member.last_contact:type_name -> google.protobuf.Timestamp
+	21, // 9: raftcron.v1.MembersResponse.members:type_name -> raftcron.v1.Member
+	51, // 10: raftcron.v1.UpdateClusterSettingsRequest.settings:type_name -> raftcron.v1.ClusterSettings
+	52, // 11: raftcron.v1.ACLTokenSecret.token:type_name -> raftcron.v1.ACLToken
+	52, // 12: raftcron.v1.ACLTokenListResponse.tokens:type_name -> raftcron.v1.ACLToken
+	52, // 13: raftcron.v1.WhoAmIResponse.token:type_name -> raftcron.v1.ACLToken
+	45, // 14: raftcron.v1.WatchEvent.cron_job:type_name -> raftcron.v1.CronJob
+	46, // 15: raftcron.v1.WatchEvent.job:type_name -> raftcron.v1.Job
+	48, // 16: raftcron.v1.WatchEvent.attempt:type_name -> raftcron.v1.Attempt
+	53, // 17: raftcron.v1.WatchEvent.event:type_name -> raftcron.v1.Event
+	53, // 18: raftcron.v1.ListEventsResponse.events:type_name -> raftcron.v1.Event
 	1,  // 19: raftcron.v1.RaftCron.Apply:input_type -> raftcron.v1.ApplyRequest
 	4,  // 20: raftcron.v1.RaftCron.Get:input_type -> raftcron.v1.GetRequest
 	5,  // 21: raftcron.v1.RaftCron.List:input_type -> raftcron.v1.ListRequest
@@ -2727,46 +2846,48 @@ var file_raftcron_v1_api_proto_depIdxs = []int32{
 	11, // 24: raftcron.v1.RaftCron.Trigger:input_type -> raftcron.v1.TriggerRequest
 	12, // 25: raftcron.v1.RaftCron.ListAttempts:input_type -> raftcron.v1.ListAttemptsRequest
 	14, // 26: raftcron.v1.RaftCron.ListWorkers:input_type -> raftcron.v1.ListWorkersRequest
-	16, // 27: raftcron.v1.RaftCron.Logs:input_type -> raftcron.v1.LogsRequest
-	39, // 28: raftcron.v1.RaftCron.Watch:input_type -> raftcron.v1.WatchRequest
-	41, // 29: raftcron.v1.RaftCron.ListEvents:input_type -> raftcron.v1.ListEventsRequest
-	18, // 30: raftcron.v1.RaftCron.Members:input_type -> raftcron.v1.MembersRequest
-	21, // 31: raftcron.v1.RaftCron.Join:input_type -> raftcron.v1.JoinRequest
-	23, // 32: raftcron.v1.RaftCron.RemovePeer:input_type -> raftcron.v1.RemovePeerRequest
-	25, // 33: raftcron.v1.RaftCron.SnapshotSave:input_type -> raftcron.v1.SnapshotSaveRequest
-	26, // 34: raftcron.v1.RaftCron.SnapshotRestore:input_type -> raftcron.v1.SnapshotChunk
-	28, // 35: raftcron.v1.RaftCron.GetClusterSettings:input_type -> raftcron.v1.GetClusterSettingsRequest
-	29, // 36: raftcron.v1.RaftCron.UpdateClusterSettings:input_type -> raftcron.v1.UpdateClusterSettingsRequest
-	30, // 37: raftcron.v1.RaftCron.ACLBootstrap:input_type -> raftcron.v1.ACLBootstrapRequest
-	31, // 38: raftcron.v1.RaftCron.ACLTokenCreate:input_type -> raftcron.v1.ACLTokenCreateRequest
-	33, // 39: raftcron.v1.RaftCron.ACLTokenList:input_type -> raftcron.v1.ACLTokenListRequest
-	35, // 40: raftcron.v1.RaftCron.ACLTokenRevoke:input_type -> raftcron.v1.ACLTokenRevokeRequest
-	37, // 41: raftcron.v1.RaftCron.WhoAmI:input_type -> raftcron.v1.WhoAmIRequest
-	3,  // 42: raftcron.v1.RaftCron.Apply:output_type -> raftcron.v1.ApplyResponse
-	0,  // 43: raftcron.v1.RaftCron.Get:output_type -> raftcron.v1.Resource
-	6,  // 44: raftcron.v1.RaftCron.List:output_type -> raftcron.v1.ListResponse
-	8,  // 45: raftcron.v1.RaftCron.Delete:output_type -> raftcron.v1.DeleteResponse
-	10, // 46: raftcron.v1.RaftCron.SetSuspend:output_type -> raftcron.v1.SetSuspendResponse
-	44, // 47: raftcron.v1.RaftCron.Trigger:output_type -> raftcron.v1.Job
-	13, // 48: raftcron.v1.RaftCron.ListAttempts:output_type -> raftcron.v1.ListAttemptsResponse
-	15, // 49: raftcron.v1.RaftCron.ListWorkers:output_type -> raftcron.v1.ListWorkersResponse
-	17, // 50: raftcron.v1.RaftCron.Logs:output_type -> raftcron.v1.LogChunk
-	40, // 51: raftcron.v1.RaftCron.Watch:output_type -> raftcron.v1.WatchEvent
-	42, // 52: raftcron.v1.RaftCron.ListEvents:output_type -> raftcron.v1.ListEventsResponse
-	20, // 53: raftcron.v1.RaftCron.Members:output_type -> raftcron.v1.MembersResponse
-	22, // 54: raftcron.v1.RaftCron.Join:output_type -> raftcron.v1.JoinResponse
-	24, // 55: raftcron.v1.RaftCron.RemovePeer:output_type -> raftcron.v1.RemovePeerResponse
-	26, // 56: raftcron.v1.RaftCron.SnapshotSave:output_type -> raftcron.v1.SnapshotChunk
-	27, // 57: raftcron.v1.RaftCron.SnapshotRestore:output_type -> raftcron.v1.SnapshotRestoreResponse
-	49, // 58: raftcron.v1.RaftCron.GetClusterSettings:output_type -> raftcron.v1.ClusterSettings
-	49, // 59: raftcron.v1.RaftCron.UpdateClusterSettings:output_type -> raftcron.v1.ClusterSettings
-	32, // 60: raftcron.v1.RaftCron.ACLBootstrap:output_type -> raftcron.v1.ACLTokenSecret
-	32, // 61: raftcron.v1.RaftCron.ACLTokenCreate:output_type -> raftcron.v1.ACLTokenSecret
-	34, // 62: raftcron.v1.RaftCron.ACLTokenList:output_type -> raftcron.v1.ACLTokenListResponse
-	36, // 63: raftcron.v1.RaftCron.ACLTokenRevoke:output_type -> raftcron.v1.ACLTokenRevokeResponse
-	38, // 64: raftcron.v1.RaftCron.WhoAmI:output_type -> raftcron.v1.WhoAmIResponse
-	42, // [42:65] is the sub-list for method output_type
-	19, // [19:42] is the sub-list for method input_type
+	15, // 27: raftcron.v1.RaftCron.DeleteWorker:input_type -> raftcron.v1.DeleteWorkerRequest
+	18, // 28: raftcron.v1.RaftCron.Logs:input_type -> raftcron.v1.LogsRequest
+	41, // 29: raftcron.v1.RaftCron.Watch:input_type -> raftcron.v1.WatchRequest
+	43, // 30: raftcron.v1.RaftCron.ListEvents:input_type -> raftcron.v1.ListEventsRequest
+	20, // 31: raftcron.v1.RaftCron.Members:input_type -> raftcron.v1.MembersRequest
+	23, // 32: raftcron.v1.RaftCron.Join:input_type -> raftcron.v1.JoinRequest
+	25, // 33: raftcron.v1.RaftCron.RemovePeer:input_type -> raftcron.v1.RemovePeerRequest
+	27, // 34: raftcron.v1.RaftCron.SnapshotSave:input_type -> raftcron.v1.SnapshotSaveRequest
+	28, // 35: raftcron.v1.RaftCron.SnapshotRestore:input_type -> raftcron.v1.SnapshotChunk
+	30, // 36: raftcron.v1.RaftCron.GetClusterSettings:input_type -> raftcron.v1.GetClusterSettingsRequest
+	31, // 37: raftcron.v1.RaftCron.UpdateClusterSettings:input_type -> raftcron.v1.UpdateClusterSettingsRequest
+	32, // 38: raftcron.v1.RaftCron.ACLBootstrap:input_type -> raftcron.v1.ACLBootstrapRequest
+	33, // 39: raftcron.v1.RaftCron.ACLTokenCreate:input_type -> raftcron.v1.ACLTokenCreateRequest
+	35, // 40: raftcron.v1.RaftCron.ACLTokenList:input_type -> raftcron.v1.ACLTokenListRequest
+	37, // 41: raftcron.v1.RaftCron.ACLTokenRevoke:input_type -> raftcron.v1.ACLTokenRevokeRequest
+	39, // 42: raftcron.v1.RaftCron.WhoAmI:input_type -> raftcron.v1.WhoAmIRequest
+	3,  // 43: raftcron.v1.RaftCron.Apply:output_type -> raftcron.v1.ApplyResponse
+	0,  // 44: raftcron.v1.RaftCron.Get:output_type -> raftcron.v1.Resource
+	6,  // 45: raftcron.v1.RaftCron.List:output_type -> raftcron.v1.ListResponse
+	8,  // 46: raftcron.v1.RaftCron.Delete:output_type -> raftcron.v1.DeleteResponse
+	10, // 47: raftcron.v1.RaftCron.SetSuspend:output_type -> raftcron.v1.SetSuspendResponse
+	46, // 48: raftcron.v1.RaftCron.Trigger:output_type -> raftcron.v1.Job
+	13, // 49: raftcron.v1.RaftCron.ListAttempts:output_type -> raftcron.v1.ListAttemptsResponse
+	17, // 50: raftcron.v1.RaftCron.ListWorkers:output_type -> raftcron.v1.ListWorkersResponse
+	16, // 51: raftcron.v1.RaftCron.DeleteWorker:output_type -> raftcron.v1.DeleteWorkerResponse
+	19, // 52: raftcron.v1.RaftCron.Logs:output_type -> raftcron.v1.LogChunk
+	42, // 53: raftcron.v1.RaftCron.Watch:output_type -> raftcron.v1.WatchEvent
+	44, // 54: raftcron.v1.RaftCron.ListEvents:output_type -> raftcron.v1.ListEventsResponse
+	22, // 55: raftcron.v1.RaftCron.Members:output_type -> raftcron.v1.MembersResponse
+	24, // 56: raftcron.v1.RaftCron.Join:output_type -> raftcron.v1.JoinResponse
+	26, // 57: raftcron.v1.RaftCron.RemovePeer:output_type -> raftcron.v1.RemovePeerResponse
+	28, // 58: raftcron.v1.RaftCron.SnapshotSave:output_type -> raftcron.v1.SnapshotChunk
+	29, // 59: raftcron.v1.RaftCron.SnapshotRestore:output_type -> raftcron.v1.SnapshotRestoreResponse
+	51, // 60: raftcron.v1.RaftCron.GetClusterSettings:output_type -> raftcron.v1.ClusterSettings
+	51, // 61: raftcron.v1.RaftCron.UpdateClusterSettings:output_type -> raftcron.v1.ClusterSettings
+	34, // 62: raftcron.v1.RaftCron.ACLBootstrap:output_type -> raftcron.v1.ACLTokenSecret
+	34, // 63: raftcron.v1.RaftCron.ACLTokenCreate:output_type -> raftcron.v1.ACLTokenSecret
+	36, // 64: raftcron.v1.RaftCron.ACLTokenList:output_type -> raftcron.v1.ACLTokenListResponse
+	38, // 65: raftcron.v1.RaftCron.ACLTokenRevoke:output_type -> raftcron.v1.ACLTokenRevokeResponse
+	40, // 66: raftcron.v1.RaftCron.WhoAmI:output_type -> raftcron.v1.WhoAmIResponse
+	43, // [43:67] is the sub-list for method output_type
+	19, // [19:43] is the sub-list for method input_type
 	19, // [19:19] is the sub-list for extension type_name
 	19, // [19:19] is the sub-list for extension extendee
 	0,  // [0:19] is the sub-list for field type_name
@@ -2784,7 +2905,7 @@ func file_raftcron_v1_api_proto_init() {
 		(*Resource_Job)(nil),
 		(*Resource_Secret)(nil),
 	}
-	file_raftcron_v1_api_proto_msgTypes[40].OneofWrappers = []any{
+	file_raftcron_v1_api_proto_msgTypes[42].OneofWrappers = []any{
 		(*WatchEvent_CronJob)(nil),
 		(*WatchEvent_Job)(nil),
 		(*WatchEvent_Attempt)(nil),
@@ -2796,7 +2917,7 @@ func file_raftcron_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftcron_v1_api_proto_rawDesc), len(file_raftcron_v1_api_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   43,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -33,6 +33,7 @@ const (
 	RaftCron_Trigger_FullMethodName               = "/raftcron.v1.RaftCron/Trigger"
 	RaftCron_ListAttempts_FullMethodName          = "/raftcron.v1.RaftCron/ListAttempts"
 	RaftCron_ListWorkers_FullMethodName           = "/raftcron.v1.RaftCron/ListWorkers"
+	RaftCron_DeleteWorker_FullMethodName          = "/raftcron.v1.RaftCron/DeleteWorker"
 	RaftCron_Logs_FullMethodName                  = "/raftcron.v1.RaftCron/Logs"
 	RaftCron_Watch_FullMethodName                 = "/raftcron.v1.RaftCron/Watch"
 	RaftCron_ListEvents_FullMethodName            = "/raftcron.v1.RaftCron/ListEvents"
@@ -62,6 +63,9 @@ type RaftCronClient interface {
 	Trigger(ctx context.Context, in *TriggerRequest, opts ...grpc.CallOption) (*Job, error)
 	ListAttempts(ctx context.Context, in *ListAttemptsRequest, opts ...grpc.CallOption) (*ListAttemptsResponse, error)
 	ListWorkers(ctx context.Context, in *ListWorkersRequest, opts ...grpc.CallOption) (*ListWorkersResponse, error)
+	// Forgets a lost worker (the leader lists lost workers until the cluster
+	// setting lost_worker_retention passes). A connected worker is refused.
+	DeleteWorker(ctx context.Context, in *DeleteWorkerRequest, opts ...grpc.CallOption) (*DeleteWorkerResponse, error)
 	Logs(ctx context.Context, in *LogsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LogChunk], error)
 	// Watch streams changes as they are applied to the serving replica, from
 	// the FSM's change log (not polling). Resumable: since_index names the
@@ -174,6 +178,16 @@ func (c *raftCronClient) ListWorkers(ctx context.Context, in *ListWorkersRequest
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListWorkersResponse)
 	err := c.cc.Invoke(ctx, RaftCron_ListWorkers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *raftCronClient) DeleteWorker(ctx context.Context, in *DeleteWorkerRequest, opts ...grpc.CallOption) (*DeleteWorkerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteWorkerResponse)
+	err := c.cc.Invoke(ctx, RaftCron_DeleteWorker_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -372,6 +386,9 @@ type RaftCronServer interface {
 	Trigger(context.Context, *TriggerRequest) (*Job, error)
 	ListAttempts(context.Context, *ListAttemptsRequest) (*ListAttemptsResponse, error)
 	ListWorkers(context.Context, *ListWorkersRequest) (*ListWorkersResponse, error)
+	// Forgets a lost worker (the leader lists lost workers until the cluster
+	// setting lost_worker_retention passes). A connected worker is refused.
+	DeleteWorker(context.Context, *DeleteWorkerRequest) (*DeleteWorkerResponse, error)
 	Logs(*LogsRequest, grpc.ServerStreamingServer[LogChunk]) error
 	// Watch streams changes as they are applied to the serving replica, from
 	// the FSM's change log (not polling). Resumable: since_index names the
@@ -433,6 +450,9 @@ func (UnimplementedRaftCronServer) ListAttempts(context.Context, *ListAttemptsRe
 }
 func (UnimplementedRaftCronServer) ListWorkers(context.Context, *ListWorkersRequest) (*ListWorkersResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListWorkers not implemented")
+}
+func (UnimplementedRaftCronServer) DeleteWorker(context.Context, *DeleteWorkerRequest) (*DeleteWorkerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteWorker not implemented")
 }
 func (UnimplementedRaftCronServer) Logs(*LogsRequest, grpc.ServerStreamingServer[LogChunk]) error {
 	return status.Errorf(codes.Unimplemented, "method Logs not implemented")
@@ -640,6 +660,24 @@ func _RaftCron_ListWorkers_Handler(srv interface{}, ctx context.Context, dec fun
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(RaftCronServer).ListWorkers(ctx, req.(*ListWorkersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RaftCron_DeleteWorker_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteWorkerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RaftCronServer).DeleteWorker(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RaftCron_DeleteWorker_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RaftCronServer).DeleteWorker(ctx, req.(*DeleteWorkerRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -920,6 +958,10 @@ var RaftCron_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListWorkers",
 			Handler:    _RaftCron_ListWorkers_Handler,
+		},
+		{
+			MethodName: "DeleteWorker",
+			Handler:    _RaftCron_DeleteWorker_Handler,
 		},
 		{
 			MethodName: "ListEvents",

@@ -2939,9 +2939,12 @@ type ClusterSettings struct {
 	// their containers by it, so that two clusters sharing a Docker host never
 	// touch each other's runs. Chosen at random by the first leader; once
 	// recorded it never changes (a command that leaves it empty keeps it).
-	ClusterId     string `protobuf:"bytes,6,opt,name=cluster_id,json=clusterId,proto3" json:"cluster_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ClusterId string `protobuf:"bytes,6,opt,name=cluster_id,json=clusterId,proto3" json:"cluster_id,omitempty"`
+	// How long the leader keeps listing a lost worker (get workers --state Lost)
+	// after it was last heard from; then the worker is forgotten.
+	LostWorkerRetention *durationpb.Duration `protobuf:"bytes,7,opt,name=lost_worker_retention,json=lostWorkerRetention,proto3" json:"lost_worker_retention,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *ClusterSettings) Reset() {
@@ -3014,6 +3017,13 @@ func (x *ClusterSettings) GetClusterId() string {
 		return x.ClusterId
 	}
 	return ""
+}
+
+func (x *ClusterSettings) GetLostWorkerRetention() *durationpb.Duration {
+	if x != nil {
+		return x.LostWorkerRetention
+	}
+	return nil
 }
 
 // Something that happened to a CronJob, Job or attempt, recorded by the FSM
@@ -3467,7 +3477,7 @@ const file_raftcron_v1_resources_proto_rawDesc = "" +
 	" \x01(\tR\aversion\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xfd\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xcc\x03\n" +
 	"\x0fClusterSettings\x12H\n" +
 	"\x12heartbeat_interval\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x11heartbeatInterval\x128\n" +
 	"\n" +
@@ -3476,7 +3486,8 @@ const file_raftcron_v1_resources_proto_rawDesc = "" +
 	"\x12previous_lease_ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x10previousLeaseTtl\x12F\n" +
 	"\x11lease_ttl_changed\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0fleaseTtlChanged\x12\x1d\n" +
 	"\n" +
-	"cluster_id\x18\x06 \x01(\tR\tclusterId\"\x98\x02\n" +
+	"cluster_id\x18\x06 \x01(\tR\tclusterId\x12M\n" +
+	"\x15lost_worker_retention\x18\a \x01(\v2\x19.google.protobuf.DurationR\x13lostWorkerRetention\"\x98\x02\n" +
 	"\x05Event\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x04R\x05index\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\rR\x03seq\x12.\n" +
@@ -3628,12 +3639,13 @@ var file_raftcron_v1_resources_proto_depIdxs = []int32{
 	45, // 72: raftcron.v1.ClusterSettings.lease_ttl:type_name -> google.protobuf.Duration
 	45, // 73: raftcron.v1.ClusterSettings.previous_lease_ttl:type_name -> google.protobuf.Duration
 	44, // 74: raftcron.v1.ClusterSettings.lease_ttl_changed:type_name -> google.protobuf.Timestamp
-	44, // 75: raftcron.v1.Event.time:type_name -> google.protobuf.Timestamp
-	76, // [76:76] is the sub-list for method output_type
-	76, // [76:76] is the sub-list for method input_type
-	76, // [76:76] is the sub-list for extension type_name
-	76, // [76:76] is the sub-list for extension extendee
-	0,  // [0:76] is the sub-list for field type_name
+	45, // 75: raftcron.v1.ClusterSettings.lost_worker_retention:type_name -> google.protobuf.Duration
+	44, // 76: raftcron.v1.Event.time:type_name -> google.protobuf.Timestamp
+	77, // [77:77] is the sub-list for method output_type
+	77, // [77:77] is the sub-list for method input_type
+	77, // [77:77] is the sub-list for extension type_name
+	77, // [77:77] is the sub-list for extension extendee
+	0,  // [0:77] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_resources_proto_init() }

@@ -31,6 +31,14 @@ const (
 	WorkerLost  = "Lost"
 )
 
+// Server statuses (Member.status): whether the server answering
+// `cluster members` reached the member just now.
+const (
+	MemberAlive       = "alive"
+	MemberUnreachable = "unreachable"
+	MemberUnknown     = "unknown"
+)
+
 // Finished reports whether the Job has a Complete or Failed condition that is True.
 func (x *Job) Finished() bool {
 	for _, c := range x.GetStatus().GetConditions() {
