@@ -112,7 +112,9 @@ type CronController struct {
 	opts    CronOptions
 	logger  *slog.Logger
 	entries map[string]*cronEntry
-	queue   cronQueue
+	// schedules: parsed schedules without H, by schedule and time zone.
+	schedules map[[2]string]*Schedule
+	queue     cronQueue
 	// downstreams: upstream key -> keys of the CronJobs whose
 	// spec.dependsOn names it (a reverse index: an upstream's change wakes
 	// only those).
@@ -148,6 +150,7 @@ func NewCronController(opts CronOptions, logger *slog.Logger) *CronController {
 		opts:        opts.withDefaults(),
 		logger:      logger.With("component", "cron"),
 		entries:     map[string]*cronEntry{},
+		schedules:   map[[2]string]*Schedule{},
 		downstreams: map[string]map[string]bool{},
 	}
 }
@@ -156,6 +159,7 @@ func NewCronController(opts CronOptions, logger *slog.Logger) *CronController {
 // gaining leadership, and after commands from Tick failed to apply.
 func (c *CronController) Rebuild(v View) {
 	c.entries = map[string]*cronEntry{}
+	c.schedules = map[[2]string]*Schedule{}
 	c.downstreams = map[string]map[string]bool{}
 	c.queue = c.queue[:0]
 	c.resync(v)
@@ -221,7 +225,7 @@ func (c *CronController) refresh(cj *pb.CronJob) {
 	expr, zone := cj.GetSpec().GetSchedule(), cj.GetSpec().GetTimeZone()
 	if e.sched == nil && e.err == nil || e.expr != expr || e.zone != zone {
 		e.expr, e.zone = expr, zone
-		e.sched, e.err = ScheduleOf(cj)
+		e.sched, e.err = c.parseShared(cj)
 	}
 	c.setDeps(e, cj)
 	e.waitFrom = time.Time{}
@@ -244,6 +248,22 @@ func (c *CronController) refresh(cj *pb.CronJob) {
 	// Waiting ticks are looked at once now (a new leader, or a status
 	// that changed), then at their deadlines or when an upstream changes.
 	c.setNext(e, earliest(next, e.waitFrom))
+}
+
+// parseShared parses a CronJob's schedule, sharing one parsed Schedule
+// (immutable) between the CronJobs with the same schedule and zone: many
+// CronJobs say "0 3 * * *". A schedule with H is the CronJob's own (its
+// values come from the CronJob's name).
+func (c *CronController) parseShared(cj *pb.CronJob) (*Schedule, error) {
+	key := [2]string{cj.GetSpec().GetSchedule(), cj.GetSpec().GetTimeZone()}
+	if s := c.schedules[key]; s != nil {
+		return s, nil
+	}
+	s, err := ScheduleOf(cj)
+	if err == nil && s.Resolved() == "" {
+		c.schedules[key] = s
+	}
+	return s, err
 }
 
 // scheduledAhead reports whether the CronJob's lastScheduleTime lies more

@@ -655,3 +655,28 @@ func TestCronRecoversFromAClockThatJumpedForwardAndBack(t *testing.T) {
 		cronWantLines(t, "the next tick", cronDecisionsOf(cronDecisionsIn(cmds)), []string{"invoke/Scheduled@11-23T10:01:00 job=m-29923801"})
 	}
 }
+
+func TestCronJobsWithOneScheduleShareItsParse(t *testing.T) {
+	c := NewCronController(CronOptions{}, nil)
+	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	inBerlin := func(s *pb.CronJobSpec) { s.TimeZone = proto.String("Europe/Berlin") }
+	a, err := c.parseShared(newCronJob("a", "0 3 * * *", created, inBerlin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := c.parseShared(newCronJob("b", "0 3 * * *", created, inBerlin))
+	if a != b {
+		t.Error("two CronJobs with the same schedule and zone got two parsed schedules")
+	}
+	if u, _ := c.parseShared(newCronJob("u", "0 3 * * *", created)); u == a {
+		t.Error("a CronJob in UTC shares the parse of one in Europe/Berlin")
+	}
+	h1, _ := c.parseShared(newCronJob("h1", "H 3 * * *", created))
+	h2, _ := c.parseShared(newCronJob("h2", "H 3 * * *", created))
+	if h1 == h2 {
+		t.Error("schedules with H share a parse, but H takes its values from each CronJob's name")
+	}
+	if z, _ := c.parseShared(newCronJob("h3", "H 3 * * *", created, inBerlin)); z.Location() != a.Location() {
+		t.Error("Europe/Berlin was loaded twice")
+	}
+}

@@ -334,7 +334,7 @@ func (c *CronController) scheduleOf(cj *pb.CronJob) (*Schedule, error) {
 	if e != nil && e.expr == cj.GetSpec().GetSchedule() && e.zone == cj.GetSpec().GetTimeZone() && (e.sched != nil || e.err != nil) {
 		return e.sched, e.err
 	}
-	return ScheduleOf(cj)
+	return c.parseShared(cj)
 }
 
 // waitPlan is the outcome of looking at a CronJob's waiting ticks.

@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -205,12 +206,22 @@ func loadZone(name string) (*time.Location, error) {
 	case "Local":
 		return nil, errors.New(`time zone "Local" is not allowed; name an IANA zone such as Europe/Berlin`)
 	}
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
 		return nil, fmt.Errorf("unknown time zone %q (want an IANA name such as America/Los_Angeles)", name)
 	}
+	zones.Store(name, loc)
 	return loc, nil
 }
+
+// zones holds every time zone loaded so far, by name: a Location never
+// changes once loaded, and loading one reads the zone database and costs a
+// few kilobytes, which a hundred thousand CronJobs in one zone should not
+// pay a hundred thousand times. There are a few hundred zones.
+var zones sync.Map
 
 // readFields reads 5 or 6 fields: H first, then each field's items, then
 // robfig/cron turns the standard items into bit sets.
