@@ -58,6 +58,9 @@ func (w *slogWriter) emit(line string) {
 		level = slog.LevelError
 	}
 	msg, _ := fields["@message"].(string)
+	if level == slog.LevelWarn && quietAtStart(msg, fields) {
+		level = slog.LevelInfo
+	}
 	attrs := make([]any, 0, 2*len(fields))
 	if mod, ok := fields["@module"].(string); ok && mod != "" {
 		attrs = append(attrs, "module", mod)
@@ -73,4 +76,13 @@ func (w *slogWriter) emit(line string) {
 		attrs = append(attrs, k, fields[k])
 	}
 	w.logger.Log(context.Background(), level, msg, attrs...)
+}
+
+// quietAtStart reports whether a hashicorp/raft warning is only the normal
+// start of a server: the first election of a node that has never known a
+// leader (every fresh start, including `raftcron dev`'s single server). The
+// same message after a leader was known (it went silent) stays a warning.
+func quietAtStart(msg string, fields map[string]any) bool {
+	leader, _ := fields["last-leader-id"].(string)
+	return msg == "heartbeat timeout reached, starting election" && leader == ""
 }
