@@ -98,6 +98,20 @@ var accessRules = map[string]access{
 		}
 		return []string{auth.AllNamespaces}
 	}},
+	pb.RaftCron_Summary_FullMethodName: {roles: apiRoles, verb: auth.VerbRead, scope: func(req any) []string {
+		r := req.(*pb.SummaryRequest)
+		switch {
+		case r.GetAllNamespaces():
+			return []string{auth.AllNamespaces}
+		case len(r.GetNamespaces()) == 0:
+			return ns("")
+		}
+		out := make([]string, 0, len(r.GetNamespaces()))
+		for _, n := range r.GetNamespaces() {
+			out = append(out, namespaceOr(n))
+		}
+		return out
+	}},
 	pb.RaftCron_ListWorkers_FullMethodName: {roles: apiRoles, verb: auth.VerbRead},
 	// Workers serve every namespace: forgetting one needs management (verb "").
 	pb.RaftCron_DeleteWorker_FullMethodName: {roles: apiRoles},

@@ -153,6 +153,21 @@ func TestSecureClusterRefusesAttackers(t *testing.T) {
 	if _, err := other.Apply(ctx, []*pb.Resource{teamRes}, false); err != nil {
 		t.Fatalf("apply in its own namespace through a follower: %v", err)
 	}
+	// A dashboard's summary: of the namespaces the token may read only.
+	if sum, err := other.Summary(ctx, []string{"team-a"}, time.Now()); err != nil || sum.GetCronJobs() != 1 {
+		t.Fatalf("summary of team-a with a team-a token: %v, %v; want 1 CronJob", sum, err)
+	}
+	for _, spaces := range [][]string{nil, {"team-a", "default"}} {
+		if _, err := other.Summary(ctx, spaces, time.Now()); !errors.Is(err, client.ErrPermissionDenied) {
+			t.Fatalf("summary of %v with a team-a token: %v, want PermissionDenied", spaces, err)
+		}
+	}
+	if _, err := mgmt.Summary(ctx, []string{}, time.Now()); !errors.Is(err, client.ErrInvalid) || !strings.Contains(err.Error(), "namespaces") {
+		t.Fatalf("summary of no namespace: %v, want ErrInvalid naming namespaces", err)
+	}
+	if sum, err := mgmt.Summary(ctx, nil, time.Now()); err != nil || sum.GetCronJobs() != 2 {
+		t.Fatalf("summary of every namespace with the management token: %v, %v; want 2 CronJobs", sum, err)
+	}
 	// A read token may read but not write, not trigger, not restore, not remove a peer.
 	ro := pki.client(t, reader.GetSecret(), auth.RoleClient, "carol", addrs...)
 	if _, err := ro.ListCronJobs(ctx, "default"); err != nil {

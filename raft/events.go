@@ -102,6 +102,7 @@ func (a *applier) jobCreated(j *pb.Job, at *timestamppb.Timestamp) {
 		a.event(at, pb.EventNormal, pb.EventCreated, pb.KindCronJob, md.GetNamespace(), cron, cron, md.GetName(),
 			"Created job %s (manual trigger)", md.GetName())
 	case cron != "":
+		a.t.sum.countRun(md.GetNamespace(), at, func(c *pb.RunCount) { c.Invoked++ })
 		a.event(at, pb.EventNormal, pb.EventCreated, pb.KindCronJob, md.GetNamespace(), cron, cron, md.GetName(),
 			"Created job %s for the tick at %s", md.GetName(), fmtTS(j.GetStatus().GetScheduledTime()))
 	default:
@@ -159,6 +160,7 @@ func (a *applier) jobStatusChanged(old, n *pb.Job) {
 		}
 		switch c.GetType() {
 		case pb.ConditionComplete:
+			a.t.sum.countRun(md.GetNamespace(), when, func(c *pb.RunCount) { c.Succeeded++ })
 			a.event(when, pb.EventNormal, pb.EventCompleted, pb.KindJob, md.GetNamespace(), md.GetName(), cron, md.GetName(),
 				"Job %s completed%s", md.GetName(), paren(c.GetMessage()))
 		case pb.ConditionFailed:
@@ -166,6 +168,7 @@ func (a *applier) jobStatusChanged(old, n *pb.Job) {
 			if c.GetReason() == "DeadlineExceeded" {
 				reason = pb.EventDeadlineExceeded
 			}
+			a.t.sum.countRun(md.GetNamespace(), when, func(c *pb.RunCount) { c.Failed++ })
 			a.event(when, pb.EventWarning, reason, pb.KindJob, md.GetNamespace(), md.GetName(), cron, md.GetName(),
 				"Job %s failed: %s%s", md.GetName(), orDash(c.GetReason()), paren(c.GetMessage()))
 		}
@@ -229,6 +232,7 @@ func (a *applier) skipEvent(ns, cronJob string, d *pb.ScheduleDecision) {
 	if when == nil {
 		when = d.GetScheduledTime()
 	}
+	a.t.sum.countRun(ns, when, func(c *pb.RunCount) { c.Skipped += max(int64(d.GetCount()), 1) })
 	ticks := "the tick at " + fmtTS(d.GetScheduledTime())
 	switch {
 	case d.GetFirstScheduledTime() != nil && d.GetCount() == 0:

@@ -841,6 +841,7 @@ func (f *FSM) Snapshot() (hraft.FSMSnapshot, error) {
 		snap.secrets = append(snap.secrets, sec)
 	}
 	snap.events = s.t.events.list()
+	snap.runs = s.t.sum.runCounts()
 	return snap, nil
 }
 

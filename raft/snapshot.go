@@ -42,7 +42,9 @@ const (
 	recordACLBootstrapped = 7
 	recordSecret          = 8
 	// recordEvent is one event, in event order.
-	recordEvent    = 9
+	recordEvent = 9
+	// recordRunCount is one namespace's run counts in one hour.
+	recordRunCount = 10
 	maxRecordBytes = 256 << 20
 )
 
@@ -56,6 +58,7 @@ type fsmSnapshot struct {
 	aclBoot  bool
 	secrets  []*pb.Secret
 	events   []*pb.Event
+	runs     []*pb.RunCount
 }
 
 var _ hraft.FSMSnapshot = (*fsmSnapshot)(nil)
@@ -160,6 +163,11 @@ func (s *fsmSnapshot) write(w io.Writer) error {
 	}
 	for _, m := range s.events {
 		if err := record(recordEvent, m); err != nil {
+			return err
+		}
+	}
+	for _, m := range s.runs {
+		if err := record(recordRunCount, m); err != nil {
 			return err
 		}
 	}
@@ -277,6 +285,12 @@ func readSnapshot(r io.Reader) (tables, error) {
 				return tables{}, fmt.Errorf("record %d: decode event: %w", count, err)
 			}
 			t.events.evs = append(t.events.evs, m)
+		case recordRunCount:
+			m := &pb.RunCount{}
+			if err := proto.Unmarshal(buf, m); err != nil {
+				return tables{}, fmt.Errorf("record %d: decode run count: %w", count, err)
+			}
+			t.sum.putRunCount(m)
 		default:
 			return tables{}, fmt.Errorf("record %d: unknown record type %d", count, typ)
 		}

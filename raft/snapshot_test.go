@@ -148,6 +148,9 @@ func requireSameState(t *testing.T, a, b *raft.State) {
 	for _, w := range []string{"w1", "w2", "w3"} {
 		equalLists(t, "AttemptsOnWorker "+w, a.AttemptsOnWorker(w), b.AttemptsOnWorker(w))
 	}
+	if sa, sb := a.Summary(nil, time.Time{}), b.Summary(nil, time.Time{}); !proto.Equal(sa, sb) {
+		t.Fatalf("Summary differs:\n%v\nvs\n%v", sa, sb)
+	}
 }
 
 func TestSnapshotRestoreRoundTrip(t *testing.T) {
@@ -157,7 +160,7 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 	if len(s.ListCronJobs("")) != 2 || len(s.ListJobs("")) != 4 || len(s.ListAttempts("")) != 6 || len(s.Servers()) != 2 || s.Settings().GetPreviousLeaseTtl() == nil ||
 		len(s.ACLTokens()) != 2 || !s.ACLBootstrapped() || len(s.ListSecrets("")) != 1 ||
 		len(s.FinishedJobs()) != 1 || len(s.AttemptsOnWorker("w1")) != 1 || len(s.AttemptsOnWorker("w2")) != 1 ||
-		len(s.CronJob("team-a", "report").GetStatus().GetActive()) != 1 {
+		len(s.CronJob("team-a", "report").GetStatus().GetActive()) != 1 || s.Summary(nil, time.Time{}).GetRuns().GetSkipped() != 1 {
 		t.Fatalf("fixture incomplete: %d cronjobs, %d jobs, %d attempts, %d servers",
 			len(s.ListCronJobs("")), len(s.ListJobs("")), len(s.ListAttempts("")), len(s.Servers()))
 	}

@@ -56,6 +56,9 @@ type tables struct {
 	// attemptsByWorker: worker -> the attempts it holds (OnWorker: Assigned or Running).
 	attemptsByWorker map[string]map[nsName]struct{}
 
+	// sum: counters and short lists for a dashboard's summary (raft/summary.go).
+	sum summaryIndex
+
 	// dirtyCrons are CronJobs whose status.active must be recomputed before
 	// the write lock is released.
 	dirtyCrons map[nsName]struct{}
@@ -82,6 +85,7 @@ func newTables() tables {
 		unfinishedByNS:     map[string]int{},
 		attemptsByWorker:   map[string]map[nsName]struct{}{},
 		dirtyCrons:         map[nsName]struct{}{},
+		sum:                newSummaryIndex(),
 	}
 }
 
@@ -120,6 +124,7 @@ func nsOrDefault(ns string) string {
 func (t *tables) putCronJob(cj *pb.CronJob) {
 	k := nsName{cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()}
 	t.rec.cronJob(t.cronJobs[k], cj, k)
+	t.sum.cronJobChanged(k.ns, t.cronJobs[k], cj)
 	t.cronJobs[k] = cj
 	t.dirtyCrons[k] = struct{}{}
 	t.changed.cronJob(k)
@@ -127,6 +132,7 @@ func (t *tables) putCronJob(cj *pb.CronJob) {
 
 func (t *tables) deleteCronJob(k nsName) {
 	t.rec.cronJob(t.cronJobs[k], nil, k)
+	t.sum.cronJobChanged(k.ns, t.cronJobs[k], nil)
 	delete(t.cronJobs, k)
 	t.changed.cronJob(k)
 	for name := range t.jobsByCron[k] {
@@ -161,7 +167,10 @@ func (t *tables) unindexJob(k nsName, j *pb.Job) {
 		removeFromSet(t.jobsByCron, ck, k.name)
 		t.dirtyCrons[ck] = struct{}{}
 	}
-	delete(t.unfinishedJobs, k)
+	if _, ok := t.unfinishedJobs[k]; ok {
+		delete(t.unfinishedJobs, k)
+		addCount(t.sum.unfinishedJobs, k.ns, -1)
+	}
 }
 
 func (t *tables) putJob(j *pb.Job) {
@@ -180,6 +189,7 @@ func (t *tables) putJob(j *pb.Job) {
 	}
 	if !j.Finished() {
 		t.unfinishedJobs[k] = struct{}{}
+		addCount(t.sum.unfinishedJobs, k.ns, 1)
 	}
 }
 
@@ -207,6 +217,7 @@ func (t *tables) unindexAttempt(k nsName, a *pb.Attempt) {
 	}
 	if w := a.GetWorker(); w != "" {
 		removeFromSet(t.attemptsByWorker, w, k)
+		t.forgetRecent(k, a)
 	}
 }
 
@@ -227,6 +238,7 @@ func (t *tables) putAttempt(a *pb.Attempt) {
 	if w := a.GetWorker(); w != "" && a.OnWorker() {
 		addToSet(t.attemptsByWorker, w, k)
 	}
+	t.rememberRecent(k, a)
 }
 
 func (t *tables) deleteAttempt(k nsName) {

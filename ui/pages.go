@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -25,8 +24,6 @@ const (
 	stripTicks = 30
 	// recentJobs bounds the Jobs a CronJob page reads attempts for.
 	recentJobs = 20
-	// pendingShown bounds the unfinished Jobs the overview asks about.
-	pendingShown = 20
 )
 
 func cronJobURL(ns, name string) string {
@@ -59,40 +56,58 @@ func (s *session) namespaces() []string {
 	return tok.GetNamespaces()
 }
 
-// listCronJobs lists the CronJobs of ns, or of every namespace the viewer may read.
-func (s *session) listCronJobs(ns string) ([]*pb.CronJob, error) {
-	if ns != "" {
-		return s.c.ListCronJobs(s.ctx, ns)
+// scanLimit bounds the CronJobs one page of the CronJobs list reads while
+// a label filter skips those that do not match; past it the page ends
+// early and its next link goes on from there.
+const scanLimit = 2000
+
+// cronJobPage reads one page of the CronJobs of ns (or of every namespace
+// the viewer may read) that match sel, starting at cursor, a position
+// "<namespace number>.<the API's continue token>" from the previous page.
+// It returns the cursor of the next page ("" after the last).
+func (s *session) cronJobPage(ns string, sel client.Selector, cursor string) ([]*pb.CronJob, string, error) {
+	spaces := []string{ns}
+	if ns == "" && s.namespaces() != nil {
+		spaces = append([]string{}, s.namespaces()...)
+		sort.Strings(spaces)
 	}
-	names := s.namespaces()
-	if names == nil {
-		return s.c.ListCronJobs(s.ctx, "")
+	i, token := 0, ""
+	if cursor != "" {
+		n, t, ok := strings.Cut(cursor, ".")
+		var err error
+		if i, err = strconv.Atoi(n); !ok || err != nil || i < 0 || i >= len(spaces) {
+			return nil, "", fmt.Errorf("after: %q is not a position from a previous page: %w", cursor, client.ErrInvalid)
+		}
+		token = t
 	}
 	var out []*pb.CronJob
-	for _, n := range names {
-		l, err := s.c.ListCronJobs(s.ctx, n)
-		if err != nil {
-			return nil, err
+	read := 0
+	for i < len(spaces) {
+		if len(out) == pageSize || read >= scanLimit {
+			return out, strconv.Itoa(i) + "." + token, nil
 		}
-		out = append(out, l...)
+		l, next, err := s.c.ListCronJobsPage(s.ctx, spaces[i], int32(pageSize-len(out)), token)
+		if err != nil {
+			return nil, "", err
+		}
+		read += len(l)
+		for _, cj := range l {
+			if sel.Matches(cj.GetMetadata().GetLabels()) {
+				out = append(out, cj)
+			}
+		}
+		if token = next; next == "" {
+			i++
+		}
 	}
-	return out, nil
+	return out, "", nil
 }
 
-func (s *session) listJobs() ([]*pb.Job, error) {
-	names := s.namespaces()
-	if names == nil {
-		return s.c.ListJobs(s.ctx, "", "")
-	}
-	var out []*pb.Job
-	for _, n := range names {
-		l, err := s.c.ListJobs(s.ctx, n, "")
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l...)
-	}
-	return out, nil
+// summary is the cluster's summary over the namespaces the viewer may read,
+// with the runs of the last 24 hours. The server reads it from counters and
+// indexes, so no page reads every Job.
+func (s *session) summary(now time.Time) (*pb.SummaryResponse, error) {
+	return s.c.Summary(s.ctx, s.namespaces(), now.Add(-24*time.Hour))
 }
 
 // parallel runs f for 0..n-1 with at most 8 at once.
@@ -127,9 +142,10 @@ type cronJobRow struct {
 type cronJobsBody struct {
 	Namespace, Label string
 	Rows             []cronJobRow
-	Total            int
-	Page, Pages      int
-	Prev, Next       string
+	// Total: the CronJobs in the namespaces shown (-1 with a label filter).
+	Total       int
+	Page        int
+	First, Next string
 }
 
 func (h *Handler) cronJobs(s *session, r *http.Request) (string, *pageData, error) {
@@ -146,34 +162,20 @@ func (h *Handler) cronJobs(s *session, r *http.Request) (string, *pageData, erro
 	if page < 1 {
 		page = 1
 	}
-	all, err := s.listCronJobs(ns)
+	shown, next, err := s.cronJobPage(ns, sel, q.Get("after"))
 	if err != nil {
 		return "", nil, err
 	}
-	var cjs []*pb.CronJob
-	for _, cj := range all {
-		if sel.Matches(cj.GetMetadata().GetLabels()) {
-			cjs = append(cjs, cj)
+	body := &cronJobsBody{Namespace: ns, Label: q.Get("label"), Page: page, Total: -1}
+	if len(sel) == 0 {
+		spaces := s.namespaces()
+		if ns != "" {
+			spaces = []string{ns}
+		}
+		if sum, err := s.c.Summary(s.ctx, spaces, h.cfg.Now()); err == nil {
+			body.Total = int(sum.GetCronJobs())
 		}
 	}
-	sort.Slice(cjs, func(i, j int) bool {
-		a, b := cjs[i].GetMetadata(), cjs[j].GetMetadata()
-		if a.GetNamespace() != b.GetNamespace() {
-			return a.GetNamespace() < b.GetNamespace()
-		}
-		return a.GetName() < b.GetName()
-	})
-	body := &cronJobsBody{Namespace: ns, Label: q.Get("label"), Total: len(cjs), Page: page}
-	body.Pages = (len(cjs) + pageSize - 1) / pageSize
-	if body.Pages == 0 {
-		body.Pages = 1
-	}
-	lo := (page - 1) * pageSize
-	if lo > len(cjs) {
-		lo = len(cjs)
-	}
-	hi := min(lo+pageSize, len(cjs))
-	shown := cjs[lo:hi]
 	body.Rows = make([]cronJobRow, len(shown))
 	now := h.cfg.Now()
 	parallel(len(shown), func(i int) {
@@ -193,7 +195,7 @@ func (h *Handler) cronJobs(s *session, r *http.Request) (string, *pageData, erro
 		}
 		body.Rows[i] = row
 	})
-	link := func(p int) string {
+	link := func(p int, after string) string {
 		v := url.Values{}
 		if ns != "" {
 			v.Set("namespace", ns)
@@ -201,14 +203,17 @@ func (h *Handler) cronJobs(s *session, r *http.Request) (string, *pageData, erro
 		if body.Label != "" {
 			v.Set("label", body.Label)
 		}
-		v.Set("page", strconv.Itoa(p))
+		if after != "" {
+			v.Set("page", strconv.Itoa(p))
+			v.Set("after", after)
+		}
 		return "/ui/cronjobs?" + v.Encode()
 	}
 	if page > 1 {
-		body.Prev = link(page - 1)
+		body.First = link(1, "")
 	}
-	if page < body.Pages {
-		body.Next = link(page + 1)
+	if next != "" {
+		body.Next = link(page+1, next)
 	}
 	return "cronjobs", &pageData{Title: "CronJobs", Nav: "cronjobs", Refresh: refreshSeconds, Live: url.Values{"namespace": {ns}}, Body: body}, nil
 }
@@ -634,85 +639,33 @@ func (h *Handler) overview(s *session, r *http.Request) (string, *pageData, erro
 			b.SlotsFree += w.Free
 		}
 	}
-	since := now.Add(-24 * time.Hour)
-	cjs, err := s.listCronJobs("")
+	sum, err := s.summary(now)
 	if err != nil {
 		b.CountsError = err.Error()
 	}
-	for _, cj := range cjs {
-		b.CronJobs++
-		if cj.GetSpec().GetSuspend() {
-			b.Suspended++
+	b.CronJobs, b.Suspended, b.Running = int(sum.GetCronJobs()), int(sum.GetSuspendedCronJobs()), int(sum.GetUnfinishedJobs())
+	runs := sum.GetRuns()
+	b.Invoked, b.Succeeded, b.Failed, b.Skipped = int(runs.GetInvoked()), int(runs.GetSucceeded()), int(runs.GetFailed()), int(runs.GetSkipped())
+	for _, a := range sum.GetPending() {
+		why := a.GetMessage()
+		if nb := ts(a.GetNotBefore()); nb.After(now) {
+			why = strings.TrimSpace(why + " (backing off until " + nb.UTC().Format("15:04:05Z") + ")")
 		}
-		for _, d := range cj.GetStatus().GetDecisions() {
-			if ts(d.GetScheduledTime()).Before(since) {
-				continue
-			}
-			if d.GetDecision() == "skip" {
-				b.Skipped += max(int(d.GetCount()), 1)
-			} else {
-				b.Invoked++
+		if why == "" {
+			why = "waiting for a worker with a free slot that matches its nodeSelector"
+			if len(ws) == 0 {
+				why = "no worker is connected"
 			}
 		}
+		b.Pending = append(b.Pending, pendingRow{Job: a.GetNamespace() + "/" + a.GetJob(), JobURL: jobURL(a.GetNamespace(), a.GetJob()), Attempt: a.GetName(), Why: why})
 	}
-	jobs, err := s.listJobs()
-	if err != nil && b.CountsError == "" {
-		b.CountsError = err.Error()
-	}
-	var unfinished []*pb.Job
-	for _, j := range jobs {
-		switch jobResult(j) {
-		case resultSucceeded:
-			if !ts(j.GetStatus().GetCompletionTime()).Before(since) {
-				b.Succeeded++
-			}
-		case resultFailed:
-			if !jobTime(j).Before(since) {
-				b.Failed++
-			}
-		default:
-			b.Running++
-			unfinished = append(unfinished, j)
-		}
-	}
-	sort.Slice(unfinished, func(i, k int) bool { return jobTime(unfinished[i]).Before(jobTime(unfinished[k])) })
-	if len(unfinished) > pendingShown {
-		unfinished = unfinished[:pendingShown]
-	}
-	pend := make([][]pendingRow, len(unfinished))
-	parallel(len(unfinished), func(i int) {
-		j := unfinished[i]
+	for _, j := range sum.GetWaitingJobs() {
 		md := j.GetMetadata()
-		atts, err := s.c.ListAttempts(s.ctx, md.GetNamespace(), md.GetName())
-		if err != nil {
-			return
+		why := "no attempt created yet"
+		if j.GetSpec().GetSuspend() {
+			why = "the Job is suspended"
 		}
-		for _, a := range atts {
-			if a.GetState() != "Pending" {
-				continue
-			}
-			why := a.GetMessage()
-			if nb := ts(a.GetNotBefore()); nb.After(now) {
-				why = strings.TrimSpace(why + " (backing off until " + nb.UTC().Format("15:04:05Z") + ")")
-			}
-			if why == "" {
-				why = "waiting for a worker with a free slot that matches its nodeSelector"
-				if len(ws) == 0 {
-					why = "no worker is connected"
-				}
-			}
-			pend[i] = append(pend[i], pendingRow{Job: md.GetNamespace() + "/" + md.GetName(), JobURL: jobURL(md.GetNamespace(), md.GetName()), Attempt: a.GetName(), Why: why})
-		}
-		if len(atts) == 0 && client.JobStatusText(j) == "Pending" {
-			why := "no attempt created yet"
-			if j.GetSpec().GetSuspend() {
-				why = "the Job is suspended"
-			}
-			pend[i] = append(pend[i], pendingRow{Job: md.GetNamespace() + "/" + md.GetName(), JobURL: jobURL(md.GetNamespace(), md.GetName()), Why: why})
-		}
-	})
-	for _, p := range pend {
-		b.Pending = append(b.Pending, p...)
+		b.Pending = append(b.Pending, pendingRow{Job: md.GetNamespace() + "/" + md.GetName(), JobURL: jobURL(md.GetNamespace(), md.GetName()), Why: why})
 	}
 	return "overview", &pageData{Title: "Overview", Nav: "overview", Refresh: refreshSeconds, Body: b}, nil
 }
@@ -734,6 +687,11 @@ func workerRows(ws []*pb.Worker) []workerRow {
 
 // ---------------------------------------------------------------- Workers
 
+func runRowOf(a *pb.Attempt) runRow {
+	return runRow{Job: a.GetNamespace() + "/" + a.GetJob(), JobURL: jobURL(a.GetNamespace(), a.GetJob()), Attempt: a.GetName(),
+		State: a.GetState(), Class: attemptClass(a.GetState()), Started: ts(a.GetStartTime()), Finished: ts(a.GetFinishTime())}
+}
+
 type workersBody struct {
 	Workers []workerRow
 	Note    string
@@ -745,58 +703,25 @@ func (h *Handler) workers(s *session, r *http.Request) (string, *pageData, error
 		return "", nil, err
 	}
 	b := &workersBody{Workers: workerRows(ws)}
-	jobs, err := s.listJobs()
+	sum, err := s.summary(h.cfg.Now())
 	if err != nil {
 		b.Note = "runs are not shown: " + err.Error()
 	}
-	// Runs now: attempts of unfinished Jobs; recently: those of the Jobs
-	// that finished last. Both bounded, so the page never reads every attempt.
-	var unfinished, finished []*pb.Job
-	for _, j := range jobs {
-		if jobResult(j) == resultRunning {
-			unfinished = append(unfinished, j)
-		} else {
-			finished = append(finished, j)
-		}
-	}
-	sort.Slice(finished, func(i, k int) bool {
-		return ts(finished[i].GetStatus().GetCompletionTime()).After(ts(finished[k].GetStatus().GetCompletionTime()))
-	})
-	if len(unfinished) > 2*pendingShown {
-		unfinished = unfinished[:2*pendingShown]
-	}
-	if len(finished) > pendingShown {
-		finished = finished[:pendingShown]
-	}
-	pick := append(append([]*pb.Job{}, unfinished...), finished...)
-	lists := make([][]*pb.Attempt, len(pick))
-	ctx, cancel := context.WithTimeout(s.ctx, callTimeout)
-	defer cancel()
-	parallel(len(pick), func(i int) {
-		md := pick[i].GetMetadata()
-		lists[i], _ = s.c.ListAttempts(ctx, md.GetNamespace(), md.GetName())
-	})
 	byWorker := map[string]*workerRow{}
 	for i := range b.Workers {
 		byWorker[b.Workers[i].ID] = &b.Workers[i]
 	}
-	for _, l := range lists {
-		for _, a := range l {
-			w := byWorker[a.GetWorker()]
-			if w == nil {
-				continue
-			}
-			run := runRow{Job: a.GetNamespace() + "/" + a.GetJob(), JobURL: jobURL(a.GetNamespace(), a.GetJob()), Attempt: a.GetName(),
-				State: a.GetState(), Class: attemptClass(a.GetState()), Started: ts(a.GetStartTime()), Finished: ts(a.GetFinishTime())}
-			if run.Finished.IsZero() {
-				w.Now = append(w.Now, run)
-			} else if len(w.Recent) < 10 {
-				w.Recent = append(w.Recent, run)
-			}
+	for _, wr := range sum.GetWorkers() {
+		w := byWorker[wr.GetWorker()]
+		if w == nil {
+			continue
 		}
-	}
-	for i := range b.Workers {
-		sort.Slice(b.Workers[i].Recent, func(x, y int) bool { return b.Workers[i].Recent[x].Finished.After(b.Workers[i].Recent[y].Finished) })
+		for _, a := range wr.GetRunning() {
+			w.Now = append(w.Now, runRowOf(a))
+		}
+		for _, a := range wr.GetRecent() {
+			w.Recent = append(w.Recent, runRowOf(a))
+		}
 	}
 	return "workers", &pageData{Title: "Workers", Nav: "workers", Refresh: refreshSeconds, Body: b}, nil
 }

@@ -2561,6 +2561,228 @@ func (x *ListEventsResponse) GetEvents() []*Event {
 	return nil
 }
 
+type SummaryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The namespaces summed over; all_namespaces for every namespace.
+	Namespaces    []string `protobuf:"bytes,1,rep,name=namespaces,proto3" json:"namespaces,omitempty"`
+	AllNamespaces bool     `protobuf:"varint,2,opt,name=all_namespaces,json=allNamespaces,proto3" json:"all_namespaces,omitempty"`
+	// Runs are counted from the start of the hour that holds since (the
+	// state keeps about 25 hours of counts).
+	Since         *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=since,proto3" json:"since,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SummaryRequest) Reset() {
+	*x = SummaryRequest{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SummaryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SummaryRequest) ProtoMessage() {}
+
+func (x *SummaryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SummaryRequest.ProtoReflect.Descriptor instead.
+func (*SummaryRequest) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *SummaryRequest) GetNamespaces() []string {
+	if x != nil {
+		return x.Namespaces
+	}
+	return nil
+}
+
+func (x *SummaryRequest) GetAllNamespaces() bool {
+	if x != nil {
+		return x.AllNamespaces
+	}
+	return false
+}
+
+func (x *SummaryRequest) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+type SummaryResponse struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	CronJobs          int32                  `protobuf:"varint,1,opt,name=cron_jobs,json=cronJobs,proto3" json:"cron_jobs,omitempty"`
+	SuspendedCronJobs int32                  `protobuf:"varint,2,opt,name=suspended_cron_jobs,json=suspendedCronJobs,proto3" json:"suspended_cron_jobs,omitempty"`
+	// Jobs without a Complete or Failed condition.
+	UnfinishedJobs int32 `protobuf:"varint,3,opt,name=unfinished_jobs,json=unfinishedJobs,proto3" json:"unfinished_jobs,omitempty"`
+	// The runs counted since the request's since (namespace and hour unset).
+	Runs *RunCount `protobuf:"bytes,4,opt,name=runs,proto3" json:"runs,omitempty"`
+	// The oldest Pending attempts (at most 20).
+	Pending []*Attempt `protobuf:"bytes,5,rep,name=pending,proto3" json:"pending,omitempty"`
+	// The oldest unfinished Jobs that have no attempt yet (at most 20).
+	WaitingJobs []*Job `protobuf:"bytes,6,rep,name=waiting_jobs,json=waitingJobs,proto3" json:"waiting_jobs,omitempty"`
+	// Per worker: what it runs now and what it ran last.
+	Workers       []*WorkerRuns `protobuf:"bytes,7,rep,name=workers,proto3" json:"workers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SummaryResponse) Reset() {
+	*x = SummaryResponse{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SummaryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SummaryResponse) ProtoMessage() {}
+
+func (x *SummaryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SummaryResponse.ProtoReflect.Descriptor instead.
+func (*SummaryResponse) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *SummaryResponse) GetCronJobs() int32 {
+	if x != nil {
+		return x.CronJobs
+	}
+	return 0
+}
+
+func (x *SummaryResponse) GetSuspendedCronJobs() int32 {
+	if x != nil {
+		return x.SuspendedCronJobs
+	}
+	return 0
+}
+
+func (x *SummaryResponse) GetUnfinishedJobs() int32 {
+	if x != nil {
+		return x.UnfinishedJobs
+	}
+	return 0
+}
+
+func (x *SummaryResponse) GetRuns() *RunCount {
+	if x != nil {
+		return x.Runs
+	}
+	return nil
+}
+
+func (x *SummaryResponse) GetPending() []*Attempt {
+	if x != nil {
+		return x.Pending
+	}
+	return nil
+}
+
+func (x *SummaryResponse) GetWaitingJobs() []*Job {
+	if x != nil {
+		return x.WaitingJobs
+	}
+	return nil
+}
+
+func (x *SummaryResponse) GetWorkers() []*WorkerRuns {
+	if x != nil {
+		return x.Workers
+	}
+	return nil
+}
+
+type WorkerRuns struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Worker string                 `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	// Attempts the worker holds (Assigned or Running).
+	Running []*Attempt `protobuf:"bytes,2,rep,name=running,proto3" json:"running,omitempty"`
+	// Its most recently finished attempts still kept, newest first (at most 10).
+	Recent        []*Attempt `protobuf:"bytes,3,rep,name=recent,proto3" json:"recent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkerRuns) Reset() {
+	*x = WorkerRuns{}
+	mi := &file_raftcron_v1_api_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkerRuns) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkerRuns) ProtoMessage() {}
+
+func (x *WorkerRuns) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_api_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkerRuns.ProtoReflect.Descriptor instead.
+func (*WorkerRuns) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_api_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *WorkerRuns) GetWorker() string {
+	if x != nil {
+		return x.Worker
+	}
+	return ""
+}
+
+func (x *WorkerRuns) GetRunning() []*Attempt {
+	if x != nil {
+		return x.Running
+	}
+	return nil
+}
+
+func (x *WorkerRuns) GetRecent() []*Attempt {
+	if x != nil {
+		return x.Recent
+	}
+	return nil
+}
+
 var File_raftcron_v1_api_proto protoreflect.FileDescriptor
 
 const file_raftcron_v1_api_proto_rawDesc = "" +
@@ -2719,7 +2941,26 @@ const file_raftcron_v1_api_proto_rawDesc = "" +
 	"\bcron_job\x18\x03 \x01(\tR\acronJob\x12\x10\n" +
 	"\x03job\x18\x04 \x01(\tR\x03job\"@\n" +
 	"\x12ListEventsResponse\x12*\n" +
-	"\x06events\x18\x01 \x03(\v2\x12.raftcron.v1.EventR\x06events2\x9b\x0e\n" +
+	"\x06events\x18\x01 \x03(\v2\x12.raftcron.v1.EventR\x06events\"\x89\x01\n" +
+	"\x0eSummaryRequest\x12\x1e\n" +
+	"\n" +
+	"namespaces\x18\x01 \x03(\tR\n" +
+	"namespaces\x12%\n" +
+	"\x0eall_namespaces\x18\x02 \x01(\bR\rallNamespaces\x120\n" +
+	"\x05since\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\"\xca\x02\n" +
+	"\x0fSummaryResponse\x12\x1b\n" +
+	"\tcron_jobs\x18\x01 \x01(\x05R\bcronJobs\x12.\n" +
+	"\x13suspended_cron_jobs\x18\x02 \x01(\x05R\x11suspendedCronJobs\x12'\n" +
+	"\x0funfinished_jobs\x18\x03 \x01(\x05R\x0eunfinishedJobs\x12)\n" +
+	"\x04runs\x18\x04 \x01(\v2\x15.raftcron.v1.RunCountR\x04runs\x12.\n" +
+	"\apending\x18\x05 \x03(\v2\x14.raftcron.v1.AttemptR\apending\x123\n" +
+	"\fwaiting_jobs\x18\x06 \x03(\v2\x10.raftcron.v1.JobR\vwaitingJobs\x121\n" +
+	"\aworkers\x18\a \x03(\v2\x17.raftcron.v1.WorkerRunsR\aworkers\"\x82\x01\n" +
+	"\n" +
+	"WorkerRuns\x12\x16\n" +
+	"\x06worker\x18\x01 \x01(\tR\x06worker\x12.\n" +
+	"\arunning\x18\x02 \x03(\v2\x14.raftcron.v1.AttemptR\arunning\x12,\n" +
+	"\x06recent\x18\x03 \x03(\v2\x14.raftcron.v1.AttemptR\x06recent2\xe1\x0e\n" +
 	"\bRaftCron\x12>\n" +
 	"\x05Apply\x12\x19.raftcron.v1.ApplyRequest\x1a\x1a.raftcron.v1.ApplyResponse\x125\n" +
 	"\x03Get\x12\x17.raftcron.v1.GetRequest\x1a\x15.raftcron.v1.Resource\x12;\n" +
@@ -2747,7 +2988,8 @@ const file_raftcron_v1_api_proto_rawDesc = "" +
 	"\x0eACLTokenCreate\x12\".raftcron.v1.ACLTokenCreateRequest\x1a\x1b.raftcron.v1.ACLTokenSecret\x12S\n" +
 	"\fACLTokenList\x12 .raftcron.v1.ACLTokenListRequest\x1a!.raftcron.v1.ACLTokenListResponse\x12Y\n" +
 	"\x0eACLTokenRevoke\x12\".raftcron.v1.ACLTokenRevokeRequest\x1a#.raftcron.v1.ACLTokenRevokeResponse\x12A\n" +
-	"\x06WhoAmI\x12\x1a.raftcron.v1.WhoAmIRequest\x1a\x1b.raftcron.v1.WhoAmIResponseB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
+	"\x06WhoAmI\x12\x1a.raftcron.v1.WhoAmIRequest\x1a\x1b.raftcron.v1.WhoAmIResponse\x12D\n" +
+	"\aSummary\x12\x1b.raftcron.v1.SummaryRequest\x1a\x1c.raftcron.v1.SummaryResponseB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
 
 var (
 	file_raftcron_v1_api_proto_rawDescOnce sync.Once
@@ -2761,7 +3003,7 @@ func file_raftcron_v1_api_proto_rawDescGZIP() []byte {
 	return file_raftcron_v1_api_proto_rawDescData
 }
 
-var file_raftcron_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_raftcron_v1_api_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
 var file_raftcron_v1_api_proto_goTypes = []any{
 	(*Resource)(nil),                     // 0: raftcron.v1.Resource
 	(*ApplyRequest)(nil),                 // 1: raftcron.v1.ApplyRequest
@@ -2808,89 +3050,102 @@ var file_raftcron_v1_api_proto_goTypes = []any{
 	(*WatchEvent)(nil),                   // 42: raftcron.v1.WatchEvent
 	(*ListEventsRequest)(nil),            // 43: raftcron.v1.ListEventsRequest
 	(*ListEventsResponse)(nil),           // 44: raftcron.v1.ListEventsResponse
-	(*CronJob)(nil),                      // 45: raftcron.v1.CronJob
-	(*Job)(nil),                          // 46: raftcron.v1.Job
-	(*Secret)(nil),                       // 47: raftcron.v1.Secret
-	(*Attempt)(nil),                      // 48: raftcron.v1.Attempt
-	(*Worker)(nil),                       // 49: raftcron.v1.Worker
-	(*timestamppb.Timestamp)(nil),        // 50: google.protobuf.Timestamp
-	(*ClusterSettings)(nil),              // 51: raftcron.v1.ClusterSettings
-	(*ACLToken)(nil),                     // 52: raftcron.v1.ACLToken
-	(*Event)(nil),                        // 53: raftcron.v1.Event
+	(*SummaryRequest)(nil),               // 45: raftcron.v1.SummaryRequest
+	(*SummaryResponse)(nil),              // 46: raftcron.v1.SummaryResponse
+	(*WorkerRuns)(nil),                   // 47: raftcron.v1.WorkerRuns
+	(*CronJob)(nil),                      // 48: raftcron.v1.CronJob
+	(*Job)(nil),                          // 49: raftcron.v1.Job
+	(*Secret)(nil),                       // 50: raftcron.v1.Secret
+	(*Attempt)(nil),                      // 51: raftcron.v1.Attempt
+	(*Worker)(nil),                       // 52: raftcron.v1.Worker
+	(*timestamppb.Timestamp)(nil),        // 53: google.protobuf.Timestamp
+	(*ClusterSettings)(nil),              // 54: raftcron.v1.ClusterSettings
+	(*ACLToken)(nil),                     // 55: raftcron.v1.ACLToken
+	(*Event)(nil),                        // 56: raftcron.v1.Event
+	(*RunCount)(nil),                     // 57: raftcron.v1.RunCount
 }
 var file_raftcron_v1_api_proto_depIdxs = []int32{
-	45, // 0: raftcron.v1.Resource.cron_job:type_name -> raftcron.v1.CronJob
-	46, // 1: raftcron.v1.Resource.job:type_name -> raftcron.v1.Job
-	47, // 2: raftcron.v1.Resource.secret:type_name -> raftcron.v1.Secret
+	48, // 0: raftcron.v1.Resource.cron_job:type_name -> raftcron.v1.CronJob
+	49, // 1: raftcron.v1.Resource.job:type_name -> raftcron.v1.Job
+	50, // 2: raftcron.v1.Resource.secret:type_name -> raftcron.v1.Secret
 	0,  // 3: raftcron.v1.ApplyRequest.resources:type_name -> raftcron.v1.Resource
 	2,  // 4: raftcron.v1.ApplyResponse.results:type_name -> raftcron.v1.ApplyResult
 	0,  // 5: raftcron.v1.ListResponse.items:type_name -> raftcron.v1.Resource
-	48, // 6: raftcron.v1.ListAttemptsResponse.attempts:type_name -> raftcron.v1.Attempt
-	49, // 7: raftcron.v1.ListWorkersResponse.workers:type_name -> raftcron.v1.Worker
-	50, // 8: raftcron.v1.Member.last_contact:type_name -> google.protobuf.Timestamp
+	51, // 6: raftcron.v1.ListAttemptsResponse.attempts:type_name -> raftcron.v1.Attempt
+	52, // 7: raftcron.v1.ListWorkersResponse.workers:type_name -> raftcron.v1.Worker
+	53, // 8: raftcron.v1.Member.last_contact:type_name -> google.protobuf.Timestamp
 	21, // 9: raftcron.v1.MembersResponse.members:type_name -> raftcron.v1.Member
-	51, // 10: raftcron.v1.UpdateClusterSettingsRequest.settings:type_name -> raftcron.v1.ClusterSettings
-	52, // 11: raftcron.v1.ACLTokenSecret.token:type_name -> raftcron.v1.ACLToken
-	52, // 12: raftcron.v1.ACLTokenListResponse.tokens:type_name -> raftcron.v1.ACLToken
-	52, // 13: raftcron.v1.WhoAmIResponse.token:type_name -> raftcron.v1.ACLToken
-	45, // 14: raftcron.v1.WatchEvent.cron_job:type_name -> raftcron.v1.CronJob
-	46, // 15: raftcron.v1.WatchEvent.job:type_name -> raftcron.v1.Job
-	48, // 16: raftcron.v1.WatchEvent.attempt:type_name -> raftcron.v1.Attempt
-	53, // 17: raftcron.v1.WatchEvent.event:type_name -> raftcron.v1.Event
-	53, // 18: raftcron.v1.ListEventsResponse.events:type_name -> raftcron.v1.Event
-	1,  // 19: raftcron.v1.RaftCron.Apply:input_type -> raftcron.v1.ApplyRequest
-	4,  // 20: raftcron.v1.RaftCron.Get:input_type -> raftcron.v1.GetRequest
-	5,  // 21: raftcron.v1.RaftCron.List:input_type -> raftcron.v1.ListRequest
-	7,  // 22: raftcron.v1.RaftCron.Delete:input_type -> raftcron.v1.DeleteRequest
-	9,  // 23: raftcron.v1.RaftCron.SetSuspend:input_type -> raftcron.v1.SetSuspendRequest
-	11, // 24: raftcron.v1.RaftCron.Trigger:input_type -> raftcron.v1.TriggerRequest
-	12, // 25: raftcron.v1.RaftCron.ListAttempts:input_type -> raftcron.v1.ListAttemptsRequest
-	14, // 26: raftcron.v1.RaftCron.ListWorkers:input_type -> raftcron.v1.ListWorkersRequest
-	15, // 27: raftcron.v1.RaftCron.DeleteWorker:input_type -> raftcron.v1.DeleteWorkerRequest
-	18, // 28: raftcron.v1.RaftCron.Logs:input_type -> raftcron.v1.LogsRequest
-	41, // 29: raftcron.v1.RaftCron.Watch:input_type -> raftcron.v1.WatchRequest
-	43, // 30: raftcron.v1.RaftCron.ListEvents:input_type -> raftcron.v1.ListEventsRequest
-	20, // 31: raftcron.v1.RaftCron.Members:input_type -> raftcron.v1.MembersRequest
-	23, // 32: raftcron.v1.RaftCron.Join:input_type -> raftcron.v1.JoinRequest
-	25, // 33: raftcron.v1.RaftCron.RemovePeer:input_type -> raftcron.v1.RemovePeerRequest
-	27, // 34: raftcron.v1.RaftCron.SnapshotSave:input_type -> raftcron.v1.SnapshotSaveRequest
-	28, // 35: raftcron.v1.RaftCron.SnapshotRestore:input_type -> raftcron.v1.SnapshotChunk
-	30, // 36: raftcron.v1.RaftCron.GetClusterSettings:input_type -> raftcron.v1.GetClusterSettingsRequest
-	31, // 37: raftcron.v1.RaftCron.UpdateClusterSettings:input_type -> raftcron.v1.UpdateClusterSettingsRequest
-	32, // 38: raftcron.v1.RaftCron.ACLBootstrap:input_type -> raftcron.v1.ACLBootstrapRequest
-	33, // 39: raftcron.v1.RaftCron.ACLTokenCreate:input_type -> raftcron.v1.ACLTokenCreateRequest
-	35, // 40: raftcron.v1.RaftCron.ACLTokenList:input_type -> raftcron.v1.ACLTokenListRequest
-	37, // 41: raftcron.v1.RaftCron.ACLTokenRevoke:input_type -> raftcron.v1.ACLTokenRevokeRequest
-	39, // 42: raftcron.v1.RaftCron.WhoAmI:input_type -> raftcron.v1.WhoAmIRequest
-	3,  // 43: raftcron.v1.RaftCron.Apply:output_type -> raftcron.v1.ApplyResponse
-	0,  // 44: raftcron.v1.RaftCron.Get:output_type -> raftcron.v1.Resource
-	6,  // 45: raftcron.v1.RaftCron.List:output_type -> raftcron.v1.ListResponse
-	8,  // 46: raftcron.v1.RaftCron.Delete:output_type -> raftcron.v1.DeleteResponse
-	10, // 47: raftcron.v1.RaftCron.SetSuspend:output_type -> raftcron.v1.SetSuspendResponse
-	46, // 48: raftcron.v1.RaftCron.Trigger:output_type -> raftcron.v1.Job
-	13, // 49: raftcron.v1.RaftCron.ListAttempts:output_type -> raftcron.v1.ListAttemptsResponse
-	17, // 50: raftcron.v1.RaftCron.ListWorkers:output_type -> raftcron.v1.ListWorkersResponse
-	16, // 51: raftcron.v1.RaftCron.DeleteWorker:output_type -> raftcron.v1.DeleteWorkerResponse
-	19, // 52: raftcron.v1.RaftCron.Logs:output_type -> raftcron.v1.LogChunk
-	42, // 53: raftcron.v1.RaftCron.Watch:output_type -> raftcron.v1.WatchEvent
-	44, // 54: raftcron.v1.RaftCron.ListEvents:output_type -> raftcron.v1.ListEventsResponse
-	22, // 55: raftcron.v1.RaftCron.Members:output_type -> raftcron.v1.MembersResponse
-	24, // 56: raftcron.v1.RaftCron.Join:output_type -> raftcron.v1.JoinResponse
-	26, // 57: raftcron.v1.RaftCron.RemovePeer:output_type -> raftcron.v1.RemovePeerResponse
-	28, // 58: raftcron.v1.RaftCron.SnapshotSave:output_type -> raftcron.v1.SnapshotChunk
-	29, // 59: raftcron.v1.RaftCron.SnapshotRestore:output_type -> raftcron.v1.SnapshotRestoreResponse
-	51, // 60: raftcron.v1.RaftCron.GetClusterSettings:output_type -> raftcron.v1.ClusterSettings
-	51, // 61: raftcron.v1.RaftCron.UpdateClusterSettings:output_type -> raftcron.v1.ClusterSettings
-	34, // 62: raftcron.v1.RaftCron.ACLBootstrap:output_type -> raftcron.v1.ACLTokenSecret
-	34, // 63: raftcron.v1.RaftCron.ACLTokenCreate:output_type -> raftcron.v1.ACLTokenSecret
-	36, // 64: raftcron.v1.RaftCron.ACLTokenList:output_type -> raftcron.v1.ACLTokenListResponse
-	38, // 65: raftcron.v1.RaftCron.ACLTokenRevoke:output_type -> raftcron.v1.ACLTokenRevokeResponse
-	40, // 66: raftcron.v1.RaftCron.WhoAmI:output_type -> raftcron.v1.WhoAmIResponse
-	43, // [43:67] is the sub-list for method output_type
-	19, // [19:43] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	54, // 10: raftcron.v1.UpdateClusterSettingsRequest.settings:type_name -> raftcron.v1.ClusterSettings
+	55, // 11: raftcron.v1.ACLTokenSecret.token:type_name -> raftcron.v1.ACLToken
+	55, // 12: raftcron.v1.ACLTokenListResponse.tokens:type_name -> raftcron.v1.ACLToken
+	55, // 13: raftcron.v1.WhoAmIResponse.token:type_name -> raftcron.v1.ACLToken
+	48, // 14: raftcron.v1.WatchEvent.cron_job:type_name -> raftcron.v1.CronJob
+	49, // 15: raftcron.v1.WatchEvent.job:type_name -> raftcron.v1.Job
+	51, // 16: raftcron.v1.WatchEvent.attempt:type_name -> raftcron.v1.Attempt
+	56, // 17: raftcron.v1.WatchEvent.event:type_name -> raftcron.v1.Event
+	56, // 18: raftcron.v1.ListEventsResponse.events:type_name -> raftcron.v1.Event
+	53, // 19: raftcron.v1.SummaryRequest.since:type_name -> google.protobuf.Timestamp
+	57, // 20: raftcron.v1.SummaryResponse.runs:type_name -> raftcron.v1.RunCount
+	51, // 21: raftcron.v1.SummaryResponse.pending:type_name -> raftcron.v1.Attempt
+	49, // 22: raftcron.v1.SummaryResponse.waiting_jobs:type_name -> raftcron.v1.Job
+	47, // 23: raftcron.v1.SummaryResponse.workers:type_name -> raftcron.v1.WorkerRuns
+	51, // 24: raftcron.v1.WorkerRuns.running:type_name -> raftcron.v1.Attempt
+	51, // 25: raftcron.v1.WorkerRuns.recent:type_name -> raftcron.v1.Attempt
+	1,  // 26: raftcron.v1.RaftCron.Apply:input_type -> raftcron.v1.ApplyRequest
+	4,  // 27: raftcron.v1.RaftCron.Get:input_type -> raftcron.v1.GetRequest
+	5,  // 28: raftcron.v1.RaftCron.List:input_type -> raftcron.v1.ListRequest
+	7,  // 29: raftcron.v1.RaftCron.Delete:input_type -> raftcron.v1.DeleteRequest
+	9,  // 30: raftcron.v1.RaftCron.SetSuspend:input_type -> raftcron.v1.SetSuspendRequest
+	11, // 31: raftcron.v1.RaftCron.Trigger:input_type -> raftcron.v1.TriggerRequest
+	12, // 32: raftcron.v1.RaftCron.ListAttempts:input_type -> raftcron.v1.ListAttemptsRequest
+	14, // 33: raftcron.v1.RaftCron.ListWorkers:input_type -> raftcron.v1.ListWorkersRequest
+	15, // 34: raftcron.v1.RaftCron.DeleteWorker:input_type -> raftcron.v1.DeleteWorkerRequest
+	18, // 35: raftcron.v1.RaftCron.Logs:input_type -> raftcron.v1.LogsRequest
+	41, // 36: raftcron.v1.RaftCron.Watch:input_type -> raftcron.v1.WatchRequest
+	43, // 37: raftcron.v1.RaftCron.ListEvents:input_type -> raftcron.v1.ListEventsRequest
+	20, // 38: raftcron.v1.RaftCron.Members:input_type -> raftcron.v1.MembersRequest
+	23, // 39: raftcron.v1.RaftCron.Join:input_type -> raftcron.v1.JoinRequest
+	25, // 40: raftcron.v1.RaftCron.RemovePeer:input_type -> raftcron.v1.RemovePeerRequest
+	27, // 41: raftcron.v1.RaftCron.SnapshotSave:input_type -> raftcron.v1.SnapshotSaveRequest
+	28, // 42: raftcron.v1.RaftCron.SnapshotRestore:input_type -> raftcron.v1.SnapshotChunk
+	30, // 43: raftcron.v1.RaftCron.GetClusterSettings:input_type -> raftcron.v1.GetClusterSettingsRequest
+	31, // 44: raftcron.v1.RaftCron.UpdateClusterSettings:input_type -> raftcron.v1.UpdateClusterSettingsRequest
+	32, // 45: raftcron.v1.RaftCron.ACLBootstrap:input_type -> raftcron.v1.ACLBootstrapRequest
+	33, // 46: raftcron.v1.RaftCron.ACLTokenCreate:input_type -> raftcron.v1.ACLTokenCreateRequest
+	35, // 47: raftcron.v1.RaftCron.ACLTokenList:input_type -> raftcron.v1.ACLTokenListRequest
+	37, // 48: raftcron.v1.RaftCron.ACLTokenRevoke:input_type -> raftcron.v1.ACLTokenRevokeRequest
+	39, // 49: raftcron.v1.RaftCron.WhoAmI:input_type -> raftcron.v1.WhoAmIRequest
+	45, // 50: raftcron.v1.RaftCron.Summary:input_type -> raftcron.v1.SummaryRequest
+	3,  // 51: raftcron.v1.RaftCron.Apply:output_type -> raftcron.v1.ApplyResponse
+	0,  // 52: raftcron.v1.RaftCron.Get:output_type -> raftcron.v1.Resource
+	6,  // 53: raftcron.v1.RaftCron.List:output_type -> raftcron.v1.ListResponse
+	8,  // 54: raftcron.v1.RaftCron.Delete:output_type -> raftcron.v1.DeleteResponse
+	10, // 55: raftcron.v1.RaftCron.SetSuspend:output_type -> raftcron.v1.SetSuspendResponse
+	49, // 56: raftcron.v1.RaftCron.Trigger:output_type -> raftcron.v1.Job
+	13, // 57: raftcron.v1.RaftCron.ListAttempts:output_type -> raftcron.v1.ListAttemptsResponse
+	17, // 58: raftcron.v1.RaftCron.ListWorkers:output_type -> raftcron.v1.ListWorkersResponse
+	16, // 59: raftcron.v1.RaftCron.DeleteWorker:output_type -> raftcron.v1.DeleteWorkerResponse
+	19, // 60: raftcron.v1.RaftCron.Logs:output_type -> raftcron.v1.LogChunk
+	42, // 61: raftcron.v1.RaftCron.Watch:output_type -> raftcron.v1.WatchEvent
+	44, // 62: raftcron.v1.RaftCron.ListEvents:output_type -> raftcron.v1.ListEventsResponse
+	22, // 63: raftcron.v1.RaftCron.Members:output_type -> raftcron.v1.MembersResponse
+	24, // 64: raftcron.v1.RaftCron.Join:output_type -> raftcron.v1.JoinResponse
+	26, // 65: raftcron.v1.RaftCron.RemovePeer:output_type -> raftcron.v1.RemovePeerResponse
+	28, // 66: raftcron.v1.RaftCron.SnapshotSave:output_type -> raftcron.v1.SnapshotChunk
+	29, // 67: raftcron.v1.RaftCron.SnapshotRestore:output_type -> raftcron.v1.SnapshotRestoreResponse
+	54, // 68: raftcron.v1.RaftCron.GetClusterSettings:output_type -> raftcron.v1.ClusterSettings
+	54, // 69: raftcron.v1.RaftCron.UpdateClusterSettings:output_type -> raftcron.v1.ClusterSettings
+	34, // 70: raftcron.v1.RaftCron.ACLBootstrap:output_type -> raftcron.v1.ACLTokenSecret
+	34, // 71: raftcron.v1.RaftCron.ACLTokenCreate:output_type -> raftcron.v1.ACLTokenSecret
+	36, // 72: raftcron.v1.RaftCron.ACLTokenList:output_type -> raftcron.v1.ACLTokenListResponse
+	38, // 73: raftcron.v1.RaftCron.ACLTokenRevoke:output_type -> raftcron.v1.ACLTokenRevokeResponse
+	40, // 74: raftcron.v1.RaftCron.WhoAmI:output_type -> raftcron.v1.WhoAmIResponse
+	46, // 75: raftcron.v1.RaftCron.Summary:output_type -> raftcron.v1.SummaryResponse
+	51, // [51:76] is the sub-list for method output_type
+	26, // [26:51] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_api_proto_init() }
@@ -2917,7 +3172,7 @@ func file_raftcron_v1_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftcron_v1_api_proto_rawDesc), len(file_raftcron_v1_api_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   45,
+			NumMessages:   48,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

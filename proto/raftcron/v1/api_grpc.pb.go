@@ -49,6 +49,7 @@ const (
 	RaftCron_ACLTokenList_FullMethodName          = "/raftcron.v1.RaftCron/ACLTokenList"
 	RaftCron_ACLTokenRevoke_FullMethodName        = "/raftcron.v1.RaftCron/ACLTokenRevoke"
 	RaftCron_WhoAmI_FullMethodName                = "/raftcron.v1.RaftCron/WhoAmI"
+	RaftCron_Summary_FullMethodName               = "/raftcron.v1.RaftCron/Summary"
 )
 
 // RaftCronClient is the client API for RaftCron service.
@@ -94,6 +95,9 @@ type RaftCronClient interface {
 	ACLTokenList(ctx context.Context, in *ACLTokenListRequest, opts ...grpc.CallOption) (*ACLTokenListResponse, error)
 	ACLTokenRevoke(ctx context.Context, in *ACLTokenRevokeRequest, opts ...grpc.CallOption) (*ACLTokenRevokeResponse, error)
 	WhoAmI(ctx context.Context, in *WhoAmIRequest, opts ...grpc.CallOption) (*WhoAmIResponse, error)
+	// Counts and short lists for a dashboard, read from counters and indexes
+	// the state keeps: its cost does not grow with the number of Jobs.
+	Summary(ctx context.Context, in *SummaryRequest, opts ...grpc.CallOption) (*SummaryResponse, error)
 }
 
 type raftCronClient struct {
@@ -374,6 +378,16 @@ func (c *raftCronClient) WhoAmI(ctx context.Context, in *WhoAmIRequest, opts ...
 	return out, nil
 }
 
+func (c *raftCronClient) Summary(ctx context.Context, in *SummaryRequest, opts ...grpc.CallOption) (*SummaryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SummaryResponse)
+	err := c.cc.Invoke(ctx, RaftCron_Summary_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RaftCronServer is the server API for RaftCron service.
 // All implementations must embed UnimplementedRaftCronServer
 // for forward compatibility.
@@ -417,6 +431,9 @@ type RaftCronServer interface {
 	ACLTokenList(context.Context, *ACLTokenListRequest) (*ACLTokenListResponse, error)
 	ACLTokenRevoke(context.Context, *ACLTokenRevokeRequest) (*ACLTokenRevokeResponse, error)
 	WhoAmI(context.Context, *WhoAmIRequest) (*WhoAmIResponse, error)
+	// Counts and short lists for a dashboard, read from counters and indexes
+	// the state keeps: its cost does not grow with the number of Jobs.
+	Summary(context.Context, *SummaryRequest) (*SummaryResponse, error)
 	mustEmbedUnimplementedRaftCronServer()
 }
 
@@ -498,6 +515,9 @@ func (UnimplementedRaftCronServer) ACLTokenRevoke(context.Context, *ACLTokenRevo
 }
 func (UnimplementedRaftCronServer) WhoAmI(context.Context, *WhoAmIRequest) (*WhoAmIResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method WhoAmI not implemented")
+}
+func (UnimplementedRaftCronServer) Summary(context.Context, *SummaryRequest) (*SummaryResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Summary not implemented")
 }
 func (UnimplementedRaftCronServer) mustEmbedUnimplementedRaftCronServer() {}
 func (UnimplementedRaftCronServer) testEmbeddedByValue()                  {}
@@ -920,6 +940,24 @@ func _RaftCron_WhoAmI_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RaftCron_Summary_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SummaryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RaftCronServer).Summary(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RaftCron_Summary_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RaftCronServer).Summary(ctx, req.(*SummaryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // RaftCron_ServiceDesc is the grpc.ServiceDesc for RaftCron service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1006,6 +1044,10 @@ var RaftCron_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "WhoAmI",
 			Handler:    _RaftCron_WhoAmI_Handler,
+		},
+		{
+			MethodName: "Summary",
+			Handler:    _RaftCron_Summary_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

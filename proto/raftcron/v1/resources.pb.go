@@ -3160,6 +3160,97 @@ func (x *Event) GetJob() string {
 	return ""
 }
 
+// How many runs one namespace had in one hour, counted by the FSM as it
+// records them (the times are the commands'), so the dashboard never reads
+// every Job to count them. The state keeps the last 25 hours.
+type RunCount struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// The hour: Unix seconds / 3600.
+	Hour int64 `protobuf:"varint,2,opt,name=hour,proto3" json:"hour,omitempty"`
+	// Jobs created for a CronJob's tick (manual triggers not counted).
+	Invoked int64 `protobuf:"varint,3,opt,name=invoked,proto3" json:"invoked,omitempty"`
+	// Jobs that completed, and that failed.
+	Succeeded int64 `protobuf:"varint,4,opt,name=succeeded,proto3" json:"succeeded,omitempty"`
+	Failed    int64 `protobuf:"varint,5,opt,name=failed,proto3" json:"failed,omitempty"`
+	// Ticks skipped.
+	Skipped       int64 `protobuf:"varint,6,opt,name=skipped,proto3" json:"skipped,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RunCount) Reset() {
+	*x = RunCount{}
+	mi := &file_raftcron_v1_resources_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RunCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RunCount) ProtoMessage() {}
+
+func (x *RunCount) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_resources_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RunCount.ProtoReflect.Descriptor instead.
+func (*RunCount) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *RunCount) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *RunCount) GetHour() int64 {
+	if x != nil {
+		return x.Hour
+	}
+	return 0
+}
+
+func (x *RunCount) GetInvoked() int64 {
+	if x != nil {
+		return x.Invoked
+	}
+	return 0
+}
+
+func (x *RunCount) GetSucceeded() int64 {
+	if x != nil {
+		return x.Succeeded
+	}
+	return 0
+}
+
+func (x *RunCount) GetFailed() int64 {
+	if x != nil {
+		return x.Failed
+	}
+	return 0
+}
+
+func (x *RunCount) GetSkipped() int64 {
+	if x != nil {
+		return x.Skipped
+	}
+	return 0
+}
+
 var File_raftcron_v1_resources_proto protoreflect.FileDescriptor
 
 const file_raftcron_v1_resources_proto_rawDesc = "" +
@@ -3500,7 +3591,14 @@ const file_raftcron_v1_resources_proto_rawDesc = "" +
 	"\amessage\x18\t \x01(\tR\amessage\x12\x19\n" +
 	"\bcron_job\x18\n" +
 	" \x01(\tR\acronJob\x12\x10\n" +
-	"\x03job\x18\v \x01(\tR\x03jobB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
+	"\x03job\x18\v \x01(\tR\x03job\"\xa6\x01\n" +
+	"\bRunCount\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
+	"\x04hour\x18\x02 \x01(\x03R\x04hour\x12\x18\n" +
+	"\ainvoked\x18\x03 \x01(\x03R\ainvoked\x12\x1c\n" +
+	"\tsucceeded\x18\x04 \x01(\x03R\tsucceeded\x12\x16\n" +
+	"\x06failed\x18\x05 \x01(\x03R\x06failed\x12\x18\n" +
+	"\askipped\x18\x06 \x01(\x03R\askippedB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
 
 var (
 	file_raftcron_v1_resources_proto_rawDescOnce sync.Once
@@ -3514,7 +3612,7 @@ func file_raftcron_v1_resources_proto_rawDescGZIP() []byte {
 	return file_raftcron_v1_resources_proto_rawDescData
 }
 
-var file_raftcron_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_raftcron_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_raftcron_v1_resources_proto_goTypes = []any{
 	(*ObjectMeta)(nil),                             // 0: raftcron.v1.ObjectMeta
 	(*ObjectReference)(nil),                        // 1: raftcron.v1.ObjectReference
@@ -3552,41 +3650,42 @@ var file_raftcron_v1_resources_proto_goTypes = []any{
 	(*Worker)(nil),                                 // 33: raftcron.v1.Worker
 	(*ClusterSettings)(nil),                        // 34: raftcron.v1.ClusterSettings
 	(*Event)(nil),                                  // 35: raftcron.v1.Event
-	nil,                                            // 36: raftcron.v1.ObjectMeta.LabelsEntry
-	nil,                                            // 37: raftcron.v1.ObjectMeta.AnnotationsEntry
-	nil,                                            // 38: raftcron.v1.PodSpec.NodeSelectorEntry
-	nil,                                            // 39: raftcron.v1.ResourceRequirements.LimitsEntry
-	nil,                                            // 40: raftcron.v1.ResourceRequirements.RequestsEntry
-	nil,                                            // 41: raftcron.v1.Secret.DataEntry
-	nil,                                            // 42: raftcron.v1.Secret.StringDataEntry
-	nil,                                            // 43: raftcron.v1.Worker.LabelsEntry
-	(*timestamppb.Timestamp)(nil),                  // 44: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),                    // 45: google.protobuf.Duration
+	(*RunCount)(nil),                               // 36: raftcron.v1.RunCount
+	nil,                                            // 37: raftcron.v1.ObjectMeta.LabelsEntry
+	nil,                                            // 38: raftcron.v1.ObjectMeta.AnnotationsEntry
+	nil,                                            // 39: raftcron.v1.PodSpec.NodeSelectorEntry
+	nil,                                            // 40: raftcron.v1.ResourceRequirements.LimitsEntry
+	nil,                                            // 41: raftcron.v1.ResourceRequirements.RequestsEntry
+	nil,                                            // 42: raftcron.v1.Secret.DataEntry
+	nil,                                            // 43: raftcron.v1.Secret.StringDataEntry
+	nil,                                            // 44: raftcron.v1.Worker.LabelsEntry
+	(*timestamppb.Timestamp)(nil),                  // 45: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),                    // 46: google.protobuf.Duration
 }
 var file_raftcron_v1_resources_proto_depIdxs = []int32{
-	36, // 0: raftcron.v1.ObjectMeta.labels:type_name -> raftcron.v1.ObjectMeta.LabelsEntry
-	37, // 1: raftcron.v1.ObjectMeta.annotations:type_name -> raftcron.v1.ObjectMeta.AnnotationsEntry
-	44, // 2: raftcron.v1.ObjectMeta.creation_timestamp:type_name -> google.protobuf.Timestamp
+	37, // 0: raftcron.v1.ObjectMeta.labels:type_name -> raftcron.v1.ObjectMeta.LabelsEntry
+	38, // 1: raftcron.v1.ObjectMeta.annotations:type_name -> raftcron.v1.ObjectMeta.AnnotationsEntry
+	45, // 2: raftcron.v1.ObjectMeta.creation_timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 3: raftcron.v1.CronJob.metadata:type_name -> raftcron.v1.ObjectMeta
 	3,  // 4: raftcron.v1.CronJob.spec:type_name -> raftcron.v1.CronJobSpec
 	5,  // 5: raftcron.v1.CronJob.status:type_name -> raftcron.v1.CronJobStatus
 	10, // 6: raftcron.v1.CronJobSpec.job_template:type_name -> raftcron.v1.JobTemplateSpec
 	4,  // 7: raftcron.v1.CronJobSpec.depends_on:type_name -> raftcron.v1.CronJobDependency
 	1,  // 8: raftcron.v1.CronJobStatus.active:type_name -> raftcron.v1.ObjectReference
-	44, // 9: raftcron.v1.CronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
-	44, // 10: raftcron.v1.CronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
+	45, // 9: raftcron.v1.CronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
+	45, // 10: raftcron.v1.CronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
 	8,  // 11: raftcron.v1.CronJobStatus.decisions:type_name -> raftcron.v1.ScheduleDecision
 	6,  // 12: raftcron.v1.CronJobStatus.waiting:type_name -> raftcron.v1.WaitingTick
-	44, // 13: raftcron.v1.WaitingTick.scheduled_time:type_name -> google.protobuf.Timestamp
-	44, // 14: raftcron.v1.WaitingTick.since:type_name -> google.protobuf.Timestamp
+	45, // 13: raftcron.v1.WaitingTick.scheduled_time:type_name -> google.protobuf.Timestamp
+	45, // 14: raftcron.v1.WaitingTick.since:type_name -> google.protobuf.Timestamp
 	7,  // 15: raftcron.v1.WaitingTick.upstreams:type_name -> raftcron.v1.UpstreamState
-	44, // 16: raftcron.v1.UpstreamState.scheduled_time:type_name -> google.protobuf.Timestamp
-	44, // 17: raftcron.v1.UpstreamState.deadline:type_name -> google.protobuf.Timestamp
-	44, // 18: raftcron.v1.UpstreamState.finished_time:type_name -> google.protobuf.Timestamp
-	44, // 19: raftcron.v1.ScheduleDecision.scheduled_time:type_name -> google.protobuf.Timestamp
-	44, // 20: raftcron.v1.ScheduleDecision.decided_time:type_name -> google.protobuf.Timestamp
-	44, // 21: raftcron.v1.ScheduleDecision.first_scheduled_time:type_name -> google.protobuf.Timestamp
-	44, // 22: raftcron.v1.ScheduleDecision.waiting_since:type_name -> google.protobuf.Timestamp
+	45, // 16: raftcron.v1.UpstreamState.scheduled_time:type_name -> google.protobuf.Timestamp
+	45, // 17: raftcron.v1.UpstreamState.deadline:type_name -> google.protobuf.Timestamp
+	45, // 18: raftcron.v1.UpstreamState.finished_time:type_name -> google.protobuf.Timestamp
+	45, // 19: raftcron.v1.ScheduleDecision.scheduled_time:type_name -> google.protobuf.Timestamp
+	45, // 20: raftcron.v1.ScheduleDecision.decided_time:type_name -> google.protobuf.Timestamp
+	45, // 21: raftcron.v1.ScheduleDecision.first_scheduled_time:type_name -> google.protobuf.Timestamp
+	45, // 22: raftcron.v1.ScheduleDecision.waiting_since:type_name -> google.protobuf.Timestamp
 	7,  // 23: raftcron.v1.ScheduleDecision.upstreams:type_name -> raftcron.v1.UpstreamState
 	0,  // 24: raftcron.v1.Job.metadata:type_name -> raftcron.v1.ObjectMeta
 	11, // 25: raftcron.v1.Job.spec:type_name -> raftcron.v1.JobSpec
@@ -3601,7 +3700,7 @@ var file_raftcron_v1_resources_proto_depIdxs = []int32{
 	0,  // 34: raftcron.v1.PodTemplateSpec.metadata:type_name -> raftcron.v1.ObjectMeta
 	17, // 35: raftcron.v1.PodTemplateSpec.spec:type_name -> raftcron.v1.PodSpec
 	20, // 36: raftcron.v1.PodSpec.containers:type_name -> raftcron.v1.Container
-	38, // 37: raftcron.v1.PodSpec.node_selector:type_name -> raftcron.v1.PodSpec.NodeSelectorEntry
+	39, // 37: raftcron.v1.PodSpec.node_selector:type_name -> raftcron.v1.PodSpec.NodeSelectorEntry
 	18, // 38: raftcron.v1.PodSpec.volumes:type_name -> raftcron.v1.Volume
 	19, // 39: raftcron.v1.Volume.host_path:type_name -> raftcron.v1.HostPathVolumeSource
 	21, // 40: raftcron.v1.Container.env:type_name -> raftcron.v1.EnvVar
@@ -3610,37 +3709,37 @@ var file_raftcron_v1_resources_proto_depIdxs = []int32{
 	26, // 43: raftcron.v1.Container.security_context:type_name -> raftcron.v1.SecurityContext
 	22, // 44: raftcron.v1.EnvVar.value_from:type_name -> raftcron.v1.EnvVarSource
 	23, // 45: raftcron.v1.EnvVarSource.secret_key_ref:type_name -> raftcron.v1.SecretKeySelector
-	39, // 46: raftcron.v1.ResourceRequirements.limits:type_name -> raftcron.v1.ResourceRequirements.LimitsEntry
-	40, // 47: raftcron.v1.ResourceRequirements.requests:type_name -> raftcron.v1.ResourceRequirements.RequestsEntry
+	40, // 46: raftcron.v1.ResourceRequirements.limits:type_name -> raftcron.v1.ResourceRequirements.LimitsEntry
+	41, // 47: raftcron.v1.ResourceRequirements.requests:type_name -> raftcron.v1.ResourceRequirements.RequestsEntry
 	27, // 48: raftcron.v1.SecurityContext.capabilities:type_name -> raftcron.v1.Capabilities
 	30, // 49: raftcron.v1.JobStatus.conditions:type_name -> raftcron.v1.JobCondition
-	44, // 50: raftcron.v1.JobStatus.start_time:type_name -> google.protobuf.Timestamp
-	44, // 51: raftcron.v1.JobStatus.completion_time:type_name -> google.protobuf.Timestamp
-	44, // 52: raftcron.v1.JobStatus.scheduled_time:type_name -> google.protobuf.Timestamp
+	45, // 50: raftcron.v1.JobStatus.start_time:type_name -> google.protobuf.Timestamp
+	45, // 51: raftcron.v1.JobStatus.completion_time:type_name -> google.protobuf.Timestamp
+	45, // 52: raftcron.v1.JobStatus.scheduled_time:type_name -> google.protobuf.Timestamp
 	29, // 53: raftcron.v1.JobStatus.result:type_name -> raftcron.v1.JobResult
-	44, // 54: raftcron.v1.JobResult.attempt_start_time:type_name -> google.protobuf.Timestamp
-	44, // 55: raftcron.v1.JobResult.attempt_finish_time:type_name -> google.protobuf.Timestamp
-	44, // 56: raftcron.v1.JobResult.start_time:type_name -> google.protobuf.Timestamp
-	44, // 57: raftcron.v1.JobResult.finish_time:type_name -> google.protobuf.Timestamp
-	44, // 58: raftcron.v1.JobCondition.last_transition_time:type_name -> google.protobuf.Timestamp
+	45, // 54: raftcron.v1.JobResult.attempt_start_time:type_name -> google.protobuf.Timestamp
+	45, // 55: raftcron.v1.JobResult.attempt_finish_time:type_name -> google.protobuf.Timestamp
+	45, // 56: raftcron.v1.JobResult.start_time:type_name -> google.protobuf.Timestamp
+	45, // 57: raftcron.v1.JobResult.finish_time:type_name -> google.protobuf.Timestamp
+	45, // 58: raftcron.v1.JobCondition.last_transition_time:type_name -> google.protobuf.Timestamp
 	0,  // 59: raftcron.v1.Secret.metadata:type_name -> raftcron.v1.ObjectMeta
-	41, // 60: raftcron.v1.Secret.data:type_name -> raftcron.v1.Secret.DataEntry
-	42, // 61: raftcron.v1.Secret.string_data:type_name -> raftcron.v1.Secret.StringDataEntry
-	44, // 62: raftcron.v1.Attempt.created_time:type_name -> google.protobuf.Timestamp
-	44, // 63: raftcron.v1.Attempt.assigned_time:type_name -> google.protobuf.Timestamp
-	44, // 64: raftcron.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
-	44, // 65: raftcron.v1.Attempt.finish_time:type_name -> google.protobuf.Timestamp
-	44, // 66: raftcron.v1.Attempt.not_before:type_name -> google.protobuf.Timestamp
-	43, // 67: raftcron.v1.Worker.labels:type_name -> raftcron.v1.Worker.LabelsEntry
-	44, // 68: raftcron.v1.Worker.last_heartbeat:type_name -> google.protobuf.Timestamp
-	44, // 69: raftcron.v1.Worker.connected_time:type_name -> google.protobuf.Timestamp
-	45, // 70: raftcron.v1.ClusterSettings.heartbeat_interval:type_name -> google.protobuf.Duration
-	45, // 71: raftcron.v1.ClusterSettings.worker_ttl:type_name -> google.protobuf.Duration
-	45, // 72: raftcron.v1.ClusterSettings.lease_ttl:type_name -> google.protobuf.Duration
-	45, // 73: raftcron.v1.ClusterSettings.previous_lease_ttl:type_name -> google.protobuf.Duration
-	44, // 74: raftcron.v1.ClusterSettings.lease_ttl_changed:type_name -> google.protobuf.Timestamp
-	45, // 75: raftcron.v1.ClusterSettings.lost_worker_retention:type_name -> google.protobuf.Duration
-	44, // 76: raftcron.v1.Event.time:type_name -> google.protobuf.Timestamp
+	42, // 60: raftcron.v1.Secret.data:type_name -> raftcron.v1.Secret.DataEntry
+	43, // 61: raftcron.v1.Secret.string_data:type_name -> raftcron.v1.Secret.StringDataEntry
+	45, // 62: raftcron.v1.Attempt.created_time:type_name -> google.protobuf.Timestamp
+	45, // 63: raftcron.v1.Attempt.assigned_time:type_name -> google.protobuf.Timestamp
+	45, // 64: raftcron.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
+	45, // 65: raftcron.v1.Attempt.finish_time:type_name -> google.protobuf.Timestamp
+	45, // 66: raftcron.v1.Attempt.not_before:type_name -> google.protobuf.Timestamp
+	44, // 67: raftcron.v1.Worker.labels:type_name -> raftcron.v1.Worker.LabelsEntry
+	45, // 68: raftcron.v1.Worker.last_heartbeat:type_name -> google.protobuf.Timestamp
+	45, // 69: raftcron.v1.Worker.connected_time:type_name -> google.protobuf.Timestamp
+	46, // 70: raftcron.v1.ClusterSettings.heartbeat_interval:type_name -> google.protobuf.Duration
+	46, // 71: raftcron.v1.ClusterSettings.worker_ttl:type_name -> google.protobuf.Duration
+	46, // 72: raftcron.v1.ClusterSettings.lease_ttl:type_name -> google.protobuf.Duration
+	46, // 73: raftcron.v1.ClusterSettings.previous_lease_ttl:type_name -> google.protobuf.Duration
+	45, // 74: raftcron.v1.ClusterSettings.lease_ttl_changed:type_name -> google.protobuf.Timestamp
+	46, // 75: raftcron.v1.ClusterSettings.lost_worker_retention:type_name -> google.protobuf.Duration
+	45, // 76: raftcron.v1.Event.time:type_name -> google.protobuf.Timestamp
 	77, // [77:77] is the sub-list for method output_type
 	77, // [77:77] is the sub-list for method input_type
 	77, // [77:77] is the sub-list for extension type_name
@@ -3666,7 +3765,7 @@ func file_raftcron_v1_resources_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftcron_v1_resources_proto_rawDesc), len(file_raftcron_v1_resources_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   44,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
