@@ -240,6 +240,8 @@ func TestLogsFollowWaitsForTheAttemptAndFollowsRetries(t *testing.T) {
 	if code := cmd.wait(); code != 0 || out.String() != "first try\nsecond try\n" {
 		t.Fatalf("logs -f: exit %d, printed %q", code, out.String())
 	}
+	defer func(d time.Duration) { jobAppearTimeout = d }(jobAppearTimeout)
+	jobAppearTimeout = 100 * time.Millisecond // how long a Job its server does not show yet is waited for
 	cli(t, "", "logs", "-f", "job/nope", "--server", addr).fails(t, `job "nope" not found`)
 }
 

@@ -308,3 +308,34 @@ func TestLogsTimestamps(t *testing.T) {
 		t.Fatalf("logs --timestamps --tail 1 printed %q", out)
 	}
 }
+
+// TestLogsFollowWaitsForTheJob: logs -f of a Job its server does not show
+// yet (a follower that has not applied the apply of another process) waits
+// for the Job on the watch, then follows it; a Job that never shows is not
+// found once jobAppearTimeout has passed.
+func TestLogsFollowWaitsForTheJob(t *testing.T) {
+	f, addr := seed(t)
+	f.mu.Lock()
+	job := proto.Clone(f.jobs["default/pi"]).(*pb.Job)
+	job.Metadata.Name = "late"
+	job.Status = &pb.JobStatus{}
+	f.logs["late#1"] = "late output\n"
+	f.mu.Unlock()
+	out, cmd := cliFollow(t, "logs", "-f", "job/late", "--timestamps", "--server", addr)
+	// The fake sends what the test feeds after its initial list (which lacks
+	// the Job) and bookmark, as a lagging follower catching up would.
+	f.feed <- &pb.WatchEvent{Type: "ADDED", Index: 40, Object: &pb.WatchEvent_Job{Job: job}}
+	f.feed <- &pb.WatchEvent{Type: "ADDED", Index: 41, Object: &pb.WatchEvent_Attempt{Attempt: &pb.Attempt{
+		Namespace: "default", Job: "late", Number: 1, Name: "late-0-1", State: pb.AttemptRunning}}}
+	waitOutput(t, out, "late output\n")
+	done := proto.Clone(job).(*pb.Job)
+	done.Status = &pb.JobStatus{Succeeded: 1, Conditions: []*pb.JobCondition{{Type: "Complete", Status: "True"}}}
+	f.feed <- &pb.WatchEvent{Type: "MODIFIED", Index: 42, Object: &pb.WatchEvent_Job{Job: done}}
+	if code := cmd.wait(); code != 0 || out.String() != "2026-03-07T12:00:00Z late output\n" {
+		t.Fatalf("logs -f of a late Job: exit %d, printed %q", code, out.String())
+	}
+
+	defer func(d time.Duration) { jobAppearTimeout = d }(jobAppearTimeout)
+	jobAppearTimeout = 100 * time.Millisecond
+	cli(t, "", "logs", "-f", "job/never", "--server", addr).fails(t, `job "never" not found`)
+}

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
+	"sync/atomic"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -12,16 +15,40 @@ import (
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 )
 
+// jobAppearTimeout is how long logs -f waits for a Job its server has not
+// seen (tests shorten it).
+var jobAppearTimeout = 10 * time.Second
+
 // followLogs is `logs -f`: it waits (on the Watch stream, not by polling)
 // for an attempt of the Job's index to start, prints its output until it
 // ends, then does the same for each retry, until the Job has finished and
 // every started attempt was printed. With --attempt N it follows that one only.
+//
+// A Job the server does not know yet is waited for, up to jobAppearTimeout:
+// right after an apply from another process, a follower may not have
+// applied the write yet (its reads are its own replica's).
 func followLogs(ctx context.Context, cmd *cobra.Command, out io.Writer, c *client.Client, job string, opts client.LogOptions) error {
 	ns := opts.Namespace
+	var missing atomic.Pointer[error] // the Job's not-found error while it has not been seen
 	if _, err := c.GetJob(ctx, ns, job); err != nil {
-		return err
+		if !errors.Is(err, client.ErrNotFound) {
+			return err
+		}
+		missing.Store(&err)
 	}
-	next, stop := iter.Pull2(c.Watch(ctx, "", client.WatchOptions{Namespace: ns}))
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var gaveUp atomic.Bool
+	if missing.Load() != nil {
+		t := time.AfterFunc(jobAppearTimeout, func() {
+			if missing.Load() != nil {
+				gaveUp.Store(true)
+				cancel()
+			}
+		})
+		defer t.Stop()
+	}
+	next, stop := iter.Pull2(c.Watch(wctx, "", client.WatchOptions{Namespace: ns}))
 	defer stop()
 	attempts := map[int32]*pb.Attempt{} // by number, of this index
 	finished, listed := false, false
@@ -71,6 +98,12 @@ func followLogs(ctx context.Context, cmd *cobra.Command, out io.Writer, c *clien
 			}
 		}
 		ev, err, ok := next()
+		if gaveUp.Load() {
+			if e := missing.Load(); e != nil {
+				return *e
+			}
+			return fmt.Errorf("job %q appeared just as logs -f gave up waiting for it; run it again", job)
+		}
 		if !ok {
 			return ctx.Err()
 		}
@@ -84,6 +117,7 @@ func followLogs(ctx context.Context, cmd *cobra.Command, out io.Writer, c *clien
 			if o.Job.GetMetadata().GetName() != job {
 				continue
 			}
+			missing.Store(nil)
 			if ev.GetType() == client.Deleted {
 				return fmt.Errorf("job %q was deleted", job)
 			}
