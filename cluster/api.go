@@ -237,16 +237,41 @@ func (a *api) List(ctx context.Context, req *pb.ListRequest) (*pb.ListResponse, 
 	var items []*pb.Resource
 	switch normalKind(req.GetKind()) {
 	case pb.KindCronJob:
-		for _, c := range st.ListCronJobs(ns) {
-			items = append(items, &pb.Resource{Kind: &pb.Resource_CronJob{CronJob: c}})
+		// One page read in order from the State's index: a list of many
+		// pages costs each page, not every CronJob, per call.
+		out, next, err := metaPage(func(afterNS, afterName string, max int) []*pb.Resource {
+			cjs := st.CronJobsAfter(ns, afterNS, afterName, max)
+			res := make([]*pb.Resource, len(cjs))
+			for i, c := range cjs {
+				res[i] = &pb.Resource{Kind: &pb.Resource_CronJob{CronJob: c}}
+			}
+			return res
+		}, resourceKey, req.GetLimit(), req.GetContinue())
+		if err != nil {
+			return nil, err
 		}
+		return &pb.ListResponse{Items: out, Continue: next}, nil
 	case pb.KindJob:
 		var jobs []*pb.Job
-		if cron := req.GetCronJob(); cron != "" && ns != "" {
+		switch cron := req.GetCronJob(); {
+		case cron != "" && ns != "":
 			// The CronJob's own Jobs from the index, not a scan of every Job.
 			jobs = st.JobsOfCronJob(ns, cron)
 			slices.SortFunc(jobs, func(a, b *pb.Job) int { return strings.Compare(a.GetMetadata().GetName(), b.GetMetadata().GetName()) })
-		} else {
+		case cron == "":
+			out, next, err := metaPage(func(afterNS, afterName string, max int) []*pb.Resource {
+				js := st.JobsAfter(ns, afterNS, afterName, max)
+				res := make([]*pb.Resource, len(js))
+				for i, j := range js {
+					res[i] = &pb.Resource{Kind: &pb.Resource_Job{Job: j}}
+				}
+				return res
+			}, resourceKey, req.GetLimit(), req.GetContinue())
+			if err != nil {
+				return nil, err
+			}
+			return &pb.ListResponse{Items: out, Continue: next}, nil
+		default:
 			jobs = st.ListJobs(ns)
 		}
 		for _, j := range jobs {

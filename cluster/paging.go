@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -26,28 +27,63 @@ const (
 func page[T proto.Message](items []T, key func(T) string, limit int32, token string) ([]T, string, error) {
 	start := 0
 	if token != "" {
-		after, err := base64.RawURLEncoding.DecodeString(token)
+		after, err := decodeToken(token)
 		if err != nil {
-			return nil, "", fmt.Errorf("continue: %q is not a token from a previous answer: %w", token, pb.ErrInvalid)
+			return nil, "", err
 		}
-		start = sort.Search(len(items), func(i int) bool { return key(items[i]) > string(after) })
+		start = sort.Search(len(items), func(i int) bool { return key(items[i]) > after })
 	}
-	n := DefaultPageSize
-	if limit > 0 && int(limit) < n {
-		n = int(limit)
+	return cut(items[start:], key, pageSize(limit))
+}
+
+// pageSize is the most items a page holds: DefaultPageSize, or a smaller
+// limit.
+func pageSize(limit int32) int {
+	if limit > 0 && int(limit) < DefaultPageSize {
+		return int(limit)
 	}
-	end, size := start, 0
-	for end < len(items) && end-start < n {
+	return DefaultPageSize
+}
+
+func decodeToken(token string) (string, error) {
+	after, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return "", fmt.Errorf("continue: %q is not a token from a previous answer: %w", token, pb.ErrInvalid)
+	}
+	return string(after), nil
+}
+
+// cut returns the first n items, fewer if they would outgrow maxPageBytes,
+// and the continue token when items hold more.
+func cut[T proto.Message](items []T, key func(T) string, n int) ([]T, string, error) {
+	end, size := 0, 0
+	for end < len(items) && end < n {
 		size += proto.Size(items[end])
-		if size > maxPageBytes && end > start {
+		if size > maxPageBytes && end > 0 {
 			break
 		}
 		end++
 	}
 	if end >= len(items) {
-		return items[start:], "", nil
+		return items, "", nil
 	}
-	return items[start:end], base64.RawURLEncoding.EncodeToString([]byte(key(items[end-1]))), nil
+	return items[:end], base64.RawURLEncoding.EncodeToString([]byte(key(items[end-1]))), nil
+}
+
+// metaPage reads one page of objects kept in (namespace, name) order: read
+// is called with the key to start after and how many to read, one more than
+// the page holds, so that cut knows whether more follow.
+func metaPage[T proto.Message](read func(afterNS, afterName string, max int) []T, key func(T) string, limit int32, token string) ([]T, string, error) {
+	var afterNS, afterName string
+	if token != "" {
+		after, err := decodeToken(token)
+		if err != nil {
+			return nil, "", err
+		}
+		afterNS, afterName, _ = strings.Cut(after, "\x00")
+	}
+	n := pageSize(limit)
+	return cut(read(afterNS, afterName, n+1), key, n)
 }
 
 // metaKey orders objects by namespace, then name (the State's list order).

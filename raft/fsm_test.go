@@ -724,3 +724,39 @@ func TestCreateAttemptsIgnoresWorkerFields(t *testing.T) {
 		t.Fatal("a Pending attempt is indexed on a worker")
 	}
 }
+
+// A page of a list is read in (namespace, name) order from where the last
+// one ended, within a namespace or across all, also after the last item of a
+// page was deleted.
+func TestCronJobsAndJobsAfter(t *testing.T) {
+	h := newHarness(t)
+	var cjs []*pb.CronJob
+	var jobs []*pb.Job
+	for _, ns := range []string{"c", "a", "b"} {
+		for _, n := range []string{"z", "m", "a"} {
+			cjs = append(cjs, cronJob(ns, n, "@daily"))
+			jobs = append(jobs, plainJob(ns, "j"+n))
+		}
+	}
+	h.mustApply(applyRes(0, cjs, jobs))
+	st := h.state()
+	check := func(what string, got, want []string) {
+		t.Helper()
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: %v, want %v", what, got, want)
+		}
+	}
+	check("all", names(st.CronJobsAfter("", "", "", 0)), []string{"a/a", "a/m", "a/z", "b/a", "b/m", "b/z", "c/a", "c/m", "c/z"})
+	check("first page of 4", names(st.CronJobsAfter("", "", "", 4)), []string{"a/a", "a/m", "a/z", "b/a"})
+	check("next page", names(st.CronJobsAfter("", "b", "a", 4)), []string{"b/m", "b/z", "c/a", "c/m"})
+	check("namespace b", names(st.CronJobsAfter("b", "", "", 0)), []string{"b/a", "b/m", "b/z"})
+	check("namespace b after b/a", names(st.CronJobsAfter("b", "b", "a", 0)), []string{"b/m", "b/z"})
+	check("namespace b after a key of another namespace", names(st.CronJobsAfter("b", "a", "z", 0)), []string{"b/a", "b/m", "b/z"})
+	check("after the last", names(st.CronJobsAfter("", "c", "z", 0)), []string{})
+	h.mustApply(deleteRes(raft.KindCronJob, "b", "m"))
+	check("after a deleted key", names(st.CronJobsAfter("", "b", "m", 2)), []string{"b/z", "c/a"})
+	check("ListCronJobs after delete", names(st.ListCronJobs("b")), []string{"b/a", "b/z"})
+	check("jobs of c", names(st.JobsAfter("c", "", "", 0)), []string{"c/ja", "c/jm", "c/jz"})
+	h.mustApply(deleteRes(raft.KindJob, "c", "jm"))
+	check("jobs of c after delete", names(st.ListJobs("c")), []string{"c/ja", "c/jz"})
+}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/google/btree"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -65,6 +66,11 @@ type tables struct {
 
 	cronJobsVersion uint64
 
+	// cronOrder and jobOrder hold the keys of cronJobs and jobs in order
+	// (namespace, then name), so that a list, or one page of it, is read
+	// in order without sorting every object on each call.
+	cronOrder, jobOrder *btree.BTreeG[nsName]
+
 	// changed records what applied entries change, while the leader loop
 	// tracks changes (nil otherwise).
 	changed *changeSet
@@ -86,7 +92,17 @@ func newTables() tables {
 		attemptsByWorker:   map[string]map[nsName]struct{}{},
 		dirtyCrons:         map[nsName]struct{}{},
 		sum:                newSummaryIndex(),
+		cronOrder:          btree.NewG(32, nsName.less),
+		jobOrder:           btree.NewG(32, nsName.less),
 	}
+}
+
+// less orders keys by namespace, then name.
+func (k nsName) less(o nsName) bool {
+	if k.ns != o.ns {
+		return k.ns < o.ns
+	}
+	return k.name < o.name
 }
 
 // State is the in-memory replicated state: CronJobs, Jobs, Attempts and
@@ -123,9 +139,13 @@ func nsOrDefault(ns string) string {
 
 func (t *tables) putCronJob(cj *pb.CronJob) {
 	k := nsName{cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()}
-	t.rec.cronJob(t.cronJobs[k], cj, k)
-	t.sum.cronJobChanged(k.ns, t.cronJobs[k], cj)
+	old := t.cronJobs[k]
+	t.rec.cronJob(old, cj, k)
+	t.sum.cronJobChanged(k.ns, old, cj)
 	t.cronJobs[k] = cj
+	if old == nil {
+		t.cronOrder.ReplaceOrInsert(k)
+	}
 	t.dirtyCrons[k] = struct{}{}
 	t.changed.cronJob(k)
 }
@@ -134,6 +154,7 @@ func (t *tables) deleteCronJob(k nsName) {
 	t.rec.cronJob(t.cronJobs[k], nil, k)
 	t.sum.cronJobChanged(k.ns, t.cronJobs[k], nil)
 	delete(t.cronJobs, k)
+	t.cronOrder.Delete(k)
 	t.changed.cronJob(k)
 	for name := range t.jobsByCron[k] {
 		t.deleteJob(nsName{k.ns, name})
@@ -181,6 +202,9 @@ func (t *tables) putJob(j *pb.Job) {
 	}
 	t.rec.job(old, j, k)
 	t.jobs[k] = j
+	if old == nil {
+		t.jobOrder.ReplaceOrInsert(k)
+	}
 	t.changed.job(k)
 	if cron := j.GetStatus().GetCronJob(); cron != "" {
 		ck := nsName{k.ns, cron}
@@ -201,6 +225,7 @@ func (t *tables) deleteJob(k nsName) {
 	t.unindexJob(k, old)
 	t.rec.job(old, nil, k)
 	delete(t.jobs, k)
+	t.jobOrder.Delete(k)
 	t.changed.job(k)
 	for name := range t.attemptsByJob[k] {
 		t.deleteAttempt(nsName{k.ns, name})
@@ -493,15 +518,40 @@ func (s *State) CronJobs() []*pb.CronJob {
 // ListCronJobs returns the CronJobs of one namespace ("" = all), ordered by
 // namespace and name.
 func (s *State) ListCronJobs(namespace string) []*pb.CronJob {
+	return s.CronJobsAfter(namespace, "", "", 0)
+}
+
+// CronJobsAfter returns, in order (namespace, then name), at most max
+// CronJobs (0: all) of one namespace ("" = all) that come after the
+// CronJob afterNamespace/afterName (empty: from the first): one page of a
+// list, read in time proportional to the page.
+func (s *State) CronJobsAfter(namespace, afterNamespace, afterName string, max int) []*pb.CronJob {
 	s.mu.RLock()
-	out := make([]*pb.CronJob, 0, len(s.t.cronJobs))
-	for k, cj := range s.t.cronJobs {
-		if namespace == "" || k.ns == namespace {
-			out = append(out, cj)
-		}
+	defer s.mu.RUnlock()
+	return pageOf(s.t.cronOrder, s.t.cronJobs, namespace, nsName{afterNamespace, afterName}, max)
+}
+
+// pageOf walks order from after (exclusive) within namespace ("" = all).
+func pageOf[T any](order *btree.BTreeG[nsName], objects map[nsName]T, namespace string, after nsName, max int) []T {
+	from := after
+	if namespace != "" && from.less(nsName{namespace, ""}) {
+		from = nsName{namespace, ""}
 	}
-	s.mu.RUnlock()
-	sortCronJobs(out)
+	n := len(objects)
+	if max > 0 {
+		n = min(n, max)
+	}
+	out := make([]T, 0, n)
+	order.AscendGreaterOrEqual(from, func(k nsName) bool {
+		if namespace != "" && k.ns != namespace {
+			return false
+		}
+		if k == after {
+			return true
+		}
+		out = append(out, objects[k])
+		return max <= 0 || len(out) < max
+	})
 	return out
 }
 
@@ -524,16 +574,14 @@ func (s *State) Job(namespace, name string) *pb.Job {
 // ListJobs returns the Jobs of one namespace ("" = all), ordered by namespace
 // and name.
 func (s *State) ListJobs(namespace string) []*pb.Job {
+	return s.JobsAfter(namespace, "", "", 0)
+}
+
+// JobsAfter is CronJobsAfter for Jobs.
+func (s *State) JobsAfter(namespace, afterNamespace, afterName string, max int) []*pb.Job {
 	s.mu.RLock()
-	out := make([]*pb.Job, 0, len(s.t.jobs))
-	for k, j := range s.t.jobs {
-		if namespace == "" || k.ns == namespace {
-			out = append(out, j)
-		}
-	}
-	s.mu.RUnlock()
-	sortJobsByName(out)
-	return out
+	defer s.mu.RUnlock()
+	return pageOf(s.t.jobOrder, s.t.jobs, namespace, nsName{afterNamespace, afterName}, max)
 }
 
 // JobsOfCronJob returns the Jobs whose status.cronJob names this CronJob in

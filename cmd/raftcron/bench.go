@@ -895,7 +895,7 @@ func benchIdle(ctx context.Context, w io.Writer, c *benchCluster, o benchOptions
 	defer closeRPC()
 	var served time.Duration
 	err = waitFor(ctx, 2*time.Minute, "the restarted follower to serve every CronJob", func() (bool, error) {
-		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		lctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
 		items, err := listAll(lctx, rpc, client.KindCronJob)
 		if err != nil || len(items) < o.cronJobs {
