@@ -344,16 +344,18 @@ type waitPlan struct {
 	replace   []replacedJob
 	waiting   []*pb.WaitingTick
 	wake      time.Time // earliest deadline among the ticks still waiting
+	// active: the CronJob's unfinished Jobs once the plan is applied
+	// (for the concurrency policy of ticks released after these).
+	active []string
 }
 
 // resolveWaiting decides every waiting tick that can be decided (oldest
 // first): run it, or skip it UpstreamFailed or UpstreamNotReady. The
 // concurrency policy applies to a scheduled tick when it runs, against the
-// Jobs unfinished at that moment.
-func (c *CronController) resolveWaiting(v View, cj *pb.CronJob, sched *Schedule, waiting []*pb.WaitingTick, now time.Time) waitPlan {
-	ns, name := cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()
+// Jobs unfinished at that moment (active).
+func (c *CronController) resolveWaiting(v View, cj *pb.CronJob, sched *Schedule, waiting []*pb.WaitingTick, active []string, now time.Time) waitPlan {
+	ns := cj.GetMetadata().GetNamespace()
 	var wp waitPlan
-	active := unfinishedJobsOf(v, ns, name)
 	nowTS := timestamppb.New(now)
 	for _, w := range waiting {
 		manual := w.GetReason() == InvokeManual
@@ -449,6 +451,7 @@ func (c *CronController) resolveWaiting(v View, cj *pb.CronJob, sched *Schedule,
 		}
 		wp.decisions = append(wp.decisions, decision)
 	}
+	wp.active = active
 	return wp
 }
 
@@ -701,14 +704,19 @@ func (c *CronController) handleWaiting(v View, e *cronEntry, cj *pb.CronJob, in 
 	ns, name := e.namespace, e.name
 	in.waits = true
 	plan := planTicks(in, c.opts)
-	waiting, superseded := startWaiting(cj, plan.runs, cj.GetStatus().GetWaiting(), now)
-	wp := c.resolveWaiting(v, cj, e.sched, waiting, now)
-	decisions := append(append(plan.decisions, superseded...), wp.decisions...)
+	// The ticks already waiting are decided first: one whose deadline is
+	// now (by default the next tick) is skipped UpstreamNotReady, or run,
+	// before a newer tick could supersede it under catchUp Latest.
+	before := c.resolveWaiting(v, cj, e.sched, cj.GetStatus().GetWaiting(), unfinishedJobsOf(v, ns, name), now)
+	waiting, superseded := startWaiting(cj, plan.runs, before.waiting, now)
+	wp := c.resolveWaiting(v, cj, e.sched, waiting, before.active, now)
+	decisions := slices.Concat(before.decisions, plan.decisions, superseded, wp.decisions)
+	jobs := slices.Concat(before.jobs, wp.jobs)
 	var cmds []*pb.Command
-	if len(wp.jobs) > 0 {
-		cmds = append(cmds, &pb.Command{Op: &pb.Command_CreateJobs{CreateJobs: &pb.CreateJobs{Jobs: wp.jobs}}})
+	if len(jobs) > 0 {
+		cmds = append(cmds, &pb.Command{Op: &pb.Command_CreateJobs{CreateJobs: &pb.CreateJobs{Jobs: jobs}}})
 	}
-	for _, old := range wp.replace {
+	for _, old := range slices.Concat(before.replace, wp.replace) {
 		if j := v.Job(ns, old.name); j != nil {
 			cmds = append(cmds, replacedStatus(j, old.by, now))
 		}

@@ -419,3 +419,37 @@ func TestPipelineValidation(t *testing.T) {
 		t.Errorf("empty annotation: %v", err)
 	}
 }
+
+// Without within a tick waits until the downstream's next tick: at that
+// deadline it is skipped UpstreamNotReady, not superseded by the next tick
+// (CatchUpPolicy), and the next tick starts waiting.
+func TestPipelineDefaultWithinNotReady(t *testing.T) {
+	created := cronAt(t, "2026-03-09T12:00:00Z")
+	p := newPipeline(t,
+		newCronJob("prepare", "0 1 * * *", created),
+		newCronJob("report", "0 2 * * *", created, dependsOn("prepare")))
+	p.step("2026-03-10T01:00:00Z")
+	_, next := p.step("2026-03-10T02:00:00Z")
+	if want := cronAt(t, "2026-03-11T01:00:00Z"); !next.Equal(want) {
+		t.Fatalf("next = %v, want %v", next, want)
+	}
+	p.step("2026-03-11T01:00:00Z")
+	got, _ := p.step("2026-03-11T02:00:00Z")
+	cronWantLines(t, "next tick", got, []string{"report skip/UpstreamNotReady@03-10T02:00:00 job=" + jobAt(t, "report", "2026-03-10T02:00:00Z")})
+	if w := p.cron("report").GetStatus().GetWaiting(); len(w) != 1 || !w[0].GetScheduledTime().AsTime().Equal(cronAt(t, "2026-03-11T02:00:00Z")) {
+		t.Fatalf("waiting %v, want the tick at 2026-03-11T02:00:00Z", w)
+	}
+
+	// An old tick whose upstream succeeded runs, even when a newer tick
+	// arrives in the same step (catchUp Latest).
+	prep2 := jobAt(t, "prepare", "2026-03-11T01:00:00Z")
+	p.v.finish(testNS, prep2, cronAt(t, "2026-03-11T03:00:00Z"))
+	got, _ = p.step("2026-03-12T02:00:00Z", prep2)
+	cronWantLines(t, "upstream done", got, []string{
+		"report invoke/Scheduled@03-11T02:00:00 job=" + jobAt(t, "report", "2026-03-11T02:00:00Z"),
+		"prepare invoke/CatchUp@03-12T01:00:00 job=" + jobAt(t, "prepare", "2026-03-12T01:00:00Z"),
+	})
+	if w := p.cron("report").GetStatus().GetWaiting(); len(w) != 1 || !w[0].GetScheduledTime().AsTime().Equal(cronAt(t, "2026-03-12T02:00:00Z")) {
+		t.Fatalf("waiting %v, want the tick at 2026-03-12T02:00:00Z", w)
+	}
+}
