@@ -77,6 +77,16 @@ refused: stop it first. A worker that connects again is listed again.`,
 						if kind == "" || (selector != "" && kind == client.KindSecret) {
 							return fmt.Errorf("delete %s: -l deletes cronjobs and jobs, --all also secrets", r.typ)
 						}
+						if kind == client.KindCronJob {
+							cjs, err := c.CronJobs().List(ctx, client.ListOptions{Namespace: ns, LabelSelector: selector})
+							if err != nil {
+								return err
+							}
+							for _, cj := range downstreamsFirst(cjs) {
+								targets = append(targets, target{kind, cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()})
+							}
+							continue
+						}
 						l, err := g.get(r.typ, nil)
 						if err != nil {
 							return err
@@ -98,15 +108,13 @@ refused: stop it first. A worker that connects again is listed again.`,
 					if err != nil {
 						return err
 					}
-					// CronJobs that depend on others go before their upstreams
-					// (the server refuses to delete an upstream still named).
 					var cjs []*pb.CronJob
 					for _, r := range res {
 						if cj := r.GetCronJob(); cj != nil {
 							cjs = append(cjs, cj)
 						}
 					}
-					for _, cj := range slices.Backward(scheduler.DependencyOrder(cjs)) {
+					for _, cj := range downstreamsFirst(cjs) {
 						targets = append(targets, target{client.KindCronJob, cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()})
 					}
 					for _, r := range res {
@@ -167,6 +175,17 @@ refused: stop it first. A worker that connects again is listed again.`,
 	cmd.Flags().StringVarP(&selector, "selector", "l", "", "delete the objects of the type whose labels match (team=data,tier!=batch)")
 	cmd.Flags().BoolVar(&all, "all", false, "delete every object of the type in the namespace")
 	return cmd
+}
+
+// downstreamsFirst orders CronJobs to delete: those that depend on others
+// before their upstreams (the server refuses to delete an upstream still
+// named in a dependsOn), otherwise in the order given.
+func downstreamsFirst(cjs []*pb.CronJob) []*pb.CronJob {
+	in := slices.Clone(cjs)
+	slices.Reverse(in)
+	out := scheduler.DependencyOrder(in)
+	slices.Reverse(out)
+	return out
 }
 
 // kindWorker marks a worker among the objects to delete.

@@ -198,6 +198,14 @@ func (f *fakeCluster) Delete(_ context.Context, req *pb.DeleteRequest) (*pb.Dele
 		if _, ok := f.cronJobs[k]; !ok {
 			return nil, status.Errorf(codes.NotFound, "cronjob %q not found in namespace %q", req.GetName(), req.GetNamespace())
 		}
+		// As the server: an upstream still named in a dependsOn stays.
+		for dk, cj := range f.cronJobs {
+			for _, d := range cj.GetSpec().GetDependsOn() {
+				if dk != k && cj.GetMetadata().GetNamespace() == req.GetNamespace() && d.GetCronJob() == req.GetName() {
+					return nil, status.Errorf(codes.InvalidArgument, "cronjob %s is an upstream of %s (spec.dependsOn)", k, cj.GetMetadata().GetName())
+				}
+			}
+		}
 		delete(f.cronJobs, k)
 	case "Job":
 		if _, ok := f.jobs[k]; !ok {

@@ -112,3 +112,15 @@ func TestPipelineCLI(t *testing.T) {
 		t.Errorf("trigger requests %v", f.triggers)
 	}
 }
+
+// delete cronjobs --all (or -l) deletes a downstream before its upstream:
+// the server refuses to delete an upstream still named in a dependsOn.
+func TestDeletePipelineAll(t *testing.T) {
+	f := newFakeCluster(testNow.Add(-24 * time.Hour))
+	addr := f.start(t)
+	cli(t, "", "apply", "-f", writeFile(t, "pipeline.yaml", pipelineManifest), "--server", addr).ok(t)
+	out := cli(t, "", "delete", "cronjobs", "--all", "--server", addr).ok(t)
+	if want := "cronjob.batch \"report-sales\" deleted\ncronjob.batch \"prepare-sales\" deleted\n"; out != want {
+		t.Fatalf("delete cronjobs --all printed %q, want %q", out, want)
+	}
+}
