@@ -29,13 +29,9 @@ func LoadCredentials(caFile, certFile, keyFile string) (*Credentials, error) {
 	case keyFile == "":
 		return nil, errors.New("tls: a key file is required (--tls-key)")
 	}
-	caPEM, err := os.ReadFile(caFile)
+	roots, err := LoadRoots(caFile)
 	if err != nil {
-		return nil, fmt.Errorf("tls: read CA: %w", err)
-	}
-	roots := x509.NewCertPool()
-	if !roots.AppendCertsFromPEM(caPEM) {
-		return nil, fmt.Errorf("tls: %s holds no PEM certificate", caFile)
+		return nil, err
 	}
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
@@ -58,6 +54,19 @@ func LoadCredentials(caFile, certFile, keyFile string) (*Credentials, error) {
 	return &Credentials{Roots: roots, Cert: cert, Identity: id}, nil
 }
 
+// LoadRoots reads a CA bundle (PEM; several CAs during a rotation).
+func LoadRoots(caFile string) (*x509.CertPool, error) {
+	caPEM, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("tls: read CA: %w", err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(caPEM) {
+		return nil, fmt.Errorf("tls: %s holds no PEM certificate", caFile)
+	}
+	return roots, nil
+}
+
 // ServerTLS is the tls.Config of a listener: it requires a client
 // certificate from the cluster CA whose role is one of accept.
 func (c *Credentials) ServerTLS(accept ...Role) *tls.Config {
@@ -71,6 +80,14 @@ func (c *Credentials) ServerTLS(accept ...Role) *tls.Config {
 			return err
 		},
 	}
+}
+
+// HTTPSTLS is the tls.Config of a server's HTTP port (dashboard, health,
+// metrics): the server certificate only. Client certificates are not asked
+// for, so browsers and Prometheus (trusting the cluster CA) can connect;
+// the dashboard's viewers log in with ACL tokens instead.
+func (c *Credentials) HTTPSTLS() *tls.Config {
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{c.Cert}}
 }
 
 // ClientTLS is the tls.Config of everything that dials a server (clients,

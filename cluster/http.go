@@ -69,7 +69,7 @@ func (s *Server) newUI() (*ui.Handler, error) {
 			addr = s.grpcLis.Addr().String()
 		}
 	}
-	return ui.New(ui.Config{Addr: addr, TLS: s.cfg.TLS, Logger: s.cfg.Logger, Now: s.cfg.Clock.Now})
+	return ui.New(ui.Config{Addr: addr, TLS: s.cfg.TLS, Plaintext: s.cfg.TLS != nil && s.cfg.HTTPPlaintext, Logger: s.cfg.Logger, Now: s.cfg.Clock.Now})
 }
 
 // diskCheck writes, syncs and removes a small file in the data dir, at most

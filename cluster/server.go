@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,8 +32,15 @@ type Config struct {
 	// GRPCAddr serves the API and worker sessions; GRPCAdvertise is what other
 	// servers and clients are told (default: the bound address).
 	GRPCAddr, GRPCAdvertise string
-	// HTTPAddr serves /healthz, /readyz and /metrics; empty disables it.
+	// HTTPAddr serves /healthz, /readyz, /metrics and the dashboard; empty
+	// disables it. With TLS it serves HTTPS with the server's certificate
+	// (no client certificate asked for), unless HTTPPlaintext.
 	HTTPAddr string
+	// HTTPPlaintext serves HTTPAddr in plain HTTP although the server has
+	// TLS, for operators who terminate TLS in front of it. The dashboard
+	// then takes logins only from loopback (a proxy on the same host), as a
+	// token typed elsewhere would cross the network in clear.
+	HTTPPlaintext bool
 	// Pprof also serves net/http/pprof under /debug/pprof/ on HTTPAddr.
 	Pprof bool
 
@@ -203,6 +211,12 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.httpSrv = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 5 * time.Second}
 		s.httpSrv.RegisterOnShutdown(s.ui.StopStreams)
+		if s.HTTPS() {
+			s.httpSrv.TLSConfig = cfg.TLS.HTTPSTLS()
+			s.httpLis = tls.NewListener(s.httpLis, s.httpSrv.TLSConfig)
+		} else if cfg.TLS != nil {
+			s.log.Warn("--http-plaintext: the HTTP port (dashboard, metrics, health) serves plain HTTP although this server has TLS; terminate TLS in front of it. Dashboard logins are taken only from loopback", "http", cfg.HTTPAddr)
+		}
 	}
 	return s, nil
 }
@@ -280,6 +294,20 @@ func (s *Server) Node() *raft.Node { return s.node }
 
 // GRPCAddr is the address clients and workers dial.
 func (s *Server) GRPCAddr() string { return s.cfg.GRPCAdvertise }
+
+// HTTPS reports whether the HTTP port serves HTTPS (TLS and not HTTPPlaintext).
+func (s *Server) HTTPS() bool { return s.cfg.TLS != nil && !s.cfg.HTTPPlaintext }
+
+// HTTPURL is the base URL of the HTTP port (https:// or http://), or "".
+func (s *Server) HTTPURL() string {
+	if s.httpLis == nil {
+		return ""
+	}
+	if s.HTTPS() {
+		return "https://" + s.HTTPAddr()
+	}
+	return "http://" + s.HTTPAddr()
+}
 
 // HTTPAddr is the bound health and metrics address, or "".
 func (s *Server) HTTPAddr() string {

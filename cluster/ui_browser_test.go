@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"google.golang.org/grpc"
@@ -182,11 +183,17 @@ func TestDashboardInBrowser(t *testing.T) {
 	// suspended; read it again in case a later failure replaced it.
 	failedJob = jobWith(client.ConditionFailed)
 
-	base := "http://" + srv.HTTPAddr()
+	// A server with TLS serves its HTTP port over HTTPS.
+	base := srv.HTTPURL()
+	if !strings.HasPrefix(base, "https://") {
+		t.Fatalf("the dashboard of a server with TLS is at %s; want https://", base)
+	}
 	t.Logf("dashboard at %s/ui/", base)
 
+	// The test CA is not in chromium's trust store: only this test's
+	// browser ignores certificate errors.
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox,
-		chromedp.WindowSize(1280, 1000), chromedp.Flag("disable-gpu", true))
+		chromedp.WindowSize(1280, 1000), chromedp.Flag("disable-gpu", true), chromedp.Flag("ignore-certificate-errors", true))
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer acancel()
 	bctx, bcancel := chromedp.NewContext(actx)
@@ -292,6 +299,25 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	// Read token: overview.
 	login(reader.GetSecret())
+	// The token is kept in a Secure, HttpOnly, SameSite=Strict cookie.
+	cookies, err := chromedp.Call(bctx, network.GetCookies, network.GetCookiesParams{URLs: []string{base + "/ui/"}})
+	if err != nil {
+		t.Fatalf("read the browser's cookies: %v", err)
+	}
+	var tokenCookie *network.Cookie
+	for _, c := range cookies.Cookies {
+		if c.Name == "raftcron_token" {
+			tokenCookie = c
+		}
+	}
+	if tokenCookie == nil || !tokenCookie.Secure || !tokenCookie.HTTPOnly || tokenCookie.SameSite != network.CookieSameSiteStrict {
+		t.Fatalf("token cookie %+v; want one that is Secure, HttpOnly and SameSite=Strict", tokenCookie)
+	}
+	var fromScript string
+	eval(`document.cookie`, &fromScript)
+	if strings.Contains(fromScript, "raftcron_token") {
+		t.Errorf("a script reads the token cookie: %q", fromScript)
+	}
 	mustContain("overview servers", text("#servers"), "n1", "leader")
 	mustContain("overview workers", text("#workers"), "w1", "Ready", "noop", "used")
 	mustContain("viewer", text("#viewer"), "viewer", "read")

@@ -80,7 +80,8 @@ for _ in $(seq 150); do
 done
 "$BIN" cluster members
 UITOKEN=$("$BIN" acl token create --name dashboard --namespace '*' --verbs read,write,trigger,logs | awk '/SecretID/{print $2}')
-say "Dashboard (while the demo runs): http://127.0.0.1:$((BASE+21))/ui/ (every server serves it; log in with $UITOKEN)"
+say "Dashboard (while the demo runs): https://127.0.0.1:$((BASE+21))/ui/ (every server serves it over HTTPS with its server certificate, from the demo's CA $TLS/ca/ca.pem; log in with $UITOKEN)"
+"$BIN" healthcheck --tls-ca "$TLS/ca/ca.pem" "https://127.0.0.1:$((BASE+21))/readyz"
 
 say "Refused: no token, a token of another namespace, plaintext"
 RAFTCRON_TOKEN= "$BIN" get cronjobs 2>&1 | sed 's/^/  no token:        /' || true
@@ -145,7 +146,7 @@ cat <<EOT
   raftcron logs job/JOB                          # a run's output
   raftcron trigger cronjob/nightly-report       # run it now
   raftcron schedule simulate --schedule '0 3 * * *' --tz Europe/Berlin --last 2026-10-24T00:00:00Z --now 2026-10-26T12:00:00Z
-  dashboard: http://127.0.0.1:$((BASE+21))/ui/ on any server's --http-addr (log in with an ACL token)
-  metrics: http://127.0.0.1:$((BASE+21))/metrics (raftcron_schedule_decisions_total, raftcron_runs_finished_total, raftcron_run_start_delay_seconds)
+  dashboard: https://127.0.0.1:$((BASE+21))/ui/ on any server's --http-addr (HTTPS, the cluster CA; log in with an ACL token)
+  metrics: https://127.0.0.1:$((BASE+21))/metrics (raftcron_schedule_decisions_total, raftcron_runs_finished_total, raftcron_run_start_delay_seconds)
 The demo stops everything it started now.
 EOT

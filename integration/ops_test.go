@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/raftcron/raftcron/auth"
 	"github.com/raftcron/raftcron/client"
 )
 
@@ -195,10 +197,21 @@ func ticksOn(t *testing.T, c *cluster, i int, cronJob string, from, to int64) (t
 	return tally(jobs, cronJob, from, to), nil
 }
 
+// httpsGet reads path from server i's HTTP port: HTTPS with its server
+// certificate (every certificate names localhost), trusted through the CA.
+func (c *cluster) httpsGet(i int, path string) (*http.Response, error) {
+	roots, err := auth.LoadRoots(c.pki.caFile())
+	if err != nil {
+		return nil, err
+	}
+	cl := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "localhost", MinVersion: tls.VersionTLS12}}}
+	return cl.Get("https://" + c.http[i] + path)
+}
+
 // healthz returns the status code and body of server i's /healthz.
 func (c *cluster) healthz(i int) (int, string) {
-	cl := &http.Client{Timeout: 2 * time.Second}
-	resp, err := cl.Get("http://" + c.http[i] + "/healthz")
+	resp, err := c.httpsGet(i, "/healthz")
 	if err != nil {
 		return 0, err.Error()
 	}

@@ -77,13 +77,16 @@ stringData: {password: %s}
 		if !strings.Contains(seen[5], "DB_PASSWORD has the expected value") {
 			t.Errorf("logs: %q", seen[5])
 		}
-		for _, addr := range c.http {
-			resp, err := http.Get("http://" + addr + "/metrics")
+		for i, addr := range c.http {
+			resp, err := c.httpsGet(i, "/metrics")
 			if err != nil {
-				continue // metrics of a server may be TLS-only or off
+				t.Fatalf("metrics of %s over HTTPS: %v", addr, err)
 			}
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "raftcron_") {
+				t.Fatalf("metrics of %s: %s, %d bytes without raftcron_ metrics", addr, resp.Status, len(b))
+			}
 			if strings.Contains(string(b), value) {
 				t.Errorf("metrics of %s show the secret value", addr)
 			}

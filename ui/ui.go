@@ -14,6 +14,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -55,8 +56,13 @@ type Config struct {
 	// and the cluster CA. With TLS the server checks ACL tokens, so
 	// viewers log in with one, which every call then carries. Without it
 	// (--insecure servers) the dashboard dials plaintext and is open.
-	TLS    *auth.Credentials
-	Logger *slog.Logger
+	TLS *auth.Credentials
+	// Plaintext: the dashboard is served in plain HTTP although ACLs are on
+	// (the server's --http-plaintext, TLS terminated in front of it). A
+	// token typed into the login form would then cross the network in
+	// clear, so logins are taken only from loopback (a proxy on the host).
+	Plaintext bool
+	Logger    *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -408,6 +414,10 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, Prefix, http.StatusSeeOther)
 		return
 	}
+	if h.cfg.Plaintext && !fromLoopback(r) {
+		h.renderError(w, http.StatusForbidden, "Login refused: this server serves its HTTP port in plain HTTP (--http-plaintext), so a token sent from another host would cross the network in clear. Log in through the HTTPS proxy in front of it, or serve HTTPS (drop --http-plaintext).")
+		return
+	}
 	if !h.checkCSRF(r) {
 		h.renderError(w, http.StatusForbidden, "The form expired or came from another site (CSRF check failed). Reload the page and try again.")
 		return
@@ -452,6 +462,16 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, c)
 	}
 	http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
+}
+
+// fromLoopback reports whether a request's peer is on this host.
+func fromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // safeNext keeps a redirect target inside the dashboard.

@@ -213,6 +213,8 @@ type benchCluster struct {
 	// creds and token: the harness's client certificate and management token.
 	creds *auth.Credentials
 	token string
+	// https reads the servers' HTTP ports (HTTPS with the cluster CA).
+	https *http.Client
 }
 
 func (c *benchCluster) stop() {
@@ -236,6 +238,9 @@ func startBenchCluster(ctx context.Context, w io.Writer, o benchOptions, dir str
 	// The cluster runs as users run it: mutual TLS and ACLs.
 	pki, err := newLocalPKI(filepath.Join(dir, "tls"))
 	if err != nil {
+		return c, err
+	}
+	if c.https, err = httpClient(pki.caFile(), 10*time.Second); err != nil {
 		return c, err
 	}
 	var grpcAddrs []string
@@ -273,7 +278,7 @@ func startBenchCluster(ctx context.Context, w io.Writer, o benchOptions, dir str
 		c.servers = append(c.servers, p)
 		grpcAddrs = append(grpcAddrs, grpcAddr)
 		if o.pprof {
-			fmt.Fprintf(w, "server %s: profiles at http://%s/debug/pprof/\n", id, httpAddr)
+			fmt.Fprintf(w, "server %s: profiles at https://%s/debug/pprof/ (CA %s)\n", id, httpAddr, pki.caFile())
 		}
 	}
 	token, err := pki.bootstrapACL(ctx, grpcAddrs, "bench", filepath.Join(dir, "env"))
@@ -474,7 +479,7 @@ type sample struct {
 func (c *benchCluster) sample(leader *benchProc, windowEnds bool) sample {
 	s := sample{cpu: map[string]float64{}, rss: map[string]int64{}, hwm: map[string]int64{}}
 	if leader != nil && !windowEnds {
-		s.applied = scrapeGauge(leader.httpAddr, "raftcron_raft_applied_index")
+		s.applied = c.scrapeGauge(leader.httpAddr, "raftcron_raft_applied_index")
 	}
 	s.at = time.Now()
 	for _, p := range c.servers {
@@ -489,15 +494,14 @@ func (c *benchCluster) sample(leader *benchProc, windowEnds bool) sample {
 		}
 	}
 	if leader != nil && windowEnds {
-		s.applied = scrapeGauge(leader.httpAddr, "raftcron_raft_applied_index")
+		s.applied = c.scrapeGauge(leader.httpAddr, "raftcron_raft_applied_index")
 	}
 	return s
 }
 
 // scrapeGauge reads one unlabelled gauge from a server's /metrics (0 if absent).
-func scrapeGauge(httpAddr, name string) uint64 {
-	hc := http.Client{Timeout: 10 * time.Second}
-	resp, err := hc.Get("http://" + httpAddr + "/metrics")
+func (c *benchCluster) scrapeGauge(httpAddr, name string) uint64 {
+	resp, err := c.https.Get("https://" + httpAddr + "/metrics")
 	if err != nil {
 		return 0
 	}

@@ -94,9 +94,9 @@ func newDevCmd() *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "raftcron dev: one server at %s (data in %s)\n", srv.GRPCAddr(), dataDir)
-			if h := srv.HTTPAddr(); h != "" {
-				fmt.Fprintf(out, "  dashboard: http://%s/ui/\n", h)
-				fmt.Fprintf(out, "  health and metrics: http://%s/healthz  http://%s/metrics\n", h, h)
+			if u := srv.HTTPURL(); u != "" {
+				fmt.Fprintf(out, "  dashboard: %s/ui/\n", u)
+				fmt.Fprintf(out, "  health and metrics: %s/healthz  %s/metrics\n", u, u)
 			}
 			if pki == nil {
 				fmt.Fprintf(out, "  INSECURE (--insecure): plaintext, no ACLs\n")
