@@ -2,13 +2,16 @@ package worker
 
 import (
 	"bytes"
+	"context"
 	"debug/elf"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/raftcron/raftcron/worker/guard"
@@ -48,6 +51,23 @@ func defaultGuard(exe string) string {
 	return exe
 }
 
+// checkGuardProtocol runs the guard with --protocol and refuses one that
+// does not speak this worker's guard.Protocol (a raftcron-guard of another
+// build, or a binary that is no guard at all).
+func checkGuardProtocol(path string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, path, "guard", "--protocol").Output()
+	got := strings.TrimSpace(string(out))
+	if err != nil || got != guard.ProtocolLine() {
+		if got == "" && err != nil {
+			got = err.Error()
+		}
+		return fmt.Errorf("guard binary %s is not a raftcron-guard of this version (asked for its protocol, it answered %q; want %q): install the raftcron-guard built with this raftcron next to it, or name one with --guard-binary", path, got, guard.ProtocolLine())
+	}
+	return nil
+}
+
 // guardBinary checks that path is a statically linked executable (it runs in
 // containers built FROM scratch) and installs a copy of it as
 // DataDir/bin/raftcron-guard, which attempts use. The copy lives in the data
@@ -66,6 +86,9 @@ func guardBinary(path, dataDir string, mustBeStatic bool) (string, error) {
 		}
 	}
 	f.Close()
+	if err := checkGuardProtocol(path); err != nil {
+		return "", err
+	}
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return "", fmt.Errorf("guard binary: %w", err)

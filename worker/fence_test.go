@@ -446,3 +446,20 @@ func TestDefaultGuardIsTheSmallBinaryNextToTheWorker(t *testing.T) {
 		t.Fatalf("guard %s, want %s", got, small)
 	}
 }
+
+func TestWorkerRefusesAGuardOfAnotherProtocol(t *testing.T) {
+	dir := t.TempDir()
+	// A static binary that is no guard of this version: it prints another
+	// protocol (the worker's test task would not answer at all).
+	fake := filepath.Join(dir, "raftcron-guard")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho raftcron-guard protocol 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := checkGuardProtocol(fake)
+	if err == nil || !strings.Contains(err.Error(), `it answered "raftcron-guard protocol 0"`) || !strings.Contains(err.Error(), "--guard-binary") {
+		t.Fatalf("a guard of protocol 0: %v", err)
+	}
+	if err := checkGuardProtocol(guardBin); err != nil {
+		t.Fatalf("the raftcron-guard of this build: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 )
 
 // Usage is the guard's command line, as the worker writes it.
@@ -13,11 +14,15 @@ const Usage = "guard --dir DIR --lease FILE [--poll D] [--output FILE [--output-
 // Main parses a guard command line (as the worker writes it: an optional
 // leading "guard", the flags, then the workload's command) and runs the
 // guard. It returns the process's exit code: the workload's, or 2 when the
-// command line is wrong. Both the small raftcron-guard binary and
+// command line is wrong. `--protocol` alone prints the guard's Protocol
+// to stdout (the worker checks it before using a guard). Both the small raftcron-guard binary and
 // `raftcron guard` run it, so the two take the same arguments.
 func Main(args []string, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "guard" {
 		args = args[1:]
+	}
+	if len(args) == 1 && args[0] == protocolFlag {
+		return printProtocol(os.Stdout)
 	}
 	cfg, err := parseArgs(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {

@@ -246,3 +246,15 @@ func TestGuardCommandLine(t *testing.T) {
 		t.Errorf("parsed %+v", cfg)
 	}
 }
+
+func TestGuardTellsItsProtocol(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "guard", "--protocol")
+	cmd.Env = append(os.Environ(), "RAFTCRON_GUARD_TEST=1")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(out)); got != ProtocolLine() || !strings.Contains(got, "protocol 1") {
+		t.Errorf("--protocol printed %q, want %q", got, ProtocolLine())
+	}
+}
