@@ -154,13 +154,24 @@ func (f *fakeServer) Logs(req *pb.LogsRequest, stream grpc.ServerStreamingServer
 	if err := f.next("Logs"); err != nil {
 		return err
 	}
-	for _, s := range []string{"hello\n", "world\n"} {
-		if err := stream.Send(&pb.LogChunk{Data: []byte(s), Attempt: req.GetJob() + "-0-1"}); err != nil {
+	// "world" starts in the first chunk and ends in the second.
+	for _, c := range []*pb.LogChunk{
+		{Data: []byte("hello\nwor"), Marks: []*pb.LineMark{{Offset: 0, UnixNano: logTime1.UnixNano()}, {Offset: 6, UnixNano: logTime2.UnixNano()}}},
+		{Data: []byte("ld\n")},
+	} {
+		c.Attempt = req.GetJob() + "-0-1"
+		if err := stream.Send(c); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// The times the fake's log lines were written.
+var (
+	logTime1 = time.Date(2026, 3, 7, 11, 0, 0, 123456789, time.UTC)
+	logTime2 = time.Date(2026, 3, 7, 11, 0, 2, 0, time.UTC)
+)
 
 // serve starts f on 127.0.0.1:0 and returns its address.
 func serve(t *testing.T, f *fakeServer) string {
@@ -427,6 +438,10 @@ func TestLogsTail(t *testing.T) {
 		{LogOptions{Tail: 5}, "hello\nworld\n"},
 		// Following after the tail skips what the tail already holds.
 		{LogOptions{Tail: 1, Follow: true}, "world\n"},
+		// Each line with the time it was written (the marks of the stream).
+		{LogOptions{Timestamps: true}, "2026-03-07T11:00:00.123456789Z hello\n2026-03-07T11:00:02Z world\n"},
+		{LogOptions{Timestamps: true, Tail: 1}, "2026-03-07T11:00:02Z world\n"},
+		{LogOptions{Timestamps: true, Tail: 1, Follow: true}, "2026-03-07T11:00:02Z world\n"},
 	} {
 		if got := readLogs(t, c, tc.opts); got != tc.want {
 			t.Errorf("logs %+v = %q, want %q", tc.opts, got, tc.want)

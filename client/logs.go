@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 )
@@ -22,6 +23,14 @@ type LogOptions struct {
 	Follow bool
 	// Tail starts with the last Tail lines of the output so far (0: all of it).
 	Tail int
+	// Timestamps prefixes each line with the time its workload wrote it, as
+	// kubectl logs --timestamps does: RFC 3339 with nanoseconds, in UTC, and
+	// a space. Workers record the time of each line (exec: when the lease
+	// guard read it from the workload; docker: when the daemon did). A line
+	// whose time is not known is read without a prefix: output kept by a
+	// worker older than line times, and the tail stored with an attempt
+	// whose worker is gone.
+	Timestamps bool
 }
 
 // Logs opens the output (stdout and stderr) of one attempt of a Job. The
@@ -46,12 +55,12 @@ func (c *Client) Logs(ctx context.Context, job string, opts LogOptions) (io.Read
 	}
 	req := &pb.LogsRequest{Namespace: orDefault(opts.Namespace), Job: job, Index: opts.Index, Attempt: opts.Attempt, Follow: opts.Follow}
 	if opts.Tail == 0 {
-		return c.openLogs(ctx, req, 0)
+		return c.openLogs(ctx, req, 0, opts.Timestamps)
 	}
 	// Read what there is now and keep its last lines; a follower then skips
-	// that many bytes of the followed stream.
+	// the output read so far of the followed stream.
 	now := &pb.LogsRequest{Namespace: req.Namespace, Job: job, Index: req.Index, Attempt: req.Attempt}
-	r, err := c.openLogs(ctx, now, 0)
+	r, err := c.openLogs(ctx, now, 0, opts.Timestamps)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +73,7 @@ func (c *Client) Logs(ctx context.Context, job string, opts LogOptions) (io.Read
 	if !opts.Follow {
 		return io.NopCloser(bytes.NewReader(tail)), nil
 	}
-	rest, err := c.openLogs(ctx, req, len(all))
+	rest, err := c.openLogs(ctx, req, r.output, opts.Timestamps)
 	if err != nil {
 		return nil, err
 	}
@@ -93,9 +102,10 @@ func lastLines(b []byte, n int) []byte {
 	return b
 }
 
-// openLogs opens the stream (retried until a server accepts it) and skips
-// its first skip bytes.
-func (c *Client) openLogs(ctx context.Context, req *pb.LogsRequest, skip int) (io.ReadCloser, error) {
+// openLogs opens the stream (retried until a server accepts it); its
+// reader skips the first skip bytes of output and, with timestamps,
+// prefixes each line with its time.
+func (c *Client) openLogs(ctx context.Context, req *pb.LogsRequest, skip int, timestamps bool) (*logReader, error) {
 	sctx, cancel := context.WithCancel(ctx)
 	var stream pb.RaftCron_LogsClient
 	err := c.retry(sctx, "logs", func(ctx context.Context, rpc pb.RaftCronClient, _ attemptInfo) error {
@@ -121,16 +131,22 @@ func (c *Client) openLogs(ctx context.Context, req *pb.LogsRequest, skip int) (i
 		cancel()
 		return nil, err
 	}
-	return &logReader{stream: stream, cancel: cancel, skip: skip}, nil
+	return &logReader{stream: stream, cancel: cancel, skip: skip, timestamps: timestamps}, nil
 }
 
 // logReader reads a Logs stream.
 type logReader struct {
-	stream  pb.RaftCron_LogsClient
-	cancel  context.CancelFunc
-	pending []byte
-	skip    int
-	err     error
+	stream     pb.RaftCron_LogsClient
+	cancel     context.CancelFunc
+	pending    []byte
+	skip       int
+	output     int // bytes of output received, skipped ones included
+	err        error
+	timestamps bool
+	// Where the output is: in the middle of a line, and the time in force
+	// (that of the last mark; 0: not known).
+	midLine bool
+	time    int64
 }
 
 func (r *logReader) Read(p []byte) (int, error) {
@@ -147,17 +163,56 @@ func (r *logReader) Read(p []byte) (int, error) {
 			}
 			continue
 		}
-		data := chunk.GetData()
-		if r.skip > 0 {
-			n := min(r.skip, len(data))
-			r.skip -= n
-			data = data[n:]
-		}
-		r.pending = data
+		r.pending = r.render(chunk)
 	}
 	n := copy(p, r.pending)
 	r.pending = r.pending[n:]
 	return n, nil
+}
+
+// render is what a chunk prints: its data, less what is still to be
+// skipped, with the lines' times in front when asked for.
+func (r *logReader) render(chunk *pb.LogChunk) []byte {
+	data := chunk.GetData()
+	r.output += len(data)
+	if !r.timestamps {
+		n := min(r.skip, len(data))
+		r.skip -= n
+		return data[n:]
+	}
+	if chunk.GetFromTail() {
+		// The stored tail: no times, and it starts where it was cut.
+		r.time, r.midLine = 0, false
+	}
+	marks := chunk.GetMarks()
+	var out []byte
+	for i := 0; i < len(data); {
+		end := len(data)
+		if j := bytes.IndexByte(data[i:], '\n'); j >= 0 {
+			end = i + j + 1
+		}
+		lineStart := !r.midLine
+		for len(marks) > 0 && int(marks[0].GetOffset()) <= i {
+			r.time, marks = marks[0].GetUnixNano(), marks[1:]
+		}
+		seg := data[i:end]
+		r.midLine = data[end-1] != '\n'
+		i = end
+		if r.skip >= len(seg) {
+			r.skip -= len(seg)
+			continue
+		}
+		if r.skip > 0 {
+			seg, lineStart = seg[r.skip:], false
+			r.skip = 0
+		}
+		if lineStart && r.time != 0 {
+			out = time.Unix(0, r.time).UTC().AppendFormat(out, time.RFC3339Nano)
+			out = append(out, ' ')
+		}
+		out = append(out, seg...)
+	}
+	return out
 }
 
 // Close stops the stream.

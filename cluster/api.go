@@ -436,8 +436,8 @@ func (a *api) Logs(req *pb.LogsRequest, stream pb.RaftCron_LogsServer) error {
 	if err := stream.SendHeader(metadata.MD{}); err != nil {
 		return err
 	}
-	send := func(b []byte) error {
-		return stream.Send(&pb.LogChunk{Data: b, Attempt: at.GetName()})
+	send := func(b []byte, marks []*pb.LineMark) error {
+		return stream.Send(&pb.LogChunk{Data: b, Attempt: at.GetName(), Marks: marks})
 	}
 	if at.GetWorker() != "" && at.GetState() != pb.AttemptPending {
 		err := a.s.sessions.StreamLogs(ctx, at, req.GetFollow(), send)

@@ -774,9 +774,10 @@ func (s *workerSessions) forgetLost(id string) error {
 	return nil
 }
 
-// StreamLogs asks the attempt's worker for its output and passes each chunk
-// to send until the end (follow: until the attempt finishes).
-func (s *workerSessions) StreamLogs(ctx context.Context, a *pb.Attempt, follow bool, send func([]byte) error) error {
+// StreamLogs asks the attempt's worker for its output and passes each chunk,
+// with the marks timing its lines, to send until the end (follow: until the
+// attempt finishes).
+func (s *workerSessions) StreamLogs(ctx context.Context, a *pb.Attempt, follow bool, send func([]byte, []*pb.LineMark) error) error {
 	s.mu.Lock()
 	c := s.conns[a.GetWorker()]
 	s.nextLogID++
@@ -817,7 +818,7 @@ func (s *workerSessions) StreamLogs(ctx context.Context, a *pb.Attempt, follow b
 				return fmt.Errorf("output stream from worker %s ended early (worker disconnected, or this reader fell behind)", c.id)
 			}
 			if len(d.GetData()) > 0 {
-				if err := send(d.GetData()); err != nil {
+				if err := send(d.GetData(), d.GetMarks()); err != nil {
 					return err
 				}
 			}

@@ -62,7 +62,9 @@
 // unacknowledged result) in Hello, and kills and removes those the first
 // renewal leaves out. A container is removed once its result is
 // acknowledged; its output stays in DataDir/logs/<namespace>/<attempt>.log
-// (capped at MaxLogSize for both runtimes) and its guard files in
+// (capped at MaxLogSize for both runtimes), the time each line was written
+// beside it in <attempt>.log.times (see guard.LogWriter: exec, the guard
+// times the lines it copies; docker, the daemon's timestamps), and its guard files in
 // DataDir/attempts/<namespace>/<attempt> for Config.Retention (24h), after
 // which both are deleted.
 //

@@ -1,7 +1,9 @@
 package worker
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,7 +22,6 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/client"
-	"github.com/docker/docker/pkg/stdcopy"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 	"github.com/raftcron/raftcron/worker/guard"
@@ -396,25 +397,29 @@ func (d *DockerRuntime) Wait(ctx context.Context, id, logPath string) (ExitStatu
 		return ExitStatus{}, fmt.Errorf("log directory: %w", err)
 	}
 	// The log file is rewritten from the start: after a worker restart the
-	// daemon still has the whole output.
-	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	// daemon still has the whole output, and the time it received each line.
+	lw, err := guard.OpenLog(logPath, MaxLogSize, true)
 	if err != nil {
 		return ExitStatus{}, fmt.Errorf("open log file: %w", err)
 	}
-	defer f.Close()
-	out := newCappedWriter(f, MaxLogSize)
+	defer lw.Close()
+	var tail outputTail
 	lctx, cancelLogs := context.WithCancel(ctx)
 	defer cancelLogs()
 	logsDone := make(chan struct{})
 	go func() {
 		defer close(logsDone)
-		rc, err := d.cli.ContainerLogs(lctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
+		rc, err := d.cli.ContainerLogs(lctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true, Timestamps: true})
 		if err != nil {
 			d.logger.Warn("follow container output", "container", id, "err", err)
 			return
 		}
 		defer rc.Close()
-		if _, err := stdcopy.StdCopy(out, out, rc); err != nil && lctx.Err() == nil {
+		err = copyDockerLogs(rc, func(p []byte, t time.Time) {
+			tail.add(p)
+			lw.WriteTime(p, t)
+		})
+		if err != nil && lctx.Err() == nil {
 			d.logger.Warn("copy container output", "container", id, "err", err)
 		}
 	}()
@@ -437,7 +442,10 @@ func (d *DockerRuntime) Wait(ctx context.Context, id, logPath string) (ExitStatu
 		<-logsDone
 	}
 	t.Stop()
-	if err := f.Sync(); err != nil {
+	if err := lw.Err(); err != nil {
+		d.logger.Warn("output of the container not kept whole", "container", id, "err", err)
+	}
+	if err := lw.Sync(); err != nil {
 		return ExitStatus{}, fmt.Errorf("sync log file: %w", err)
 	}
 	insp, err := d.cli.ContainerInspect(ctx, id)
@@ -448,7 +456,7 @@ func (d *DockerRuntime) Wait(ctx context.Context, id, logPath string) (ExitStatu
 	if st.ExitCode == 137 && !st.OOMKilled && insp.HostConfig != nil && insp.HostConfig.Memory > 0 {
 		st = d.settleOOM(ctx, id, st, insp.HostConfig.Memory)
 	}
-	st.OutputTail = out.Tail()
+	st.OutputTail = tail.String()
 	return st, nil
 }
 
@@ -589,4 +597,41 @@ func refFromLabels(l map[string]string) (*pb.AttemptRef, string, int32, bool) {
 	}
 	idx, _ := strconv.Atoi(l[LabelIndex])
 	return &pb.AttemptRef{Namespace: ns, Name: name, Incarnation: inc}, l[LabelJob], int32(idx), true
+}
+
+// copyDockerLogs reads a container's log stream, multiplexed (no TTY) and
+// with timestamps, and passes each message with the time the daemon
+// received it. Each frame is an 8-byte header (stream: 1 stdout, 2 stderr,
+// 3 an error of the daemon; 3 bytes of padding; the payload's size, big
+// endian) and a payload: one message (a line, or part of a long one),
+// prefixed with its RFC 3339 time and a space.
+func copyDockerLogs(r io.Reader, write func(p []byte, t time.Time)) error {
+	var hdr [8]byte
+	var buf []byte
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		size := int(binary.BigEndian.Uint32(hdr[4:]))
+		if cap(buf) < size {
+			buf = make([]byte, size)
+		}
+		buf = buf[:size]
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return err
+		}
+		if hdr[0] == 3 {
+			return fmt.Errorf("docker daemon: %s", buf)
+		}
+		ts, msg, ok := bytes.Cut(buf, []byte{' '})
+		t, err := time.Parse(time.RFC3339Nano, string(ts))
+		if !ok || err != nil {
+			// No time (a daemon that sends none): the time it arrived.
+			msg, t = buf, time.Now()
+		}
+		write(msg, t)
+	}
 }

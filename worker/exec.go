@@ -161,6 +161,9 @@ func (e *ExecRuntime) Start(ctx context.Context, t *Task) (string, error) {
 		return "", fmt.Errorf("open log file: %w", err)
 	}
 	defer logf.Close() // the guard keeps its own descriptor
+	// The guard starts the times file afresh; none of an earlier run is left
+	// to time this one's lines meanwhile.
+	_ = os.Remove(guard.TimesPath(t.LogPath))
 	if t.MayStart != nil {
 		if err := t.MayStart(); err != nil {
 			return "", err

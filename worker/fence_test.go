@@ -254,7 +254,10 @@ func TestPruneDeletesEndedAttemptFiles(t *testing.T) {
 		if err := guard.WriteRecord(adir, guard.Record{Exited: true}); err != nil {
 			t.Fatal(err)
 		}
-		for _, p := range []string{logPath(dir, ns, name), adir, filepath.Join(adir, guard.RecordFile)} {
+		if err := os.WriteFile(guard.TimesPath(logPath(dir, ns, name)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{logPath(dir, ns, name), guard.TimesPath(logPath(dir, ns, name)), adir, filepath.Join(adir, guard.RecordFile)} {
 			if err := os.Chtimes(p, mtime, mtime); err != nil {
 				t.Fatal(err)
 			}
@@ -265,16 +268,22 @@ func TestPruneDeletesEndedAttemptFiles(t *testing.T) {
 	h.assign("running", &pb.RunSpec{Image: "img"})
 	h.report("running", 10*time.Second, "Running")
 	mk("test", "running", old) // held: kept however old
+	// A times file left without its log is deleted too.
+	orphan := guard.TimesPath(logPath(dir, "test", "orphan"))
+	if err := os.WriteFile(orphan, nil, 0o644); err != nil || os.Chtimes(orphan, old, old) != nil {
+		t.Fatal(err)
+	}
 
 	if err := h.a.prune(time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	exists := func(p string) bool { _, err := os.Stat(p); return err == nil }
-	if exists(logPath(dir, "test", "ended-long-ago")) || exists(attemptDir(dir, "test", "ended-long-ago")) {
+	if exists(logPath(dir, "test", "ended-long-ago")) || exists(guard.TimesPath(logPath(dir, "test", "ended-long-ago"))) ||
+		exists(attemptDir(dir, "test", "ended-long-ago")) || exists(orphan) {
 		t.Error("the files of an attempt that ended past the retention are still there")
 	}
 	for _, n := range [][2]string{{"other", "ended-recently"}, {"test", "running"}} {
-		if !exists(logPath(dir, n[0], n[1])) || !exists(attemptDir(dir, n[0], n[1])) {
+		if !exists(logPath(dir, n[0], n[1])) || !exists(guard.TimesPath(logPath(dir, n[0], n[1]))) || !exists(attemptDir(dir, n[0], n[1])) {
 			t.Errorf("the files of %s/%s were deleted", n[0], n[1])
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 	"github.com/raftcron/raftcron/worker/guard"
 )
 
@@ -40,51 +41,84 @@ func pathSegment(name string) string {
 	return b.String()
 }
 
-// cappedWriter writes to w until limit bytes have been written, then drops
-// the rest (once saying so in the file), while it always keeps the last
-// OutputTailSize bytes in memory for the finished report.
-type cappedWriter struct {
-	mu        sync.Mutex
-	w         io.Writer
-	limit     int64
-	written   int64
-	truncated bool
-	tail      []byte
+// outputTail keeps the last OutputTailSize bytes of output in memory, for
+// the finished report.
+type outputTail struct {
+	mu   sync.Mutex
+	tail []byte
 }
 
-func newCappedWriter(w io.Writer, limit int64) *cappedWriter {
-	return &cappedWriter{w: w, limit: limit}
-}
-
-func (c *cappedWriter) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.tail = append(c.tail, p...)
-	if len(c.tail) > OutputTailSize {
-		c.tail = append(c.tail[:0:0], c.tail[len(c.tail)-OutputTailSize:]...)
+func (o *outputTail) add(p []byte) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.tail = append(o.tail, p...)
+	if len(o.tail) > OutputTailSize {
+		o.tail = append(o.tail[:0:0], o.tail[len(o.tail)-OutputTailSize:]...)
 	}
-	if c.written < c.limit {
-		n := int64(len(p))
-		if c.written+n > c.limit {
-			n = c.limit - c.written
+}
+
+// String returns the last OutputTailSize bytes written, as valid UTF-8.
+func (o *outputTail) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return validUTF8(o.tail)
+}
+
+// logSource reads an attempt's log file from its start, each chunk with
+// the marks of its times file that fall in it (offsets into the chunk).
+type logSource struct {
+	log     *os.File
+	times   *os.File // nil: no times file (output of an older worker)
+	marks   *guard.MarkReader
+	pending []guard.Mark // read and not sent: at or past off
+	off     int64        // bytes of the log read so far
+}
+
+func openLogSource(path string) (*logSource, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	s := &logSource{log: f}
+	if tf, err := os.Open(guard.TimesPath(path)); err == nil {
+		s.times, s.marks = tf, guard.NewMarkReader(tf)
+	}
+	return s, nil
+}
+
+// read reads the next chunk of the log into buf, as the log's Read does,
+// and returns the marks of the lines starting in it. The times file is read
+// after the log: its marks are written before the output they time.
+func (s *logSource) read(buf []byte) (int, []*pb.LineMark, error) {
+	n, err := s.log.Read(buf)
+	if n <= 0 {
+		return 0, nil, err
+	}
+	start, end := s.off, s.off+int64(n)
+	s.off = end
+	if s.marks != nil {
+		m, merr := s.marks.Read()
+		s.pending = append(s.pending, m...)
+		if merr != nil {
+			s.marks = nil // what was read before stays good
 		}
-		if _, err := c.w.Write(p[:n]); err != nil {
-			return 0, fmt.Errorf("write log: %w", err)
+	}
+	var out []*pb.LineMark
+	i := 0
+	for ; i < len(s.pending) && s.pending[i].Offset < end; i++ {
+		if m := s.pending[i]; m.Offset >= start {
+			out = append(out, &pb.LineMark{Offset: uint32(m.Offset - start), UnixNano: m.Time})
 		}
-		c.written += n
 	}
-	if c.written >= c.limit && !c.truncated && int64(len(p)) > 0 {
-		c.truncated = true
-		_, _ = fmt.Fprintf(c.w, "\n[raftcron: output truncated at %d bytes]\n", c.limit)
-	}
-	return len(p), nil
+	s.pending = s.pending[i:]
+	return n, out, err
 }
 
-// Tail returns the last OutputTailSize bytes written, as valid UTF-8.
-func (c *cappedWriter) Tail() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return validUTF8(c.tail)
+func (s *logSource) Close() error {
+	if s.times != nil {
+		s.times.Close()
+	}
+	return s.log.Close()
 }
 
 // readTail returns the last n bytes of the file at path ("" if it is missing).
@@ -132,7 +166,7 @@ func (a *Agent) pruneLoop(ctx context.Context) {
 	}
 }
 
-// prune deletes the log file (DataDir/logs) and the directory
+// prune deletes the log and times files (DataDir/logs) and the directory
 // (DataDir/attempts) of every attempt this worker no longer holds (its
 // result was acknowledged, or it belongs to no one) once the newest of them
 // is older than the retention.
@@ -161,6 +195,7 @@ func (a *Agent) prune(now time.Time) error {
 			for _, e := range ents {
 				name := e.Name()
 				if tree == "logs" {
+					name = strings.TrimSuffix(name, guard.TimesSuffix)
 					if !strings.HasSuffix(name, ".log") {
 						continue
 					}
@@ -175,7 +210,7 @@ func (a *Agent) prune(now time.Time) error {
 			continue
 		}
 		logFile, dir := logPath(a.cfg.DataDir, nn[0], nn[1]), attemptDir(a.cfg.DataDir, nn[0], nn[1])
-		newest := latestChange(logFile, dir, filepath.Join(dir, guard.RecordFile), guard.LeasePath(dir))
+		newest := latestChange(logFile, guard.TimesPath(logFile), dir, filepath.Join(dir, guard.RecordFile), guard.LeasePath(dir))
 		if now.Sub(newest) < a.cfg.Retention {
 			continue
 		}
@@ -185,8 +220,10 @@ func (a *Agent) prune(now time.Time) error {
 		if heldNow {
 			continue // assigned again meanwhile
 		}
-		if err := os.Remove(logFile); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
+		for _, f := range []string{logFile, guard.TimesPath(logFile)} {
+			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
 		}
 		if err := os.RemoveAll(dir); err != nil {
 			return err

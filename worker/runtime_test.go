@@ -308,3 +308,60 @@ func TestRuntimeReconcileAfterRestart(t *testing.T) {
 		})
 	}
 }
+
+// TestRuntimeRecordsLineTimes: the log of an attempt times each line when
+// the workload wrote it (exec: the guard; docker: the daemon), as the
+// worker serves it: two lines written a second apart are a second apart,
+// however long after the run they are read.
+func TestRuntimeRecordsLineTimes(t *testing.T) {
+	for _, rc := range runtimes() {
+		t.Run(rc.name, func(t *testing.T) {
+			dir, id := t.TempDir(), workerID(t)
+			h := newHarness(t, rc.make(t, id, dir), id, dir)
+			before := time.Now()
+			h.assign("times", rc.spec("-print", "one", "-sleep", "1s", "-after", "two"))
+			r := h.report("times", 30*time.Second, "Succeeded", "Failed")
+			after := time.Now()
+			if r.GetState() != "Succeeded" {
+				t.Fatalf("report = %v, want Succeeded", r)
+			}
+			src, err := openLogSource(logPath(dir, "test", "times"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			// Read as serveLogs does, in small chunks, and time each line
+			// by the last mark at or before its start.
+			var lines []string
+			var times []time.Time
+			var cur time.Time
+			midLine := false
+			buf := make([]byte, 3)
+			for {
+				n, marks, err := src.read(buf)
+				for i := 0; i < n; i++ {
+					for len(marks) > 0 && int(marks[0].GetOffset()) <= i {
+						cur, marks = time.Unix(0, marks[0].GetUnixNano()), marks[1:]
+					}
+					if !midLine {
+						lines, times = append(lines, ""), append(times, cur)
+					}
+					lines[len(lines)-1] += string(buf[i])
+					midLine = buf[i] != '\n'
+				}
+				if n == 0 || err != nil {
+					break
+				}
+			}
+			if strings.Join(lines, "") != "one\ntwo\n" {
+				t.Fatalf("log lines %q, want one and two", lines)
+			}
+			if times[0].Before(before.Add(-time.Second)) || times[1].After(after.Add(time.Second)) {
+				t.Errorf("line times %v, %v outside the run %v .. %v", times[0], times[1], before, after)
+			}
+			if d := times[1].Sub(times[0]); d < time.Second || d > 1800*time.Millisecond {
+				t.Errorf("the second line is timed %v after the first, want about 1s (the workload's sleep)", d)
+			}
+		})
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 
@@ -331,7 +330,8 @@ func (a *Agent) handleKill(ctx context.Context, k *pb.Kill) {
 	a.kill(ctx, at, reason, "killed at the cluster's request", a.grace(at, k.GetGrace()))
 }
 
-// serveLogs streams an attempt's log file down the session.
+// serveLogs streams an attempt's log file down the session, with the
+// times its lines were written.
 func (a *Agent) serveLogs(ctx context.Context, s *session, req *pb.LogRequest) {
 	ref := req.GetAttempt()
 	send := func(d *pb.LogData) error {
@@ -339,7 +339,7 @@ func (a *Agent) serveLogs(ctx context.Context, s *session, req *pb.LogRequest) {
 		return s.send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_LogData{LogData: d}})
 	}
 	path := logPath(a.cfg.DataDir, ref.GetNamespace(), ref.GetName())
-	f, err := os.Open(path)
+	f, err := openLogSource(path)
 	if err != nil {
 		_ = send(&pb.LogData{Eof: true, Error: fmt.Sprintf("no output of attempt %s/%s on worker %s: %v", ref.GetNamespace(), ref.GetName(), a.cfg.ID, err)})
 		return
@@ -348,9 +348,9 @@ func (a *Agent) serveLogs(ctx context.Context, s *session, req *pb.LogRequest) {
 	buf := make([]byte, 32<<10)
 	var t *time.Timer
 	for {
-		n, err := f.Read(buf)
+		n, marks, err := f.read(buf)
 		if n > 0 {
-			if serr := send(&pb.LogData{Data: append([]byte(nil), buf[:n]...)}); serr != nil {
+			if serr := send(&pb.LogData{Data: append([]byte(nil), buf[:n]...), Marks: marks}); serr != nil {
 				return
 			}
 			continue
@@ -361,8 +361,8 @@ func (a *Agent) serveLogs(ctx context.Context, s *session, req *pb.LogRequest) {
 		}
 		if !req.GetFollow() || !a.stillRunning(ref) {
 			// One last read: output written just before the end.
-			if n, _ := f.Read(buf); n > 0 {
-				_ = send(&pb.LogData{Data: append([]byte(nil), buf[:n]...)})
+			if n, marks, _ := f.read(buf); n > 0 {
+				_ = send(&pb.LogData{Data: append([]byte(nil), buf[:n]...), Marks: marks})
 				continue
 			}
 			_ = send(&pb.LogData{Eof: true})

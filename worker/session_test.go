@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
@@ -463,6 +464,33 @@ func TestLogRequestStreamsOutput(t *testing.T) {
 	})
 	if got.String() != "line one\nline two\n" {
 		t.Errorf("log data = %q", got.String())
+	}
+	// A log with times: its marks come with the data, offsets into it.
+	path = logPath(a.cfg.DataDir, "default", "timed")
+	lw, err := guard.OpenLog(path, 0, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 3, 7, 12, 0, 0, 0, time.UTC)
+	lw.WriteTime([]byte("first\n"), t0)
+	lw.WriteTime([]byte("second\n"), t0.Add(time.Second))
+	lw.Close()
+	c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_LogRequest{LogRequest: &pb.LogRequest{RequestId: 7, Attempt: &pb.AttemptRef{Namespace: "default", Name: "timed"}}}})
+	got.Reset()
+	var marks []string
+	c.expect("log eof", func(m *pb.WorkerMessage) bool {
+		d := m.GetLogData()
+		if d == nil || d.GetRequestId() != 7 {
+			return false
+		}
+		for _, mk := range d.GetMarks() {
+			marks = append(marks, fmt.Sprintf("%d@%s", int(mk.GetOffset())+got.Len(), time.Unix(0, mk.GetUnixNano()).UTC().Format(time.RFC3339)))
+		}
+		got.Write(d.GetData())
+		return d.GetEof()
+	})
+	if got.String() != "first\nsecond\n" || strings.Join(marks, " ") != "0@2026-03-07T12:00:00Z 6@2026-03-07T12:00:01Z" {
+		t.Errorf("timed log data = %q, marks %v", got.String(), marks)
 	}
 	c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_LogRequest{LogRequest: &pb.LogRequest{RequestId: 6, Attempt: &pb.AttemptRef{Namespace: "default", Name: "missing"}}}})
 	e := c.expect("log error", func(m *pb.WorkerMessage) bool { return m.GetLogData().GetRequestId() == 6 }).GetLogData()

@@ -20,12 +20,18 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/worker/guard"
 )
 
 // testNow is the CLI's clock in these tests.
 var testNow = time.Date(2026, 3, 7, 12, 0, 0, 0, time.UTC)
 
 func TestMain(m *testing.M) {
+	// The exec worker of startRealCluster runs each attempt under its lease
+	// guard: this binary called as `<binary> guard …`, as `raftcron guard`.
+	if len(os.Args) > 1 && os.Args[1] == "guard" {
+		os.Exit(guard.Main(os.Args[1:], os.Stderr))
+	}
 	now = func() time.Time { return testNow }
 	os.Exit(m.Run())
 }

@@ -34,6 +34,8 @@ type fakeCluster struct {
 	workers  []*pb.Worker
 	members  []*pb.Member
 	logs     map[string]string // job -> output
+	// job -> the marks timing the lines of its output (none: times unknown)
+	logMarks map[string][]*pb.LineMark
 	// jobScript, when set for a job, gives the Job's successive statuses as
 	// Get is called (the last repeats).
 	jobScript map[string][]*pb.JobStatus
@@ -57,6 +59,7 @@ func newFakeCluster(created time.Time) *fakeCluster {
 		cronJobs:  map[string]*pb.CronJob{},
 		jobs:      map[string]*pb.Job{},
 		logs:      map[string]string{},
+		logMarks:  map[string][]*pb.LineMark{},
 		jobScript: map[string][]*pb.JobStatus{},
 		feed:      make(chan *pb.WatchEvent, 100),
 	}
@@ -301,15 +304,18 @@ func (f *fakeCluster) DeleteWorker(_ context.Context, req *pb.DeleteWorkerReques
 
 func (f *fakeCluster) Logs(req *pb.LogsRequest, stream grpc.ServerStreamingServer[pb.LogChunk]) error {
 	f.mu.Lock()
-	out, ok := f.logs[fmt.Sprintf("%s#%d", req.GetJob(), req.GetAttempt())] // one attempt's output
+	k := fmt.Sprintf("%s#%d", req.GetJob(), req.GetAttempt()) // one attempt's output
+	out, ok := f.logs[k]
 	if !ok {
-		out, ok = f.logs[req.GetJob()]
+		k = req.GetJob()
+		out, ok = f.logs[k]
 	}
+	marks := f.logMarks[k]
 	f.mu.Unlock()
 	if !ok {
 		return status.Errorf(codes.NotFound, "job %q has no attempt with index %d", req.GetJob(), req.GetIndex())
 	}
-	return stream.Send(&pb.LogChunk{Data: []byte(out), Attempt: fmt.Sprintf("%s-%d-1", req.GetJob(), req.GetIndex())})
+	return stream.Send(&pb.LogChunk{Data: []byte(out), Attempt: fmt.Sprintf("%s-%d-1", req.GetJob(), req.GetIndex()), Marks: marks})
 }
 
 func (f *fakeCluster) Members(context.Context, *pb.MembersRequest) (*pb.MembersResponse, error) {

@@ -294,18 +294,27 @@ func TestApplyNamespaceMismatch(t *testing.T) {
 }
 
 // TestLogsTimestamps: --timestamps prefixes each line (the last one too,
-// without a newline) with the time the command received it; with --tail.
+// without a newline) with the time the server's marks give it, the time it
+// was written, not the time the command read it; with --tail. Lines of
+// unknown time (no mark at or before their start) have no prefix.
 func TestLogsTimestamps(t *testing.T) {
 	f, addr := seed(t)
+	t1 := testNow.Add(-time.Hour + 123456789)
+	t2 := testNow.Add(-time.Hour + 2*time.Second)
 	f.mu.Lock()
 	f.logs["hello-29548070"] = "one\ntwo\nthree"
+	f.logMarks["hello-29548070"] = []*pb.LineMark{{Offset: 0, UnixNano: t1.UnixNano()}, {Offset: 8, UnixNano: t2.UnixNano()}}
+	f.logs["pi"] = "old\noutput\n"
 	f.mu.Unlock()
-	const at = "2026-03-07T12:00:00Z "
-	if out := cli(t, "", "logs", "job/hello-29548070", "--timestamps", "--server", addr).ok(t); out != at+"one\n"+at+"two\n"+at+"three" {
+	const at1, at2 = "2026-03-07T11:00:00.123456789Z ", "2026-03-07T11:00:02Z "
+	if out := cli(t, "", "logs", "job/hello-29548070", "--timestamps", "--server", addr).ok(t); out != at1+"one\n"+at1+"two\n"+at2+"three" {
 		t.Fatalf("logs --timestamps printed %q", out)
 	}
-	if out := cli(t, "", "logs", "job/hello-29548070", "--timestamps", "--tail", "1", "--server", addr).ok(t); out != at+"three" {
+	if out := cli(t, "", "logs", "job/hello-29548070", "--timestamps", "--tail", "1", "--server", addr).ok(t); out != at2+"three" {
 		t.Fatalf("logs --timestamps --tail 1 printed %q", out)
+	}
+	if out := cli(t, "", "logs", "job/pi", "--timestamps", "--server", addr).ok(t); out != "old\noutput\n" {
+		t.Fatalf("logs --timestamps of output without times printed %q", out)
 	}
 }
 
@@ -320,6 +329,7 @@ func TestLogsFollowWaitsForTheJob(t *testing.T) {
 	job.Metadata.Name = "late"
 	job.Status = &pb.JobStatus{}
 	f.logs["late#1"] = "late output\n"
+	f.logMarks["late#1"] = []*pb.LineMark{{Offset: 0, UnixNano: testNow.Add(-time.Minute).UnixNano()}}
 	f.mu.Unlock()
 	out, cmd := cliFollow(t, "logs", "-f", "job/late", "--timestamps", "--server", addr)
 	// The fake sends what the test feeds after its initial list (which lacks
@@ -331,7 +341,7 @@ func TestLogsFollowWaitsForTheJob(t *testing.T) {
 	done := proto.Clone(job).(*pb.Job)
 	done.Status = &pb.JobStatus{Succeeded: 1, Conditions: []*pb.JobCondition{{Type: "Complete", Status: "True"}}}
 	f.feed <- &pb.WatchEvent{Type: "MODIFIED", Index: 42, Object: &pb.WatchEvent_Job{Job: done}}
-	if code := cmd.wait(); code != 0 || out.String() != "2026-03-07T12:00:00Z late output\n" {
+	if code := cmd.wait(); code != 0 || out.String() != "2026-03-07T11:59:00Z late output\n" {
 		t.Fatalf("logs -f of a late Job: exit %d, printed %q", code, out.String())
 	}
 

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -35,11 +33,10 @@ output as it comes, then each retry's, until the Job finishes (with --attempt,
 that attempt only).
 When the worker is gone, the last 16 KiB stored with the attempt are printed.
 
---timestamps prefixes each line with an RFC 3339 time: the time this command
-received the line. Workers do not record when each line was written, so this
-is close to the time of writing only for lines that arrive while following
-(-f, within about 0.2s); output written before the command started (a
-finished attempt, the start of a running one) reads the time it was read.`,
+--timestamps prefixes each line with the time the workload wrote it (RFC 3339
+with nanoseconds, UTC, then a space), as kubectl logs --timestamps does. A line
+whose time is not known is printed without one: output kept by a worker older
+than line times, and the stored tail printed when the worker is gone.`,
 		Example: `  raftcron logs job/hello-29000000
   raftcron logs hello-29000000 --index 2 --attempt 1
   raftcron logs job/backup-29000000 -f --tail 20 --timestamps`,
@@ -80,11 +77,8 @@ finished attempt, the start of a running one) reads the time it was read.`,
 				ctx, cancel = requestContext(cmd)
 			}
 			defer cancel()
-			opts := client.LogOptions{Namespace: namespaceFlag(cmd), Index: index, Attempt: attempt, Follow: follow, Tail: tail}
+			opts := client.LogOptions{Namespace: namespaceFlag(cmd), Index: index, Attempt: attempt, Follow: follow, Tail: tail, Timestamps: timestamps}
 			out := cmd.OutOrStdout()
-			if timestamps {
-				out = &timestampWriter{w: out}
-			}
 			if follow {
 				err := followLogs(ctx, cmd, out, c, name, opts)
 				if ctx.Err() != nil && (cmd.Context() == nil || cmd.Context().Err() == nil) {
@@ -107,37 +101,6 @@ finished attempt, the start of a running one) reads the time it was read.`,
 	cmd.Flags().Int32Var(&attempt, "attempt", 0, "attempt number, 1-based (default: the latest)")
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "wait for the attempt to start and keep printing output, retries included, until the Job finishes")
 	cmd.Flags().IntVar(&tail, "tail", 0, "start with the last N lines of output (0: all of it)")
-	cmd.Flags().BoolVar(&timestamps, "timestamps", false, "prefix each line with the RFC 3339 time this command received it (see above)")
+	cmd.Flags().BoolVar(&timestamps, "timestamps", false, "prefix each line with the RFC 3339 time the workload wrote it")
 	return cmd
-}
-
-// timestampWriter prefixes each line written through it with the time it
-// passes (RFC 3339 with nanoseconds, UTC, as kubectl logs --timestamps).
-type timestampWriter struct {
-	w       io.Writer
-	midLine bool
-}
-
-func (t *timestampWriter) Write(p []byte) (int, error) {
-	n := len(p)
-	var buf bytes.Buffer
-	for len(p) > 0 {
-		if !t.midLine {
-			buf.WriteString(now().UTC().Format(time.RFC3339Nano))
-			buf.WriteByte(' ')
-		}
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			buf.Write(p)
-			t.midLine = true
-			break
-		}
-		buf.Write(p[:i+1])
-		p = p[i+1:]
-		t.midLine = false
-	}
-	if _, err := t.w.Write(buf.Bytes()); err != nil {
-		return 0, err
-	}
-	return n, nil
 }

@@ -49,7 +49,7 @@ func parseArgs(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&cfg.Dir, "dir", Dir, "the attempt's directory: the record is written here")
 	fs.StringVar(&cfg.LeasePath, "lease", LeaseDir+"/"+LeaseFile, "the lease file the worker renews")
 	fs.DurationVar(&cfg.Poll, "poll", DefaultPoll, "how often the lease is read")
-	fs.StringVar(&cfg.Output, "output", "", "append the command's stdout and stderr to this file (default: the guard's own stdout and stderr)")
+	fs.StringVar(&cfg.Output, "output", "", "append the command's stdout and stderr to this file, and the time each line was written to FILE.times (default: the guard's own stdout and stderr)")
 	fs.Int64Var(&cfg.OutputLimit, "output-limit", 0, "with --output, keep at most this many bytes of output (0: no limit)")
 	fs.IntVar(&cfg.UID, "uid", 0, "run the command as this user id (0: the guard's own)")
 	fs.IntVar(&cfg.GID, "gid", 0, "with --uid, the command's group id")

@@ -27,7 +27,8 @@ type Config struct {
 	// goes to the guard's stdout and stderr, inherited, unless Output is set).
 	Stderr io.Writer
 	// Output, when set, is a file the workload's stdout and stderr are
-	// appended to through a pipe, keeping at most OutputLimit bytes (the
+	// appended to through a pipe, keeping at most OutputLimit bytes, and
+	// the time each line was written to its times file (TimesPath) (the
 	// exec runtime: the guard keeps copying while the worker restarts).
 	Output      string
 	OutputLimit int64
@@ -148,7 +149,7 @@ func Run(cfg Config) int {
 	}
 	var copied chan struct{}
 	if cfg.Output != "" {
-		out, err := os.OpenFile(cfg.Output, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		out, err := OpenLog(cfg.Output, cfg.OutputLimit, false)
 		if err != nil {
 			g.rec.NotStarted = true
 			g.rec.Message = "not started: output file: " + err.Error()
@@ -165,11 +166,13 @@ func Run(cfg Config) int {
 			return ExitNotStarted
 		}
 		cmd.Stdout, cmd.Stderr = pw, pw
-		g.cfg.Stderr = out
+		g.cfg.Stderr = out.Notes()
 		copied = make(chan struct{})
 		go func() {
 			defer close(copied)
-			copyCapped(out, pr, cfg.OutputLimit)
+			// out takes every write (dropping what is over its limit), so
+			// the pipe is drained to the end.
+			_, _ = io.Copy(out, pr)
 			pr.Close()
 		}()
 		defer func() {
@@ -251,36 +254,6 @@ func (g *guard) enforce(pid int) {
 		g.killSent = true
 		g.logf("lease ran out: SIGKILL to the workload")
 		_ = unix.Kill(-pid, unix.SIGKILL)
-	}
-}
-
-// copyCapped copies r to w until EOF, writing at most limit bytes (no limit
-// when limit <= 0) and saying once in w that the rest was dropped.
-func copyCapped(w io.Writer, r io.Reader, limit int64) {
-	buf := make([]byte, 32<<10)
-	var written int64
-	dropped := false
-	for {
-		n, err := r.Read(buf)
-		if n > 0 {
-			p := buf[:n]
-			if limit > 0 && written+int64(n) > limit {
-				p = p[:max(limit-written, 0)]
-			}
-			if len(p) > 0 {
-				if _, werr := w.Write(p); werr != nil {
-					limit, written = 1, 1 // keep draining the pipe, write no more
-				}
-				written += int64(len(p))
-			}
-			if len(p) < n && !dropped {
-				dropped = true
-				fmt.Fprintf(w, "\n[raftcron: output truncated at %d bytes]\n", limit)
-			}
-		}
-		if err != nil {
-			return
-		}
 	}
 }
 

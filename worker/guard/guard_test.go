@@ -31,8 +31,15 @@ type running struct {
 
 func startGuard(t *testing.T, dir string, argv ...string) *running {
 	t.Helper()
+	return startGuardFlags(t, dir, nil, argv...)
+}
+
+// startGuardFlags starts the guard with more flags (--output ...).
+func startGuardFlags(t *testing.T, dir string, flags []string, argv ...string) *running {
+	t.Helper()
 	// The command line the worker writes.
-	args := []string{"guard", "--dir", dir, "--lease", LeasePath(dir), "--poll", "10ms", "--"}
+	args := append([]string{"guard", "--dir", dir, "--lease", LeasePath(dir), "--poll", "10ms"}, flags...)
+	args = append(args, "--")
 	cmd := exec.Command(os.Args[0], append(args, argv...)...)
 	cmd.Env = append(os.Environ(), "RAFTCRON_GUARD_TEST=1")
 	var stderr bytes.Buffer

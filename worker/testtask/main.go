@@ -20,6 +20,7 @@ func main() {
 	print := flag.String("print", "", "print this text on stdout")
 	printErr := flag.String("stderr", "", "print this text on stderr")
 	sleep := flag.Duration("sleep", 0, "sleep this long before exiting")
+	after := flag.String("after", "", "print this text on stdout after the sleep")
 	exit := flag.Int("exit", 0, "exit with this code")
 	allocMiB := flag.Int("alloc-mib", 0, "allocate and touch this many MiB")
 	ignoreTerm := flag.Bool("ignore-term", false, "ignore SIGTERM")
@@ -73,6 +74,9 @@ func main() {
 	}
 	if *sleep > 0 {
 		time.Sleep(*sleep)
+	}
+	if *after != "" {
+		fmt.Println(*after)
 	}
 	os.Exit(*exit)
 }

@@ -1150,7 +1150,12 @@ type LogChunk struct {
 	Data    []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
 	Attempt string                 `protobuf:"bytes,2,opt,name=attempt,proto3" json:"attempt,omitempty"`
 	// The output came from the tail stored with the attempt, not the worker's file.
-	FromTail      bool `protobuf:"varint,3,opt,name=from_tail,json=fromTail,proto3" json:"from_tail,omitempty"`
+	FromTail bool `protobuf:"varint,3,opt,name=from_tail,json=fromTail,proto3" json:"from_tail,omitempty"`
+	// When the lines starting in data were written (offsets into data); a
+	// mark stays in force for the lines of later chunks of the same attempt
+	// until the next one. None: the times are not known (a tail; output kept
+	// by a worker that did not record them).
+	Marks         []*LineMark `protobuf:"bytes,4,rep,name=marks,proto3" json:"marks,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1204,6 +1209,13 @@ func (x *LogChunk) GetFromTail() bool {
 		return x.FromTail
 	}
 	return false
+}
+
+func (x *LogChunk) GetMarks() []*LineMark {
+	if x != nil {
+		return x.Marks
+	}
+	return nil
 }
 
 type MembersRequest struct {
@@ -2855,11 +2867,12 @@ const file_raftcron_v1_api_proto_rawDesc = "" +
 	"\x03job\x18\x02 \x01(\tR\x03job\x12\x14\n" +
 	"\x05index\x18\x03 \x01(\x05R\x05index\x12\x18\n" +
 	"\aattempt\x18\x04 \x01(\x05R\aattempt\x12\x16\n" +
-	"\x06follow\x18\x05 \x01(\bR\x06follow\"U\n" +
+	"\x06follow\x18\x05 \x01(\bR\x06follow\"\x82\x01\n" +
 	"\bLogChunk\x12\x12\n" +
 	"\x04data\x18\x01 \x01(\fR\x04data\x12\x18\n" +
 	"\aattempt\x18\x02 \x01(\tR\aattempt\x12\x1b\n" +
-	"\tfrom_tail\x18\x03 \x01(\bR\bfromTail\"&\n" +
+	"\tfrom_tail\x18\x03 \x01(\bR\bfromTail\x12+\n" +
+	"\x05marks\x18\x04 \x03(\v2\x15.raftcron.v1.LineMarkR\x05marks\"&\n" +
 	"\x0eMembersRequest\x12\x14\n" +
 	"\x05local\x18\x01 \x01(\bR\x05local\"\xfb\x01\n" +
 	"\x06Member\x12\x0e\n" +
@@ -3058,11 +3071,12 @@ var file_raftcron_v1_api_proto_goTypes = []any{
 	(*Secret)(nil),                       // 50: raftcron.v1.Secret
 	(*Attempt)(nil),                      // 51: raftcron.v1.Attempt
 	(*Worker)(nil),                       // 52: raftcron.v1.Worker
-	(*timestamppb.Timestamp)(nil),        // 53: google.protobuf.Timestamp
-	(*ClusterSettings)(nil),              // 54: raftcron.v1.ClusterSettings
-	(*ACLToken)(nil),                     // 55: raftcron.v1.ACLToken
-	(*Event)(nil),                        // 56: raftcron.v1.Event
-	(*RunCount)(nil),                     // 57: raftcron.v1.RunCount
+	(*LineMark)(nil),                     // 53: raftcron.v1.LineMark
+	(*timestamppb.Timestamp)(nil),        // 54: google.protobuf.Timestamp
+	(*ClusterSettings)(nil),              // 55: raftcron.v1.ClusterSettings
+	(*ACLToken)(nil),                     // 56: raftcron.v1.ACLToken
+	(*Event)(nil),                        // 57: raftcron.v1.Event
+	(*RunCount)(nil),                     // 58: raftcron.v1.RunCount
 }
 var file_raftcron_v1_api_proto_depIdxs = []int32{
 	48, // 0: raftcron.v1.Resource.cron_job:type_name -> raftcron.v1.CronJob
@@ -3073,79 +3087,80 @@ var file_raftcron_v1_api_proto_depIdxs = []int32{
 	0,  // 5: raftcron.v1.ListResponse.items:type_name -> raftcron.v1.Resource
 	51, // 6: raftcron.v1.ListAttemptsResponse.attempts:type_name -> raftcron.v1.Attempt
 	52, // 7: raftcron.v1.ListWorkersResponse.workers:type_name -> raftcron.v1.Worker
-	53, // 8: raftcron.v1.Member.last_contact:type_name -> google.protobuf.Timestamp
-	21, // 9: raftcron.v1.MembersResponse.members:type_name -> raftcron.v1.Member
-	54, // 10: raftcron.v1.UpdateClusterSettingsRequest.settings:type_name -> raftcron.v1.ClusterSettings
-	55, // 11: raftcron.v1.ACLTokenSecret.token:type_name -> raftcron.v1.ACLToken
-	55, // 12: raftcron.v1.ACLTokenListResponse.tokens:type_name -> raftcron.v1.ACLToken
-	55, // 13: raftcron.v1.WhoAmIResponse.token:type_name -> raftcron.v1.ACLToken
-	48, // 14: raftcron.v1.WatchEvent.cron_job:type_name -> raftcron.v1.CronJob
-	49, // 15: raftcron.v1.WatchEvent.job:type_name -> raftcron.v1.Job
-	51, // 16: raftcron.v1.WatchEvent.attempt:type_name -> raftcron.v1.Attempt
-	56, // 17: raftcron.v1.WatchEvent.event:type_name -> raftcron.v1.Event
-	56, // 18: raftcron.v1.ListEventsResponse.events:type_name -> raftcron.v1.Event
-	53, // 19: raftcron.v1.SummaryRequest.since:type_name -> google.protobuf.Timestamp
-	57, // 20: raftcron.v1.SummaryResponse.runs:type_name -> raftcron.v1.RunCount
-	51, // 21: raftcron.v1.SummaryResponse.pending:type_name -> raftcron.v1.Attempt
-	49, // 22: raftcron.v1.SummaryResponse.waiting_jobs:type_name -> raftcron.v1.Job
-	47, // 23: raftcron.v1.SummaryResponse.workers:type_name -> raftcron.v1.WorkerRuns
-	51, // 24: raftcron.v1.WorkerRuns.running:type_name -> raftcron.v1.Attempt
-	51, // 25: raftcron.v1.WorkerRuns.recent:type_name -> raftcron.v1.Attempt
-	1,  // 26: raftcron.v1.RaftCron.Apply:input_type -> raftcron.v1.ApplyRequest
-	4,  // 27: raftcron.v1.RaftCron.Get:input_type -> raftcron.v1.GetRequest
-	5,  // 28: raftcron.v1.RaftCron.List:input_type -> raftcron.v1.ListRequest
-	7,  // 29: raftcron.v1.RaftCron.Delete:input_type -> raftcron.v1.DeleteRequest
-	9,  // 30: raftcron.v1.RaftCron.SetSuspend:input_type -> raftcron.v1.SetSuspendRequest
-	11, // 31: raftcron.v1.RaftCron.Trigger:input_type -> raftcron.v1.TriggerRequest
-	12, // 32: raftcron.v1.RaftCron.ListAttempts:input_type -> raftcron.v1.ListAttemptsRequest
-	14, // 33: raftcron.v1.RaftCron.ListWorkers:input_type -> raftcron.v1.ListWorkersRequest
-	15, // 34: raftcron.v1.RaftCron.DeleteWorker:input_type -> raftcron.v1.DeleteWorkerRequest
-	18, // 35: raftcron.v1.RaftCron.Logs:input_type -> raftcron.v1.LogsRequest
-	41, // 36: raftcron.v1.RaftCron.Watch:input_type -> raftcron.v1.WatchRequest
-	43, // 37: raftcron.v1.RaftCron.ListEvents:input_type -> raftcron.v1.ListEventsRequest
-	20, // 38: raftcron.v1.RaftCron.Members:input_type -> raftcron.v1.MembersRequest
-	23, // 39: raftcron.v1.RaftCron.Join:input_type -> raftcron.v1.JoinRequest
-	25, // 40: raftcron.v1.RaftCron.RemovePeer:input_type -> raftcron.v1.RemovePeerRequest
-	27, // 41: raftcron.v1.RaftCron.SnapshotSave:input_type -> raftcron.v1.SnapshotSaveRequest
-	28, // 42: raftcron.v1.RaftCron.SnapshotRestore:input_type -> raftcron.v1.SnapshotChunk
-	30, // 43: raftcron.v1.RaftCron.GetClusterSettings:input_type -> raftcron.v1.GetClusterSettingsRequest
-	31, // 44: raftcron.v1.RaftCron.UpdateClusterSettings:input_type -> raftcron.v1.UpdateClusterSettingsRequest
-	32, // 45: raftcron.v1.RaftCron.ACLBootstrap:input_type -> raftcron.v1.ACLBootstrapRequest
-	33, // 46: raftcron.v1.RaftCron.ACLTokenCreate:input_type -> raftcron.v1.ACLTokenCreateRequest
-	35, // 47: raftcron.v1.RaftCron.ACLTokenList:input_type -> raftcron.v1.ACLTokenListRequest
-	37, // 48: raftcron.v1.RaftCron.ACLTokenRevoke:input_type -> raftcron.v1.ACLTokenRevokeRequest
-	39, // 49: raftcron.v1.RaftCron.WhoAmI:input_type -> raftcron.v1.WhoAmIRequest
-	45, // 50: raftcron.v1.RaftCron.Summary:input_type -> raftcron.v1.SummaryRequest
-	3,  // 51: raftcron.v1.RaftCron.Apply:output_type -> raftcron.v1.ApplyResponse
-	0,  // 52: raftcron.v1.RaftCron.Get:output_type -> raftcron.v1.Resource
-	6,  // 53: raftcron.v1.RaftCron.List:output_type -> raftcron.v1.ListResponse
-	8,  // 54: raftcron.v1.RaftCron.Delete:output_type -> raftcron.v1.DeleteResponse
-	10, // 55: raftcron.v1.RaftCron.SetSuspend:output_type -> raftcron.v1.SetSuspendResponse
-	49, // 56: raftcron.v1.RaftCron.Trigger:output_type -> raftcron.v1.Job
-	13, // 57: raftcron.v1.RaftCron.ListAttempts:output_type -> raftcron.v1.ListAttemptsResponse
-	17, // 58: raftcron.v1.RaftCron.ListWorkers:output_type -> raftcron.v1.ListWorkersResponse
-	16, // 59: raftcron.v1.RaftCron.DeleteWorker:output_type -> raftcron.v1.DeleteWorkerResponse
-	19, // 60: raftcron.v1.RaftCron.Logs:output_type -> raftcron.v1.LogChunk
-	42, // 61: raftcron.v1.RaftCron.Watch:output_type -> raftcron.v1.WatchEvent
-	44, // 62: raftcron.v1.RaftCron.ListEvents:output_type -> raftcron.v1.ListEventsResponse
-	22, // 63: raftcron.v1.RaftCron.Members:output_type -> raftcron.v1.MembersResponse
-	24, // 64: raftcron.v1.RaftCron.Join:output_type -> raftcron.v1.JoinResponse
-	26, // 65: raftcron.v1.RaftCron.RemovePeer:output_type -> raftcron.v1.RemovePeerResponse
-	28, // 66: raftcron.v1.RaftCron.SnapshotSave:output_type -> raftcron.v1.SnapshotChunk
-	29, // 67: raftcron.v1.RaftCron.SnapshotRestore:output_type -> raftcron.v1.SnapshotRestoreResponse
-	54, // 68: raftcron.v1.RaftCron.GetClusterSettings:output_type -> raftcron.v1.ClusterSettings
-	54, // 69: raftcron.v1.RaftCron.UpdateClusterSettings:output_type -> raftcron.v1.ClusterSettings
-	34, // 70: raftcron.v1.RaftCron.ACLBootstrap:output_type -> raftcron.v1.ACLTokenSecret
-	34, // 71: raftcron.v1.RaftCron.ACLTokenCreate:output_type -> raftcron.v1.ACLTokenSecret
-	36, // 72: raftcron.v1.RaftCron.ACLTokenList:output_type -> raftcron.v1.ACLTokenListResponse
-	38, // 73: raftcron.v1.RaftCron.ACLTokenRevoke:output_type -> raftcron.v1.ACLTokenRevokeResponse
-	40, // 74: raftcron.v1.RaftCron.WhoAmI:output_type -> raftcron.v1.WhoAmIResponse
-	46, // 75: raftcron.v1.RaftCron.Summary:output_type -> raftcron.v1.SummaryResponse
-	51, // [51:76] is the sub-list for method output_type
-	26, // [26:51] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	53, // 8: raftcron.v1.LogChunk.marks:type_name -> raftcron.v1.LineMark
+	54, // 9: raftcron.v1.Member.last_contact:type_name -> google.protobuf.Timestamp
+	21, // 10: raftcron.v1.MembersResponse.members:type_name -> raftcron.v1.Member
+	55, // 11: raftcron.v1.UpdateClusterSettingsRequest.settings:type_name -> raftcron.v1.ClusterSettings
+	56, // 12: raftcron.v1.ACLTokenSecret.token:type_name -> raftcron.v1.ACLToken
+	56, // 13: raftcron.v1.ACLTokenListResponse.tokens:type_name -> raftcron.v1.ACLToken
+	56, // 14: raftcron.v1.WhoAmIResponse.token:type_name -> raftcron.v1.ACLToken
+	48, // 15: raftcron.v1.WatchEvent.cron_job:type_name -> raftcron.v1.CronJob
+	49, // 16: raftcron.v1.WatchEvent.job:type_name -> raftcron.v1.Job
+	51, // 17: raftcron.v1.WatchEvent.attempt:type_name -> raftcron.v1.Attempt
+	57, // 18: raftcron.v1.WatchEvent.event:type_name -> raftcron.v1.Event
+	57, // 19: raftcron.v1.ListEventsResponse.events:type_name -> raftcron.v1.Event
+	54, // 20: raftcron.v1.SummaryRequest.since:type_name -> google.protobuf.Timestamp
+	58, // 21: raftcron.v1.SummaryResponse.runs:type_name -> raftcron.v1.RunCount
+	51, // 22: raftcron.v1.SummaryResponse.pending:type_name -> raftcron.v1.Attempt
+	49, // 23: raftcron.v1.SummaryResponse.waiting_jobs:type_name -> raftcron.v1.Job
+	47, // 24: raftcron.v1.SummaryResponse.workers:type_name -> raftcron.v1.WorkerRuns
+	51, // 25: raftcron.v1.WorkerRuns.running:type_name -> raftcron.v1.Attempt
+	51, // 26: raftcron.v1.WorkerRuns.recent:type_name -> raftcron.v1.Attempt
+	1,  // 27: raftcron.v1.RaftCron.Apply:input_type -> raftcron.v1.ApplyRequest
+	4,  // 28: raftcron.v1.RaftCron.Get:input_type -> raftcron.v1.GetRequest
+	5,  // 29: raftcron.v1.RaftCron.List:input_type -> raftcron.v1.ListRequest
+	7,  // 30: raftcron.v1.RaftCron.Delete:input_type -> raftcron.v1.DeleteRequest
+	9,  // 31: raftcron.v1.RaftCron.SetSuspend:input_type -> raftcron.v1.SetSuspendRequest
+	11, // 32: raftcron.v1.RaftCron.Trigger:input_type -> raftcron.v1.TriggerRequest
+	12, // 33: raftcron.v1.RaftCron.ListAttempts:input_type -> raftcron.v1.ListAttemptsRequest
+	14, // 34: raftcron.v1.RaftCron.ListWorkers:input_type -> raftcron.v1.ListWorkersRequest
+	15, // 35: raftcron.v1.RaftCron.DeleteWorker:input_type -> raftcron.v1.DeleteWorkerRequest
+	18, // 36: raftcron.v1.RaftCron.Logs:input_type -> raftcron.v1.LogsRequest
+	41, // 37: raftcron.v1.RaftCron.Watch:input_type -> raftcron.v1.WatchRequest
+	43, // 38: raftcron.v1.RaftCron.ListEvents:input_type -> raftcron.v1.ListEventsRequest
+	20, // 39: raftcron.v1.RaftCron.Members:input_type -> raftcron.v1.MembersRequest
+	23, // 40: raftcron.v1.RaftCron.Join:input_type -> raftcron.v1.JoinRequest
+	25, // 41: raftcron.v1.RaftCron.RemovePeer:input_type -> raftcron.v1.RemovePeerRequest
+	27, // 42: raftcron.v1.RaftCron.SnapshotSave:input_type -> raftcron.v1.SnapshotSaveRequest
+	28, // 43: raftcron.v1.RaftCron.SnapshotRestore:input_type -> raftcron.v1.SnapshotChunk
+	30, // 44: raftcron.v1.RaftCron.GetClusterSettings:input_type -> raftcron.v1.GetClusterSettingsRequest
+	31, // 45: raftcron.v1.RaftCron.UpdateClusterSettings:input_type -> raftcron.v1.UpdateClusterSettingsRequest
+	32, // 46: raftcron.v1.RaftCron.ACLBootstrap:input_type -> raftcron.v1.ACLBootstrapRequest
+	33, // 47: raftcron.v1.RaftCron.ACLTokenCreate:input_type -> raftcron.v1.ACLTokenCreateRequest
+	35, // 48: raftcron.v1.RaftCron.ACLTokenList:input_type -> raftcron.v1.ACLTokenListRequest
+	37, // 49: raftcron.v1.RaftCron.ACLTokenRevoke:input_type -> raftcron.v1.ACLTokenRevokeRequest
+	39, // 50: raftcron.v1.RaftCron.WhoAmI:input_type -> raftcron.v1.WhoAmIRequest
+	45, // 51: raftcron.v1.RaftCron.Summary:input_type -> raftcron.v1.SummaryRequest
+	3,  // 52: raftcron.v1.RaftCron.Apply:output_type -> raftcron.v1.ApplyResponse
+	0,  // 53: raftcron.v1.RaftCron.Get:output_type -> raftcron.v1.Resource
+	6,  // 54: raftcron.v1.RaftCron.List:output_type -> raftcron.v1.ListResponse
+	8,  // 55: raftcron.v1.RaftCron.Delete:output_type -> raftcron.v1.DeleteResponse
+	10, // 56: raftcron.v1.RaftCron.SetSuspend:output_type -> raftcron.v1.SetSuspendResponse
+	49, // 57: raftcron.v1.RaftCron.Trigger:output_type -> raftcron.v1.Job
+	13, // 58: raftcron.v1.RaftCron.ListAttempts:output_type -> raftcron.v1.ListAttemptsResponse
+	17, // 59: raftcron.v1.RaftCron.ListWorkers:output_type -> raftcron.v1.ListWorkersResponse
+	16, // 60: raftcron.v1.RaftCron.DeleteWorker:output_type -> raftcron.v1.DeleteWorkerResponse
+	19, // 61: raftcron.v1.RaftCron.Logs:output_type -> raftcron.v1.LogChunk
+	42, // 62: raftcron.v1.RaftCron.Watch:output_type -> raftcron.v1.WatchEvent
+	44, // 63: raftcron.v1.RaftCron.ListEvents:output_type -> raftcron.v1.ListEventsResponse
+	22, // 64: raftcron.v1.RaftCron.Members:output_type -> raftcron.v1.MembersResponse
+	24, // 65: raftcron.v1.RaftCron.Join:output_type -> raftcron.v1.JoinResponse
+	26, // 66: raftcron.v1.RaftCron.RemovePeer:output_type -> raftcron.v1.RemovePeerResponse
+	28, // 67: raftcron.v1.RaftCron.SnapshotSave:output_type -> raftcron.v1.SnapshotChunk
+	29, // 68: raftcron.v1.RaftCron.SnapshotRestore:output_type -> raftcron.v1.SnapshotRestoreResponse
+	55, // 69: raftcron.v1.RaftCron.GetClusterSettings:output_type -> raftcron.v1.ClusterSettings
+	55, // 70: raftcron.v1.RaftCron.UpdateClusterSettings:output_type -> raftcron.v1.ClusterSettings
+	34, // 71: raftcron.v1.RaftCron.ACLBootstrap:output_type -> raftcron.v1.ACLTokenSecret
+	34, // 72: raftcron.v1.RaftCron.ACLTokenCreate:output_type -> raftcron.v1.ACLTokenSecret
+	36, // 73: raftcron.v1.RaftCron.ACLTokenList:output_type -> raftcron.v1.ACLTokenListResponse
+	38, // 74: raftcron.v1.RaftCron.ACLTokenRevoke:output_type -> raftcron.v1.ACLTokenRevokeResponse
+	40, // 75: raftcron.v1.RaftCron.WhoAmI:output_type -> raftcron.v1.WhoAmIResponse
+	46, // 76: raftcron.v1.RaftCron.Summary:output_type -> raftcron.v1.SummaryResponse
+	52, // [52:77] is the sub-list for method output_type
+	27, // [27:52] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_api_proto_init() }

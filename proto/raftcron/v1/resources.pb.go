@@ -3251,6 +3251,62 @@ func (x *RunCount) GetSkipped() int64 {
 	return 0
 }
 
+// LineMark times output lines (logs): the line starting at byte offset of
+// the chunk's data, and every line after it until the next mark, was
+// written at unix_nano (nanoseconds since the Unix epoch). A line whose
+// start has no mark at or before it has no known time.
+type LineMark struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Offset        uint32                 `protobuf:"varint,1,opt,name=offset,proto3" json:"offset,omitempty"`
+	UnixNano      int64                  `protobuf:"varint,2,opt,name=unix_nano,json=unixNano,proto3" json:"unix_nano,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LineMark) Reset() {
+	*x = LineMark{}
+	mi := &file_raftcron_v1_resources_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LineMark) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LineMark) ProtoMessage() {}
+
+func (x *LineMark) ProtoReflect() protoreflect.Message {
+	mi := &file_raftcron_v1_resources_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LineMark.ProtoReflect.Descriptor instead.
+func (*LineMark) Descriptor() ([]byte, []int) {
+	return file_raftcron_v1_resources_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *LineMark) GetOffset() uint32 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *LineMark) GetUnixNano() int64 {
+	if x != nil {
+		return x.UnixNano
+	}
+	return 0
+}
+
 var File_raftcron_v1_resources_proto protoreflect.FileDescriptor
 
 const file_raftcron_v1_resources_proto_rawDesc = "" +
@@ -3598,7 +3654,10 @@ const file_raftcron_v1_resources_proto_rawDesc = "" +
 	"\ainvoked\x18\x03 \x01(\x03R\ainvoked\x12\x1c\n" +
 	"\tsucceeded\x18\x04 \x01(\x03R\tsucceeded\x12\x16\n" +
 	"\x06failed\x18\x05 \x01(\x03R\x06failed\x12\x18\n" +
-	"\askipped\x18\x06 \x01(\x03R\askippedB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
+	"\askipped\x18\x06 \x01(\x03R\askipped\"?\n" +
+	"\bLineMark\x12\x16\n" +
+	"\x06offset\x18\x01 \x01(\rR\x06offset\x12\x1b\n" +
+	"\tunix_nano\x18\x02 \x01(\x03R\bunixNanoB;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
 
 var (
 	file_raftcron_v1_resources_proto_rawDescOnce sync.Once
@@ -3612,7 +3671,7 @@ func file_raftcron_v1_resources_proto_rawDescGZIP() []byte {
 	return file_raftcron_v1_resources_proto_rawDescData
 }
 
-var file_raftcron_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_raftcron_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_raftcron_v1_resources_proto_goTypes = []any{
 	(*ObjectMeta)(nil),                             // 0: raftcron.v1.ObjectMeta
 	(*ObjectReference)(nil),                        // 1: raftcron.v1.ObjectReference
@@ -3651,41 +3710,42 @@ var file_raftcron_v1_resources_proto_goTypes = []any{
 	(*ClusterSettings)(nil),                        // 34: raftcron.v1.ClusterSettings
 	(*Event)(nil),                                  // 35: raftcron.v1.Event
 	(*RunCount)(nil),                               // 36: raftcron.v1.RunCount
-	nil,                                            // 37: raftcron.v1.ObjectMeta.LabelsEntry
-	nil,                                            // 38: raftcron.v1.ObjectMeta.AnnotationsEntry
-	nil,                                            // 39: raftcron.v1.PodSpec.NodeSelectorEntry
-	nil,                                            // 40: raftcron.v1.ResourceRequirements.LimitsEntry
-	nil,                                            // 41: raftcron.v1.ResourceRequirements.RequestsEntry
-	nil,                                            // 42: raftcron.v1.Secret.DataEntry
-	nil,                                            // 43: raftcron.v1.Secret.StringDataEntry
-	nil,                                            // 44: raftcron.v1.Worker.LabelsEntry
-	(*timestamppb.Timestamp)(nil),                  // 45: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),                    // 46: google.protobuf.Duration
+	(*LineMark)(nil),                               // 37: raftcron.v1.LineMark
+	nil,                                            // 38: raftcron.v1.ObjectMeta.LabelsEntry
+	nil,                                            // 39: raftcron.v1.ObjectMeta.AnnotationsEntry
+	nil,                                            // 40: raftcron.v1.PodSpec.NodeSelectorEntry
+	nil,                                            // 41: raftcron.v1.ResourceRequirements.LimitsEntry
+	nil,                                            // 42: raftcron.v1.ResourceRequirements.RequestsEntry
+	nil,                                            // 43: raftcron.v1.Secret.DataEntry
+	nil,                                            // 44: raftcron.v1.Secret.StringDataEntry
+	nil,                                            // 45: raftcron.v1.Worker.LabelsEntry
+	(*timestamppb.Timestamp)(nil),                  // 46: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),                    // 47: google.protobuf.Duration
 }
 var file_raftcron_v1_resources_proto_depIdxs = []int32{
-	37, // 0: raftcron.v1.ObjectMeta.labels:type_name -> raftcron.v1.ObjectMeta.LabelsEntry
-	38, // 1: raftcron.v1.ObjectMeta.annotations:type_name -> raftcron.v1.ObjectMeta.AnnotationsEntry
-	45, // 2: raftcron.v1.ObjectMeta.creation_timestamp:type_name -> google.protobuf.Timestamp
+	38, // 0: raftcron.v1.ObjectMeta.labels:type_name -> raftcron.v1.ObjectMeta.LabelsEntry
+	39, // 1: raftcron.v1.ObjectMeta.annotations:type_name -> raftcron.v1.ObjectMeta.AnnotationsEntry
+	46, // 2: raftcron.v1.ObjectMeta.creation_timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 3: raftcron.v1.CronJob.metadata:type_name -> raftcron.v1.ObjectMeta
 	3,  // 4: raftcron.v1.CronJob.spec:type_name -> raftcron.v1.CronJobSpec
 	5,  // 5: raftcron.v1.CronJob.status:type_name -> raftcron.v1.CronJobStatus
 	10, // 6: raftcron.v1.CronJobSpec.job_template:type_name -> raftcron.v1.JobTemplateSpec
 	4,  // 7: raftcron.v1.CronJobSpec.depends_on:type_name -> raftcron.v1.CronJobDependency
 	1,  // 8: raftcron.v1.CronJobStatus.active:type_name -> raftcron.v1.ObjectReference
-	45, // 9: raftcron.v1.CronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
-	45, // 10: raftcron.v1.CronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
+	46, // 9: raftcron.v1.CronJobStatus.last_schedule_time:type_name -> google.protobuf.Timestamp
+	46, // 10: raftcron.v1.CronJobStatus.last_successful_time:type_name -> google.protobuf.Timestamp
 	8,  // 11: raftcron.v1.CronJobStatus.decisions:type_name -> raftcron.v1.ScheduleDecision
 	6,  // 12: raftcron.v1.CronJobStatus.waiting:type_name -> raftcron.v1.WaitingTick
-	45, // 13: raftcron.v1.WaitingTick.scheduled_time:type_name -> google.protobuf.Timestamp
-	45, // 14: raftcron.v1.WaitingTick.since:type_name -> google.protobuf.Timestamp
+	46, // 13: raftcron.v1.WaitingTick.scheduled_time:type_name -> google.protobuf.Timestamp
+	46, // 14: raftcron.v1.WaitingTick.since:type_name -> google.protobuf.Timestamp
 	7,  // 15: raftcron.v1.WaitingTick.upstreams:type_name -> raftcron.v1.UpstreamState
-	45, // 16: raftcron.v1.UpstreamState.scheduled_time:type_name -> google.protobuf.Timestamp
-	45, // 17: raftcron.v1.UpstreamState.deadline:type_name -> google.protobuf.Timestamp
-	45, // 18: raftcron.v1.UpstreamState.finished_time:type_name -> google.protobuf.Timestamp
-	45, // 19: raftcron.v1.ScheduleDecision.scheduled_time:type_name -> google.protobuf.Timestamp
-	45, // 20: raftcron.v1.ScheduleDecision.decided_time:type_name -> google.protobuf.Timestamp
-	45, // 21: raftcron.v1.ScheduleDecision.first_scheduled_time:type_name -> google.protobuf.Timestamp
-	45, // 22: raftcron.v1.ScheduleDecision.waiting_since:type_name -> google.protobuf.Timestamp
+	46, // 16: raftcron.v1.UpstreamState.scheduled_time:type_name -> google.protobuf.Timestamp
+	46, // 17: raftcron.v1.UpstreamState.deadline:type_name -> google.protobuf.Timestamp
+	46, // 18: raftcron.v1.UpstreamState.finished_time:type_name -> google.protobuf.Timestamp
+	46, // 19: raftcron.v1.ScheduleDecision.scheduled_time:type_name -> google.protobuf.Timestamp
+	46, // 20: raftcron.v1.ScheduleDecision.decided_time:type_name -> google.protobuf.Timestamp
+	46, // 21: raftcron.v1.ScheduleDecision.first_scheduled_time:type_name -> google.protobuf.Timestamp
+	46, // 22: raftcron.v1.ScheduleDecision.waiting_since:type_name -> google.protobuf.Timestamp
 	7,  // 23: raftcron.v1.ScheduleDecision.upstreams:type_name -> raftcron.v1.UpstreamState
 	0,  // 24: raftcron.v1.Job.metadata:type_name -> raftcron.v1.ObjectMeta
 	11, // 25: raftcron.v1.Job.spec:type_name -> raftcron.v1.JobSpec
@@ -3700,7 +3760,7 @@ var file_raftcron_v1_resources_proto_depIdxs = []int32{
 	0,  // 34: raftcron.v1.PodTemplateSpec.metadata:type_name -> raftcron.v1.ObjectMeta
 	17, // 35: raftcron.v1.PodTemplateSpec.spec:type_name -> raftcron.v1.PodSpec
 	20, // 36: raftcron.v1.PodSpec.containers:type_name -> raftcron.v1.Container
-	39, // 37: raftcron.v1.PodSpec.node_selector:type_name -> raftcron.v1.PodSpec.NodeSelectorEntry
+	40, // 37: raftcron.v1.PodSpec.node_selector:type_name -> raftcron.v1.PodSpec.NodeSelectorEntry
 	18, // 38: raftcron.v1.PodSpec.volumes:type_name -> raftcron.v1.Volume
 	19, // 39: raftcron.v1.Volume.host_path:type_name -> raftcron.v1.HostPathVolumeSource
 	21, // 40: raftcron.v1.Container.env:type_name -> raftcron.v1.EnvVar
@@ -3709,37 +3769,37 @@ var file_raftcron_v1_resources_proto_depIdxs = []int32{
 	26, // 43: raftcron.v1.Container.security_context:type_name -> raftcron.v1.SecurityContext
 	22, // 44: raftcron.v1.EnvVar.value_from:type_name -> raftcron.v1.EnvVarSource
 	23, // 45: raftcron.v1.EnvVarSource.secret_key_ref:type_name -> raftcron.v1.SecretKeySelector
-	40, // 46: raftcron.v1.ResourceRequirements.limits:type_name -> raftcron.v1.ResourceRequirements.LimitsEntry
-	41, // 47: raftcron.v1.ResourceRequirements.requests:type_name -> raftcron.v1.ResourceRequirements.RequestsEntry
+	41, // 46: raftcron.v1.ResourceRequirements.limits:type_name -> raftcron.v1.ResourceRequirements.LimitsEntry
+	42, // 47: raftcron.v1.ResourceRequirements.requests:type_name -> raftcron.v1.ResourceRequirements.RequestsEntry
 	27, // 48: raftcron.v1.SecurityContext.capabilities:type_name -> raftcron.v1.Capabilities
 	30, // 49: raftcron.v1.JobStatus.conditions:type_name -> raftcron.v1.JobCondition
-	45, // 50: raftcron.v1.JobStatus.start_time:type_name -> google.protobuf.Timestamp
-	45, // 51: raftcron.v1.JobStatus.completion_time:type_name -> google.protobuf.Timestamp
-	45, // 52: raftcron.v1.JobStatus.scheduled_time:type_name -> google.protobuf.Timestamp
+	46, // 50: raftcron.v1.JobStatus.start_time:type_name -> google.protobuf.Timestamp
+	46, // 51: raftcron.v1.JobStatus.completion_time:type_name -> google.protobuf.Timestamp
+	46, // 52: raftcron.v1.JobStatus.scheduled_time:type_name -> google.protobuf.Timestamp
 	29, // 53: raftcron.v1.JobStatus.result:type_name -> raftcron.v1.JobResult
-	45, // 54: raftcron.v1.JobResult.attempt_start_time:type_name -> google.protobuf.Timestamp
-	45, // 55: raftcron.v1.JobResult.attempt_finish_time:type_name -> google.protobuf.Timestamp
-	45, // 56: raftcron.v1.JobResult.start_time:type_name -> google.protobuf.Timestamp
-	45, // 57: raftcron.v1.JobResult.finish_time:type_name -> google.protobuf.Timestamp
-	45, // 58: raftcron.v1.JobCondition.last_transition_time:type_name -> google.protobuf.Timestamp
+	46, // 54: raftcron.v1.JobResult.attempt_start_time:type_name -> google.protobuf.Timestamp
+	46, // 55: raftcron.v1.JobResult.attempt_finish_time:type_name -> google.protobuf.Timestamp
+	46, // 56: raftcron.v1.JobResult.start_time:type_name -> google.protobuf.Timestamp
+	46, // 57: raftcron.v1.JobResult.finish_time:type_name -> google.protobuf.Timestamp
+	46, // 58: raftcron.v1.JobCondition.last_transition_time:type_name -> google.protobuf.Timestamp
 	0,  // 59: raftcron.v1.Secret.metadata:type_name -> raftcron.v1.ObjectMeta
-	42, // 60: raftcron.v1.Secret.data:type_name -> raftcron.v1.Secret.DataEntry
-	43, // 61: raftcron.v1.Secret.string_data:type_name -> raftcron.v1.Secret.StringDataEntry
-	45, // 62: raftcron.v1.Attempt.created_time:type_name -> google.protobuf.Timestamp
-	45, // 63: raftcron.v1.Attempt.assigned_time:type_name -> google.protobuf.Timestamp
-	45, // 64: raftcron.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
-	45, // 65: raftcron.v1.Attempt.finish_time:type_name -> google.protobuf.Timestamp
-	45, // 66: raftcron.v1.Attempt.not_before:type_name -> google.protobuf.Timestamp
-	44, // 67: raftcron.v1.Worker.labels:type_name -> raftcron.v1.Worker.LabelsEntry
-	45, // 68: raftcron.v1.Worker.last_heartbeat:type_name -> google.protobuf.Timestamp
-	45, // 69: raftcron.v1.Worker.connected_time:type_name -> google.protobuf.Timestamp
-	46, // 70: raftcron.v1.ClusterSettings.heartbeat_interval:type_name -> google.protobuf.Duration
-	46, // 71: raftcron.v1.ClusterSettings.worker_ttl:type_name -> google.protobuf.Duration
-	46, // 72: raftcron.v1.ClusterSettings.lease_ttl:type_name -> google.protobuf.Duration
-	46, // 73: raftcron.v1.ClusterSettings.previous_lease_ttl:type_name -> google.protobuf.Duration
-	45, // 74: raftcron.v1.ClusterSettings.lease_ttl_changed:type_name -> google.protobuf.Timestamp
-	46, // 75: raftcron.v1.ClusterSettings.lost_worker_retention:type_name -> google.protobuf.Duration
-	45, // 76: raftcron.v1.Event.time:type_name -> google.protobuf.Timestamp
+	43, // 60: raftcron.v1.Secret.data:type_name -> raftcron.v1.Secret.DataEntry
+	44, // 61: raftcron.v1.Secret.string_data:type_name -> raftcron.v1.Secret.StringDataEntry
+	46, // 62: raftcron.v1.Attempt.created_time:type_name -> google.protobuf.Timestamp
+	46, // 63: raftcron.v1.Attempt.assigned_time:type_name -> google.protobuf.Timestamp
+	46, // 64: raftcron.v1.Attempt.start_time:type_name -> google.protobuf.Timestamp
+	46, // 65: raftcron.v1.Attempt.finish_time:type_name -> google.protobuf.Timestamp
+	46, // 66: raftcron.v1.Attempt.not_before:type_name -> google.protobuf.Timestamp
+	45, // 67: raftcron.v1.Worker.labels:type_name -> raftcron.v1.Worker.LabelsEntry
+	46, // 68: raftcron.v1.Worker.last_heartbeat:type_name -> google.protobuf.Timestamp
+	46, // 69: raftcron.v1.Worker.connected_time:type_name -> google.protobuf.Timestamp
+	47, // 70: raftcron.v1.ClusterSettings.heartbeat_interval:type_name -> google.protobuf.Duration
+	47, // 71: raftcron.v1.ClusterSettings.worker_ttl:type_name -> google.protobuf.Duration
+	47, // 72: raftcron.v1.ClusterSettings.lease_ttl:type_name -> google.protobuf.Duration
+	47, // 73: raftcron.v1.ClusterSettings.previous_lease_ttl:type_name -> google.protobuf.Duration
+	46, // 74: raftcron.v1.ClusterSettings.lease_ttl_changed:type_name -> google.protobuf.Timestamp
+	47, // 75: raftcron.v1.ClusterSettings.lost_worker_retention:type_name -> google.protobuf.Duration
+	46, // 76: raftcron.v1.Event.time:type_name -> google.protobuf.Timestamp
 	77, // [77:77] is the sub-list for method output_type
 	77, // [77:77] is the sub-list for method input_type
 	77, // [77:77] is the sub-list for extension type_name
@@ -3765,7 +3825,7 @@ func file_raftcron_v1_resources_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_raftcron_v1_resources_proto_rawDesc), len(file_raftcron_v1_resources_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   45,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

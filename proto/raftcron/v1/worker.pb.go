@@ -1332,8 +1332,11 @@ type LogData struct {
 	RequestId uint64                 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	Data      []byte                 `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
 	// The last chunk for this request.
-	Eof           bool   `protobuf:"varint,3,opt,name=eof,proto3" json:"eof,omitempty"`
-	Error         string `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	Eof   bool   `protobuf:"varint,3,opt,name=eof,proto3" json:"eof,omitempty"`
+	Error string `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	// When the lines starting in data were written (offsets into data); a
+	// mark stays in force for the lines of later chunks until the next one.
+	Marks         []*LineMark `protobuf:"bytes,5,rep,name=marks,proto3" json:"marks,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1396,11 +1399,18 @@ func (x *LogData) GetError() string {
 	return ""
 }
 
+func (x *LogData) GetMarks() []*LineMark {
+	if x != nil {
+		return x.Marks
+	}
+	return nil
+}
+
 var File_raftcron_v1_worker_proto protoreflect.FileDescriptor
 
 const file_raftcron_v1_worker_proto_rawDesc = "" +
 	"\n" +
-	"\x18raftcron/v1/worker.proto\x12\vraftcron.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe3\x01\n" +
+	"\x18raftcron/v1/worker.proto\x12\vraftcron.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1braftcron/v1/resources.proto\"\xe3\x01\n" +
 	"\rWorkerMessage\x12*\n" +
 	"\x05hello\x18\x01 \x01(\v2\x12.raftcron.v1.HelloH\x00R\x05hello\x126\n" +
 	"\theartbeat\x18\x02 \x01(\v2\x16.raftcron.v1.HeartbeatH\x00R\theartbeat\x124\n" +
@@ -1523,13 +1533,14 @@ const file_raftcron_v1_worker_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x01 \x01(\x04R\trequestId\x121\n" +
 	"\aattempt\x18\x02 \x01(\v2\x17.raftcron.v1.AttemptRefR\aattempt\x12\x16\n" +
-	"\x06follow\x18\x03 \x01(\bR\x06follow\"d\n" +
+	"\x06follow\x18\x03 \x01(\bR\x06follow\"\x91\x01\n" +
 	"\aLogData\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\x04R\trequestId\x12\x12\n" +
 	"\x04data\x18\x02 \x01(\fR\x04data\x12\x10\n" +
 	"\x03eof\x18\x03 \x01(\bR\x03eof\x12\x14\n" +
-	"\x05error\x18\x04 \x01(\tR\x05error2V\n" +
+	"\x05error\x18\x04 \x01(\tR\x05error\x12+\n" +
+	"\x05marks\x18\x05 \x03(\v2\x15.raftcron.v1.LineMarkR\x05marks2V\n" +
 	"\rWorkerService\x12E\n" +
 	"\aSession\x12\x1a.raftcron.v1.WorkerMessage\x1a\x1a.raftcron.v1.ServerMessage(\x010\x01B;Z9github.com/raftcron/raftcron/proto/raftcron/v1;raftcronv1b\x06proto3"
 
@@ -1568,6 +1579,7 @@ var file_raftcron_v1_worker_proto_goTypes = []any{
 	nil,                           // 18: raftcron.v1.RunSpec.LabelsEntry
 	(*durationpb.Duration)(nil),   // 19: google.protobuf.Duration
 	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
+	(*LineMark)(nil),              // 21: raftcron.v1.LineMark
 }
 var file_raftcron_v1_worker_proto_depIdxs = []int32{
 	3,  // 0: raftcron.v1.WorkerMessage.hello:type_name -> raftcron.v1.Hello
@@ -1601,13 +1613,14 @@ var file_raftcron_v1_worker_proto_depIdxs = []int32{
 	20, // 28: raftcron.v1.AttemptReport.start_time:type_name -> google.protobuf.Timestamp
 	20, // 29: raftcron.v1.AttemptReport.finish_time:type_name -> google.protobuf.Timestamp
 	2,  // 30: raftcron.v1.LogRequest.attempt:type_name -> raftcron.v1.AttemptRef
-	0,  // 31: raftcron.v1.WorkerService.Session:input_type -> raftcron.v1.WorkerMessage
-	1,  // 32: raftcron.v1.WorkerService.Session:output_type -> raftcron.v1.ServerMessage
-	32, // [32:33] is the sub-list for method output_type
-	31, // [31:32] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	21, // 31: raftcron.v1.LogData.marks:type_name -> raftcron.v1.LineMark
+	0,  // 32: raftcron.v1.WorkerService.Session:input_type -> raftcron.v1.WorkerMessage
+	1,  // 33: raftcron.v1.WorkerService.Session:output_type -> raftcron.v1.ServerMessage
+	33, // [33:34] is the sub-list for method output_type
+	32, // [32:33] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_worker_proto_init() }
@@ -1615,6 +1628,7 @@ func file_raftcron_v1_worker_proto_init() {
 	if File_raftcron_v1_worker_proto != nil {
 		return
 	}
+	file_raftcron_v1_resources_proto_init()
 	file_raftcron_v1_worker_proto_msgTypes[0].OneofWrappers = []any{
 		(*WorkerMessage_Hello)(nil),
 		(*WorkerMessage_Heartbeat)(nil),
