@@ -261,7 +261,7 @@ func TestGuardTellsItsProtocol(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.TrimSpace(string(out)); got != ProtocolLine() || !strings.Contains(got, "protocol 1") {
+	if got := strings.TrimSpace(string(out)); got != ProtocolLine() || !strings.Contains(got, "protocol 2") {
 		t.Errorf("--protocol printed %q, want %q", got, ProtocolLine())
 	}
 }

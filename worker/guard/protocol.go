@@ -10,7 +10,9 @@ import (
 // them changes incompatibly, so that a worker never runs attempts under a
 // raftcron-guard of another build that reads them otherwise (a stale
 // binary left next to a new raftcron).
-const Protocol = 1
+//
+// 2: the guard writes the times of the output's lines (<log>.times).
+const Protocol = 2
 
 // protocolFlag makes the guard print its Protocol and exit.
 const protocolFlag = "--protocol"
