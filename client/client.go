@@ -484,8 +484,8 @@ func (c *Client) ListWorkers(ctx context.Context) ([]*pb.Worker, error) {
 	return c.ListWorkersInState(ctx, "")
 }
 
-// ListWorkersInState lists the workers in one state, pb.WorkerReady or
-// pb.WorkerLost ("" lists all).
+// ListWorkersInState lists the workers in one state, pb.WorkerReady,
+// pb.WorkerDraining or pb.WorkerLost ("" lists all).
 func (c *Client) ListWorkersInState(ctx context.Context, state string) ([]*pb.Worker, error) {
 	var out []*pb.Worker
 	err := c.do(ctx, "list workers", func(ctx context.Context, rpc pb.RaftCronClient, _ attemptInfo) error {

@@ -127,8 +127,9 @@ const (
 
 // Worker states.
 const (
-	WorkerReady = pb.WorkerReady
-	WorkerLost  = pb.WorkerLost
+	WorkerReady    = pb.WorkerReady
+	WorkerDraining = pb.WorkerDraining
+	WorkerLost     = pb.WorkerLost
 )
 
 // Scheduling decisions of a CronJob (ScheduleDecision.Decision).

@@ -373,9 +373,9 @@ func (a *api) ListAttempts(ctx context.Context, req *pb.ListAttemptsRequest) (*p
 
 func (a *api) ListWorkers(ctx context.Context, req *pb.ListWorkersRequest) (*pb.ListWorkersResponse, error) {
 	switch req.GetState() {
-	case "", pb.WorkerReady, pb.WorkerLost:
+	case "", pb.WorkerReady, pb.WorkerDraining, pb.WorkerLost:
 	default:
-		return nil, fmt.Errorf("state %q: want %s or %s: %w", req.GetState(), pb.WorkerReady, pb.WorkerLost, pb.ErrInvalid)
+		return nil, fmt.Errorf("state %q: want %s, %s or %s: %w", req.GetState(), pb.WorkerReady, pb.WorkerDraining, pb.WorkerLost, pb.ErrInvalid)
 	}
 	return &pb.ListWorkersResponse{Workers: a.s.sessions.List(req.GetState())}, nil
 }

@@ -131,11 +131,14 @@ var (
 	descLastSuccess = prometheus.NewDesc("raftcron_cronjob_last_successful_timestamp_seconds", "When a Job of the CronJob last completed successfully.", []string{"namespace", "cronjob"}, nil)
 	descSuspended   = prometheus.NewDesc("raftcron_cronjob_suspended", "1 if the CronJob is suspended.", []string{"namespace", "cronjob"}, nil)
 	descWaiting     = prometheus.NewDesc("raftcron_cronjob_waiting_ticks", "Ticks of the CronJob waiting for their upstreams (spec.dependsOn).", []string{"namespace", "cronjob"}, nil)
+	descDraining    = prometheus.NewDesc("raftcron_workers_draining", "Connected workers that are draining (stopping; they take no new attempt). Non-zero only on the leader.", nil, nil)
+	descSlots       = prometheus.NewDesc("raftcron_worker_slots", "Slots of the connected workers that take attempts (not draining). Non-zero only on the leader.", nil, nil)
+	descSlotsUsed   = prometheus.NewDesc("raftcron_worker_slots_used", "Attempts the connected workers hold (Assigned or Running). Non-zero only on the leader.", nil, nil)
 	descUnplaceable = prometheus.NewDesc("raftcron_attempts_unplaceable", "Pending attempts the leader found no fitting worker (or no free slot) for at its last step (0 on followers).", nil, nil)
 )
 
 func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descActive, descWorkers, descLeader, descApplied, descLastSched, descLastSuccess, descSuspended, descWaiting, descUnplaceable} {
+	for _, d := range []*prometheus.Desc{descActive, descWorkers, descLeader, descApplied, descLastSched, descLastSuccess, descSuspended, descWaiting, descUnplaceable, descDraining, descSlots, descSlotsUsed} {
 		ch <- d
 	}
 }
@@ -149,7 +152,11 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	for state, n := range byState {
 		ch <- prometheus.MustNewConstMetric(descActive, prometheus.GaugeValue, float64(n), state)
 	}
-	ch <- prometheus.MustNewConstMetric(descWorkers, prometheus.GaugeValue, float64(len(c.s.sessions.Ready())))
+	w := c.s.sessions.counts()
+	ch <- prometheus.MustNewConstMetric(descWorkers, prometheus.GaugeValue, float64(w.connected))
+	ch <- prometheus.MustNewConstMetric(descDraining, prometheus.GaugeValue, float64(w.draining))
+	ch <- prometheus.MustNewConstMetric(descSlots, prometheus.GaugeValue, float64(w.slots))
+	ch <- prometheus.MustNewConstMetric(descSlotsUsed, prometheus.GaugeValue, float64(w.used))
 	leader := 0.0
 	if c.s.node.IsLeader() {
 		leader = 1

@@ -133,6 +133,9 @@ type workerConn struct {
 	sentKill    map[string]bool
 	lastMessage time.Time
 	logs        map[uint64]chan *pb.LogData
+	// draining: the worker's heartbeats say it is stopping with a drain; it
+	// is offered no new attempt (Ready leaves it out).
+	draining bool
 }
 
 func newWorkerSessions(node *raft.Node, clock scheduler.Clock, cfg WorkerConfig, leaderAddr func() string, logger *slog.Logger) *workerSessions {
@@ -523,6 +526,15 @@ func (s *workerSessions) handle(ctx context.Context, c *workerConn, m *pb.Worker
 			c.end(true)
 			return nil
 		}
+		if msg.Heartbeat.GetDraining() {
+			c.mu.Lock()
+			first := !c.draining
+			c.draining = true
+			c.mu.Unlock()
+			if first {
+				log.Info("worker draining: no new attempts for it")
+			}
+		}
 		var refs []*pb.AttemptRef
 		for _, a := range s.node.State().AttemptsOnWorker(c.id) {
 			refs = append(refs, refOf(a))
@@ -675,12 +687,15 @@ func (s *workerSessions) endAll() {
 	}
 }
 
-// Ready returns the connected workers.
+// Ready returns the connected workers that take attempts (not draining).
 func (s *workerSessions) Ready() []scheduler.WorkerInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]scheduler.WorkerInfo, 0, len(s.conns))
 	for _, c := range s.conns {
+		if c.isDraining() {
+			continue
+		}
 		out = append(out, scheduler.WorkerInfo{ID: c.id, Labels: c.hello.GetLabels(), Slots: int(c.hello.GetSlots()), Runtime: c.hello.GetRuntime()})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
@@ -719,7 +734,33 @@ func (s *workerSessions) LastHeard(leaderSince time.Time) map[string]time.Time {
 	return out
 }
 
-// List returns connected workers (Ready) and lost ones (Lost) heard from
+// workerCounts are the connected workers and their slots, for metrics.
+type workerCounts struct{ connected, draining, slots, used int }
+
+func (s *workerSessions) counts() workerCounts {
+	st := s.node.State()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out workerCounts
+	for _, c := range s.conns {
+		out.connected++
+		out.used += len(st.AttemptsOnWorker(c.id))
+		if c.isDraining() {
+			out.draining++
+		} else {
+			out.slots += int(c.hello.GetSlots())
+		}
+	}
+	return out
+}
+
+func (c *workerConn) isDraining() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.draining
+}
+
+// List returns connected workers (Ready or Draining) and lost ones (Lost) heard from
 // within the lost worker retention; state, when set, keeps only one of them.
 func (s *workerSessions) List(state string) []*pb.Worker {
 	st := s.node.State()
@@ -738,17 +779,19 @@ func (s *workerSessions) List(state string) []*pb.Worker {
 			out = append(out, w)
 		}
 	}
-	if state != "" && state != pb.WorkerReady {
-		sort.Slice(out, func(i, j int) bool { return out[i].GetId() < out[j].GetId() })
-		return out
-	}
 	for _, c := range s.conns {
 		c.mu.Lock()
-		last := c.lastMessage
+		last, connState := c.lastMessage, pb.WorkerReady
+		if c.draining {
+			connState = pb.WorkerDraining
+		}
 		c.mu.Unlock()
+		if state != "" && state != connState {
+			continue
+		}
 		out = append(out, &pb.Worker{
 			Id: c.id, Labels: c.hello.GetLabels(), Slots: c.hello.GetSlots(), Used: int32(len(st.AttemptsOnWorker(c.id))),
-			Runtime: c.hello.GetRuntime(), LastHeartbeat: timestamppb.New(last), State: pb.WorkerReady, Address: c.address,
+			Runtime: c.hello.GetRuntime(), LastHeartbeat: timestamppb.New(last), State: connState, Address: c.address,
 			ConnectedTime: timestamppb.New(c.connected), Version: c.hello.GetVersion(),
 		})
 	}

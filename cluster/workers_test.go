@@ -360,3 +360,33 @@ func TestWorkerSessionNoRenewalWithoutConfirmedLeadership(t *testing.T) {
 		t.Fatalf("lease renewed (%v) although the leader could not confirm its leadership", m.GetLease())
 	}
 }
+
+// A worker whose heartbeat says it drains is offered no new attempt (Ready
+// leaves it out) and is listed Draining; its slots leave the metrics'.
+func TestWorkerSessionDraining(t *testing.T) {
+	h := newSessionsHarness(t, fastConfig())
+	w := h.connect(&pb.Hello{WorkerId: "w1", Slots: 3, Runtime: "docker"})
+	w.next("welcome", func(m *pb.ServerMessage) bool { return m.GetWelcome() != nil })
+	pollUntil(t, 5*time.Second, "w1 Ready", func() bool { return len(h.sessions.Ready()) == 1 })
+	if c := h.sessions.counts(); c.connected != 1 || c.draining != 0 || c.slots != 3 {
+		t.Errorf("counts before the drain = %+v", c)
+	}
+
+	w.send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Heartbeat{Heartbeat: &pb.Heartbeat{Seq: 1, Draining: true}}})
+	w.next("lease", func(m *pb.ServerMessage) bool { return m.GetLease() != nil })
+	if r := h.sessions.Ready(); len(r) != 0 {
+		t.Errorf("Ready() = %+v while w1 drains; want none", r)
+	}
+	if l := h.sessions.List(""); len(l) != 1 || l[0].GetState() != pb.WorkerDraining {
+		t.Errorf("List() = %v; want w1 Draining", l)
+	}
+	if l := h.sessions.List(pb.WorkerReady); len(l) != 0 {
+		t.Errorf("List(Ready) = %v; want none", l)
+	}
+	if l := h.sessions.List(pb.WorkerDraining); len(l) != 1 || l[0].GetId() != "w1" {
+		t.Errorf("List(Draining) = %v; want w1", l)
+	}
+	if c := h.sessions.counts(); c.connected != 1 || c.draining != 1 || c.slots != 0 {
+		t.Errorf("counts while draining = %+v; want 1 connected, 1 draining, 0 slots", c)
+	}
+}

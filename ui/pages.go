@@ -677,7 +677,11 @@ func workerRows(ws []*pb.Worker) []workerRow {
 		row := workerRow{ID: w.GetId(), Runtime: w.GetRuntime(), State: w.GetState(), Labels: labelText(w.GetLabels()), Version: w.GetVersion(),
 			Address: w.GetAddress(), Slots: w.GetSlots(), Used: w.GetUsed(), Free: max(w.GetSlots()-w.GetUsed(), 0),
 			LastHeartbeat: ts(w.GetLastHeartbeat()), Connected: ts(w.GetConnectedTime()), Class: resultSucceeded}
-		if row.State != "Ready" {
+		switch row.State {
+		case pb.WorkerReady:
+		case pb.WorkerDraining:
+			row.Class = resultSkipped // stopping on purpose, not a failure
+		default:
 			row.Class = resultFailed
 		}
 		out = append(out, row)

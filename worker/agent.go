@@ -62,6 +62,13 @@ type Config struct {
 	// Retention is how long the output and the guard's files of an attempt
 	// are kept after its result was acknowledged; default 24h.
 	Retention time.Duration
+	// DrainTimeout, when set, makes a stop (Run's context cancelled) a
+	// drain: the worker tells the leader it drains (no new attempts; the
+	// worker shows as Draining), waits up to DrainTimeout for its running
+	// attempts, then kills those left, lease guards included, and reports
+	// them Lost (reason WorkerDrained) so they run again elsewhere. Without
+	// it a stop leaves attempts running for the next start to re-adopt.
+	DrainTimeout time.Duration
 	// GuardBinary is the raftcron binary that runs as every attempt's lease
 	// guard (default: this executable). The docker runtime mounts it into
 	// containers, so there it must be statically linked (CGO_ENABLED=0).
@@ -105,6 +112,10 @@ type Agent struct {
 	runCtx       context.Context
 	wg           sync.WaitGroup
 	reportsCh    chan struct{} // signalled when a report is queued
+	// draining: stopping with a drain (drain.go); drainNow asks for a
+	// heartbeat at once, which tells the leader.
+	draining bool
+	drainNow chan struct{}
 	// resendAfter: an unacknowledged report is sent again after this long.
 	resendAfter time.Duration
 	// welcomeTimeout bounds the wait for the answer to Hello.
@@ -284,6 +295,7 @@ func newAgent(cfg Config, rt Runtime, logger *slog.Logger) *Agent {
 		nextReportID:   uint64(time.Now().UnixNano()),
 		leaseTTL:       defaultLeaseTTL,
 		reportsCh:      make(chan struct{}, 1),
+		drainNow:       make(chan struct{}, 1),
 		resendAfter:    reportResend,
 		welcomeTimeout: 10 * time.Second,
 	}
@@ -295,10 +307,30 @@ func (a *Agent) Runtime() string { return a.rt.Name() }
 // Run works until ctx is cancelled, then stops cleanly and returns nil.
 // On a clean stop the attempts keep running (containers and exec processes
 // are left alone), so that a restarted worker re-adopts them; their leases
-// are not enforced while the worker is down (see doc.go).
+// are not enforced while the worker is down (see doc.go). With
+// Config.DrainTimeout the stop drains the worker first (drain.go).
 func (a *Agent) Run(ctx context.Context) error {
+	stop := ctx
+	if a.cfg.DrainTimeout > 0 {
+		// The worker works on while it drains: its own context ends when
+		// the drain is over.
+		ctx = context.WithoutCancel(ctx)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if a.cfg.DrainTimeout > 0 {
+		drained := make(chan struct{})
+		defer func() { <-drained }()
+		go func() {
+			defer close(drained)
+			select {
+			case <-stop.Done():
+				a.drain(ctx)
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
 	a.mu.Lock()
 	a.runCtx = ctx
 	a.mu.Unlock()
@@ -322,6 +354,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.wg.Wait()
 	if err := a.rt.Close(); err != nil {
 		a.logger.Warn("close runtime", "err", err)
+	}
+	if a.isDraining() {
+		a.logger.Info("worker stopped after its drain")
+		return nil
 	}
 	a.logger.Info("worker stopped; running attempts are left running for the next start")
 	return nil
@@ -470,6 +506,13 @@ func (a *Agent) assign(ctx context.Context, as *pb.Assignment) {
 // runAttempt starts (unless adopted) and waits for one attempt, and queues its reports.
 func (a *Agent) runAttempt(ctx context.Context, at *attempt, adopted bool) {
 	defer a.wg.Done()
+	if !adopted && a.isDraining() {
+		a.mu.Lock()
+		at.killReason, at.killMessage = ReasonWorkerDrained, "its worker "+a.cfg.ID+" is draining (stopping)"
+		a.mu.Unlock()
+		a.finishStartError(at, "", fmt.Errorf("the worker is draining: %w", ErrNotStarted))
+		return
+	}
 	if !adopted {
 		if err := a.allowed(at.spec); err != nil {
 			a.logger.Warn("rejected", "attempt", at.ref.GetName(), "err", err)
@@ -652,9 +695,10 @@ func (a *Agent) finish(ctx context.Context, at *attempt, exit ExitStatus) {
 		}
 		r.Message = joinMsg(killMessage, exit.Message)
 		r.StartTime = nil
-	case killReason == ReasonWorkerLost:
-		// Killed because the cluster stopped renewing its lease: the
-		// leader's verdict for such an attempt is Lost too.
+	case killReason == ReasonWorkerLost || killReason == ReasonWorkerDrained:
+		// Killed because the cluster stopped renewing its lease (the
+		// leader's verdict for such an attempt is Lost too), or because
+		// the worker drained: Lost, run again elsewhere.
 		r.State, r.Reason, r.Message = pb.AttemptLost, killReason, joinMsg(killMessage, exit.Message)
 	case killReason != "":
 		r.Reason, r.Message = killReason, joinMsg(killMessage, exit.Message)

@@ -201,6 +201,10 @@ func (a *Agent) heartbeatLoop(ctx context.Context, s *session, interval time.Dur
 			lastRecv = time.Now()
 		case <-a.reportsCh:
 			a.flushReports(s, false)
+		case <-a.drainNow:
+			if !a.heartbeat(s) {
+				return
+			}
 		case <-t.C:
 			a.mu.Lock()
 			silence := max(a.leaseTTL, 3*interval)
@@ -210,20 +214,29 @@ func (a *Agent) heartbeatLoop(ctx context.Context, s *session, interval time.Dur
 				s.cancel()
 				return
 			}
-			a.mu.Lock()
-			s.nextSeq++
-			seq := s.nextSeq
-			now := time.Now()
-			s.heartbeatSent[seq] = now
-			a.mu.Unlock()
-			hb := &pb.Heartbeat{Seq: seq, Running: a.held()}
-			if err := s.send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Heartbeat{Heartbeat: hb}}); err != nil {
-				s.cancel()
+			if !a.heartbeat(s) {
 				return
 			}
 			a.flushReports(s, false)
 		}
 	}
+}
+
+// heartbeat sends one heartbeat (saying whether the worker drains); false
+// when the session failed.
+func (a *Agent) heartbeat(s *session) bool {
+	a.mu.Lock()
+	s.nextSeq++
+	seq := s.nextSeq
+	s.heartbeatSent[seq] = time.Now()
+	draining := a.draining
+	a.mu.Unlock()
+	hb := &pb.Heartbeat{Seq: seq, Running: a.held(), Draining: draining}
+	if err := s.send(&pb.WorkerMessage{Msg: &pb.WorkerMessage_Heartbeat{Heartbeat: hb}}); err != nil {
+		s.cancel()
+		return false
+	}
+	return true
 }
 
 // flushReports sends every pending report not sent in the last few seconds

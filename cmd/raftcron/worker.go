@@ -91,6 +91,9 @@ A worker that itself runs in a container must see its --data-dir at the same pat
 				}
 				cfg.Labels[k] = v
 			}
+			if cfg.DrainTimeout < 0 {
+				return fmt.Errorf("--drain-timeout %s: must be 0 (no drain) or more", cfg.DrainTimeout)
+			}
 			agent, err := worker.New(cfg)
 			if err != nil {
 				return err
@@ -123,6 +126,7 @@ A worker that itself runs in a container must see its --data-dir at the same pat
 	f.Int64Var(&cfg.Docker.PidsLimit, "docker-pids-limit", worker.DefaultDockerPidsLimit, "most processes one docker run may have")
 	f.Int64Var(&cfg.Docker.Memory, "docker-default-memory", worker.DefaultDockerMemory, "memory limit in bytes of a docker run whose Job sets no resources.limits.memory")
 	f.StringVar(&cfg.ExecUser, "exec-user", worker.DefaultExecUser, "the unprivileged user exec runs run as (never root)")
+	f.DurationVar(&cfg.DrainTimeout, "drain-timeout", 0, "on SIGTERM or SIGINT, drain: take no new attempts (the worker shows as Draining), wait up to this long for the running ones, then kill those left and hand them back to the cluster (Lost, reason WorkerDrained: run again elsewhere, not counted against backoffLimit). 0 leaves running attempts to their lease guards for the next start to re-adopt. Give the supervisor a stop timeout longer than this (compose stop_grace_period, systemd TimeoutStopSec)")
 	f.DurationVar(&cfg.Retention, "retention", 24*time.Hour, "how long an attempt's output and guard files are kept on this worker after its result was acknowledged")
 	f.StringVar(&cfg.GuardBinary, "guard-binary", "", "the binary every attempt runs under as its lease guard: raftcron-guard, or raftcron itself (default: the raftcron-guard next to this executable, else this executable; must be static, CGO_ENABLED=0, for the docker runtime)")
 	f.StringVar(&cfg.JoinToken, "join-token", os.Getenv("RAFTCRON_WORKER_JOIN_TOKEN"), "the cluster's worker join token (env RAFTCRON_WORKER_JOIN_TOKEN)")

@@ -2809,7 +2809,7 @@ type Worker struct {
 	// docker | exec
 	Runtime       string                 `protobuf:"bytes,5,opt,name=runtime,proto3" json:"runtime,omitempty"`
 	LastHeartbeat *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_heartbeat,json=lastHeartbeat,proto3" json:"last_heartbeat,omitempty"`
-	// Ready | Lost
+	// Ready | Draining | Lost
 	State         string                 `protobuf:"bytes,7,opt,name=state,proto3" json:"state,omitempty"`
 	Address       string                 `protobuf:"bytes,8,opt,name=address,proto3" json:"address,omitempty"`
 	ConnectedTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=connected_time,json=connectedTime,proto3" json:"connected_time,omitempty"`

@@ -28,7 +28,10 @@ const (
 // Worker states (Worker.state).
 const (
 	WorkerReady = "Ready"
-	WorkerLost  = "Lost"
+	// WorkerDraining: connected, stopping (SIGTERM with --drain-timeout):
+	// it takes no new attempts and hands back those it cannot finish.
+	WorkerDraining = "Draining"
+	WorkerLost     = "Lost"
 )
 
 // Server statuses (Member.status): whether the server answering
@@ -120,5 +123,9 @@ const (
 	ReasonOOMKilled        = "OOMKilled"        // the container ran out of memory
 	ReasonDeadlineExceeded = "DeadlineExceeded" // activeDeadlineSeconds
 	ReasonWorkerLost       = "WorkerLost"       // its worker or lease was lost
-	ReasonKilled           = "Killed"           // stopped on purpose (suspend, Replace, delete, not current)
+	// ReasonWorkerDrained: its worker was stopped with a drain and ended it
+	// (or never started it). The attempt is Lost: like a lost worker's it is
+	// not counted against backoffLimit and runs again on another worker.
+	ReasonWorkerDrained = "WorkerDrained"
+	ReasonKilled        = "Killed" // stopped on purpose (suspend, Replace, delete, not current)
 )

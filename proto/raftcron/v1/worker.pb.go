@@ -571,8 +571,10 @@ func (x *Redirect) GetLeaderAddress() string {
 type Heartbeat struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Echoed by the LeaseRenewal that answers it.
-	Seq           uint64        `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
-	Running       []*AttemptRef `protobuf:"bytes,2,rep,name=running,proto3" json:"running,omitempty"`
+	Seq     uint64        `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	Running []*AttemptRef `protobuf:"bytes,2,rep,name=running,proto3" json:"running,omitempty"`
+	// The worker is stopping with a drain: assign it nothing new.
+	Draining      bool `protobuf:"varint,3,opt,name=draining,proto3" json:"draining,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -619,6 +621,13 @@ func (x *Heartbeat) GetRunning() []*AttemptRef {
 		return x.Running
 	}
 	return nil
+}
+
+func (x *Heartbeat) GetDraining() bool {
+	if x != nil {
+		return x.Draining
+	}
+	return false
 }
 
 // Answers a heartbeat: these attempts may keep running until lease_ttl after
@@ -1450,10 +1459,11 @@ const file_raftcron_v1_worker_proto_rawDesc = "" +
 	"\n" +
 	"cluster_id\x18\x03 \x01(\tR\tclusterId\"1\n" +
 	"\bRedirect\x12%\n" +
-	"\x0eleader_address\x18\x01 \x01(\tR\rleaderAddress\"P\n" +
+	"\x0eleader_address\x18\x01 \x01(\tR\rleaderAddress\"l\n" +
 	"\tHeartbeat\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x121\n" +
-	"\arunning\x18\x02 \x03(\v2\x17.raftcron.v1.AttemptRefR\arunning\"\x8d\x01\n" +
+	"\arunning\x18\x02 \x03(\v2\x17.raftcron.v1.AttemptRefR\arunning\x12\x1a\n" +
+	"\bdraining\x18\x03 \x01(\bR\bdraining\"\x8d\x01\n" +
 	"\fLeaseRenewal\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x126\n" +
 	"\tlease_ttl\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\bleaseTtl\x123\n" +
