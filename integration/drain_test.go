@@ -178,3 +178,51 @@ func (c *cluster) getJob(name string) *pb.Job {
 	}
 	return j
 }
+
+// TestWorkerDrainWithoutLeader: the servers are gone before the worker is
+// stopped (a compose file that stops them first). No leader can take the
+// drained run's report; the worker still removes the run's container, so
+// nothing is left behind (the leader, when back, marks the run Lost when
+// its lease has run out).
+func TestWorkerDrainWithoutLeader(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration")
+	}
+	img := needDocker(t)
+	dc := dockerClient(t)
+	tag := runTag()
+	wa := "drain-nl-" + tag
+	removeContainersAtEnd(t, dc, wa)
+	c := startCluster(t, clusterOptions{servers: 1})
+	pa := c.startWorker(wa, "--runtime", "docker", "--slots", "2", "--drain-timeout", "2s")
+	c.waitWorkerReady(wa, time.Time{}, 20*time.Second)
+	name := "drain-nl-" + tag
+	c.apply(manifest(t, drainJob(name, "docker", img))...)
+	c.waitFor(60*time.Second, "the run Running on "+wa, func() bool {
+		for _, a := range c.listAttempts(name) {
+			if a.GetState() == pb.AttemptRunning && a.GetWorker() == wa && a.GetContainerId() != "" {
+				return true
+			}
+		}
+		return false
+	})
+	for _, s := range c.servers {
+		s.stop()
+	}
+	stopped := time.Now()
+	pa.signal(syscall.SIGTERM)
+	select {
+	case <-pa.done:
+	case <-time.After(45 * time.Second):
+		t.Fatalf("worker %s still running 45s after SIGTERM without a leader (drain timeout 2s)", wa)
+	}
+	left, err := dc.ContainerList(context.Background(), container.ListOptions{All: true,
+		Filters: filters.NewArgs(filters.Arg("label", worker.LabelWorker+"="+wa))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range left {
+		t.Errorf("container %.12s %v (%s) left by the worker drained without a leader", l.ID, l.Names, l.State)
+	}
+	t.Logf("worker exited %.1fs after SIGTERM without a leader; %d containers left", time.Since(stopped).Seconds(), len(left))
+}

@@ -54,10 +54,34 @@ func (a *Agent) drain(ctx context.Context) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if n := a.pendingReports(); n > 0 {
-		a.logger.Warn("drained with reports the leader has not acknowledged; they are sent again at the next start", "reports", n)
+		// No leader took the reports (the servers stopped first, or are
+		// cut off). Leave nothing behind anyway: the leader marks these
+		// attempts Lost when their leases run out, the same verdict.
+		a.logger.Warn("drained with reports no leader acknowledged; removing their containers anyway (the leader marks them Lost when their leases run out)", "reports", n)
+		a.removeFinished()
 		return
 	}
 	a.logger.Info("drained: no attempt left running")
+}
+
+// removeFinished removes what the runtime keeps of every ended attempt
+// (containers); their logs stay.
+func (a *Agent) removeFinished() {
+	a.mu.Lock()
+	var ids []*attempt
+	for _, at := range a.attempts {
+		if at.finished && at.id != "" {
+			ids = append(ids, at)
+		}
+	}
+	a.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, at := range ids {
+		if err := a.rt.Remove(ctx, at.id); err != nil {
+			a.logger.Warn("remove drained attempt", "attempt", at.ref.GetName(), "id", at.id, "err", err)
+		}
+	}
 }
 
 // isDraining reports whether the worker drains.
