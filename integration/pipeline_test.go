@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -96,7 +95,7 @@ func TestPipelineUpstreamFailsInAContainer(t *testing.T) {
 	if err != nil || !strings.Contains(out, "UpstreamFailed") {
 		t.Errorf("history cronjob/report: %v\n%s", err, out)
 	}
-	resp, err := http.Get("http://" + c.http[c.leader()] + "/metrics")
+	resp, err := c.httpsGet(c.leader(), "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
