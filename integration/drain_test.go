@@ -57,7 +57,8 @@ func TestWorkerDrain(t *testing.T) {
 			}
 			tag := runTag()
 			wa, wb := "drain-a-"+tag, "drain-b-"+tag
-			flags := []string{"--runtime", runtime, "--slots", "2", "--drain-timeout", "3s"}
+			const drainTimeout = 5 * time.Second
+			flags := []string{"--runtime", runtime, "--slots", "2", "--drain-timeout", drainTimeout.String()}
 			if runtime == "exec" {
 				flags = append(flags, "--allow-exec")
 			} else {
@@ -89,21 +90,21 @@ func TestWorkerDrain(t *testing.T) {
 
 			stopped := time.Now()
 			pa.signal(syscall.SIGTERM)
-			c.waitFor(3*time.Second, wa+" Draining in get workers", func() bool {
+			c.waitFor(drainTimeout, wa+" Draining in get workers", func() bool {
 				ws, err := c.client().ListWorkersInState(context.Background(), pb.WorkerDraining)
 				return err == nil && len(ws) == 1 && ws[0].GetId() == wa
 			})
 			select {
 			case <-pa.done:
 			case <-time.After(30 * time.Second):
-				t.Fatalf("worker %s still running 30s after SIGTERM (drain timeout 3s)", wa)
+				t.Fatalf("worker %s still running 30s after SIGTERM (drain timeout %s)", wa, drainTimeout)
 			}
 			exited := time.Since(stopped)
 			if st := pa.cmd.ProcessState; st == nil || st.ExitCode() != 0 {
 				t.Fatalf("worker did not exit cleanly after its drain: %v", st)
 			}
-			if exited < 3*time.Second {
-				t.Errorf("worker exited %.1fs after SIGTERM, before its 3s drain timeout", exited.Seconds())
+			if exited < drainTimeout {
+				t.Errorf("worker exited %.1fs after SIGTERM, before its %s drain timeout", exited.Seconds(), drainTimeout)
 			}
 
 			// The drained run: reported Lost (WorkerDrained) before the worker exited.
@@ -163,8 +164,8 @@ func TestWorkerDrain(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("%s: worker exited %.1fs after SIGTERM (drain timeout 3s); %s Lost (%s), run again on %s",
-				runtime, exited.Seconds(), drained.GetName(), drained.GetMessage(), wb)
+			t.Logf("%s: worker exited %.1fs after SIGTERM (drain timeout %s); %s Lost (%s), run again on %s",
+				runtime, exited.Seconds(), drainTimeout, drained.GetName(), drained.GetMessage(), wb)
 		})
 	}
 }

@@ -320,7 +320,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer cancel()
 	if a.cfg.DrainTimeout > 0 {
 		drained := make(chan struct{})
-		defer func() { <-drained }()
+		defer func() { cancel(); <-drained }()
 		go func() {
 			defer close(drained)
 			select {
