@@ -4,6 +4,8 @@ import (
 	"container/heap"
 	"time"
 
+	"github.com/google/btree"
+
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 	"github.com/raftcron/raftcron/raft"
 	"github.com/raftcron/raftcron/scheduler"
@@ -24,8 +26,9 @@ type term struct {
 	// full: the next step looks at every Job and CronJob (first step,
 	// after a restore, after a proposal failed).
 	full bool
-	// waiting: Jobs with a Pending attempt no worker could take.
-	waiting map[scheduler.Ref]bool
+	// waiting: Jobs with a Pending attempt no worker could take, oldest
+	// first.
+	waiting *waitQueue
 	timers  jobTimers
 	// pending: per Job, why each of its Pending attempts ("ns/name") waits.
 	pending map[scheduler.Ref]map[string]string
@@ -35,7 +38,7 @@ func newTerm(cfg Config, since time.Time) *term {
 	return &term{
 		cfg: cfg, since: since, full: true,
 		cron:    scheduler.NewCronController(cfg.Cron, cfg.Logger),
-		waiting: map[scheduler.Ref]bool{},
+		waiting: newWaitQueue(),
 		timers:  jobTimers{set: map[jobTimer]bool{}},
 		pending: map[scheduler.Ref]map[string]string{},
 	}
@@ -86,7 +89,7 @@ func (t *term) decide(v scheduler.View, ch raft.Changes, workers []scheduler.Wor
 	var gcCmds []*pb.Command
 	var gcWake map[scheduler.Ref]time.Time
 	if full {
-		t.waiting = map[scheduler.Ref]bool{}
+		t.waiting = newWaitQueue()
 		t.timers = jobTimers{set: map[jobTimer]bool{}}
 		t.pending = map[scheduler.Ref]map[string]string{}
 		rec = scheduler.ReconcileSome(v, append(v.UnfinishedJobs(), created...), workers, now, t.cfg.Jobs)
@@ -106,11 +109,12 @@ func (t *term) decide(v scheduler.View, ch raft.Changes, workers []scheduler.Wor
 		for _, r := range t.timers.due(now) {
 			look[r] = true
 		}
-		// The waiting Jobs only when a worker has a free slot: with every
-		// slot taken none of them can move, and a backlog is not planned
-		// again on every step.
-		if freeSlot(v, workers) {
-			for r := range t.waiting {
+		// The oldest waiting Jobs, as many as there are free slots (and a
+		// few more, for Jobs at the head that wait for something else than
+		// a slot): with every slot taken none of them can move, and a
+		// backlog of thousands is not planned again each time a run ends.
+		if free := freeSlots(v, workers); free > 0 {
+			for _, r := range t.waiting.oldest(free + waitingMargin) {
 				look[r] = true
 			}
 		}
@@ -123,7 +127,7 @@ func (t *term) decide(v scheduler.View, ch raft.Changes, workers []scheduler.Wor
 		for r := range look {
 			j := v.Job(r.Namespace, r.Name)
 			if j == nil {
-				delete(t.waiting, r)
+				t.waiting.remove(r)
 				delete(t.pending, r)
 				continue
 			}
@@ -138,7 +142,7 @@ func (t *term) decide(v scheduler.View, ch raft.Changes, workers []scheduler.Wor
 		jobs = append(jobs, created...)
 		rec = scheduler.ReconcileSome(v, jobs, workers, now, t.cfg.Jobs)
 		for r := range look {
-			delete(t.waiting, r)
+			t.waiting.remove(r)
 			delete(t.pending, r)
 		}
 		cronRefs := make([]scheduler.Ref, 0, len(crons))
@@ -148,7 +152,7 @@ func (t *term) decide(v scheduler.View, ch raft.Changes, workers []scheduler.Wor
 		gcCmds, gcWake = scheduler.CollectGarbageOf(v, cronRefs, finished, now)
 	}
 	for _, r := range rec.Waiting {
-		t.waiting[r] = true
+		t.waiting.add(r, waitingSince(v, r, now))
 	}
 	for r, m := range rec.Pending {
 		t.pending[r] = m
@@ -169,14 +173,86 @@ func (t *term) decide(v scheduler.View, ch raft.Changes, workers []scheduler.Wor
 	return cmds, next
 }
 
-// freeSlot reports whether a connected worker has a slot free.
-func freeSlot(v scheduler.View, workers []scheduler.WorkerInfo) bool {
-	for _, w := range workers {
-		if len(v.AttemptsOnWorker(w.ID)) < w.Slots {
-			return true
+// waitingSince orders a waiting Job as placement orders attempts: by the
+// creation of its oldest Pending attempt. A Job without one in the View (its
+// attempts are created in this step, at now, or wait for the namespace's
+// attempt budget) goes by now.
+func waitingSince(v scheduler.View, r scheduler.Ref, now time.Time) time.Time {
+	since := now
+	for _, a := range v.Attempts(r.Namespace, r.Name) {
+		if a.GetState() == pb.AttemptPending && a.GetCreatedTime().AsTime().Before(since) {
+			since = a.GetCreatedTime().AsTime()
 		}
 	}
-	return false
+	return since
+}
+
+// freeSlots counts the free slots of the connected workers.
+func freeSlots(v scheduler.View, workers []scheduler.WorkerInfo) int {
+	free := 0
+	for _, w := range workers {
+		free += max(0, w.Slots-len(v.AttemptsOnWorker(w.ID)))
+	}
+	return free
+}
+
+// waitingMargin: how many waiting Jobs a step looks at beyond the free
+// slots, for those at the head of the queue that wait for something other
+// than a slot (a worker that matches, the namespace's attempt budget, their
+// CronJob's previous run under Forbid).
+const waitingMargin = 64
+
+// waitQueue holds the Jobs waiting for a worker or a slot, ordered as
+// placement orders their attempts (oldest Pending attempt, then namespace
+// and name), so that a step takes the oldest few in time proportional to
+// how many it takes.
+type waitQueue struct {
+	at    map[scheduler.Ref]time.Time
+	order *btree.BTreeG[waitItem]
+}
+
+type waitItem struct {
+	since time.Time
+	ref   scheduler.Ref
+}
+
+func (a waitItem) less(b waitItem) bool {
+	if !a.since.Equal(b.since) {
+		return a.since.Before(b.since)
+	}
+	if a.ref.Namespace != b.ref.Namespace {
+		return a.ref.Namespace < b.ref.Namespace
+	}
+	return a.ref.Name < b.ref.Name
+}
+
+func newWaitQueue() *waitQueue {
+	return &waitQueue{at: map[scheduler.Ref]time.Time{}, order: btree.NewG(32, waitItem.less)}
+}
+
+func (q *waitQueue) add(r scheduler.Ref, since time.Time) {
+	q.remove(r)
+	q.at[r] = since
+	q.order.ReplaceOrInsert(waitItem{since: since, ref: r})
+}
+
+func (q *waitQueue) remove(r scheduler.Ref) {
+	if since, ok := q.at[r]; ok {
+		q.order.Delete(waitItem{since: since, ref: r})
+		delete(q.at, r)
+	}
+}
+
+func (q *waitQueue) len() int { return len(q.at) }
+
+// oldest returns up to n of the oldest waiting Jobs.
+func (q *waitQueue) oldest(n int) []scheduler.Ref {
+	out := make([]scheduler.Ref, 0, min(n, len(q.at)))
+	q.order.Ascend(func(it waitItem) bool {
+		out = append(out, it.ref)
+		return len(out) < n
+	})
+	return out
 }
 
 // pendingReasons flattens the Pending reasons for the API.

@@ -248,7 +248,7 @@ func TestLeaderStepTouchesOnlyWhatChanged(t *testing.T) {
 	a.apply(cmds...)
 	cmds, _ = term.decide(st, st.TakeChanges(), full, nil, time.Minute, now)
 	a.apply(cmds...)
-	if !term.waiting[scheduler.Ref{Namespace: "default", Name: hasJobOf(st, "cj-043")}] {
+	if _, ok := term.waiting.at[scheduler.Ref{Namespace: "default", Name: hasJobOf(st, "cj-043")}]; !ok {
 		t.Fatalf("cj-043's Job is not waiting for a slot: %v", term.waiting)
 	}
 	a.apply(&pb.Command{Op: &pb.Command_SetSuspend{SetSuspend: &pb.SetSuspend{Kind: "CronJob", Namespace: "default", Name: "cj-044", Suspend: true}}})
@@ -268,8 +268,8 @@ func TestLeaderStepTouchesOnlyWhatChanged(t *testing.T) {
 	if got := len(st.AttemptsOnWorker("w2")); got != 1 {
 		t.Errorf("%d attempts on w2 after it connected, want 1 (the waiting Job's)", got)
 	}
-	if len(term.waiting) != 0 {
-		t.Errorf("Jobs still waiting: %v", term.waiting)
+	if term.waiting.len() != 0 {
+		t.Errorf("Jobs still waiting: %v", term.waiting.at)
 	}
 }
 
@@ -314,4 +314,72 @@ func hasCreateJob(cmds []*pb.Command, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// With a backlog of Jobs waiting for a slot, a run that ends makes the next
+// step read only the oldest few waiting Jobs (as many as there are free
+// slots, and waitingMargin more), not the whole backlog, and the oldest
+// waiting Job gets the slot.
+func TestBacklogStepReadsOnlyTheOldestWaitingJobs(t *testing.T) {
+	t0 := time.Date(2026, 5, 19, 10, 0, 0, 0, time.UTC)
+	fsm := raft.NewFSM(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st := fsm.State()
+	a := &fsmApplier{t: t, fsm: fsm}
+	const backlog = 400
+	spec := benchCronJob("x", "* * * * *", t0).GetSpec().GetJobTemplate().GetSpec()
+	var jobs []*pb.Job
+	for i := range backlog {
+		jobs = append(jobs, &pb.Job{
+			Metadata: &pb.ObjectMeta{Name: fmt.Sprintf("job-%03d", i), Namespace: "default", CreationTimestamp: timestamppb.New(t0)},
+			Spec:     spec,
+		})
+	}
+	a.apply(&pb.Command{Op: &pb.Command_CreateJobs{CreateJobs: &pb.CreateJobs{Jobs: jobs}}})
+
+	cfg := Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg.setDefaults()
+	workers := []scheduler.WorkerInfo{{ID: "w1", Slots: 1, Runtime: "docker"}}
+	st.TrackChanges(true)
+	term := newTerm(cfg, t0)
+	now := t0.Add(time.Hour)
+	for i := 0; ; i++ {
+		cmds, _ := term.decide(st, st.TakeChanges(), workers, nil, time.Minute, now)
+		if len(cmds) == 0 {
+			break
+		}
+		if i == 5 {
+			t.Fatalf("the leader keeps deciding on an unchanged state: %d commands", len(cmds))
+		}
+		a.apply(cmds...)
+	}
+	onW1 := func() string {
+		t.Helper()
+		as := st.AttemptsOnWorker("w1")
+		if len(as) != 1 {
+			t.Fatalf("%d attempts on w1, want 1", len(as))
+		}
+		return as[0].GetJob()
+	}
+	// Their attempts were created in one step: oldest first is by name.
+	if got, want := onW1(), "job-000"; got != want {
+		t.Fatalf("the slot went to %s, want %s", got, want)
+	}
+	if term.waiting.len() != backlog-1 {
+		t.Fatalf("%d Jobs waiting, want %d", term.waiting.len(), backlog-1)
+	}
+
+	// The run ends: the next step reads its own Job and the oldest
+	// waiting ones only.
+	done := st.AttemptsOnWorker("w1")[0]
+	a.apply(&pb.Command{Op: &pb.Command_ReportAttempt{ReportAttempt: &pb.ReportAttempt{Namespace: "default", Name: done.GetName(),
+		Worker: "w1", Incarnation: done.GetIncarnation(), State: "Succeeded", StartTime: timestamppb.New(now), FinishTime: timestamppb.New(now)}}})
+	rec := newRecordingView(st)
+	cmds, _ := term.decide(rec, st.TakeChanges(), workers, nil, time.Minute, now)
+	a.apply(cmds...)
+	if read, most := len(rec.jobs), 1+1+waitingMargin; read > most {
+		t.Errorf("the step read %d Jobs of a backlog of %d, want at most %d", read, backlog, most)
+	}
+	if got, want := onW1(), "job-001"; got != want {
+		t.Errorf("the freed slot went to %s, want the oldest waiting Job %s", got, want)
+	}
 }
