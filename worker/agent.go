@@ -646,8 +646,11 @@ func (a *Agent) finishStartError(at *attempt, id string, err error) {
 	at.markFinished()
 	at.id = id
 	a.mu.Unlock()
+	// The sentinel wrapped last names the kind of failure, which the
+	// reason already says.
+	msg := strings.TrimSuffix(strings.TrimSuffix(err.Error(), ": "+ErrRejected.Error()), ": "+ErrNotStarted.Error())
 	a.queueReport(&pb.AttemptReport{
-		Attempt: at.ref, State: state, ExitCode: -1, Reason: reason, Message: err.Error(), ContainerId: id,
+		Attempt: at.ref, State: state, ExitCode: -1, Reason: reason, Message: msg, ContainerId: id,
 		FinishTime: timestamppb.New(now),
 	}, func() { a.forget(at) })
 }

@@ -236,7 +236,7 @@ func TestExecRejectedWithoutCommand(t *testing.T) {
 	h := newHarness(t, rc.make(t, id, dir), id, dir)
 	h.assign("nocmd", &pb.RunSpec{Image: "busybox"})
 	r := h.report("nocmd", 10*time.Second, "Failed", "Succeeded", "Running")
-	if r.GetReason() != "Rejected" || !strings.Contains(r.GetMessage(), "needs a command") {
+	if r.GetReason() != "Rejected" || !strings.Contains(r.GetMessage(), "needs a command") || strings.HasSuffix(r.GetMessage(), ": rejected") {
 		t.Fatalf("report = %v, want Rejected: needs a command", r)
 	}
 }

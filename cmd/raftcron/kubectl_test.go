@@ -349,3 +349,29 @@ func TestLogsFollowWaitsForTheJob(t *testing.T) {
 	jobAppearTimeout = 100 * time.Millisecond
 	cli(t, "", "logs", "-f", "job/never", "--server", addr).fails(t, `job "never" not found`)
 }
+
+// An attempt that never ran says so in describe's MESSAGE column, not as an
+// exit code.
+func TestAttemptNeverStartedMessage(t *testing.T) {
+	a := &pb.Attempt{Name: "j-0-1", Namespace: "default", Job: "j", Number: 1, State: pb.AttemptFailed, ExitCode: -1,
+		Reason: "Rejected", Message: `image "nope:1" cannot be pulled: pull access denied`}
+	l, err := attemptList([]*pb.Attempt{a}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := l.writeTable(&out, false, false, false); err != nil {
+		t.Fatal(err)
+	}
+	rows := table(out.String())
+	if len(rows) != 2 {
+		t.Fatalf("rows:\n%s", out.String())
+	}
+	row := rows[1]
+	if exit := row[5]; exit != "<none>" {
+		t.Errorf("EXIT %q, want <none>", exit)
+	}
+	if msg := strings.Join(row[9:], " "); msg != `never started: image "nope:1" cannot be pulled: pull access denied` {
+		t.Errorf("MESSAGE %q", msg)
+	}
+}

@@ -433,7 +433,11 @@ func attemptList(items []*pb.Attempt, withMessage bool) (*getList, error) {
 			span(a.GetStartTime(), a.GetFinishTime(), none),
 		}
 		if withMessage {
-			cells = append(cells, oneLine(a.GetMessage()))
+			msg := a.GetMessage()
+			if a.NeverStarted() && !strings.HasPrefix(msg, "never started") {
+				msg = "never started: " + msg
+			}
+			cells = append(cells, oneLine(msg))
 		}
 		js, err := protojson.Marshal(a)
 		if err != nil {
