@@ -429,7 +429,16 @@ func TestDashboardInBrowser(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Trigger now asked for no confirmation")
 	}
-	run("trigger now", chromedp.WaitVisible("#flash"))
+	// The trigger goes through the leader loop and a Raft commit: on a
+	// loaded machine that alone can take seconds.
+	{
+		c, cancel := context.WithTimeout(bctx, 45*time.Second)
+		if err := chromedp.Do(c, chromedp.WaitVisible("#flash")); err != nil {
+			cancel()
+			t.Fatalf("trigger now: no flash message after 45s: %v", err)
+		}
+		cancel()
+	}
 	flash := text("#flash")
 	mustContain("trigger flash", flash, "Triggered: Job report-manual-")
 	job := strings.TrimSuffix(strings.TrimPrefix(flash, "Triggered: Job "), " created")
