@@ -514,7 +514,9 @@ func (a *api) probeMember(ctx context.Context, pm *pb.Member) {
 		if err != nil {
 			return nil, err
 		}
-		ctx, cancel := context.WithTimeout(ctx, memberProbeTimeout)
+		// With the caller's token, which the other server checks again (as
+		// a forwarded call): with ACLs on it answers nothing without one.
+		ctx, cancel := context.WithTimeout(a.s.forwardContext(ctx), memberProbeTimeout)
 		defer cancel()
 		return pb.NewRaftCronClient(conn).Members(ctx, &pb.MembersRequest{Local: true})
 	}()

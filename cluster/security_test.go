@@ -238,6 +238,13 @@ func TestSecureClusterRefusesAttackers(t *testing.T) {
 	if err != nil || len(members) != 3 {
 		t.Fatalf("members after refused joins: %d, %v", len(members), err)
 	}
+	// The server asked probes the others with the caller's token: in a
+	// cluster with ACLs every healthy server shows alive.
+	for _, m := range members {
+		if m.GetStatus() != pb.MemberAlive {
+			t.Errorf("member %s is %s in a healthy cluster: %s", m.GetId(), m.GetStatus(), m.GetHealth())
+		}
+	}
 	if count() != 1 {
 		t.Fatalf("refused calls changed the state: %d CronJobs in default", count())
 	}
