@@ -115,7 +115,9 @@ type Client struct {
 	pollInterval time.Duration
 	callTimeout  time.Duration
 	logger       *slog.Logger
-	cur          atomic.Uint32
+	// insecure: plaintext, which a server with TLS never answers.
+	insecure bool
+	cur      atomic.Uint32
 	// index is the highest Raft index a server reported after a write;
 	// reads carry it so that they see this client's writes.
 	index atomic.Uint64
@@ -149,6 +151,7 @@ func New(cfg Config) (*Client, error) {
 		}
 	case cfg.Insecure:
 		dialOpts = append(dialOpts, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		c.insecure = true
 	default:
 		return nil, errors.New("client config: TLS credentials are required (RAFTCRON_CACERT, RAFTCRON_CLIENT_CERT, RAFTCRON_CLIENT_KEY), or Insecure for a server started with --insecure")
 	}

@@ -66,7 +66,7 @@ func (c *Client) retry(ctx context.Context, op string, fn func(ctx context.Conte
 		if errors.As(err, &ce) && unreached != nil {
 			unreached[i] = true
 			if len(unreached) == len(c.servers) && time.Since(start)+wait >= unreachableAfter {
-				return fmt.Errorf("%s: %w: tried %s for %s", op, ErrNoServer, strings.Join(c.servers, ", "), time.Since(start).Round(100*time.Millisecond))
+				return fmt.Errorf("%s: %w: tried %s for %s%s", op, ErrNoServer, strings.Join(c.servers, ", "), time.Since(start).Round(100*time.Millisecond), c.plaintextHint())
 			}
 		} else if err == nil {
 			unreached = nil // a server answered: the cluster is there
@@ -128,10 +128,28 @@ func isConnError(err error) bool {
 type connError struct {
 	addr  string
 	state connectivity.State
+	// plaintext: the client dialled without TLS.
+	plaintext bool
 }
 
 func (e *connError) Error() string {
-	return fmt.Sprintf("cannot connect to server %s (%s)", e.addr, strings.ToLower(e.state.String()))
+	msg := fmt.Sprintf("cannot connect to server %s (%s)", e.addr, strings.ToLower(e.state.String()))
+	if e.plaintext {
+		msg += plaintextHint
+	}
+	return msg
+}
+
+// plaintextHint: a server with TLS (the default) closes a plaintext
+// connection without a word, so a plaintext client that connects nowhere
+// says that this is the usual cause.
+const plaintextHint = "; this client is in plaintext (--insecure), which a server with TLS refuses: drop --insecure and give the cluster CA and a client certificate"
+
+func (c *Client) plaintextHint() string {
+	if c.insecure {
+		return plaintextHint
+	}
+	return ""
 }
 
 // ready waits until the connection to server i is usable, for at most the
@@ -150,7 +168,7 @@ func (c *Client) ready(ctx context.Context, i int, timeout time.Duration) error 
 			return noRetry{errors.New("the client is closed")}
 		case connectivity.TransientFailure:
 			conn.Connect()
-			return &connError{addr: c.servers[i], state: st}
+			return &connError{addr: c.servers[i], state: st, plaintext: c.insecure}
 		case connectivity.Idle:
 			conn.Connect()
 		}
@@ -158,7 +176,7 @@ func (c *Client) ready(ctx context.Context, i int, timeout time.Duration) error 
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return &connError{addr: c.servers[i], state: conn.GetState()}
+			return &connError{addr: c.servers[i], state: conn.GetState(), plaintext: c.insecure}
 		}
 	}
 }

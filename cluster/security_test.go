@@ -215,6 +215,8 @@ func TestSecureClusterRefusesAttackers(t *testing.T) {
 	defer plain.Close()
 	if _, err := plain.ListCronJobs(shortCtx(t), "default"); err == nil {
 		t.Fatal("a plaintext client was answered")
+	} else if !strings.Contains(err.Error(), "drop --insecure") {
+		t.Errorf("a plaintext client refused without saying why: %v", err)
 	}
 	// A certificate from another CA is refused at the handshake.
 	foreign := newTestPKI(t)
