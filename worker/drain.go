@@ -49,15 +49,18 @@ func (a *Agent) drain(ctx context.Context) {
 			a.logger.Warn("attempts did not end after their kill; their lease guards end them", "attempts", len(a.unfinished()))
 		}
 	}
+	// An attempt is forgotten once the leader acknowledged its final
+	// report: wait for that, not only for the reports queued so far (an
+	// attempt that just ended may not have queued its report yet).
 	deadline := time.Now().Add(drainReportWait)
-	for a.pendingReports() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+	for a.unacknowledged() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if n := a.pendingReports(); n > 0 {
+	if n := a.unacknowledged(); n > 0 {
 		// No leader took the reports (the servers stopped first, or are
 		// cut off). Leave nothing behind anyway: the leader marks these
 		// attempts Lost when their leases run out, the same verdict.
-		a.logger.Warn("drained with reports no leader acknowledged; removing their containers anyway (the leader marks them Lost when their leases run out)", "reports", n)
+		a.logger.Warn("drained with reports no leader acknowledged; removing their containers anyway (the leader marks them Lost when their leases run out)", "unacknowledged", n)
 		a.removeFinished()
 		return
 	}
@@ -108,10 +111,12 @@ func (a *Agent) unfinished() []*attempt {
 	return a.unfinishedLocked()
 }
 
-func (a *Agent) pendingReports() int {
+// unacknowledged counts the reports not yet acknowledged and the attempts
+// whose final report the leader has not acknowledged.
+func (a *Agent) unacknowledged() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return len(a.reports)
+	return len(a.reports) + len(a.attempts)
 }
 
 // waitAttempts waits up to d for every attempt to end; false on timeout.
