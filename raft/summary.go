@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/btree"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -40,13 +41,30 @@ type summaryIndex struct {
 	// runs: per namespace and hour; runsLast is the latest hour counted.
 	runs     map[runKey]*pb.RunCount
 	runsLast int64
-	// recent: per worker, its last finished attempts, newest first.
-	recent map[string][]nsName
+	// finished: per worker, every stored finished attempt it ran, newest
+	// first; a summary shows the first recentPerWorker. It holds them all
+	// (not only the newest few) so that deleting one leaves the same list
+	// as a replica rebuilt from a snapshot has.
+	finished map[string]*btree.BTreeG[finishedRun]
+}
+
+// finishedRun orders a worker's finished attempts: latest finish first, then
+// by namespace and name.
+type finishedRun struct {
+	at  time.Time
+	key nsName
+}
+
+func (a finishedRun) less(b finishedRun) bool {
+	if !a.at.Equal(b.at) {
+		return a.at.After(b.at)
+	}
+	return a.key.less(b.key)
 }
 
 func newSummaryIndex() summaryIndex {
 	return summaryIndex{cronJobs: map[string]int{}, suspended: map[string]int{}, unfinishedJobs: map[string]int{},
-		runs: map[runKey]*pb.RunCount{}, recent: map[string][]nsName{}}
+		runs: map[runKey]*pb.RunCount{}, finished: map[string]*btree.BTreeG[finishedRun]{}}
 }
 
 func addCount(m map[string]int, k string, d int) {
@@ -71,46 +89,31 @@ func (x *summaryIndex) cronJobChanged(ns string, old, n *pb.CronJob) {
 	}
 }
 
-// attemptFinished remembers a finished attempt as one of its worker's recent runs.
+// rememberRecent indexes a finished attempt under its worker.
 func (t *tables) rememberRecent(k nsName, a *pb.Attempt) {
 	w := a.GetWorker()
 	if w == "" || a.Unfinished() || a.GetFinishTime() == nil {
 		return
 	}
-	l := t.sum.recent[w]
-	i, _ := slices.BinarySearchFunc(l, a, func(e nsName, a *pb.Attempt) int { return t.newerFirst(t.attempts[e], a) })
-	if i >= recentPerWorker {
-		return
+	tr := t.sum.finished[w]
+	if tr == nil {
+		tr = btree.NewG(16, finishedRun.less)
+		t.sum.finished[w] = tr
 	}
-	l = slices.Insert(l, i, k)
-	if len(l) > recentPerWorker {
-		l = l[:recentPerWorker]
-	}
-	t.sum.recent[w] = l
+	tr.ReplaceOrInsert(finishedRun{at: a.GetFinishTime().AsTime(), key: k})
 }
 
-// newerFirst orders finished attempts: latest finish first, then by name.
-func (t *tables) newerFirst(a, b *pb.Attempt) int {
-	if c := compareTime(b.GetFinishTime(), a.GetFinishTime()); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.GetNamespace(), b.GetNamespace()); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.GetName(), b.GetName())
-}
-
-// forgetRecent drops an attempt (as stored before a change) from its worker's recent runs.
+// forgetRecent drops an attempt (as stored before a change) from its
+// worker's finished runs.
 func (t *tables) forgetRecent(k nsName, a *pb.Attempt) {
 	w := a.GetWorker()
-	l := t.sum.recent[w]
-	if i := slices.Index(l, k); i >= 0 {
-		l = slices.Delete(l, i, i+1)
-		if len(l) == 0 {
-			delete(t.sum.recent, w)
-		} else {
-			t.sum.recent[w] = l
-		}
+	tr := t.sum.finished[w]
+	if tr == nil || a.GetFinishTime() == nil {
+		return
+	}
+	tr.Delete(finishedRun{at: a.GetFinishTime().AsTime(), key: k})
+	if tr.Len() == 0 {
+		delete(t.sum.finished, w)
 	}
 }
 
@@ -239,13 +242,16 @@ func (s *State) Summary(namespaces []string, since time.Time) *pb.SummaryRespons
 			}
 		}
 	}
-	for w, keys := range x.recent {
-		for _, k := range keys {
-			if in(k.ns) {
+	for w, tr := range x.finished {
+		n := 0
+		tr.Ascend(func(f finishedRun) bool {
+			if in(f.key.ns) {
 				r := runs(w)
-				r.Recent = append(r.Recent, s.t.attempts[k])
+				r.Recent = append(r.Recent, s.t.attempts[f.key])
 			}
-		}
+			n++
+			return n < recentPerWorker
+		})
 	}
 	for _, r := range out.Workers {
 		sortAttempts(r.Running)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/raft"
 )
 
 func failedStatus(at time.Duration) *pb.JobStatus {
@@ -100,5 +101,48 @@ func TestSummaryCostDoesNotGrowWithJobs(t *testing.T) {
 	small, large := allocs(build(100)), allocs(build(20000))
 	if large > small {
 		t.Fatalf("Summary allocates %.0f times with 20,000 Jobs, %.0f with 100: its cost grows with the Jobs kept", large, small)
+	}
+}
+
+// A worker's recent runs are its newest finished attempts still stored:
+// after one of them is deleted, the next older one shows, as on a replica
+// restored from a snapshot (which rebuilds the list from the attempts).
+func TestSummaryRecentRunsAfterADelete(t *testing.T) {
+	h := newHarness(t)
+	const n = 12
+	for i := range n {
+		job := fmt.Sprintf("j%02d", i)
+		h.mustApply(createJobs(plainJob("a", job)))
+		h.mustApply(createAttempts(attempt("a", job, 0, 1)))
+		h.mustApply(assign("a", job+"-0-1", "w1", time.Duration(i)*time.Minute))
+		h.mustApply(report(&pb.ReportAttempt{Namespace: "a", Name: job + "-0-1", Worker: "w1", Incarnation: h.index,
+			State: "Succeeded", FinishTime: ts(time.Duration(i)*time.Minute + time.Second)}))
+	}
+	recent := func(s *raft.State) []string {
+		ws := s.Summary(nil, t0).GetWorkers()
+		if len(ws) != 1 {
+			t.Fatalf("workers %v", ws)
+		}
+		var out []string
+		for _, a := range ws[0].GetRecent() {
+			out = append(out, a.GetJob())
+		}
+		return out
+	}
+	want := []string{"j11", "j10", "j09", "j08", "j07", "j06", "j05", "j04", "j03", "j02"}
+	if got := recent(h.state()); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("recent runs %v, want %v", got, want)
+	}
+	h.mustApply(deleteRes("Job", "a", "j10"))
+	want = []string{"j11", "j09", "j08", "j07", "j06", "j05", "j04", "j03", "j02", "j01"}
+	if got := recent(h.state()); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("after deleting j10: recent runs %v, want %v", got, want)
+	}
+	restored := raft.NewFSM(quietLogger())
+	if err := restored.Restore(snapshotBytes(t, h.fsm).Reader()); err != nil {
+		t.Fatal(err)
+	}
+	if got, live := recent(restored.State()), recent(h.state()); fmt.Sprint(got) != fmt.Sprint(live) {
+		t.Errorf("a restored replica lists %v, the live one %v", got, live)
 	}
 }
