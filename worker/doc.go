@@ -23,7 +23,8 @@
 //
 // # The guard: a fence that outlives the worker
 //
-// Every attempt runs under its lease guard, `raftcron guard` (worker/guard):
+// Every attempt runs under its lease guard, raftcron-guard (worker/guard,
+// built from cmd/raftcron-guard; `raftcron guard` runs the same code):
 // the container's entrypoint (the static binary bind-mounted read-only at
 // /.raftcron/guard, so images FROM scratch work), or the parent process of
 // an exec attempt. The worker passes each renewed lease to the guard as a
@@ -44,8 +45,9 @@
 // Lost: it never ran, and no backoff limit counts it.
 //
 // The worker installs a copy of its guard binary (Config.GuardBinary, by
-// default its own executable) as DataDir/bin/raftcron-guard; the docker
-// runtime requires it to be static. A worker that runs in a container must
+// default the raftcron-guard next to its own executable, else that
+// executable) as DataDir/bin/raftcron-guard, after checking that it speaks
+// this build's guard.Protocol; the docker runtime requires it to be static. A worker that runs in a container must
 // see DataDir at the same path as the host, since the Docker daemon mounts
 // from there.
 //
