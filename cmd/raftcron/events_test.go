@@ -288,3 +288,13 @@ func TestGetAttemptsAllNamespaces(t *testing.T) {
 	}
 	cli(t, "", "get", "attempts", "-A", "--job", "x", "--server", addr).fails(t, "--job names a Job of one namespace")
 }
+
+func TestPreciseDurationShowsMilliseconds(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "0s", 37 * time.Millisecond: "37ms", 1204 * time.Millisecond: "1.204s", 45 * time.Second: "45s", 3 * time.Minute: "3m",
+	} {
+		if got := preciseDuration(d); got != want {
+			t.Errorf("preciseDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -75,10 +75,10 @@ their Jobs while the history limits keep them.`,
 				}
 				delay, dur := none, none
 				if e.Started {
-					delay = humanDuration(e.StartDelay)
+					delay = preciseDuration(e.StartDelay)
 				}
 				if e.Duration > 0 {
-					dur = humanDuration(e.Duration)
+					dur = preciseDuration(e.Duration)
 				}
 				result := e.Result
 				if e.Decision == pb.DecisionSkip {

@@ -83,6 +83,15 @@ func row(w io.Writer, cells ...string) {
 
 // humanDuration renders d the way kubectl's AGE column does: 45s, 3m12s,
 // 15m, 5h10m, 20h, 2d4h, 30d, 2y100d.
+// preciseDuration is humanDuration with milliseconds below ten seconds, for
+// start delays and run times, where "0s" says nothing ("37ms", "1.204s").
+func preciseDuration(d time.Duration) string {
+	if d >= 0 && d < 10*time.Second {
+		return d.Round(time.Millisecond).String()
+	}
+	return humanDuration(d)
+}
+
 func humanDuration(d time.Duration) string {
 	if d < -time.Second {
 		return "<invalid>"
