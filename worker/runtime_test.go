@@ -305,6 +305,26 @@ func TestRuntimeReconcileAfterRestart(t *testing.T) {
 			if !after.a.stillRunning(&pb.AttemptRef{Namespace: "test", Name: "long"}) {
 				t.Error("the re-adopted attempt is not running any more")
 			}
+			// Leave nothing running: the re-adopted run's guard outlives
+			// the worker by design, and removing the test's directory
+			// under it made it write its record there meanwhile.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			insts, err := rt2.List(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, in := range insts {
+				if !in.Running {
+					continue
+				}
+				if err := rt2.Kill(ctx, in.ID, 0); err != nil {
+					t.Fatalf("kill %s: %v", in.Attempt.GetName(), err)
+				}
+				if _, err := rt2.Wait(ctx, in.ID, filepath.Join(dir, "killed.log")); err != nil {
+					t.Fatalf("wait for %s: %v", in.Attempt.GetName(), err)
+				}
+			}
 		})
 	}
 }
