@@ -93,22 +93,27 @@ func checkDependsOn(lookup func(ns, name string) *pb.CronJob, batch []*pb.CronJo
 }
 
 // downstreamsOf lists (sorted) the CronJobs of a namespace whose
-// spec.dependsOn names the CronJob.
+// spec.dependsOn names the CronJob, from the dependents index.
 func (t *tables) downstreamsOf(k nsName) []string {
 	var out []string
-	for dk, cj := range t.cronJobs {
-		if dk.ns != k.ns || dk == k {
-			continue
-		}
-		for _, d := range cj.GetSpec().GetDependsOn() {
-			if d.GetCronJob() == k.name {
-				out = append(out, dk.name)
-				break
-			}
+	for name := range t.dependents[k] {
+		if name != k.name {
+			out = append(out, name)
 		}
 	}
 	slices.Sort(out)
 	return out
+}
+
+// indexDeps moves a CronJob's entries in the dependents index from the
+// upstreams old names to those n names (either may be nil).
+func (t *tables) indexDeps(k nsName, old, n *pb.CronJob) {
+	for _, d := range old.GetSpec().GetDependsOn() {
+		removeFromSet(t.dependents, nsName{k.ns, d.GetCronJob()}, k.name)
+	}
+	for _, d := range n.GetSpec().GetDependsOn() {
+		addToSet(t.dependents, nsName{k.ns, d.GetCronJob()}, k.name)
+	}
 }
 
 // CheckDependsOn checks CronJobs about to be applied against the stored

@@ -84,3 +84,24 @@ func TestUpdateCronJobStatusWaiting(t *testing.T) {
 		t.Fatalf("waiting after clearing: %v", got)
 	}
 }
+
+// Which CronJobs name an upstream is kept as an index: it follows a
+// downstream that drops its dependsOn, and a restored replica has it too.
+func TestUpstreamDeleteFollowsDependsOnChanges(t *testing.T) {
+	h := newHarness(t)
+	h.mustApply(applyRes(0, []*pb.CronJob{cronJob("default", "prepare", "0 1 * * *"), withDeps(cronJob("default", "report", "0 2 * * *"), "prepare")}, nil))
+	restored := raft.NewFSM(quietLogger())
+	if err := restored.Restore(snapshotBytes(t, h.fsm).Reader()); err != nil {
+		t.Fatal(err)
+	}
+	other := newHarness(t)
+	other.fsm = restored
+	r := other.apply(deleteRes(raft.KindCronJob, "default", "prepare"))
+	wantCode(t, r, pb.CodeInvalid)
+	if !strings.Contains(r.GetError(), "is an upstream of report") {
+		t.Errorf("restored replica: %q", r.GetError())
+	}
+	// report no longer depends on prepare: prepare may go.
+	h.mustApply(applyRes(time.Minute, []*pb.CronJob{cronJob("default", "report", "0 2 * * *")}, nil))
+	h.mustApply(deleteRes(raft.KindCronJob, "default", "prepare"))
+}

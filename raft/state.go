@@ -46,6 +46,9 @@ type tables struct {
 
 	// jobsByCron: (namespace, cronjob name) -> names of its Jobs.
 	jobsByCron map[nsName]map[string]struct{}
+	// dependents: (namespace, cronjob name) -> names of the CronJobs whose
+	// spec.dependsOn names it.
+	dependents map[nsName]map[string]struct{}
 	// unfinishedJobs: Jobs without a Complete or Failed condition "True".
 	unfinishedJobs map[nsName]struct{}
 	// attemptsByJob: (namespace, job name) -> names of its attempts.
@@ -85,6 +88,7 @@ func newTables() tables {
 		acl:                newACLTable(),
 		secrets:            map[nsName]*pb.Secret{},
 		jobsByCron:         map[nsName]map[string]struct{}{},
+		dependents:         map[nsName]map[string]struct{}{},
 		unfinishedJobs:     map[nsName]struct{}{},
 		attemptsByJob:      map[nsName]map[string]struct{}{},
 		unfinishedAttempts: map[nsName]struct{}{},
@@ -142,6 +146,7 @@ func (t *tables) putCronJob(cj *pb.CronJob) {
 	old := t.cronJobs[k]
 	t.rec.cronJob(old, cj, k)
 	t.sum.cronJobChanged(k.ns, old, cj)
+	t.indexDeps(k, old, cj)
 	t.cronJobs[k] = cj
 	if old == nil {
 		t.cronOrder.ReplaceOrInsert(k)
@@ -153,6 +158,7 @@ func (t *tables) putCronJob(cj *pb.CronJob) {
 func (t *tables) deleteCronJob(k nsName) {
 	t.rec.cronJob(t.cronJobs[k], nil, k)
 	t.sum.cronJobChanged(k.ns, t.cronJobs[k], nil)
+	t.indexDeps(k, t.cronJobs[k], nil)
 	delete(t.cronJobs, k)
 	t.cronOrder.Delete(k)
 	t.changed.cronJob(k)

@@ -222,26 +222,12 @@ func (s *State) WatchList(kind, namespace string) ([]*pb.WatchEvent, uint64) {
 	}
 	want := func(k string) bool { return kind == "" || kind == k }
 	if want(pb.KindCronJob) {
-		var cjs []*pb.CronJob
-		for k, cj := range s.t.cronJobs {
-			if namespace == "" || k.ns == namespace {
-				cjs = append(cjs, cj)
-			}
-		}
-		sortCronJobs(cjs)
-		for _, cj := range cjs {
+		for _, cj := range pageOf(s.t.cronOrder, s.t.cronJobs, namespace, nsName{}, 0) {
 			add(&pb.WatchEvent{Object: &pb.WatchEvent_CronJob{CronJob: cj}})
 		}
 	}
 	if want(pb.KindJob) {
-		var jobs []*pb.Job
-		for k, j := range s.t.jobs {
-			if namespace == "" || k.ns == namespace {
-				jobs = append(jobs, j)
-			}
-		}
-		sortJobsByName(jobs)
-		for _, j := range jobs {
+		for _, j := range pageOf(s.t.jobOrder, s.t.jobs, namespace, nsName{}, 0) {
 			add(&pb.WatchEvent{Object: &pb.WatchEvent_Job{Job: j}})
 		}
 	}
