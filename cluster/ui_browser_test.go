@@ -235,10 +235,35 @@ func TestDashboardInBrowser(t *testing.T) {
 			*o = f
 		}
 	}
+	// post runs a fetch from the page. The page reloads itself when the
+	// cluster changes (its event stream), and a reload that lands while
+	// the fetch is in flight fails it with "Failed to fetch" or destroys
+	// the context it runs in; the fetch is then sent again once the page
+	// has settled, as a user would press the button again.
+	var settled func()
+	post := func(js string) string {
+		t.Helper()
+		var err error
+		for try := 0; try < 5; try++ {
+			c, cancel := context.WithTimeout(bctx, 10*time.Second)
+			var v any
+			v, err = chromedp.Run(c, chromedp.Evaluate[any](js, chromedp.EvalAwaitPromise))
+			cancel()
+			if err == nil {
+				return fmt.Sprint(v)
+			}
+			if !strings.Contains(err.Error(), "Failed to fetch") && !strings.Contains(err.Error(), "context was destroyed") {
+				break
+			}
+			settled()
+		}
+		t.Fatalf("evaluate %s: %v", js, err)
+		return ""
+	}
 	// settled: the page is live (its event stream is open; pages without
 	// one, such as the login page, count as live) and has not reloaded
 	// itself for a second.
-	settled := func() {
+	settled = func() {
 		t.Helper()
 		var last string
 		var since time.Time
@@ -342,6 +367,7 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	// A CronJob, read-only.
 	run("cronjob", chromedp.Steps(chromedp.Navigate(base+"/ui/cronjobs/default/report"), chromedp.WaitVisible("#timeline svg")))
+	settled()
 	mustContain("read-only note", text("#readonly"), "read-only")
 	var buttons float64
 	eval(`document.querySelectorAll('#trigger, #suspend, #resume').length`, &buttons)
@@ -363,11 +389,10 @@ func TestDashboardInBrowser(t *testing.T) {
 	shot("04-cronjob-readonly")
 
 	// The read token is refused a trigger even when it posts the form itself.
-	var status string
-	eval(`fetch('/ui/cronjobs/default/report/trigger', {method: 'POST', body: new URLSearchParams({csrf: document.querySelector('input[name=csrf]').value})}).then(r => r.status + ' ' + r.statusText)`, &status)
+	status := post(`fetch('/ui/cronjobs/default/report/trigger', {method: 'POST', body: new URLSearchParams({csrf: document.querySelector('input[name=csrf]').value})}).then(r => r.status + ' ' + r.statusText)`)
 	mustContain("trigger with a read token", status, "403")
 	// And a POST without the CSRF token is refused before anything else.
-	eval(`fetch('/ui/cronjobs/default/report/trigger', {method: 'POST', body: new URLSearchParams({csrf: 'forged'})}).then(r => r.text())`, &status)
+	status = post(`fetch('/ui/cronjobs/default/report/trigger', {method: 'POST', body: new URLSearchParams({csrf: 'forged'})}).then(r => r.text())`)
 	mustContain("trigger without CSRF token", status, "CSRF")
 	if jobs, _ := admin.ListJobs(shortCtx(t), "default", "report"); hasManual(jobs) {
 		t.Fatal("a refused trigger created a Job")
