@@ -464,6 +464,7 @@ func (s *workerSessions) dispatch(c *workerConn) error {
 
 func (s *workerSessions) dispatchLocked(c *workerConn, unstarted *[]*pb.Command) error {
 	st := s.node.State()
+	now := s.clock.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, a := range st.AttemptsOnWorker(c.id) {
@@ -501,9 +502,15 @@ func (s *workerSessions) dispatchLocked(c *workerConn, unstarted *[]*pb.Command)
 		// Secret values are read only here, for the worker that runs the attempt.
 		run := scheduler.RunSpecFor(job, a)
 		scheduler.ResolveSecretEnv(run, job, st.SecretValue)
-		if err := c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Assign{Assign: &pb.Assignment{
-			Attempt: refOf(a), Job: a.GetJob(), Index: a.GetIndex(), Run: run,
-		}}}); err != nil {
+		as := &pb.Assignment{Attempt: refOf(a), Job: a.GetJob(), Index: a.GetIndex(), Run: run}
+		if at := run.GetStartAt(); at != nil {
+			// Decided ahead of its tick: start it then, counted from now
+			// (the worker's clock may be off from ours).
+			if d := at.AsTime().Sub(now); d > 0 {
+				as.StartIn = durationpb.New(min(d, scheduler.MaxDispatchAhead))
+			}
+		}
+		if err := c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Assign{Assign: as}}); err != nil {
 			return err
 		}
 		c.sentAssign[k] = a.GetIncarnation()

@@ -78,6 +78,18 @@ type CronOptions struct {
 	// controller rewinds it to now (skip ClockJump) instead of waiting for
 	// the bogus time.
 	MaxScheduleAhead time.Duration
+	// DispatchAhead is how long before its tick a Job may be decided (0:
+	// at the tick, as before). A tick decided ahead has its Job, its
+	// first attempt and that attempt's worker committed before the tick
+	// comes, and the worker starts the run at the tick (RunSpec.start_at),
+	// so the Raft commit and the dispatch are not in the start delay.
+	// Only ticks whose decision cannot change in between are decided
+	// ahead: CronJobs with concurrencyPolicy Allow, or Forbid with no
+	// unfinished Job at the time of deciding, not suspended and without
+	// upstreams. A suspend, or a Job started by hand, that comes in the
+	// last DispatchAhead before a tick does not change that tick. At
+	// most MaxScheduleAhead / 2.
+	DispatchAhead time.Duration
 }
 
 func (o CronOptions) withDefaults() CronOptions {
@@ -93,6 +105,7 @@ func (o CronOptions) withDefaults() CronOptions {
 	if o.MaxScheduleAhead <= 0 {
 		o.MaxScheduleAhead = time.Minute
 	}
+	o.DispatchAhead = min(max(o.DispatchAhead, 0), o.MaxScheduleAhead/2)
 	return o
 }
 
@@ -127,8 +140,14 @@ type CronController struct {
 
 type cronEntry struct {
 	namespace, name string
-	next            time.Time
-	index           int // in queue; -1 when not queued
+	// next is when Tick looks at the entry: its next fire time, or
+	// DispatchAhead before it when ahead is set.
+	next  time.Time
+	index int // in queue; -1 when not queued
+	// ahead: the CronJob's ticks may be decided ahead (see
+	// CronOptions.DispatchAhead); Forbid's unfinished Jobs are looked at
+	// when the tick is decided.
+	ahead bool
 
 	expr, zone string
 	sched      *Schedule
@@ -232,6 +251,7 @@ func (c *CronController) refresh(cj *pb.CronJob) {
 	if w := cj.GetStatus().GetWaiting(); len(w) > 0 {
 		e.waitFrom = w[0].GetScheduledTime().AsTime()
 	}
+	e.ahead = c.opts.DispatchAhead > 0 && e.err == nil && len(e.deps) == 0 && e.waitFrom.IsZero() && mayDecideAhead(cj)
 	var next time.Time
 	switch {
 	case e.err != nil:
@@ -243,7 +263,7 @@ func (c *CronController) refresh(cj *pb.CronJob) {
 	case c.scheduledAhead(cj, c.now):
 		next = c.now // due at once: Tick rewinds it
 	default:
-		next = e.sched.Next(cronBase(cj))
+		next = c.wakeFor(e, e.sched.Next(cronBase(cj)))
 	}
 	// Waiting ticks are looked at once now (a new leader, or a status
 	// that changed), then at their deadlines or when an upstream changes.
@@ -296,6 +316,49 @@ func (c *CronController) rewind(cj *pb.CronJob, now time.Time) []*pb.Command {
 	}}}}
 }
 
+// mayDecideAhead: the CronJob's spec lets its ticks be decided ahead.
+func mayDecideAhead(cj *pb.CronJob) bool {
+	spec := cj.GetSpec()
+	switch spec.GetConcurrencyPolicy() {
+	case "", ConcurrencyAllow, ConcurrencyForbid:
+	default:
+		return false
+	}
+	return !spec.GetSuspend() && len(spec.GetDependsOn()) == 0
+}
+
+// wakeFor is when to look at an entry whose next fire time is fire.
+func (c *CronController) wakeFor(e *cronEntry, fire time.Time) time.Time {
+	if !e.ahead || fire.IsZero() {
+		return fire
+	}
+	return fire.Add(-c.opts.DispatchAhead)
+}
+
+// decideAhead decides the tick fire, which lies in (now, now +
+// DispatchAhead], before it comes: its Job is created now and starts at
+// fire. It reports false, deciding nothing, when the decision could still
+// change by fire (Forbid with an unfinished Job).
+func (c *CronController) decideAhead(v View, e *cronEntry, cj *pb.CronJob, fire, now time.Time) ([]*pb.Command, bool) {
+	if !e.ahead || !mayDecideAhead(cj) {
+		return nil, false
+	}
+	active := unfinishedJobsOf(v, e.namespace, e.name)
+	if cj.GetSpec().GetConcurrencyPolicy() == ConcurrencyForbid && len(active) > 0 {
+		return nil, false
+	}
+	// Planned as if at the tick (on time, nothing late), recorded as
+	// decided now.
+	plan := planTicks(planInputFor(cj, e.sched, active, fire, c.opts), c.opts)
+	if len(plan.runs) != 1 || plan.more {
+		return nil, false
+	}
+	for _, d := range plan.decisions {
+		d.DecidedTime = timestamppb.New(now)
+	}
+	return c.commandsFor(v, cj, e.sched, plan, now), true
+}
+
 // setNext moves e in the heap; zero takes it out.
 func (c *CronController) setNext(e *cronEntry, next time.Time) {
 	e.next = next
@@ -310,9 +373,9 @@ func (c *CronController) setNext(e *cronEntry, next time.Time) {
 	}
 }
 
-// Tick handles every CronJob whose next fire time is at or before now and
-// returns the commands to apply and when to call Tick next (zero: nothing is
-// scheduled). The next time may equal now when a long backlog is being
+// Tick handles every CronJob whose next fire time is at or before now (or,
+// with DispatchAhead, within it: see CronOptions) and returns the commands
+// to apply and when to call Tick next (zero: nothing is scheduled). The next time may equal now when a long backlog is being
 // worked through in steps.
 func (c *CronController) Tick(v View, now time.Time) (cmds []*pb.Command, next time.Time) {
 	back := !c.now.IsZero() && now.Before(c.now.Add(-c.opts.MaxScheduleAhead))
@@ -331,9 +394,26 @@ func (c *CronController) Tick(v View, now time.Time) (cmds []*pb.Command, next t
 			continue
 		}
 		out, wake := c.handle(v, e, cj, now)
+		key := c.wakeFor(e, wake)
+		if len(out) == 0 && wake.After(now) && !key.After(now) {
+			// Nothing is due yet, and the next tick is within
+			// DispatchAhead: decide it now, or at the tick when it
+			// cannot be decided yet.
+			if ahead, ok := c.decideAhead(v, e, cj, wake, now); ok {
+				out, wake = ahead, e.sched.Next(wake)
+				key = c.wakeFor(e, wake)
+			} else {
+				key = wake
+			}
+		}
 		cmds = append(cmds, out...)
 		if !wake.IsZero() {
-			e.next = wake
+			// A tick within DispatchAhead after ticks decided now:
+			// decided ahead in the next call.
+			if key.Before(now) {
+				key = now
+			}
+			e.next = key
 			requeue = append(requeue, e)
 		}
 	}

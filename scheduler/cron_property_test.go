@@ -92,7 +92,10 @@ func TestCronEveryTickIsAccountedFor(t *testing.T) {
 		if rng.IntN(3) == 0 {
 			opts.MaxTicksExamined = 1 + rng.IntN(30)
 		}
-		label := fmt.Sprintf("case %d: start %s span %s down %v max %d\n  %v", n, start.Format(time.RFC3339), span, down, opts.MaxTicksExamined, desc)
+		if rng.IntN(2) == 0 {
+			opts.DispatchAhead = time.Duration(1+rng.IntN(5000)) * time.Millisecond
+		}
+		label := fmt.Sprintf("case %d: start %s span %s down %v max %d ahead %v\n  %v", n, start.Format(time.RFC3339), span, down, opts.MaxTicksExamined, opts.DispatchAhead, desc)
 
 		c := NewCronController(opts, nil)
 		c.Rebuild(v)

@@ -26,6 +26,14 @@ const (
 	// the server's --backoff-base and --backoff-cap).
 	DefaultBackoffBase = 10 * time.Second
 	DefaultBackoffCap  = 10 * time.Minute
+
+	// DefaultDispatchAhead is how long before its tick a Job is decided
+	// and dispatched (CronOptions.DispatchAhead, the server's
+	// --dispatch-ahead): longer than a Raft commit and a dispatch take on
+	// a busy cluster, short enough that a suspend rarely lands in it.
+	DefaultDispatchAhead = 500 * time.Millisecond
+	// MaxDispatchAhead bounds --dispatch-ahead.
+	MaxDispatchAhead = 10 * time.Second
 )
 
 // SetCronJobDefaults fills the unset fields of a CronJob the way Kubernetes

@@ -43,6 +43,8 @@ const (
 //   - the securityContext's user, group, runAsNonRoot,
 //     readOnlyRootFilesystem, allowPrivilegeEscalation (false unless set or
 //     privileged) and capabilities;
+//   - start_at: the tick, for a cron Job created before it (decided ahead:
+//     CronOptions.DispatchAhead);
 //   - kill_grace from terminationGracePeriodSeconds (default 30s);
 //   - deadline = status.start_time + activeDeadlineSeconds, when both are set;
 //   - labels: the template's labels, then raftcron.io/job, /namespace, /index
@@ -89,6 +91,10 @@ func RunSpecFor(job *pb.Job, a *pb.Attempt) *pb.RunSpec {
 	rs.Env[EnvAttempt] = a.GetName()
 	if ts, ok := job.GetMetadata().GetAnnotations()[AnnotationScheduledTimestamp]; ok {
 		rs.Env[EnvScheduledTime] = ts
+	}
+	if st := job.GetStatus().GetScheduledTime(); st != nil && !job.GetStatus().GetManual() &&
+		job.GetMetadata().GetCreationTimestamp().AsTime().Before(st.AsTime()) {
+		rs.StartAt = st
 	}
 
 	limits := c.GetResources().GetLimits()

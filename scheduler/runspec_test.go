@@ -185,3 +185,30 @@ func TestRunSpecForDefaults(t *testing.T) {
 		}
 	}
 }
+
+// A cron Job decided ahead of its tick starts at the tick; one created at
+// or after it, and a Job started by hand, start at once.
+func TestRunSpecForStartsAtTheTick(t *testing.T) {
+	tick := time.Date(2026, 11, 23, 10, 1, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name    string
+		created time.Time
+		manual  bool
+		want    bool
+	}{
+		{"decided ahead", tick.Add(-500 * time.Millisecond), false, true},
+		{"decided at the tick", tick, false, false},
+		{"decided late", tick.Add(3 * time.Second), false, false},
+		{"started by hand", tick.Add(-time.Second), true, false},
+	} {
+		job := testJob("plain")
+		job.Metadata.CreationTimestamp = timestamppb.New(tc.created)
+		job.Status = &pb.JobStatus{CronJob: "c", ScheduledTime: timestamppb.New(tick), Manual: tc.manual}
+		rs := RunSpecFor(job, &pb.Attempt{Name: "plain-0-1"})
+		if got := rs.StartAt != nil; got != tc.want {
+			t.Errorf("%s: start_at %v; want it set: %v", tc.name, rs.StartAt, tc.want)
+		} else if got && !rs.StartAt.AsTime().Equal(tick) {
+			t.Errorf("%s: start_at %v; want the tick %v", tc.name, rs.StartAt.AsTime(), tick)
+		}
+	}
+}

@@ -142,6 +142,10 @@ type attempt struct {
 	deadline    *time.Timer
 	// done is closed when the attempt has ended (finished is set).
 	done chan struct{}
+	// killed is closed when a kill is decided (killReason is set).
+	killed chan struct{}
+	// startAt: not started before (on this worker's clock; zero: at once).
+	startAt time.Time
 	// killUntil: once killed, the end of the lease cut short.
 	killUntil time.Time
 	killGrace time.Duration
@@ -154,7 +158,7 @@ func (a *Agent) newAttempt(ref *pb.AttemptRef, job string, index int32, spec *pb
 		ref: ref, job: job, index: index, spec: spec,
 		logPath: logPath(a.cfg.DataDir, ref.GetNamespace(), ref.GetName()),
 		dir:     attemptDir(a.cfg.DataDir, ref.GetNamespace(), ref.GetName()),
-		knownAt: now, leaseUntil: lease, done: make(chan struct{}),
+		knownAt: now, leaseUntil: lease, done: make(chan struct{}), killed: make(chan struct{}),
 	}
 }
 
@@ -496,6 +500,9 @@ func (a *Agent) assign(ctx context.Context, as *pb.Assignment) {
 		lease = a.sess.horizon.Add(a.leaseTTL)
 	}
 	at := a.newAttempt(ref, as.GetJob(), as.GetIndex(), as.GetRun(), now, lease)
+	if d := as.GetStartIn().AsDuration(); d > 0 {
+		at.startAt = now.Add(d)
+	}
 	a.attempts[k] = at
 	a.mu.Unlock()
 	a.logger.Info("assigned", "attempt", ref.GetName(), "namespace", ref.GetNamespace(), "incarnation", ref.GetIncarnation())
@@ -506,6 +513,14 @@ func (a *Agent) assign(ctx context.Context, as *pb.Assignment) {
 // runAttempt starts (unless adopted) and waits for one attempt, and queues its reports.
 func (a *Agent) runAttempt(ctx context.Context, at *attempt, adopted bool) {
 	defer a.wg.Done()
+	if !adopted {
+		if err := a.waitStartAt(ctx, at); ctx.Err() != nil {
+			return // stopping: the next start reconciles it
+		} else if err != nil {
+			a.finishStartError(at, "", err)
+			return
+		}
+	}
 	if !adopted && a.isDraining() {
 		a.mu.Lock()
 		at.killReason, at.killMessage = ReasonWorkerDrained, "its worker "+a.cfg.ID+" is draining (stopping)"
@@ -574,6 +589,27 @@ func (a *Agent) runAttempt(ctx context.Context, at *attempt, adopted bool) {
 		case <-t.C:
 		}
 		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// waitStartAt holds an attempt decided ahead of its tick until the tick
+// (Assignment.start_in): its Job, attempt and this worker were committed
+// before the tick, so that it starts on time. A kill in between ends the
+// wait with the reason it may not start.
+func (a *Agent) waitStartAt(ctx context.Context, at *attempt) error {
+	d := time.Until(at.startAt)
+	if at.startAt.IsZero() || d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-at.killed:
+		return a.mayStart(at)
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -782,6 +818,7 @@ func (a *Agent) kill(ctx context.Context, at *attempt, reason, message string, g
 		return
 	}
 	at.killReason, at.killMessage = reason, message
+	close(at.killed)
 	started := at.id != ""
 	at.killUntil, at.killGrace = time.Now().Add(grace), grace
 	if at.leaseUntil.Before(at.killUntil) {

@@ -12,6 +12,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 	"github.com/raftcron/raftcron/worker/guard"
@@ -564,5 +565,45 @@ func TestAgentLeaseExpiryKillsDockerContainer(t *testing.T) {
 	r := c2.expectReport("leased", "Lost")
 	if r.GetReason() != "WorkerLost" || !strings.Contains(r.GetMessage(), "lease expired") {
 		t.Errorf("report = %v, want Lost/WorkerLost: lease expired", r)
+	}
+}
+
+// An attempt decided ahead of its tick (Assignment.start_in) is held until
+// the tick and then started; one killed while it is held never starts.
+func TestAgentStartsAtStartAt(t *testing.T) {
+	srv := startFakeServer(t)
+	rt := newFakeRuntime()
+	runAgent(t, rt, srv.addr)
+	c := srv.accept(t)
+	c.expect("hello", func(m *pb.WorkerMessage) bool { return m.GetHello() != nil })
+	c.send(welcome(50*time.Millisecond, time.Minute))
+
+	// start_at is the leader's clock, an hour off from the worker's here:
+	// start_in, relative, is what counts.
+	startAt := time.Now().Add(700 * time.Millisecond)
+	early := assignMsg("a1", 3)
+	early.GetAssign().Run.StartAt = timestamppb.New(startAt.Add(time.Hour))
+	early.GetAssign().StartIn = durationpb.New(700 * time.Millisecond)
+	c.send(early)
+	held := assignMsg("a2", 4)
+	held.GetAssign().Run.StartAt = timestamppb.New(startAt.Add(-time.Hour))
+	held.GetAssign().StartIn = durationpb.New(time.Hour)
+	c.send(held)
+
+	r := c.expectReport("a1", "Running")
+	if got := r.GetStartTime().AsTime(); got.Before(startAt) {
+		t.Errorf("started at %v, %v before its start_at", got, startAt.Sub(got))
+	}
+	c.send(ackMsg(r.GetReportId()))
+	c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Kill{Kill: &pb.Kill{Attempt: &pb.AttemptRef{Namespace: "default", Name: "a2", Incarnation: 4}, Reason: "Killed"}}})
+	lost := c.expectReport("a2", "Lost")
+	if lost.GetStartTime() != nil || !strings.Contains(lost.GetMessage(), "killed before it started") {
+		t.Errorf("the held attempt's report after a kill = %v; want Lost, never started", lost)
+	}
+	rt.mu.Lock()
+	starts := rt.starts
+	rt.mu.Unlock()
+	if starts != 1 {
+		t.Errorf("runtime started %d attempts; want 1 (the killed one held until its start_at never starts)", starts)
 	}
 }

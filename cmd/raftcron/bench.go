@@ -51,6 +51,8 @@ type benchOptions struct {
 	pprof      bool
 	dir        string
 	keep       bool
+	// dispatchAhead: the servers' --dispatch-ahead.
+	dispatchAhead time.Duration
 }
 
 func newBenchCmd() *cobra.Command {
@@ -100,6 +102,7 @@ the machine is quiet.`,
 	f.DurationVar(&o.warmup, "warmup", 3*time.Second, "how long the cluster runs before the window starts (steady)")
 	f.IntVar(&o.history, "history", 100, "successfulJobsHistoryLimit of each CronJob (steady)")
 	f.IntVar(&o.applyBatch, "apply-batch", 1000, "CronJobs per apply call")
+	f.DurationVar(&o.dispatchAhead, "dispatch-ahead", scheduler.DefaultDispatchAhead, "the servers' --dispatch-ahead (0: decide every tick at its time)")
 	f.BoolVar(&o.pprof, "pprof", false, "start servers with --pprof and workers with --pprof on a free port (addresses are printed)")
 	f.StringVar(&o.dir, "dir", "", "directory for data and logs (default: a new temporary directory)")
 	f.BoolVar(&o.keep, "keep", false, "keep the directory (data and process logs) afterwards")
@@ -257,7 +260,7 @@ func startBenchCluster(ctx context.Context, w io.Writer, o benchOptions, dir str
 			// The bench is one namespace and one token by design: lift the quotas that bound them.
 			"--max-cronjobs-per-namespace", strconv.Itoa(max(o.cronJobs, scheduler.DefaultMaxCronJobsPerNamespace)),
 			"--max-unfinished-attempts-per-namespace", strconv.Itoa(max(2*o.cronJobs, scheduler.DefaultMaxUnfinishedAttemptsPerNamespace)),
-			"--token-rate-limit", "-1"}
+			"--token-rate-limit", "-1", "--dispatch-ahead", o.dispatchAhead.String()}
 		tlsFlags, err := pki.flags(auth.RoleServer, id)
 		if err != nil {
 			return c, err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/raftcron/raftcron/auth"
 	"github.com/raftcron/raftcron/cluster"
+	"github.com/raftcron/raftcron/scheduler"
 	"github.com/raftcron/raftcron/worker"
 )
 
@@ -62,6 +63,7 @@ func newDevCmd() *cobra.Command {
 				NodeID: "dev", DataDir: filepath.Join(dataDir, "server"), RaftAddr: raftAddr,
 				GRPCAddr: grpcAddr, HTTPAddr: httpAddr, Bootstrap: true, Logger: logger,
 				Insecure: insecureMode, TLS: serverCreds,
+				Cron: scheduler.CronOptions{DispatchAhead: scheduler.DefaultDispatchAhead},
 			}
 			srv, err := cluster.New(srvCfg)
 			if err != nil {

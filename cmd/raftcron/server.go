@@ -44,6 +44,9 @@ func newServerCmd() *cobra.Command {
 			if cfg.Events.Count < 1 {
 				return fmt.Errorf("--event-retention-count %d: must be 1 or more", cfg.Events.Count)
 			}
+			if cfg.Cron.DispatchAhead < 0 || cfg.Cron.DispatchAhead > scheduler.MaxDispatchAhead {
+				return fmt.Errorf("--dispatch-ahead %s: must be between 0 and %s", cfg.Cron.DispatchAhead, scheduler.MaxDispatchAhead)
+			}
 			if cfg.Events.Age <= 0 {
 				return fmt.Errorf("--event-retention-age %s: must be more than 0", cfg.Events.Age)
 			}
@@ -82,6 +85,10 @@ func newServerCmd() *cobra.Command {
 	f.DurationVar(&cfg.Worker.LostWorkerRetention, "lost-worker-retention", cluster.DefaultLostWorkerRetention,
 		"how long the leader keeps listing a lost worker (`raftcron get workers --lost`) before it forgets it (a cluster setting, like --worker-heartbeat)")
 	f.StringVar(&cfg.Worker.JoinToken, "worker-join-token", os.Getenv("RAFTCRON_WORKER_JOIN_TOKEN"), "token workers must present (env RAFTCRON_WORKER_JOIN_TOKEN; empty accepts any worker)")
+	f.DurationVar(&cfg.Cron.DispatchAhead, "dispatch-ahead", scheduler.DefaultDispatchAhead,
+		"while leading, decide a cron tick and hand its run to a worker this long before the tick, and have the worker start it at the tick, so that "+
+			"the Raft commit and the dispatch are not in the start delay (0: decide at the tick). Only ticks no later change could alter: "+
+			"concurrencyPolicy Allow, or Forbid with nothing running; not suspended; no dependsOn")
 	f.DurationVar(&cfg.Jobs.BackoffBase, "backoff-base", scheduler.DefaultBackoffBase, "delay before the first retry of a failed attempt; doubles per failure")
 	f.DurationVar(&cfg.Jobs.BackoffCap, "backoff-cap", scheduler.DefaultBackoffCap, "longest delay between retries")
 	addLimitFlags(f, &cfg)

@@ -694,11 +694,16 @@ func (x *LeaseRenewal) GetAttempts() []*AttemptRef {
 
 // What to run; built by the leader from the Job and the Attempt.
 type Assignment struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Attempt       *AttemptRef            `protobuf:"bytes,1,opt,name=attempt,proto3" json:"attempt,omitempty"`
-	Job           string                 `protobuf:"bytes,2,opt,name=job,proto3" json:"job,omitempty"`
-	Index         int32                  `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
-	Run           *RunSpec               `protobuf:"bytes,4,opt,name=run,proto3" json:"run,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Attempt *AttemptRef            `protobuf:"bytes,1,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	Job     string                 `protobuf:"bytes,2,opt,name=job,proto3" json:"job,omitempty"`
+	Index   int32                  `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
+	Run     *RunSpec               `protobuf:"bytes,4,opt,name=run,proto3" json:"run,omitempty"`
+	// Start the run this long after receiving the assignment: run.start_at
+	// less the leader's clock when it sent it. Relative, so that an offset
+	// between the leader's and the worker's wall clocks does not move the
+	// start. Unset: at once.
+	StartIn       *durationpb.Duration `protobuf:"bytes,5,opt,name=start_in,json=startIn,proto3" json:"start_in,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -761,6 +766,13 @@ func (x *Assignment) GetRun() *RunSpec {
 	return nil
 }
 
+func (x *Assignment) GetStartIn() *durationpb.Duration {
+	if x != nil {
+		return x.StartIn
+	}
+	return nil
+}
+
 type RunSpec struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Image string                 `protobuf:"bytes,1,opt,name=image,proto3" json:"image,omitempty"`
@@ -796,8 +808,13 @@ type RunSpec struct {
 	AllowPrivilegeEscalation bool     `protobuf:"varint,21,opt,name=allow_privilege_escalation,json=allowPrivilegeEscalation,proto3" json:"allow_privilege_escalation,omitempty"`
 	CapAdd                   []string `protobuf:"bytes,22,rep,name=cap_add,json=capAdd,proto3" json:"cap_add,omitempty"`
 	CapDrop                  []string `protobuf:"bytes,23,rep,name=cap_drop,json=capDrop,proto3" json:"cap_drop,omitempty"`
-	unknownFields            protoimpl.UnknownFields
-	sizeCache                protoimpl.SizeCache
+	// The tick of a cron Job decided ahead of it (the scheduler's
+	// DispatchAhead), on the leader's clock: the run starts then (see
+	// Assignment.start_in). The worker holds the attempt (and its slot) until
+	// then; a kill in between means it never starts.
+	StartAt       *timestamppb.Timestamp `protobuf:"bytes,24,opt,name=start_at,json=startAt,proto3" json:"start_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RunSpec) Reset() {
@@ -987,6 +1004,13 @@ func (x *RunSpec) GetCapAdd() []string {
 func (x *RunSpec) GetCapDrop() []string {
 	if x != nil {
 		return x.CapDrop
+	}
+	return nil
+}
+
+func (x *RunSpec) GetStartAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartAt
 	}
 	return nil
 }
@@ -1467,13 +1491,14 @@ const file_raftcron_v1_worker_proto_rawDesc = "" +
 	"\fLeaseRenewal\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x126\n" +
 	"\tlease_ttl\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\bleaseTtl\x123\n" +
-	"\battempts\x18\x03 \x03(\v2\x17.raftcron.v1.AttemptRefR\battempts\"\x8f\x01\n" +
+	"\battempts\x18\x03 \x03(\v2\x17.raftcron.v1.AttemptRefR\battempts\"\xc5\x01\n" +
 	"\n" +
 	"Assignment\x121\n" +
 	"\aattempt\x18\x01 \x01(\v2\x17.raftcron.v1.AttemptRefR\aattempt\x12\x10\n" +
 	"\x03job\x18\x02 \x01(\tR\x03job\x12\x14\n" +
 	"\x05index\x18\x03 \x01(\x05R\x05index\x12&\n" +
-	"\x03run\x18\x04 \x01(\v2\x14.raftcron.v1.RunSpecR\x03run\"\x91\b\n" +
+	"\x03run\x18\x04 \x01(\v2\x14.raftcron.v1.RunSpecR\x03run\x124\n" +
+	"\bstart_in\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\astartIn\"\xc8\b\n" +
 	"\aRunSpec\x12\x14\n" +
 	"\x05image\x18\x01 \x01(\tR\x05image\x12*\n" +
 	"\x11image_pull_policy\x18\x02 \x01(\tR\x0fimagePullPolicy\x12\x18\n" +
@@ -1504,7 +1529,8 @@ const file_raftcron_v1_worker_proto_rawDesc = "" +
 	"\x19read_only_root_filesystem\x18\x14 \x01(\bR\x16readOnlyRootFilesystem\x12<\n" +
 	"\x1aallow_privilege_escalation\x18\x15 \x01(\bR\x18allowPrivilegeEscalation\x12\x17\n" +
 	"\acap_add\x18\x16 \x03(\tR\x06capAdd\x12\x19\n" +
-	"\bcap_drop\x18\x17 \x03(\tR\acapDrop\x1a6\n" +
+	"\bcap_drop\x18\x17 \x03(\tR\acapDrop\x125\n" +
+	"\bstart_at\x18\x18 \x01(\v2\x1a.google.protobuf.TimestampR\astartAt\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a9\n" +
@@ -1612,25 +1638,27 @@ var file_raftcron_v1_worker_proto_depIdxs = []int32{
 	2,  // 17: raftcron.v1.LeaseRenewal.attempts:type_name -> raftcron.v1.AttemptRef
 	2,  // 18: raftcron.v1.Assignment.attempt:type_name -> raftcron.v1.AttemptRef
 	9,  // 19: raftcron.v1.Assignment.run:type_name -> raftcron.v1.RunSpec
-	17, // 20: raftcron.v1.RunSpec.env:type_name -> raftcron.v1.RunSpec.EnvEntry
-	10, // 21: raftcron.v1.RunSpec.mounts:type_name -> raftcron.v1.Mount
-	19, // 22: raftcron.v1.RunSpec.kill_grace:type_name -> google.protobuf.Duration
-	20, // 23: raftcron.v1.RunSpec.deadline:type_name -> google.protobuf.Timestamp
-	18, // 24: raftcron.v1.RunSpec.labels:type_name -> raftcron.v1.RunSpec.LabelsEntry
-	2,  // 25: raftcron.v1.Kill.attempt:type_name -> raftcron.v1.AttemptRef
-	19, // 26: raftcron.v1.Kill.grace:type_name -> google.protobuf.Duration
-	2,  // 27: raftcron.v1.AttemptReport.attempt:type_name -> raftcron.v1.AttemptRef
-	20, // 28: raftcron.v1.AttemptReport.start_time:type_name -> google.protobuf.Timestamp
-	20, // 29: raftcron.v1.AttemptReport.finish_time:type_name -> google.protobuf.Timestamp
-	2,  // 30: raftcron.v1.LogRequest.attempt:type_name -> raftcron.v1.AttemptRef
-	21, // 31: raftcron.v1.LogData.marks:type_name -> raftcron.v1.LineMark
-	0,  // 32: raftcron.v1.WorkerService.Session:input_type -> raftcron.v1.WorkerMessage
-	1,  // 33: raftcron.v1.WorkerService.Session:output_type -> raftcron.v1.ServerMessage
-	33, // [33:34] is the sub-list for method output_type
-	32, // [32:33] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	19, // 20: raftcron.v1.Assignment.start_in:type_name -> google.protobuf.Duration
+	17, // 21: raftcron.v1.RunSpec.env:type_name -> raftcron.v1.RunSpec.EnvEntry
+	10, // 22: raftcron.v1.RunSpec.mounts:type_name -> raftcron.v1.Mount
+	19, // 23: raftcron.v1.RunSpec.kill_grace:type_name -> google.protobuf.Duration
+	20, // 24: raftcron.v1.RunSpec.deadline:type_name -> google.protobuf.Timestamp
+	18, // 25: raftcron.v1.RunSpec.labels:type_name -> raftcron.v1.RunSpec.LabelsEntry
+	20, // 26: raftcron.v1.RunSpec.start_at:type_name -> google.protobuf.Timestamp
+	2,  // 27: raftcron.v1.Kill.attempt:type_name -> raftcron.v1.AttemptRef
+	19, // 28: raftcron.v1.Kill.grace:type_name -> google.protobuf.Duration
+	2,  // 29: raftcron.v1.AttemptReport.attempt:type_name -> raftcron.v1.AttemptRef
+	20, // 30: raftcron.v1.AttemptReport.start_time:type_name -> google.protobuf.Timestamp
+	20, // 31: raftcron.v1.AttemptReport.finish_time:type_name -> google.protobuf.Timestamp
+	2,  // 32: raftcron.v1.LogRequest.attempt:type_name -> raftcron.v1.AttemptRef
+	21, // 33: raftcron.v1.LogData.marks:type_name -> raftcron.v1.LineMark
+	0,  // 34: raftcron.v1.WorkerService.Session:input_type -> raftcron.v1.WorkerMessage
+	1,  // 35: raftcron.v1.WorkerService.Session:output_type -> raftcron.v1.ServerMessage
+	35, // [35:36] is the sub-list for method output_type
+	34, // [34:35] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_raftcron_v1_worker_proto_init() }
