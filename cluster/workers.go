@@ -129,7 +129,10 @@ type workerConn struct {
 
 	// Guarded by mu (the dispatch lock of this connection).
 	mu          sync.Mutex
-	sentAssign  map[string]uint64 // attempt key -> incarnation sent
+	// sentAssign and sentKill: what this session told the worker of the
+	// attempts it holds (attempt key -> the attempt as sent); an entry goes
+	// once its attempt is no longer on the worker.
+	sentAssign  map[string]*pb.AttemptRef
 	sentKill    map[string]bool
 	lastMessage time.Time
 	logs        map[uint64]chan *pb.LogData
@@ -228,7 +231,7 @@ func (s *workerSessions) Session(stream pb.WorkerService_SessionServer) error {
 	now := s.clock.Now()
 	c := &workerConn{
 		id: hello.GetWorkerId(), hello: hello, connected: now, stream: stream, done: make(chan struct{}),
-		sentAssign: map[string]uint64{}, sentKill: map[string]bool{}, lastMessage: now,
+		sentAssign: map[string]*pb.AttemptRef{}, sentKill: map[string]bool{}, lastMessage: now,
 		logs: map[uint64]chan *pb.LogData{},
 	}
 	if p, ok := peer.FromContext(stream.Context()); ok {
@@ -390,7 +393,7 @@ func (s *workerSessions) reconcile(ctx context.Context, c *workerConn, log *slog
 		held[k] = true
 		a := st.Attempt(ref.GetNamespace(), ref.GetName())
 		if a != nil && a.GetWorker() == c.id && a.GetIncarnation() == ref.GetIncarnation() && a.OnWorker() {
-			c.sentAssign[k] = a.GetIncarnation() // adopted
+			c.sentAssign[k] = refOf(a) // adopted
 			continue
 		}
 		if a != nil && a.GetWorker() == c.id && a.GetIncarnation() == ref.GetIncarnation() {
@@ -467,7 +470,11 @@ func (s *workerSessions) dispatchLocked(c *workerConn, unstarted *[]*pb.Command)
 	now := s.clock.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, a := range st.AttemptsOnWorker(c.id) {
+	onWorker := st.AttemptsOnWorker(c.id)
+	if err := s.forgetEnded(c, st, onWorker); err != nil {
+		return err
+	}
+	for _, a := range onWorker {
 		k := attemptKey(a.GetNamespace(), a.GetName())
 		if a.GetKillRequested() {
 			if c.sentKill[k] {
@@ -492,7 +499,7 @@ func (s *workerSessions) dispatchLocked(c *workerConn, unstarted *[]*pb.Command)
 			c.sentKill[k] = true
 			continue
 		}
-		if a.GetState() != pb.AttemptAssigned || c.sentAssign[k] == a.GetIncarnation() {
+		if sent := c.sentAssign[k]; a.GetState() != pb.AttemptAssigned || sent != nil && sent.GetIncarnation() == a.GetIncarnation() {
 			continue
 		}
 		job := st.Job(a.GetNamespace(), a.GetJob())
@@ -513,7 +520,37 @@ func (s *workerSessions) dispatchLocked(c *workerConn, unstarted *[]*pb.Command)
 		if err := c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Assign{Assign: as}}); err != nil {
 			return err
 		}
-		c.sentAssign[k] = a.GetIncarnation()
+		c.sentAssign[k] = refOf(a)
+	}
+	return nil
+}
+
+// forgetEnded drops what the session sent of attempts no longer on the
+// worker: ended ones (the worker reported them), and deleted ones (their Job
+// was deleted), which the worker is told to kill at once: one held for its
+// tick (Assignment.start_in) must not start, and a running one need not wait
+// for the next lease renewal to end. Call with c.mu held.
+func (s *workerSessions) forgetEnded(c *workerConn, st *raft.State, onWorker []*pb.Attempt) error {
+	current := make(map[string]bool, len(onWorker))
+	for _, a := range onWorker {
+		current[attemptKey(a.GetNamespace(), a.GetName())] = true
+	}
+	for k, ref := range c.sentAssign {
+		if current[k] {
+			continue
+		}
+		delete(c.sentAssign, k)
+		if st.Attempt(ref.GetNamespace(), ref.GetName()) != nil || c.sentKill[k] {
+			continue
+		}
+		if err := c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Kill{Kill: &pb.Kill{Attempt: ref, Reason: pb.ReasonKilled}}}); err != nil {
+			return err
+		}
+	}
+	for k := range c.sentKill {
+		if !current[k] {
+			delete(c.sentKill, k)
+		}
 	}
 	return nil
 }

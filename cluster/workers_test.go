@@ -390,3 +390,71 @@ func TestWorkerSessionDraining(t *testing.T) {
 		t.Errorf("counts while draining = %+v; want 1 connected, 1 draining, 0 slots", c)
 	}
 }
+
+// A session forgets what it sent of attempts that left the worker (it does
+// not grow with every run a long session sees), and tells the worker at
+// once to kill an attempt whose Job was deleted: one held for its tick must
+// not start, and a running one need not wait for the next lease renewal.
+func TestWorkerSessionForgetsEndedAndKillsDeleted(t *testing.T) {
+	cfg := fastConfig()
+	cfg.HeartbeatInterval = time.Hour // no renewal would tell the worker
+	h := newSessionsHarness(t, cfg)
+	w := h.connect(&pb.Hello{WorkerId: "w1", Slots: 2, Runtime: "docker"})
+	w.next("welcome", func(m *pb.ServerMessage) bool { return m.GetWelcome() != nil })
+
+	sent := func() int {
+		h.sessions.mu.Lock()
+		c := h.sessions.conns["w1"]
+		h.sessions.mu.Unlock()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.sentAssign) + len(c.sentKill)
+	}
+	a := h.placeAttempt("j1", "w1")
+	w.next("assignment of j1", func(m *pb.ServerMessage) bool { return m.GetAssign().GetAttempt().GetName() == a.GetName() })
+	w.report(1, a, "Succeeded")
+	w.expectAck(1)
+	b := h.placeAttempt("j2", "w1")
+	w.next("assignment of j2", func(m *pb.ServerMessage) bool { return m.GetAssign().GetAttempt().GetName() == b.GetName() })
+	if n := sent(); n != 1 {
+		t.Errorf("the session keeps %d attempts it sent; want 1 (j1 ended)", n)
+	}
+
+	h.apply(&pb.Command{Op: &pb.Command_DeleteResource{DeleteResource: &pb.DeleteResource{Kind: "Job", Namespace: "default", Name: "j2"}}})
+	k := w.next("kill of the deleted Job's attempt", func(m *pb.ServerMessage) bool { return m.GetKill() != nil }).GetKill()
+	if k.GetAttempt().GetName() != b.GetName() || k.GetAttempt().GetIncarnation() != b.GetIncarnation() || k.GetReason() != pb.ReasonKilled {
+		t.Errorf("kill = %v; want %s incarnation %d, Killed", k, b.GetName(), b.GetIncarnation())
+	}
+	if n := sent(); n != 0 {
+		t.Errorf("the session keeps %d attempts it sent; want none", n)
+	}
+}
+
+// A cron Job decided ahead of its tick is sent with the time left until the
+// tick (start_in, relative to the leader's clock) and the tick itself.
+func TestWorkerSessionSendsStartIn(t *testing.T) {
+	h := newSessionsHarness(t, fastConfig())
+	w := h.connect(&pb.Hello{WorkerId: "w1", Slots: 2, Runtime: "docker"})
+	w.next("welcome", func(m *pb.ServerMessage) bool { return m.GetWelcome() != nil })
+
+	now := time.Now()
+	tick := now.Add(2 * time.Second).Truncate(time.Second)
+	h.apply(&pb.Command{Op: &pb.Command_CreateJobs{CreateJobs: &pb.CreateJobs{Jobs: []*pb.Job{{
+		Metadata: &pb.ObjectMeta{Name: "c-1", Namespace: "default", CreationTimestamp: timestamppb.New(now)},
+		Spec: &pb.JobSpec{Completions: proto.Int32(1), Template: &pb.PodTemplateSpec{Spec: &pb.PodSpec{
+			RestartPolicy: "Never", Containers: []*pb.Container{{Name: "main", Image: "busybox"}},
+		}}},
+		Status: &pb.JobStatus{ScheduledTime: timestamppb.New(tick)},
+	}}}}})
+	h.apply(&pb.Command{Op: &pb.Command_CreateAttempts{CreateAttempts: &pb.CreateAttempts{Attempts: []*pb.Attempt{{
+		Namespace: "default", Job: "c-1", Index: 0, Number: 1, Name: "c-1-0-1", CreatedTime: timestamppb.New(now),
+	}}}}})
+	h.apply(&pb.Command{Op: &pb.Command_AssignAttempt{AssignAttempt: &pb.AssignAttempt{Namespace: "default", Name: "c-1-0-1", Worker: "w1", Now: timestamppb.New(now)}}})
+	as := w.next("assignment", func(m *pb.ServerMessage) bool { return m.GetAssign() != nil }).GetAssign()
+	if !as.GetRun().GetStartAt().AsTime().Equal(tick) {
+		t.Errorf("start_at %v; want the tick %v", as.GetRun().GetStartAt().AsTime(), tick)
+	}
+	if d := as.GetStartIn().AsDuration(); d <= 0 || d > time.Until(tick)+time.Second {
+		t.Errorf("start_in %v; want the time left until the tick (about %v)", d, time.Until(tick))
+	}
+}
