@@ -128,7 +128,7 @@ type workerConn struct {
 	reconciled bool
 
 	// Guarded by mu (the dispatch lock of this connection).
-	mu          sync.Mutex
+	mu sync.Mutex
 	// sentAssign and sentKill: what this session told the worker of the
 	// attempts it holds (attempt key -> the attempt as sent); an entry goes
 	// once its attempt is no longer on the worker.
