@@ -342,20 +342,22 @@ func (a *api) ListAttempts(ctx context.Context, req *pb.ListAttemptsRequest) (*p
 	ns := namespaceOr(req.GetNamespace())
 	st := a.s.node.State()
 	var list []*pb.Attempt
-	if req.GetAllNamespaces() {
-		if req.GetJob() != "" {
-			return nil, fmt.Errorf("list attempts: job %q names a Job of one namespace; drop all_namespaces: %w", req.GetJob(), pb.ErrInvalid)
-		}
-		list = st.ListAttempts("")
-	} else if req.GetJob() != "" {
+	var next string
+	var err error
+	switch {
+	case req.GetAllNamespaces() && req.GetJob() != "":
+		return nil, fmt.Errorf("list attempts: job %q names a Job of one namespace; drop all_namespaces: %w", req.GetJob(), pb.ErrInvalid)
+	case req.GetJob() != "":
 		if st.Job(ns, req.GetJob()) == nil {
 			return nil, notFound("job", ns, req.GetJob())
 		}
-		list = st.Attempts(ns, req.GetJob())
-	} else {
-		list = st.ListAttempts(ns)
+		list, next, err = page(st.Attempts(ns, req.GetJob()), attemptSortKey, req.GetLimit(), req.GetContinue())
+	default:
+		if req.GetAllNamespaces() {
+			ns = ""
+		}
+		list, next, err = attemptsPage(st, ns, req.GetLimit(), req.GetContinue())
 	}
-	list, next, err := page(list, attemptSortKey, req.GetLimit(), req.GetContinue())
 	if err != nil {
 		return nil, err
 	}

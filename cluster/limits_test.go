@@ -1,10 +1,12 @@
 package cluster_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -142,5 +144,68 @@ func TestTokenRateLimit(t *testing.T) {
 	// Another token is not slowed by it (the management token made 2 calls).
 	if _, err := mgmt.ListCronJobs(ctx, "default"); err != nil {
 		t.Fatalf("another token: %v", err)
+	}
+}
+
+// Attempts list page by page in their order (namespace, Job, index,
+// number), across Jobs and namespaces, each page read from the Jobs it
+// covers: small chunks give the same list as one page.
+func TestListAttemptsPages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("in-process cluster test")
+	}
+	tc := newTestCluster(t, 1)
+	addr := tc.waitLeader().grpcAddr
+	c := dial(t, addr)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var want int
+	for _, ns := range []string{"default", "other"} {
+		for i := range 5 {
+			r := bigJob(fmt.Sprintf("p-%d", i), 10)
+			j := r.GetJob()
+			j.Metadata.Namespace = ns
+			j.Spec.Suspend = nil
+			j.Spec.Parallelism, j.Spec.Completions = proto.Int32(3), proto.Int32(3)
+			if _, err := c.Apply(ctx, []*pb.Resource{r}, false); err != nil {
+				t.Fatal(err)
+			}
+			want += 3
+		}
+	}
+	var whole []*pb.Attempt
+	waitUntil(t, 30*time.Second, "the Jobs' attempts", func() bool {
+		var err error
+		whole, err = c.ListAttemptsAllNamespaces(ctx)
+		return err == nil && len(whole) == want
+	})
+	small, err := client.New(client.Config{Servers: []string{addr}, Insecure: true, ChunkSize: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer small.Close()
+	paged, err := small.ListAttemptsAllNamespaces(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(as []*pb.Attempt) []string {
+		var out []string
+		for _, a := range as {
+			out = append(out, a.GetNamespace()+"/"+a.GetName())
+		}
+		return out
+	}
+	if got, all := key(paged), key(whole); !slices.Equal(got, all) {
+		t.Fatalf("in chunks of 4:\n%v\nin one page:\n%v", got, all)
+	}
+	if !slices.IsSortedFunc(whole, func(a, b *pb.Attempt) int {
+		return cmp.Or(cmp.Compare(a.GetNamespace(), b.GetNamespace()), cmp.Compare(a.GetJob(), b.GetJob()),
+			cmp.Compare(a.GetIndex(), b.GetIndex()), cmp.Compare(a.GetNumber(), b.GetNumber()))
+	}) {
+		t.Fatalf("attempts not in (namespace, Job, index, number) order: %v", key(whole))
+	}
+	other, err := small.ListAttempts(ctx, "other", "")
+	if err != nil || len(other) != want/2 || other[0].GetNamespace() != "other" {
+		t.Fatalf("namespace other in chunks of 4: %d attempts (%v), want %d", len(other), err, want/2)
 	}
 }

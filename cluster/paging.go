@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
+	"github.com/raftcron/raftcron/raft"
 )
 
 // List paging. A list answer holds at most DefaultPageSize items (or the
@@ -84,6 +85,27 @@ func metaPage[T proto.Message](read func(afterNS, afterName string, max int) []T
 	}
 	n := pageSize(limit)
 	return cut(read(afterNS, afterName, n+1), key, n)
+}
+
+// attemptsPage reads one page of the attempts of a namespace ("" = all)
+// from the State's Job key index: only the Jobs the page covers are read.
+func attemptsPage(st *raft.State, namespace string, limit int32, token string) ([]*pb.Attempt, string, error) {
+	var fromNS, fromJob string
+	var first func(*pb.Attempt) bool
+	if token != "" {
+		after, err := decodeToken(token)
+		if err != nil {
+			return nil, "", err
+		}
+		parts := strings.SplitN(after, "\x00", 3)
+		if len(parts) < 3 {
+			return nil, "", fmt.Errorf("continue: %q is not a token from a previous answer: %w", token, pb.ErrInvalid)
+		}
+		fromNS, fromJob = parts[0], parts[1]
+		first = func(a *pb.Attempt) bool { return attemptSortKey(a) > after }
+	}
+	n := pageSize(limit)
+	return cut(st.AttemptsFrom(namespace, fromNS, fromJob, first, n+1), attemptSortKey, n)
 }
 
 // metaKey orders objects by namespace, then name (the State's list order).

@@ -654,6 +654,39 @@ func (s *State) Attempts(namespace, job string) []*pb.Attempt {
 	return out
 }
 
+// AttemptsFrom returns attempts in ListAttempts order (namespace, job,
+// index, number), Job by Job in the key index from the Job (fromNS, fromJob)
+// on, of one namespace ("" = all), stopping after the Job that brings it to
+// max (0: no bound). first, when set, filters the attempts of the Job
+// (fromNS, fromJob) itself, where a page that ended inside it resumes. A page
+// costs the Jobs it covers, not the whole namespace.
+func (s *State) AttemptsFrom(namespace, fromNS, fromJob string, first func(*pb.Attempt) bool, max int) []*pb.Attempt {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	from := nsName{fromNS, fromJob}
+	if namespace != "" && from.less(nsName{namespace, ""}) {
+		from = nsName{namespace, ""}
+	}
+	var out, ofJob []*pb.Attempt
+	s.t.jobOrder.AscendGreaterOrEqual(from, func(k nsName) bool {
+		if namespace != "" && k.ns != namespace {
+			return false
+		}
+		ofJob = ofJob[:0]
+		for name := range s.t.attemptsByJob[k] {
+			ofJob = append(ofJob, s.t.attempts[nsName{k.ns, name}])
+		}
+		sortAttempts(ofJob)
+		for _, a := range ofJob {
+			if k != from || first == nil || first(a) {
+				out = append(out, a)
+			}
+		}
+		return max <= 0 || len(out) < max
+	})
+	return out
+}
+
 // ListAttempts returns the attempts of one namespace ("" = all), ordered by
 // namespace, job, index and number.
 func (s *State) ListAttempts(namespace string) []*pb.Attempt {

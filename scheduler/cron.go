@@ -343,9 +343,11 @@ func (c *CronController) decideAhead(v View, e *cronEntry, cj *pb.CronJob, fire,
 	if !e.ahead || !mayDecideAhead(cj) {
 		return nil, false
 	}
-	active := unfinishedJobsOf(v, e.namespace, e.name)
-	if cj.GetSpec().GetConcurrencyPolicy() == ConcurrencyForbid && len(active) > 0 {
-		return nil, false
+	var active []string // Allow runs whatever else is unfinished
+	if cj.GetSpec().GetConcurrencyPolicy() == ConcurrencyForbid {
+		if active = unfinishedJobsOf(v, e.namespace, e.name); len(active) > 0 {
+			return nil, false
+		}
 	}
 	// Planned as if at the tick (on time, nothing late), recorded as
 	// decided now.
@@ -447,6 +449,11 @@ func (c *CronController) handle(v View, e *cronEntry, cj *pb.CronJob, now time.T
 	}
 	if c.scheduledAhead(cj, now) {
 		return c.rewind(cj, now), e.sched.Next(now)
+	}
+	if next := e.sched.Next(cronBase(cj)); (next.IsZero() || next.After(now)) && len(cj.GetSpec().GetDependsOn()) == 0 && len(cj.GetStatus().GetWaiting()) == 0 {
+		// Nothing is due (woken early to decide ahead, or by a change):
+		// what planning would conclude, without reading the CronJob's Jobs.
+		return nil, next
 	}
 	in := planInputFor(cj, e.sched, unfinishedJobsOf(v, ns, name), now, c.opts)
 	if len(cj.GetSpec().GetDependsOn()) > 0 || len(cj.GetStatus().GetWaiting()) > 0 {

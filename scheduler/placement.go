@@ -264,13 +264,18 @@ func (g *cronGate) placedJobs(ns, cron string) []string {
 	return names
 }
 
-// assigned records that an attempt of job was assigned in this call.
+// assigned records that an attempt of job was assigned in this call (for
+// the policies blocked looks at: under Allow nothing is recorded, and the
+// CronJob's Jobs are not read).
 func (g *cronGate) assigned(job *pb.Job) {
 	cron := job.GetStatus().GetCronJob()
 	if cron == "" {
 		return
 	}
 	ns, name := job.GetMetadata().GetNamespace(), job.GetMetadata().GetName()
+	if p := g.v.CronJob(ns, cron).GetSpec().GetConcurrencyPolicy(); p != ConcurrencyForbid && p != ConcurrencyReplace {
+		return
+	}
 	names := g.placedJobs(ns, cron)
 	for _, n := range names {
 		if n == name {
