@@ -2,10 +2,14 @@ package raft
 
 import (
 	"bytes"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 )
@@ -61,6 +65,7 @@ func TestRestoredTablesEqual(t *testing.T) {
 	for name, pair := range map[string][2]any{
 		"jobsByCron":         {want.jobsByCron, got.jobsByCron},
 		"unfinishedJobs":     {want.unfinishedJobs, got.unfinishedJobs},
+		"unfinishedByCron":   {want.unfinishedByCron, got.unfinishedByCron},
 		"attemptsByJob":      {want.attemptsByJob, got.attemptsByJob},
 		"unfinishedAttempts": {want.unfinishedAttempts, got.unfinishedAttempts},
 		"attemptsByWorker":   {want.attemptsByWorker, got.attemptsByWorker},
@@ -86,6 +91,46 @@ func compareMap[K comparable, V proto.Message](t *testing.T, what string, a, b m
 	for k, v := range a {
 		if !proto.Equal(v, b[k]) {
 			t.Fatalf("%s[%v] differs:\n%v\nvs\n%v", what, k, v, b[k])
+		}
+	}
+}
+
+// A CronJob's Jobs stay in sortJobsBySchedule order whatever order they are
+// put and deleted in, so that JobsOfCronJob never sorts.
+func TestCronJobsJobsStaySorted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	base := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	var jobs []*pb.Job
+	for i := range 300 {
+		jobs = append(jobs, &pb.Job{
+			Metadata: &pb.ObjectMeta{Name: fmt.Sprintf("j-%03d", i), CreationTimestamp: timestamppb.New(base.Add(time.Duration(rng.IntN(5)) * time.Second))},
+			Status:   &pb.JobStatus{ScheduledTime: timestamppb.New(base.Add(time.Duration(rng.IntN(100)) * time.Second))},
+		})
+	}
+	var js cronJobsJobs
+	kept := map[string]*pb.Job{}
+	for _, i := range rng.Perm(len(jobs)) {
+		js = js.add(cronJobsJobKey(jobs[i]))
+		kept[jobs[i].GetMetadata().GetName()] = jobs[i]
+		if rng.IntN(3) == 0 {
+			victim := jobs[rng.IntN(len(jobs))]
+			if kept[victim.GetMetadata().GetName()] != nil {
+				js = js.remove(cronJobsJobKey(victim))
+				delete(kept, victim.GetMetadata().GetName())
+			}
+		}
+	}
+	want := make([]*pb.Job, 0, len(kept))
+	for _, j := range kept {
+		want = append(want, j)
+	}
+	sortJobsBySchedule(want)
+	if len(js) != len(want) {
+		t.Fatalf("%d Jobs kept, want %d", len(js), len(want))
+	}
+	for i := range want {
+		if js[i].name != want[i].GetMetadata().GetName() {
+			t.Fatalf("position %d holds %s, want %s", i, js[i].name, want[i].GetMetadata().GetName())
 		}
 	}
 }

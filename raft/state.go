@@ -44,8 +44,12 @@ type tables struct {
 	// tables read from a snapshot until they are swapped in).
 	rec *recorder
 
-	// jobsByCron: (namespace, cronjob name) -> names of its Jobs.
-	jobsByCron map[nsName]map[string]struct{}
+	// jobsByCron: (namespace, cronjob name) -> its Jobs, in
+	// sortJobsBySchedule order (kept sorted: no read sorts them).
+	jobsByCron map[nsName]cronJobsJobs
+	// unfinishedByCron: (namespace, cronjob name) -> names of its
+	// unfinished Jobs (status.active).
+	unfinishedByCron map[nsName]map[string]struct{}
 	// dependents: (namespace, cronjob name) -> names of the CronJobs whose
 	// spec.dependsOn names it.
 	dependents map[nsName]map[string]struct{}
@@ -87,7 +91,8 @@ func newTables() tables {
 		servers:            map[string]*pb.RegisterServer{},
 		acl:                newACLTable(),
 		secrets:            map[nsName]*pb.Secret{},
-		jobsByCron:         map[nsName]map[string]struct{}{},
+		jobsByCron:         map[nsName]cronJobsJobs{},
+		unfinishedByCron:   map[nsName]map[string]struct{}{},
 		dependents:         map[nsName]map[string]struct{}{},
 		unfinishedJobs:     map[nsName]struct{}{},
 		attemptsByJob:      map[nsName]map[string]struct{}{},
@@ -162,8 +167,8 @@ func (t *tables) deleteCronJob(k nsName) {
 	delete(t.cronJobs, k)
 	t.cronOrder.Delete(k)
 	t.changed.cronJob(k)
-	for name := range t.jobsByCron[k] {
-		t.deleteJob(nsName{k.ns, name})
+	for _, r := range slices.Clone(t.jobsByCron[k]) {
+		t.deleteJob(nsName{k.ns, r.name})
 	}
 	delete(t.dirtyCrons, k)
 }
@@ -191,7 +196,12 @@ func removeFromSet[K comparable, V comparable](m map[K]map[V]struct{}, k K, v V)
 func (t *tables) unindexJob(k nsName, j *pb.Job) {
 	if cron := j.GetStatus().GetCronJob(); cron != "" {
 		ck := nsName{k.ns, cron}
-		removeFromSet(t.jobsByCron, ck, k.name)
+		if js := t.jobsByCron[ck].remove(cronJobsJobKey(j)); len(js) > 0 {
+			t.jobsByCron[ck] = js
+		} else {
+			delete(t.jobsByCron, ck)
+		}
+		removeFromSet(t.unfinishedByCron, ck, k.name)
 		t.dirtyCrons[ck] = struct{}{}
 	}
 	if _, ok := t.unfinishedJobs[k]; ok {
@@ -214,7 +224,10 @@ func (t *tables) putJob(j *pb.Job) {
 	t.changed.job(k)
 	if cron := j.GetStatus().GetCronJob(); cron != "" {
 		ck := nsName{k.ns, cron}
-		addToSet(t.jobsByCron, ck, k.name)
+		t.jobsByCron[ck] = t.jobsByCron[ck].add(cronJobsJobKey(j))
+		if !j.Finished() {
+			addToSet(t.unfinishedByCron, ck, k.name)
+		}
 		t.dirtyCrons[ck] = struct{}{}
 	}
 	if !j.Finished() {
@@ -293,11 +306,8 @@ func (t *tables) flushActive() {
 			continue
 		}
 		var jobs []*pb.Job
-		for name := range t.jobsByCron[k] {
-			jk := nsName{k.ns, name}
-			if _, ok := t.unfinishedJobs[jk]; ok {
-				jobs = append(jobs, t.jobs[jk])
-			}
+		for name := range t.unfinishedByCron[k] {
+			jobs = append(jobs, t.jobs[nsName{k.ns, name}])
 		}
 		sortJobsBySchedule(jobs)
 		active := make([]*pb.ObjectReference, 0, len(jobs))
@@ -449,6 +459,45 @@ func compareTime(a, b *timestamppb.Timestamp) int {
 	return cmp.Compare(a.GetNanos(), b.GetNanos())
 }
 
+// cronJobsJobs is one CronJob's Jobs in sortJobsBySchedule order. A Job's
+// place is set when it is put (its scheduled and creation times do not
+// change; a put that changed them would move it), so reads never sort.
+type cronJobsJobs []cronJobsJob
+
+type cronJobsJob struct {
+	sched, created *timestamppb.Timestamp
+	name           string
+}
+
+func cronJobsJobKey(j *pb.Job) cronJobsJob {
+	return cronJobsJob{sched: j.GetStatus().GetScheduledTime(), created: j.GetMetadata().GetCreationTimestamp(), name: j.GetMetadata().GetName()}
+}
+
+// compare is sortJobsBySchedule's order.
+func (a cronJobsJob) compare(b cronJobsJob) int {
+	return cmp.Or(compareTime(a.sched, b.sched), compareTime(a.created, b.created), cmp.Compare(a.name, b.name))
+}
+
+func (js cronJobsJobs) add(r cronJobsJob) cronJobsJobs {
+	// New Jobs are mostly the latest: look at the end first.
+	if n := len(js); n == 0 || js[n-1].compare(r) < 0 {
+		return append(js, r)
+	}
+	i, found := slices.BinarySearchFunc(js, r, cronJobsJob.compare)
+	if found {
+		js[i] = r
+		return js
+	}
+	return slices.Insert(js, i, r)
+}
+
+func (js cronJobsJobs) remove(r cronJobsJob) cronJobsJobs {
+	if i, found := slices.BinarySearchFunc(js, r, cronJobsJob.compare); found {
+		return slices.Delete(js, i, i+1)
+	}
+	return js
+}
+
 // sortJobsBySchedule orders Jobs by scheduled time, then creation time, then name.
 func sortJobsBySchedule(jobs []*pb.Job) {
 	slices.SortFunc(jobs, func(a, b *pb.Job) int {
@@ -595,13 +644,12 @@ func (s *State) JobsAfter(namespace, afterNamespace, afterName string, max int) 
 func (s *State) JobsOfCronJob(namespace, cronJob string) []*pb.Job {
 	ns := nsOrDefault(namespace)
 	s.mu.RLock()
-	names := s.t.jobsByCron[nsName{ns, cronJob}]
-	out := make([]*pb.Job, 0, len(names))
-	for name := range names {
-		out = append(out, s.t.jobs[nsName{ns, name}])
+	refs := s.t.jobsByCron[nsName{ns, cronJob}]
+	out := make([]*pb.Job, 0, len(refs))
+	for _, r := range refs {
+		out = append(out, s.t.jobs[nsName{ns, r.name}])
 	}
 	s.mu.RUnlock()
-	sortJobsBySchedule(out)
 	return out
 }
 
