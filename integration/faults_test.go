@@ -127,6 +127,40 @@ func TestLeaderKilledRepeatedly(t *testing.T) {
 			t.Fatalf("cronjob %s: ticks with two Jobs: %v", cj, r.duplicate)
 		}
 	}
+	// Runs are decided and dispatched ahead of their tick (--dispatch-ahead),
+	// across the kills too, and none starts before its tick.
+	jobs, err := c.client().ListJobs(context.Background(), "default", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scheduled, ahead := map[string]time.Time{}, 0
+	for _, j := range jobs {
+		if st := j.GetStatus().GetScheduledTime(); st != nil {
+			scheduled[j.GetMetadata().GetName()] = st.AsTime()
+			if j.GetMetadata().GetCreationTimestamp().AsTime().Before(st.AsTime()) {
+				ahead++
+			}
+		}
+	}
+	attempts, err := c.client().ListAttempts(context.Background(), "default", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := 0
+	for _, a := range attempts {
+		tick, ok := scheduled[a.GetJob()]
+		if !ok || a.GetStartTime() == nil {
+			continue
+		}
+		started++
+		if at := a.GetStartTime().AsTime(); at.Before(tick) {
+			t.Errorf("attempt %s started at %s, %v before its tick %s", a.GetName(), at.Format(time.RFC3339Nano), tick.Sub(at), tick.Format(time.RFC3339))
+		}
+	}
+	t.Logf("%d of %d Jobs decided ahead of their tick; %d attempts started, none before its tick", ahead, len(jobs), started)
+	if ahead == 0 || started == 0 {
+		t.Fatalf("%d Jobs decided ahead, %d attempts started: the check saw nothing", ahead, started)
+	}
 }
 
 // TestLeaderPaused is fault scenario 2: SIGSTOP the leader past the election

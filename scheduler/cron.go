@@ -377,8 +377,8 @@ func (c *CronController) setNext(e *cronEntry, next time.Time) {
 
 // Tick handles every CronJob whose next fire time is at or before now (or,
 // with DispatchAhead, within it: see CronOptions) and returns the commands
-// to apply and when to call Tick next (zero: nothing is scheduled). The next time may equal now when a long backlog is being
-// worked through in steps.
+// to apply and when to call Tick next (zero: nothing is scheduled). The next
+// time may equal now when a long backlog is being worked through in steps.
 func (c *CronController) Tick(v View, now time.Time) (cmds []*pb.Command, next time.Time) {
 	back := !c.now.IsZero() && now.Before(c.now.Add(-c.opts.MaxScheduleAhead))
 	c.now = now
