@@ -51,6 +51,11 @@ func TestMajorityDownSaysNoLeaderElectedYet(t *testing.T) {
 		t.Errorf("the health of %s is %q, want it to name %s", down.id, h, down.grpcAddr)
 	}
 
+	// The survivor has the CronJob before the majority goes (it learns
+	// that an entry committed from the leader's next AppendEntries).
+	tc.waitFor(10*time.Second, survivor.id+" to apply the CronJob", func() bool {
+		return survivor.server().Node().State().CronJob("default", "before") != nil
+	})
 	tc.stop(leader)
 	c, err := client.New(client.Config{Servers: addrs, Insecure: true, CallTimeout: 3 * time.Second})
 	if err != nil {
