@@ -527,7 +527,8 @@ func (s *workerSessions) dispatchLocked(c *workerConn, unstarted *[]*pb.Command)
 
 // forgetEnded drops what the session sent of attempts no longer on the
 // worker: ended ones (the worker reported them), and deleted ones (their Job
-// was deleted), which the worker is told to kill at once: one held for its
+// was deleted, perhaps made again under its name), which the worker is told
+// to kill at once: one held for its
 // tick (Assignment.start_in) must not start, and a running one need not wait
 // for the next lease renewal to end. Call with c.mu held.
 func (s *workerSessions) forgetEnded(c *workerConn, st *raft.State, onWorker []*pb.Attempt) error {
@@ -540,8 +541,8 @@ func (s *workerSessions) forgetEnded(c *workerConn, st *raft.State, onWorker []*
 			continue
 		}
 		delete(c.sentAssign, k)
-		if st.Attempt(ref.GetNamespace(), ref.GetName()) != nil || c.sentKill[k] {
-			continue
+		if a := st.Attempt(ref.GetNamespace(), ref.GetName()); a != nil && a.GetIncarnation() == ref.GetIncarnation() || c.sentKill[k] {
+			continue // ended (the worker reported it), or told to stop already
 		}
 		if err := c.send(&pb.ServerMessage{Msg: &pb.ServerMessage_Kill{Kill: &pb.Kill{Attempt: ref, Reason: pb.ReasonKilled}}}); err != nil {
 			return err

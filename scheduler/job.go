@@ -756,9 +756,16 @@ func (j *jobPlanner) startMissing(want int32, connected map[string]bool, opts Jo
 		j.plan.cmds = append(j.plan.cmds, &pb.Command{Op: &pb.Command_CreateAttempts{
 			CreateAttempts: &pb.CreateAttempts{Attempts: created}}})
 		if j.st.StartTime == nil {
-			j.st.StartTime = j.ts
+			// A Job decided ahead of its tick (its runs are held until
+			// then) starts at the tick: activeDeadlineSeconds counts
+			// from there, not from the early dispatch.
+			start, ts := j.now, j.ts
+			if at := heldUntil(j.job); at.After(start) {
+				start, ts = at, timestamppb.New(at)
+			}
+			j.st.StartTime = ts
 			if ads := j.job.GetSpec().ActiveDeadlineSeconds; ads != nil {
-				j.deadline = j.now.Add(time.Duration(*ads) * time.Second)
+				j.deadline = start.Add(time.Duration(*ads) * time.Second)
 			}
 		}
 	}

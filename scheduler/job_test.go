@@ -321,6 +321,33 @@ func TestJobDeadline(t *testing.T) {
 	}
 }
 
+// A cron Job decided ahead of its tick (created before its scheduled time;
+// its runs are held until then) starts at the tick: activeDeadlineSeconds
+// counts from there, not from the early dispatch.
+func TestJobDecidedAheadStartsAtItsTick(t *testing.T) {
+	w := newWorld(t)
+	tick := t0.Add(5 * time.Second)
+	job := testJob("ahead", func(s *pb.JobSpec) { s.ActiveDeadlineSeconds = proto.Int32(3) })
+	job.Metadata.CreationTimestamp = timestamppb.New(t0)
+	job.Status = &pb.JobStatus{CronJob: "c", ScheduledTime: timestamppb.New(tick)}
+	w.addJob(job)
+	workers := workersN(1, 1)
+	_, next, _ := w.reconcile(workers, t0)
+	if got := w.job("ahead").GetStatus().GetStartTime().AsTime(); !got.Equal(tick) {
+		t.Errorf("status.startTime %v, want the tick %v", got, tick)
+	}
+	if want := tick.Add(3 * time.Second); !next.Equal(want) {
+		t.Errorf("next %v, want the deadline counted from the tick, %v", next, want)
+	}
+	if rs := RunSpecFor(w.job("ahead"), w.attempt("ahead-0-1")); !rs.GetStartAt().AsTime().Equal(tick) || !rs.GetDeadline().AsTime().Equal(tick.Add(3*time.Second)) {
+		t.Errorf("run spec start_at %v deadline %v, want the tick and 3s after it", rs.GetStartAt().AsTime(), rs.GetDeadline().AsTime())
+	}
+	// Before tick + 3s nothing is killed.
+	if cmds, _, _ := w.reconcile(workers, tick.Add(2*time.Second)); len(cmds) != 0 {
+		t.Errorf("before the deadline: %v", kinds(cmds))
+	}
+}
+
 func TestJobDeadlineWinsOverBackoffLimit(t *testing.T) {
 	w := newWorld(t)
 	w.addJob(testJob("both", func(s *pb.JobSpec) {

@@ -26,6 +26,17 @@ const (
 	LabelAttempt   = "raftcron.io/attempt"
 )
 
+// heldUntil is the tick of a cron Job created before it (decided ahead:
+// CronOptions.DispatchAhead), which its runs do not start before; zero for
+// every other Job.
+func heldUntil(job *pb.Job) time.Time {
+	st := job.GetStatus().GetScheduledTime()
+	if st == nil || job.GetStatus().GetManual() || !job.GetMetadata().GetCreationTimestamp().AsTime().Before(st.AsTime()) {
+		return time.Time{}
+	}
+	return st.AsTime()
+}
+
 // RunSpecFor builds what a worker runs for an attempt of a Job, from the
 // Job's single container:
 //
@@ -92,9 +103,8 @@ func RunSpecFor(job *pb.Job, a *pb.Attempt) *pb.RunSpec {
 	if ts, ok := job.GetMetadata().GetAnnotations()[AnnotationScheduledTimestamp]; ok {
 		rs.Env[EnvScheduledTime] = ts
 	}
-	if st := job.GetStatus().GetScheduledTime(); st != nil && !job.GetStatus().GetManual() &&
-		job.GetMetadata().GetCreationTimestamp().AsTime().Before(st.AsTime()) {
-		rs.StartAt = st
+	if at := heldUntil(job); !at.IsZero() {
+		rs.StartAt = timestamppb.New(at)
 	}
 
 	limits := c.GetResources().GetLimits()
