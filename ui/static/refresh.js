@@ -4,14 +4,19 @@
 //    at URL (the API's Watch of Events) and reload when something changed.
 //    Without EventSource, or when the stream fails, pages with
 //    data-refresh="N" reload every N seconds instead.
-// A page never reloads while a form field has focus or the tab is hidden.
+// A page never reloads while a form field has focus or the tab is hidden,
+// nor once a form is being sent: a reload then would cancel the request, or
+// replace its answer (the flash that says what happened).
 (function () {
   "use strict";
+  var sending = false;
   document.addEventListener("submit", function (ev) {
     var msg = ev.target.getAttribute("data-confirm");
     if (msg && !window.confirm(msg)) {
       ev.preventDefault();
+      return;
     }
+    sending = true;
   });
   var body = document.body;
   var secs = parseInt(body.getAttribute("data-refresh") || "0", 10);
@@ -22,7 +27,7 @@
 
   function idle() {
     var a = document.activeElement;
-    return !document.hidden && !(a && (a.tagName === "INPUT" || a.tagName === "SELECT" || a.tagName === "TEXTAREA"));
+    return !sending && !document.hidden && !(a && (a.tagName === "INPUT" || a.tagName === "SELECT" || a.tagName === "TEXTAREA"));
   }
   function reloadWhenIdle() {
     if (idle()) {
