@@ -460,7 +460,10 @@ func TestDashboardInBrowser(t *testing.T) {
 		c, cancel := context.WithTimeout(bctx, 45*time.Second)
 		if err := chromedp.Do(c, chromedp.WaitVisible("#flash")); err != nil {
 			cancel()
-			t.Fatalf("trigger now: no flash message after 45s: %v", err)
+			var where string
+			eval(`location.href`, &where)
+			shot("09-trigger-no-flash")
+			t.Fatalf("trigger now: no flash message after 45s (the page is at %s): %v", where, err)
 		}
 		cancel()
 	}
