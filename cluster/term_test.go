@@ -132,6 +132,22 @@ func (a *fsmApplier) apply(cmds ...*pb.Command) {
 	}
 }
 
+// settle runs leader steps at now and applies what they decide until a step
+// decides nothing; a leader that keeps deciding on an unchanged state fails.
+func (a *fsmApplier) settle(term *term, st *raft.State, workers []scheduler.WorkerInfo, now time.Time) {
+	a.t.Helper()
+	for i := 0; ; i++ {
+		cmds, _ := term.decide(st, st.TakeChanges(), workers, nil, time.Minute, now)
+		if len(cmds) == 0 {
+			return
+		}
+		if i == 5 {
+			a.t.Fatalf("the leader keeps deciding on an unchanged state: %d commands", len(cmds))
+		}
+		a.apply(cmds...)
+	}
+}
+
 func benchCronJob(name, schedule string, created time.Time) *pb.CronJob {
 	return &pb.CronJob{
 		Metadata: &pb.ObjectMeta{Name: name, Namespace: "default", CreationTimestamp: timestamppb.New(created)},
@@ -182,16 +198,7 @@ func TestLeaderStepTouchesOnlyWhatChanged(t *testing.T) {
 	term := newTerm(cfg, t0)
 	now := t0.Add(10 * time.Second)
 	// The first step looks at everything; let the state settle.
-	for i := 0; ; i++ {
-		cmds, _ := term.decide(st, st.TakeChanges(), workers, nil, time.Minute, now)
-		if len(cmds) == 0 {
-			break
-		}
-		if i == 5 {
-			t.Fatalf("the leader keeps deciding on an unchanged state: %d commands", len(cmds))
-		}
-		a.apply(cmds...)
-	}
+	a.settle(term, st, workers, now)
 	if got := len(st.AttemptsOnWorker("w1")); got != n {
 		t.Fatalf("%d attempts on w1 after the first steps, want %d (one per unfinished Job)", got, n)
 	}
@@ -342,16 +349,7 @@ func TestBacklogStepReadsOnlyTheOldestWaitingJobs(t *testing.T) {
 	st.TrackChanges(true)
 	term := newTerm(cfg, t0)
 	now := t0.Add(time.Hour)
-	for i := 0; ; i++ {
-		cmds, _ := term.decide(st, st.TakeChanges(), workers, nil, time.Minute, now)
-		if len(cmds) == 0 {
-			break
-		}
-		if i == 5 {
-			t.Fatalf("the leader keeps deciding on an unchanged state: %d commands", len(cmds))
-		}
-		a.apply(cmds...)
-	}
+	a.settle(term, st, workers, now)
 	onW1 := func() string {
 		t.Helper()
 		as := st.AttemptsOnWorker("w1")

@@ -428,6 +428,33 @@ func TestWorkerSessionForgetsEndedAndKillsDeleted(t *testing.T) {
 	if n := sent(); n != 0 {
 		t.Errorf("the session keeps %d attempts it sent; want none", n)
 	}
+
+	// A Job deleted and made again under its name (its new attempt, with
+	// the same name, on another worker) in one entry: the old attempt is
+	// still told to stop.
+	old := h.placeAttempt("j3", "w1")
+	w.next("assignment of j3", func(m *pb.ServerMessage) bool { return m.GetAssign().GetAttempt().GetName() == old.GetName() })
+	now := timestamppb.Now()
+	h.apply(
+		&pb.Command{Op: &pb.Command_DeleteResource{DeleteResource: &pb.DeleteResource{Kind: "Job", Namespace: "default", Name: "j3"}}},
+		&pb.Command{Op: &pb.Command_ApplyResources{ApplyResources: &pb.ApplyResources{Now: now, Jobs: []*pb.Job{{
+			Metadata: &pb.ObjectMeta{Name: "j3", Namespace: "default"},
+			Spec: &pb.JobSpec{Completions: proto.Int32(1), Template: &pb.PodTemplateSpec{Spec: &pb.PodSpec{
+				RestartPolicy: "Never", Containers: []*pb.Container{{Name: "main", Image: "busybox"}},
+			}}},
+		}}}}},
+		&pb.Command{Op: &pb.Command_CreateAttempts{CreateAttempts: &pb.CreateAttempts{Attempts: []*pb.Attempt{{
+			Namespace: "default", Job: "j3", Index: 0, Number: 1, Name: old.GetName(), CreatedTime: now,
+		}}}}},
+		&pb.Command{Op: &pb.Command_AssignAttempt{AssignAttempt: &pb.AssignAttempt{Namespace: "default", Name: old.GetName(), Worker: "w2", Now: now}}},
+	)
+	if a := h.node.State().Attempt("default", old.GetName()); a.GetWorker() != "w2" || a.GetIncarnation() == old.GetIncarnation() {
+		t.Fatalf("the made-again attempt is %v; want it on w2 with a new incarnation", a)
+	}
+	k = w.next("kill of the deleted Job's attempt whose name was reused", func(m *pb.ServerMessage) bool { return m.GetKill() != nil }).GetKill()
+	if k.GetAttempt().GetName() != old.GetName() || k.GetAttempt().GetIncarnation() != old.GetIncarnation() {
+		t.Errorf("kill = %v; want %s incarnation %d", k, old.GetName(), old.GetIncarnation())
+	}
 }
 
 // A cron Job decided ahead of its tick is sent with the time left until the
