@@ -88,7 +88,12 @@ const (
 	snapshotsRetained = 2
 	transportMaxPool  = 3
 	transportTimeout  = 10 * time.Second
-	logCacheSize      = 512
+	// logCacheSize: how many recent log entries are kept in memory for
+	// replication. An entry can hold a thousand CronJobs (an apply) or a
+	// tick's Jobs, hundreds of kilobytes, so the cache is kept to what a
+	// follower in step reads (hashicorp/raft sends at most 64 entries per
+	// AppendEntries); a follower further behind reads from bolt.
+	logCacheSize = 64
 )
 
 // Open opens (and, with cfg.Bootstrap, bootstraps) a Raft node.
