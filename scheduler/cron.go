@@ -90,6 +90,15 @@ type CronOptions struct {
 	// last DispatchAhead before a tick does not change that tick. At
 	// most MaxScheduleAhead / 2.
 	DispatchAhead time.Duration
+	// CrowdGroup: a crowd of ticks due at the same instant (ten thousand
+	// CronJobs at midnight) is decided in groups of CrowdGroup ticks
+	// (1000), each group DispatchAhead before the one after it, so that
+	// the whole crowd is committed by its tick instead of every tick
+	// being decided in the same step and the last ones starting seconds
+	// late. A crowd is decided at most MaxDispatchAhead (or DispatchAhead,
+	// when that is longer) before its tick; what a group beyond that
+	// holds is decided with the last group.
+	CrowdGroup int
 }
 
 func (o CronOptions) withDefaults() CronOptions {
@@ -106,6 +115,9 @@ func (o CronOptions) withDefaults() CronOptions {
 		o.MaxScheduleAhead = time.Minute
 	}
 	o.DispatchAhead = min(max(o.DispatchAhead, 0), o.MaxScheduleAhead/2)
+	if o.CrowdGroup <= 0 {
+		o.CrowdGroup = DefaultCrowdGroup
+	}
 	return o
 }
 
@@ -132,8 +144,11 @@ type CronController struct {
 	// spec.dependsOn names it (a reverse index: an upstream's change wakes
 	// only those).
 	downstreams map[string]map[string]bool
-	version     uint64
-	built       bool
+	// crowds: fire time (UnixNano) -> how many entries that may be
+	// decided ahead wait for it (see CronOptions.CrowdGroup).
+	crowds  map[int64]int
+	version uint64
+	built   bool
 	// now is the time of the latest Tick, for refresh.
 	now time.Time
 }
@@ -148,6 +163,9 @@ type cronEntry struct {
 	// CronOptions.DispatchAhead); Forbid's unfinished Jobs are looked at
 	// when the tick is decided.
 	ahead bool
+	// fire: the fire time (UnixNano) whose crowd the entry is counted in
+	// (0: none).
+	fire int64
 
 	expr, zone string
 	sched      *Schedule
@@ -171,6 +189,7 @@ func NewCronController(opts CronOptions, logger *slog.Logger) *CronController {
 		entries:     map[string]*cronEntry{},
 		schedules:   map[[2]string]*Schedule{},
 		downstreams: map[string]map[string]bool{},
+		crowds:      map[int64]int{},
 	}
 }
 
@@ -180,6 +199,7 @@ func (c *CronController) Rebuild(v View) {
 	c.entries = map[string]*cronEntry{}
 	c.schedules = map[[2]string]*Schedule{}
 	c.downstreams = map[string]map[string]bool{}
+	c.crowds = map[int64]int{}
 	c.queue = c.queue[:0]
 	c.resync(v)
 }
@@ -226,6 +246,7 @@ func (c *CronController) Update(v View, changed []Ref) {
 
 // remove takes a deleted CronJob's entry out of the heap and the indexes.
 func (c *CronController) remove(e *cronEntry) {
+	c.leaveCrowd(e)
 	c.setNext(e, time.Time{})
 	c.unsetDeps(e)
 	delete(c.entries, cronKey(e.namespace, e.name))
@@ -253,6 +274,7 @@ func (c *CronController) refresh(cj *pb.CronJob) {
 	}
 	e.ahead = c.opts.DispatchAhead > 0 && e.err == nil && len(e.deps) == 0 && e.waitFrom.IsZero() && mayDecideAhead(cj)
 	var next time.Time
+	c.leaveCrowd(e)
 	switch {
 	case e.err != nil:
 		// Due at once so that Tick records the error, unless it is the
@@ -327,12 +349,33 @@ func mayDecideAhead(cj *pb.CronJob) bool {
 	return !spec.GetSuspend() && len(spec.GetDependsOn()) == 0
 }
 
-// wakeFor is when to look at an entry whose next fire time is fire.
+// wakeFor is when to look at an entry whose next fire time is fire: at
+// fire, or, for an entry whose ticks may be decided ahead, DispatchAhead
+// before it, and a DispatchAhead earlier for each CrowdGroup entries that
+// joined the crowd of fire before it (CronOptions.CrowdGroup).
 func (c *CronController) wakeFor(e *cronEntry, fire time.Time) time.Time {
+	c.leaveCrowd(e)
 	if !e.ahead || fire.IsZero() {
 		return fire
 	}
-	return fire.Add(-c.opts.DispatchAhead)
+	e.fire = fire.UnixNano()
+	rank := c.crowds[e.fire]
+	c.crowds[e.fire] = rank + 1
+	lead := time.Duration(rank/c.opts.CrowdGroup+1) * c.opts.DispatchAhead
+	return fire.Add(-min(lead, max(c.opts.DispatchAhead, MaxDispatchAhead)))
+}
+
+// leaveCrowd takes e out of the crowd it is counted in.
+func (c *CronController) leaveCrowd(e *cronEntry) {
+	if e.fire == 0 {
+		return
+	}
+	if n := c.crowds[e.fire] - 1; n > 0 {
+		c.crowds[e.fire] = n
+	} else {
+		delete(c.crowds, e.fire)
+	}
+	e.fire = 0
 }
 
 // decideAhead decides the tick fire, which lies in (now, now +

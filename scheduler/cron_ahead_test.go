@@ -1,6 +1,8 @@
 package scheduler
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -132,4 +134,85 @@ func TestCronDecidesAheadOnlyWhatCannotChange(t *testing.T) {
 			t.Fatalf("Forbid after the Job finished: %v; want the 10:03 Job decided ahead", cronDecisionsOf(cronDecisionsIn(cmds)))
 		}
 	})
+}
+
+// A crowd of ticks due at the same instant is decided in groups of
+// CrowdGroup, a DispatchAhead apart, the last group DispatchAhead before the
+// tick: every tick is decided once and before it comes, no step decides
+// more than a group, and a CronJob alone on its schedule is not decided
+// earlier than DispatchAhead.
+func TestCronDecidesACrowdInGroups(t *testing.T) {
+	created := cronAt(t, "2026-11-23T10:00:00Z")
+	tick := cronAt(t, "2026-11-24T00:00:00Z")
+	const crowd, group = 2500, 1000
+	var cjs []*pb.CronJob
+	for i := range crowd {
+		cjs = append(cjs, newCronJob(fmt.Sprintf("nightly-%04d", i), "0 0 * * *", created))
+	}
+	cjs = append(cjs, newCronJob("alone", "30 0 * * *", created))
+	v := newCronFakeView(cjs...)
+	c := NewCronController(CronOptions{DispatchAhead: 500 * time.Millisecond, CrowdGroup: group}, nil)
+
+	_, next := cronTick(v, c, created.Add(time.Minute))
+	// 2,500 ticks: groups of 500 (the last to join the crowd), 1,000 and
+	// 1,000, decided 1.5 s, 1 s and 0.5 s before midnight.
+	if want := tick.Add(-1500 * time.Millisecond); !next.Equal(want) {
+		t.Fatalf("the controller first wakes at %v; want %v (three groups, half a second apart)", next, want)
+	}
+	decided := map[string]time.Time{}
+	var steps []int
+	for now := next; now.Before(tick.Add(time.Minute)); now = now.Add(100 * time.Millisecond) {
+		cmds, _ := cronTick(v, c, now)
+		jobs := jobsCreated(cmds)
+		if len(jobs) > 0 {
+			steps = append(steps, len(jobs))
+		}
+		for _, j := range jobs {
+			cj := j.GetStatus().GetCronJob()
+			if at, twice := decided[cj]; twice {
+				t.Fatalf("%s decided at %v and again at %v", cj, at, now)
+			}
+			decided[cj] = now
+			if got := j.GetStatus().GetScheduledTime().AsTime(); !got.Equal(tick) {
+				t.Fatalf("%s: Job for %v, want %v", cj, got, tick)
+			}
+		}
+	}
+	if len(decided) != crowd {
+		t.Fatalf("%d of the %d ticks at midnight decided", len(decided), crowd)
+	}
+	if want := []int{500, 1000, 1000}; !slices.Equal(steps, want) {
+		t.Errorf("Jobs created per step %v; want %v", steps, want)
+	}
+	for cj, at := range decided {
+		if !at.Before(tick) {
+			t.Errorf("%s decided at %v, not before its tick", cj, at)
+		}
+	}
+	// The CronJob alone on its schedule: half a second before 00:30, as
+	// without a crowd.
+	_, next = cronTick(v, c, tick.Add(time.Minute))
+	if want := cronAt(t, "2026-11-24T00:29:59.5Z"); !next.Equal(want) {
+		t.Errorf("after the crowd the controller wakes at %v; want %v", next, want)
+	}
+}
+
+// However large the crowd, no tick is decided more than MaxDispatchAhead
+// before it: the groups beyond are decided with the earliest.
+func TestCronCrowdLeadIsBounded(t *testing.T) {
+	created := cronAt(t, "2026-11-23T10:00:00Z")
+	var cjs []*pb.CronJob
+	for i := range 50 {
+		cjs = append(cjs, newCronJob(fmt.Sprintf("c%02d", i), "0 0 * * *", created))
+	}
+	v := newCronFakeView(cjs...)
+	c := NewCronController(CronOptions{DispatchAhead: time.Second, CrowdGroup: 2}, nil)
+	_, next := cronTick(v, c, created.Add(time.Minute))
+	if want := cronAt(t, "2026-11-24T00:00:00Z").Add(-MaxDispatchAhead); !next.Equal(want) {
+		t.Fatalf("the controller first wakes at %v; want %v (MaxDispatchAhead before the tick)", next, want)
+	}
+	cmds, _ := cronTick(v, c, next)
+	if got := len(jobsCreated(cmds)); got != 32 {
+		t.Errorf("%d Jobs decided MaxDispatchAhead before the tick; want 32 (the 16 groups from the tenth on)", got)
+	}
 }
