@@ -90,15 +90,15 @@ type CronOptions struct {
 	// last DispatchAhead before a tick does not change that tick. At
 	// most MaxScheduleAhead / 2.
 	DispatchAhead time.Duration
-	// CrowdGroup: a crowd of ticks due at the same instant (ten thousand
-	// CronJobs at midnight) is decided in groups of CrowdGroup ticks
-	// (1000), each group DispatchAhead before the one after it, so that
-	// the whole crowd is committed by its tick instead of every tick
-	// being decided in the same step and the last ones starting seconds
+	// CrowdRate: a crowd of ticks due at the same instant (ten thousand
+	// CronJobs at midnight) is decided at CrowdRate ticks a second (1000),
+	// in groups every DispatchAhead, the last group DispatchAhead before
+	// the tick, so that the whole crowd is committed by its tick instead
+	// of being decided in one step and its last runs starting seconds
 	// late. A crowd is decided at most MaxDispatchAhead (or DispatchAhead,
-	// when that is longer) before its tick; what a group beyond that
-	// holds is decided with the last group.
-	CrowdGroup int
+	// when that is longer) before its tick; what lies beyond is decided
+	// with the earliest group.
+	CrowdRate int
 }
 
 func (o CronOptions) withDefaults() CronOptions {
@@ -115,8 +115,8 @@ func (o CronOptions) withDefaults() CronOptions {
 		o.MaxScheduleAhead = time.Minute
 	}
 	o.DispatchAhead = min(max(o.DispatchAhead, 0), o.MaxScheduleAhead/2)
-	if o.CrowdGroup <= 0 {
-		o.CrowdGroup = DefaultCrowdGroup
+	if o.CrowdRate <= 0 {
+		o.CrowdRate = DefaultCrowdRate
 	}
 	return o
 }
@@ -145,7 +145,7 @@ type CronController struct {
 	// only those).
 	downstreams map[string]map[string]bool
 	// crowds: fire time (UnixNano) -> how many entries that may be
-	// decided ahead wait for it (see CronOptions.CrowdGroup).
+	// decided ahead wait for it (see CronOptions.CrowdRate).
 	crowds  map[int64]int
 	version uint64
 	built   bool
@@ -351,8 +351,8 @@ func mayDecideAhead(cj *pb.CronJob) bool {
 
 // wakeFor is when to look at an entry whose next fire time is fire: at
 // fire, or, for an entry whose ticks may be decided ahead, DispatchAhead
-// before it, and a DispatchAhead earlier for each CrowdGroup entries that
-// joined the crowd of fire before it (CronOptions.CrowdGroup).
+// before it, and a DispatchAhead earlier for each group of entries that
+// joined the crowd of fire before it (CronOptions.CrowdRate).
 func (c *CronController) wakeFor(e *cronEntry, fire time.Time) time.Time {
 	c.leaveCrowd(e)
 	if !e.ahead || fire.IsZero() {
@@ -361,7 +361,8 @@ func (c *CronController) wakeFor(e *cronEntry, fire time.Time) time.Time {
 	e.fire = fire.UnixNano()
 	rank := c.crowds[e.fire]
 	c.crowds[e.fire] = rank + 1
-	lead := time.Duration(rank/c.opts.CrowdGroup+1) * c.opts.DispatchAhead
+	group := max(1, int(float64(c.opts.CrowdRate)*c.opts.DispatchAhead.Seconds()))
+	lead := time.Duration(rank/group+1) * c.opts.DispatchAhead
 	return fire.Add(-min(lead, max(c.opts.DispatchAhead, MaxDispatchAhead)))
 }
 

@@ -136,26 +136,27 @@ func TestCronDecidesAheadOnlyWhatCannotChange(t *testing.T) {
 	})
 }
 
-// A crowd of ticks due at the same instant is decided in groups of
-// CrowdGroup, a DispatchAhead apart, the last group DispatchAhead before the
+// A crowd of ticks due at the same instant is decided at CrowdRate ticks a
+// second, in groups a DispatchAhead apart, the last group DispatchAhead before the
 // tick: every tick is decided once and before it comes, no step decides
 // more than a group, and a CronJob alone on its schedule is not decided
 // earlier than DispatchAhead.
 func TestCronDecidesACrowdInGroups(t *testing.T) {
 	created := cronAt(t, "2026-11-23T10:00:00Z")
 	tick := cronAt(t, "2026-11-24T00:00:00Z")
-	const crowd, group = 2500, 1000
+	const crowd = 2500
 	var cjs []*pb.CronJob
 	for i := range crowd {
 		cjs = append(cjs, newCronJob(fmt.Sprintf("nightly-%04d", i), "0 0 * * *", created))
 	}
 	cjs = append(cjs, newCronJob("alone", "30 0 * * *", created))
 	v := newCronFakeView(cjs...)
-	c := NewCronController(CronOptions{DispatchAhead: 500 * time.Millisecond, CrowdGroup: group}, nil)
+	c := NewCronController(CronOptions{DispatchAhead: 500 * time.Millisecond, CrowdRate: 2000}, nil)
 
 	_, next := cronTick(v, c, created.Add(time.Minute))
-	// 2,500 ticks: groups of 500 (the last to join the crowd), 1,000 and
-	// 1,000, decided 1.5 s, 1 s and 0.5 s before midnight.
+	// 2,500 ticks at 2,000 a second: groups of 500 (the last to join the
+	// crowd), 1,000 and 1,000, decided 1.5 s, 1 s and 0.5 s before
+	// midnight.
 	if want := tick.Add(-1500 * time.Millisecond); !next.Equal(want) {
 		t.Fatalf("the controller first wakes at %v; want %v (three groups, half a second apart)", next, want)
 	}
@@ -206,7 +207,7 @@ func TestCronCrowdLeadIsBounded(t *testing.T) {
 		cjs = append(cjs, newCronJob(fmt.Sprintf("c%02d", i), "0 0 * * *", created))
 	}
 	v := newCronFakeView(cjs...)
-	c := NewCronController(CronOptions{DispatchAhead: time.Second, CrowdGroup: 2}, nil)
+	c := NewCronController(CronOptions{DispatchAhead: time.Second, CrowdRate: 2}, nil)
 	_, next := cronTick(v, c, created.Add(time.Minute))
 	if want := cronAt(t, "2026-11-24T00:00:00Z").Add(-MaxDispatchAhead); !next.Equal(want) {
 		t.Fatalf("the controller first wakes at %v; want %v (MaxDispatchAhead before the tick)", next, want)

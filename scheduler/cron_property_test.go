@@ -96,9 +96,9 @@ func TestCronEveryTickIsAccountedFor(t *testing.T) {
 			opts.DispatchAhead = time.Duration(1+rng.IntN(5000)) * time.Millisecond
 			// Small crowd groups: CronJobs sharing a tick are decided
 			// in groups, the later groups earlier.
-			opts.CrowdGroup = 1 + rng.IntN(3)
+			opts.CrowdRate = 1 + rng.IntN(3)
 		}
-		label := fmt.Sprintf("case %d: start %s span %s down %v max %d ahead %v group %d\n  %v", n, start.Format(time.RFC3339), span, down, opts.MaxTicksExamined, opts.DispatchAhead, opts.CrowdGroup, desc)
+		label := fmt.Sprintf("case %d: start %s span %s down %v max %d ahead %v crowd rate %d\n  %v", n, start.Format(time.RFC3339), span, down, opts.MaxTicksExamined, opts.DispatchAhead, opts.CrowdRate, desc)
 
 		c := NewCronController(opts, nil)
 		c.Rebuild(v)

@@ -830,26 +830,34 @@ func benchBurst(ctx context.Context, w io.Writer, c *benchCluster, o benchOption
 	if err != nil {
 		return err
 	}
-	var lastCreated, lastAssigned, lastStarted time.Duration
-	assigned, started := 0, 0
+	var firstCreated, lastCreated, lastAssigned time.Duration
+	var delays []time.Duration
+	assigned, first := 0, true
 	for name, j := range jobs {
-		lastCreated = max(lastCreated, j.GetMetadata().GetCreationTimestamp().AsTime().Sub(at))
+		created := j.GetMetadata().GetCreationTimestamp().AsTime().Sub(at)
+		if first || created < firstCreated {
+			firstCreated = created
+		}
+		if first || created > lastCreated {
+			lastCreated = created
+		}
+		first = false
 		a := attempts[name]
 		if a.GetAssignedTime() != nil {
 			assigned++
 			lastAssigned = max(lastAssigned, a.GetAssignedTime().AsTime().Sub(at))
 		}
 		if a.GetStartTime() != nil {
-			started++
-			lastStarted = max(lastStarted, a.GetStartTime().AsTime().Sub(at))
+			delays = append(delays, a.GetStartTime().AsTime().Sub(at))
 		}
 	}
+	p50, p99, lastStarted := percentiles(delays)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	printApply(tw, took, o.cronJobs, o.applyBatch)
 	fmt.Fprintf(tw, "burst\t%d CronJobs due at %s\n", o.cronJobs, at.Format(time.RFC3339))
-	fmt.Fprintf(tw, "Jobs created\t%d, the last stamped %s after the tick\n", len(jobs), lastCreated.Round(time.Millisecond))
+	fmt.Fprintf(tw, "Jobs created\t%d, stamped from %s to %s after the tick (negative: decided ahead)\n", len(jobs), firstCreated.Round(time.Millisecond), lastCreated.Round(time.Millisecond))
 	fmt.Fprintf(tw, "first attempts assigned\t%d, the last stamped %s after the tick (leader's clock, before commit)\n", assigned, lastAssigned.Round(time.Millisecond))
-	fmt.Fprintf(tw, "first attempts started\t%d, the last %s after the tick (worker's clock: committed and dispatched)\n", started, lastStarted.Round(time.Millisecond))
+	fmt.Fprintf(tw, "first attempts started\t%d: p50 %s, p99 %s, the last %s after the tick (worker's clock: committed and dispatched)\n", len(delays), p50, p99, lastStarted)
 	fmt.Fprintf(tw, "Raft entries\t%d from the apply to tick+10s\n", b.applied-a.applied)
 	printServers(tw, c, leader, a, b)
 	return tw.Flush()
