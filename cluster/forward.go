@@ -35,6 +35,12 @@ var leaderOnly = map[string]func() proto.Message{
 	pb.RaftCron_ACLTokenRevoke_FullMethodName:        func() proto.Message { return new(pb.ACLTokenRevokeResponse) },
 }
 
+// leaderOnlyReads are the leader-only calls that write nothing.
+var leaderOnlyReads = map[string]bool{
+	pb.RaftCron_ListAttempts_FullMethodName: true,
+	pb.RaftCron_ListWorkers_FullMethodName:  true,
+}
+
 // forwardUnary sends leader-only calls that reach a follower on to the leader,
 // so clients never see "not leader". Errors of every call are mapped to gRPC
 // codes by toStatus.
@@ -51,6 +57,11 @@ func (s *Server) forwardUnary(ctx context.Context, req any, info *grpc.UnaryServ
 	if s.node.IsLeader() {
 		resp, err := handler(ctx, req)
 		s.sendIndex(ctx)
+		if err == nil && !leaderOnlyReads[info.FullMethod] {
+			// Followers learn of the write now, not at Raft's next
+			// CommitTimeout: a read through one finds it.
+			s.node.AnnounceCommit()
+		}
 		return resp, toStatus(err)
 	}
 	conn, err := s.leaderConn(ctx)

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/raftcron/raftcron/cluster"
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
 )
 
@@ -64,5 +65,30 @@ func TestReadWithAnIndexBeyondTheLog(t *testing.T) {
 	}
 	if d, err := read(tc.follower().grpcAddr); status.Code(err) != codes.Unavailable || d > 5*time.Second {
 		t.Fatalf("follower: %v after %v, want Unavailable within the bounded wait", err, d)
+	}
+}
+
+// A client's write is announced to the followers at once (AnnounceCommit):
+// another client that reads through a follower right after it (a new CLI
+// process: it carries no index) finds it, though Raft's CommitTimeout here
+// would keep the followers from learning of the commit for a minute.
+func TestFollowersLearnOfAClientsWriteAtOnce(t *testing.T) {
+	tc := newTestClusterWith(t, 3, func(i int, nd *testNode) {
+		nd.tune = func(c *cluster.Config) { c.CommitTimeout = time.Minute }
+	})
+	tc.waitLeader()
+	follower := tc.follower()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i := range 3 {
+		name := fmt.Sprintf("announced-%d", i)
+		if _, err := dial(t, follower.grpcAddr).Apply(ctx, []*pb.Resource{yearlyCronJob(name)}, false); err != nil {
+			t.Fatalf("apply %s: %v", name, err)
+		}
+		reader := dial(t, follower.grpcAddr)
+		tc.waitFor(10*time.Second, name+" read through the follower by another client", func() bool {
+			_, err := reader.GetCronJob(ctx, "default", name)
+			return err == nil
+		})
 	}
 }

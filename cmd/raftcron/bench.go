@@ -53,6 +53,8 @@ type benchOptions struct {
 	keep       bool
 	// dispatchAhead: the servers' --dispatch-ahead.
 	dispatchAhead time.Duration
+	// serverArgs: more flags for every server.
+	serverArgs []string
 }
 
 func newBenchCmd() *cobra.Command {
@@ -103,6 +105,7 @@ the machine is quiet.`,
 	f.IntVar(&o.history, "history", 100, "successfulJobsHistoryLimit of each CronJob (steady)")
 	f.IntVar(&o.applyBatch, "apply-batch", 1000, "CronJobs per apply call")
 	f.DurationVar(&o.dispatchAhead, "dispatch-ahead", scheduler.DefaultDispatchAhead, "the servers' --dispatch-ahead (0: decide every tick at its time)")
+	f.StringArrayVar(&o.serverArgs, "server-arg", nil, "one more flag for every server, e.g. --server-arg=--raft-commit-timeout=200ms (repeatable)")
 	f.BoolVar(&o.pprof, "pprof", false, "start servers with --pprof and workers with --pprof on a free port (addresses are printed)")
 	f.StringVar(&o.dir, "dir", "", "directory for data and logs (default: a new temporary directory)")
 	f.BoolVar(&o.keep, "keep", false, "keep the directory (data and process logs) afterwards")
@@ -261,6 +264,7 @@ func startBenchCluster(ctx context.Context, w io.Writer, o benchOptions, dir str
 			"--max-cronjobs-per-namespace", strconv.Itoa(max(o.cronJobs, scheduler.DefaultMaxCronJobsPerNamespace)),
 			"--max-unfinished-attempts-per-namespace", strconv.Itoa(max(2*o.cronJobs, scheduler.DefaultMaxUnfinishedAttemptsPerNamespace)),
 			"--token-rate-limit", "-1", "--dispatch-ahead", o.dispatchAhead.String()}
+		args = append(args, o.serverArgs...)
 		tlsFlags, err := pki.flags(auth.RoleServer, id)
 		if err != nil {
 			return c, err

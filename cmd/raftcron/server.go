@@ -97,6 +97,7 @@ func newServerCmd() *cobra.Command {
 	f.DurationVar(&cfg.HeartbeatTimeout, "raft-heartbeat-timeout", 0, "Raft heartbeat timeout (default hashicorp/raft's 1s)")
 	f.DurationVar(&cfg.ElectionTimeout, "raft-election-timeout", 0, "Raft election timeout (default hashicorp/raft's 1s)")
 	f.DurationVar(&cfg.LeaderLeaseTimeout, "raft-leader-lease-timeout", 0, "Raft leader lease timeout (default 500ms)")
+	f.DurationVar(&cfg.CommitTimeout, "raft-commit-timeout", 0, "how long the leader waits, when nothing is written, before it tells followers the commit index (default 250ms); shorter spends more CPU on an idle cluster, and followers see the scheduler's last writes sooner (a client's writes are announced at once)")
 	addProcessTLSFlags(cmd, "server")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
