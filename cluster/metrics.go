@@ -168,21 +168,22 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descUnplaceable, prometheus.GaugeValue, float64(unplaceable))
 	ch <- prometheus.MustNewConstMetric(descApplied, prometheus.GaugeValue, float64(c.s.node.AppliedIndex()))
-	for _, cj := range st.CronJobs() {
-		ns, name := cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()
-		if t := cj.GetStatus().GetLastScheduleTime(); t != nil {
+	// Briefs, not CronJobs: a scrape decodes no CronJob spec.
+	for _, cj := range st.CronJobBriefs() {
+		ns, name := cj.Namespace, cj.Name
+		if t := cj.Status.GetLastScheduleTime(); t != nil {
 			ch <- prometheus.MustNewConstMetric(descLastSched, prometheus.GaugeValue, float64(t.AsTime().UnixMilli())/1000, ns, name)
 		}
-		if t := cj.GetStatus().GetLastSuccessfulTime(); t != nil {
+		if t := cj.Status.GetLastSuccessfulTime(); t != nil {
 			ch <- prometheus.MustNewConstMetric(descLastSuccess, prometheus.GaugeValue, float64(t.AsTime().UnixMilli())/1000, ns, name)
 		}
 		susp := 0.0
-		if cj.GetSpec().GetSuspend() {
+		if cj.Suspend {
 			susp = 1
 		}
 		ch <- prometheus.MustNewConstMetric(descSuspended, prometheus.GaugeValue, susp, ns, name)
-		if len(cj.GetSpec().GetDependsOn()) > 0 || len(cj.GetStatus().GetWaiting()) > 0 {
-			ch <- prometheus.MustNewConstMetric(descWaiting, prometheus.GaugeValue, float64(len(cj.GetStatus().GetWaiting())), ns, name)
+		if cj.DependsOn > 0 || len(cj.Status.GetWaiting()) > 0 {
+			ch <- prometheus.MustNewConstMetric(descWaiting, prometheus.GaugeValue, float64(len(cj.Status.GetWaiting())), ns, name)
 		}
 	}
 }

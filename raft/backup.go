@@ -23,7 +23,7 @@ type SnapshotCounts struct {
 func (s *State) WriteSnapshot(w io.Writer) error {
 	s.mu.RLock()
 	snap := &fsmSnapshot{
-		cronJobs: make([]*pb.CronJob, 0, len(s.t.cronJobs)),
+		cronJobs: make([]*storedCronJob, 0, len(s.t.cronJobs)),
 		jobs:     make([]*pb.Job, 0, len(s.t.jobs)),
 		attempts: make([]*pb.Attempt, 0, len(s.t.attempts)),
 		servers:  make([]*pb.RegisterServer, 0, len(s.t.servers)),

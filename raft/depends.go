@@ -14,25 +14,31 @@ import (
 // cycle between them, and by the API before it proposes (dry runs).
 
 // checkDependsOn checks the CronJobs of one ApplyResources against the
-// CronJobs stored (lookup) as they will be once the batch is applied: every
+// CronJobs stored (lookup: the upstream names of a stored CronJob, and
+// whether it exists) as they will be once the batch is applied: every
 // upstream exists in the CronJob's namespace (stored or in the batch), and
 // no CronJob depends on itself through any chain. The error names the
-// CronJob and field, and the cycle as "a → b → c → a".
-func checkDependsOn(lookup func(ns, name string) *pb.CronJob, batch []*pb.CronJob) error {
-	applied := map[nsName]*pb.CronJob{}
+// CronJob and field, and the cycle as "a → b → c → a". Stored CronJobs are
+// looked at through their upstream names only, so no spec is decoded.
+func checkDependsOn(lookup func(k nsName) (deps []string, ok bool), batch []*pb.CronJob) error {
+	applied := map[nsName][]string{}
 	for _, cj := range batch {
-		applied[nsName{nsOrDefault(cj.GetMetadata().GetNamespace()), cj.GetMetadata().GetName()}] = cj
-	}
-	get := func(k nsName) *pb.CronJob {
-		if cj, ok := applied[k]; ok {
-			return cj
+		var deps []string
+		for _, d := range cj.GetSpec().GetDependsOn() {
+			deps = append(deps, d.GetCronJob())
 		}
-		return lookup(k.ns, k.name)
+		applied[nsName{nsOrDefault(cj.GetMetadata().GetNamespace()), cj.GetMetadata().GetName()}] = deps
+	}
+	get := func(k nsName) ([]string, bool) {
+		if deps, ok := applied[k]; ok {
+			return deps, true
+		}
+		return lookup(k)
 	}
 	for _, cj := range batch {
 		ns := nsOrDefault(cj.GetMetadata().GetNamespace())
 		for i, d := range cj.GetSpec().GetDependsOn() {
-			if get(nsName{ns, d.GetCronJob()}) == nil {
+			if _, ok := get(nsName{ns, d.GetCronJob()}); !ok {
 				return fmt.Errorf("CronJob %q is invalid: spec.dependsOn[%d].cronJob: cronjob %q not found in namespace %q; apply it first or in the same manifest",
 					cj.GetMetadata().GetName(), i, d.GetCronJob(), ns)
 			}
@@ -60,10 +66,10 @@ func checkDependsOn(lookup func(ns, name string) *pb.CronJob, batch []*pb.CronJo
 		}
 		mark[k] = onPath
 		path = append(path, k.name)
-		cj := get(k)
-		for _, d := range cj.GetSpec().GetDependsOn() {
-			up := nsName{k.ns, d.GetCronJob()}
-			if get(up) == nil {
+		deps, _ := get(k)
+		for _, name := range deps {
+			up := nsName{k.ns, name}
+			if _, ok := get(up); !ok {
 				continue // a stored CronJob's upstream deleted meanwhile: not a cycle
 			}
 			if err := visit(up); err != nil {
@@ -92,6 +98,15 @@ func checkDependsOn(lookup func(ns, name string) *pb.CronJob, batch []*pb.CronJo
 	return nil
 }
 
+// storedDeps is checkDependsOn's lookup over the stored CronJobs.
+func (t *tables) storedDeps(k nsName) ([]string, bool) {
+	cj, ok := t.cronJobs[k]
+	if !ok {
+		return nil, false
+	}
+	return cj.deps, true
+}
+
 // downstreamsOf lists (sorted) the CronJobs of a namespace whose
 // spec.dependsOn names the CronJob, from the dependents index.
 func (t *tables) downstreamsOf(k nsName) []string {
@@ -107,12 +122,16 @@ func (t *tables) downstreamsOf(k nsName) []string {
 
 // indexDeps moves a CronJob's entries in the dependents index from the
 // upstreams old names to those n names (either may be nil).
-func (t *tables) indexDeps(k nsName, old, n *pb.CronJob) {
-	for _, d := range old.GetSpec().GetDependsOn() {
-		removeFromSet(t.dependents, nsName{k.ns, d.GetCronJob()}, k.name)
+func (t *tables) indexDeps(k nsName, old, n *storedCronJob) {
+	if old != nil {
+		for _, up := range old.deps {
+			removeFromSet(t.dependents, nsName{k.ns, up}, k.name)
+		}
 	}
-	for _, d := range n.GetSpec().GetDependsOn() {
-		addToSet(t.dependents, nsName{k.ns, d.GetCronJob()}, k.name)
+	if n != nil {
+		for _, up := range n.deps {
+			addToSet(t.dependents, nsName{k.ns, up}, k.name)
+		}
 	}
 }
 
@@ -122,5 +141,5 @@ func (t *tables) indexDeps(k nsName, old, n *pb.CronJob) {
 func (s *State) CheckDependsOn(batch []*pb.CronJob) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return checkDependsOn(func(ns, name string) *pb.CronJob { return s.t.cronJobs[nsName{ns, name}] }, batch)
+	return checkDependsOn(s.t.storedDeps, batch)
 }

@@ -283,7 +283,7 @@ func (a *applier) applyResources(c *pb.ApplyResources) *pb.CommandResult {
 			return fail(pb.CodeInvalid, "Secret %q is immutable: its data and type cannot change; delete it and apply it again", sec.GetMetadata().GetName())
 		}
 	}
-	if err := checkDependsOn(func(ns, name string) *pb.CronJob { return a.t.cronJobs[nsName{ns, name}] }, c.GetCronJobs()); err != nil {
+	if err := checkDependsOn(a.t.storedDeps, c.GetCronJobs()); err != nil {
 		return fail(pb.CodeInvalid, "%v", err)
 	}
 	res := ok()
@@ -308,21 +308,23 @@ func (a *applier) applyResources(c *pb.ApplyResources) *pb.CommandResult {
 			res.Actions = append(res.Actions, "created")
 			continue
 		}
-		sameSpec, sameMeta := Compare(old.GetMetadata(), old.GetSpec(), in.GetMetadata(), in.GetSpec())
+		// A user's apply: decoding the stored spec to compare it is fine here.
+		sameSpec, sameMeta := Compare(old.meta, old.decodeSpec(), in.GetMetadata(), in.GetSpec())
 		if sameSpec && sameMeta {
 			res.Actions = append(res.Actions, "unchanged")
 			continue
 		}
-		n := proto.Clone(old).(*pb.CronJob)
-		n.Metadata.Labels = maps.Clone(in.GetMetadata().GetLabels())
-		n.Metadata.Annotations = maps.Clone(in.GetMetadata().GetAnnotations())
-		n.Metadata.ResourceVersion = a.rv
+		md := proto.Clone(old.meta).(*pb.ObjectMeta)
+		md.Labels = maps.Clone(in.GetMetadata().GetLabels())
+		md.Annotations = maps.Clone(in.GetMetadata().GetAnnotations())
+		md.ResourceVersion = a.rv
+		n := old.with(md, old.status) // an unchanged spec stays shared
 		if !sameSpec {
-			n.Spec = proto.Clone(in.GetSpec()).(*pb.CronJobSpec)
-			n.Metadata.Generation++
+			n = n.withSpec(in.GetSpec())
+			md.Generation++
 			a.t.cronJobsVersion++
 		}
-		a.t.putCronJob(n)
+		a.t.putStoredCronJob(n)
 		res.Actions = append(res.Actions, "configured")
 	}
 	for _, in := range c.GetJobs() {
@@ -411,17 +413,18 @@ func (a *applier) setSuspend(c *pb.SetSuspend) *pb.CommandResult {
 		if old == nil {
 			return fail(pb.CodeNotFound, "cronjob %s/%s not found", ns, c.GetName())
 		}
-		if old.GetSpec().GetSuspend() == c.GetSuspend() {
+		if old.suspend == c.GetSuspend() {
 			return ok()
 		}
-		n := proto.Clone(old).(*pb.CronJob)
-		if n.Spec == nil {
-			n.Spec = &pb.CronJobSpec{}
+		spec := old.decodeSpec() // a fresh copy
+		if spec == nil {
+			spec = &pb.CronJobSpec{}
 		}
-		n.Spec.Suspend = proto.Bool(c.GetSuspend())
-		n.Metadata.Generation++
-		n.Metadata.ResourceVersion = a.rv
-		a.t.putCronJob(n)
+		spec.Suspend = proto.Bool(c.GetSuspend())
+		md := proto.Clone(old.meta).(*pb.ObjectMeta)
+		md.Generation++
+		md.ResourceVersion = a.rv
+		a.t.putStoredCronJob(old.with(md, old.status).withSpec(spec))
 		a.t.cronJobsVersion++
 		a.suspendEvent(c, KindCronJob, c.GetName())
 	case KindJob:
@@ -505,18 +508,16 @@ func (a *applier) updateCronJobStatus(c *pb.UpdateCronJobStatus) *pb.CommandResu
 	if old == nil {
 		return fail(pb.CodeNotFound, "cronjob %s/%s not found", ns, c.GetName())
 	}
-	// A new CronJob sharing the old one's spec: only metadata and status change.
-	// Only resource_version changes in the metadata, and the status gets a
-	// new decisions slice (the stored decisions themselves are shared).
-	n := shallowCopy(old)
-	n.Metadata = shallowCopy(old.GetMetadata())
-	if old.Status != nil {
-		n.Status = shallowCopy(old.Status)
-		n.Status.Decisions = slices.Clone(old.Status.Decisions)
-	} else {
-		n.Status = &pb.CronJobStatus{}
+	// A new CronJob sharing the old one's encoded spec (neither decoded nor
+	// encoded here): only metadata and status change. Only
+	// resource_version changes in the metadata, and the status gets a new
+	// decisions slice (the stored decisions themselves are shared).
+	md := shallowCopy(old.meta)
+	st := &pb.CronJobStatus{}
+	if old.status != nil {
+		st = shallowCopy(old.status)
+		st.Decisions = slices.Clone(old.status.Decisions)
 	}
-	st := n.Status
 	res := ok()
 	for _, d := range c.GetDecisions() {
 		// Decoded from this entry: the FSM owns it.
@@ -537,8 +538,8 @@ func (a *applier) updateCronJobStatus(c *pb.UpdateCronJobStatus) *pb.CommandResu
 	if c.GetSetWaiting() {
 		st.Waiting = c.GetWaiting() // decoded from this entry: the FSM owns it
 	}
-	n.Metadata.ResourceVersion = a.rv
-	a.t.putCronJob(n)
+	md.ResourceVersion = a.rv
+	a.t.putStoredCronJob(old.with(md, st))
 	return res
 }
 
@@ -815,7 +816,7 @@ func (f *FSM) Snapshot() (hraft.FSMSnapshot, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	snap := &fsmSnapshot{
-		cronJobs: make([]*pb.CronJob, 0, len(s.t.cronJobs)),
+		cronJobs: make([]*storedCronJob, 0, len(s.t.cronJobs)),
 		jobs:     make([]*pb.Job, 0, len(s.t.jobs)),
 		attempts: make([]*pb.Attempt, 0, len(s.t.attempts)),
 		servers:  make([]*pb.RegisterServer, 0, len(s.t.servers)),

@@ -68,7 +68,7 @@ func TestApplyResourcesUnchangedConfiguredAndGeneration(t *testing.T) {
 	if want := []string{"unchanged", "unchanged"}; !slices.Equal(r.GetActions(), want) {
 		t.Fatalf("actions = %v, want %v", r.GetActions(), want)
 	}
-	if h.state().CronJob("ns", "c") != created {
+	if !proto.Equal(h.state().CronJob("ns", "c"), created) { // reads decode afresh: compare contents
 		t.Fatal("an unchanged apply replaced the stored object")
 	}
 
@@ -202,7 +202,7 @@ func TestSetSuspend(t *testing.T) {
 	}
 	v = h.state().CronJobsVersion()
 	h.mustApply(setSuspend("CronJob", "", "c", true))
-	if h.state().CronJob("default", "c") != cj || h.state().CronJobsVersion() != v {
+	if !proto.Equal(h.state().CronJob("default", "c"), cj) || h.state().CronJobsVersion() != v {
 		t.Fatal("suspending a suspended cronjob changed it")
 	}
 	h.mustApply(setSuspend("CronJob", "", "c", false))
@@ -703,7 +703,7 @@ func TestCommandsWithoutANameAreInvalid(t *testing.T) {
 			t.Errorf("error %q does not name %s", r.GetError(), field)
 		}
 	}
-	if h.state().CronJob("", "c") != before {
+	if !proto.Equal(h.state().CronJob("", "c"), before) {
 		t.Fatal("an invalid command changed the cronjob")
 	}
 }

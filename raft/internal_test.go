@@ -77,10 +77,18 @@ func TestRestoredTablesEqual(t *testing.T) {
 	if len(want.unfinishedJobs) != 1 || len(want.attemptsByWorker) != 1 || len(want.jobsByCron) != 1 {
 		t.Fatalf("fixture does not exercise the indexes: %+v", want)
 	}
-	compareMap(t, "cronJobs", want.cronJobs, got.cronJobs)
+	compareMap(t, "cronJobs", decodedCronJobs(want.cronJobs), decodedCronJobs(got.cronJobs))
 	compareMap(t, "jobs", want.jobs, got.jobs)
 	compareMap(t, "attempts", want.attempts, got.attempts)
 	compareMap(t, "servers", want.servers, got.servers)
+}
+
+func decodedCronJobs(m map[nsName]*storedCronJob) map[nsName]*pb.CronJob {
+	out := map[nsName]*pb.CronJob{}
+	for k, c := range m {
+		out[k] = c.cronJob()
+	}
+	return out
 }
 
 func compareMap[K comparable, V proto.Message](t *testing.T, what string, a, b map[K]V) {

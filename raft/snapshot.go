@@ -49,7 +49,8 @@ const (
 )
 
 type fsmSnapshot struct {
-	cronJobs []*pb.CronJob
+	// cronJobs are written without decoding their specs (appendMarshal).
+	cronJobs []*storedCronJob
 	jobs     []*pb.Job
 	attempts []*pb.Attempt
 	servers  []*pb.RegisterServer
@@ -79,7 +80,9 @@ func (s *fsmSnapshot) Persist(sink hraft.SnapshotSink) error {
 func (s *fsmSnapshot) Release() {}
 
 func (s *fsmSnapshot) write(w io.Writer) error {
-	sortCronJobs(s.cronJobs)
+	slices.SortFunc(s.cronJobs, func(a, b *storedCronJob) int {
+		return cmp.Or(cmp.Compare(a.namespace(), b.namespace()), cmp.Compare(a.name(), b.name()))
+	})
 	sortJobsByName(s.jobs)
 	sortAttempts(s.attempts)
 	servers := s.servers
@@ -101,12 +104,8 @@ func (s *fsmSnapshot) write(w io.Writer) error {
 	var count uint64
 	mo := proto.MarshalOptions{Deterministic: true}
 	var buf []byte
-	record := func(typ uint64, m proto.Message) error {
-		var err error
-		buf, err = mo.MarshalAppend(buf[:0], m)
-		if err != nil {
-			return fmt.Errorf("marshal record type %d: %w", typ, err)
-		}
+	// write writes one record of already marshaled bytes.
+	write := func(typ uint64, buf []byte) error {
 		if err := putUvarint(typ); err != nil {
 			return err
 		}
@@ -119,8 +118,20 @@ func (s *fsmSnapshot) write(w io.Writer) error {
 		count++
 		return nil
 	}
-	for _, m := range s.cronJobs {
-		if err := record(recordCronJob, m); err != nil {
+	record := func(typ uint64, m proto.Message) error {
+		var err error
+		buf, err = mo.MarshalAppend(buf[:0], m)
+		if err != nil {
+			return fmt.Errorf("marshal record type %d: %w", typ, err)
+		}
+		return write(typ, buf)
+	}
+	for _, c := range s.cronJobs {
+		var err error
+		if buf, err = c.appendMarshal(buf[:0]); err != nil {
+			return fmt.Errorf("marshal record type %d: %w", recordCronJob, err)
+		}
+		if err := write(recordCronJob, buf); err != nil {
 			return err
 		}
 	}

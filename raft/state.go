@@ -29,7 +29,8 @@ type nsName struct{ ns, name string }
 // by State.mu. Objects are immutable once stored: every change stores a new
 // pointer.
 type tables struct {
-	cronJobs map[nsName]*pb.CronJob
+	// cronJobs keep their specs encoded (raft/cronjob.go).
+	cronJobs map[nsName]*storedCronJob
 	jobs     map[nsName]*pb.Job
 	attempts map[nsName]*pb.Attempt
 	servers  map[string]*pb.RegisterServer
@@ -85,7 +86,7 @@ type tables struct {
 
 func newTables() tables {
 	return tables{
-		cronJobs:           map[nsName]*pb.CronJob{},
+		cronJobs:           map[nsName]*storedCronJob{},
 		jobs:               map[nsName]*pb.Job{},
 		attempts:           map[nsName]*pb.Attempt{},
 		servers:            map[string]*pb.RegisterServer{},
@@ -121,7 +122,9 @@ func (k nsName) less(o nsName) bool {
 // Immutability contract: an object returned by a getter is the stored
 // pointer, shared with every other reader. The FSM never mutates an object it
 // has published (it stores a changed clone instead), so callers may keep what
-// they get, but they must never modify it.
+// they get, but they must never modify it. (A CronJob is the exception to
+// "the stored pointer": its spec is kept encoded and decoded afresh on each
+// read, around metadata and status that are shared as above.)
 type State struct {
 	mu sync.RWMutex
 	t  tables
@@ -146,8 +149,13 @@ func nsOrDefault(ns string) string {
 // ---------------------------------------------------------------- mutators
 // (callers hold the write lock, or own a fresh tables value)
 
+// putCronJob stores cj (which it owns from now on) with its spec encoded.
 func (t *tables) putCronJob(cj *pb.CronJob) {
-	k := nsName{cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName()}
+	t.putStoredCronJob(newStoredCronJob(cj))
+}
+
+func (t *tables) putStoredCronJob(cj *storedCronJob) {
+	k := nsName{cj.namespace(), cj.name()}
 	old := t.cronJobs[k]
 	t.rec.cronJob(old, cj, k)
 	t.sum.cronJobChanged(k.ns, old, cj)
@@ -319,20 +327,19 @@ func (t *tables) flushActive() {
 				Uid:       j.GetMetadata().GetUid(),
 			})
 		}
-		if refsEqual(cj.GetStatus().GetActive(), active) {
+		if refsEqual(cj.status.GetActive(), active) {
 			continue
 		}
-		n := shallowCopy(cj) // shares the spec; only status.active changes
-		if cj.Status != nil {
-			n.Status = shallowCopy(cj.Status) // Active is replaced below, not modified
-		} else {
-			n.Status = &pb.CronJobStatus{}
+		st := &pb.CronJobStatus{}
+		if cj.status != nil {
+			st = shallowCopy(cj.status) // Active is replaced below, not modified
 		}
 		if len(active) == 0 {
-			n.Status.Active = nil
+			st.Active = nil
 		} else {
-			n.Status.Active = active
+			st.Active = active
 		}
+		n := cj.with(cj.meta, st) // shares the encoded spec; only status.active changes
 		t.rec.cronJob(cj, n, k)
 		t.cronJobs[k] = n
 	}
@@ -520,15 +527,6 @@ func sortJobsByName(jobs []*pb.Job) {
 	})
 }
 
-func sortCronJobs(cjs []*pb.CronJob) {
-	slices.SortFunc(cjs, func(a, b *pb.CronJob) int {
-		if c := cmp.Compare(a.GetMetadata().GetNamespace(), b.GetMetadata().GetNamespace()); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.GetMetadata().GetName(), b.GetMetadata().GetName())
-	})
-}
-
 func sortSecrets(ss []*pb.Secret) {
 	slices.SortFunc(ss, func(a, b *pb.Secret) int {
 		return cmp.Or(cmp.Compare(a.GetMetadata().GetNamespace(), b.GetMetadata().GetNamespace()),
@@ -561,8 +559,9 @@ func sortAttempts(as []*pb.Attempt) {
 // unfinished Jobs of the CronJob.
 func (s *State) CronJob(namespace, name string) *pb.CronJob {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.t.cronJobs[nsName{nsOrDefault(namespace), name}]
+	cj := s.t.cronJobs[nsName{nsOrDefault(namespace), name}]
+	s.mu.RUnlock()
+	return cj.cronJob() // decoded outside the lock: stored CronJobs are immutable
 }
 
 // CronJobs returns every CronJob, ordered by namespace and name.
@@ -582,8 +581,34 @@ func (s *State) ListCronJobs(namespace string) []*pb.CronJob {
 // list, read in time proportional to the page.
 func (s *State) CronJobsAfter(namespace, afterNamespace, afterName string, max int) []*pb.CronJob {
 	s.mu.RLock()
+	page := pageOf(s.t.cronOrder, s.t.cronJobs, namespace, nsName{afterNamespace, afterName}, max)
+	s.mu.RUnlock()
+	return decodeCronJobs(page)
+}
+
+// CronJobBrief is what the metrics of one CronJob are read from, made
+// without decoding its spec.
+type CronJobBrief struct {
+	Namespace, Name string
+	// Suspend is spec.suspend; DependsOn is len(spec.dependsOn).
+	Suspend   bool
+	DependsOn int
+	// Status is shared with the State: never modify it.
+	Status *pb.CronJobStatus
+}
+
+// CronJobBriefs returns a brief of every CronJob, ordered by namespace and
+// name: what a metrics scrape reads, at no spec decoding per CronJob.
+func (s *State) CronJobBriefs() []CronJobBrief {
+	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return pageOf(s.t.cronOrder, s.t.cronJobs, namespace, nsName{afterNamespace, afterName}, max)
+	out := make([]CronJobBrief, 0, len(s.t.cronJobs))
+	s.t.cronOrder.Ascend(func(k nsName) bool {
+		c := s.t.cronJobs[k]
+		out = append(out, CronJobBrief{Namespace: k.ns, Name: k.name, Suspend: c.suspend, DependsOn: len(c.deps), Status: c.status})
+		return true
+	})
+	return out
 }
 
 // pageOf walks order from after (exclusive) within namespace ("" = all).

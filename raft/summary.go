@@ -74,16 +74,16 @@ func addCount(m map[string]int, k string, d int) {
 }
 
 // cronJobChanged counts a CronJob stored (n) in place of old (either may be nil).
-func (x *summaryIndex) cronJobChanged(ns string, old, n *pb.CronJob) {
+func (x *summaryIndex) cronJobChanged(ns string, old, n *storedCronJob) {
 	if old != nil {
 		addCount(x.cronJobs, ns, -1)
-		if old.GetSpec().GetSuspend() {
+		if old.suspend {
 			addCount(x.suspended, ns, -1)
 		}
 	}
 	if n != nil {
 		addCount(x.cronJobs, ns, 1)
-		if n.GetSpec().GetSuspend() {
+		if n.suspend {
 			addCount(x.suspended, ns, 1)
 		}
 	}

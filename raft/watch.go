@@ -22,7 +22,7 @@ var ErrWatchGone = errors.New("changes since that index are no longer kept")
 // event with the object as the entry left it. A nil *recorder records
 // nothing (tables read from a snapshot).
 type recorder struct {
-	evs []*pb.WatchEvent
+	evs []logged
 	pos map[watchKey]int
 	// existed: whether the object existed before this entry.
 	existed map[watchKey]bool
@@ -32,13 +32,31 @@ type recorder struct {
 
 type watchKey struct{ kind, ns, name string }
 
+// logged is one change in the watch log. A CronJob's change keeps the
+// CronJob in its stored form (cj, with ev.Object unset) and is decoded only
+// when a watcher reads it: the log holds thousands of changes (after an
+// apply of many CronJobs, mostly CronJobs no longer stored as they were),
+// and decoded CronJobs are several times bigger.
+type logged struct {
+	ev *pb.WatchEvent
+	cj *storedCronJob
+}
+
+// event returns the change as a watcher gets it.
+func (l logged) event() *pb.WatchEvent {
+	if l.cj == nil {
+		return l.ev
+	}
+	return &pb.WatchEvent{Type: l.ev.Type, Index: l.ev.Index, Object: &pb.WatchEvent_CronJob{CronJob: l.cj.cronJob()}}
+}
+
 func newRecorder() *recorder {
 	return &recorder{pos: map[watchKey]int{}, existed: map[watchKey]bool{}}
 }
 
 // change records that the object k went from old (nil: absent) to obj (nil:
 // deleted). ev carries obj, or old for a delete.
-func (r *recorder) change(k watchKey, existed bool, ev *pb.WatchEvent) {
+func (r *recorder) change(k watchKey, existed bool, ev logged) {
 	if r == nil {
 		return
 	}
@@ -54,9 +72,9 @@ func (r *recorder) change(k watchKey, existed bool, ev *pb.WatchEvent) {
 
 // take returns the entry's events (in the order objects first changed) and
 // starts over.
-func (r *recorder) take() (evs []*pb.WatchEvent, reset bool) {
+func (r *recorder) take() (evs []logged, reset bool) {
 	for k, i := range r.pos {
-		ev := r.evs[i]
+		ev := r.evs[i].ev
 		exists := ev.Type != pb.WatchDeleted
 		switch {
 		case r.existed[k] && exists:
@@ -66,11 +84,11 @@ func (r *recorder) take() (evs []*pb.WatchEvent, reset bool) {
 		case exists:
 			ev.Type = pb.WatchAdded
 		default:
-			r.evs[i] = nil // created and deleted within the entry
+			r.evs[i] = logged{} // created and deleted within the entry
 		}
 	}
 	for _, ev := range r.evs {
-		if ev != nil {
+		if ev.ev != nil {
 			evs = append(evs, ev)
 		}
 	}
@@ -82,13 +100,13 @@ func (r *recorder) take() (evs []*pb.WatchEvent, reset bool) {
 	return evs, reset
 }
 
-func (r *recorder) cronJob(old, n *pb.CronJob, name nsName) {
+func (r *recorder) cronJob(old, n *storedCronJob, name nsName) {
 	if r == nil {
 		return
 	}
-	ev := &pb.WatchEvent{Type: pb.WatchModified, Object: &pb.WatchEvent_CronJob{CronJob: n}}
+	ev := logged{&pb.WatchEvent{Type: pb.WatchModified}, n}
 	if n == nil {
-		ev = &pb.WatchEvent{Type: pb.WatchDeleted, Object: &pb.WatchEvent_CronJob{CronJob: old}}
+		ev = logged{&pb.WatchEvent{Type: pb.WatchDeleted}, old}
 	}
 	r.change(watchKey{pb.KindCronJob, name.ns, name.name}, old != nil, ev)
 }
@@ -101,7 +119,7 @@ func (r *recorder) job(old, n *pb.Job, name nsName) {
 	if n == nil {
 		ev = &pb.WatchEvent{Type: pb.WatchDeleted, Object: &pb.WatchEvent_Job{Job: old}}
 	}
-	r.change(watchKey{pb.KindJob, name.ns, name.name}, old != nil, ev)
+	r.change(watchKey{pb.KindJob, name.ns, name.name}, old != nil, logged{ev: ev})
 }
 
 func (r *recorder) attempt(old, n *pb.Attempt, name nsName) {
@@ -112,7 +130,7 @@ func (r *recorder) attempt(old, n *pb.Attempt, name nsName) {
 	if n == nil {
 		ev = &pb.WatchEvent{Type: pb.WatchDeleted, Object: &pb.WatchEvent_Attempt{Attempt: old}}
 	}
-	r.change(watchKey{pb.KindAttempt, name.ns, name.name}, old != nil, ev)
+	r.change(watchKey{pb.KindAttempt, name.ns, name.name}, old != nil, logged{ev: ev})
 }
 
 func (r *recorder) event(e *pb.Event) {
@@ -120,13 +138,13 @@ func (r *recorder) event(e *pb.Event) {
 		return
 	}
 	r.change(watchKey{pb.KindEvent, e.GetNamespace(), pb.EventName(e)}, false,
-		&pb.WatchEvent{Type: pb.WatchAdded, Object: &pb.WatchEvent_Event{Event: e}})
+		logged{ev: &pb.WatchEvent{Type: pb.WatchAdded, Object: &pb.WatchEvent_Event{Event: e}}})
 }
 
 // watchLog keeps the most recent changes, oldest first, for watchers.
 // Guarded by State.mu.
 type watchLog struct {
-	evs []*pb.WatchEvent
+	evs []logged
 	// floor: every change made by an entry with index > floor is in evs.
 	floor uint64
 	// floorUnknown: a snapshot was restored and no entry applied since; the
@@ -138,7 +156,7 @@ type watchLog struct {
 }
 
 // commit appends the changes of the entry at index.
-func (w *watchLog) commit(index uint64, evs []*pb.WatchEvent, reset bool) {
+func (w *watchLog) commit(index uint64, evs []logged, reset bool) {
 	if w.floorUnknown {
 		w.floorUnknown = false
 		w.floor = index - 1
@@ -149,7 +167,7 @@ func (w *watchLog) commit(index uint64, evs []*pb.WatchEvent, reset bool) {
 		w.floor = index
 	} else {
 		for _, ev := range evs {
-			ev.Index = index
+			ev.ev.Index = index
 			w.evs = append(w.evs, ev)
 		}
 	}
@@ -163,11 +181,11 @@ func (w *watchLog) commit(index uint64, evs []*pb.WatchEvent, reset bool) {
 	}
 	// Drop the oldest, whole entries at a time, down to size.
 	cut := len(w.evs) - size
-	for cut < len(w.evs) && w.evs[cut].Index == w.evs[cut-1].Index {
+	for cut < len(w.evs) && w.evs[cut].ev.Index == w.evs[cut-1].ev.Index {
 		cut++
 	}
-	w.floor = w.evs[cut-1].Index
-	w.evs = append([]*pb.WatchEvent(nil), w.evs[cut:]...)
+	w.floor = w.evs[cut-1].ev.Index
+	w.evs = append([]logged(nil), w.evs[cut:]...)
 }
 
 // restored forgets every change: the state was replaced by a snapshot whose
@@ -189,11 +207,24 @@ func (s *State) SetWatchLogSize(n int) {
 // WatchChanges returns the changes applied after index since, oldest first,
 // and the index of the last entry applied. It fails with ErrWatchGone when
 // those changes are no longer all kept. The events are shared: never modify
-// them.
+// them. (A CronJob's event is made afresh by each call, its spec decoded
+// after the lock is released.)
 func (s *State) WatchChanges(since uint64) ([]*pb.WatchEvent, uint64, error) {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	w := &s.watch
+	evs, last, err := s.watch.since(since)
+	s.mu.RUnlock()
+	if len(evs) == 0 {
+		return nil, last, err
+	}
+	out := make([]*pb.WatchEvent, len(evs))
+	for i, l := range evs {
+		out[i] = l.event()
+	}
+	return out, last, err
+}
+
+// since returns the changes after index since (see WatchChanges).
+func (w *watchLog) since(since uint64) ([]logged, uint64, error) {
 	if w.floorUnknown {
 		return nil, since, nil // nothing applied since a restore: nothing to tell yet
 	}
@@ -203,8 +234,8 @@ func (s *State) WatchChanges(since uint64) ([]*pb.WatchEvent, uint64, error) {
 	if since >= w.last {
 		return nil, w.last, nil
 	}
-	i := sort.Search(len(w.evs), func(i int) bool { return w.evs[i].Index > since })
-	return append([]*pb.WatchEvent(nil), w.evs[i:]...), w.last, nil
+	i := sort.Search(len(w.evs), func(i int) bool { return w.evs[i].ev.Index > since })
+	return append([]logged(nil), w.evs[i:]...), w.last, nil
 }
 
 // WatchList returns the current objects of the given kinds ("" = every
@@ -213,17 +244,17 @@ func (s *State) WatchChanges(since uint64) ([]*pb.WatchEvent, uint64, error) {
 // where the list ends.
 func (s *State) WatchList(kind, namespace string) ([]*pb.WatchEvent, uint64) {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	var out []*pb.WatchEvent
+	var list []logged
 	add := func(ev *pb.WatchEvent) {
 		ev.Type = pb.WatchAdded
 		ev.Index = s.watch.last
-		out = append(out, ev)
+		list = append(list, logged{ev: ev})
 	}
 	want := func(k string) bool { return kind == "" || kind == k }
 	if want(pb.KindCronJob) {
 		for _, cj := range pageOf(s.t.cronOrder, s.t.cronJobs, namespace, nsName{}, 0) {
-			add(&pb.WatchEvent{Object: &pb.WatchEvent_CronJob{CronJob: cj}})
+			add(&pb.WatchEvent{})
+			list[len(list)-1].cj = cj // decoded below, after the lock is released
 		}
 	}
 	if want(pb.KindJob) {
@@ -250,5 +281,11 @@ func (s *State) WatchList(kind, namespace string) ([]*pb.WatchEvent, uint64) {
 			}
 		}
 	}
-	return out, s.watch.last
+	last := s.watch.last
+	s.mu.RUnlock()
+	out := make([]*pb.WatchEvent, len(list))
+	for i, l := range list {
+		out[i] = l.event()
+	}
+	return out, last
 }
