@@ -59,6 +59,13 @@ func (r *recordingView) JobsOfCronJob(ns, cron string) []*pb.Job {
 	return r.View.JobsOfCronJob(ns, cron)
 }
 
+func (r *recordingView) JobsBeyondHistory(ns, cron string, keepOK, keepFailed int) []*pb.Job {
+	r.mu.Lock()
+	r.cronJobs[cron] = true
+	r.mu.Unlock()
+	return r.View.JobsBeyondHistory(ns, cron, keepOK, keepFailed)
+}
+
 func (r *recordingView) Job(ns, name string) *pb.Job {
 	r.job(name)
 	return r.View.Job(ns, name)

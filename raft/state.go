@@ -51,6 +51,9 @@ type tables struct {
 	// unfinishedByCron: (namespace, cronjob name) -> names of its
 	// unfinished Jobs (status.active).
 	unfinishedByCron map[nsName]map[string]struct{}
+	// finishedByCron: (namespace, cronjob name) -> how many of its Jobs
+	// completed and how many failed, for JobsBeyondHistory.
+	finishedByCron map[nsName][2]int
 	// dependents: (namespace, cronjob name) -> names of the CronJobs whose
 	// spec.dependsOn names it.
 	dependents map[nsName]map[string]struct{}
@@ -94,6 +97,7 @@ func newTables() tables {
 		secrets:            map[nsName]*pb.Secret{},
 		jobsByCron:         map[nsName]cronJobsJobs{},
 		unfinishedByCron:   map[nsName]map[string]struct{}{},
+		finishedByCron:     map[nsName][2]int{},
 		dependents:         map[nsName]map[string]struct{}{},
 		unfinishedJobs:     map[nsName]struct{}{},
 		attemptsByJob:      map[nsName]map[string]struct{}{},
@@ -204,11 +208,13 @@ func removeFromSet[K comparable, V comparable](m map[K]map[V]struct{}, k K, v V)
 func (t *tables) unindexJob(k nsName, j *pb.Job) {
 	if cron := j.GetStatus().GetCronJob(); cron != "" {
 		ck := nsName{k.ns, cron}
-		if js := t.jobsByCron[ck].remove(cronJobsJobKey(j)); len(js) > 0 {
+		r := cronJobsJobKey(j)
+		if js := t.jobsByCron[ck].remove(r); len(js) > 0 {
 			t.jobsByCron[ck] = js
 		} else {
 			delete(t.jobsByCron, ck)
 		}
+		t.countFinished(ck, r.fin, -1)
 		removeFromSet(t.unfinishedByCron, ck, k.name)
 		t.dirtyCrons[ck] = struct{}{}
 	}
@@ -232,7 +238,9 @@ func (t *tables) putJob(j *pb.Job) {
 	t.changed.job(k)
 	if cron := j.GetStatus().GetCronJob(); cron != "" {
 		ck := nsName{k.ns, cron}
-		t.jobsByCron[ck] = t.jobsByCron[ck].add(cronJobsJobKey(j))
+		r := cronJobsJobKey(j)
+		t.jobsByCron[ck] = t.jobsByCron[ck].add(r)
+		t.countFinished(ck, r.fin, 1)
 		if !j.Finished() {
 			addToSet(t.unfinishedByCron, ck, k.name)
 		}
@@ -241,6 +249,20 @@ func (t *tables) putJob(j *pb.Job) {
 	if !j.Finished() {
 		t.unfinishedJobs[k] = struct{}{}
 		addCount(t.sum.unfinishedJobs, k.ns, 1)
+	}
+}
+
+// countFinished adds d to the count of the CronJob's Jobs finished as fin.
+func (t *tables) countFinished(ck nsName, fin jobFinish, d int) {
+	if fin == jobUnfinished {
+		return
+	}
+	n := t.finishedByCron[ck]
+	n[fin-1] += d
+	if n == [2]int{} {
+		delete(t.finishedByCron, ck)
+	} else {
+		t.finishedByCron[ck] = n
 	}
 }
 
@@ -474,10 +496,29 @@ type cronJobsJobs []cronJobsJob
 type cronJobsJob struct {
 	sched, created *timestamppb.Timestamp
 	name           string
+	// fin: how the Job finished (not part of the order).
+	fin jobFinish
 }
 
+// jobFinish is how a Job finished: not yet, Complete or Failed.
+type jobFinish uint8
+
+const (
+	jobUnfinished jobFinish = iota
+	jobComplete
+	jobFailed
+)
+
 func cronJobsJobKey(j *pb.Job) cronJobsJob {
-	return cronJobsJob{sched: j.GetStatus().GetScheduledTime(), created: j.GetMetadata().GetCreationTimestamp(), name: j.GetMetadata().GetName()}
+	r := cronJobsJob{sched: j.GetStatus().GetScheduledTime(), created: j.GetMetadata().GetCreationTimestamp(), name: j.GetMetadata().GetName()}
+	switch c := j.FinishedCondition(); {
+	case c == nil:
+	case c.GetType() == pb.ConditionComplete:
+		r.fin = jobComplete
+	default:
+		r.fin = jobFailed
+	}
+	return r
 }
 
 // compare is sortJobsBySchedule's order.
@@ -676,6 +717,33 @@ func (s *State) JobsOfCronJob(namespace, cronJob string) []*pb.Job {
 	}
 	s.mu.RUnlock()
 	return out
+}
+
+// JobsBeyondHistory implements scheduler.View: from the counts of the
+// CronJob's finished Jobs it knows how many go, and it reads only those, from
+// the oldest end of the CronJob's Jobs.
+func (s *State) JobsBeyondHistory(namespace, cronJob string, keepSucceeded, keepFailed int) []*pb.Job {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	k := nsName{nsOrDefault(namespace), cronJob}
+	n := s.t.finishedByCron[k]
+	extraOK, extraFailed := n[jobComplete-1]-keepSucceeded, n[jobFailed-1]-keepFailed
+	if extraOK <= 0 && extraFailed <= 0 {
+		return nil
+	}
+	var ok, failed []*pb.Job
+	for _, r := range s.t.jobsByCron[k] {
+		switch {
+		case r.fin == jobComplete && len(ok) < extraOK:
+			ok = append(ok, s.t.jobs[nsName{k.ns, r.name}])
+		case r.fin == jobFailed && len(failed) < extraFailed:
+			failed = append(failed, s.t.jobs[nsName{k.ns, r.name}])
+		}
+		if len(ok) >= extraOK && len(failed) >= extraFailed {
+			break
+		}
+	}
+	return append(ok, failed...)
 }
 
 // UnfinishedJobs returns every Job without a Complete or Failed condition,

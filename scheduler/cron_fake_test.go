@@ -81,6 +81,10 @@ func (v *cronFakeView) JobsOfCronJob(namespace, cronJob string) []*pb.Job {
 	return out
 }
 
+func (v *cronFakeView) JobsBeyondHistory(namespace, cronJob string, keepOK, keepFailed int) []*pb.Job {
+	return JobsBeyondHistoryOf(v.JobsOfCronJob(namespace, cronJob), keepOK, keepFailed)
+}
+
 func (v *cronFakeView) UnfinishedJobs() []*pb.Job {
 	var out []*pb.Job
 	for _, j := range v.jobs {

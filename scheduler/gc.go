@@ -65,28 +65,8 @@ func CollectGarbageOf(v View, cronJobs []Ref, jobs []*pb.Job, now time.Time) (cm
 		if l := cj.GetSpec().FailedJobsHistoryLimit; l != nil {
 			keepFailed = max(*l, 0)
 		}
-		var ok, failed []*pb.Job
-		for _, j := range v.JobsOfCronJob(ref.Namespace, ref.Name) {
-			switch c := finishedCondition(j); {
-			case c == nil:
-			case c.GetType() == pb.ConditionComplete:
-				ok = append(ok, j)
-			default:
-				failed = append(failed, j)
-			}
-		}
-		for _, group := range []struct {
-			jobs []*pb.Job
-			keep int32
-		}{{ok, keepOK}, {failed, keepFailed}} {
-			extra := len(group.jobs) - int(group.keep)
-			for _, j := range group.jobs {
-				if extra <= 0 {
-					break
-				}
-				del(j)
-				extra--
-			}
+		for _, j := range v.JobsBeyondHistory(ref.Namespace, ref.Name, int(keepOK), int(keepFailed)) {
+			del(j)
 		}
 	}
 

@@ -882,7 +882,7 @@ func killAttemptsOfFinishedJob(v View, job *pb.Job, now time.Time) []*pb.Command
 // finishedMessage says why the attempts of a finished Job are stopped.
 func finishedMessage(job *pb.Job) string {
 	name := job.GetMetadata().GetName()
-	c := finishedCondition(job)
+	c := job.FinishedCondition()
 	if c == nil {
 		return fmt.Sprintf("Job %s has finished", name)
 	}
@@ -893,22 +893,13 @@ func finishedMessage(job *pb.Job) string {
 	return msg
 }
 
-func finishedCondition(job *pb.Job) *pb.JobCondition {
-	for _, c := range job.GetStatus().GetConditions() {
-		if (c.GetType() == pb.ConditionComplete || c.GetType() == pb.ConditionFailed) && c.GetStatus() == pb.ConditionTrue {
-			return c
-		}
-	}
-	return nil
-}
-
 // JobFinishedTime is when the Job finished: its completion time, else the
 // transition time of its Complete or Failed condition; zero if unfinished.
 func JobFinishedTime(job *pb.Job) time.Time {
 	if t := job.GetStatus().GetCompletionTime(); t != nil {
 		return t.AsTime()
 	}
-	if c := finishedCondition(job); c != nil && c.GetLastTransitionTime() != nil {
+	if c := job.FinishedCondition(); c != nil && c.GetLastTransitionTime() != nil {
 		return c.GetLastTransitionTime().AsTime()
 	}
 	return time.Time{}

@@ -65,6 +65,9 @@ func (w *world) JobsOfCronJob(ns, cron string) []*pb.Job {
 	})
 	return out
 }
+func (w *world) JobsBeyondHistory(ns, cron string, keepOK, keepFailed int) []*pb.Job {
+	return JobsBeyondHistoryOf(w.JobsOfCronJob(ns, cron), keepOK, keepFailed)
+}
 func (w *world) UnfinishedJobs() []*pb.Job {
 	return w.sortedJobs(func(j *pb.Job) bool { return !j.Finished() })
 }

@@ -16,6 +16,13 @@ type View interface {
 	Job(namespace, name string) *pb.Job
 	// JobsOfCronJob returns the Jobs made by a CronJob, oldest scheduled time first.
 	JobsOfCronJob(namespace, cronJob string) []*pb.Job
+	// JobsBeyondHistory returns what a CronJob's history limits let go:
+	// its finished Jobs other than the newest keepSucceeded that completed
+	// and the newest keepFailed that failed, oldest first (as
+	// JobsBeyondHistoryOf computes it from JobsOfCronJob). A View that
+	// counts each CronJob's finished Jobs answers without reading them
+	// all: history garbage collection runs each time a Job finishes.
+	JobsBeyondHistory(namespace, cronJob string, keepSucceeded, keepFailed int) []*pb.Job
 	// UnfinishedJobs returns every Job without a Complete or Failed condition.
 	UnfinishedJobs() []*pb.Job
 	// FinishedJobs returns every Job with a Complete or Failed condition.
@@ -28,4 +35,27 @@ type View interface {
 	// AttemptsOnWorker returns the unfinished (Assigned or Running) attempts
 	// assigned to a worker.
 	AttemptsOnWorker(worker string) []*pb.Attempt
+}
+
+// JobsBeyondHistoryOf is View.JobsBeyondHistory computed from a CronJob's
+// Jobs (JobsOfCronJob's order), for Views that keep no counts.
+func JobsBeyondHistoryOf(jobs []*pb.Job, keepSucceeded, keepFailed int) []*pb.Job {
+	var ok, failed []*pb.Job
+	for _, j := range jobs {
+		switch c := j.FinishedCondition(); {
+		case c == nil:
+		case c.GetType() == pb.ConditionComplete:
+			ok = append(ok, j)
+		default:
+			failed = append(failed, j)
+		}
+	}
+	var out []*pb.Job
+	if n := len(ok) - keepSucceeded; n > 0 {
+		out = append(out, ok[:n]...)
+	}
+	if n := len(failed) - keepFailed; n > 0 {
+		out = append(out, failed[:n]...)
+	}
+	return out
 }

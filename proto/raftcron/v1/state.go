@@ -43,13 +43,17 @@ const (
 )
 
 // Finished reports whether the Job has a Complete or Failed condition that is True.
-func (x *Job) Finished() bool {
+func (x *Job) Finished() bool { return x.FinishedCondition() != nil }
+
+// FinishedCondition is the Job's Complete or Failed condition that is True,
+// or nil while it is unfinished.
+func (x *Job) FinishedCondition() *JobCondition {
 	for _, c := range x.GetStatus().GetConditions() {
 		if (c.GetType() == ConditionComplete || c.GetType() == ConditionFailed) && c.GetStatus() == ConditionTrue {
-			return true
+			return c
 		}
 	}
-	return false
+	return nil
 }
 
 // Finished reports whether the attempt ended: Succeeded, Failed or Lost.
