@@ -2,6 +2,8 @@ package raft
 
 import (
 	"fmt"
+	"sync/atomic"
+	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -88,20 +90,42 @@ func (c *storedCronJob) with(meta *pb.ObjectMeta, status *pb.CronJobStatus) *sto
 	return &n
 }
 
-// decodeSpec returns a fresh copy of the spec (nil when there is none).
+// decodeSpec returns the spec (nil when there is none), from specCache when
+// this stored CronJob was decoded lately. Like every object a reader gets, it
+// must not be modified.
 func (c *storedCronJob) decodeSpec() *pb.CronJobSpec {
 	if c.spec == nil {
 		return nil
+	}
+	slot := &specCache[uintptr(unsafe.Pointer(c))/unsafe.Sizeof(*c)%uintptr(len(specCache))]
+	if e := slot.Load(); e != nil && e.of == c {
+		return e.spec
 	}
 	spec := &pb.CronJobSpec{}
 	if err := proto.Unmarshal(c.spec, spec); err != nil {
 		panic(fmt.Sprintf("raft: decode stored cronjob spec: %v", err))
 	}
+	slot.Store(&cachedSpec{of: c, spec: spec})
 	return spec
 }
 
-// cronJob returns the CronJob: its spec freshly decoded, its metadata and
-// status shared with the tables (never modified, as every stored object).
+// specCache keeps the specs of the CronJobs decoded lately, so that the
+// leader, which reads the same CronJobs several times for each of their runs
+// (deciding the tick, placing the attempt, collecting the history), decodes
+// each once per change instead of on every read. It is direct-mapped by the
+// stored CronJob's address: a slot holds the last one decoded there, and a
+// stored CronJob is immutable, so an entry is never stale, only evicted. It
+// holds at most len(specCache) decoded specs (about 1.5 MB).
+var specCache [1024]atomic.Pointer[cachedSpec]
+
+type cachedSpec struct {
+	of   *storedCronJob
+	spec *pb.CronJobSpec
+}
+
+// cronJob returns the CronJob: a new CronJob around its decoded spec (often
+// shared through specCache), its metadata and status shared with the tables
+// (never modified, as every stored object).
 // A nil c gives nil.
 func (c *storedCronJob) cronJob() *pb.CronJob {
 	if c == nil {

@@ -1,6 +1,8 @@
 package raft
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -130,4 +132,53 @@ func richCronJobNoDeps() *pb.CronJob {
 	cj.Spec.DependsOn = nil
 	cj.Status = nil
 	return cj
+}
+
+// The State reads a CronJob's spec once per change: later reads of the same
+// stored CronJob share the decoded spec (specCache), a change is read anew,
+// and readers on many goroutines each get the spec of what they read.
+func TestCronJobSpecDecodedOncePerChange(t *testing.T) {
+	s := NewState()
+	put := func(rv, schedule string) {
+		cj := richCronJobNoDeps()
+		cj.Spec.Schedule = schedule
+		a := &applier{t: &s.t, index: 1, rv: rv}
+		if r := a.applyResources(&pb.ApplyResources{CronJobs: []*pb.CronJob{cj}}); r.GetCode() != "" {
+			t.Fatal(r)
+		}
+	}
+	put("1", "0 * * * *")
+	first := s.CronJob("ns", "rich").GetSpec()
+	if again := s.CronJob("ns", "rich").GetSpec(); again != first {
+		t.Error("a second read of an unchanged CronJob decoded its spec again")
+	}
+	put("2", "30 * * * *")
+	if got := s.CronJob("ns", "rich").GetSpec().GetSchedule(); got != "30 * * * *" {
+		t.Fatalf("after a change the spec reads schedule %q, want 30 * * * *", got)
+	}
+
+	// Many CronJobs (more than the cache holds), read concurrently.
+	for i := range 3000 {
+		cj := richCronJobNoDeps()
+		cj.Metadata.Name = fmt.Sprintf("c%04d", i)
+		cj.Spec.Schedule = fmt.Sprintf("%d * * * *", i%60)
+		a := &applier{t: &s.t, index: 3, rv: "3"}
+		if r := a.applyResources(&pb.ApplyResources{CronJobs: []*pb.CronJob{cj}}); r.GetCode() != "" {
+			t.Fatal(r)
+		}
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 3000 {
+				n := (i*7 + g*811) % 3000
+				want := fmt.Sprintf("%d * * * *", n%60)
+				if got := s.CronJob("ns", fmt.Sprintf("c%04d", n)).GetSpec().GetSchedule(); got != want {
+					t.Errorf("c%04d reads schedule %q, want %q", n, got, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

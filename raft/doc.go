@@ -13,8 +13,9 @@
 // Objects in State are immutable once published: Apply stores changed clones,
 // and getters return shared pointers that callers must not modify. CronJobs
 // are kept with their specs encoded (cronjob.go), so a CronJob getter returns
-// a fresh CronJob whose spec is its own but whose metadata and status are
-// still shared: callers must not modify it either. Apply
+// a new CronJob around its decoded spec (shared through a small cache of the
+// specs decoded lately) and its shared metadata and status: callers must not
+// modify it either. Apply
 // returns a *pb.CommandResult per command (a *BatchResult for a Batch);
 // domain errors travel in the result, and pb.CommandResult.Err turns one into an error
 // matching pb.ErrNotFound, pb.ErrInvalid or pb.ErrConflict.

@@ -127,8 +127,9 @@ func (k nsName) less(o nsName) bool {
 // pointer, shared with every other reader. The FSM never mutates an object it
 // has published (it stores a changed clone instead), so callers may keep what
 // they get, but they must never modify it. (A CronJob is the exception to
-// "the stored pointer": its spec is kept encoded and decoded afresh on each
-// read, around metadata and status that are shared as above.)
+// "the stored pointer": its spec is kept encoded and decoded on read, or
+// taken from a small cache of specs decoded lately, and put together with
+// metadata and status that are shared as above.)
 type State struct {
 	mu sync.RWMutex
 	t  tables
