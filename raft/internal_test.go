@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
@@ -141,4 +142,71 @@ func TestCronJobsJobsStaySorted(t *testing.T) {
 			t.Fatalf("position %d holds %s, want %s", i, js[i].name, want[i].GetMetadata().GetName())
 		}
 	}
+}
+
+// The FSM's hand-written shallow copies copy every field: a field added to
+// one of these messages and not to its copy would be dropped by every
+// status change.
+func TestShallowCopiesCopyEveryField(t *testing.T) {
+	meta, status, job := &pb.ObjectMeta{}, &pb.CronJobStatus{}, &pb.Job{}
+	for _, m := range []proto.Message{meta, status, job} {
+		fillEveryField(m.ProtoReflect())
+	}
+	if got := copyMeta(meta); !proto.Equal(got, meta) {
+		t.Errorf("copyMeta lost a field:\n got %v\nwant %v", got, meta)
+	}
+	if got := copyCronJobStatus(status); !proto.Equal(got, status) {
+		t.Errorf("copyCronJobStatus lost a field:\n got %v\nwant %v", got, status)
+	}
+	if got := copyJob(job); !proto.Equal(got, job) {
+		t.Errorf("copyJob lost a field:\n got %v\nwant %v", got, job)
+	}
+}
+
+// fillEveryField sets every field of m to a value that is not the zero
+// value (one element for lists and maps; sub-messages present, empty).
+func fillEveryField(m protoreflect.Message) {
+	fields := m.Descriptor().Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		switch {
+		case fd.IsMap():
+			m.Mutable(fd).Map().Set(protoreflect.ValueOfString("k").MapKey(), scalarFor(fd.MapValue(), m.Mutable(fd).Map().NewValue()))
+		case fd.IsList():
+			l := m.Mutable(fd).List()
+			l.Append(scalarFor(fd, l.NewElement()))
+		case fd.Message() != nil:
+			m.Set(fd, protoreflect.ValueOfMessage(m.NewField(fd).Message()))
+		default:
+			m.Set(fd, scalarFor(fd, m.NewField(fd)))
+		}
+	}
+}
+
+// scalarFor is a non-zero value for fd (zero is the field's new value; a
+// message value is returned as it is).
+func scalarFor(fd protoreflect.FieldDescriptor, zero protoreflect.Value) protoreflect.Value {
+	switch fd.Kind() {
+	case protoreflect.StringKind:
+		return protoreflect.ValueOfString("x")
+	case protoreflect.BoolKind:
+		return protoreflect.ValueOfBool(true)
+	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
+		return protoreflect.ValueOfInt32(7)
+	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
+		return protoreflect.ValueOfInt64(7)
+	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
+		return protoreflect.ValueOfUint32(7)
+	case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		return protoreflect.ValueOfUint64(7)
+	case protoreflect.EnumKind:
+		return protoreflect.ValueOfEnum(1)
+	case protoreflect.BytesKind:
+		return protoreflect.ValueOfBytes([]byte("x"))
+	case protoreflect.DoubleKind:
+		return protoreflect.ValueOfFloat64(7)
+	case protoreflect.FloatKind:
+		return protoreflect.ValueOfFloat32(7)
+	}
+	return zero
 }

@@ -355,7 +355,7 @@ func (t *tables) flushActive() {
 		}
 		st := &pb.CronJobStatus{}
 		if cj.status != nil {
-			st = shallowCopy(cj.status) // Active is replaced below, not modified
+			st = copyCronJobStatus(cj.status) // Active is replaced below, not modified
 		}
 		if len(active) == 0 {
 			st.Active = nil
