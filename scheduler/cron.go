@@ -139,7 +139,9 @@ type CronController struct {
 	entries map[string]*cronEntry
 	// schedules: parsed schedules without H, by schedule and time zone.
 	schedules map[[2]string]*Schedule
-	queue     cronQueue
+	// parsed: every (schedule, time zone) pair of an entry, once.
+	parsed map[[2]string]*[2]string
+	queue  cronQueue
 	// downstreams: upstream key -> keys of the CronJobs whose
 	// spec.dependsOn names it (a reverse index: an upstream's change wakes
 	// only those).
@@ -153,12 +155,15 @@ type CronController struct {
 	now time.Time
 }
 
+// cronEntry is what the controller keeps of one CronJob; there is one per
+// CronJob, so it is kept small (100,000 CronJobs, 100,000 entries).
 type cronEntry struct {
-	namespace, name string
+	// key is cronKey(namespace, name), shared with the entries map.
+	key string
 	// next is when Tick looks at the entry: its next fire time, or
 	// DispatchAhead before it when ahead is set.
 	next  time.Time
-	index int // in queue; -1 when not queued
+	index int32 // in queue; -1 when not queued
 	// ahead: the CronJob's ticks may be decided ahead (see
 	// CronOptions.DispatchAhead); Forbid's unfinished Jobs are looked at
 	// when the tick is decided.
@@ -167,14 +172,30 @@ type cronEntry struct {
 	// (0: none).
 	fire int64
 
-	expr, zone string
-	sched      *Schedule
-	err        error
+	// parsed: the schedule and time zone sched was parsed from (shared by
+	// the entries with the same ones).
+	parsed *[2]string
+	sched  *Schedule
+	err    error
 
 	// deps: keys of its upstreams (spec.dependsOn).
 	deps []string
-	// waitFrom: the scheduled time of its oldest waiting tick (zero: none).
-	waitFrom time.Time
+	// waitFrom: the scheduled time of its oldest waiting tick (nil: none).
+	waitFrom *time.Time
+}
+
+// ref returns the entry's namespace and name.
+func (e *cronEntry) ref() (namespace, name string) {
+	namespace, name, _ = strings.Cut(e.key, "/")
+	return namespace, name
+}
+
+// waiting is the scheduled time of its oldest waiting tick (zero: none).
+func (e *cronEntry) waiting() time.Time {
+	if e.waitFrom == nil {
+		return time.Time{}
+	}
+	return *e.waitFrom
 }
 
 // NewCronController returns a controller with an empty heap; call Rebuild
@@ -188,6 +209,7 @@ func NewCronController(opts CronOptions, logger *slog.Logger) *CronController {
 		logger:      logger.With("component", "cron"),
 		entries:     map[string]*cronEntry{},
 		schedules:   map[[2]string]*Schedule{},
+		parsed:      map[[2]string]*[2]string{},
 		downstreams: map[string]map[string]bool{},
 		crowds:      map[int64]int{},
 	}
@@ -198,6 +220,7 @@ func NewCronController(opts CronOptions, logger *slog.Logger) *CronController {
 func (c *CronController) Rebuild(v View) {
 	c.entries = map[string]*cronEntry{}
 	c.schedules = map[[2]string]*Schedule{}
+	c.parsed = map[[2]string]*[2]string{}
 	c.downstreams = map[string]map[string]bool{}
 	c.crowds = map[int64]int{}
 	c.queue = c.queue[:0]
@@ -249,7 +272,7 @@ func (c *CronController) remove(e *cronEntry) {
 	c.leaveCrowd(e)
 	c.setNext(e, time.Time{})
 	c.unsetDeps(e)
-	delete(c.entries, cronKey(e.namespace, e.name))
+	delete(c.entries, e.key)
 }
 
 // refresh adds or updates the entry of one CronJob: its parsed schedule and
@@ -259,20 +282,21 @@ func (c *CronController) refresh(cj *pb.CronJob) {
 	key := cronKey(ns, name)
 	e := c.entries[key]
 	if e == nil {
-		e = &cronEntry{namespace: ns, name: name, index: -1}
+		e = &cronEntry{key: key, index: -1}
 		c.entries[key] = e
 	}
-	expr, zone := cj.GetSpec().GetSchedule(), cj.GetSpec().GetTimeZone()
-	if e.sched == nil && e.err == nil || e.expr != expr || e.zone != zone {
-		e.expr, e.zone = expr, zone
+	parsed := [2]string{cj.GetSpec().GetSchedule(), cj.GetSpec().GetTimeZone()}
+	if e.sched == nil && e.err == nil || e.parsed == nil || *e.parsed != parsed {
+		e.parsed = c.intern(parsed)
 		e.sched, e.err = c.parseShared(cj)
 	}
 	c.setDeps(e, cj)
-	e.waitFrom = time.Time{}
+	e.waitFrom = nil
 	if w := cj.GetStatus().GetWaiting(); len(w) > 0 {
-		e.waitFrom = w[0].GetScheduledTime().AsTime()
+		at := w[0].GetScheduledTime().AsTime()
+		e.waitFrom = &at
 	}
-	e.ahead = c.opts.DispatchAhead > 0 && e.err == nil && len(e.deps) == 0 && e.waitFrom.IsZero() && mayDecideAhead(cj)
+	e.ahead = c.opts.DispatchAhead > 0 && e.err == nil && len(e.deps) == 0 && e.waitFrom == nil && mayDecideAhead(cj)
 	var next time.Time
 	c.leaveCrowd(e)
 	switch {
@@ -289,7 +313,18 @@ func (c *CronController) refresh(cj *pb.CronJob) {
 	}
 	// Waiting ticks are looked at once now (a new leader, or a status
 	// that changed), then at their deadlines or when an upstream changes.
-	c.setNext(e, earliest(next, e.waitFrom))
+	c.setNext(e, earliest(next, e.waiting()))
+}
+
+// intern returns the one copy of a (schedule, time zone) pair the entries
+// share.
+func (c *CronController) intern(p [2]string) *[2]string {
+	if q := c.parsed[p]; q != nil {
+		return q
+	}
+	q := &p
+	c.parsed[p] = q
+	return q
 }
 
 // parseShared parses a CronJob's schedule, sharing one parsed Schedule
@@ -389,7 +424,8 @@ func (c *CronController) decideAhead(v View, e *cronEntry, cj *pb.CronJob, fire,
 	}
 	var active []string // Allow runs whatever else is unfinished
 	if cj.GetSpec().GetConcurrencyPolicy() == ConcurrencyForbid {
-		if active = unfinishedJobsOf(v, e.namespace, e.name); len(active) > 0 {
+		ns, name := e.ref()
+		if active = unfinishedJobsOf(v, ns, name); len(active) > 0 {
 			return nil, false
 		}
 	}
@@ -410,10 +446,10 @@ func (c *CronController) setNext(e *cronEntry, next time.Time) {
 	e.next = next
 	switch {
 	case next.IsZero() && e.index >= 0:
-		heap.Remove(&c.queue, e.index)
+		heap.Remove(&c.queue, int(e.index))
 	case next.IsZero():
 	case e.index >= 0:
-		heap.Fix(&c.queue, e.index)
+		heap.Fix(&c.queue, int(e.index))
 	default:
 		heap.Push(&c.queue, e)
 	}
@@ -434,7 +470,7 @@ func (c *CronController) Tick(v View, now time.Time) (cmds []*pb.Command, next t
 	var requeue []*cronEntry
 	for len(c.queue) > 0 && !c.queue[0].next.After(now) {
 		e := heap.Pop(&c.queue).(*cronEntry)
-		cj := v.CronJob(e.namespace, e.name)
+		cj := v.CronJob(e.ref())
 		if cj == nil {
 			c.remove(e)
 			continue
@@ -474,7 +510,7 @@ func (c *CronController) Tick(v View, now time.Time) (cmds []*pb.Command, next t
 
 // handle decides the due ticks of one CronJob.
 func (c *CronController) handle(v View, e *cronEntry, cj *pb.CronJob, now time.Time) ([]*pb.Command, time.Time) {
-	ns, name := e.namespace, e.name
+	ns, name := e.ref()
 	if e.err != nil {
 		c.logger.Warn("cronjob schedule does not parse", "namespace", ns, "cronjob", name, "err", e.err)
 		if lastDecisionIsError(cj, e.err.Error()) {
@@ -1059,19 +1095,21 @@ func (q cronQueue) Less(i, j int) bool {
 	if !a.next.Equal(b.next) {
 		return a.next.Before(b.next)
 	}
-	if a.namespace != b.namespace {
-		return a.namespace < b.namespace
+	ans, aname := a.ref()
+	bns, bname := b.ref()
+	if ans != bns {
+		return ans < bns
 	}
-	return a.name < b.name
+	return aname < bname
 }
 func (q cronQueue) Swap(i, j int) {
 	q[i], q[j] = q[j], q[i]
-	q[i].index = i
-	q[j].index = j
+	q[i].index = int32(i)
+	q[j].index = int32(j)
 }
 func (q *cronQueue) Push(x any) {
 	e := x.(*cronEntry)
-	e.index = len(*q)
+	e.index = int32(len(*q))
 	*q = append(*q, e)
 }
 func (q *cronQueue) Pop() any {

@@ -331,7 +331,7 @@ func decisionFor(cj *pb.CronJob, t time.Time) *pb.ScheduleDecision {
 // has one.
 func (c *CronController) scheduleOf(cj *pb.CronJob) (*Schedule, error) {
 	e := c.entries[cronKey(cj.GetMetadata().GetNamespace(), cj.GetMetadata().GetName())]
-	if e != nil && e.expr == cj.GetSpec().GetSchedule() && e.zone == cj.GetSpec().GetTimeZone() && (e.sched != nil || e.err != nil) {
+	if e != nil && e.parsed != nil && *e.parsed == [2]string{cj.GetSpec().GetSchedule(), cj.GetSpec().GetTimeZone()} && (e.sched != nil || e.err != nil) {
 		return e.sched, e.err
 	}
 	return c.parseShared(cj)
@@ -507,8 +507,8 @@ func boundWaiting(waiting []*pb.WaitingTick, now *timestamppb.Timestamp) ([]*pb.
 // waiting due at once.
 func (c *CronController) wakeDownstreams(key string) {
 	for dk := range c.downstreams[key] {
-		if e := c.entries[dk]; e != nil && !e.waitFrom.IsZero() && (e.next.IsZero() || e.waitFrom.Before(e.next)) {
-			c.setNext(e, e.waitFrom)
+		if e := c.entries[dk]; e != nil && e.waitFrom != nil && (e.next.IsZero() || e.waitFrom.Before(e.next)) {
+			c.setNext(e, *e.waitFrom)
 		}
 	}
 }
@@ -528,10 +528,11 @@ func (c *CronController) JobsChanged(v View, jobs []Ref) {
 
 // setDeps records an entry's upstreams in the reverse index.
 func (c *CronController) setDeps(e *cronEntry, cj *pb.CronJob) {
-	key := cronKey(e.namespace, e.name)
+	key := e.key
 	var deps []string
 	for _, d := range cj.GetSpec().GetDependsOn() {
-		deps = append(deps, cronKey(e.namespace, d.GetCronJob()))
+		ns, _ := e.ref()
+		deps = append(deps, cronKey(ns, d.GetCronJob()))
 	}
 	if slices.Equal(deps, e.deps) {
 		return
@@ -549,7 +550,7 @@ func (c *CronController) setDeps(e *cronEntry, cj *pb.CronJob) {
 }
 
 func (c *CronController) unsetDeps(e *cronEntry) {
-	key := cronKey(e.namespace, e.name)
+	key := e.key
 	for _, up := range e.deps {
 		delete(c.downstreams[up], key)
 		if len(c.downstreams[up]) == 0 {
@@ -701,7 +702,7 @@ func DependencyOrder(cjs []*pb.CronJob) []*pb.CronJob {
 // waiting tick that can be decided is; one status update records the
 // decisions, lastScheduleTime and the ticks still waiting.
 func (c *CronController) handleWaiting(v View, e *cronEntry, cj *pb.CronJob, in planInput, now time.Time) ([]*pb.Command, time.Time) {
-	ns, name := e.namespace, e.name
+	ns, name := e.ref()
 	in.waits = true
 	plan := planTicks(in, c.opts)
 	// The ticks already waiting are decided first: one whose deadline is
