@@ -94,11 +94,22 @@ func (t *term) decide(v scheduler.View, ch raft.Changes, workers []scheduler.Wor
 		t.pending = map[scheduler.Ref]map[string]string{}
 		rec = scheduler.ReconcileSome(v, append(v.UnfinishedJobs(), created...), workers, now, t.cfg.Jobs)
 		rec.Commands = append(rec.Commands, scheduler.KillAttemptsOfFinishedJobs(v, now)...)
+		// History limits matter only to CronJobs with finished Jobs:
+		// those are looked at, not every CronJob (whose specs the State
+		// keeps encoded: reading 100,000 costs a second).
+		finished := v.FinishedJobs()
+		seen := map[scheduler.Ref]bool{}
 		var crons []scheduler.Ref
-		for _, cj := range v.CronJobs() {
-			crons = append(crons, scheduler.Ref{Namespace: cj.GetMetadata().GetNamespace(), Name: cj.GetMetadata().GetName()})
+		for _, j := range finished {
+			if cj := j.GetStatus().GetCronJob(); cj != "" {
+				r := scheduler.Ref{Namespace: j.GetMetadata().GetNamespace(), Name: cj}
+				if !seen[r] {
+					seen[r] = true
+					crons = append(crons, r)
+				}
+			}
 		}
-		gcCmds, gcWake = scheduler.CollectGarbageOf(v, crons, v.FinishedJobs(), now)
+		gcCmds, gcWake = scheduler.CollectGarbageOf(v, crons, finished, now)
 	} else {
 		// The Jobs to look at: changed ones, those whose timers are due,
 		// and those waiting for a worker or a slot.
