@@ -101,11 +101,21 @@ func (c *storedCronJob) decodeSpec() *pb.CronJobSpec {
 	if e := slot.Load(); e != nil && e.of == c {
 		return e.spec
 	}
+	spec := c.specCopy()
+	slot.Store(&cachedSpec{of: c, spec: spec})
+	return spec
+}
+
+// specCopy decodes the spec into a new message of the caller's own, which
+// it may change (nil when there is none).
+func (c *storedCronJob) specCopy() *pb.CronJobSpec {
+	if c.spec == nil {
+		return nil
+	}
 	spec := &pb.CronJobSpec{}
 	if err := proto.Unmarshal(c.spec, spec); err != nil {
 		panic(fmt.Sprintf("raft: decode stored cronjob spec: %v", err))
 	}
-	slot.Store(&cachedSpec{of: c, spec: spec})
 	return spec
 }
 

@@ -182,3 +182,26 @@ func TestCronJobSpecDecodedOncePerChange(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A suspend changes a copy of the spec, never the decoded spec readers share:
+// what a reader got before stays as it was.
+func TestSuspendLeavesTheSharedSpecAlone(t *testing.T) {
+	s := NewState()
+	a := &applier{t: &s.t, index: 1, rv: "1"}
+	cj := richCronJobNoDeps()
+	cj.Spec.Suspend = proto.Bool(false)
+	if r := a.applyResources(&pb.ApplyResources{CronJobs: []*pb.CronJob{cj}}); r.GetCode() != "" {
+		t.Fatal(r)
+	}
+	before := s.CronJob("ns", "rich")
+	a = &applier{t: &s.t, index: 2, rv: "2"}
+	if r := a.setSuspend(&pb.SetSuspend{Kind: KindCronJob, Namespace: "ns", Name: "rich", Suspend: true}); r.GetCode() != "" {
+		t.Fatal(r)
+	}
+	if before.GetSpec().GetSuspend() {
+		t.Error("a CronJob read before the suspend now says suspended: the suspend changed the shared spec")
+	}
+	if !s.CronJob("ns", "rich").GetSpec().GetSuspend() {
+		t.Error("the CronJob read after the suspend is not suspended")
+	}
+}

@@ -415,7 +415,7 @@ func (a *applier) setSuspend(c *pb.SetSuspend) *pb.CommandResult {
 		if old.suspend == c.GetSuspend() {
 			return ok()
 		}
-		spec := old.decodeSpec() // a fresh copy
+		spec := old.specCopy() // changed below: not the shared decoded spec
 		if spec == nil {
 			spec = &pb.CronJobSpec{}
 		}
