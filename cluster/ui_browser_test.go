@@ -291,7 +291,14 @@ func TestDashboardInBrowser(t *testing.T) {
 		waitUntil(t, 15*time.Second, "the page to settle", func() bool {
 			c, cancel := context.WithTimeout(bctx, 2*time.Second)
 			defer cancel()
-			v, err := chromedp.Run(c, chromedp.Evaluate[string](`performance.timeOrigin + " " + (document.body.dataset.live ? window.__raftcronLive : "live")`))
+			v, err := chromedp.Run(c, chromedp.Evaluate[string](`location.href.startsWith('chrome-error://') ? 'error' : performance.timeOrigin + " " + (document.body.dataset.live ? window.__raftcronLive : "live")`))
+			if err == nil && v == "error" {
+				// A reload the network change cut off (see run): load
+				// the page again.
+				_, _ = chromedp.Run(c, chromedp.Reload())
+				last = ""
+				return false
+			}
 			if err != nil || !strings.HasSuffix(v, " live") {
 				last = ""
 				return false
