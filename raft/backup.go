@@ -74,7 +74,8 @@ func (a *applier) restoreState(c *pb.RestoreState) *pb.CommandResult {
 	}
 	fresh.servers = a.t.servers
 	fresh.settings = a.t.settings
-	fresh.acl = a.t.acl // a backup never brings back revoked tokens
+	fresh.acl = a.t.acl         // a backup never brings back revoked tokens
+	fresh.secrets = a.t.secrets // a backup holds no Secrets: keep the cluster's
 	fresh.cronJobsVersion = a.t.cronJobsVersion + 1
 	fresh.events = a.t.events // what happened stays what happened
 	fresh.rec = a.t.rec
