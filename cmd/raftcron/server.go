@@ -89,7 +89,8 @@ func newServerCmd() *cobra.Command {
 	f.DurationVar(&cfg.Cron.DispatchAhead, "dispatch-ahead", scheduler.DefaultDispatchAhead,
 		"while leading, decide a cron tick and hand its run to a worker this long before the tick, and have the worker start it at the tick, so that "+
 			"the Raft commit and the dispatch are not in the start delay (0: decide at the tick). Only ticks no later change could alter: "+
-			"concurrencyPolicy Allow, or Forbid with nothing running; not suspended; no dependsOn")
+			"concurrencyPolicy Allow, or Forbid with nothing running; not suspended; no dependsOn. Many ticks due at one instant are decided "+
+			"earlier, at 1,000 a second, at most 10s before their tick")
 	f.DurationVar(&cfg.Jobs.BackoffBase, "backoff-base", scheduler.DefaultBackoffBase, "delay before the first retry of a failed attempt; doubles per failure")
 	f.DurationVar(&cfg.Jobs.BackoffCap, "backoff-cap", scheduler.DefaultBackoffCap, "longest delay between retries")
 	addLimitFlags(f, &cfg)
