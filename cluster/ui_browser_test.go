@@ -286,28 +286,34 @@ func TestDashboardInBrowser(t *testing.T) {
 	// itself for a second.
 	settled = func() {
 		t.Helper()
-		var last string
+		var last, seen string
 		var since time.Time
-		waitUntil(t, 15*time.Second, "the page to settle", func() bool {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
 			c, cancel := context.WithTimeout(bctx, 2*time.Second)
-			defer cancel()
-			v, err := chromedp.Run(c, chromedp.Evaluate[string](`location.href.startsWith('chrome-error://') ? 'error' : performance.timeOrigin + " " + (document.body.dataset.live ? window.__raftcronLive : "live")`))
-			if err == nil && v == "error" {
-				// A reload the network change cut off (see run): load
-				// the page again.
+			v, err := chromedp.Run(c, chromedp.Evaluate[string](`location.href.startsWith('chrome-error://') ? 'error ' + location.href : performance.timeOrigin + " " + (document.body.dataset.live ? window.__raftcronLive : "live")`))
+			seen = fmt.Sprint(v, " ", err)
+			switch {
+			case err == nil && (strings.HasPrefix(v, "error ") || strings.HasSuffix(v, " closed")):
+				// A load, or the page's event stream, that a network
+				// change cut off (see run): load the page again, as a
+				// user would.
 				_, _ = chromedp.Run(c, chromedp.Reload())
 				last = ""
-				return false
-			}
-			if err != nil || !strings.HasSuffix(v, " live") {
+			case err != nil || !strings.HasSuffix(v, " live"):
 				last = ""
-				return false
-			}
-			if v != last {
+			case v != last:
 				last, since = v, time.Now()
+			case time.Since(since) > time.Second:
+				cancel()
+				return
 			}
-			return time.Since(since) > time.Second
-		})
+			cancel()
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out after 30s waiting for the page to settle (last seen: %s)", seen)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
 	shot := func(name string) {
 		t.Helper()
