@@ -343,10 +343,22 @@ func TestDashboardInBrowser(t *testing.T) {
 			}
 		}
 	}
+	// login logs in with the token. A network change can cut off the
+	// answer to a login that worked (see run): the next try then finds
+	// the overview instead of the login form, and is done.
 	login := func(secret string) {
 		t.Helper()
-		run("log in", chromedp.Steps(chromedp.Navigate(base+"/ui/"), chromedp.WaitVisible("#token"),
-			chromedp.SendKeys("#token", secret), chromedp.Click("#login"), chromedp.WaitVisible("#servers")))
+		run("log in", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			if _, err := chromedp.Steps(chromedp.Navigate(base+"/ui/"), chromedp.WaitVisible(chromedp.CSS("#token, #servers")))(ctx, tg); err != nil {
+				return err
+			}
+			form, err := chromedp.Evaluate[bool](`document.querySelector('#token') !== null`)(ctx, tg)
+			if err != nil || !form {
+				return err
+			}
+			_, err = chromedp.Steps(chromedp.SendKeys("#token", secret), chromedp.Click("#login"), chromedp.WaitVisible("#servers"))(ctx, tg)
+			return err
+		}))
 	}
 
 	// Without a token the dashboard asks for one.
