@@ -230,11 +230,22 @@ func TestDashboardInBrowser(t *testing.T) {
 			t.Logf("%s: the browser lost its request to a network change on the host (%v); again", what, err)
 		}
 	}
+	// text and eval read the page; one that a network change replaced
+	// with an error page (a live reload cut off) is loaded again first.
+	var settled func()
 	text := func(sel string) string {
 		t.Helper()
-		c, cancel := context.WithTimeout(bctx, 10*time.Second)
-		defer cancel()
-		s, err := chromedp.Run(c, chromedp.Text(sel))
+		var s string
+		var err error
+		for try := 1; try <= 2; try++ {
+			c, cancel := context.WithTimeout(bctx, 10*time.Second)
+			s, err = chromedp.Run(c, chromedp.Text(sel))
+			cancel()
+			if err == nil || !networkChanged(err) {
+				break
+			}
+			settled()
+		}
 		if err != nil {
 			t.Fatalf("text of %s: %v", sel, err)
 		}
@@ -242,9 +253,17 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	eval := func(js string, out any) {
 		t.Helper()
-		c, cancel := context.WithTimeout(bctx, 10*time.Second)
-		defer cancel()
-		v, err := chromedp.Run(c, chromedp.Evaluate[any](js, chromedp.EvalAwaitPromise))
+		var v any
+		var err error
+		for try := 1; try <= 2; try++ {
+			c, cancel := context.WithTimeout(bctx, 10*time.Second)
+			v, err = chromedp.Run(c, chromedp.Evaluate[any](js, chromedp.EvalAwaitPromise))
+			cancel()
+			if err == nil || !networkChanged(err) {
+				break
+			}
+			settled()
+		}
 		if err != nil {
 			t.Fatalf("evaluate %s: %v", js, err)
 		}
@@ -261,7 +280,6 @@ func TestDashboardInBrowser(t *testing.T) {
 	// the fetch is in flight fails it with "Failed to fetch" or destroys
 	// the context it runs in; the fetch is then sent again once the page
 	// has settled, as a user would press the button again.
-	var settled func()
 	post := func(js string) string {
 		t.Helper()
 		var err error
