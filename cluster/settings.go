@@ -57,10 +57,21 @@ func (s *workerSessions) lostWorkerRetention() time.Duration {
 }
 
 // lostAfter is how long after it last heard from a worker the leader waits
-// before it treats the worker's attempts as lost.
+// before it treats the worker's attempts as lost: the longest lease it may
+// have granted, and the kill allowance.
 func (s *workerSessions) lostAfter(now time.Time) time.Duration {
-	return raft.LeaseTTLAt(s.clusterSettings(), now)
+	return raft.LeaseTTLAt(s.clusterSettings(), now) + KillAllowance
 }
+
+// KillAllowance is how much longer than a lease the leader waits before it
+// replaces the attempts of a silent worker. The lease guard kills a workload
+// at the end of its lease as the worker counts it, which is already earlier
+// than the leader's count (the worker counts from sending the heartbeat, the
+// leader from receiving it); the allowance covers the kill itself: the guard
+// waking on a loaded host and the kernel tearing down the process group.
+// Without it the replacement could start in the same few milliseconds as the
+// old run ends (seen on a loaded CI host: 8 ms of overlap under Forbid).
+const KillAllowance = time.Second
 
 // settings is the configured timing as a settings record.
 func (c WorkerConfig) settings() *pb.ClusterSettings {

@@ -73,6 +73,7 @@ func (t *term) decide(v scheduler.View, ch raft.Changes, workers []scheduler.Wor
 	}
 	cronCmds, next = t.cron.Tick(v, now)
 	lostCmds := scheduler.LostAttempts(v, lost, now, lostAfter)
+	next = earliest(next, scheduler.NextLeaseExpiry(v, lost, now, lostAfter))
 
 	// Jobs the cron controller creates in this step are reconciled at once:
 	// their first attempts are created and placed in the same entry.

@@ -388,3 +388,46 @@ func TestBacklogStepReadsOnlyTheOldestWaitingJobs(t *testing.T) {
 		t.Errorf("the freed slot went to %s, want the oldest waiting Job %s", got, want)
 	}
 }
+
+// A silent worker's attempts are marked Lost at the step due when its lost
+// time has passed, not at whatever step happens next: the leader asks to
+// wake then, and not earlier than lease + kill allowance.
+func TestLeaderWakesWhenASilentWorkersAttemptsAreLost(t *testing.T) {
+	t0 := time.Date(2026, 5, 19, 10, 0, 0, 0, time.UTC)
+	fsm := raft.NewFSM(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st := fsm.State()
+	a := &fsmApplier{t: t, fsm: fsm}
+	job := &pb.Job{
+		Metadata: &pb.ObjectMeta{Name: "held", Namespace: "default", CreationTimestamp: timestamppb.New(t0)},
+		Spec:     benchCronJob("x", "* * * * *", t0).GetSpec().GetJobTemplate().GetSpec(),
+	}
+	a.apply(&pb.Command{Op: &pb.Command_CreateJobs{CreateJobs: &pb.CreateJobs{Jobs: []*pb.Job{job}}}})
+	cfg := Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg.setDefaults()
+	st.TrackChanges(true)
+	term := newTerm(cfg, t0)
+	a.settle(term, st, []scheduler.WorkerInfo{{ID: "w1", Slots: 1, Runtime: "docker"}}, t0)
+	if got := len(st.AttemptsOnWorker("w1")); got != 1 {
+		t.Fatalf("%d attempts on w1, want 1", got)
+	}
+
+	heard := t0.Add(time.Second)
+	lost := map[string]time.Time{"w1": heard}
+	lostAfter := 3*time.Second + KillAllowance
+	now := heard.Add(2 * time.Second)
+	cmds, next := term.decide(st, st.TakeChanges(), nil, lost, lostAfter, now)
+	if len(cmds) != 0 {
+		t.Fatalf("decided %d commands before the lease and the kill allowance passed", len(cmds))
+	}
+	if want := heard.Add(lostAfter); !next.Equal(want) {
+		t.Errorf("next step at %v, want %v (last heard + lease + kill allowance)", next, want)
+	}
+	cmds, _ = term.decide(st, st.TakeChanges(), nil, lost, lostAfter, next.Add(-time.Millisecond))
+	if len(cmds) != 0 {
+		t.Errorf("decided %d commands a millisecond before the attempt is lost", len(cmds))
+	}
+	cmds, _ = term.decide(st, st.TakeChanges(), nil, lost, lostAfter, next)
+	if len(cmds) == 0 || cmds[0].GetMarkAttemptLost() == nil {
+		t.Fatalf("at the lost time the step decided %v, want the attempt marked Lost", cmds)
+	}
+}

@@ -28,7 +28,8 @@ import (
 //
 // The leader declares a worker lost after WorkerTTL without a message from
 // it, and has its attempts marked Lost (scheduler.LostAttempts) only once a
-// full LeaseTTL has passed since it last heard from the worker. The worker
+// full LeaseTTL and the KillAllowance have passed since it last heard from
+// the worker (and it steps then, not at a later step). The worker
 // kills each attempt when (the time it sent the heartbeat the last renewal
 // answered) + LeaseTTL is reached; as it sent that heartbeat before the
 // leader received it, and the leader renews only after confirming with a

@@ -52,8 +52,9 @@
 // workload's group, at the deadline SIGKILL. The worker ends its own attempts
 // by the same rule, so when both are alive the guard is a second fence; when
 // the worker is dead it is the only one, and the workload is gone by the
-// deadline, that is, before the leader (which waits a whole lease from the
-// later time it last heard from the worker) starts a replacement.
+// deadline (the guard wakes for the kill at its time, not at its next poll),
+// that is, before the leader (which waits a whole lease and a kill allowance
+// from the later time it last heard from the worker) starts a replacement.
 //
 // A guard that finds no lease, or an expired one, when it starts never
 // starts the workload: its record says NotStarted, and it exits with

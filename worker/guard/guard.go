@@ -37,8 +37,8 @@ type Config struct {
 	UID, GID int
 }
 
-// DefaultPoll is how often the guard reads its lease: a lease is enforced at
-// most this late.
+// DefaultPoll is how often the guard reads its lease (a renewal is noticed
+// at most this late; the kill itself is timed to the deadline).
 const DefaultPoll = 50 * time.Millisecond
 
 // clockSkewLimit: a lease renewed further than this in the guard's future
@@ -200,7 +200,7 @@ func Run(cfg Config) int {
 	g.rec.PID = pid
 	g.write()
 
-	t := time.NewTicker(cfg.Poll)
+	t := time.NewTimer(g.nextCheck(Mono()))
 	defer t.Stop()
 	var status unix.WaitStatus
 	exited := false
@@ -215,6 +215,7 @@ func Run(cfg Config) int {
 		case <-t.C:
 			g.readLease()
 			g.enforce(pid)
+			t.Reset(g.nextCheck(Mono()))
 		}
 		exited = reap(pid, &status)
 	}
@@ -239,6 +240,24 @@ func Run(cfg Config) int {
 		}
 	}
 	return int(g.rec.ExitCode)
+}
+
+// nextCheck is how long from now the lease is next read and enforced: one
+// poll, or less when the SIGTERM or the SIGKILL falls due sooner, so that
+// the kill goes out at the deadline and not up to a poll after it.
+func (g *guard) nextCheck(now int64) time.Duration {
+	next := now + int64(g.cfg.Poll)
+	if !g.termSent {
+		next = min(next, g.deadline-g.grace)
+	}
+	if !g.killSent {
+		at := g.deadline
+		if g.termSent {
+			at = g.killAt
+		}
+		next = min(next, at)
+	}
+	return max(time.Duration(next-now), 0)
 }
 
 // enforce sends SIGTERM one grace before the deadline and SIGKILL at it.

@@ -265,3 +265,30 @@ func TestGuardTellsItsProtocol(t *testing.T) {
 		t.Errorf("--protocol printed %q, want %q", got, ProtocolLine())
 	}
 }
+
+// The guard wakes for its SIGTERM and SIGKILL at their times, not at the
+// next poll after them: a SIGKILL up to a poll late let a replacement start
+// before the old run ended.
+func TestGuardWakesAtTheKillTimes(t *testing.T) {
+	ms := int64(time.Millisecond)
+	poll := 50 * time.Millisecond
+	for _, tc := range []struct {
+		name               string
+		deadline, grace    int64
+		termSent, killSent bool
+		killAt             int64
+		want               time.Duration
+	}{
+		{name: "far from the deadline: a poll", deadline: 10_000 * ms, grace: 1000 * ms, want: poll},
+		{name: "SIGTERM due before the next poll", deadline: 1_020 * ms, grace: 1000 * ms, want: 20 * time.Millisecond},
+		{name: "SIGKILL due before the next poll", deadline: 30 * ms, grace: 0, termSent: true, killAt: 30 * ms, want: 30 * time.Millisecond},
+		{name: "SIGKILL at the deadline frozen by the SIGTERM", deadline: 5_000 * ms, termSent: true, killAt: 7 * ms, want: 7 * time.Millisecond},
+		{name: "overdue: at once", deadline: -5 * ms, want: 0},
+		{name: "both sent: a poll", deadline: -5 * ms, termSent: true, killSent: true, killAt: -5 * ms, want: poll},
+	} {
+		g := &guard{cfg: Config{Poll: poll}, deadline: tc.deadline, grace: tc.grace, termSent: tc.termSent, killSent: tc.killSent, killAt: tc.killAt}
+		if got := g.nextCheck(0); got != tc.want {
+			t.Errorf("%s: next check in %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
