@@ -34,7 +34,7 @@ var _ Runtime = (*ExecRuntime)(nil)
 // lease, and records the exact exit in the attempt's directory.
 //
 // State for re-adoption lives in DataDir/exec/<namespace>_<attempt>.json
-// (written temp+fsync+rename): the guard's pid and its start time from
+// (written temp+rename, see writeExecState): the guard's pid and its start time from
 // /proc/<pid>/stat (so a reused pid is not mistaken for the guard) and, once
 // seen, the exit status. A guard that ended while the worker was down cannot
 // be waited for, but its record (guard.Record) says how the command ended;
@@ -208,7 +208,7 @@ func (e *ExecRuntime) Start(ctx context.Context, t *Task) (string, error) {
 		Job: t.Job, Index: t.Index, PID: cmd.Process.Pid, StartTicks: procStartTicks(cmd.Process.Pid),
 		StartTime: time.Now(), LogPath: t.LogPath, Dir: t.Dir,
 	}
-	if err := writeJSONFile(e.statePath(st.Namespace, st.Attempt), st); err != nil {
+	if err := writeExecState(e.statePath(st.Namespace, st.Attempt), st); err != nil {
 		e.killWorkload(st)
 		_ = syscall.Kill(st.PID, syscall.SIGKILL)
 		_ = cmd.Wait()
@@ -274,7 +274,7 @@ func (e *ExecRuntime) finish(p *execProc, exit ExitStatus) {
 	p.state.Message = exit.Message
 	st := p.state
 	e.mu.Unlock()
-	if err := writeExitState(e.statePath(st.Namespace, st.Attempt), st); err != nil {
+	if err := writeExecState(e.statePath(st.Namespace, st.Attempt), st); err != nil {
 		e.logger.Warn("save exec exit status", "attempt", st.Attempt, "err", err)
 	}
 	close(p.done)
@@ -495,11 +495,14 @@ func writeJSONFile(path string, v any) error {
 	return guard.WriteFileDurably(path, b)
 }
 
-// writeExitState records an exec run's end through a temporary file and a
-// rename, without fsyncs: the guard's record of the end is durable already
-// (List reads it through withRecord when this file still says running after
-// a crash of the host), and the run's report waits for this write.
-func writeExitState(path string, st execState) error {
+// writeExecState records an exec run's start or end through a temporary
+// file and a rename, without fsyncs. The start names the guard's pid, which
+// means nothing after a crash of the host (every run is gone then, and a
+// state file lost with it leaves the attempt to be reported Lost, as it
+// should be); the end is in the guard's record already, durably (List reads
+// it through withRecord when this file still says running after a crash of
+// the host). The run's start and its report wait for this write.
+func writeExecState(path string, st execState) error {
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err

@@ -10,8 +10,16 @@ package main
 
 import (
 	"os"
+	"runtime"
 
 	"github.com/raftcron/raftcron/worker/guard"
 )
 
-func main() { os.Exit(guard.Main(os.Args[1:], os.Stderr)) }
+func main() {
+	// The guard waits on a timer, signals and one pipe: one processor is
+	// plenty, and the runtime then spins no idle threads looking for work
+	// (set here, not through GOMAXPROCS in the environment, which the
+	// workload would inherit).
+	runtime.GOMAXPROCS(1)
+	os.Exit(guard.Main(os.Args[1:], os.Stderr))
+}

@@ -177,7 +177,12 @@ func writeFile(dir, name string, b []byte, durable bool) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	renamed := false
+	defer func() {
+		if !renamed {
+			os.Remove(tmp.Name())
+		}
+	}()
 	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
 		return err
@@ -199,6 +204,7 @@ func writeFile(dir, name string, b []byte, durable bool) error {
 	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
 		return err
 	}
+	renamed = true
 	if durable {
 		if d, err := os.Open(dir); err == nil {
 			err = d.Sync()
