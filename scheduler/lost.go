@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"fmt"
+	"sort"
 	"time"
 
 	pb "github.com/raftcron/raftcron/proto/raftcron/v1"
@@ -20,29 +21,29 @@ import (
 // kills its containers by then). Attempts on workers absent from lost are
 // left alone.
 //
-// Pending attempts are not on a worker and are never lost. The attempts are
-// returned in the View's order (namespace, Job, index, number within a Job).
+// Pending attempts are not on a worker and are never lost. Only the lost
+// workers' attempts are read; the commands are ordered by worker, then in
+// the View's order (namespace, Job, index, number within a Job).
 func LostAttempts(v View, lost map[string]time.Time, now time.Time, leaseTTL time.Duration) []*pb.Command {
-	if len(lost) == 0 {
-		return nil
-	}
 	var cmds []*pb.Command
-	for _, a := range v.UnfinishedAttempts() {
-		if a.GetState() != pb.AttemptAssigned && a.GetState() != pb.AttemptRunning {
+	for _, w := range sortedWorkers(lost) {
+		heard := lost[w]
+		if now.Sub(heard) < leaseTTL {
 			continue
 		}
-		heard, ok := lost[a.GetWorker()]
-		if !ok || now.Sub(heard) < leaseTTL {
-			continue
+		for _, a := range v.AttemptsOnWorker(w) {
+			if a.GetState() != pb.AttemptAssigned && a.GetState() != pb.AttemptRunning {
+				continue
+			}
+			cmds = append(cmds, &pb.Command{Op: &pb.Command_MarkAttemptLost{MarkAttemptLost: &pb.MarkAttemptLost{
+				Namespace: a.GetNamespace(),
+				Name:      a.GetName(),
+				Reason:    ReasonWorkerLost,
+				Message: fmt.Sprintf("worker %s not heard from since %s, longer than the lease (%s)",
+					a.GetWorker(), heard.UTC().Format(time.RFC3339), leaseTTL),
+				Now: timestamppb.New(now),
+			}}})
 		}
-		cmds = append(cmds, &pb.Command{Op: &pb.Command_MarkAttemptLost{MarkAttemptLost: &pb.MarkAttemptLost{
-			Namespace: a.GetNamespace(),
-			Name:      a.GetName(),
-			Reason:    ReasonWorkerLost,
-			Message: fmt.Sprintf("worker %s not heard from since %s, longer than the lease (%s)",
-				a.GetWorker(), heard.UTC().Format(time.RFC3339), leaseTTL),
-			Now: timestamppb.New(now),
-		}}})
 	}
 	return cmds
 }
@@ -52,21 +53,27 @@ func LostAttempts(v View, lost map[string]time.Time, now time.Time, leaseTTL tim
 // pending (no lost worker holds an Assigned or Running attempt that is not
 // already due).
 func NextLeaseExpiry(v View, lost map[string]time.Time, now time.Time, leaseTTL time.Duration) time.Time {
-	if len(lost) == 0 {
-		return time.Time{}
-	}
 	var next time.Time
-	for _, a := range v.UnfinishedAttempts() {
-		if a.GetState() != pb.AttemptAssigned && a.GetState() != pb.AttemptRunning {
+	for w, heard := range lost {
+		at := heard.Add(leaseTTL)
+		if !at.After(now) || !next.IsZero() && !at.Before(next) {
 			continue
 		}
-		heard, ok := lost[a.GetWorker()]
-		if !ok {
-			continue
-		}
-		if at := heard.Add(leaseTTL); at.After(now) {
-			next = earliest(next, at)
+		for _, a := range v.AttemptsOnWorker(w) {
+			if a.GetState() == pb.AttemptAssigned || a.GetState() == pb.AttemptRunning {
+				next = at
+				break
+			}
 		}
 	}
 	return next
+}
+
+func sortedWorkers(lost map[string]time.Time) []string {
+	out := make([]string, 0, len(lost))
+	for w := range lost {
+		out = append(out, w)
+	}
+	sort.Strings(out)
+	return out
 }
