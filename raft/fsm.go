@@ -885,20 +885,31 @@ func copyMeta(m *pb.ObjectMeta) *pb.ObjectMeta {
 	if m == nil {
 		return &pb.ObjectMeta{}
 	}
-	return &pb.ObjectMeta{Name: m.Name, Namespace: m.Namespace, Labels: m.Labels, Annotations: m.Annotations,
-		Generation: m.Generation, Uid: m.Uid, CreationTimestamp: m.CreationTimestamp, ResourceVersion: m.ResourceVersion}
+	return withUnknown(&pb.ObjectMeta{Name: m.Name, Namespace: m.Namespace, Labels: m.Labels, Annotations: m.Annotations,
+		Generation: m.Generation, Uid: m.Uid, CreationTimestamp: m.CreationTimestamp, ResourceVersion: m.ResourceVersion}, m)
 }
 
 func copyCronJobStatus(s *pb.CronJobStatus) *pb.CronJobStatus {
 	if s == nil {
 		return &pb.CronJobStatus{}
 	}
-	return &pb.CronJobStatus{Active: s.Active, LastScheduleTime: s.LastScheduleTime, LastSuccessfulTime: s.LastSuccessfulTime,
-		Decisions: s.Decisions, Waiting: s.Waiting}
+	return withUnknown(&pb.CronJobStatus{Active: s.Active, LastScheduleTime: s.LastScheduleTime, LastSuccessfulTime: s.LastSuccessfulTime,
+		Decisions: s.Decisions, Waiting: s.Waiting}, s)
 }
 
 func copyJob(j *pb.Job) *pb.Job {
-	return &pb.Job{ApiVersion: j.ApiVersion, Kind: j.Kind, Metadata: j.Metadata, Spec: j.Spec, Status: j.Status}
+	return withUnknown(&pb.Job{ApiVersion: j.ApiVersion, Kind: j.Kind, Metadata: j.Metadata, Spec: j.Spec, Status: j.Status}, j)
+}
+
+// withUnknown gives the copy dst the fields of src that this build does not
+// know (written by a newer server during a rolling upgrade), so that a
+// status change here keeps them as the newer servers do and the replicas
+// stay the same.
+func withUnknown[M proto.Message](dst, src M) M {
+	if u := src.ProtoReflect().GetUnknown(); len(u) > 0 {
+		dst.ProtoReflect().SetUnknown(u)
+	}
+	return dst
 }
 
 // Compare tells what ApplyResources will do with an object: nothing when

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -151,15 +152,18 @@ func TestShallowCopiesCopyEveryField(t *testing.T) {
 	meta, status, job := &pb.ObjectMeta{}, &pb.CronJobStatus{}, &pb.Job{}
 	for _, m := range []proto.Message{meta, status, job} {
 		fillEveryField(m.ProtoReflect())
+		// And a field of a newer build (a rolling upgrade), which
+		// proto.Equal compares too.
+		m.ProtoReflect().SetUnknown(protowire.AppendVarint(protowire.AppendTag(nil, 999, protowire.VarintType), 7))
 	}
 	if got := copyMeta(meta); !proto.Equal(got, meta) {
-		t.Errorf("copyMeta lost a field:\n got %v\nwant %v", got, meta)
+		t.Errorf("copyMeta lost a field (known or unknown):\n got %v\nwant %v", got, meta)
 	}
 	if got := copyCronJobStatus(status); !proto.Equal(got, status) {
-		t.Errorf("copyCronJobStatus lost a field:\n got %v\nwant %v", got, status)
+		t.Errorf("copyCronJobStatus lost a field (known or unknown):\n got %v\nwant %v", got, status)
 	}
 	if got := copyJob(job); !proto.Equal(got, job) {
-		t.Errorf("copyJob lost a field:\n got %v\nwant %v", got, job)
+		t.Errorf("copyJob lost a field (known or unknown):\n got %v\nwant %v", got, job)
 	}
 }
 
@@ -209,4 +213,33 @@ func scalarFor(fd protoreflect.FieldDescriptor, zero protoreflect.Value) protore
 		return protoreflect.ValueOfFloat32(7)
 	}
 	return zero
+}
+
+// A Job written by a newer server during a rolling upgrade keeps the
+// metadata fields this build does not know through a status change, as it
+// did when status changes cloned the metadata: otherwise the replicas of
+// the two builds would hold different Jobs.
+func TestJobStatusChangeKeepsFieldsOfANewerBuild(t *testing.T) {
+	s := NewState()
+	a := &applier{t: &s.t, index: 1, rv: "1"}
+	if r := a.applyResources(&pb.ApplyResources{CronJobs: []*pb.CronJob{richCronJobNoDeps()}}); r.GetCode() != "" {
+		t.Fatal(r)
+	}
+	newer := protowire.AppendVarint(protowire.AppendTag(nil, 99, protowire.VarintType), 7)
+	md := &pb.ObjectMeta{Name: "rich-1", Namespace: "ns"}
+	md.ProtoReflect().SetUnknown(newer)
+	if r := a.createJobs(&pb.CreateJobs{Jobs: []*pb.Job{{Metadata: md, Status: &pb.JobStatus{CronJob: "rich"}}}}); r.GetCode() != "" {
+		t.Fatal(r)
+	}
+	a = &applier{t: &s.t, index: 2, rv: "2"}
+	if r := a.putJobStatus(&pb.PutJobStatus{Namespace: "ns", Name: "rich-1", Status: &pb.JobStatus{Active: 1}}); r.GetCode() != "" {
+		t.Fatal(r)
+	}
+	j := s.Job("ns", "rich-1")
+	if got := j.GetMetadata().ProtoReflect().GetUnknown(); !bytes.Equal(got, newer) {
+		t.Errorf("after a status change the Job's metadata holds unknown fields %x, want %x", got, newer)
+	}
+	if j.GetStatus().GetActive() != 1 || j.GetMetadata().GetResourceVersion() != "2" {
+		t.Errorf("status change not applied: %v", j)
+	}
 }
