@@ -96,8 +96,8 @@ type CronOptions struct {
 	// the tick, so that the whole crowd is committed by its tick instead
 	// of being decided in one step and its last runs starting seconds
 	// late. A crowd is decided at most MaxDispatchAhead (or DispatchAhead,
-	// when that is longer) before its tick; what lies beyond is decided
-	// with the earliest group.
+	// when that is longer), and at most half of MaxScheduleAhead, before
+	// its tick; what lies beyond is decided with the earliest group.
 	CrowdRate int
 }
 
@@ -398,7 +398,10 @@ func (c *CronController) wakeFor(e *cronEntry, fire time.Time) time.Time {
 	c.crowds[e.fire] = rank + 1
 	group := max(1, int(float64(c.opts.CrowdRate)*c.opts.DispatchAhead.Seconds()))
 	lead := time.Duration(rank/group+1) * c.opts.DispatchAhead
-	return fire.Add(-min(lead, max(c.opts.DispatchAhead, MaxDispatchAhead)))
+	// Never further ahead than half of MaxScheduleAhead: a tick decided
+	// beyond it would look like a wall clock that jumped back, and be
+	// rewound and decided again.
+	return fire.Add(-min(lead, max(c.opts.DispatchAhead, MaxDispatchAhead), c.opts.MaxScheduleAhead/2))
 }
 
 // leaveCrowd takes e out of the crowd it is counted in.

@@ -217,3 +217,53 @@ func TestCronCrowdLeadIsBounded(t *testing.T) {
 		t.Errorf("%d Jobs decided MaxDispatchAhead before the tick; want 32 (the 16 groups from the tenth on)", got)
 	}
 }
+
+// A crowd is never decided further ahead than half of MaxScheduleAhead: a
+// tick decided beyond MaxScheduleAhead looked like a wall clock that had
+// jumped back, was rewound with a ClockJump skip and decided again, step
+// after step. With the leader's way of stepping (Update with the CronJobs a
+// step changed, time passing between steps) each tick gets one decision.
+func TestCronCrowdLeadStaysWithinMaxScheduleAhead(t *testing.T) {
+	for _, maxAhead := range []time.Duration{4 * time.Second, 0 /* the default, a minute */} {
+		created := cronAt(t, "2026-11-23T10:00:00Z")
+		tick := cronAt(t, "2026-11-24T00:00:00Z")
+		var cjs []*pb.CronJob
+		for i := range 20 {
+			cjs = append(cjs, newCronJob(fmt.Sprintf("c%02d", i), "0 0 * * *", created))
+		}
+		v := newCronFakeView(cjs...)
+		c := NewCronController(CronOptions{DispatchAhead: 500 * time.Millisecond, MaxScheduleAhead: maxAhead, CrowdRate: 1}, nil)
+		c.Rebuild(v)
+		now := tick.Add(-time.Minute)
+		for steps := 0; now.Before(tick.Add(time.Minute)); steps++ {
+			if steps == 2000 {
+				t.Fatalf("MaxScheduleAhead %v: still stepping after %d steps, at %v", maxAhead, steps, now)
+			}
+			cmds, next := c.Tick(v, now)
+			v.apply(cmds)
+			var changed []Ref
+			for _, cmd := range cmds {
+				if u := cmd.GetUpdateCronJobStatus(); u != nil {
+					changed = append(changed, Ref{Namespace: u.GetNamespace(), Name: u.GetName()})
+				}
+			}
+			c.Update(v, changed)
+			if next.IsZero() || next.After(tick.Add(time.Minute)) {
+				break
+			}
+			// Time passes between steps.
+			if now = now.Add(10 * time.Millisecond); next.After(now) {
+				now = next
+			}
+		}
+		for _, cj := range v.CronJobs() {
+			decisions := map[string]int{}
+			for _, d := range cj.GetStatus().GetDecisions() {
+				decisions[d.GetDecision()]++
+			}
+			if decisions[DecisionInvoke] != 1 || len(decisions) != 1 {
+				t.Errorf("MaxScheduleAhead %v: %s decided %v for its one midnight tick; want one invoke", maxAhead, cj.GetMetadata().GetName(), decisions)
+			}
+		}
+	}
+}
