@@ -497,11 +497,15 @@ func writeJSONFile(path string, v any) error {
 
 // writeExecState records an exec run's start or end through a temporary
 // file and a rename, without fsyncs. The start names the guard's pid, which
-// means nothing after a crash of the host (every run is gone then, and a
-// state file lost with it leaves the attempt to be reported Lost, as it
-// should be); the end is in the guard's record already, durably (List reads
-// it through withRecord when this file still says running after a crash of
-// the host). The run's start and its report wait for this write.
+// means nothing after a crash of the host: every run is gone then. The end
+// is in the guard's record already, durably, and List reads it through
+// withRecord when this file still says running after a crash of the host.
+// What a crash can cost: a start file lost with it also loses the way to
+// that record, so a run that had ended before the crash is reported Lost
+// (and retried, as its Job allows) instead of with its exit code, and only
+// when the host is back within a lease and the kill allowance: later than
+// that the leader has marked the attempt Lost anyway. The run's start and
+// its report wait for this write.
 func writeExecState(path string, st execState) error {
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
