@@ -530,8 +530,8 @@ func (c *CronController) JobsChanged(v View, jobs []Ref) {
 func (c *CronController) setDeps(e *cronEntry, cj *pb.CronJob) {
 	key := e.key
 	var deps []string
+	ns, _ := e.ref()
 	for _, d := range cj.GetSpec().GetDependsOn() {
-		ns, _ := e.ref()
 		deps = append(deps, cronKey(ns, d.GetCronJob()))
 	}
 	if slices.Equal(deps, e.deps) {
